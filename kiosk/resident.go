@@ -1,0 +1,58 @@
+package kiosk
+
+import "time"
+
+// Descriptor is a 128-dimensional face descriptor (dlib's face recognition network output).
+type Descriptor [128]float32
+
+// ResidentStatus is the registry's status of a resident record.
+type ResidentStatus string
+
+const (
+	ResidentActive   ResidentStatus = "active"
+	ResidentInactive ResidentStatus = "inactive"
+)
+
+// Resident is one entry of the kiosk's resident snapshot for its service area.
+type Resident struct {
+	NIK        NIK
+	Name       string
+	BirthPlace string
+	BirthDate  time.Time
+	Sex        Sex
+	Address    string
+	Kecamatan  string
+	Status     ResidentStatus
+	// References are the reference face descriptors from the e-KTP record; may be empty.
+	References []Descriptor
+	// Photo is an optional small reference photo (JPEG) for the officer's eye check.
+	Photo []byte
+}
+
+// Role is an officer's role at the kiosk.
+type Role string
+
+const (
+	RoleOfficer    Role = "officer"
+	RoleSupervisor Role = "supervisor"
+)
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return r == RoleOfficer || r == RoleSupervisor }
+
+// Officer is a Dukcapil officer who can sign in at the kiosk.
+type Officer struct {
+	ID       string // stable id, e.g. the employee number (NIP)
+	Name     string
+	Role     Role
+	Disabled bool
+}
+
+// LockoutPolicy says how many failed PIN attempts lock an officer out, and for how long.
+type LockoutPolicy struct {
+	MaxAttempts int
+	Duration    time.Duration
+}
+
+// DefaultLockout locks an officer out for 5 minutes after 5 failed attempts.
+var DefaultLockout = LockoutPolicy{MaxAttempts: 5, Duration: 5 * time.Minute}

@@ -1,0 +1,353 @@
+package kiosk_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ikd-field/ikd/kiosk"
+)
+
+const (
+	testNIK   = kiosk.NIK("3201014101900001")
+	otherNIK  = kiosk.NIK("3174052508850123")
+	testToken = "IKD1:TEST"
+)
+
+var testNow = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+
+// harness wires a flow to fakes whose behaviour each test can change.
+type harness struct {
+	tokens    *fakeTokens
+	residents *fakeResidents
+	faces     *fakeFaces
+	outbox    *memOutbox
+	sealer    *fakeSealer
+	band      kiosk.Band
+	resident  kiosk.Resident
+}
+
+func newHarness() *harness {
+	h := &harness{outbox: &memOutbox{}, band: kiosk.BandMatch}
+	h.resident = kiosk.Resident{NIK: testNIK, Name: "Siti Aminah", Status: kiosk.ResidentActive,
+		References: []kiosk.Descriptor{{0.1}}}
+	h.tokens = &fakeTokens{VerifyFn: func(ctx context.Context, text string, now time.Time) (kiosk.Token, error) {
+		if text != testToken {
+			return kiosk.Token{}, &kiosk.Error{Code: "token.damaged", Msg: kiosk.Message{ID: "QR rusak", EN: "QR damaged"}}
+		}
+		return kiosk.Token{KeyID: "k1", NIK: testNIK, RegistrationID: "reg-1", IssuedAt: now, ExpiresAt: now.Add(10 * time.Minute)}, nil
+	}}
+	h.residents = &fakeResidents{ResidentByNIKFn: func(ctx context.Context, nik kiosk.NIK) (kiosk.Resident, error) {
+		if nik != h.resident.NIK {
+			return kiosk.Resident{}, kiosk.ErrResidentNotFound
+		}
+		return h.resident, nil
+	}}
+	h.faces = &fakeFaces{VerifyFaceFn: func(ctx context.Context, r kiosk.Resident) (kiosk.FaceResult, error) {
+		return kiosk.FaceResult{Band: h.band, Score: 0.3}, nil
+	}}
+	h.sealer = &fakeSealer{SealFn: func(kind kiosk.RecordKind, id string, payload any) ([]byte, error) {
+		return []byte(fmt.Sprintf("%s/%s/%+v", kind, id, payload)), nil
+	}}
+	return h
+}
+
+func (h *harness) deps() kiosk.Deps {
+	return kiosk.Deps{Tokens: h.tokens, Residents: h.residents, Faces: h.faces, Outbox: h.outbox,
+		Audit: h.outbox, Sealer: h.sealer, Clock: fixedClock{testNow}, IDs: &seqIDs{}, KioskID: "kiosk-1"}
+}
+
+var officer = kiosk.Officer{ID: "198001012005011001", Name: "Budi", Role: kiosk.RoleOfficer}
+
+// action is one thing an officer can do to a flow.
+type action struct {
+	name string
+	do   func(f *kiosk.Flow) error
+}
+
+var actions = []action{
+	{"scan", func(f *kiosk.Flow) error { return f.ScanToken(context.Background(), testToken) }},
+	{"nik", func(f *kiosk.Flow) error { return f.EnterNIK(string(testNIK)) }},
+	{"find", func(f *kiosk.Flow) error { return f.FindResident(context.Background()) }},
+	{"face", func(f *kiosk.Flow) error { return f.VerifyFace(context.Background()) }},
+	{"approve", func(f *kiosk.Flow) error {
+		return f.Approve(context.Background(), kiosk.Approval{EyeChecked: true, Reason: "HP hilang"})
+	}},
+	{"reject", func(f *kiosk.Flow) error { return f.Reject(context.Background(), "warga menolak foto") }},
+	{"abandon", func(f *kiosk.Flow) error { return f.Abandon(context.Background()) }},
+}
+
+func act(name string) action {
+	for _, a := range actions {
+		if a.name == name {
+			return a
+		}
+	}
+	panic("no action " + name)
+}
+
+// reach drives a new flow to state via legal actions.
+func reach(t *testing.T, h *harness, p kiosk.Purpose, state kiosk.State) *kiosk.Flow {
+	t.Helper()
+	f := kiosk.NewActivation(h.deps(), officer)
+	first := "scan"
+	if p == kiosk.PurposeDeactivation {
+		f, first = kiosk.NewDeactivation(h.deps(), officer), "nik"
+	}
+	paths := map[kiosk.State][]string{
+		kiosk.StateIdle:          nil,
+		kiosk.StateTokenScanned:  {first},
+		kiosk.StateNIKEntered:    {first},
+		kiosk.StateResidentFound: {first, "find"},
+		kiosk.StateFaceMatched:   {first, "find", "face"},
+		kiosk.StateFaceUncertain: {first, "find", "face"},
+		kiosk.StateFaceFailed:    {first, "find", "face"},
+		kiosk.StateQueued:        {first, "find", "face", "approve"},
+		kiosk.StateRejected:      {first, "reject"},
+		kiosk.StateAbandoned:     {"abandon"},
+	}
+	switch state {
+	case kiosk.StateFaceUncertain:
+		h.band = kiosk.BandUncertain
+	case kiosk.StateFaceFailed:
+		h.band = kiosk.BandNoMatch
+	}
+	for _, n := range paths[state] {
+		if err := act(n).do(f); err != nil {
+			t.Fatalf("reach %s: %s: %v", state, n, err)
+		}
+	}
+	if f.State() != state {
+		t.Fatalf("reach %s: got %s", state, f.State())
+	}
+	return f
+}
+
+func TestTransitions(t *testing.T) {
+	// legal[purpose][state] lists the actions allowed there, with the state each leads to.
+	type next map[string]kiosk.State
+	face := kiosk.State("face-*") // depends on the band
+	legal := map[kiosk.Purpose]map[kiosk.State]next{
+		kiosk.PurposeActivation: {
+			kiosk.StateIdle:          {"scan": kiosk.StateTokenScanned, "abandon": kiosk.StateAbandoned},
+			kiosk.StateTokenScanned:  {"find": kiosk.StateResidentFound, "reject": kiosk.StateRejected, "abandon": kiosk.StateAbandoned},
+			kiosk.StateResidentFound: {"face": face, "reject": kiosk.StateRejected, "abandon": kiosk.StateAbandoned},
+			kiosk.StateFaceMatched:   {"face": face, "approve": kiosk.StateQueued, "reject": kiosk.StateRejected, "abandon": kiosk.StateAbandoned},
+			kiosk.StateFaceUncertain: {"face": face, "approve": kiosk.StateQueued, "reject": kiosk.StateRejected, "abandon": kiosk.StateAbandoned},
+			kiosk.StateFaceFailed:    {"face": face, "reject": kiosk.StateRejected, "abandon": kiosk.StateAbandoned},
+			kiosk.StateQueued:        {},
+			kiosk.StateRejected:      {},
+			kiosk.StateAbandoned:     {},
+		},
+		kiosk.PurposeDeactivation: {
+			kiosk.StateIdle:          {"nik": kiosk.StateNIKEntered, "abandon": kiosk.StateAbandoned},
+			kiosk.StateNIKEntered:    {"find": kiosk.StateResidentFound, "reject": kiosk.StateRejected, "abandon": kiosk.StateAbandoned},
+			kiosk.StateResidentFound: {"face": face, "reject": kiosk.StateRejected, "abandon": kiosk.StateAbandoned},
+			kiosk.StateFaceMatched:   {"face": face, "approve": kiosk.StateQueued, "reject": kiosk.StateRejected, "abandon": kiosk.StateAbandoned},
+			kiosk.StateFaceUncertain: {"face": face, "approve": kiosk.StateQueued, "reject": kiosk.StateRejected, "abandon": kiosk.StateAbandoned},
+			kiosk.StateFaceFailed:    {"face": face, "reject": kiosk.StateRejected, "abandon": kiosk.StateAbandoned},
+			kiosk.StateQueued:        {},
+			kiosk.StateRejected:      {},
+			kiosk.StateAbandoned:     {},
+		},
+	}
+	for purpose, states := range legal {
+		for state, allowed := range states {
+			for _, a := range actions {
+				t.Run(fmt.Sprintf("%s/%s/%s", purpose, state, a.name), func(t *testing.T) {
+					h := newHarness()
+					f := reach(t, h, purpose, state)
+					recordsBefore, eventsBefore := len(h.outbox.records), len(h.outbox.events)
+					err := a.do(f)
+					want, ok := allowed[a.name]
+					if !ok {
+						var te *kiosk.TransitionError
+						if !errors.As(err, &te) && !errors.Is(err, kiosk.ErrFaceNotMatched) {
+							t.Fatalf("%s in %s: err = %v, want a refusal", a.name, state, err)
+						}
+						if f.State() != state {
+							t.Fatalf("refused %s moved the flow from %s to %s", a.name, state, f.State())
+						}
+						if len(h.outbox.records) != recordsBefore || len(h.outbox.events) != eventsBefore {
+							t.Fatalf("refused %s wrote something", a.name)
+						}
+						return
+					}
+					if err != nil {
+						t.Fatalf("%s in %s: %v", a.name, state, err)
+					}
+					if want == face {
+						want = state
+						if state == kiosk.StateResidentFound {
+							want = kiosk.StateFaceMatched
+						}
+					}
+					if f.State() != want {
+						t.Fatalf("%s in %s: state %s, want %s", a.name, state, f.State(), want)
+					}
+				})
+			}
+		}
+	}
+}
+
+func TestActivationApproved(t *testing.T) {
+	h := newHarness()
+	f := reach(t, h, kiosk.PurposeActivation, kiosk.StateFaceMatched)
+	if err := f.Approve(context.Background(), kiosk.Approval{}); err != nil {
+		t.Fatal(err)
+	}
+	if len(h.outbox.records) != 1 || len(h.outbox.events) != 1 {
+		t.Fatalf("outbox has %d records and %d events, want 1 and 1", len(h.outbox.records), len(h.outbox.events))
+	}
+	rec := h.outbox.records[0]
+	if rec.Kind != kiosk.KindActivation || rec.RegistrationID != "reg-1" || rec.NIK != testNIK || rec.State != kiosk.RecordPending {
+		t.Fatalf("record = %+v", rec)
+	}
+	if !strings.Contains(string(rec.Envelope), "RegistrationID:reg-1") || !strings.Contains(string(rec.Envelope), "KioskID:kiosk-1") {
+		t.Fatalf("envelope does not seal the activation: %s", rec.Envelope)
+	}
+	ev := h.outbox.events[0]
+	if ev.Action != "activation.approved" || ev.Subject != rec.ID || strings.Contains(ev.Detail, string(testNIK)) {
+		t.Fatalf("audit event = %+v (must not hold the plain NIK)", ev)
+	}
+}
+
+func TestDeactivationNeedsReason(t *testing.T) {
+	h := newHarness()
+	f := reach(t, h, kiosk.PurposeDeactivation, kiosk.StateFaceMatched)
+	if err := f.Approve(context.Background(), kiosk.Approval{Reason: "  "}); !errors.Is(err, kiosk.ErrReasonRequired) {
+		t.Fatalf("approve without reason: %v", err)
+	}
+	if err := f.Approve(context.Background(), kiosk.Approval{Reason: "HP hilang"}); err != nil {
+		t.Fatal(err)
+	}
+	if rec := h.outbox.records[0]; rec.Kind != kiosk.KindDeactivation || rec.RegistrationID != "" {
+		t.Fatalf("record = %+v", rec)
+	}
+}
+
+// Each failure keeps the flow where it was and writes nothing.
+func TestFailuresLeaveNothing(t *testing.T) {
+	boom := errors.New("disk full")
+	tests := []struct {
+		name    string
+		purpose kiosk.Purpose
+		from    kiosk.State
+		setup   func(h *harness)
+		do      func(f *kiosk.Flow) error
+		want    error
+	}{
+		{"DamagedToken", kiosk.PurposeActivation, kiosk.StateIdle, nil,
+			func(f *kiosk.Flow) error { return f.ScanToken(context.Background(), "garbage") },
+			&kiosk.Error{Code: "token.damaged"}},
+		{"SecondActivationSameRegistration", kiosk.PurposeActivation, kiosk.StateIdle,
+			func(h *harness) {
+				h.outbox.records = []kiosk.OutboxRecord{{RegistrationID: "reg-1", Kind: kiosk.KindActivation}}
+			},
+			act("scan").do, kiosk.ErrAlreadyActivated},
+		{"InvalidTypedNIK", kiosk.PurposeDeactivation, kiosk.StateIdle, nil,
+			func(f *kiosk.Flow) error { return f.EnterNIK("3201013201900001") }, kiosk.ErrNIKBirthDate},
+		{"ResidentNotInSnapshot", kiosk.PurposeActivation, kiosk.StateTokenScanned,
+			func(h *harness) { h.resident.NIK = otherNIK }, act("find").do, kiosk.ErrResidentNotFound},
+		{"ResidentInactive", kiosk.PurposeActivation, kiosk.StateTokenScanned,
+			func(h *harness) { h.resident.Status = kiosk.ResidentInactive }, act("find").do, kiosk.ErrResidentInactive},
+		{"FaceCaptureFailed", kiosk.PurposeActivation, kiosk.StateResidentFound,
+			func(h *harness) {
+				h.faces.VerifyFaceFn = func(context.Context, kiosk.Resident) (kiosk.FaceResult, error) { return kiosk.FaceResult{}, boom }
+			}, act("face").do, boom},
+		{"UncertainWithoutEyeCheck", kiosk.PurposeActivation, kiosk.StateFaceUncertain, nil,
+			func(f *kiosk.Flow) error { return f.Approve(context.Background(), kiosk.Approval{}) }, kiosk.ErrEyeCheckRequired},
+		{"NoMatchApproved", kiosk.PurposeActivation, kiosk.StateFaceFailed, nil,
+			act("approve").do, kiosk.ErrFaceNotMatched},
+		{"RejectWithoutReason", kiosk.PurposeActivation, kiosk.StateFaceFailed, nil,
+			func(f *kiosk.Flow) error { return f.Reject(context.Background(), " ") }, kiosk.ErrReasonRequired},
+		{"SealFails", kiosk.PurposeActivation, kiosk.StateFaceMatched,
+			func(h *harness) {
+				h.sealer.SealFn = func(kiosk.RecordKind, string, any) ([]byte, error) { return nil, boom }
+			}, act("approve").do, boom},
+		{"OutboxFull", kiosk.PurposeActivation, kiosk.StateFaceMatched,
+			func(h *harness) { h.outbox.failWith = boom }, act("approve").do, boom},
+		{"AuditFullOnReject", kiosk.PurposeActivation, kiosk.StateFaceMatched,
+			func(h *harness) { h.outbox.failWith = boom }, act("reject").do, boom},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness()
+			f := reach(t, h, tt.purpose, tt.from)
+			if tt.setup != nil {
+				tt.setup(h)
+			}
+			before := len(h.outbox.records)
+			events := len(h.outbox.events)
+			err := tt.do(f)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("err = %v, want %v", err, tt.want)
+			}
+			if f.State() != tt.from {
+				t.Fatalf("state moved from %s to %s", tt.from, f.State())
+			}
+			if len(h.outbox.records) != before || len(h.outbox.events) != events {
+				t.Fatal("a failed action wrote something")
+			}
+		})
+	}
+}
+
+func TestFaceAlsoMatchesOtherResident(t *testing.T) {
+	h := newHarness()
+	h.faces.VerifyFaceFn = func(context.Context, kiosk.Resident) (kiosk.FaceResult, error) {
+		return kiosk.FaceResult{Band: kiosk.BandMatch, Score: 0.2, OtherNIKs: []kiosk.NIK{otherNIK}}, nil
+	}
+	f := reach(t, h, kiosk.PurposeActivation, kiosk.StateFaceMatched)
+	if err := f.Approve(context.Background(), kiosk.Approval{}); !errors.Is(err, kiosk.ErrEyeCheckRequired) {
+		t.Fatalf("approve a face that matches another NIK without eye check: %v", err)
+	}
+	if err := f.Approve(context.Background(), kiosk.Approval{EyeChecked: true}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestNoReferenceGoesToEyeCheck(t *testing.T) {
+	h := newHarness()
+	h.resident.References = nil
+	h.faces.VerifyFaceFn = func(context.Context, kiosk.Resident) (kiosk.FaceResult, error) {
+		t.Fatal("face verifier called without references")
+		return kiosk.FaceResult{}, nil
+	}
+	f := reach(t, h, kiosk.PurposeActivation, kiosk.StateResidentFound)
+	if err := f.VerifyFace(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if f.State() != kiosk.StateFaceUncertain {
+		t.Fatalf("state %s, want %s", f.State(), kiosk.StateFaceUncertain)
+	}
+}
+
+func TestRejectedAndAbandonedWriteOnlyAudit(t *testing.T) {
+	for _, end := range []string{"reject", "abandon"} {
+		t.Run(end, func(t *testing.T) {
+			h := newHarness()
+			f := reach(t, h, kiosk.PurposeActivation, kiosk.StateFaceMatched)
+			if err := act(end).do(f); err != nil {
+				t.Fatal(err)
+			}
+			if len(h.outbox.records) != 0 {
+				t.Fatalf("%s queued a record", end)
+			}
+			if len(h.outbox.events) != 1 || !strings.HasPrefix(h.outbox.events[0].Action, "activation.") {
+				t.Fatalf("%s audit events = %+v", end, h.outbox.events)
+			}
+		})
+	}
+	t.Run("AbandonIdle", func(t *testing.T) {
+		h := newHarness()
+		f := reach(t, h, kiosk.PurposeActivation, kiosk.StateAbandoned)
+		if len(h.outbox.events) != 0 || f.State() != kiosk.StateAbandoned {
+			t.Fatalf("abandoning an idle flow wrote %d events", len(h.outbox.events))
+		}
+	})
+}

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"image"
+	"image/draw"
+	"image/png"
+	"os"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/makiuchi-d/gozxing"
+	"github.com/makiuchi-d/gozxing/qrcode"
+	"github.com/makiuchi-d/gozxing/qrcode/decoder"
+	"github.com/makiuchi-d/gozxing/qrcode/encoder"
+
+	"github.com/ikd-field/ikd/kiosk"
+	"github.com/ikd-field/ikd/kiosk/token"
+)
+
+// qrQuietZone is the blank border in modules that ISO/IEC 18004 requires around a QR code.
+const qrQuietZone = 4
+
+// qrMake writes an activation token QR code as a PNG, for tests and demos: what the IKD app
+// would show on the citizen's phone.
+func qrMake(_ context.Context, e env) error {
+	fs := flag.NewFlagSet("qr make", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	keyPath := fs.String("key", "", "registry signing key, PEM (from keys new) (required)")
+	kid := fs.String("kid", "", "key id; default: the Key-Id line of the key file")
+	nik := fs.String("nik", "", "citizen's NIK (required)")
+	regID := fs.String("reg-id", "", "registration id; default: a new UUIDv7")
+	email := fs.String("email", "", "citizen's e-mail, masked into the token (required)")
+	phone := fs.String("phone", "", "citizen's phone number, masked into the token (required)")
+	ttl := fs.Duration("ttl", 10*time.Minute, "validity of the token")
+	issued := fs.String("issued-at", "", "issue time, RFC 3339; default: now")
+	scale := fs.Int("scale", 6, "pixels per QR module")
+	if err := fs.Parse(e.args); err != nil {
+		return err
+	}
+	if *keyPath == "" || *nik == "" || *email == "" || *phone == "" || fs.NArg() != 1 {
+		return &exitError{code: 2, err: errors.New("usage: qr make --key PRIV --nik N [--reg-id R] --email E --phone P [--ttl 10m] [--issued-at T] [--scale 6] OUT.png")}
+	}
+	if *scale < 1 || *scale > 64 {
+		return &exitError{code: 2, err: fmt.Errorf("--scale %d: want 1 to 64", *scale)}
+	}
+	keyPEM, err := os.ReadFile(*keyPath)
+	if err != nil {
+		return fmt.Errorf("read signing key: %w", err)
+	}
+	fileKid, key, err := token.ParsePrivateKeyPEM(keyPEM)
+	if err != nil {
+		return fmt.Errorf("%s: %w", *keyPath, err)
+	}
+	if *kid == "" {
+		*kid = fileKid
+	}
+	if *kid == "" {
+		return &exitError{code: 2, err: fmt.Errorf("%s names no key id; give --kid", *keyPath)}
+	}
+	signer, err := token.NewSigner(*kid, key)
+	if err != nil {
+		return err
+	}
+
+	c := token.Claims{NIK: kiosk.NIK(*nik), RegistrationID: *regID, IssuedAt: time.Now()}
+	if *issued != "" {
+		if c.IssuedAt, err = time.Parse(time.RFC3339, *issued); err != nil {
+			return &exitError{code: 2, err: fmt.Errorf("--issued-at: %w", err)}
+		}
+	}
+	c.ExpiresAt = c.IssuedAt.Add(*ttl)
+	if c.RegistrationID == "" {
+		id, err := uuid.NewV7()
+		if err != nil {
+			return fmt.Errorf("registration id: %w", err)
+		}
+		c.RegistrationID = id.String()
+	}
+	if c.MaskedEmail, err = token.MaskEmail(*email); err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	if c.MaskedPhone, err = token.MaskPhone(*phone); err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	text, err := signer.Sign(c)
+	if err != nil {
+		return err
+	}
+
+	img, version, err := renderQR(text, *scale)
+	if err != nil {
+		return err
+	}
+	if err := writePNG(fs.Arg(0), img); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "token:     %s\nlength:    %d characters\nqr:        version %d, error correction M, %d×%d px\nreg id:    %s\nexpires:   %s\nwrote:     %s\n",
+		text, len(text), version, img.Bounds().Dx(), img.Bounds().Dy(), c.RegistrationID,
+		c.ExpiresAt.UTC().Format(time.RFC3339), fs.Arg(0))
+	return nil
+}
+
+// renderQR draws text as a QR code at error correction M with scale pixels per module and a
+// quiet zone, and returns the QR version used.
+func renderQR(text string, scale int) (*image.Gray, int, error) {
+	// The encoder picks the version; asking it first lets the writer draw whole pixels per
+	// module instead of a size that would blur module edges.
+	code, werr := encoder.Encoder_encodeWithoutHint(text, decoder.ErrorCorrectionLevel_M)
+	if werr != nil {
+		return nil, 0, fmt.Errorf("encode QR: %w", werr)
+	}
+	version := code.GetVersion().GetVersionNumber()
+	side := (code.GetMatrix().GetWidth() + 2*qrQuietZone) * scale
+	hints := map[gozxing.EncodeHintType]any{
+		gozxing.EncodeHintType_ERROR_CORRECTION: decoder.ErrorCorrectionLevel_M,
+		gozxing.EncodeHintType_MARGIN:           qrQuietZone,
+	}
+	bits, err := qrcode.NewQRCodeWriter().Encode(text, gozxing.BarcodeFormat_QR_CODE, side, side, hints)
+	if err != nil {
+		return nil, 0, fmt.Errorf("draw QR: %w", err)
+	}
+	img := image.NewGray(bits.Bounds())
+	draw.Draw(img, img.Bounds(), bits, image.Point{}, draw.Src)
+	return img, version, nil
+}
+
+func writePNG(path string, img image.Image) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("write QR: %w", err)
+	}
+	if err := png.Encode(f, img); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

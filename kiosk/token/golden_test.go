@@ -1,0 +1,76 @@
+package token
+
+import (
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ikd-field/ikd/kiosk"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden vectors in testdata/token")
+
+// goldenPath returns the path of a golden vector in <module root>/testdata/token.
+func goldenPath(t testing.TB, name string) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return filepath.Join(dir, "testdata", "token", name)
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod above the test directory")
+		}
+		dir = parent
+	}
+}
+
+// The golden vector: key testKey("registry 2026-11") (seed SHA-256("ikd test key registry
+// 2026-11")), key id "reg-2026-11", typicalClaims(). Ed25519 signatures are deterministic, so
+// the text is exact. Regenerate with: go test ./kiosk/token -run Golden -update
+const goldenFile = "v1-typical.txt"
+
+func TestGoldenSign(t *testing.T) {
+	text, err := mustSigner(kid, regKey).Sign(typicalClaims())
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := goldenPath(t, goldenFile)
+	if *update {
+		if err := os.WriteFile(path, []byte(text+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if text != strings.TrimSuffix(string(want), "\n") {
+		t.Fatalf("token text changed; the wire format is frozen for IKD1.\ngot  %s\nwant %s", text, want)
+	}
+}
+
+func TestGoldenVerify(t *testing.T) {
+	b, err := os.ReadFile(goldenPath(t, goldenFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := NewVerifier(trusted()).Verify(context.Background(), string(b), issuedAt.Add(5*time.Minute))
+	if err != nil {
+		t.Fatalf("golden token does not verify: %v", err)
+	}
+	c := typicalClaims()
+	want := kiosk.Token{KeyID: kid, NIK: c.NIK, RegistrationID: c.RegistrationID, MaskedEmail: c.MaskedEmail,
+		MaskedPhone: c.MaskedPhone, IssuedAt: c.IssuedAt, ExpiresAt: c.ExpiresAt}
+	if got != want {
+		t.Fatalf("golden token decodes to %+v\nwant %+v", got, want)
+	}
+}

@@ -1,0 +1,182 @@
+package sync
+
+import (
+	"errors"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"github.com/fxamacker/cbor/v2"
+
+	"github.com/ikd-field/ikd/kiosk"
+)
+
+// maxIDLen bounds record and kiosk ids (a UUID is 36 bytes).
+const maxIDLen = 64
+
+// kindCodes are the wire codes of record kinds; 3 is kept for audit checkpoints.
+var kindCodes = map[kiosk.RecordKind]uint64{
+	kiosk.KindActivation:   1,
+	kiosk.KindDeactivation: 2,
+}
+
+var (
+	encMode cbor.EncMode
+	decMode cbor.DecMode
+)
+
+func init() {
+	var err error
+	if encMode, err = cbor.CoreDetEncOptions().EncMode(); err != nil {
+		panic(err) // static options; cannot fail at run time
+	}
+	decMode, err = cbor.DecOptions{
+		DupMapKey:        cbor.DupMapKeyEnforcedAPF,
+		IndefLength:      cbor.IndefLengthForbidden,
+		TagsMd:           cbor.TagsForbidden,
+		MaxNestedLevels:  4,
+		MaxArrayElements: 64,
+		MaxMapPairs:      64,
+	}.DecMode()
+	if err != nil {
+		panic(err) // static options; cannot fail at run time
+	}
+}
+
+// activationWire is the body of an activation record: kiosk.Activation without the record id
+// and kiosk id, which the envelope already carries.
+type activationWire struct {
+	RegistrationID string  `cbor:"1,keyasint"`
+	NIK            string  `cbor:"2,keyasint"`
+	OfficerID      string  `cbor:"3,keyasint"`
+	TokenKeyID     string  `cbor:"4,keyasint"`
+	FaceBand       string  `cbor:"5,keyasint"`
+	FaceScore      float64 `cbor:"6,keyasint"`
+	EyeChecked     bool    `cbor:"7,keyasint"`
+	ApprovedAt     int64   `cbor:"8,keyasint"` // Unix milliseconds
+}
+
+// deactivationWire is the body of a deactivation record, likewise.
+type deactivationWire struct {
+	NIK         string  `cbor:"1,keyasint"`
+	OfficerID   string  `cbor:"2,keyasint"`
+	Reason      string  `cbor:"3,keyasint"`
+	FaceBand    string  `cbor:"4,keyasint"`
+	FaceScore   float64 `cbor:"5,keyasint"`
+	EyeChecked  bool    `cbor:"6,keyasint"`
+	ConfirmedAt int64   `cbor:"7,keyasint"` // Unix milliseconds
+}
+
+// encodeBody checks payload against the envelope fields and encodes it. It refuses what Open
+// would refuse, because a record the registry cannot open would be stuck in the outbox.
+func encodeBody(kind kiosk.RecordKind, id, kioskID string, payload any) (cbor.RawMessage, error) {
+	switch p := payload.(type) {
+	case *kiosk.Activation:
+		if p == nil {
+			return nil, errors.New("nil activation")
+		}
+		return encodeBody(kind, id, kioskID, *p)
+	case *kiosk.Deactivation:
+		if p == nil {
+			return nil, errors.New("nil deactivation")
+		}
+		return encodeBody(kind, id, kioskID, *p)
+	case kiosk.Activation:
+		if err := checkHeader(kind, kiosk.KindActivation, id, p.ID, kioskID, p.KioskID); err != nil {
+			return nil, err
+		}
+		w := activationWire{RegistrationID: p.RegistrationID, NIK: string(p.NIK), OfficerID: p.OfficerID,
+			TokenKeyID: p.TokenKeyID, FaceBand: string(p.FaceBand), FaceScore: p.FaceScore,
+			EyeChecked: p.EyeChecked, ApprovedAt: p.ApprovedAt.UnixMilli()}
+		if err := checkActivation(w); err != nil {
+			return nil, err
+		}
+		return encMode.Marshal(w)
+	case kiosk.Deactivation:
+		if err := checkHeader(kind, kiosk.KindDeactivation, id, p.ID, kioskID, p.KioskID); err != nil {
+			return nil, err
+		}
+		w := deactivationWire{NIK: string(p.NIK), OfficerID: p.OfficerID, Reason: p.Reason,
+			FaceBand: string(p.FaceBand), FaceScore: p.FaceScore, EyeChecked: p.EyeChecked,
+			ConfirmedAt: p.ConfirmedAt.UnixMilli()}
+		if err := checkDeactivation(w); err != nil {
+			return nil, err
+		}
+		return encMode.Marshal(w)
+	}
+	return nil, fmt.Errorf("payload is a %T, not a kiosk.Activation or kiosk.Deactivation", payload)
+}
+
+func checkHeader(kind, payloadKind kiosk.RecordKind, id, payloadID, kioskID, payloadKioskID string) error {
+	switch {
+	case kind != payloadKind:
+		return fmt.Errorf("kind %q with a %s payload", kind, payloadKind)
+	case payloadID != id:
+		return fmt.Errorf("payload id %q differs from record id", payloadID)
+	case payloadKioskID != kioskID:
+		return fmt.Errorf("payload kiosk id %q differs from the sealer's %q", payloadKioskID, kioskID)
+	}
+	return nil
+}
+
+// checkActivation and checkDeactivation hold the rules both Seal and Open apply.
+func checkActivation(a activationWire) error {
+	if a.RegistrationID == "" || a.OfficerID == "" {
+		return errors.New("activation without registration id or officer id")
+	}
+	return checkFields(a.NIK, a.RegistrationID, a.OfficerID, a.TokenKeyID, a.FaceBand)
+}
+
+func checkDeactivation(d deactivationWire) error {
+	if d.OfficerID == "" {
+		return errors.New("deactivation without officer id")
+	}
+	return checkFields(d.NIK, d.OfficerID, d.Reason, d.FaceBand)
+}
+
+// checkFields checks the NIK and that every text is valid UTF-8, which CBOR text requires.
+func checkFields(nik string, texts ...string) error {
+	if _, err := kiosk.ParseNIK(nik); err != nil {
+		return err
+	}
+	for _, s := range texts {
+		if !utf8.ValidString(s) {
+			return fmt.Errorf("text %q is not valid UTF-8", s)
+		}
+	}
+	return nil
+}
+
+// decodeBody decodes the body of a verified record.
+func decodeBody(w recordWire) (Record, error) {
+	rec := Record{ID: w.ID, KioskID: w.KioskID}
+	switch w.Kind {
+	case kindCodes[kiosk.KindActivation]:
+		var a activationWire
+		if err := decMode.Unmarshal(w.Body, &a); err != nil {
+			return Record{}, ErrRecordMalformed.With(fmt.Errorf("activation body: %w", err))
+		}
+		if err := checkActivation(a); err != nil {
+			return Record{}, ErrRecordMalformed.With(fmt.Errorf("activation body: %w", err))
+		}
+		rec.Kind = kiosk.KindActivation
+		rec.Activation = &kiosk.Activation{ID: w.ID, RegistrationID: a.RegistrationID, NIK: kiosk.NIK(a.NIK),
+			OfficerID: a.OfficerID, KioskID: w.KioskID, TokenKeyID: a.TokenKeyID, FaceBand: kiosk.Band(a.FaceBand),
+			FaceScore: a.FaceScore, EyeChecked: a.EyeChecked, ApprovedAt: time.UnixMilli(a.ApprovedAt).UTC()}
+	case kindCodes[kiosk.KindDeactivation]:
+		var d deactivationWire
+		if err := decMode.Unmarshal(w.Body, &d); err != nil {
+			return Record{}, ErrRecordMalformed.With(fmt.Errorf("deactivation body: %w", err))
+		}
+		if err := checkDeactivation(d); err != nil {
+			return Record{}, ErrRecordMalformed.With(fmt.Errorf("deactivation body: %w", err))
+		}
+		rec.Kind = kiosk.KindDeactivation
+		rec.Deactivation = &kiosk.Deactivation{ID: w.ID, NIK: kiosk.NIK(d.NIK), OfficerID: d.OfficerID, KioskID: w.KioskID,
+			Reason: d.Reason, FaceBand: kiosk.Band(d.FaceBand), FaceScore: d.FaceScore, EyeChecked: d.EyeChecked,
+			ConfirmedAt: time.UnixMilli(d.ConfirmedAt).UTC()}
+	default:
+		return Record{}, ErrRecordUnknownKind.With(fmt.Errorf("kind %d", w.Kind))
+	}
+	return rec, nil
+}

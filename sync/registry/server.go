@@ -1,0 +1,130 @@
+// Package registry is the central registry's HTTP side (DESIGN.md §8). For now it serves the
+// registry's public keys to kiosks and the citizen-app side needed for demos and tests:
+// register and receive a signed activation QR token. Ingesting kiosk batches, activation codes
+// and e-mail come with the sync work.
+package registry
+
+import (
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/ikd-field/ikd/kiosk"
+	"github.com/ikd-field/ikd/kiosk/token"
+)
+
+// Server answers the registry's HTTP API. It holds no state of its own yet.
+type Server struct {
+	Signer    *token.Signer
+	PublicKey ed25519.PublicKey
+	TokenTTL  time.Duration
+	Now       func() time.Time
+	Log       *slog.Logger
+}
+
+// Handler returns the HTTP routes.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /v1/keys", s.keys)
+	mux.HandleFunc("POST /v1/registrations", s.register)
+	return mux
+}
+
+// KeyInfo is one trusted registry key as kiosks fetch it.
+type KeyInfo struct {
+	KeyID     string `json:"kid"`
+	Algorithm string `json:"alg"`
+	PublicKey string `json:"public_key"` // base64 of the 32-byte Ed25519 key
+}
+
+func (s *Server) keys(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, []KeyInfo{{KeyID: s.Signer.KeyID(), Algorithm: "EdDSA",
+		PublicKey: base64.StdEncoding.EncodeToString(s.PublicKey)}})
+}
+
+// RegistrationRequest is what the IKD app sends when a citizen registers.
+type RegistrationRequest struct {
+	NIK   string `json:"nik"`
+	Email string `json:"email"`
+	Phone string `json:"phone"`
+}
+
+// RegistrationResponse carries the QR token the app shows at the counter.
+type RegistrationResponse struct {
+	RegistrationID string    `json:"registration_id"`
+	Token          string    `json:"token"`
+	ExpiresAt      time.Time `json:"expires_at"`
+}
+
+type apiError struct {
+	Error string `json:"error"`
+}
+
+// maxRequestBytes bounds a registration request; a real one is about 100 bytes.
+const maxRequestBytes = 4 << 10
+
+func (s *Server) register(w http.ResponseWriter, r *http.Request) {
+	var req RegistrationRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxRequestBytes))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		writeJSON(w, http.StatusBadRequest, apiError{"invalid JSON: " + err.Error()})
+		return
+	}
+	nik, err := kiosk.ParseNIK(strings.TrimSpace(req.NIK))
+	if err != nil {
+		writeJSON(w, http.StatusUnprocessableEntity, apiError{kiosk.OfficerMessage(err, kiosk.LangID)})
+		return
+	}
+	email, err := token.MaskEmail(req.Email)
+	if err != nil {
+		writeJSON(w, http.StatusUnprocessableEntity, apiError{err.Error()})
+		return
+	}
+	phone, err := token.MaskPhone(req.Phone)
+	if err != nil {
+		writeJSON(w, http.StatusUnprocessableEntity, apiError{err.Error()})
+		return
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		s.fail(w, fmt.Errorf("registration id: %w", err))
+		return
+	}
+	now := s.Now().Truncate(time.Second)
+	claims := token.Claims{NIK: nik, RegistrationID: id.String(), MaskedEmail: email, MaskedPhone: phone,
+		IssuedAt: now, ExpiresAt: now.Add(s.TokenTTL)}
+	text, err := s.Signer.Sign(claims)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	s.Log.Info("registration", "registration_id", claims.RegistrationID, "nik", nik.Masked())
+	writeJSON(w, http.StatusCreated, RegistrationResponse{RegistrationID: claims.RegistrationID,
+		Token: text, ExpiresAt: claims.ExpiresAt})
+}
+
+func (s *Server) fail(w http.ResponseWriter, err error) {
+	s.Log.Error("request failed", "err", err)
+	writeJSON(w, http.StatusInternalServerError, apiError{"internal error"})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	if err := json.NewEncoder(w).Encode(v); err != nil && !errors.Is(err, http.ErrHandlerTimeout) {
+		slog.Debug("write response", "err", err)
+	}
+}

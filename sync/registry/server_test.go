@@ -1,0 +1,121 @@
+package registry
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ikd-field/ikd/kiosk"
+	"github.com/ikd-field/ikd/kiosk/token"
+)
+
+type keyMap map[string]kiosk.RegistryKey
+
+func (m keyMap) RegistryKey(ctx context.Context, kid string) (kiosk.RegistryKey, error) {
+	k, ok := m[kid]
+	if !ok {
+		return kiosk.RegistryKey{}, kiosk.ErrNotFound
+	}
+	return k, nil
+}
+
+func newServer(t *testing.T, now time.Time) *httptest.Server {
+	t.Helper()
+	pub, priv, err := ed25519.GenerateKey(bytes.NewReader(bytes.Repeat([]byte{7}, 64)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := token.NewSigner("reg-test", priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{Signer: signer, PublicKey: pub, TokenTTL: 10 * time.Minute,
+		Now: func() time.Time { return now }, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestRegistrationTokenVerifiesWithPublishedKey(t *testing.T) {
+	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	srv := newServer(t, now)
+
+	resp, err := http.Get(srv.URL + "/v1/keys")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []KeyInfo
+	if err := json.NewDecoder(resp.Body).Decode(&keys); err != nil || len(keys) != 1 {
+		t.Fatalf("keys: %v %v", keys, err)
+	}
+	resp.Body.Close()
+	pub, err := base64.StdEncoding.DecodeString(keys[0].PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	body := `{"nik":"3201014101900001","email":"siti.aminah@gmail.com","phone":"0812-3456-7789"}`
+	resp, err = http.Post(srv.URL+"/v1/registrations", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	var reg RegistrationResponse
+	if err := json.NewDecoder(resp.Body).Decode(&reg); err != nil {
+		t.Fatal(err)
+	}
+	v := token.NewVerifier(keyMap{keys[0].KeyID: {KeyID: keys[0].KeyID, PublicKey: pub}})
+	tok, err := v.Verify(context.Background(), reg.Token, now.Add(time.Minute))
+	if err != nil {
+		t.Fatalf("verify issued token: %v", err)
+	}
+	if tok.NIK != "3201014101900001" || tok.RegistrationID != reg.RegistrationID || !tok.ExpiresAt.Equal(now.Add(10*time.Minute)) {
+		t.Fatalf("token = %+v", tok)
+	}
+	if strings.Contains(tok.MaskedEmail, "aminah") || strings.Contains(tok.MaskedPhone, "3456") {
+		t.Fatalf("contact data not masked: %q %q", tok.MaskedEmail, tok.MaskedPhone)
+	}
+}
+
+func TestRegistrationRejectsBadInput(t *testing.T) {
+	srv := newServer(t, time.Now())
+	tests := []struct {
+		name   string
+		body   string
+		status int
+		want   string
+	}{
+		{"NotJSON", `nik=1`, http.StatusBadRequest, "invalid JSON"},
+		{"UnknownField", `{"nik":"3201014101900001","x":1}`, http.StatusBadRequest, "unknown field"},
+		{"TooLarge", `{"nik":"` + strings.Repeat("1", 8000) + `"}`, http.StatusBadRequest, "too large"},
+		{"BadNIKDate", `{"nik":"3201013201900001","email":"a@b.id","phone":"081234567789"}`, http.StatusUnprocessableEntity, "Tanggal lahir"},
+		{"BadEmail", `{"nik":"3201014101900001","email":"nobody","phone":"081234567789"}`, http.StatusUnprocessableEntity, "e-mail"},
+		{"BadPhone", `{"nik":"3201014101900001","email":"a@b.id","phone":"12"}`, http.StatusUnprocessableEntity, "phone"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, err := http.Post(srv.URL+"/v1/registrations", "application/json", strings.NewReader(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var e apiError
+			_ = json.NewDecoder(resp.Body).Decode(&e)
+			if resp.StatusCode != tt.status || !strings.Contains(e.Error, tt.want) {
+				t.Fatalf("status %d error %q, want %d containing %q", resp.StatusCode, e.Error, tt.status, tt.want)
+			}
+		})
+	}
+}

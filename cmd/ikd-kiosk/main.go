@@ -1,0 +1,47 @@
+// Command ikd-kiosk is the officer's counter application. This version runs the activation
+// workflow headless: `ikd-kiosk --demo` walks through it with real components (encrypted
+// store, signed tokens, QR scanning of a synthetic camera frame, the face pipeline where its
+// models are present) and no camera or network. The fyne window comes with the UI issue.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("ikd-kiosk", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	demo := fs.Bool("demo", false, "run the headless demo of the activation workflow (no camera, no network)")
+	dir := fs.String("data", "", "demo data directory (default: a new temporary directory)")
+	lang := fs.String("lang", os.Getenv("LANG"), "language: id (Bahasa Indonesia, default) or en")
+	models := fs.String("models", os.Getenv("IKD_MODELS"), "dlib model directory for the face check (optional in the demo)")
+	faces := fs.String("faces", "", "directory of face photos for the demo's face check (default: ../shared/testdata/faces when present)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if !*demo {
+		fmt.Fprintln(stderr, "ikd-kiosk: this version has only the headless demo; run: ikd-kiosk --demo")
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	cfg := demoConfig{dir: *dir, lang: *lang, models: *models, faces: *faces, out: stdout, log: log}
+	if err := runDemo(ctx, cfg); err != nil {
+		fmt.Fprintf(stderr, "ikd-kiosk demo: %v\n", err)
+		return 1
+	}
+	return 0
+}

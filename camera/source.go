@@ -13,6 +13,7 @@ import (
 type Frame struct {
 	// Image is the picture. Webcam YUYV frames arrive as *image.YCbCr so analysers that
 	// only need luminance (QR, face detection) read the Y plane without a conversion.
+	// The frame bus hands one Image to every subscriber, so treat it as read-only.
 	Image image.Image
 	// Seq counts frames from one source, starting at 1.
 	Seq uint64

@@ -12,6 +12,8 @@ import (
 	"os/signal"
 	"sort"
 	"syscall"
+
+	"github.com/ikd-field/ikd/kiosk"
 )
 
 // env is what every subcommand receives: its arguments and where to write.
@@ -90,12 +92,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if errors.Is(err, flag.ErrHelp) {
 		return 2
 	}
-	fmt.Fprintf(stderr, "ikdctl %s: %v\n", args[0], err)
+	reportError(stderr, args[0], err)
 	var ee *exitError
 	if errors.As(err, &ee) {
 		return ee.code
 	}
 	return 1
+}
+
+// reportError prints err for the person at the terminal: an officer-facing message in Bahasa
+// Indonesia and English first when there is one, then the operator's detail.
+func reportError(w io.Writer, cmd string, err error) {
+	var ke *kiosk.Error
+	if errors.As(err, &ke) {
+		fmt.Fprintf(w, "ikdctl %s: %s / %s\n  detail: %v\n", cmd, ke.Msg.ID, ke.Msg.EN, err)
+		return
+	}
+	fmt.Fprintf(w, "ikdctl %s: %v\n", cmd, err)
 }
 
 // subcommand dispatches "ikdctl NAME SUB ..." to one of subs.

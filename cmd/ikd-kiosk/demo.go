@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -110,17 +109,9 @@ func runDemo(ctx context.Context, cfg demoConfig) error {
 		return err
 	}
 
-	var snapshot bytes.Buffer
-	for _, r := range demoResidents {
-		line, err := store.EncodeResidentLine(r)
-		if err != nil {
-			return fmt.Errorf("demo resident: %w", err)
-		}
-		snapshot.Write(append(line, '\n'))
-	}
-	counts, err := st.ImportResidents(ctx, &snapshot, "demo-1")
+	counts, err := st.ApplyResidents(ctx, demoResidents, nil, "demo-1")
 	if err != nil {
-		return fmt.Errorf("import residents: %w", err)
+		return fmt.Errorf("load residents: %w", err)
 	}
 	say("demo.residents", counts.Added)
 

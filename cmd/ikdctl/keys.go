@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -13,7 +12,6 @@ import (
 	"time"
 
 	"github.com/ikd-field/ikd/kiosk"
-	"github.com/ikd-field/ikd/kiosk/store"
 	"github.com/ikd-field/ikd/kiosk/token"
 )
 
@@ -100,16 +98,16 @@ func writeNew(path string, data []byte, mode os.FileMode) error {
 func keysTrust(ctx context.Context, e env) error {
 	fs := flag.NewFlagSet("keys trust", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	data := fs.String("data", "", "kiosk data directory (required)")
-	secretFile := fs.String("secret-file", "", "file holding the kiosk unlock secret (required)")
+	data := dataDirFlag(fs)
+	secretFile := secretFlag(fs)
 	kidFlag := fs.String("kid", "", "key id; default: the Key-Id line of the key file")
 	notBefore := fs.String("not-before", "", "first issue time the key may sign for, RFC 3339; default: no start")
 	notAfter := fs.String("not-after", "", "issue time from which the key is no longer valid, RFC 3339; default: no end")
 	if err := fs.Parse(e.args); err != nil {
 		return err
 	}
-	if *data == "" || *secretFile == "" || fs.NArg() != 1 {
-		return &exitError{code: 2, err: errors.New("usage: keys trust --data DIR --secret-file F [--kid ID] [--not-before T] [--not-after T] PUBKEY.pem")}
+	if fs.NArg() != 1 {
+		return &exitError{code: 2, err: errors.New("usage: keys trust [--data DIR] [--secret-file F] [--kid ID] [--not-before T] [--not-after T] PUBKEY.pem")}
 	}
 	pemData, err := os.ReadFile(fs.Arg(0))
 	if err != nil {
@@ -132,7 +130,7 @@ func keysTrust(ctx context.Context, e env) error {
 	if key.NotAfter, err = parseOptionalTime("not-after", *notAfter); err != nil {
 		return &exitError{code: 2, err: err}
 	}
-	st, err := openKeysStore(ctx, *data, *secretFile)
+	st, err := openStore(ctx, *data, *secretFile)
 	if err != nil {
 		return err
 	}
@@ -142,18 +140,6 @@ func keysTrust(ctx context.Context, e env) error {
 	}
 	fmt.Fprintf(e.stdout, "trusted registry key %s (valid %s to %s)\n", kid, timeOrOpen(key.NotBefore), timeOrOpen(key.NotAfter))
 	return nil
-}
-
-// openKeysStore opens the kiosk store in dir with the secret in secretFile.
-// TODO(lead): replace with the store helper's shared openStore once it exists; this follows
-// the store's own tests in naming the file kiosk.db.
-func openKeysStore(ctx context.Context, dir, secretFile string) (*store.Store, error) {
-	secret, err := os.ReadFile(secretFile)
-	if err != nil {
-		return nil, fmt.Errorf("read secret: %w", err)
-	}
-	secret = bytes.TrimRight(secret, "\r\n")
-	return store.Open(ctx, filepath.Join(dir, "kiosk.db"), secret, store.Options{})
 }
 
 func parseOptionalTime(name, s string) (time.Time, error) {

@@ -82,11 +82,11 @@ func TestKeysNewRefusesToOverwrite(t *testing.T) {
 
 func TestKeysUsage(t *testing.T) {
 	for name, args := range map[string][]string{
-		"NoSubcommand":     {"keys"},
-		"UnknownSub":       {"keys", "rotate"},
-		"NewWithoutOut":    {"keys", "new"},
-		"TrustWithoutKey":  {"keys", "trust", "--data", "d", "--secret-file", "s"},
-		"TrustWithoutData": {"keys", "trust", "k.pub"},
+		"NoSubcommand":    {"keys"},
+		"UnknownSub":      {"keys", "rotate"},
+		"NewWithoutOut":   {"keys", "new"},
+		"TrustWithoutKey": {"keys", "trust", "--data", "d", "--secret-file", "s"},
+		"TrustTwoKeys":    {"keys", "trust", "a.pub", "b.pub"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if code, _, _ := runCmd(t, args...); code != 2 {
@@ -119,7 +119,7 @@ func mustKioskStore(t *testing.T) (dataDir, secretFile string) {
 
 func openTestStore(t *testing.T, dataDir, secretFile string) *store.Store {
 	t.Helper()
-	st, err := openKeysStore(context.Background(), dataDir, secretFile)
+	st, err := openStore(context.Background(), dataDir, secretFile)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,119 @@
+package store
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/ikd-field/ikd/kiosk"
+)
+
+// crashChildEnv makes the test binary act as the writer that the crash test kills.
+const crashChildEnv = "IKD_STORE_CRASH_CHILD"
+
+// TestCrashSafety kills a writer process with SIGKILL in the middle of a stream of Enqueue
+// calls, several times, and checks after each kill that every record the writer reported as
+// committed is in the store and that the audit chain still verifies.
+func TestCrashSafety(t *testing.T) {
+	if path := os.Getenv(crashChildEnv); path != "" {
+		crashChild(path)
+		return
+	}
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	ctx := context.Background()
+	s, path := mustCreate(t, testOptions())
+	s.Close()
+	var committed []string
+	for round := range 4 {
+		committed = append(committed, runAndKill(t, path, round, 25+round*20)...)
+		s := mustOpen(t, path, testOptions())
+		recs, err := s.Records(ctx, "", 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		have := make(map[string]bool, len(recs))
+		for _, r := range recs {
+			have[r.ID] = true
+		}
+		for _, id := range committed {
+			if !have[id] {
+				t.Fatalf("round %d: record %s was reported committed but is missing", round, id)
+			}
+		}
+		n, err := s.VerifyAudit(ctx)
+		if err != nil {
+			t.Fatalf("round %d: audit: %v", round, err)
+		}
+		if n < int64(len(committed))+1 {
+			t.Fatalf("round %d: audit has %d entries for %d records", round, n, len(committed))
+		}
+		t.Logf("round %d: %d records reported committed, %d stored, audit %d entries", round, len(committed), len(recs), n)
+		s.Close()
+	}
+}
+
+// runAndKill starts a writer on path, kills it after it reports after records, and returns
+// the ids it reported.
+func runAndKill(t *testing.T, path string, round, after int) []string {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashSafety$", "-test.count=1")
+	cmd.Env = append(os.Environ(), crashChildEnv+"="+path, fmt.Sprintf("IKD_STORE_CRASH_ROUND=%d", round))
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		id, ok := strings.CutPrefix(sc.Text(), "committed ")
+		if !ok {
+			continue
+		}
+		ids = append(ids, id)
+		if len(ids) == after {
+			cmd.Process.Kill() // SIGKILL: no deferred code, no clean close
+			break
+		}
+	}
+	for sc.Scan() { // records the child finished before the signal landed count as committed
+		if id, ok := strings.CutPrefix(sc.Text(), "committed "); ok {
+			ids = append(ids, id)
+		}
+	}
+	cmd.Wait()
+	if len(ids) < after {
+		t.Fatalf("writer exited after %d records, before the kill", len(ids))
+	}
+	return ids
+}
+
+func crashChild(path string) {
+	ctx := context.Background()
+	s, err := Open(ctx, path, []byte(testSecret), testOptions())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "crash child:", err)
+		os.Exit(3)
+	}
+	round := os.Getenv("IKD_STORE_CRASH_ROUND")
+	for i := range 100000 {
+		id := fmt.Sprintf("r%s-%d", round, i)
+		rec := kiosk.OutboxRecord{ID: id, Kind: kiosk.KindActivation, NIK: testNIK,
+			RegistrationID: "reg-" + id, Envelope: []byte("signed " + id)}
+		if err := s.Enqueue(ctx, rec, kiosk.AuditEvent{OfficerID: "off1", Action: "activation.approved", Subject: id}); err != nil {
+			fmt.Fprintln(os.Stderr, "crash child:", err)
+			os.Exit(4)
+		}
+		fmt.Fprintf(os.Stdout, "committed %s\n", id) // os.Stdout is unbuffered
+	}
+	os.Exit(0)
+}

@@ -1,0 +1,140 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// applicationID marks the file as an IKD kiosk store ("IKD1") in the SQLite header, so a
+// database of another application is recognised before anything is read or written.
+const applicationID = 0x494B4431
+
+// migrations are forward-only; migrations[i] takes the schema from version i to i+1 and runs
+// in one transaction together with the user_version bump. Never edit a released migration:
+// append a new one.
+var migrations = []string{
+	// 1: the initial schema.
+	`PRAGMA application_id = 1229669425;
+
+	CREATE TABLE meta (
+		key   TEXT PRIMARY KEY,
+		value BLOB NOT NULL
+	) STRICT;
+
+	-- Only kecamatan is plain: area filtering and sync deltas select by it, and on its own it
+	-- names thousands of people. Everything personal is in sealed (AES-256-GCM, the blind
+	-- index as additional data).
+	CREATE TABLE residents (
+		id         INTEGER PRIMARY KEY,
+		nik_bi     BLOB NOT NULL UNIQUE,
+		kecamatan  TEXT NOT NULL,
+		sealed     BLOB NOT NULL,
+		updated_at INTEGER NOT NULL
+	) STRICT;
+
+	CREATE TABLE officers (
+		id              TEXT PRIMARY KEY,
+		name_sealed     BLOB NOT NULL,
+		role            TEXT NOT NULL CHECK (role IN ('officer', 'supervisor')),
+		disabled        INTEGER NOT NULL DEFAULT 0,
+		pin_hash        BLOB NOT NULL,
+		pin_salt        BLOB NOT NULL,
+		pin_params      TEXT NOT NULL,
+		failed_attempts INTEGER NOT NULL DEFAULT 0,
+		locked_until    INTEGER NOT NULL DEFAULT 0,
+		created_at      INTEGER NOT NULL
+	) STRICT;
+
+	CREATE TABLE outbox (
+		seq        INTEGER PRIMARY KEY,
+		id         TEXT NOT NULL UNIQUE,
+		kind       TEXT NOT NULL CHECK (kind IN ('activation', 'deactivation', 'audit_checkpoint')),
+		nik_bi     BLOB,
+		reg_bi     BLOB,
+		envelope   BLOB NOT NULL,
+		state      TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'acknowledged', 'rejected')),
+		answer     TEXT NOT NULL DEFAULT '',
+		created_at INTEGER NOT NULL,
+		updated_at INTEGER NOT NULL
+	) STRICT;
+	-- One registration is activated once, whatever became of the first record.
+	CREATE UNIQUE INDEX outbox_one_activation ON outbox(reg_bi) WHERE kind = 'activation';
+	-- One open deactivation per NIK; a later loss after the registry acknowledged is new.
+	CREATE UNIQUE INDEX outbox_one_open_deactivation ON outbox(nik_bi)
+		WHERE kind = 'deactivation' AND state IN ('pending', 'sent');
+	CREATE INDEX outbox_by_state ON outbox(state, seq);
+
+	CREATE TABLE audit (
+		seq           INTEGER PRIMARY KEY,
+		at            INTEGER NOT NULL,
+		officer_id    TEXT NOT NULL,
+		action        TEXT NOT NULL,
+		subject       TEXT NOT NULL,
+		detail_sealed BLOB NOT NULL,
+		prev_hash     BLOB NOT NULL,
+		hash          BLOB NOT NULL,
+		mac           BLOB NOT NULL
+	) STRICT;
+	-- The triggers stop the application from editing history by mistake; VerifyAudit catches
+	-- anyone who drops them.
+	CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+		BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+	CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+		BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+
+	CREATE TABLE registry_keys (
+		kid        TEXT PRIMARY KEY,
+		public_key BLOB NOT NULL CHECK (length(public_key) = 32),
+		not_before INTEGER NOT NULL,
+		not_after  INTEGER NOT NULL,
+		added_at   INTEGER NOT NULL
+	) STRICT;`,
+}
+
+// header reads the identity fields of the SQLite header.
+func header(ctx context.Context, db *sql.DB) (appID, version int, err error) {
+	if err := db.QueryRowContext(ctx, "PRAGMA application_id").Scan(&appID); err != nil {
+		return 0, 0, classify(err)
+	}
+	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return 0, 0, classify(err)
+	}
+	return appID, version, nil
+}
+
+// migrate brings a store at version from up to the newest schema, one transaction per step.
+func migrate(ctx context.Context, db *sql.DB, from int) error {
+	if from > len(migrations) {
+		return ErrNewerSchema.With(fmt.Errorf("file schema %d, this build knows up to %d", from, len(migrations)))
+	}
+	for v := from; v < len(migrations); v++ {
+		if err := migrateStep(ctx, db, v); err != nil {
+			return fmt.Errorf("migrate schema %d to %d: %w", v, v+1, err)
+		}
+	}
+	return nil
+}
+
+func migrateStep(ctx context.Context, db *sql.DB, v int) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return classify(err)
+	}
+	defer tx.Rollback()
+	// Re-check inside the write transaction: another process may have migrated meanwhile.
+	var cur int
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&cur); err != nil {
+		return classify(err)
+	}
+	if cur != v {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+		return classify(err)
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {
+		return classify(err)
+	}
+	return classify(tx.Commit())
+}

@@ -1,0 +1,121 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ikd-field/ikd/kiosk"
+)
+
+var _ kiosk.TrustStore = (*Store)(nil)
+
+// Trust store errors.
+var (
+	ErrInvalidRegistryKey = &kiosk.Error{Code: "trust.invalid_key", Msg: kiosk.Message{
+		ID: "Kunci registri tidak valid (harus kunci publik Ed25519 32 byte dengan ID).",
+		EN: "Invalid registry key (must be a 32-byte Ed25519 public key with an id)."}}
+	ErrKeyConflict = &kiosk.Error{Code: "trust.key_conflict", Msg: kiosk.Message{
+		ID: "ID kunci registri sudah dipakai untuk kunci lain; kunci baru harus memakai ID baru.",
+		EN: "This registry key id already names a different key; a new key needs a new id."}}
+)
+
+// RegistryKey implements kiosk.TrustStore.
+func (s *Store) RegistryKey(ctx context.Context, kid string) (kiosk.RegistryKey, error) {
+	k := kiosk.RegistryKey{KeyID: kid}
+	var nb, na int64
+	err := s.db.QueryRowContext(ctx, "SELECT public_key, not_before, not_after FROM registry_keys WHERE kid = ?", kid).
+		Scan(&k.PublicKey, &nb, &na)
+	if errors.Is(err, sql.ErrNoRows) {
+		return kiosk.RegistryKey{}, kiosk.ErrNotFound.With(fmt.Errorf("registry key %q", kid))
+	}
+	if err != nil {
+		return kiosk.RegistryKey{}, fmt.Errorf("registry key %q: %w", kid, classify(err))
+	}
+	k.NotBefore, k.NotAfter = fromUnixNano(nb), fromUnixNano(na)
+	return k, nil
+}
+
+// RegistryKeys lists the trusted keys by id.
+func (s *Store) RegistryKeys(ctx context.Context) ([]kiosk.RegistryKey, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT kid, public_key, not_before, not_after FROM registry_keys ORDER BY kid")
+	if err != nil {
+		return nil, fmt.Errorf("list registry keys: %w", classify(err))
+	}
+	defer rows.Close()
+	var out []kiosk.RegistryKey
+	for rows.Next() {
+		var k kiosk.RegistryKey
+		var nb, na int64
+		if err := rows.Scan(&k.KeyID, &k.PublicKey, &nb, &na); err != nil {
+			return nil, fmt.Errorf("list registry keys: %w", classify(err))
+		}
+		k.NotBefore, k.NotAfter = fromUnixNano(nb), fromUnixNano(na)
+		out = append(out, k)
+	}
+	return out, classify(rows.Err())
+}
+
+// AddRegistryKey trusts k. Adding a key that is already trusted updates its validity window
+// (the registry shortens it when it retires a key); reusing an id for different key bytes
+// fails with ErrKeyConflict, since key ids are what tokens name. actorID is recorded in the
+// audit log.
+func (s *Store) AddRegistryKey(ctx context.Context, actorID string, k kiosk.RegistryKey) error {
+	if k.KeyID == "" || len(k.PublicKey) != ed25519.PublicKeySize {
+		return ErrInvalidRegistryKey.With(fmt.Errorf("key id %q, %d key bytes", k.KeyID, len(k.PublicKey)))
+	}
+	if !k.NotAfter.IsZero() && !k.NotAfter.After(k.NotBefore) {
+		return ErrInvalidRegistryKey.With(fmt.Errorf("key %q: not_after %s is not after not_before %s", k.KeyID, k.NotAfter, k.NotBefore))
+	}
+	now := s.now()
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var old []byte
+		err := tx.QueryRowContext(ctx, "SELECT public_key FROM registry_keys WHERE kid = ?", k.KeyID).Scan(&old)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return err
+		case !bytes.Equal(old, k.PublicKey):
+			return ErrKeyConflict.With(fmt.Errorf("key id %q", k.KeyID))
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO registry_keys (kid, public_key, not_before, not_after, added_at)
+			VALUES (?, ?, ?, ?, ?) ON CONFLICT (kid) DO UPDATE
+			SET not_before = excluded.not_before, not_after = excluded.not_after`,
+			k.KeyID, k.PublicKey, toUnixNano(k.NotBefore), toUnixNano(k.NotAfter), now.UnixNano())
+		if err != nil {
+			return err
+		}
+		return s.appendAudit(ctx, tx, kiosk.AuditEvent{Time: now, OfficerID: actorID, Action: "trust.key_added",
+			Subject: k.KeyID, Detail: fmt.Sprintf("valid %s to %s", fmtTime(k.NotBefore), fmtTime(k.NotAfter))})
+	})
+	if err != nil {
+		return fmt.Errorf("add registry key %q: %w", k.KeyID, err)
+	}
+	return nil
+}
+
+// Zero times are stored as 0 ("no bound").
+func toUnixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromUnixNano(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}

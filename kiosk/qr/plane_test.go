@@ -1,0 +1,125 @@
+package qr
+
+import (
+	"bytes"
+	"image"
+	"image/color"
+	"testing"
+
+	"github.com/makiuchi-d/gozxing"
+)
+
+func TestLumaPlane(t *testing.T) {
+	gray := image.NewGray(image.Rect(0, 0, 4, 3))
+	for i := range gray.Pix {
+		gray.Pix[i] = byte(i * 10)
+	}
+	ycc := image.NewYCbCr(image.Rect(0, 0, 4, 3), image.YCbCrSubsampleRatio420)
+	copy(ycc.Y, gray.Pix)
+	rgba := image.NewRGBA(image.Rect(0, 0, 4, 3))
+	for i, v := range gray.Pix {
+		rgba.Set(i%4, i/4, color.RGBA{v, v, v, 255})
+	}
+	for name, c := range map[string]struct {
+		img    image.Image
+		want   []byte
+		shared bool
+	}{
+		"GrayUsedInPlace":    {gray, gray.Pix, true},
+		"YCbCrLumaInPlace":   {ycc, gray.Pix, true},
+		"RGBAConverted":      {rgba, gray.Pix, false},
+		"SubImageRowsPacked": {gray.SubImage(image.Rect(1, 1, 3, 3)), []byte{50, 60, 90, 100}, false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			p := lumaPlane(c.img)
+			if !bytes.Equal(p.pix, c.want) {
+				t.Fatalf("plane %v, want %v", p.pix, c.want)
+			}
+			if p.w*p.h != len(p.pix) {
+				t.Fatalf("plane %dx%d holds %d bytes", p.w, p.h, len(p.pix))
+			}
+			if shared := &p.pix[0] == &gray.Pix[0] || (len(ycc.Y) > 0 && &p.pix[0] == &ycc.Y[0]); shared != c.shared {
+				t.Fatalf("shares the frame's memory: %v, want %v", shared, c.shared)
+			}
+		})
+	}
+}
+
+func TestPlaneFilters(t *testing.T) {
+	p := plane{pix: []byte{
+		0, 0, 200, 200,
+		0, 0, 200, 200,
+		100, 100, 100, 100,
+		100, 100, 100, 100,
+	}, w: 4, h: 4}
+	t.Run("HalfAveragesBlocks", func(t *testing.T) {
+		h := p.half()
+		if want := []byte{0, 200, 100, 100}; !bytes.Equal(h.pix, want) || h.w != 2 || h.h != 2 {
+			t.Fatalf("half = %v (%dx%d), want %v", h.pix, h.w, h.h, want)
+		}
+	})
+	t.Run("SmoothKeepsFlatAreasAndSize", func(t *testing.T) {
+		flat := plane{pix: bytes.Repeat([]byte{77}, 30), w: 6, h: 5}
+		s := flat.smooth()
+		if !bytes.Equal(s.pix, flat.pix) {
+			t.Fatalf("smoothing a flat plane changed it: %v", s.pix)
+		}
+		if s := p.smooth(); s.pix[1*4+1] == 0 || s.pix[1*4+1] >= 200 {
+			t.Fatalf("edge pixel not blended: %d", s.pix[5])
+		}
+	})
+	t.Run("DoubleKeepsCornersAndDoublesSize", func(t *testing.T) {
+		d := p.double()
+		if d.w != 8 || d.h != 8 {
+			t.Fatalf("double is %dx%d", d.w, d.h)
+		}
+		if d.pix[0] != 0 || d.pix[7] != 200 || d.pix[63] != 100 {
+			t.Fatalf("corners %d %d %d, want 0 200 100", d.pix[0], d.pix[7], d.pix[63])
+		}
+	})
+	t.Run("CropCopiesTheRectangle", func(t *testing.T) {
+		c := p.crop(image.Rect(1, 1, 3, 3))
+		if want := []byte{0, 200, 100, 100}; !bytes.Equal(c.pix, want) {
+			t.Fatalf("crop = %v, want %v", c.pix, want)
+		}
+	})
+}
+
+func TestLuminanceSource(t *testing.T) {
+	p := plane{pix: []byte{1, 2, 3, 4, 5, 6}, w: 3, h: 2}
+	l := newLuminance(p)
+	t.Run("RowIsACopy", func(t *testing.T) {
+		row, err := l.GetRow(1, nil)
+		if err != nil || !bytes.Equal(row, []byte{4, 5, 6}) {
+			t.Fatalf("row = %v, %v", row, err)
+		}
+		row[0] = 99
+		if p.pix[3] != 4 {
+			t.Fatal("GetRow handed out the frame's memory")
+		}
+	})
+	t.Run("InvertedRowsLeaveThePlaneAlone", func(t *testing.T) {
+		row, err := l.Invert().GetRow(0, make([]byte, 3))
+		if err != nil || !bytes.Equal(row, []byte{254, 253, 252}) {
+			t.Fatalf("inverted row = %v, %v", row, err)
+		}
+		if p.pix[0] != 1 {
+			t.Fatal("inverting modified the plane")
+		}
+	})
+	t.Run("RowOutOfRange", func(t *testing.T) {
+		for _, y := range []int{-1, 2} {
+			if _, err := l.GetRow(y, nil); err == nil {
+				t.Fatalf("row %d: no error", y)
+			}
+		}
+	})
+	t.Run("MatchesGozxingOwnSource", func(t *testing.T) {
+		img := image.NewGray(image.Rect(0, 0, 3, 2))
+		copy(img.Pix, p.pix)
+		ref := gozxing.NewLuminanceSourceFromImage(img)
+		if !bytes.Equal(ref.GetMatrix(), l.GetMatrix()) || ref.GetWidth() != l.GetWidth() || ref.GetHeight() != l.GetHeight() {
+			t.Fatalf("matrix %v (%dx%d), gozxing's %v", l.GetMatrix(), l.GetWidth(), l.GetHeight(), ref.GetMatrix())
+		}
+	})
+}

@@ -1,0 +1,234 @@
+package qr
+
+import (
+	"context"
+	"image"
+	"math"
+	"time"
+
+	"github.com/makiuchi-d/gozxing/qrcode/detector"
+)
+
+// Scanner is the kiosk's QR reader for a webcam pointed at a phone screen.
+//
+// Per frame it runs a ladder of attempts, cheapest first, within a time budget:
+//
+//	full     the frame's luminance as is (hybrid binarizer; also as light-on-dark)
+//	smooth   a 3×3 binomial blur first: sensor noise otherwise breaks the finder ratios
+//	zoom     a crop around the finder-pattern candidates seen so far, upsampled 2×
+//	         (raw, smoothed, and smoothed with a global threshold): small, blurred
+//	         modules become readable
+//	stretch  local contrast amplified 4×: a dim screen or one washed out by a reflection
+//	half     a 2×-downscaled frame: large codes and coarse noise
+//
+// Expensive rungs run only when a cheap one saw finder-pattern candidates, so a frame with
+// nothing to read costs about one hybrid binarization (plain gozxing also converts the
+// picture first, which costs more than that). What decoded the last frame (and where) is
+// tried first on the next, so a steady code in view is read within two frames.
+//
+// A Scanner is not safe for concurrent use; give each camera stream its own.
+type Scanner struct {
+	// Budget bounds the time spent on one frame; attempts already started finish. 0 means 80 ms.
+	Budget time.Duration
+
+	last       string          // rung that decoded the previous frame, "" if none
+	lastROI    image.Rectangle // where the code was, for the zoom rungs
+	emptyCount int             // consecutive frames with no finder candidates
+}
+
+// rung names: stable, they appear in benchmarks and logs.
+const (
+	rungFull       = "full"
+	rungSmooth     = "smooth"
+	rungZoom       = "zoom"
+	rungZoomSmooth = "zoom-smooth"
+	rungZoomGlobal = "zoom-global"
+	rungStretch    = "stretch"
+	rungHalf       = "half"
+)
+
+const defaultBudget = 80 * time.Millisecond
+
+// Decode implements Decoder.
+func (s *Scanner) Decode(ctx context.Context, img image.Image) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	budget := s.Budget
+	if budget <= 0 {
+		budget = defaultBudget
+	}
+	deadline := time.Now().Add(budget)
+	f := &frame{full: lumaPlane(img)}
+	if f.full.w < 21 || f.full.h < 21 {
+		return "", ErrNotFound
+	}
+
+	order := []string{rungFull, rungSmooth, rungZoom, rungZoomSmooth, rungZoomGlobal, rungStretch, rungHalf}
+	if s.last != "" { // what worked last frame first
+		f.roi = s.lastROI
+		order = append([]string{s.last}, without(order, s.last)...)
+	}
+	for i, rung := range order {
+		if i > 0 && (time.Now().After(deadline) || ctx.Err() != nil) {
+			break
+		}
+		if !s.worthTrying(rung, f) {
+			continue
+		}
+		text, roi, ok := f.try(rung)
+		if ok {
+			s.last, s.lastROI, s.emptyCount = rung, roi, 0
+			return text, nil
+		}
+		if i == 0 && s.last != "" { // the code moved: zoom where this frame's candidates say
+			f.roi, f.zoomedSmooth = image.Rectangle{}, plane{}
+		}
+	}
+	s.last = ""
+	if len(f.candidates) == 0 {
+		s.emptyCount++
+	} else {
+		s.emptyCount = 0
+	}
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	return "", ErrNotFound
+}
+
+// worthTrying gates the rungs that cost more than the full-frame attempt.
+func (s *Scanner) worthTrying(rung string, f *frame) bool {
+	switch rung {
+	case rungSmooth:
+		// Noise hides finder patterns from the first rung but leaves broken candidates
+		// behind; a clean empty scene leaves none. Empty-looking frames still get a
+		// smoothed look every fourth frame, so an empty stream costs about one hybrid
+		// pass per frame.
+		return len(f.candidates) > 0 || s.emptyCount%4 == 0
+	case rungStretch:
+		// Very low contrast leaves no candidates at all. Stretching a busy empty scene
+		// is costly (it turns texture into dozens of candidates), so blind looks come
+		// every eighth empty frame: a code on a dim screen is read within eight frames.
+		return len(f.candidates) > 0 || s.emptyCount%8 == 0
+	case rungZoom, rungZoomSmooth, rungZoomGlobal:
+		return !f.roi.Empty() || f.plausible() > 0
+	case rungHalf:
+		return f.plausible() > 0
+	}
+	return true
+}
+
+// frame holds one frame's planes and what the attempts learnt about it.
+type frame struct {
+	full, smoothed plane
+	hasSmoothed    bool
+	zoomedSmooth   plane // the smoothed crop, upsampled; shared by two rungs
+	candidates     []*detector.FinderPattern
+	roi            image.Rectangle // zoom area; empty until candidates or the last frame set it
+}
+
+func (f *frame) smooth() plane {
+	if !f.hasSmoothed {
+		f.smoothed, f.hasSmoothed = f.full.smooth(), true
+	}
+	return f.smoothed
+}
+
+// try runs one rung and returns the text and the area the code was found in.
+func (f *frame) try(rung string) (string, image.Rectangle, bool) {
+	whole := image.Rect(0, 0, f.full.w, f.full.h)
+	var p plane
+	area := whole
+	bin := hybrid
+	switch rung {
+	case rungFull:
+		p = f.full
+	case rungSmooth:
+		p = f.smooth()
+	case rungHalf:
+		p = f.full.half()
+	case rungStretch:
+		p = f.full.stretch()
+	case rungZoom, rungZoomSmooth, rungZoomGlobal:
+		if f.roi.Empty() {
+			f.roi = f.zoomArea()
+		}
+		if f.roi.Empty() {
+			return "", image.Rectangle{}, false
+		}
+		area = f.roi
+		if rung == rungZoom {
+			p = f.full.crop(area).double()
+			break
+		}
+		if f.zoomedSmooth.pix == nil {
+			f.zoomedSmooth = f.smooth().crop(area).double()
+		}
+		p = f.zoomedSmooth
+		if rung == rungZoomGlobal {
+			bin = global
+		}
+	}
+	// Dark-mode codes are looked for too, except on the stretched plane (rare and costly).
+	out, err := decodePlane(p, bin, rung != rungStretch)
+	if rung == rungFull || rung == rungSmooth {
+		f.candidates = append(f.candidates, out.found...)
+	}
+	if err != nil {
+		return "", image.Rectangle{}, false
+	}
+	if area == whole {
+		area = image.Rectangle{}
+	}
+	return out.text, area, true
+}
+
+// plausible counts finder candidates that could belong to a code: at least 1.5 px per
+// module (noise yields candidates of about 1 px per module).
+func (f *frame) plausible() int {
+	n := 0
+	for _, c := range f.candidates {
+		if c.GetEstimatedModuleSize() >= 1.5 {
+			n++
+		}
+	}
+	return n
+}
+
+// zoomArea is the part of the frame a code with the plausible candidates as finder
+// patterns could occupy: up to about a version 10 code (57 modules) in every direction.
+func (f *frame) zoomArea() image.Rectangle {
+	var best *detector.FinderPattern
+	for _, c := range f.candidates {
+		if c.GetEstimatedModuleSize() >= 1.5 && (best == nil || c.GetCount() > best.GetCount()) {
+			best = c
+		}
+	}
+	if best == nil {
+		return image.Rectangle{}
+	}
+	reach := best.GetEstimatedModuleSize() * 60
+	var r image.Rectangle
+	for _, c := range f.candidates {
+		if c.GetEstimatedModuleSize() < 1.5 || math.Abs(c.GetX()-best.GetX()) > reach || math.Abs(c.GetY()-best.GetY()) > reach {
+			continue
+		}
+		m := int(math.Ceil(c.GetEstimatedModuleSize() * 60))
+		x, y := int(c.GetX()), int(c.GetY())
+		r = r.Union(image.Rect(x-m, y-m, x+m, y+m))
+	}
+	return r.Intersect(image.Rect(0, 0, f.full.w, f.full.h))
+}
+
+func without(list []string, drop string) []string {
+	out := make([]string, 0, len(list))
+	for _, s := range list {
+		if s != drop {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+var _ Decoder = (*Scanner)(nil)

@@ -1,0 +1,127 @@
+package qr_test
+
+import (
+	"context"
+	"errors"
+	"image"
+	"image/draw"
+	"testing"
+	"time"
+
+	"github.com/ikd-field/ikd/camera"
+	"github.com/ikd-field/ikd/kiosk/qr"
+	"github.com/ikd-field/ikd/kiosk/qr/qrbench"
+)
+
+func render(t testing.TB, o camera.SceneOptions) image.Image {
+	t.Helper()
+	img, err := camera.Render(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+func TestScannerReadsEveryPictureType(t *testing.T) {
+	want := qrbench.TokenText(3)
+	scene := camera.SceneOptions{Width: 640, Height: 480, Text: want, ModulePx: 4, Blur: 0.6, Noise: 3, Seed: 3}
+	gray := render(t, scene)
+	scene.YCbCr = true
+	ycc := render(t, scene)
+	rgba := image.NewRGBA(gray.Bounds())
+	draw.Draw(rgba, rgba.Bounds(), gray, image.Point{}, draw.Src)
+	offset := image.NewGray(image.Rect(100, 50, 740, 530)) // bounds not at the origin
+	draw.Draw(offset, offset.Bounds(), gray, image.Point{}, draw.Src)
+
+	for name, img := range map[string]image.Image{
+		"Gray": gray, "YCbCr": ycc, "RGBA": rgba, "OffsetBounds": offset,
+		"SubImage": gray.(*image.Gray).SubImage(image.Rect(40, 0, 600, 480)),
+	} {
+		t.Run(name, func(t *testing.T) {
+			got, err := (&qr.Scanner{}).Decode(context.Background(), img)
+			if err != nil || got != want {
+				t.Fatalf("Decode = %q, %v; want the token", got, err)
+			}
+		})
+	}
+}
+
+func TestScannerNothingToRead(t *testing.T) {
+	ctx := context.Background()
+	for name, img := range map[string]image.Image{
+		"BusySceneNoCode": render(t, camera.SceneOptions{Width: 640, Height: 480, Noise: 3, Seed: 5}),
+		"Blank":           image.NewGray(image.Rect(0, 0, 320, 240)),
+		"TinyFrame":       image.NewGray(image.Rect(0, 0, 8, 8)),
+		"EmptyFrame":      image.NewGray(image.Rectangle{}),
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := &qr.Scanner{}
+			for range 3 { // also the frames where the scanner takes a smoothed look
+				if text, err := s.Decode(ctx, img); !errors.Is(err, qr.ErrNotFound) {
+					t.Fatalf("Decode = %q, %v; want ErrNotFound", text, err)
+				}
+			}
+		})
+	}
+}
+
+func TestScannerStopsWhenContextEnds(t *testing.T) {
+	img := render(t, camera.SceneOptions{Width: 320, Height: 240, Text: "IKD1:X", Seed: 1})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := (&qr.Scanner{}).Decode(ctx, img); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+}
+
+// TestScannerSteadyCodeWithinTwoFrames feeds a camera stream: the phone appears after empty
+// frames and stays still; the scanner must read it on the first or second frame.
+func TestScannerSteadyCodeWithinTwoFrames(t *testing.T) {
+	for _, c := range qrbench.Conditions() {
+		switch c.Name {
+		case "baseline-4px", "dark-mode", "noise-20", "small-blurry-noisy-3px", "moire-0.5", "perspective-30-rotate-20":
+		default:
+			continue
+		}
+		t.Run(c.Name, func(t *testing.T) {
+			s := &qr.Scanner{Budget: time.Second} // the stream's result, not the machine's speed
+			feed(t, s, camera.SceneOptions{Noise: 3, Seed: 9}, 4)
+			scene := c.Scene
+			scene.Text, scene.Seed = qrbench.TokenText(11), 11
+			reads := feed(t, s, scene, 4)
+			if len(reads) == 0 || reads[0] > 1 {
+				t.Fatalf("read on frames %v, want the first read on frame 0 or 1", reads)
+			}
+			if len(reads) < 3 {
+				t.Fatalf("read %d of 4 frames of a steady code, want at least 3", len(reads))
+			}
+		})
+	}
+}
+
+// feed passes n frames of a steady scene to s and returns the frames it read scene.Text on.
+// Frames of a scene without text must not read at all.
+func feed(t *testing.T, s *qr.Scanner, scene camera.SceneOptions, n int) []int {
+	t.Helper()
+	ctx := context.Background()
+	src, err := camera.NewSyntheticSource(scene, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	var reads []int
+	for i := range n {
+		f, err := src.Next(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text, err := s.Decode(ctx, f.Image)
+		switch {
+		case scene.Text == "" && !errors.Is(err, qr.ErrNotFound):
+			t.Fatalf("empty frame %d: %q, %v", i, text, err)
+		case err == nil && text == scene.Text:
+			reads = append(reads, i)
+		}
+	}
+	return reads
+}

@@ -9,15 +9,17 @@ demo: setup build
 	IKD_MODELS=$${IKD_MODELS:-models} $(BIN)/ikd-kiosk --demo
 
 setup:
-	scripts/setup.sh
+	build/setup.sh
 
 build:
 	PATH=/usr/local/go/bin:$$PATH go build -o $(BIN)/ ./cmd/...
 
 test:
-	scripts/test.sh
+	build/test.sh
 
 bench: build
 	$(BIN)/ikdctl bench store
 	$(BIN)/ikdctl bench qr
 	IKD_MODELS=$${IKD_MODELS:-models} $(BIN)/ikdctl bench face
+
+include build/release.mk

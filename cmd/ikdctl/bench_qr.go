@@ -9,7 +9,8 @@ import (
 	"github.com/ikd-field/ikd/kiosk/qr/qrbench"
 )
 
-// benchQR compares our QR scanner with plain gozxing, zbar and zxing-cpp on synthetic frames.
+// benchQR compares our QR scanner with plain gozxing, zbar and zxing-cpp on synthetic frames
+// and on real photos (zxing blackbox sets in the gozxing module directory).
 func benchQR(ctx context.Context, e env) error {
 	fs := flag.NewFlagSet("bench qr", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)

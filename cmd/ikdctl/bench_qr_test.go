@@ -11,12 +11,17 @@ import (
 
 var benchQRLastLine = regexp.MustCompile(`^qr-bench ours-success (0|1)\.\d{3} best-peer-success (0|1)\.\d{3} nocode-ms \d+\.\d{2} plain-gozxing-nocode-ms \d+\.\d{2}$`)
 
+var benchQRRealLine = regexp.MustCompile(`\nqr-bench-real ours \d+/\d+ zxing-cpp (\d+|-) zbar (\d+|-) plain-gozxing \d+\n\nqr-bench ours-success `)
+
 // checkBenchQROutput checks the table's shape: every decoder, every condition, the summary line.
 func checkBenchQROutput(t *testing.T, stdout string, peerRows []string) {
 	t.Helper()
 	lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
 	if last := lines[len(lines)-1]; !benchQRLastLine.MatchString(last) {
 		t.Errorf("last line %q does not match %v", last, benchQRLastLine)
+	}
+	if !strings.Contains(stdout, "\nreal photos: skipped: ") && !benchQRRealLine.MatchString(stdout) {
+		t.Errorf("no qr-bench-real line before the last line:\n%s", stdout)
 	}
 	for _, want := range append([]string{`\nours +1280x720 `, `\ngozxing-plain +640x480 `, "INCLUDE process start-up"}, peerRows...) {
 		if !regexp.MustCompile(want).MatchString(stdout) {

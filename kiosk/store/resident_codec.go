@@ -15,7 +15,7 @@ import (
 // or a shared value across rows.
 //
 //	version byte (1)
-//	name, birth place, birth date (YYYY-MM-DD), sex, address, status: uvarint length + bytes
+//	NIK, name, birth place, birth date (YYYY-MM-DD), sex, address, status: uvarint length + bytes
 //	uvarint count, then count × 128 little-endian float32 descriptors
 //	uvarint length + photo bytes
 
@@ -24,7 +24,7 @@ const residentCodecVersion = 1
 func encodeResident(r kiosk.Resident) []byte {
 	b := make([]byte, 0, 64+len(r.Name)+len(r.Address)+len(r.References)*snapshot.DescriptorBytes+len(r.Photo))
 	b = append(b, residentCodecVersion)
-	for _, f := range []string{r.Name, r.BirthPlace, r.BirthDate.Format(time.DateOnly), string(r.Sex),
+	for _, f := range []string{string(r.NIK), r.Name, r.BirthPlace, r.BirthDate.Format(time.DateOnly), string(r.Sex),
 		r.Address, string(r.Status)} {
 		b = binary.AppendUvarint(b, uint64(len(f)))
 		b = append(b, f...)
@@ -39,7 +39,8 @@ func encodeResident(r kiosk.Resident) []byte {
 
 var errTruncated = errors.New("truncated resident record")
 
-// decodeResident is the inverse of encodeResident; NIK and kecamatan come from the row.
+// decodeResident is the inverse of encodeResident; kecamatan comes from the row. The NIK is
+// sealed too (the row holds only its blind index) so that a 1:N search can name who matched.
 func decodeResident(b []byte) (kiosk.Resident, error) {
 	var r kiosk.Resident
 	if len(b) == 0 || b[0] != residentCodecVersion {
@@ -55,7 +56,7 @@ func decodeResident(b []byte) (kiosk.Resident, error) {
 		b = b[k+int(n):]
 		return f, nil
 	}
-	var fields [6]string
+	var fields [7]string
 	for i := range fields {
 		f, err := next()
 		if err != nil {
@@ -63,12 +64,12 @@ func decodeResident(b []byte) (kiosk.Resident, error) {
 		}
 		fields[i] = string(f)
 	}
-	birth, err := time.Parse(time.DateOnly, fields[2])
+	birth, err := time.Parse(time.DateOnly, fields[3])
 	if err != nil {
 		return r, fmt.Errorf("resident birth date: %w", err)
 	}
-	r.Name, r.BirthPlace, r.BirthDate, r.Sex, r.Address, r.Status =
-		fields[0], fields[1], birth, kiosk.Sex(fields[3]), fields[4], kiosk.ResidentStatus(fields[5])
+	r.NIK, r.Name, r.BirthPlace, r.BirthDate, r.Sex, r.Address, r.Status =
+		kiosk.NIK(fields[0]), fields[1], fields[2], birth, kiosk.Sex(fields[4]), fields[5], kiosk.ResidentStatus(fields[6])
 	n, k := binary.Uvarint(b)
 	if k <= 0 || n > uint64(len(b)-k)/snapshot.DescriptorBytes {
 		return r, errTruncated

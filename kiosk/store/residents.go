@@ -36,8 +36,44 @@ func (s *Store) ResidentByNIK(ctx context.Context, nik kiosk.NIK) (kiosk.Residen
 	if err != nil {
 		return kiosk.Resident{}, fmt.Errorf("resident %s: %w", nik.Masked(), ErrCorrupt.With(err))
 	}
-	r.NIK, r.Kecamatan = nik, kecamatan
+	if r.NIK != nik {
+		return kiosk.Resident{}, fmt.Errorf("resident %s: %w", nik.Masked(), ErrCorrupt.With(errors.New("sealed NIK differs from the row's")))
+	}
+	r.Kecamatan = kecamatan
 	return r, nil
+}
+
+// References calls fn for every reference descriptor in the snapshot, with its resident's
+// NIK, for building the 1:N index at start-up. It stops at fn's first error.
+func (s *Store) References(ctx context.Context, fn func(kiosk.NIK, kiosk.Descriptor) error) error {
+	rows, err := s.db.QueryContext(ctx, "SELECT nik_bi, sealed FROM residents")
+	if err != nil {
+		return fmt.Errorf("references: %w", classify(err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var bi, sealed []byte
+		if err := rows.Scan(&bi, &sealed); err != nil {
+			return fmt.Errorf("references: %w", classify(err))
+		}
+		plain, err := s.keys.open(sealed, residentAAD(bi))
+		if err != nil {
+			return fmt.Errorf("references: %w", err)
+		}
+		r, err := decodeResident(plain)
+		if err != nil {
+			return fmt.Errorf("references: %w", ErrCorrupt.With(err))
+		}
+		for _, d := range r.References {
+			if err := fn(r.NIK, d); err != nil {
+				return err
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("references: %w", classify(err))
+	}
+	return nil
 }
 
 // ResidentCount is the number of residents in the snapshot.

@@ -194,3 +194,31 @@ func TestImportCancelled(t *testing.T) {
 		t.Errorf("%d residents after a cancelled import", n)
 	}
 }
+
+func TestReferencesNameTheirResident(t *testing.T) {
+	ctx := context.Background()
+	s, _ := mustCreate(t, testOptions())
+	rs := []kiosk.Resident{snapshot.Synthetic(9, 0), snapshot.Synthetic(9, 1), snapshot.Synthetic(9, 2)}
+	rs[1].References = nil
+	rs[2].References = append(rs[2].References, kiosk.Descriptor{0.5, -0.25})
+	if _, err := s.ApplyResidents(ctx, rs, nil, "c1"); err != nil {
+		t.Fatal(err)
+	}
+	got := map[kiosk.NIK][]kiosk.Descriptor{}
+	err := s.References(ctx, func(nik kiosk.NIK, d kiosk.Descriptor) error {
+		got[nik] = append(got[nik], d)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[kiosk.NIK][]kiosk.Descriptor{rs[0].NIK: rs[0].References, rs[2].NIK: rs[2].References}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("references = %v, want %v", got, want)
+	}
+	stop := errors.New("stop")
+	calls := 0
+	if err := s.References(ctx, func(kiosk.NIK, kiosk.Descriptor) error { calls++; return stop }); !errors.Is(err, stop) || calls != 1 {
+		t.Fatalf("References did not stop at the callback's error: %v after %d calls", err, calls)
+	}
+}

@@ -7,8 +7,8 @@ cd "$(dirname "$0")/.."
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
-# One list for set-up and CI: scripts/packages.txt (see DESIGN.md §3).
-mapfile -t PACKAGES < scripts/packages.txt
+# One list for set-up and CI: build/packages.txt (see DESIGN.md §3).
+mapfile -t PACKAGES < build/packages.txt
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -27,4 +27,4 @@ if ! command -v go >/dev/null 2>&1; then
 fi
 go mod download
 
-scripts/models.sh
+build/models.sh

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=/usr/local/go/bin:$PATH
 
-unformatted=$(gofmt -l cmd kiosk camera sync assets)
+unformatted=$(gofmt -l cmd kiosk camera sync assets build)
 if [ -n "$unformatted" ]; then
   echo "gofmt: these files need formatting:" >&2
   echo "$unformatted" >&2

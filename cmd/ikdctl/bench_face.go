@@ -1,0 +1,50 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"image"
+	"os"
+	"path/filepath"
+
+	"github.com/ikd-field/ikd/kiosk/face"
+	"github.com/ikd-field/ikd/kiosk/face/facebench"
+)
+
+func benchFace(ctx context.Context, e env) error {
+	fs := flag.NewFlagSet("bench face", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	models := fs.String("models", "", "model directory (default $IKD_MODELS, else "+devModelDir+")")
+	photo := fs.String("photo", "", "face photo for the benchmark frame (default: a shared test photo beside the models)")
+	n := fs.Int("n", 31, "iterations per measurement")
+	refs := fs.Int("refs", 200000, "references in the 1:N search index")
+	quick := fs.Bool("quick", false, "3 iterations and a 2,000-reference index (for tests; numbers are not meaningful)")
+	if err := fs.Parse(e.args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return &exitError{code: 2, err: fmt.Errorf("unexpected arguments %q", fs.Args())}
+	}
+	if *quick {
+		*n, *refs = 3, 2000
+	}
+	dir := face.ResolveModelDir(*models, devModelDir)
+	if *photo == "" {
+		*photo = filepath.Join(dir, "..", "testdata", "faces", "nayoung", "1.jpg")
+	}
+	f, err := os.Open(*photo)
+	if err != nil {
+		return &exitError{code: 2, err: fmt.Errorf("benchmark photo: %w (give --photo)", err)}
+	}
+	img, _, err := image.Decode(f)
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("benchmark photo %s: %w", *photo, err)
+	}
+	rep, err := facebench.Run(ctx, facebench.Options{ModelDir: dir, Photo: img, Iterations: *n, References: *refs})
+	if err != nil {
+		return err
+	}
+	return rep.Write(e.stdout)
+}

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"image"
+	_ "image/jpeg" // reference and probe photos
+	_ "image/png"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/ikd-field/ikd/kiosk/face"
+	"github.com/ikd-field/ikd/kiosk/face/match"
+	"github.com/ikd-field/ikd/kiosk/face/quality"
+)
+
+// devModelDir is where a development checkout keeps the shared models.
+const devModelDir = "../shared/models"
+
+func faceVerify(ctx context.Context, e env) error {
+	fs := flag.NewFlagSet("face verify", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	models := fs.String("models", "", "model directory (default $IKD_MODELS, else "+devModelDir+")")
+	reference := fs.String("reference", "", "reference photo with one face")
+	descriptor := fs.String("descriptor", "", "reference descriptor: base64 of 128 little-endian float32")
+	detector := fs.String("detector", "hog", "face detector: hog or cnn (about 1 s per image)")
+	detectWidth := fs.Int("detect-width", 1280, "detect on the image scaled down to at most this width")
+	fs.Usage = func() {
+		fmt.Fprintln(e.stderr, "usage: ikdctl face verify [--models DIR] (--reference IMG | --descriptor B64) IMG...")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(e.args); err != nil {
+		return err
+	}
+	if (*reference == "") == (*descriptor == "") {
+		return &exitError{code: 2, err: errors.New("give exactly one of --reference and --descriptor")}
+	}
+	if fs.NArg() == 0 {
+		return &exitError{code: 2, err: errors.New("no images to verify")}
+	}
+	det, err := face.ParseDetector(*detector)
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	var ref face.Descriptor
+	if *descriptor != "" {
+		if ref, err = faceVerifyDecodeDescriptor(*descriptor); err != nil {
+			return &exitError{code: 2, err: err}
+		}
+	}
+
+	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	engine, err := face.Load(face.ResolveModelDir(*models, devModelDir), log)
+	if err != nil {
+		return err
+	}
+	defer engine.Close()
+	opt := face.DefaultOptions()
+	opt.Detector, opt.DetectWidth = det, *detectWidth
+	an, err := face.NewAnalyzer(engine, opt)
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	cal, err := match.Default()
+	if err != nil {
+		return err
+	}
+	verifier, err := face.NewVerifier(cal, cal.Thresholds, engine.Models())
+	if err != nil {
+		return err
+	}
+	if *reference != "" {
+		obs, err := faceVerifyAnalyze(ctx, an, *reference)
+		if err != nil {
+			return fmt.Errorf("reference %s: %w", *reference, err)
+		}
+		ref = obs.Descriptor
+	}
+
+	failed := 0
+	for _, path := range fs.Args() {
+		obs, err := faceVerifyAnalyze(ctx, an, path)
+		var hint quality.Hint
+		switch {
+		case errors.As(err, &hint):
+			fmt.Fprintf(e.stdout, "%s\thint %s\t%s\n", path, hint.Code, hint.String())
+			failed++
+			continue
+		case err != nil:
+			fmt.Fprintf(e.stdout, "%s\terror %v\n", path, err)
+			failed++
+			continue
+		}
+		if h, bad := obs.Quality.Hint(); bad {
+			fmt.Fprintf(e.stdout, "%s\thint %s\t%s\n", path, h.Code, h.String())
+			failed++
+			continue
+		}
+		v, err := verifier.Verify([]face.Descriptor{obs.Descriptor}, []face.Descriptor{ref})
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		note := ""
+		if v.Downgraded {
+			note = "\t(match band downgraded: the recognition model is not dlib's published one)"
+		}
+		fmt.Fprintf(e.stdout, "%s\tdistance %.4f\tscore %.4f\tband %s%s\n", path, v.Distance, float64(v.Score), v.Band, note)
+	}
+	if kind := engine.Models().Kind(face.RecognitionFile); kind != face.KindPublished {
+		fmt.Fprintf(e.stderr, "WARNING: recognition model is %s, not dlib's published model: these results identify no one\n", kind)
+	}
+	if failed > 0 {
+		return &exitError{code: 1, err: fmt.Errorf("%d of %d images could not be verified", failed, fs.NArg())}
+	}
+	return nil
+}
+
+func faceVerifyDecodeDescriptor(s string) (face.Descriptor, error) {
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return face.Descriptor{}, fmt.Errorf("--descriptor: not base64: %w", err)
+	}
+	d, err := match.DecodeDescriptor(b)
+	if err != nil {
+		return face.Descriptor{}, fmt.Errorf("--descriptor: %w", err)
+	}
+	return d, nil
+}
+
+func faceVerifyAnalyze(ctx context.Context, an *face.Analyzer, path string) (face.Observation, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return face.Observation{}, err
+	}
+	defer f.Close()
+	img, _, err := image.Decode(io.LimitReader(f, 64<<20))
+	if err != nil {
+		return face.Observation{}, fmt.Errorf("decode image: %w", err)
+	}
+	return an.Analyze(ctx, img)
+}

@@ -1,0 +1,272 @@
+// Package facebench measures the face pipeline stage by stage (ikdctl bench face): dlib's
+// detector, landmark model and descriptor network each alone, the whole frame-to-verdict
+// path, and 1:N search over a snapshot-sized index, so that the pipeline's own overhead
+// over the dlib stages is visible.
+package facebench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
+	"io"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/ikd-field/ikd/kiosk/face"
+	"github.com/ikd-field/ikd/kiosk/face/match"
+)
+
+// Options choose what to measure.
+type Options struct {
+	ModelDir string
+	// Photo is a face photo (decoded); the benchmark frame is a 1280×720 window of it.
+	Photo image.Image
+	// Iterations per measurement (the quick mode uses 3).
+	Iterations int
+	// References is the size of the 1:N index (200,000 by default).
+	References int
+	Log        *slog.Logger
+}
+
+// Stat is one measurement's distribution in milliseconds.
+type Stat struct {
+	Name   string
+	Median float64
+	P95    float64
+	N      int
+}
+
+// Report holds every measurement.
+type Report struct {
+	Stats []Stat
+	// FrameToVerdict, StagesSum and Search are the headline medians (ms).
+	FrameToVerdict, StagesSum, Search float64
+	References                        int
+	ModelKind                         face.ModelKind // of the recognition model
+	Refined                           bool           // the frame's face needed the full-resolution second pass
+}
+
+// Run measures. It fails if the photo has no single face.
+func Run(ctx context.Context, opt Options) (Report, error) {
+	if opt.Iterations < 1 {
+		return Report{}, errors.New("bench: iterations must be at least 1")
+	}
+	if opt.Log == nil {
+		opt.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	engine, err := face.Load(opt.ModelDir, opt.Log)
+	if err != nil {
+		return Report{}, err
+	}
+	defer engine.Close()
+	stages, err := loadStages(opt.ModelDir)
+	if err != nil {
+		return Report{}, err
+	}
+	defer stages.close()
+	an, err := face.NewAnalyzer(engine, face.DefaultOptions())
+	if err != nil {
+		return Report{}, err
+	}
+	cal, err := match.Default()
+	if err != nil {
+		return Report{}, err
+	}
+	verifier, err := face.NewVerifier(cal, cal.Thresholds, engine.Models())
+	if err != nil {
+		return Report{}, err
+	}
+
+	frame, err := kioskFrame(opt.Photo, 1280, 720)
+	if err != nil {
+		return Report{}, err
+	}
+	obs, err := an.Analyze(ctx, frame)
+	if err != nil {
+		return Report{}, fmt.Errorf("bench photo: %w", err)
+	}
+	ref := obs.Descriptor
+	ref[0] += 0.01 // a reference that is not bit-identical to the live descriptor
+	stages.setImage(frame)
+	raw, err := stages.landmarks(obs.Box)
+	if err != nil {
+		return Report{}, err
+	}
+
+	jpegs := map[string][]byte{}
+	for _, sz := range []image.Point{{640, 480}, {1280, 720}, {640, 360}} {
+		b, err := encodeJPEG(noFaceFrame(sz.X, sz.Y))
+		if err != nil {
+			return Report{}, err
+		}
+		jpegs[fmt.Sprintf("%dx%d", sz.X, sz.Y)] = b
+	}
+
+	series := map[string][]float64{}
+	timeIt := func(name string, f func() error) error {
+		start := time.Now()
+		if err := f(); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		series[name] = append(series[name], ms(time.Since(start)))
+		return nil
+	}
+	detect := func(key string) func() error {
+		return func() error {
+			faces, err := engine.Recognize(jpegs[key], face.HOG)
+			if err == nil && len(faces) != 0 {
+				err = errors.New("faceless frame has a face")
+			}
+			return err
+		}
+	}
+	for i := range opt.Iterations {
+		if err := ctx.Err(); err != nil {
+			return Report{}, err
+		}
+		steps := []struct {
+			name string
+			f    func() error
+		}{
+			{"detect-hog-640x480", detect("640x480")},
+			{"detect-hog-1280x720", detect("1280x720")},
+			{"detect-hog-640x360", detect("640x360")},
+			{"landmarks", func() error { _, err := stages.landmarks(obs.Box); return err }},
+			{"descriptor", func() error { _, err := stages.descriptor(raw); return err }},
+			{"scale+jpeg-1280x720-to-640x360", func() error { _, _, err := an.DetectionJPEG(frame); return err }},
+			{"frame-to-verdict-1280x720", func() error {
+				o, err := an.Analyze(ctx, frame)
+				if err != nil {
+					return err
+				}
+				_, err = verifier.Verify([]face.Descriptor{o.Descriptor}, []face.Descriptor{ref})
+				return err
+			}},
+		}
+		for _, s := range steps {
+			if err := timeIt(s.name, s.f); err != nil {
+				return Report{}, err
+			}
+		}
+		series["stages-sum"] = append(series["stages-sum"],
+			series["detect-hog-640x360"][i]+series["landmarks"][i]+series["descriptor"][i])
+	}
+
+	rep := Report{References: opt.References, ModelKind: engine.Models().Kind(face.RecognitionFile), Refined: obs.Refined}
+	if opt.References > 0 {
+		refs, err := match.SyntheticReferences(cal, opt.References, 1)
+		if err != nil {
+			return Report{}, err
+		}
+		ix, err := match.NewIndex(cal, refs)
+		if err != nil {
+			return Report{}, err
+		}
+		// A live descriptor drawn like the references: searching the stand-in's descriptor
+		// would measure an input unlike any real face.
+		probe, err := match.SyntheticReferences(cal, 1, 2)
+		if err != nil {
+			return Report{}, err
+		}
+		for range opt.Iterations {
+			if err := timeIt("search-1:N", func() error {
+				_, err := ix.Search([]face.Descriptor{probe[0].Descriptor}, cal.Thresholds.Match)
+				return err
+			}); err != nil {
+				return Report{}, err
+			}
+		}
+	}
+	for _, name := range []string{"detect-hog-640x480", "detect-hog-1280x720", "detect-hog-640x360", "landmarks", "descriptor",
+		"stages-sum", "scale+jpeg-1280x720-to-640x360", "frame-to-verdict-1280x720", "search-1:N"} {
+		if v := series[name]; len(v) > 0 {
+			rep.Stats = append(rep.Stats, summarise(name, v))
+		}
+	}
+	rep.FrameToVerdict = median(series["frame-to-verdict-1280x720"])
+	rep.StagesSum = median(series["stages-sum"])
+	rep.Search = median(series["search-1:N"])
+	return rep, nil
+}
+
+// Write prints the report; the last line is the machine-readable summary.
+func (r Report) Write(w io.Writer) error {
+	var err error
+	p := func(format string, a ...any) {
+		if err == nil {
+			_, err = fmt.Fprintf(w, format, a...)
+		}
+	}
+	p("recognition model: %s\n", r.ModelKind)
+	p("frame face needed full-resolution refinement: %v\n", r.Refined)
+	p("%-32s %9s %9s %5s\n", "stage", "median_ms", "p95_ms", "n")
+	for _, s := range r.Stats {
+		name := s.Name
+		if name == "search-1:N" {
+			name = fmt.Sprintf("search-1:N-%d", r.References)
+		}
+		p("%-32s %9.2f %9.2f %5d\n", name, s.Median, s.P95, s.N)
+	}
+	if r.StagesSum > 0 {
+		p("frame-to-verdict / stages-sum = %.2f (stages: HOG on the 640×360 detection frame + landmarks + descriptor, each alone)\n", r.FrameToVerdict/r.StagesSum)
+	}
+	p("face-bench frame-to-verdict-ms %.1f stages-sum-ms %.1f search-200k-ms %.1f\n", r.FrameToVerdict, r.StagesSum, r.Search)
+	return err
+}
+
+func summarise(name string, v []float64) Stat {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	p95 := s[min(len(s)-1, int(math.Ceil(0.95*float64(len(s))))-1)]
+	return Stat{Name: name, Median: median(s), P95: p95, N: len(s)}
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if n := len(s); n%2 == 1 {
+		return s[n/2]
+	} else {
+		return (s[n/2-1] + s[n/2]) / 2
+	}
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// kioskFrame cuts a w×h window centred on the photo's middle (padded with grey): a webcam
+// frame with the citizen at counter distance.
+func kioskFrame(photo image.Image, w, h int) (*image.YCbCr, error) {
+	if photo == nil {
+		return nil, errors.New("bench: no photo")
+	}
+	canvas := image.NewRGBA(image.Rect(0, 0, w, h))
+	draw.Draw(canvas, canvas.Bounds(), image.NewUniform(color.Gray{100}), image.Point{}, draw.Src)
+	pb := photo.Bounds()
+	off := image.Pt((w-pb.Dx())/2, (h-pb.Dy())/2)
+	draw.Draw(canvas, pb.Sub(pb.Min).Add(off), photo, pb.Min, draw.Src)
+	return toYCbCr(canvas), nil
+}
+
+// noFaceFrame is a textured frame without a face: HOG's cost does not depend on content.
+func noFaceFrame(w, h int) *image.YCbCr {
+	r := rand.New(rand.NewPCG(uint64(w), uint64(h)))
+	m := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)
+	for y := range h {
+		for x := range w {
+			m.Y[y*m.YStride+x] = uint8(128 + 60*math.Sin(float64(x)/13)*math.Cos(float64(y)/17) + float64(r.IntN(20)))
+		}
+	}
+	for i := range m.Cb {
+		m.Cb[i], m.Cr[i] = 120, 135
+	}
+	return m
+}

@@ -213,6 +213,10 @@ func runDemo(ctx context.Context, cfg demoConfig) error {
 	}
 	say("demo.deactivated", deact.Record().ID)
 
+	if err := photoAttack(ctx, cfg, st, deps, officer, dir, say, cat.T, lang); err != nil {
+		return fmt.Errorf("face step: %w", err)
+	}
+
 	byState, err := st.RecordCounts(ctx)
 	if err != nil {
 		return err

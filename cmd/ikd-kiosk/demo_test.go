@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -27,6 +29,7 @@ func TestDemoRunsTheWholeWorkflow(t *testing.T) {
 		"Deactivation stored",
 		"Outbox: 2 waiting for sync",
 		"Hash-chained audit log intact: 6 entries",
+		"Face camera step skipped: IKD_MODELS / --models",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("demo output lacks %q", want)
@@ -51,5 +54,33 @@ func TestWithoutDemoFlagExplains(t *testing.T) {
 	var out, errOut bytes.Buffer
 	if code := run(context.Background(), nil, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "--demo") {
 		t.Fatalf("exit %d, stderr %q", code, errOut.String())
+	}
+}
+
+// With the dlib models and the shared photos, the demo runs the real face pipeline on a
+// held-up photo, which the liveness check must refuse.
+func TestDemoRefusesAHeldUpPhoto(t *testing.T) {
+	shared := os.Getenv("IKD_SHARED")
+	if shared == "" {
+		shared = filepath.Join("..", "..", "..", "shared") // beside the repository
+	}
+	t.Setenv("IKD_SHARED", shared)
+	models := filepath.Join(shared, "models")
+	if _, err := os.Stat(filepath.Join(models, "dlib_face_recognition_resnet_model_v1.dat")); err != nil {
+		t.Skipf("shared models absent (%v); set IKD_SHARED to run the face step", err)
+	}
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"--demo", "--data", t.TempDir(), "--lang", "en", "--models", models}, &out, &errOut)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errOut.String())
+	}
+	for _, want := range []string{
+		"Refused as it should be — a photo held up to the camera: The face does not move",
+		"The officer rejects with the reason: foto dipegang di depan kamera",
+		"Hash-chained audit log intact: 7 entries",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out.String())
+		}
 	}
 }

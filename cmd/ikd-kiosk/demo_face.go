@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/ikd-field/ikd/internal/shareddata"
+
 	"github.com/ikd-field/ikd/camera"
 	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/face"
@@ -32,7 +34,12 @@ func photoAttack(ctx context.Context, cfg demoConfig, st *store.Store, deps kios
 	}
 	faces := cfg.faces
 	if faces == "" {
-		faces = filepath.Join(sharedDir(), "testdata", "faces")
+		shared, err := shareddata.Dir()
+		if err != nil {
+			say("demo.face.unavailable", err.Error())
+			return nil
+		}
+		faces = filepath.Join(shared, "testdata", "faces")
 	}
 	refPhoto, livePhoto := filepath.Join(faces, "tzuyu", "2.jpg"), filepath.Join(faces, "tzuyu", "1.jpg")
 	if _, err := os.Stat(livePhoto); err != nil {
@@ -123,12 +130,4 @@ func describe(ctx context.Context, an *face.Analyzer, path string) (face.Descrip
 		return face.Descriptor{}, fmt.Errorf("reference photo %s: %w", path, err)
 	}
 	return obs.Descriptor, nil
-}
-
-// sharedDir is $IKD_SHARED or ../shared, where the project's development data lives.
-func sharedDir() string {
-	if dir := os.Getenv("IKD_SHARED"); dir != "" {
-		return dir
-	}
-	return filepath.Join("..", "shared")
 }

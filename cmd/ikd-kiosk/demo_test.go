@@ -3,10 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ikd-field/ikd/internal/shareddata"
 )
 
 func TestDemoRunsTheWholeWorkflow(t *testing.T) {
@@ -60,15 +61,7 @@ func TestWithoutDemoFlagExplains(t *testing.T) {
 // With the dlib models and the shared photos, the demo runs the real face pipeline on a
 // held-up photo, which the liveness check must refuse.
 func TestDemoRefusesAHeldUpPhoto(t *testing.T) {
-	shared := os.Getenv("IKD_SHARED")
-	if shared == "" {
-		shared = filepath.Join("..", "..", "..", "shared") // beside the repository
-	}
-	t.Setenv("IKD_SHARED", shared)
-	models := filepath.Join(shared, "models")
-	if _, err := os.Stat(filepath.Join(models, "dlib_face_recognition_resnet_model_v1.dat")); err != nil {
-		t.Skipf("shared models absent (%v); set IKD_SHARED to run the face step", err)
-	}
+	models := filepath.Dir(shareddata.Require(t, "models", "dlib_face_recognition_resnet_model_v1.dat"))
 	var out, errOut bytes.Buffer
 	code := run(context.Background(), []string{"--demo", "--data", t.TempDir(), "--lang", "en", "--models", models}, &out, &errOut)
 	if code != 0 {

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ikd-field/ikd/internal/shareddata"
+
 	"github.com/ikd-field/ikd/kiosk/face/match"
 )
 
@@ -158,25 +160,5 @@ func TestFaceEvalSharedFile(t *testing.T) {
 
 func faceEvalSharedFile(t *testing.T) string {
 	t.Helper()
-	dir := os.Getenv("IKD_SHARED")
-	if dir == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			t.Skip(err)
-		}
-		for ; ; wd = filepath.Dir(wd) {
-			if _, err := os.Stat(filepath.Join(wd, "go.mod")); err == nil {
-				break
-			}
-			if filepath.Dir(wd) == wd {
-				t.Skip("no module root found for the shared data")
-			}
-		}
-		dir = filepath.Join(wd, "..", "shared")
-	}
-	path := filepath.Join(dir, "testdata", "descriptors", "idols-dev.json")
-	if _, err := os.Stat(path); err != nil {
-		t.Skipf("shared descriptor file absent (%v); set IKD_SHARED to run this test", err)
-	}
-	return path
+	return shareddata.Require(t, "testdata", "descriptors", "idols-dev.json")
 }

@@ -4,36 +4,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/ikd-field/ikd/internal/shareddata"
 )
 
 // faceVerifyShared returns the shared folder or skips.
 func faceVerifyShared(t *testing.T) string {
 	t.Helper()
-	dir := os.Getenv("IKD_SHARED")
-	if dir == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			t.Skip(err)
-		}
-		for ; ; wd = filepath.Dir(wd) {
-			if _, err := os.Stat(filepath.Join(wd, "go.mod")); err == nil {
-				break
-			}
-			if filepath.Dir(wd) == wd {
-				t.Skip("no module root found for the shared data")
-			}
-		}
-		dir = filepath.Join(wd, "..", "shared")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "models", "dlib_face_recognition_resnet_model_v1.dat")); err != nil {
-		t.Skipf("shared models absent (%v); set IKD_SHARED to run this test", err)
-	}
-	return dir
+	models := shareddata.Require(t, "models", "dlib_face_recognition_resnet_model_v1.dat")
+	return filepath.Dir(filepath.Dir(models))
 }
 
 func runFaceCmd(t *testing.T, args ...string) (int, string, string) {

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ikd-field/ikd/internal/shareddata"
+
 	"github.com/ikd-field/ikd/camera"
 	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/face/liveness"
@@ -36,10 +38,9 @@ var liveResident = kiosk.Resident{NIK: "3201014101900001", Status: kiosk.Residen
 // A photo held still in front of the camera: every replayed frame is the same picture, so the
 // capture fails as a replay with the officer's message, before any score is computed.
 func TestLiveVerifierRefusesAStillPhoto(t *testing.T) {
-	src := filepath.Join(sharedDir(t), "testdata", "faces", "tzuyu", "1.jpg")
-	b, err := os.ReadFile(src)
+	b, err := os.ReadFile(shareddata.Require(t, "testdata", "faces", "tzuyu", "1.jpg"))
 	if err != nil {
-		t.Skipf("shared test photo absent (%v)", err)
+		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "frame.jpg"), b, 0o600); err != nil {

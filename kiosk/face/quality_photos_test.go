@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/ikd-field/ikd/internal/shareddata"
+
 	"github.com/ikd-field/ikd/kiosk/face/quality"
 )
 
@@ -49,7 +51,7 @@ func defocus(m *image.YCbCr, r image.Rectangle, sigma float64) *image.YCbCr {
 // on light or focus; darkened, brightened, flattened and blurred copies must each fail with
 // their own hint. Pose hints are not asserted: many photos are posed with a tilted head.
 func TestQualityOnSharedPhotos(t *testing.T) {
-	dir := filepath.Join(sharedDir(t), "testdata", "faces")
+	dir := shareddata.Require(t, "testdata", "faces")
 	f, err := os.Open(filepath.Join(dir, "MANIFEST.csv"))
 	if err != nil {
 		t.Skipf("shared photos absent (%v)", err)

@@ -9,47 +9,23 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
-)
 
-// sharedDir is $IKD_SHARED or the shared folder beside the module root.
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	if dir := os.Getenv("IKD_SHARED"); dir != "" {
-		return dir
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("shared data: module root not found; set IKD_SHARED")
-		}
-		dir = parent
-	}
-}
+	"github.com/ikd-field/ikd/internal/shareddata"
+)
 
 // sharedModels returns the shared model directory or skips.
 func sharedModels(t testing.TB) string {
 	t.Helper()
-	dir := filepath.Join(sharedDir(t), "models")
-	if _, err := os.Stat(filepath.Join(dir, RecognitionFile)); err != nil {
-		t.Skipf("shared models absent (%v); set IKD_SHARED to the shared folder to run this test", err)
-	}
-	return dir
+	return filepath.Dir(shareddata.Require(t, "models", RecognitionFile))
 }
 
 // sharedPhoto decodes shared/testdata/faces/<rel> or skips.
 func sharedPhoto(t testing.TB, rel string) image.Image {
 	t.Helper()
-	path := filepath.Join(sharedDir(t), "testdata", "faces", rel)
+	path := shareddata.Require(t, "testdata", "faces", rel)
 	f, err := os.Open(path)
 	if err != nil {
-		t.Skipf("shared test photo absent (%v); set IKD_SHARED to run this test", err)
+		t.Fatal(err)
 	}
 	defer f.Close()
 	m, err := jpeg.Decode(f)

@@ -9,35 +9,16 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-)
 
-func sharedDir(t *testing.T) string {
-	t.Helper()
-	if dir := os.Getenv("IKD_SHARED"); dir != "" {
-		return dir
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("module root not found; set IKD_SHARED")
-		}
-		dir = parent
-	}
-}
+	"github.com/ikd-field/ikd/internal/shareddata"
+)
 
 // TestRunQuick checks the benchmark's plumbing and output format, not its numbers.
 func TestRunQuick(t *testing.T) {
-	shared := sharedDir(t)
-	f, err := os.Open(filepath.Join(shared, "testdata", "faces", "nayoung", "1.jpg"))
+	shared := shareddata.Require(t)
+	f, err := os.Open(shareddata.Require(t, "testdata", "faces", "nayoung", "1.jpg"))
 	if err != nil {
-		t.Skipf("shared photo absent (%v); set IKD_SHARED", err)
+		t.Fatal(err)
 	}
 	photo, err := jpeg.Decode(f)
 	f.Close()

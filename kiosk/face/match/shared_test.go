@@ -1,46 +1,16 @@
 package match
 
 import (
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/ikd-field/ikd/internal/shareddata"
 )
 
-// sharedDescriptorFile is ../shared/testdata/descriptors/idols-dev.json beside the module
-// root, or under $IKD_SHARED.
+// sharedDescriptorFile is the shared real descriptor file, or skips.
 func sharedDescriptorFile(t testing.TB) string {
 	t.Helper()
-	dir := os.Getenv("IKD_SHARED")
-	if dir == "" {
-		root, err := moduleRoot()
-		if err != nil {
-			t.Skipf("shared data: %v", err)
-		}
-		dir = filepath.Join(root, "..", "shared")
-	}
-	path := filepath.Join(dir, "testdata", "descriptors", "idols-dev.json")
-	if _, err := os.Stat(path); err != nil {
-		t.Skipf("shared descriptor file absent (%v); set IKD_SHARED to the shared folder to run this test", err)
-	}
-	return path
-}
-
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", os.ErrNotExist
-		}
-		dir = parent
-	}
+	return shareddata.Require(t, "testdata", "descriptors", "idols-dev.json")
 }
 
 var devSet struct {

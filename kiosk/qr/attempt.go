@@ -24,6 +24,8 @@ type outcome struct {
 	// found are the finder-pattern candidates seen. Frames with none are unlikely to hold
 	// a code, which lets the scanner skip its expensive attempts on empty scenes.
 	found []*detector.FinderPattern
+	// small are loosely matched finder patterns of codes with tiny modules (see smallFinders).
+	small []smallFinder
 }
 
 // maxTriples bounds how many finder-pattern triples are tried beyond gozxing's own choice.
@@ -36,10 +38,11 @@ const maxGrids = 8
 var errGridBudget = gozxing.NewNotFoundException("grid budget spent")
 
 // decodePlane binarizes p and looks for a code, also as light-on-dark when inverted is set
-// (the binarized picture is flipped rather than binarized again). gozxing's TRY_HARDER hint
+// (the binarized picture is flipped rather than binarized again); lookSmall also collects
+// finder patterns with tiny modules when nothing is read. gozxing's TRY_HARDER hint
 // is not used: it scans every third row instead of every fifth and read no extra frame of
 // the robustness table while costing more.
-func decodePlane(p plane, b binarizer, inverted bool) (out outcome, err error) {
+func decodePlane(p plane, b binarizer, inverted, lookSmall bool) (out outcome, err error) {
 	defer func() {
 		// gozxing is a port that can index out of range on odd pictures; a camera frame
 		// must never bring the kiosk down.
@@ -56,18 +59,27 @@ func decodePlane(p plane, b binarizer, inverted bool) (out outcome, err error) {
 	if err != nil { // a frame without enough contrast to pick a threshold
 		return outcome{}, fmt.Errorf("%w: binarize: %v", ErrNotFound, err)
 	}
-	out, err = decodeBits(bits)
-	if err == nil || !inverted {
+	out, err = decodeBits(bits, p, false)
+	if err == nil {
+		return out, nil
+	}
+	if lookSmall {
+		out.small = smallFinders(bits)
+	}
+	if !inverted {
 		return out, err
 	}
 	bits.FlipAll()
-	inv, err := decodeBits(bits)
+	inv, err := decodeBits(bits, p, true)
 	inv.found = append(inv.found, out.found...)
+	inv.small = out.small
 	return inv, err
 }
 
-// decodeBits finds finder patterns in bits and decodes the best-looking triples.
-func decodeBits(bits *gozxing.BitMatrix) (outcome, error) {
+// decodeBits finds finder patterns in bits and decodes the best-looking triples. grey is
+// the picture bits was binarized from (lightOnDark: bits were flipped); when the binarized
+// grid of a triple fails, the same grid is read again from grey (see sampleGrey).
+func decodeBits(bits *gozxing.BitMatrix, grey plane, lightOnDark bool) (outcome, error) {
 	var out outcome
 	finder := detector.NewFinderPatternFinder(bits, nil)
 	info, findErr := finder.Find(nil)
@@ -99,7 +111,8 @@ func decodeBits(bits *gozxing.BitMatrix) (outcome, error) {
 		}
 		dims := otherDimensions(info, tried)
 		for _, dim := range dims {
-			if text, dErr := decodeGrid(sampleAs(bits, info, dim)); dErr == nil {
+			m, mErr := mapAs(bits, info, dim)
+			if text, dErr := decodeGrid(sampleBits(bits, m, dim, mErr)); dErr == nil {
 				return text, nil
 			}
 		}
@@ -107,7 +120,14 @@ func decodeBits(bits *gozxing.BitMatrix) (outcome, error) {
 			dims = append([]int{tried}, dims...)
 		}
 		for _, dim := range dims {
-			if text, dErr := decodeGrid(sampleWarped(bits, info, dim)); dErr == nil {
+			m, mErr := mapWarped(bits, info, dim)
+			if text, dErr := decodeGrid(sampleBits(bits, m, dim, mErr)); dErr == nil {
+				return text, nil
+			}
+			if mErr != nil {
+				m, mErr = mapAs(bits, info, dim)
+			}
+			if text, dErr := decodeGrid(sampleGrey(grey, m, dim, lightOnDark, mErr)); dErr == nil {
 				return text, nil
 			}
 		}

@@ -160,15 +160,7 @@ func (p plane) crop(r image.Rectangle) plane {
 func (p plane) stretch() plane {
 	const r = 8
 	w, h := p.w, p.h
-	// Integral image, one row and column of zeros in front.
-	sum := make([]uint32, (w+1)*(h+1))
-	for y := range h {
-		var row uint32
-		for x := range w {
-			row += uint32(p.pix[y*w+x])
-			sum[(y+1)*(w+1)+x+1] = sum[y*(w+1)+x+1] + row
-		}
-	}
+	sum := integral(p)
 	out := plane{pix: make([]byte, w*h), w: w, h: h}
 	const full = (2*r + 1) * (2*r + 1)
 	const recip = (1 << 24) / full // interior windows: multiply instead of divide
@@ -191,4 +183,65 @@ func (p plane) stretch() plane {
 		}
 	}
 	return out
+}
+
+// at interpolates the plane bilinearly at (x, y), pixel centres on whole coordinates; ok is
+// false outside the plane.
+func (p plane) at(x, y float64) (v float64, ok bool) {
+	if x < -0.5 || y < -0.5 || x > float64(p.w)-0.5 || y > float64(p.h)-0.5 {
+		return 0, false
+	}
+	x, y = min(max(x, 0), float64(p.w-1)), min(max(y, 0), float64(p.h-1))
+	x0, y0 := int(x), int(y)
+	x1, y1 := min(x0+1, p.w-1), min(y0+1, p.h-1)
+	fx, fy := x-float64(x0), y-float64(y0)
+	r0, r1 := p.pix[y0*p.w:], p.pix[y1*p.w:]
+	top := float64(r0[x0]) + fx*(float64(r0[x1])-float64(r0[x0]))
+	bot := float64(r1[x0]) + fx*(float64(r1[x1])-float64(r1[x0]))
+	return top + fy*(bot-top), true
+}
+
+// sharpen is an unsharp mask: each pixel moves away from its 7×7 neighbourhood mean by twice
+// the difference (p + 2(p − mean)). A lens blur of about half a module merges the finder's
+// rings into grey; this brings them back to 1:1:3:1:1 runs the finder accepts.
+func (p plane) sharpen() plane {
+	const r = 3
+	const full = (2*r + 1) * (2*r + 1)
+	const recip = (1<<24 + full - 1) / full // interior windows: multiply instead of divide
+	w, h := p.w, p.h
+	sum := integral(p)
+	out := plane{pix: make([]byte, w*h), w: w, h: h}
+	for y := range h {
+		y0, y1 := max(y-r, 0), min(y+r+1, h)
+		top, bottom := sum[y0*(w+1):], sum[y1*(w+1):]
+		in := p.pix[y*w : (y+1)*w]
+		o := out.pix[y*w : (y+1)*w]
+		for x := range o {
+			x0, x1 := max(x-r, 0), min(x+r+1, w)
+			s := bottom[x1] - top[x1] - bottom[x0] + top[x0]
+			var mean int
+			if n := (y1 - y0) * (x1 - x0); n == full {
+				mean = int((uint64(s) * recip) >> 24)
+			} else {
+				mean = int(s) / n
+			}
+			v := 3*int(in[x]) - 2*mean
+			o[x] = byte(min(max(v, 0), 255))
+		}
+	}
+	return out
+}
+
+// integral returns the summed-area table of p with a row and column of zeros in front.
+func integral(p plane) []uint32 {
+	w, h := p.w, p.h
+	sum := make([]uint32, (w+1)*(h+1))
+	for y := range h {
+		var row uint32
+		for x := range w {
+			row += uint32(p.pix[y*w+x])
+			sum[(y+1)*(w+1)+x+1] = sum[y*(w+1)+x+1] + row
+		}
+	}
+	return sum
 }

@@ -77,6 +77,35 @@ func TestPlaneFilters(t *testing.T) {
 			t.Fatalf("corners %d %d %d, want 0 200 100", d.pix[0], d.pix[7], d.pix[63])
 		}
 	})
+	t.Run("SharpenKeepsFlatAreasAndSteepensEdges", func(t *testing.T) {
+		flat := plane{pix: bytes.Repeat([]byte{77}, 64), w: 8, h: 8}
+		if s := flat.sharpen(); !bytes.Equal(s.pix, flat.pix) {
+			t.Fatalf("sharpening a flat plane changed it: %v", s.pix)
+		}
+		edge := plane{pix: make([]byte, 64), w: 8, h: 8}
+		for i := range edge.pix {
+			edge.pix[i] = byte(60 + 80*min(i%8/4, 1)) // 60 | 140, split between columns 3 and 4
+		}
+		s := edge.sharpen()
+		if dark, light := s.pix[3*8+3], s.pix[3*8+4]; dark >= 60 || light <= 140 {
+			t.Fatalf("edge %d|%d after sharpening, want darker than 60 and lighter than 140", dark, light)
+		}
+	})
+	t.Run("AtInterpolatesBetweenPixelCentres", func(t *testing.T) {
+		for _, c := range []struct {
+			x, y float64
+			want float64
+			ok   bool
+		}{
+			{0, 0, 0, true}, {1.5, 0, 100, true}, {3, 3, 100, true}, {0.5, 1.5, 50, true},
+			{-0.6, 0, 0, false}, {0, 3.6, 0, false},
+		} {
+			v, ok := p.at(c.x, c.y)
+			if ok != c.ok || (ok && v != c.want) {
+				t.Errorf("at(%v, %v) = %v, %v; want %v, %v", c.x, c.y, v, ok, c.want, c.ok)
+			}
+		}
+	})
 	t.Run("CropCopiesTheRectangle", func(t *testing.T) {
 		c := p.crop(image.Rect(1, 1, 3, 3))
 		if want := []byte{0, 200, 100, 100}; !bytes.Equal(c.pix, want) {

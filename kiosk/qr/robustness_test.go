@@ -9,12 +9,13 @@ import (
 	"github.com/ikd-field/ikd/kiosk/qr/qrbench"
 )
 
-// minSuccess is the share of frames the scanner must read per condition, set a little below
+// minSuccess is the share of frames the scanner must read per condition: one frame below
 // what it measured on these exact frames (5 per size, seeds 1–5, 1280×720 and 640×480; see
-// /work/notes/scanner.md). The test also requires at least plain gozxing's rate.
+// /work/notes/scanner2.md), which leaves room for a slow -race run hitting the budget. The
+// test also requires at least plain gozxing's rate.
 var minSuccess = map[string]float64{
 	"baseline-4px":             0.9, // measured 10/10 (plain gozxing 10/10)
-	"module-2px":               0.5, // 6/10 (0/10): zxing-cpp reads all; see notes
+	"module-2px":               0.9, // 10/10 (0/10)
 	"module-2.5px":             0.9, // 10/10 (7/10)
 	"module-3px":               0.9, // 10/10 (9/10)
 	"module-6px":               0.9, // 10/10 (10/10)
@@ -26,18 +27,18 @@ var minSuccess = map[string]float64{
 	"perspective-30":           0.9, // 10/10 (5/10)
 	"perspective-30-rotate-20": 0.9, // 10/10 (9/10)
 	"blur-1.2":                 0.9, // 10/10 (10/10)
-	"blur-1.8":                 0.7, // 8/10 (1/10)
+	"blur-1.8":                 0.9, // 10/10 (1/10)
 	"noise-10":                 0.9, // 10/10 (7/10)
 	"noise-20":                 0.9, // 10/10 (8/10)
 	"contrast-30pct":           0.9, // 10/10 (8/10)
-	"contrast-15pct":           0.8, // 9/10 (0/10)
+	"contrast-15pct":           0.9, // 10/10 (0/10)
 	"glare-0.5":                0.9, // 10/10 (10/10)
 	"glare-0.8":                0.9, // 10/10 (9/10)
 	"moire-0.5":                0.9, // 10/10 (4/10)
-	"moire-0.8-3px":            0.8, // 9/10 (5/10)
+	"moire-0.8-3px":            0.9, // 10/10 (5/10)
 	"dark-mode":                0.9, // 10/10 (0/10)
 	"small-blurry-noisy-3px":   0.9, // 10/10 (0/10)
-	"small-blurry-noisy-4px":   0.8, // 9/10 (0/10)
+	"small-blurry-noisy-4px":   0.9, // 10/10 (0/10)
 	"everything-mild":          0.9, // 10/10 (6/10)
 }
 

@@ -35,9 +35,12 @@ func otherDimensions(info *detector.FinderPatternInfo, skip int) []int {
 	return out
 }
 
-// sampleAs samples bits as a code of dim modules located by info, as gozxing's detector
-// does once it knows the size: find the bottom-right alignment pattern, map, sample.
-func sampleAs(bits *gozxing.BitMatrix, info *detector.FinderPatternInfo, dim int) (*gozxing.BitMatrix, error) {
+// moduleMap maps the centre of module (x, y) to picture coordinates (pixel i spans i..i+1).
+type moduleMap func(x, y int) (px, py float64)
+
+// mapAs locates a code of dim modules from info as gozxing's detector does once it knows
+// the size: find the bottom-right alignment pattern, fit a perspective transform.
+func mapAs(bits *gozxing.BitMatrix, info *detector.FinderPatternInfo, dim int) (moduleMap, error) {
 	version, err := decoder.Version_GetProvisionalVersionForDimension(dim)
 	if err != nil {
 		return nil, err
@@ -56,7 +59,86 @@ func sampleAs(bits *gozxing.BitMatrix, info *detector.FinderPatternInfo, dim int
 		}
 	}
 	transform := detector.Detector_createTransform(tl, tr, bl, align, dim)
-	return detector.Detector_sampleGrid(bits, transform, dim)
+	pt := make([]float64, 2)
+	return func(x, y int) (float64, float64) {
+		pt[0], pt[1] = float64(x)+0.5, float64(y)+0.5
+		transform.TransformPoints(pt)
+		return pt[0], pt[1]
+	}, nil
+}
+
+// sampleBits reads the module grid from the binarized picture, one pixel per module.
+func sampleBits(bits *gozxing.BitMatrix, m moduleMap, dim int, err error) (*gozxing.BitMatrix, error) {
+	if err != nil {
+		return nil, err
+	}
+	out, err := gozxing.NewSquareBitMatrix(dim)
+	if err != nil {
+		return nil, err
+	}
+	for y := range dim {
+		for x := range dim {
+			px, py := m(x, y)
+			ix, iy := int(px), int(py)
+			if px < 0 || py < 0 || ix >= bits.GetWidth() || iy >= bits.GetHeight() {
+				return nil, gozxing.NewNotFoundException("module (%d,%d) maps outside the picture", x, y)
+			}
+			if bits.Get(ix, iy) {
+				out.Set(x, y)
+			}
+		}
+	}
+	return out, nil
+}
+
+// sampleGrey reads the module grid from the grey picture: each module centre is
+// interpolated (not rounded to a pixel) and compared with the mean of the modules around
+// it, blended with the code's overall mid-grey. With 2 px modules a rounded position can be
+// half a module off, and blur leaves a lone module too faint for the block thresholds of
+// the hybrid binarizer but still darker or lighter than its neighbours.
+func sampleGrey(p plane, m moduleMap, dim int, lightOnDark bool, err error) (*gozxing.BitMatrix, error) {
+	if err != nil {
+		return nil, err
+	}
+	v := make([]float64, dim*dim)
+	lo, hi := 255.0, 0.0
+	for y := range dim {
+		for x := range dim {
+			px, py := m(x, y)
+			g, ok := p.at(px-0.5, py-0.5)
+			if !ok {
+				return nil, gozxing.NewNotFoundException("module (%d,%d) maps outside the picture", x, y)
+			}
+			v[y*dim+x] = g
+			lo, hi = math.Min(lo, g), math.Max(hi, g)
+		}
+	}
+	if hi-lo < 8 {
+		return nil, gozxing.NewNotFoundException("no contrast in the code area")
+	}
+	mid := (lo + hi) / 2
+	out, err := gozxing.NewSquareBitMatrix(dim)
+	if err != nil {
+		return nil, err
+	}
+	const r = 3 // 7×7 modules: about half of them dark in any part of a code
+	for y := range dim {
+		for x := range dim {
+			var sum float64
+			n := 0
+			for yy := max(y-r, 0); yy <= min(y+r, dim-1); yy++ {
+				for xx := max(x-r, 0); xx <= min(x+r, dim-1); xx++ {
+					sum += v[yy*dim+xx]
+					n++
+				}
+			}
+			t := (sum/float64(n) + mid) / 2
+			if (v[y*dim+x] < t) != lightOnDark {
+				out.Set(x, y)
+			}
+		}
+	}
+	return out, nil
 }
 
 // findAlignment looks for an alignment pattern within allowance modules of (x, y).
@@ -83,13 +165,13 @@ func decodeSampled(dec *decoder.Decoder, grid *gozxing.BitMatrix) (string, error
 	return res.GetText(), nil
 }
 
-// sampleWarped samples a code of dim modules like sampleAs, then corrects the mapping with
+// mapWarped maps a code of dim modules like mapAs, then corrects the mapping with
 // every alignment pattern it can find. gozxing fits one perspective transform through three
 // finders and the bottom-right alignment pattern; on a version 7+ code with 2–3 px modules,
 // lens blur and a slightly bent or tilted screen move the middle of the code by a module or
 // more from that fit (zxing-cpp samples with all alignment patterns for the same reason).
 // Each module is shifted by the inverse-distance-weighted offsets measured at the anchors.
-func sampleWarped(bits *gozxing.BitMatrix, info *detector.FinderPatternInfo, dim int) (*gozxing.BitMatrix, error) {
+func mapWarped(bits *gozxing.BitMatrix, info *detector.FinderPatternInfo, dim int) (moduleMap, error) {
 	version, err := decoder.Version_GetProvisionalVersionForDimension(dim)
 	if err != nil {
 		return nil, err
@@ -124,33 +206,20 @@ func sampleWarped(bits *gozxing.BitMatrix, info *detector.FinderPatternInfo, dim
 		return nil, errNoAnchors
 	}
 
-	out, err := gozxing.NewSquareBitMatrix(dim)
-	if err != nil {
-		return nil, err
-	}
 	pt := make([]float64, 2)
-	for y := range dim {
-		for x := range dim {
-			mx, my := float64(x)+0.5, float64(y)+0.5
-			pt[0], pt[1] = mx, my
-			transform.TransformPoints(pt)
-			var wsum, dx, dy float64
-			for _, a := range anchors {
-				w := 1 / ((mx-a.mx)*(mx-a.mx) + (my-a.my)*(my-a.my) + 1)
-				wsum += w
-				dx += w * a.dx
-				dy += w * a.dy
-			}
-			ix, iy := int(pt[0]+dx/wsum), int(pt[1]+dy/wsum)
-			if ix < 0 || iy < 0 || ix >= bits.GetWidth() || iy >= bits.GetHeight() {
-				return nil, gozxing.NewNotFoundException("module (%d,%d) maps outside the picture", x, y)
-			}
-			if bits.Get(ix, iy) {
-				out.Set(x, y)
-			}
+	return func(x, y int) (float64, float64) {
+		mx, my := float64(x)+0.5, float64(y)+0.5
+		pt[0], pt[1] = mx, my
+		transform.TransformPoints(pt)
+		var wsum, dx, dy float64
+		for _, a := range anchors {
+			w := 1 / ((mx-a.mx)*(mx-a.mx) + (my-a.my)*(my-a.my) + 1)
+			wsum += w
+			dx += w * a.dx
+			dy += w * a.dy
 		}
-	}
-	return out, nil
+		return pt[0] + dx/wsum, pt[1] + dy/wsum
+	}, nil
 }
 
 var errNoAnchors = gozxing.NewNotFoundException("too few alignment patterns to refine the grid")

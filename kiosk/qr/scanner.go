@@ -15,34 +15,39 @@ import (
 //
 //	full     the frame's luminance as is (hybrid binarizer; also as light-on-dark)
 //	smooth   a 3×3 binomial blur first: sensor noise otherwise breaks the finder ratios
+//	sharpen  an unsharp mask: a lens blur of half a module hides the finder patterns
 //	zoom     a crop around the finder-pattern candidates seen so far, upsampled 2×
-//	         (raw, smoothed, and smoothed with a global threshold): small, blurred
-//	         modules become readable
+//	         (raw, smoothed, smoothed with a global threshold, sharpened): small, blurred
+//	         modules become readable; tiny-module finders gozxing misses count too
 //	stretch  local contrast amplified 4×: a dim screen or one washed out by a reflection
-//	half     a 2×-downscaled frame: large codes and coarse noise
+//	half     a 2×-downscaled frame: large codes, coarse noise and screen moiré
 //
 // Expensive rungs run only when a cheap one saw finder-pattern candidates, so a frame with
-// nothing to read costs about one hybrid binarization (plain gozxing also converts the
-// picture first, which costs more than that). What decoded the last frame (and where) is
-// tried first on the next, so a steady code in view is read within two frames.
+// nothing to read usually costs one hybrid binarization (plain gozxing also converts the
+// picture first, which costs more than that). Codes that leave no candidates at all (very
+// dim, or blurred by half a module) are caught by blind looks every fourth or eighth frame
+// without a read. What decoded the last frame (and where) is tried first on the next, so a
+// steady code in view is read within two frames once found.
 //
 // A Scanner is not safe for concurrent use; give each camera stream its own.
 type Scanner struct {
 	// Budget bounds the time spent on one frame; attempts already started finish. 0 means 80 ms.
 	Budget time.Duration
 
-	last       string          // rung that decoded the previous frame, "" if none
-	lastROI    image.Rectangle // where the code was, for the zoom rungs
-	emptyCount int             // consecutive frames with no finder candidates
+	last    string          // rung that decoded the previous frame, "" if none
+	lastROI image.Rectangle // where the code was, for the zoom rungs
+	unread  int             // frames since the last read: paces the blind looks
 }
 
 // rung names: stable, they appear in benchmarks and logs.
 const (
 	rungFull       = "full"
 	rungSmooth     = "smooth"
+	rungSharpen    = "sharpen"
 	rungZoom       = "zoom"
 	rungZoomSmooth = "zoom-smooth"
 	rungZoomGlobal = "zoom-global"
+	rungZoomSharp  = "zoom-sharpen"
 	rungStretch    = "stretch"
 	rungHalf       = "half"
 )
@@ -64,7 +69,7 @@ func (s *Scanner) Decode(ctx context.Context, img image.Image) (string, error) {
 		return "", ErrNotFound
 	}
 
-	order := []string{rungFull, rungSmooth, rungZoom, rungZoomSmooth, rungZoomGlobal, rungStretch, rungHalf}
+	order := []string{rungFull, rungSmooth, rungSharpen, rungZoom, rungZoomSmooth, rungZoomGlobal, rungZoomSharp, rungStretch, rungHalf}
 	if s.last != "" { // what worked last frame first
 		f.roi = s.lastROI
 		order = append([]string{s.last}, without(order, s.last)...)
@@ -78,7 +83,7 @@ func (s *Scanner) Decode(ctx context.Context, img image.Image) (string, error) {
 		}
 		text, roi, ok := f.try(rung)
 		if ok {
-			s.last, s.lastROI, s.emptyCount = rung, roi, 0
+			s.last, s.lastROI, s.unread = rung, roi, 0
 			return text, nil
 		}
 		if i == 0 && s.last != "" { // the code moved: zoom where this frame's candidates say
@@ -86,11 +91,7 @@ func (s *Scanner) Decode(ctx context.Context, img image.Image) (string, error) {
 		}
 	}
 	s.last = ""
-	if len(f.candidates) == 0 {
-		s.emptyCount++
-	} else {
-		s.emptyCount = 0
-	}
+	s.unread++ // not reset by candidates: a busy scene must not turn every look blind
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
@@ -100,21 +101,28 @@ func (s *Scanner) Decode(ctx context.Context, img image.Image) (string, error) {
 // worthTrying gates the rungs that cost more than the full-frame attempt.
 func (s *Scanner) worthTrying(rung string, f *frame) bool {
 	switch rung {
+	case rungSharpen:
+		// Blur that hides the finders leaves no candidates either. Sharpening and its
+		// finder search cost about four hybrid passes, so it follows plausible candidates
+		// only, or looks blind every eighth frame: a blurred code is read within eight.
+		return f.plausible() > 0 || s.unread%8 == 0
 	case rungSmooth:
 		// Noise hides finder patterns from the first rung but leaves broken candidates
 		// behind; a clean empty scene leaves none. Empty-looking frames still get a
-		// smoothed look every fourth frame, so an empty stream costs about one hybrid
-		// pass per frame.
-		return len(f.candidates) > 0 || s.emptyCount%4 == 0
+		// smoothed look every fourth frame, so an empty stream costs about one hybrid pass
+		// per frame (the median frame).
+		return len(f.candidates) > 0 || s.unread%4 == 0
 	case rungStretch:
 		// Very low contrast leaves no candidates at all. Stretching a busy empty scene
 		// is costly (it turns texture into dozens of candidates), so blind looks come
 		// every eighth empty frame: a code on a dim screen is read within eight frames.
-		return len(f.candidates) > 0 || s.emptyCount%8 == 0
-	case rungZoom, rungZoomSmooth, rungZoomGlobal:
-		return !f.roi.Empty() || f.plausible() > 0
+		return len(f.candidates) > 0 || s.unread%8 == 0
+	case rungZoom, rungZoomSmooth, rungZoomGlobal, rungZoomSharp:
+		return !f.roi.Empty() || f.plausible() > 0 || !f.smallArea().Empty()
 	case rungHalf:
-		return f.plausible() > 0
+		// Cheap (a quarter of the pixels), and averaging 2×2 blocks cancels screen moiré
+		// that leaves no candidates behind: a blind look every fourth empty frame.
+		return f.plausible() > 0 || s.unread%4 == 0
 	}
 	return true
 }
@@ -125,6 +133,7 @@ type frame struct {
 	hasSmoothed    bool
 	zoomedSmooth   plane // the smoothed crop, upsampled; shared by two rungs
 	candidates     []*detector.FinderPattern
+	small          []smallFinder   // finder patterns with tiny modules, from the full rung
 	roi            image.Rectangle // zoom area; empty until candidates or the last frame set it
 }
 
@@ -146,11 +155,13 @@ func (f *frame) try(rung string) (string, image.Rectangle, bool) {
 		p = f.full
 	case rungSmooth:
 		p = f.smooth()
+	case rungSharpen:
+		p = f.full.sharpen()
 	case rungHalf:
 		p = f.full.half()
 	case rungStretch:
 		p = f.full.stretch()
-	case rungZoom, rungZoomSmooth, rungZoomGlobal:
+	case rungZoom, rungZoomSmooth, rungZoomGlobal, rungZoomSharp:
 		if f.roi.Empty() {
 			f.roi = f.zoomArea()
 		}
@@ -158,8 +169,13 @@ func (f *frame) try(rung string) (string, image.Rectangle, bool) {
 			return "", image.Rectangle{}, false
 		}
 		area = f.roi
-		if rung == rungZoom {
+		switch rung {
+		case rungZoom:
 			p = f.full.crop(area).double()
+		case rungZoomSharp:
+			p = f.full.crop(area).double().sharpen()
+		}
+		if p.pix != nil {
 			break
 		}
 		if f.zoomedSmooth.pix == nil {
@@ -170,10 +186,14 @@ func (f *frame) try(rung string) (string, image.Rectangle, bool) {
 			bin = global
 		}
 	}
-	// Dark-mode codes are looked for too, except on the stretched plane (rare and costly).
-	out, err := decodePlane(p, bin, rung != rungStretch)
-	if rung == rungFull || rung == rungSmooth {
+	// Dark-mode codes are looked for too, except on the stretched and sharpened planes
+	// (blind looks at rare pictures: each inverted pass costs another finder search).
+	out, err := decodePlane(p, bin, rung != rungStretch && rung != rungSharpen, rung == rungFull)
+	if rung == rungFull || rung == rungSmooth { // sharpened texture looks like finders: no gate
 		f.candidates = append(f.candidates, out.found...)
+	}
+	if rung == rungFull {
+		f.small = out.small
 	}
 	if err != nil {
 		return "", image.Rectangle{}, false
@@ -205,8 +225,8 @@ func (f *frame) zoomArea() image.Rectangle {
 			best = c
 		}
 	}
-	if best == nil {
-		return image.Rectangle{}
+	if best == nil { // modules too small for gozxing's finder: maybe three loose matches
+		return f.smallArea()
 	}
 	reach := best.GetEstimatedModuleSize() * 60
 	var r image.Rectangle
@@ -218,7 +238,15 @@ func (f *frame) zoomArea() image.Rectangle {
 		x, y := int(c.GetX()), int(c.GetY())
 		r = r.Union(image.Rect(x-m, y-m, x+m, y+m))
 	}
+	if f.plausible() < 3 { // one or two candidates: tiny-module finders may show the rest
+		r = r.Union(f.smallArea())
+	}
 	return r.Intersect(image.Rect(0, 0, f.full.w, f.full.h))
+}
+
+// smallArea is where three finder patterns with tiny modules say a code is, if they do.
+func (f *frame) smallArea() image.Rectangle {
+	return smallCodeArea(f.small, image.Rect(0, 0, f.full.w, f.full.h))
 }
 
 func without(list []string, drop string) []string {

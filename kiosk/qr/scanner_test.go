@@ -79,7 +79,8 @@ func TestScannerStopsWhenContextEnds(t *testing.T) {
 func TestScannerSteadyCodeWithinTwoFrames(t *testing.T) {
 	for _, c := range qrbench.Conditions() {
 		switch c.Name {
-		case "baseline-4px", "dark-mode", "noise-20", "small-blurry-noisy-3px", "moire-0.5", "perspective-30-rotate-20":
+		case "baseline-4px", "dark-mode", "noise-20", "small-blurry-noisy-3px", "moire-0.5", "perspective-30-rotate-20",
+			"module-2px", "blur-1.8", "moire-0.8-3px":
 		default:
 			continue
 		}

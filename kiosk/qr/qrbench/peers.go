@@ -51,6 +51,15 @@ func (p Peer) path() (string, error) {
 	return path, nil
 }
 
+// ReadFile runs the peer on an image file and returns what it decoded ("" = nothing).
+func (p Peer) ReadFile(ctx context.Context, file string) (string, error) {
+	exe, err := p.path()
+	if err != nil {
+		return "", err
+	}
+	return p.read(ctx, exe, file)
+}
+
 // read runs the peer on file and returns what it decoded. A peer that finds nothing exits
 // non-zero (zbarimg) or prints nothing (ZXingReader); both read as "".
 func (p Peer) read(ctx context.Context, exe, file string) (string, error) {

@@ -11,6 +11,10 @@ import (
 // WriteTable prints the report: times per frame size, success per condition, and a last
 // summary line for scripts:
 //
+//	qr-bench-real ours <n>/<total> zxing-cpp <n> zbar <n> plain-gozxing <n>
+//
+// (the real photos as taken; "-" = not installed; the shrunk photos are in the table only)
+//
 //	qr-bench ours-success <0..1> best-peer-success <0..1> nocode-ms <median> plain-gozxing-nocode-ms <median>
 func (r *Report) WriteTable(w io.Writer) error {
 	var b strings.Builder
@@ -71,6 +75,10 @@ func (r *Report) WriteTable(w io.Writer) error {
 		return err
 	}
 
+	if err := r.writePhotos(&b); err != nil {
+		return err
+	}
+
 	ours, plain := r.Decoders[0], r.Decoders[1]
 	best := 0.0
 	for _, d := range r.Decoders {
@@ -83,6 +91,54 @@ func (r *Report) WriteTable(w io.Writer) error {
 		ours.Success(), best, noCodeMedian(ours, hd), noCodeMedian(plain, hd))
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writePhotos prints the real-photo section and its summary line (or why it is missing).
+func (r *Report) writePhotos(b *strings.Builder) error {
+	if r.PhotoSets == nil {
+		fmt.Fprintf(b, "\nreal photos: skipped: %v\n", r.PhotoErr)
+		return nil
+	}
+	b.WriteString("\nreal photos (zxing blackbox sets from the gozxing module; one attempt per picture;\n")
+	b.WriteString("\"x0.50\" = the photo shrunk to half size by area averaging, i.e. the code further away):\n")
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
+	fmt.Fprint(tw, "set\t")
+	for _, d := range r.Decoders {
+		fmt.Fprintf(tw, "%s\t", d.Name)
+	}
+	fmt.Fprintln(tw)
+	total := 0
+	for _, scale := range PhotoScales {
+		for _, set := range PhotoSets() {
+			name := PhotoSetName(set, scale)
+			if scale == 1 {
+				total += r.PhotoSets[name]
+			}
+			fmt.Fprintf(tw, "%s\t", name)
+			for _, d := range r.Decoders {
+				if !d.Installed {
+					fmt.Fprint(tw, "not installed\t")
+					continue
+				}
+				fmt.Fprintf(tw, "%d/%d\t", d.Photos[name], r.PhotoSets[name])
+			}
+			fmt.Fprintln(tw)
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	count := func(name string) string {
+		for _, d := range r.Decoders {
+			if d.Name == name && d.Installed {
+				return fmt.Sprint(d.PhotosRead(1))
+			}
+		}
+		return "-"
+	}
+	fmt.Fprintf(b, "\nqr-bench-real ours %d/%d zxing-cpp %s zbar %s plain-gozxing %s\n",
+		r.Decoders[0].PhotosRead(1), total, count("zxing-cpp"), count("zbar"), count("gozxing-plain"))
+	return nil
 }
 
 // noCodeMedian is the decoder's median no-code time at size, or -1 when not measured.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"os"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -20,6 +21,9 @@ type Options struct {
 	Peers              []Peer // nil means Peers()
 	// NewScanner makes the scanner under test; nil means &qr.Scanner{}.
 	NewScanner func() qr.Decoder
+	// PhotoDir holds the real photos (see Photos); "" means PhotoDir(). When they cannot
+	// be found the report says so and the photo section is left out.
+	PhotoDir string
 }
 
 // Timing summarises per-frame times in milliseconds.
@@ -55,6 +59,16 @@ type DecoderResult struct {
 	Decoded   map[string]int // condition → frames read correctly, over all sizes
 	Frames    int            // code frames attempted
 	Correct   int            // code frames read correctly
+	Photos    map[string]int // PhotoSetName → pictures read correctly (one attempt each)
+}
+
+// PhotosRead is the number of real photos read correctly at scale, over all sets.
+func (d DecoderResult) PhotosRead(scale float64) int {
+	n := 0
+	for _, set := range PhotoSets() {
+		n += d.Photos[PhotoSetName(set, scale)]
+	}
+	return n
 }
 
 // Success is the share of code frames read correctly, over all conditions and sizes.
@@ -70,6 +84,9 @@ type Report struct {
 	Options  Options
 	Decoders []DecoderResult // ours, plain gozxing, then the peers
 	PerCond  map[string]int  // condition → frames per decoder (all sizes)
+	// PhotoSets counts the real photos per set; empty when they were not found (PhotoErr).
+	PhotoSets map[string]int
+	PhotoErr  error
 }
 
 // Run renders the frames once and measures every decoder on the same frames. Our scanner
@@ -173,11 +190,71 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 			peers[j].Sizes = append(peers[j].Sizes, SizeResult{size, timing(peerCode[j]), timing(peerEmpty[j])})
 		}
 	}
+	if err := runPhotos(ctx, rep, opt, append([]*DecoderResult{ours, plain}, peers...), exes, dir); err != nil {
+		return nil, err
+	}
 	rep.Decoders = append(rep.Decoders, *ours, *plain)
 	for _, p := range peers {
 		rep.Decoders = append(rep.Decoders, *p)
 	}
 	return rep, nil
+}
+
+// runPhotos reads every real photo once with each decoder, at every scale: a fresh Scanner
+// per picture (the default budget), plain gozxing, and the peers on the original file (or
+// a PNG of the shrunk picture in tmp).
+func runPhotos(ctx context.Context, rep *Report, opt Options, res []*DecoderResult, exes []string, tmp string) error {
+	dir, err := PhotoDir()
+	if opt.PhotoDir != "" {
+		dir, err = checkPhotoDir(opt.PhotoDir)
+	}
+	if err != nil {
+		rep.PhotoErr = err
+		return nil
+	}
+	rep.PhotoSets = map[string]int{}
+	for _, r := range res {
+		r.Photos = map[string]int{}
+	}
+	for _, p := range Photos() {
+		img, err := LoadPhoto(dir, p)
+		if err != nil {
+			return fmt.Errorf("bench qr: %w", err)
+		}
+		for _, scale := range PhotoScales {
+			set := PhotoSetName(p.Set, scale)
+			pic, file := img, filepath.Join(dir, p.File)
+			if scale != 1 {
+				pic = Scaled(img, scale)
+				if file, err = writePNG(tmp, "photo.png", pic); err != nil {
+					return fmt.Errorf("bench qr: %w", err)
+				}
+			}
+			rep.PhotoSets[set]++
+			f := Frame{Image: pic, Want: p.Want}
+			for i, d := range []qr.Decoder{opt.NewScanner(), qr.Plain{}} {
+				if _, ok, err := timed(ctx, d, f); err != nil {
+					return err
+				} else if ok {
+					res[i].Photos[set]++
+				}
+			}
+			for j, peer := range opt.Peers {
+				r := res[2+j]
+				if !r.Installed {
+					continue
+				}
+				text, err := peer.read(ctx, exes[j], file)
+				if err != nil {
+					return fmt.Errorf("bench qr: %w", err)
+				}
+				if text == p.Want {
+					r.Photos[set]++
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // timed decodes one frame and reports whether the right text came out.

@@ -2,12 +2,16 @@ package qrbench
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"image"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ikd-field/ikd/camera"
+	"github.com/ikd-field/ikd/kiosk/qr"
 )
 
 func TestRunAndReport(t *testing.T) {
@@ -15,6 +19,8 @@ func TestRunAndReport(t *testing.T) {
 	rep, err := Run(context.Background(), Options{
 		FramesPerCondition: 2, NoCodeFrames: 2, Conditions: conds,
 		Sizes: []image.Point{{640, 480}, {1280, 720}},
+		// A generous budget: the counts must depend on the pictures, not the machine's load.
+		NewScanner: func() qr.Decoder { return &qr.Scanner{Budget: time.Second} },
 		Peers: []Peer{
 			{Name: "reads-nothing", Command: "true", Text: func(b []byte) string { return string(b) }},
 			{Name: "absent", Command: "ikd-no-such-qr-reader", Text: func(b []byte) string { return string(b) }},
@@ -47,10 +53,42 @@ func TestRunAndReport(t *testing.T) {
 			t.Errorf("table lacks %q:\n%s", want, table)
 		}
 	}
+	if rep.PhotoErr != nil {
+		t.Logf("real photos not checked: %v", rep.PhotoErr)
+	} else {
+		n := len(Photos())
+		if got, plain := byName["ours"].PhotosRead(1), byName["gozxing-plain"].PhotosRead(1); got < plain || got == 0 {
+			t.Errorf("ours read %d/%d real photos, plain gozxing %d", got, n, plain)
+		}
+		re := regexp.MustCompile(fmt.Sprintf(`\nqr-bench-real ours \d+/%d zxing-cpp - zbar - plain-gozxing \d+\n\nqr-bench `, n))
+		if !re.MatchString(table) {
+			t.Errorf("no real-photo line before the last line:\n%s", table)
+		}
+	}
 	last := table[strings.LastIndex(strings.TrimSuffix(table, "\n"), "\n")+1:]
 	re := regexp.MustCompile(`^qr-bench ours-success 0\.500 best-peer-success 0\.000 nocode-ms [0-9.]+ plain-gozxing-nocode-ms [0-9.]+\n$`)
 	if !re.MatchString(last) {
 		t.Errorf("last line %q does not match %v", last, re)
+	}
+}
+
+func TestRunWithoutPhotos(t *testing.T) {
+	rep, err := Run(context.Background(), Options{
+		FramesPerCondition: 1, NoCodeFrames: 1, Conditions: Conditions()[:1],
+		Sizes: []image.Point{{640, 480}}, Peers: []Peer{}, PhotoDir: t.TempDir(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !errors.Is(rep.PhotoErr, ErrNoPhotos) {
+		t.Fatalf("photo error %v, want ErrNoPhotos", rep.PhotoErr)
+	}
+	var out strings.Builder
+	if err := rep.WriteTable(&out); err != nil {
+		t.Fatal(err)
+	}
+	if s := out.String(); !strings.Contains(s, "real photos: skipped") || strings.Contains(s, "qr-bench-real") {
+		t.Errorf("table without photos:\n%s", s)
 	}
 }
 

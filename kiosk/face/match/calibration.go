@@ -54,18 +54,7 @@ func (c *Calibration) Embed(d Descriptor) Embedding {
 }
 
 func (c *Calibration) embedInto(d Descriptor, dst Embedding) {
-	var norm float64
-	for _, v := range d {
-		norm += float64(v) * float64(v)
-	}
-	norm = math.Sqrt(norm)
-	if norm == 0 {
-		norm = 1
-	}
-	var x [Dim]float64
-	for j, v := range d {
-		x[j] = float64(v)/norm - float64(c.mean[j])
-	}
+	x := centredUnit(d, c.mean[:])
 	var en float64
 	out := make([]float64, c.rows)
 	for i := range c.rows {

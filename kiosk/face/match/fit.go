@@ -246,18 +246,7 @@ func (p *projection) apply(d Descriptor, dst []float64) []float64 {
 	if dst == nil {
 		dst = make([]float64, out)
 	}
-	var norm float64
-	for _, v := range d {
-		norm += float64(v) * float64(v)
-	}
-	norm = math.Sqrt(norm)
-	if norm == 0 {
-		norm = 1
-	}
-	var x [Dim]float64
-	for j, v := range d {
-		x[j] = float64(v)/norm - p.Mean[j]
-	}
+	x := centredUnit(d, p.Mean)
 	var en float64
 	for i := range out {
 		s := 0.0

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ikd-field/ikd/internal/shareddata"
+
 	"github.com/veraison/go-cose"
 
 	"github.com/ikd-field/ikd/kiosk"
@@ -281,20 +283,11 @@ func TestScoreEdgeValuesSurvive(t *testing.T) {
 // goldenPath returns <module root>/testdata/token/name.
 func goldenPath(t testing.TB, name string) string {
 	t.Helper()
-	dir, err := os.Getwd()
+	root, err := shareddata.ModuleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "testdata", "token", name)
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = parent
-	}
+	return filepath.Join(root, "testdata", "token", name)
 }
 
 // The golden envelope: device key deviceKey(kioskID), typicalActivation(), as hex.

@@ -1,6 +1,6 @@
-// Package shareddata finds the project's development data: face photos, real dlib
-// descriptors and development models, kept beside the repository in ../shared (or wherever
-// $IKD_SHARED points) and never copied into it.
+// Package shareddata finds, for tests and the demo, the module root and the project's
+// development data: face photos, real dlib descriptors and development models, kept beside the
+// repository in ../shared (or wherever $IKD_SHARED points) and never copied into it.
 package shareddata
 
 import (
@@ -11,19 +11,28 @@ import (
 	"testing"
 )
 
-// Dir returns $IKD_SHARED, or the "shared" folder beside the module root found by walking up
-// from the working directory.
+// Dir returns $IKD_SHARED, or the "shared" folder beside the module root.
 func Dir() (string, error) {
 	if dir := os.Getenv("IKD_SHARED"); dir != "" {
 		return dir, nil
 	}
+	root, err := ModuleRoot()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(root, "..", "shared"), nil
+}
+
+// ModuleRoot returns the directory holding go.mod, found by walking up from the working
+// directory (tests run in their package's directory).
+func ModuleRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", err
 	}
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared"), nil
+			return dir, nil
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {

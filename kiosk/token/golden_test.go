@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ikd-field/ikd/internal/shareddata"
+
 	"github.com/ikd-field/ikd/kiosk"
 )
 
@@ -17,20 +19,11 @@ var update = flag.Bool("update", false, "rewrite the golden vectors in testdata/
 // goldenPath returns the path of a golden vector in <module root>/testdata/token.
 func goldenPath(t testing.TB, name string) string {
 	t.Helper()
-	dir, err := os.Getwd()
+	root, err := shareddata.ModuleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "testdata", "token", name)
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = parent
-	}
+	return filepath.Join(root, "testdata", "token", name)
 }
 
 // The golden vector: key testKey("registry 2026-11") (seed SHA-256("ikd test key registry

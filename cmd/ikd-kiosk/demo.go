@@ -51,6 +51,19 @@ var demoResidents = []kiosk.Resident{
 
 func date(y, m, d int) time.Time { return time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC) }
 
+// narrator prints the demo's numbered steps in the officer's language.
+type narrator struct {
+	out  io.Writer
+	cat  assets.Catalog
+	lang kiosk.Lang
+	step int
+}
+
+func (n *narrator) say(key string, args ...any) {
+	n.step++
+	fmt.Fprintf(n.out, "%2d. %s\n", n.step, n.cat.T(key, args...))
+}
+
 // runDemo walks one officer through an activation, four refused QR codes and a lost-phone
 // deactivation, with the real store, token, scanner and envelope code.
 func runDemo(ctx context.Context, cfg demoConfig) error {
@@ -59,11 +72,8 @@ func runDemo(ctx context.Context, cfg demoConfig) error {
 	if err != nil {
 		return err
 	}
-	step := 0
-	say := func(key string, args ...any) {
-		step++
-		fmt.Fprintf(cfg.out, "%2d. %s\n", step, cat.T(key, args...))
-	}
+	n := &narrator{out: cfg.out, cat: cat, lang: lang}
+	say := n.say
 	fmt.Fprintln(cfg.out, cat.T("demo.title"))
 
 	dir := cfg.dir
@@ -157,7 +167,7 @@ func runDemo(ctx context.Context, cfg demoConfig) error {
 	}
 	r := flow.Resident()
 	say("demo.resident", r.Name, r.BirthDate.Format("02-01-2006"), r.Kecamatan)
-	if err := faceStep(ctx, flow, say, lang); err != nil {
+	if err := faceStep(ctx, flow, n); err != nil {
 		return err
 	}
 	if err := flow.Approve(ctx, kiosk.Approval{EyeChecked: flow.State() == kiosk.StateFaceUncertain}); err != nil {
@@ -205,7 +215,7 @@ func runDemo(ctx context.Context, cfg demoConfig) error {
 	if err := deact.FindResident(ctx); err != nil {
 		return err
 	}
-	if err := faceStep(ctx, deact, say, lang); err != nil {
+	if err := faceStep(ctx, deact, n); err != nil {
 		return err
 	}
 	if err := deact.Approve(ctx, kiosk.Approval{EyeChecked: deact.State() == kiosk.StateFaceUncertain, Reason: "HP hilang"}); err != nil {
@@ -213,7 +223,7 @@ func runDemo(ctx context.Context, cfg demoConfig) error {
 	}
 	say("demo.deactivated", deact.Record().ID)
 
-	if err := photoAttack(ctx, cfg, st, deps, officer, dir, say, cat.T, lang); err != nil {
+	if err := photoAttack(ctx, cfg, st, deps, officer, dir, n); err != nil {
 		return fmt.Errorf("face step: %w", err)
 	}
 
@@ -232,7 +242,8 @@ func runDemo(ctx context.Context, cfg demoConfig) error {
 }
 
 // faceStep runs the flow's face check and, where the band is uncertain, the officer's eye check.
-func faceStep(ctx context.Context, f *kiosk.Flow, say func(string, ...any), lang kiosk.Lang) error {
+func faceStep(ctx context.Context, f *kiosk.Flow, n *narrator) error {
+	say, lang := n.say, n.lang
 	if err := f.VerifyFace(ctx); err != nil {
 		return err
 	}

@@ -27,7 +27,8 @@ var photoHolder = kiosk.Resident{NIK: "3201016305950004", Name: "Rina Wulandari"
 // challenge must refuse it, and the officer rejects the flow. Without models or photos the step
 // is skipped with the reason, since the demo must run on a machine with neither.
 func photoAttack(ctx context.Context, cfg demoConfig, st *store.Store, deps kiosk.Deps, officer kiosk.Officer,
-	dir string, say func(string, ...any), t func(string, ...any) string, lang kiosk.Lang) error {
+	dir string, n *narrator) error {
+	say := n.say
 	if cfg.models == "" {
 		say("demo.face.unavailable", "IKD_MODELS / --models")
 		return nil
@@ -106,7 +107,7 @@ func photoAttack(ctx context.Context, cfg demoConfig, st *store.Store, deps kios
 	if !errors.As(err, &ke) {
 		return fmt.Errorf("demo: a held-up photo was not refused by the face check: %v", err)
 	}
-	say("demo.refused", t("demo.case.photo"), ke.Msg.In(lang))
+	say("demo.refused", n.cat.T("demo.case.photo"), ke.Msg.In(n.lang))
 	reason := "foto dipegang di depan kamera"
 	if err := flow.Reject(ctx, reason); err != nil {
 		return err

@@ -80,7 +80,8 @@ func decode(t *testing.T, manifest, bin []byte) []*tensor {
 		w.values = make([]float32, n)
 		for i := range w.values {
 			if w.Quant != nil {
-				w.values[i] = float32(w.Quant.Min + w.Quant.Scale*float64(bin[off]))
+				// The explicit float64 rounds the product: no fused multiply-add (Go spec).
+				w.values[i] = float32(w.Quant.Min + float64(w.Quant.Scale*float64(bin[off])))
 				off++
 			} else {
 				w.values[i] = math.Float32frombits(binary.LittleEndian.Uint32(bin[off:]))

@@ -54,6 +54,7 @@ install_file() {
 }
 
 dlib_net=${IKD_DLIB_NET:-1}
+[ "$dlib_net" = 1 ] || say "dlib.net skipped (IKD_DLIB_NET=$dlib_net)"
 # from_dlib_net FILE: downloads dlib.net's FILE.bz2 and installs it if its SHA-256 is the
 # published one. The first failed connection stops further attempts: an unreachable dlib.net
 # costs one connect timeout.

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <cstring>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -273,7 +274,6 @@ private:
     const weight& take(const std::string& name, const std::vector<long>& want) {
         auto it = w_.find(name);
         if (it == w_.end()) throw fail("manifest: missing tensor " + name);
-        if (it->second.used) throw fail("manifest: tensor " + name + " used twice");
         if (it->second.shape != want)
             throw fail("manifest: tensor " + name + " has shape " + shape_str(it->second.shape) +
                        ", the network needs " + shape_str(want));

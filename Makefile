@@ -1,7 +1,7 @@
 # Two commands on a fresh Debian 12 machine:
 #   make demo   installs everything and runs the kiosk's headless demo (no camera, no network)
 #   make test   runs the whole test suite
-.PHONY: demo setup build test bench
+.PHONY: demo setup build test check-models bench
 
 BIN := bin
 
@@ -16,6 +16,11 @@ build:
 
 test:
 	build/test.sh
+
+# The slower model checks: models as a fresh machine gets them, the converter's tests, and
+# descriptors of the converted model on real photos.
+check-models:
+	build/check-models.sh
 
 bench: build
 	$(BIN)/ikdctl bench store

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The slower model checks (make check-models): installs the models as a fresh machine would
+# (no ../shared, no dlib.net) into a temporary directory, then runs the converter tests and the
+# descriptor sanity check on the result. The tests use the shared photos when $IKD_SHARED (or
+# ../shared) has them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH=/usr/local/go/bin:$PATH
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mkdir "$tmp/empty-shared"
+
+IKD_SHARED="$tmp/empty-shared" IKD_DLIB_NET=0 IKD_MODELS="$tmp/models" IKD_MODELS_CACHE="$tmp/cache" \
+  build/models.sh
+for f in "$tmp"/models/*.dat; do
+  if [ "$(sha256sum "$f" | cut -d' ' -f1)" = 23d0982c48a24fb4f50c3df2128e6d17f3b6d47c9d309ced6e3acff0adfd0bfb ]; then
+    echo "check-models: $f is the random-weight stand-in" >&2
+    exit 1
+  fi
+done
+
+IKD_MODELS="$tmp/models" IKD_CONVERTER="$PWD/bin/face_api_to_dlib" \
+  IKD_FACE_API_TGZ="$tmp/cache/vladmandic-face-api-1.7.15.tgz" \
+  go test -tags models -count=1 -v ./build/modelcheck/

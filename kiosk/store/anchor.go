@@ -175,8 +175,15 @@ func (s *Store) afterCommit(ctx context.Context) {
 	if err != nil {
 		return
 	}
-	last, err := getMeta(ctx, s.db, metaCheckpointSeq)
-	if err != nil || (len(last) == 8 && seq-int64(binary.BigEndian.Uint64(last)) < s.opts.CheckpointEvery) {
+	v, err := getMeta(ctx, s.db, metaCheckpointSeq)
+	if err != nil {
+		return
+	}
+	var last int64
+	if len(v) == 8 {
+		last = int64(binary.BigEndian.Uint64(v))
+	}
+	if seq-last < s.opts.CheckpointEvery {
 		return
 	}
 	if _, err := s.Checkpoint(ctx); err != nil {

@@ -191,23 +191,28 @@ func (s *Store) checkOutboxRow(r storedOutbox) error {
 // but unanswered, since delivery is idempotent by record id), deactivations first so that a
 // lost phone is blocked before any stale activation arrives, then in queue order.
 func (s *Store) ToSend(ctx context.Context, limit int) ([]kiosk.OutboxRecord, error) {
-	return s.queryRecords(ctx, `WHERE state IN ('pending', 'sent')
-		ORDER BY kind = 'deactivation' DESC, seq LIMIT ?`, limit)
+	return s.queryRecords(ctx, "ORDER BY kind = 'deactivation' DESC, seq", limit, func(st kiosk.RecordState) bool {
+		return st == kiosk.RecordPending || st == kiosk.RecordSent
+	})
 }
 
 // Records lists up to limit records in state (all states if empty), oldest first.
 func (s *Store) Records(ctx context.Context, state kiosk.RecordState, limit int) ([]kiosk.OutboxRecord, error) {
-	if state == "" {
-		return s.queryRecords(ctx, "ORDER BY seq LIMIT ?", limit)
-	}
-	return s.queryRecords(ctx, "WHERE state = ? ORDER BY seq LIMIT ?", string(state), limit)
+	return s.queryRecords(ctx, "ORDER BY seq", limit, func(st kiosk.RecordState) bool { return state == "" || st == state })
 }
 
-// queryRecords returns the records that pass their integrity check. Rows that fail are left
-// out and reported in an error matching ErrTampered (a *TamperedError), returned together
-// with the good records: one bad row must not hide the rest of the queue.
-func (s *Store) queryRecords(ctx context.Context, where string, args ...any) ([]kiosk.OutboxRecord, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT "+outboxColumns+" FROM outbox "+where, args...)
+// queryRecords returns up to limit records in order whose state passes want. Every row is
+// checked, not only the ones wanted: a record whose state was edited to "acknowledged" would
+// otherwise just drop out of the queue. Rows that fail are left out and reported in an error
+// matching ErrTampered (a *TamperedError), returned together with the good records: one bad
+// row must not hide the rest of the queue. Also a deleted record is reported.
+func (s *Store) queryRecords(ctx context.Context, order string, limit int, want func(kiosk.RecordState) bool) ([]kiosk.OutboxRecord, error) {
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("read outbox: %w", classify(err))
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, "SELECT "+outboxColumns+" FROM outbox "+order)
 	if err != nil {
 		return nil, fmt.Errorf("read outbox: %w", classify(err))
 	}
@@ -221,17 +226,25 @@ func (s *Store) queryRecords(ctx context.Context, where string, args ...any) ([]
 		if err != nil {
 			return nil, fmt.Errorf("read outbox: %w", err)
 		}
+		if err := s.checkOutboxRow(row); err != nil {
+			bad.add(ctx, *rowErr(err))
+			continue
+		}
+		if len(out) >= limit || !want(kiosk.RecordState(row.state)) {
+			continue
+		}
 		r, err := s.openOutbox(row)
 		if err != nil {
-			var re *RowError
-			errors.As(err, &re)
-			bad.add(ctx, *re)
+			bad.add(ctx, *rowErr(err))
 			continue
 		}
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read outbox: %w", classify(err))
+	}
+	if re := rowErr(s.checkOutboxComplete(ctx, tx)); re != nil {
+		bad.add(ctx, *re)
 	}
 	return out, bad.err()
 }

@@ -69,7 +69,7 @@ func makeTrial(t *testing.T) trial {
 	}
 	tr := trial{path: path, residents: rs}
 	var err error
-	tr.older, err = scanResident(s.db.QueryRow("SELECT "+residentColumns+" FROM residents WHERE id = 1"))
+	tr.older, err = scanResident(s.db.QueryRow("SELECT " + residentColumns + " FROM residents WHERE id = 1"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,6 +86,16 @@ func makeTrial(t *testing.T) trial {
 	}
 	s.Close()
 	return tr
+}
+
+// clone copies the closed trial store (and its anchor) so that each case edits its own.
+func (tr trial) clone(t *testing.T) trial {
+	t.Helper()
+	c := tr
+	c.path = filepath.Join(t.TempDir(), "kiosk.db")
+	copyFile(t, tr.path, c.path)
+	copyFile(t, tr.path+anchorSuffix, c.path+anchorSuffix)
+	return c
 }
 
 func edit(t *testing.T, path string, stmts ...string) {
@@ -121,6 +131,7 @@ func wantTampered(t *testing.T, err error, table, row string) {
 
 func TestSQLiteEditsAreRefused(t *testing.T) {
 	ctx := context.Background()
+	base := makeTrial(t)
 	for _, tc := range []struct {
 		name       string
 		stmts      []string
@@ -220,7 +231,7 @@ func TestSQLiteEditsAreRefused(t *testing.T) {
 			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tr := makeTrial(t)
+			tr := base.clone(t)
 			edit(t, tr.path, tc.stmts...)
 			tc.check(t, mustOpen(t, tr.path, trialOptions()), tr)
 			rep, err := Verify(ctx, tr.path, []byte(testSecret), trialOptions())
@@ -564,4 +575,3 @@ func TestVerifyCleanStore(t *testing.T) {
 		t.Errorf("wrong secret: err = %v", err)
 	}
 }
-

@@ -78,7 +78,7 @@ func openStore(ctx context.Context, dataDir, secretFile string) (*store.Store, e
 	if err != nil {
 		return nil, err
 	}
-	return store.Open(ctx, storePath(dataDir), secret, store.Options{})
+	return store.Open(ctx, storePath(dataDir), secret, storeOptions())
 }
 
 // readPIN reads an officer PIN from a file (trailing newline trimmed) and checks the PIN rule.
@@ -135,19 +135,14 @@ func runInit(ctx context.Context, e env) error {
 		return err
 	}
 	path := storePath(*data)
-	opts := store.Options{KioskID: *kioskID,
-		KDF: store.KDFParams{Time: uint32(*kdfTime), MemoryKiB: uint32(*kdfMem), Threads: store.DefaultKDF.Threads}}
-	s, err := store.Create(ctx, path, secret, opts)
-	if err != nil {
-		return err
-	}
+	opts := storeOptions()
+	opts.KioskID = *kioskID
+	opts.KDF = store.KDFParams{Time: uint32(*kdfTime), MemoryKiB: uint32(*kdfMem), Threads: store.DefaultKDF.Threads}
 	sup := kiosk.Officer{ID: *id, Name: *name, Role: kiosk.RoleSupervisor}
-	if err := s.AddOfficer(ctx, "", sup, pin); err != nil {
-		// A store without a supervisor cannot be administered: undo the init.
-		s.Close()
-		for _, p := range []string{path, path + "-wal", path + "-shm"} {
-			os.Remove(p)
-		}
+	// Init builds the store under a temporary name: a store without its supervisor cannot be
+	// administered, so it never appears at path.
+	s, err := store.Init(ctx, path, secret, opts, sup, pin)
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "created kiosk store %s\nkiosk id:   %s\ndevice key: ed25519 %s\nsupervisor: %s (%s)\n",

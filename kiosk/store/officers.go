@@ -55,8 +55,8 @@ var (
 	ErrOfficerExists = &kiosk.Error{Code: "officer.exists", Msg: kiosk.Message{
 		ID: "ID petugas sudah terdaftar.", EN: "This officer id is already registered."}}
 	ErrWeakPIN = &kiosk.Error{Code: "officer.weak_pin", Msg: kiosk.Message{
-		ID: fmt.Sprintf("PIN harus terdiri dari %d sampai %d angka.", MinPINLen, MaxPINLen),
-		EN: fmt.Sprintf("A PIN must be %d to %d digits.", MinPINLen, MaxPINLen)}}
+		ID: fmt.Sprintf("PIN harus terdiri dari minimal %d angka (paling banyak %d).", MinPINLen, MaxPINLen),
+		EN: fmt.Sprintf("A PIN must be at least %d digits (at most %d).", MinPINLen, MaxPINLen)}}
 	ErrGuessablePIN = &kiosk.Error{Code: "officer.guessable_pin", Msg: kiosk.Message{
 		ID: "PIN terlalu mudah ditebak (angka berulang atau berurutan, seperti 000000, 123456, 654321, 121212); pilih PIN lain.",
 		EN: "The PIN is too easy to guess (repeated or sequential digits, such as 000000, 123456, 654321, 121212); choose another."}}

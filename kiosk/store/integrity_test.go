@@ -575,3 +575,31 @@ func TestVerifyCleanStore(t *testing.T) {
 		t.Errorf("wrong secret: err = %v", err)
 	}
 }
+
+// TestLockoutUsesAnchoredClock anchors the store's clock years before the PC's wall clock:
+// a lockout taken then must still hold, during the run and after a restart, although the wall
+// clock says it ended long ago.
+func TestLockoutUsesAnchoredClock(t *testing.T) {
+	ctx := context.Background()
+	opts := testOptions()
+	opts.Lockout = kiosk.LockoutPolicy{MaxAttempts: 1, Duration: time.Hour}
+	s, path := mustCreate(t, opts)
+	if err := s.AddOfficer(ctx, "", off1, offPIN); err != nil {
+		t.Fatal(err)
+	}
+	registryTime := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := s.AnchorClock(ctx, registryTime); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Login(ctx, "off1", "999999"); !errors.Is(err, ErrLockedOut) {
+		t.Fatalf("err = %v, want ErrLockedOut", err)
+	}
+	if _, err := s.Login(ctx, "off1", offPIN); !errors.Is(err, ErrLockedOut) || !strings.Contains(err.Error(), "until 2020-01-01T01:00") {
+		t.Fatalf("right PIN during the lockout: err = %v, want locked until 2020-01-01T01:00 (anchored time)", err)
+	}
+	s.Close()
+	s = mustOpen(t, path, opts)
+	if _, err := s.Login(ctx, "off1", offPIN); !errors.Is(err, ErrLockedOut) {
+		t.Fatalf("after a restart: err = %v, want still locked", err)
+	}
+}

@@ -218,7 +218,9 @@ func (s *Store) Checkpoint(ctx context.Context) (kiosk.AuditCheckpoint, error) {
 		if err != nil {
 			return err
 		}
-		if err := setMeta(ctx, tx, metaCheckpointSeq, i64(cur.auditSeq)); err != nil {
+		// The checkpoint's own audit entry is the next one: counting from it, a checkpoint
+		// never triggers another.
+		if err := setMeta(ctx, tx, metaCheckpointSeq, i64(cur.auditSeq+1)); err != nil {
 			return err
 		}
 		return s.enqueue(ctx, tx, kiosk.OutboxRecord{ID: c.ID, Kind: kiosk.KindAuditCheckpoint, Envelope: env,

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -62,6 +63,15 @@ func (s *skipped) err() error {
 		return nil
 	}
 	return ErrTampered.With(&TamperedError{Rows: s.rows})
+}
+
+// rowErr returns the *RowError in err, or nil when err is something else.
+func rowErr(err error) *RowError {
+	var re *RowError
+	if errors.As(err, &re) {
+		return re
+	}
+	return nil
 }
 
 func tampered(table, row, reason string) error {
@@ -170,7 +180,7 @@ type residentDigest struct {
 
 func (d *residentDigest) toggle(mac []byte) {
 	for i := range d.xor {
-		d.xor[i] ^= mac[i%len(mac)]
+		d.xor[i] ^= mac[i]
 	}
 }
 

@@ -183,9 +183,7 @@ func (s *Store) Officers(ctx context.Context) ([]kiosk.Officer, error) {
 		}
 		o, err := s.openOfficer(row)
 		if err != nil {
-			var re *RowError
-			errors.As(err, &re)
-			bad.add(ctx, *re)
+			bad.add(ctx, *rowErr(err))
 			continue
 		}
 		out = append(out, o)

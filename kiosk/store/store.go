@@ -35,7 +35,8 @@ type Options struct {
 	PIN PINParams
 	// Lockout is the failed-PIN policy; zero means kiosk.DefaultLockout.
 	Lockout kiosk.LockoutPolicy
-	// Now is the clock; nil means time.Now.
+	// Now is the clock; nil means the store's own clock anchored to the registry's time
+	// (kiosk/clock, see AnchorClock), which lockouts need.
 	Now func() time.Time
 	// MaxBytes caps the database size (SQLite max_page_count) so the store cannot fill the
 	// disk the operating system needs; writes beyond it fail with ErrDiskFull. 0: no cap.

@@ -105,15 +105,6 @@ func (s *Store) Verify(ctx context.Context) (VerifyReport, error) {
 	return r, nil
 }
 
-// rowErr returns the *RowError in err, or nil when err is something else.
-func rowErr(err error) *RowError {
-	var re *RowError
-	if errors.As(err, &re) {
-		return re
-	}
-	return nil
-}
-
 func (s *Store) verifyRegistryKeys(ctx context.Context, tx *sql.Tx) (TableReport, error) {
 	t := TableReport{Table: "registry_keys"}
 	rows, err := tx.QueryContext(ctx, "SELECT kid, public_key, not_before, not_after, mac FROM registry_keys ORDER BY kid")

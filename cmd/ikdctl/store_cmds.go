@@ -152,8 +152,9 @@ func runInit(ctx context.Context, e env) error {
 
 func runOfficer(ctx context.Context, e env) error {
 	return subcommand(ctx, e, "officer", map[string]func(context.Context, env) error{
-		"add":  officerAdd,
-		"list": officerList,
+		"add":    officerAdd,
+		"list":   officerList,
+		"unlock": officerUnlock,
 	})
 }
 

@@ -1,13 +1,18 @@
 package main
 
 import (
+	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/ikd-field/ikd/kiosk"
+	"github.com/ikd-field/ikd/kiosk/store"
 	"github.com/ikd-field/ikd/kiosk/store/snapshot"
 	"github.com/ikd-field/ikd/kiosk/token"
 )
@@ -140,5 +145,45 @@ func TestQRDecodeRefusesPlantedKey(t *testing.T) {
 	code, stdout, _ := runCmd(t, "qr", "decode", "--data", dataDir, "--secret-file", secretFile, img)
 	if code != 1 || !strings.Contains(stdout, "store.tampered") || strings.Contains(stdout, "NIK 3201014501900001") {
 		t.Fatalf("exit %d, output %q; want exit 1 and the tampered-row error", code, stdout)
+	}
+}
+
+func TestOfficerUnlock(t *testing.T) {
+	ctx := context.Background()
+	data, secret := initStore(t)
+	offPIN := writeFile(t, "p", "583920")
+	if code, out, errOut := runStoreCLI(t, "officer", "add", "--data", data, "--secret-file", secret, "--id", "off1",
+		"--name", "Rina", "--role", "officer", "--pin-file", offPIN); code != 0 {
+		t.Fatalf("officer add: exit %d\n%s%s", code, out, errOut)
+	}
+	// Guess through every lockout, on a clock that lets each one pass.
+	now := time.Now()
+	s, err := store.Open(ctx, storePath(data), []byte("kata-sandi-kiosk"), store.Options{Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol := kiosk.DefaultLockout
+	for range pol.MaxLockouts {
+		for range pol.MaxAttempts {
+			s.Login(ctx, "off1", "999999")
+		}
+		now = now.Add(24 * time.Hour)
+	}
+	if _, err := s.Login(ctx, "off1", "583920"); !errors.Is(err, store.ErrNeedsUnlock) {
+		t.Fatalf("after %d lockouts: err = %v, want ErrNeedsUnlock", pol.MaxLockouts, err)
+	}
+	s.Close()
+
+	code, _, errOut := runStoreCLI(t, "officer", "unlock", "--data", data, "--secret-file", secret, "--id", "off1",
+		"--by", "off1", "--pin-file", offPIN)
+	if code == 0 || !strings.Contains(errOut, "officer.needs_unlock") {
+		t.Errorf("unlock by the locked officer: exit %d: %s", code, errOut)
+	}
+	if code, out, errOut := runStoreCLI(t, "officer", "unlock", "--data", data, "--secret-file", secret, "--id", "off1",
+		"--by", "sup1", "--pin-file", writeFile(t, "sp", "240817")); code != 0 || !strings.Contains(out, "unlocked off1") {
+		t.Fatalf("unlock by the supervisor: exit %d\n%s%s", code, out, errOut)
+	}
+	if _, err := openTestStore(t, data, secret).Login(ctx, "off1", "583920"); err != nil {
+		t.Fatalf("login after the unlock: %v", err)
 	}
 }

@@ -179,8 +179,10 @@ func (s *Store) afterCommit(ctx context.Context) {
 	if err != nil {
 		return
 	}
+	// An edited or missing mark counts as no checkpoint yet: tampering brings the next
+	// checkpoint forward rather than suppressing it.
 	var last int64
-	if len(v) == 8 {
+	if len(v) == 8+sha256.Size && s.keys.checkRow("checkpoint", macFields{v[:8]}, v[8:]) {
 		last = int64(binary.BigEndian.Uint64(v))
 	}
 	if seq-last < s.opts.CheckpointEvery {
@@ -191,7 +193,7 @@ func (s *Store) afterCommit(ctx context.Context) {
 	}
 }
 
-// metaCheckpointSeq is the audit entry the newest checkpoint covers.
+// metaCheckpointSeq is the audit entry of the newest checkpoint (8 bytes), MACed.
 const metaCheckpointSeq = "checkpoint_seq"
 
 // ErrNoSealer: Checkpoint needs Options.NewSealer.
@@ -220,7 +222,8 @@ func (s *Store) Checkpoint(ctx context.Context) (kiosk.AuditCheckpoint, error) {
 		}
 		// The checkpoint's own audit entry is the next one: counting from it, a checkpoint
 		// never triggers another.
-		if err := setMeta(ctx, tx, metaCheckpointSeq, i64(cur.auditSeq+1)); err != nil {
+		mark := i64(cur.auditSeq + 1)
+		if err := setMeta(ctx, tx, metaCheckpointSeq, append(mark, s.keys.rowMAC("checkpoint", macFields{mark})...)); err != nil {
 			return err
 		}
 		return s.enqueue(ctx, tx, kiosk.OutboxRecord{ID: c.ID, Kind: kiosk.KindAuditCheckpoint, Envelope: env,

@@ -198,9 +198,10 @@ func officerList(ctx context.Context, e env) error {
 		return err
 	}
 	defer s.Close()
-	officers, err := s.Officers(ctx)
-	if err != nil {
-		return err
+	// A row that fails its integrity check is left out and reported after the good ones.
+	officers, listErr := s.Officers(ctx)
+	if listErr != nil && !errors.Is(listErr, store.ErrTampered) {
+		return listErr
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tNAME\tROLE\tSTATUS")
@@ -211,7 +212,10 @@ func officerList(ctx context.Context, e env) error {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", o.ID, o.Name, o.Role, status)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return listErr
 }
 
 func runResidents(ctx context.Context, e env) error {
@@ -341,19 +345,20 @@ func runQueue(ctx context.Context, e env) error {
 		return err
 	}
 	defer s.Close()
-	counts, err := s.RecordCounts(ctx)
-	if err != nil {
-		return err
+	// Records that fail their integrity check are left out and reported after the good ones.
+	counts, countErr := s.RecordCounts(ctx)
+	if countErr != nil && !errors.Is(countErr, store.ErrTampered) {
+		return countErr
 	}
 	for _, st := range states {
 		fmt.Fprintf(e.stdout, "%-13s %d\n", st, counts[st])
 	}
 	recs, err := s.Records(ctx, kiosk.RecordState(*state), *limit)
-	if err != nil {
+	if err != nil && !errors.Is(err, store.ErrTampered) {
 		return err
 	}
 	if len(recs) == 0 {
-		return nil
+		return err // Records checks every row, so it names what RecordCounts left out
 	}
 	fmt.Fprintln(e.stdout)
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
@@ -361,5 +366,8 @@ func runQueue(ctx context.Context, e env) error {
 	for _, r := range recs {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.Kind, r.State, r.CreatedAt.Local().Format(time.DateTime), r.Answer)
 	}
-	return tw.Flush()
+	if ferr := tw.Flush(); ferr != nil {
+		return ferr
+	}
+	return err
 }

@@ -83,6 +83,16 @@ func TestStoreVerify(t *testing.T) {
 	if strings.Contains(out, "checkpoint ") {
 		t.Errorf("a checkpoint was queued for a store that fails verification:\n%s", out)
 	}
+
+	// The other commands show the good rows and name the bad ones.
+	code, out, errOut := runStoreCLI(t, "officer", "list", "--data", data, "--secret-file", secret)
+	if code == 0 || !strings.Contains(out, "sup1") || strings.Contains(out, "off1") || !strings.Contains(errOut, "officers row off1") {
+		t.Errorf("officer list: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = runStoreCLI(t, "queue", "--data", data, "--secret-file", secret)
+	if code == 0 || !strings.Contains(out, "acknowledged  0") || !strings.Contains(errOut, "store.tampered") {
+		t.Errorf("queue: exit %d\n%s%s", code, out, errOut)
+	}
 }
 
 func TestStoreVerifyRolledBack(t *testing.T) {

@@ -262,23 +262,32 @@ func (s *Store) openOutbox(row storedOutbox) (kiosk.OutboxRecord, error) {
 		State: kiosk.RecordState(row.state), Answer: row.answer, CreatedAt: time.Unix(0, row.createdAt)}, nil
 }
 
-// RecordCounts returns how many records are in each state.
+// RecordCounts returns how many records are in each state, counting only records that pass
+// their integrity check (the officer's pending count must not believe an edited state); the
+// others are reported in an error matching ErrTampered, returned with the counts.
 func (s *Store) RecordCounts(ctx context.Context) (map[kiosk.RecordState]int, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT state, count(*) FROM outbox GROUP BY state")
+	rows, err := s.db.QueryContext(ctx, "SELECT "+outboxColumns+" FROM outbox")
 	if err != nil {
 		return nil, fmt.Errorf("count outbox: %w", classify(err))
 	}
 	defer rows.Close()
 	counts := map[kiosk.RecordState]int{}
+	var bad skipped
 	for rows.Next() {
-		var st kiosk.RecordState
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			return nil, fmt.Errorf("count outbox: %w", classify(err))
+		row, err := s.scanOutbox(rows)
+		if err != nil {
+			return nil, fmt.Errorf("count outbox: %w", err)
 		}
-		counts[st] = n
+		if err := s.checkOutboxRow(row); err != nil {
+			bad.add(ctx, *rowErr(err))
+			continue
+		}
+		counts[kiosk.RecordState(row.state)]++
 	}
-	return counts, classify(rows.Err())
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("count outbox: %w", classify(err))
+	}
+	return counts, bad.err()
 }
 
 // MarkSent moves pending records to sent before a push, so the officer sees them in flight.

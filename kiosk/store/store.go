@@ -118,7 +118,7 @@ func Init(ctx context.Context, path string, secret []byte, opts Options, sup kio
 	return create(ctx, path, secret, opts, func(s *Store) error { return s.AddOfficer(ctx, "", sup, pin) })
 }
 
-func create(ctx context.Context, path string, secret []byte, opts Options, populate func(*Store) error) (_ *Store, err error) {
+func create(ctx context.Context, path string, secret []byte, opts Options, populate func(*Store) error) (*Store, error) {
 	opts = opts.withDefaults()
 	if len(secret) < MinSecretLen {
 		return nil, ErrWeakSecret

@@ -152,7 +152,7 @@ func scanOfficer(row interface{ Scan(...any) error }) (storedOfficer, error) {
 	return o, err
 }
 
-// open checks the row's MAC and decrypts it into an Officer.
+// openOfficer checks the row's MAC and decrypts it into an Officer.
 func (s *Store) openOfficer(o storedOfficer) (kiosk.Officer, error) {
 	if !s.keys.checkRow("officers", o.fields(), o.mac) {
 		return kiosk.Officer{}, tampered("officers", o.id, "MAC does not match (role, status or lockout edited outside the kiosk)")

@@ -60,6 +60,19 @@ type Deactivation struct {
 	ConfirmedAt time.Time `json:"confirmed_at"`
 }
 
+// AuditCheckpoint is the payload of an audit checkpoint record: how far this kiosk's audit
+// log and outbox had grown, signed by its device key. The registry keeps the newest one, so
+// a kiosk database rolled back to before it (audit tail removed, an older file copied back)
+// is caught at the next sync even by someone who holds the unlock secret.
+type AuditCheckpoint struct {
+	ID        string    `json:"id"`
+	KioskID   string    `json:"kiosk_id"`
+	AuditSeq  int64     `json:"audit_seq"`  // sequence number of the newest audit entry
+	AuditHash []byte    `json:"audit_hash"` // its chain hash (SHA-256)
+	OutboxSeq int64     `json:"outbox_seq"` // sequence number of the newest outbox record
+	At        time.Time `json:"at"`
+}
+
 // RecordKind is the kind of an outbox record.
 type RecordKind string
 

@@ -51,8 +51,14 @@ type Officer struct {
 // LockoutPolicy says how many failed PIN attempts lock an officer out, and for how long.
 type LockoutPolicy struct {
 	MaxAttempts int
-	Duration    time.Duration
+	// Duration is the first lockout; each one after it, until a successful login, lasts twice
+	// as long as the one before.
+	Duration time.Duration
+	// MaxLockouts: the lockout that reaches it lasts until a supervisor unlocks the account
+	// (0: never).
+	MaxLockouts int
 }
 
-// DefaultLockout locks an officer out for 5 minutes after 5 failed attempts.
-var DefaultLockout = LockoutPolicy{MaxAttempts: 5, Duration: 5 * time.Minute}
+// DefaultLockout locks an officer out for 5 minutes after 5 failed attempts, then 10, and
+// after the third lockout (15 wrong PINs) until a supervisor unlocks the account.
+var DefaultLockout = LockoutPolicy{MaxAttempts: 5, Duration: 5 * time.Minute, MaxLockouts: 3}

@@ -23,8 +23,9 @@ import (
 //	                  else the device key signs, such as request signatures, can pass as a record)
 //	payload:          CBOR map {1: kind, 2: record id, 3: kiosk id, 4: body}
 //
-// kind is 1 for an activation and 2 for a deactivation (3 is kept for audit checkpoints). The
-// body is a CBOR map with small integer keys (see activationWire and deactivationWire); the
+// kind is 1 for an activation, 2 for a deactivation and 3 for an audit checkpoint. The
+// body is a CBOR map with small integer keys (see activationWire, deactivationWire and
+// checkpointWire); the
 // record id and kiosk id are not repeated in it. Times travel as Unix milliseconds, so they come
 // back from Open in UTC at millisecond precision. Encoding is CBOR core deterministic: a record
 // always seals to the same bytes.
@@ -57,8 +58,9 @@ type Record struct {
 	Kind         kiosk.RecordKind
 	ID           string
 	KioskID      string
-	Activation   *kiosk.Activation   // set when Kind is kiosk.KindActivation
-	Deactivation *kiosk.Deactivation // set when Kind is kiosk.KindDeactivation
+	Activation   *kiosk.Activation      // set when Kind is kiosk.KindActivation
+	Deactivation *kiosk.Deactivation    // set when Kind is kiosk.KindDeactivation
+	Checkpoint   *kiosk.AuditCheckpoint // set when Kind is kiosk.KindAuditCheckpoint
 }
 
 // Sealer signs outbox records with the kiosk's device key. It implements kiosk.Sealer and is
@@ -85,7 +87,8 @@ func NewSealer(kioskID string, key ed25519.PrivateKey) (*Sealer, error) {
 	return &Sealer{kioskID: kioskID, signer: s}, nil
 }
 
-// Seal signs payload, a kiosk.Activation or kiosk.Deactivation (or a pointer to one) whose
+// Seal signs payload, a kiosk.Activation, kiosk.Deactivation or kiosk.AuditCheckpoint (or a
+// pointer to one) whose
 // kind is kind, whose ID is id and whose KioskID is the sealer's kiosk.
 func (s *Sealer) Seal(kind kiosk.RecordKind, id string, payload any) ([]byte, error) {
 	if id == "" || len(id) > maxIDLen {

@@ -14,10 +14,11 @@ import (
 // maxIDLen bounds record and kiosk ids (a UUID is 36 bytes).
 const maxIDLen = 64
 
-// kindCodes are the wire codes of record kinds; 3 is kept for audit checkpoints.
+// kindCodes are the wire codes of record kinds.
 var kindCodes = map[kiosk.RecordKind]uint64{
-	kiosk.KindActivation:   1,
-	kiosk.KindDeactivation: 2,
+	kiosk.KindActivation:      1,
+	kiosk.KindDeactivation:    2,
+	kiosk.KindAuditCheckpoint: 3,
 }
 
 var (
@@ -67,6 +68,21 @@ type deactivationWire struct {
 	ConfirmedAt int64   `cbor:"7,keyasint"` // Unix milliseconds
 }
 
+// checkpointWire is the body of an audit checkpoint record.
+type checkpointWire struct {
+	AuditSeq  int64  `cbor:"1,keyasint"`
+	AuditHash []byte `cbor:"2,keyasint"`
+	OutboxSeq int64  `cbor:"3,keyasint"`
+	At        int64  `cbor:"4,keyasint"` // Unix milliseconds
+}
+
+func checkCheckpoint(c checkpointWire) error {
+	if c.AuditSeq < 1 || c.OutboxSeq < 0 || len(c.AuditHash) != 32 {
+		return fmt.Errorf("checkpoint at audit entry %d, outbox seq %d, %d-byte hash", c.AuditSeq, c.OutboxSeq, len(c.AuditHash))
+	}
+	return nil
+}
+
 // encodeBody checks payload against the envelope fields and encodes it. It refuses what Open
 // would refuse, because a record the registry cannot open would be stuck in the outbox.
 func encodeBody(kind kiosk.RecordKind, id, kioskID string, payload any) (cbor.RawMessage, error) {
@@ -81,6 +97,20 @@ func encodeBody(kind kiosk.RecordKind, id, kioskID string, payload any) (cbor.Ra
 			return nil, errors.New("nil deactivation")
 		}
 		return encodeBody(kind, id, kioskID, *p)
+	case *kiosk.AuditCheckpoint:
+		if p == nil {
+			return nil, errors.New("nil audit checkpoint")
+		}
+		return encodeBody(kind, id, kioskID, *p)
+	case kiosk.AuditCheckpoint:
+		if err := checkHeader(kind, kiosk.KindAuditCheckpoint, id, p.ID, kioskID, p.KioskID); err != nil {
+			return nil, err
+		}
+		w := checkpointWire{AuditSeq: p.AuditSeq, AuditHash: p.AuditHash, OutboxSeq: p.OutboxSeq, At: p.At.UnixMilli()}
+		if err := checkCheckpoint(w); err != nil {
+			return nil, err
+		}
+		return encMode.Marshal(w)
 	case kiosk.Activation:
 		if err := checkHeader(kind, kiosk.KindActivation, id, p.ID, kioskID, p.KioskID); err != nil {
 			return nil, err
@@ -104,7 +134,7 @@ func encodeBody(kind kiosk.RecordKind, id, kioskID string, payload any) (cbor.Ra
 		}
 		return encMode.Marshal(w)
 	}
-	return nil, fmt.Errorf("payload is a %T, not a kiosk.Activation or kiosk.Deactivation", payload)
+	return nil, fmt.Errorf("payload is a %T, not a kiosk.Activation, kiosk.Deactivation or kiosk.AuditCheckpoint", payload)
 }
 
 func checkHeader(kind, payloadKind kiosk.RecordKind, id, payloadID, kioskID, payloadKioskID string) error {
@@ -175,6 +205,17 @@ func decodeBody(w recordWire) (Record, error) {
 		rec.Deactivation = &kiosk.Deactivation{ID: w.ID, NIK: kiosk.NIK(d.NIK), OfficerID: d.OfficerID, KioskID: w.KioskID,
 			Reason: d.Reason, FaceBand: kiosk.Band(d.FaceBand), FaceScore: d.FaceScore, EyeChecked: d.EyeChecked,
 			ConfirmedAt: time.UnixMilli(d.ConfirmedAt).UTC()}
+	case kindCodes[kiosk.KindAuditCheckpoint]:
+		var c checkpointWire
+		if err := decMode.Unmarshal(w.Body, &c); err != nil {
+			return Record{}, ErrRecordMalformed.With(fmt.Errorf("checkpoint body: %w", err))
+		}
+		if err := checkCheckpoint(c); err != nil {
+			return Record{}, ErrRecordMalformed.With(fmt.Errorf("checkpoint body: %w", err))
+		}
+		rec.Kind = kiosk.KindAuditCheckpoint
+		rec.Checkpoint = &kiosk.AuditCheckpoint{ID: w.ID, KioskID: w.KioskID, AuditSeq: c.AuditSeq,
+			AuditHash: c.AuditHash, OutboxSeq: c.OutboxSeq, At: time.UnixMilli(c.At).UTC()}
 	default:
 		return Record{}, ErrRecordUnknownKind.With(fmt.Errorf("kind %d", w.Kind))
 	}

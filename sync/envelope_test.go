@@ -105,6 +105,28 @@ func TestSealOpenDeactivationByPointer(t *testing.T) {
 	}
 }
 
+func TestSealOpenAuditCheckpoint(t *testing.T) {
+	c := kiosk.AuditCheckpoint{ID: "018f0000-0000-7000-8000-0000000000cc", KioskID: kioskID, AuditSeq: 42,
+		AuditHash: bytes.Repeat([]byte{7}, 32), OutboxSeq: 17, At: time.UnixMilli(1767225600123).UTC()}
+	env, err := mustSealer(t, kioskID, devKey).Seal(kiosk.KindAuditCheckpoint, c.ID, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := Open(env, devPub())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := rec.Checkpoint
+	if rec.Kind != kiosk.KindAuditCheckpoint || got == nil || got.AuditSeq != 42 || got.OutboxSeq != 17 ||
+		!bytes.Equal(got.AuditHash, c.AuditHash) || !got.At.Equal(c.At) || got.KioskID != kioskID {
+		t.Fatalf("record %+v, checkpoint %+v; want %+v", rec, got, c)
+	}
+	c.AuditHash = c.AuditHash[:31]
+	if _, err := mustSealer(t, kioskID, devKey).Seal(kiosk.KindAuditCheckpoint, c.ID, c); err == nil {
+		t.Error("a checkpoint with a 31-byte hash was sealed")
+	}
+}
+
 func TestTimesTravelAtMillisecondsInUTC(t *testing.T) {
 	a := typicalActivation()
 	wib := time.FixedZone("WIB", 7*3600)
@@ -218,7 +240,7 @@ func TestOpenErrors(t *testing.T) {
 		{"OtherKiosksKey", signRaw(t, deviceKey("kiosk-9"), kioskID, rec(1, a.ID, kioskID, body), externalAAD), ErrRecordBadSignature},
 		{"SignedForAnotherUse", signRaw(t, devKey, kioskID, rec(1, a.ID, kioskID, body), nil), ErrRecordBadSignature},
 		{"NamesAnotherKiosk", signRaw(t, devKey, kioskID, rec(1, a.ID, "kiosk-9", body), externalAAD), ErrRecordKioskMismatch},
-		{"UnknownKind", signRaw(t, devKey, kioskID, rec(3, a.ID, kioskID, body), externalAAD), ErrRecordUnknownKind},
+		{"UnknownKind", signRaw(t, devKey, kioskID, rec(9, a.ID, kioskID, body), externalAAD), ErrRecordUnknownKind},
 		{"NoRecordID", signRaw(t, devKey, kioskID, rec(1, "", kioskID, body), externalAAD), ErrRecordMalformed},
 		{"BodyNotAMap", signRaw(t, devKey, kioskID, rec(1, a.ID, kioskID, []byte{0x83, 1, 2, 3}), externalAAD), ErrRecordMalformed},
 		{"BodyInvalidNIK", signRaw(t, devKey, kioskID, rec(1, a.ID, kioskID, badNIK), externalAAD), ErrRecordMalformed},

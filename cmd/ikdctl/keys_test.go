@@ -107,7 +107,7 @@ func mustKioskStore(t *testing.T) (dataDir, secretFile string) {
 		t.Fatal(err)
 	}
 	st, err := store.Create(context.Background(), filepath.Join(dataDir, "kiosk.db"), []byte(secret),
-		store.Options{KDF: store.KDFParams{Time: 1, MemoryKiB: 1024, Threads: 1}})
+		store.Options{KDF: store.MinKDF})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -78,7 +78,7 @@ func openStore(ctx context.Context, dataDir, secretFile string) (*store.Store, e
 	if err != nil {
 		return nil, err
 	}
-	return store.Open(ctx, storePath(dataDir), secret, store.Options{})
+	return store.Open(ctx, storePath(dataDir), secret, storeOptions())
 }
 
 // readPIN reads an officer PIN from a file (trailing newline trimmed) and checks the PIN rule.
@@ -135,19 +135,14 @@ func runInit(ctx context.Context, e env) error {
 		return err
 	}
 	path := storePath(*data)
-	opts := store.Options{KioskID: *kioskID,
-		KDF: store.KDFParams{Time: uint32(*kdfTime), MemoryKiB: uint32(*kdfMem), Threads: store.DefaultKDF.Threads}}
-	s, err := store.Create(ctx, path, secret, opts)
-	if err != nil {
-		return err
-	}
+	opts := storeOptions()
+	opts.KioskID = *kioskID
+	opts.KDF = store.KDFParams{Time: uint32(*kdfTime), MemoryKiB: uint32(*kdfMem), Threads: store.DefaultKDF.Threads}
 	sup := kiosk.Officer{ID: *id, Name: *name, Role: kiosk.RoleSupervisor}
-	if err := s.AddOfficer(ctx, "", sup, pin); err != nil {
-		// A store without a supervisor cannot be administered: undo the init.
-		s.Close()
-		for _, p := range []string{path, path + "-wal", path + "-shm"} {
-			os.Remove(p)
-		}
+	// Init builds the store under a temporary name: a store without its supervisor cannot be
+	// administered, so it never appears at path.
+	s, err := store.Init(ctx, path, secret, opts, sup, pin)
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "created kiosk store %s\nkiosk id:   %s\ndevice key: ed25519 %s\nsupervisor: %s (%s)\n",
@@ -157,8 +152,9 @@ func runInit(ctx context.Context, e env) error {
 
 func runOfficer(ctx context.Context, e env) error {
 	return subcommand(ctx, e, "officer", map[string]func(context.Context, env) error{
-		"add":  officerAdd,
-		"list": officerList,
+		"add":    officerAdd,
+		"list":   officerList,
+		"unlock": officerUnlock,
 	})
 }
 
@@ -202,9 +198,10 @@ func officerList(ctx context.Context, e env) error {
 		return err
 	}
 	defer s.Close()
-	officers, err := s.Officers(ctx)
-	if err != nil {
-		return err
+	// A row that fails its integrity check is left out and reported after the good ones.
+	officers, listErr := s.Officers(ctx)
+	if listErr != nil && !errors.Is(listErr, store.ErrTampered) {
+		return listErr
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tNAME\tROLE\tSTATUS")
@@ -215,7 +212,10 @@ func officerList(ctx context.Context, e env) error {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", o.ID, o.Name, o.Role, status)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return listErr
 }
 
 func runResidents(ctx context.Context, e env) error {
@@ -345,19 +345,20 @@ func runQueue(ctx context.Context, e env) error {
 		return err
 	}
 	defer s.Close()
-	counts, err := s.RecordCounts(ctx)
-	if err != nil {
-		return err
+	// Records that fail their integrity check are left out and reported after the good ones.
+	counts, countErr := s.RecordCounts(ctx)
+	if countErr != nil && !errors.Is(countErr, store.ErrTampered) {
+		return countErr
 	}
 	for _, st := range states {
 		fmt.Fprintf(e.stdout, "%-13s %d\n", st, counts[st])
 	}
 	recs, err := s.Records(ctx, kiosk.RecordState(*state), *limit)
-	if err != nil {
+	if err != nil && !errors.Is(err, store.ErrTampered) {
 		return err
 	}
 	if len(recs) == 0 {
-		return nil
+		return err // Records checks every row, so it names what RecordCounts left out
 	}
 	fmt.Fprintln(e.stdout)
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
@@ -365,5 +366,8 @@ func runQueue(ctx context.Context, e env) error {
 	for _, r := range recs {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.Kind, r.State, r.CreatedAt.Local().Format(time.DateTime), r.Answer)
 	}
-	return tw.Flush()
+	if ferr := tw.Flush(); ferr != nil {
+		return ferr
+	}
+	return err
 }

@@ -30,8 +30,8 @@ func writeFile(t *testing.T, name, content string) string {
 	return p
 }
 
-// cheapKDF keeps the tests fast; production init uses the defaults.
-var cheapKDF = []string{"--kdf-time", "1", "--kdf-memory", "1024"}
+// cheapKDF is the argon2id floor, the cheapest init accepts, so the tests stay fast.
+var cheapKDF = []string{"--kdf-time", "2", "--kdf-memory", "19456"}
 
 // initStore runs "ikdctl init" in a fresh data directory and returns it and the secret file.
 func initStore(t *testing.T) (dataDir, secretFile string) {
@@ -39,7 +39,7 @@ func initStore(t *testing.T) (dataDir, secretFile string) {
 	dataDir = filepath.Join(t.TempDir(), "data")
 	secretFile = writeFile(t, "secret", "kata-sandi-kiosk\n")
 	args := append([]string{"init", "--data", dataDir, "--secret-file", secretFile, "--supervisor", "Budi Santoso",
-		"--id", "sup1", "--pin-file", writeFile(t, "pin", "123456\n")}, cheapKDF...)
+		"--id", "sup1", "--pin-file", writeFile(t, "pin", "240817\n")}, cheapKDF...)
 	if code, out, errOut := runStoreCLI(t, args...); code != 0 {
 		t.Fatalf("init: exit %d\n%s%s", code, out, errOut)
 	}
@@ -109,7 +109,7 @@ func TestInitDefaultDataDir(t *testing.T) {
 	xdg := t.TempDir()
 	t.Setenv("XDG_DATA_HOME", xdg)
 	args := append([]string{"init", "--secret-file", writeFile(t, "s", "kata-sandi-kiosk"), "--supervisor", "Ani",
-		"--pin-file", writeFile(t, "p", "123456")}, cheapKDF...)
+		"--pin-file", writeFile(t, "p", "583920")}, cheapKDF...)
 	if code, _, errOut := runStoreCLI(t, args...); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}

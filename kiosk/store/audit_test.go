@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -31,9 +32,11 @@ func auditStore(t *testing.T) string {
 }
 
 // tamper edits the file through a second connection, as someone holding the file would:
-// dropping the append-only triggers first.
+// dropping the append-only triggers first. It also deletes the anchor file, so these tests
+// see what the file alone tells (the anchor has its own tests in integrity_test.go).
 func tamper(t *testing.T, path string, stmts ...string) {
 	t.Helper()
+	os.Remove(path + anchorSuffix)
 	db := rawDB(t, path)
 	for _, q := range append([]string{"DROP TRIGGER audit_no_update", "DROP TRIGGER audit_no_delete"}, stmts...) {
 		if _, err := db.Exec(q); err != nil {

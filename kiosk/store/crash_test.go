@@ -3,9 +3,12 @@ package store
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -116,4 +119,73 @@ func crashChild(path string) {
 		fmt.Fprintf(os.Stdout, "committed %s\n", id) // os.Stdout is unbuffered
 	}
 	os.Exit(0)
+}
+
+// initChildEnv makes the test binary act as an init that the test kills half-way.
+const initChildEnv = "IKD_STORE_INIT_CHILD"
+
+// TestInitKilledLeavesNoStore kills an init after the store file exists but before its
+// supervisor does, and checks that nothing is left at the store's path and that init can
+// simply be run again.
+func TestInitKilledLeavesNoStore(t *testing.T) {
+	if path := os.Getenv(initChildEnv); path != "" {
+		initChild(path)
+		return
+	}
+	if testing.Short() {
+		t.Skip("spawns a process")
+	}
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "kiosk.db")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestInitKilledLeavesNoStore$", "-test.count=1")
+	cmd.Env = append(os.Environ(), initChildEnv+"="+path)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe() // the child waits on it forever; the kill ends it
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(out)
+	for sc.Scan() && sc.Text() != "building" {
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+
+	if _, err := Open(ctx, path, []byte(testSecret), testOptions()); !errors.Is(err, ErrStoreMissing) {
+		t.Fatalf("Open after the killed init: err = %v, want ErrStoreMissing", err)
+	}
+	if left, _ := filepath.Glob(path + initSuffix + "*"); len(left) == 0 {
+		t.Fatal("the killed init left no temporary file: the kill came too late to test anything")
+	}
+	s, err := Init(ctx, path, []byte(testSecret), testOptions(), sup1, supPIN)
+	if err != nil {
+		t.Fatalf("init again: %v", err)
+	}
+	defer s.Close()
+	if o, err := s.Login(ctx, "sup1", supPIN); err != nil || o.Role != kiosk.RoleSupervisor {
+		t.Fatalf("supervisor after the second init: %+v, %v", o, err)
+	}
+	if left, _ := filepath.Glob(path + initSuffix + "*"); len(left) != 0 {
+		t.Errorf("temporary files left behind: %v", left)
+	}
+	if _, err := Init(ctx, path, []byte(testSecret), testOptions(), sup1, supPIN); !errors.Is(err, ErrStoreExists) {
+		t.Errorf("init over an existing store: err = %v, want ErrStoreExists", err)
+	}
+}
+
+func initChild(path string) {
+	_, err := create(context.Background(), path, []byte(testSecret), testOptions(), func(*Store) error {
+		fmt.Println("building")
+		io.Copy(io.Discard, os.Stdin) // until killed
+		return nil
+	})
+	fmt.Fprintln(os.Stderr, "init child: not killed:", err)
+	os.Exit(3)
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/ikd-field/ikd/kiosk"
 	"golang.org/x/crypto/argon2"
 )
 
@@ -36,6 +37,27 @@ func (p KDFParams) valid() error {
 	if p.Time < 1 || p.Time > maxKDFTime || p.MemoryKiB < 8*uint32(p.Threads) ||
 		p.MemoryKiB > maxKDFMemoryKiB || p.Threads < 1 {
 		return fmt.Errorf("argon2id parameters out of range: t=%d m=%dKiB p=%d", p.Time, p.MemoryKiB, p.Threads)
+	}
+	return nil
+}
+
+// MinKDF is the weakest argon2id configuration a new store or PIN hash accepts: OWASP's
+// minimum for argon2id (t=2, 19 MiB, p=1). Stores made before the floor still open.
+var MinKDF = KDFParams{Time: 2, MemoryKiB: 19 * 1024, Threads: 1}
+
+// ErrWeakKDF: the argon2id parameters asked for are below MinKDF.
+var ErrWeakKDF = &kiosk.Error{Code: "store.weak_kdf", Msg: kiosk.Message{
+	ID: fmt.Sprintf("Parameter argon2id terlalu lemah (minimal t=%d, memori %d KiB).", MinKDF.Time, MinKDF.MemoryKiB),
+	EN: fmt.Sprintf("The argon2id parameters are too weak (at least t=%d, %d KiB of memory).", MinKDF.Time, MinKDF.MemoryKiB)}}
+
+// strongEnough checks p for a new store or PIN hash: in range and at least MinKDF (more
+// passes do not make up for less memory, the cost that hurts GPU guessing).
+func (p KDFParams) strongEnough() error {
+	if err := p.valid(); err != nil {
+		return err
+	}
+	if p.Time < MinKDF.Time || p.MemoryKiB < MinKDF.MemoryKiB {
+		return ErrWeakKDF.With(fmt.Errorf("t=%d m=%dKiB", p.Time, p.MemoryKiB))
 	}
 	return nil
 }
@@ -89,6 +111,8 @@ type keyring struct {
 	blind  []byte      // HMAC key of the NIK and registration blind indexes
 	audit  []byte      // HMAC key that seals the audit chain
 	pin    []byte      // pepper mixed into officer PIN hashes
+	rows   []byte      // HMAC key of the rows that grant trust (see integrity.go)
+	anchor []byte      // HMAC key of the roll-back anchor kept beside the file
 }
 
 func newKeyring(dataKey []byte) (*keyring, error) {
@@ -107,7 +131,8 @@ func newKeyring(dataKey []byte) (*keyring, error) {
 	for _, d := range []struct {
 		dst   *[]byte
 		label string
-	}{{&k.blind, "blind index"}, {&k.audit, "audit mac"}, {&k.pin, "pin pepper"}} {
+	}{{&k.blind, "blind index"}, {&k.audit, "audit mac"}, {&k.pin, "pin pepper"},
+		{&k.rows, "row mac"}, {&k.anchor, "anchor mac"}} {
 		if *d.dst, err = sub(d.label); err != nil {
 			return nil, fmt.Errorf("derive %s key: %w", d.label, err)
 		}

@@ -10,12 +10,19 @@ import (
 // database of another application is recognised before anything is read or written.
 const applicationID = 0x494B4431
 
+// migration takes the schema from one version to the next: SQL, then, for steps that need
+// the data key, sign (run after unlock, in the same transaction as the SQL).
+type migration struct {
+	sql  string
+	sign func(context.Context, *sql.Tx, *keyring) error
+}
+
 // migrations are forward-only; migrations[i] takes the schema from version i to i+1 and runs
 // in one transaction together with the user_version bump. Never edit a released migration:
 // append a new one.
-var migrations = []string{
+var migrations = []migration{
 	// 1: the initial schema.
-	`PRAGMA application_id = 1229669425;
+	{sql: `PRAGMA application_id = 1229669425;
 
 	CREATE TABLE meta (
 		key   TEXT PRIMARY KEY,
@@ -89,7 +96,15 @@ var migrations = []string{
 		not_before INTEGER NOT NULL,
 		not_after  INTEGER NOT NULL,
 		added_at   INTEGER NOT NULL
-	) STRICT;`,
+	) STRICT;`},
+	// 2: row MACs over everything that grants trust (integrity.go), officer lockout
+	// escalation, resident versions.
+	{sql: `ALTER TABLE registry_keys ADD COLUMN mac BLOB;
+	ALTER TABLE officers ADD COLUMN lockouts INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE officers ADD COLUMN mac BLOB;
+	ALTER TABLE outbox ADD COLUMN mac BLOB;
+	ALTER TABLE residents ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE residents ADD COLUMN mac BLOB;`, sign: signAll},
 }
 
 // header reads the identity fields of the SQLite header.
@@ -104,19 +119,24 @@ func header(ctx context.Context, db *sql.DB) (appID, version int, err error) {
 }
 
 // migrate brings a store at version from up to the newest schema, one transaction per step.
-func migrate(ctx context.Context, db *sql.DB, from int) error {
+// Without keys (before unlock) it stops at the first step that needs them; the caller runs
+// it again with the keys.
+func migrate(ctx context.Context, db *sql.DB, from int, keys *keyring) error {
 	if from > len(migrations) {
 		return ErrNewerSchema.With(fmt.Errorf("file schema %d, this build knows up to %d", from, len(migrations)))
 	}
 	for v := from; v < len(migrations); v++ {
-		if err := migrateStep(ctx, db, v); err != nil {
+		if migrations[v].sign != nil && keys == nil {
+			return nil
+		}
+		if err := migrateStep(ctx, db, v, keys); err != nil {
 			return fmt.Errorf("migrate schema %d to %d: %w", v, v+1, err)
 		}
 	}
 	return nil
 }
 
-func migrateStep(ctx context.Context, db *sql.DB, v int) error {
+func migrateStep(ctx context.Context, db *sql.DB, v int, keys *keyring) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return classify(err)
@@ -130,8 +150,13 @@ func migrateStep(ctx context.Context, db *sql.DB, v int) error {
 	if cur != v {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+	if _, err := tx.ExecContext(ctx, migrations[v].sql); err != nil {
 		return classify(err)
+	}
+	if m := migrations[v]; m.sign != nil {
+		if err := m.sign(ctx, tx, keys); err != nil {
+			return classify(err)
+		}
 	}
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {
 		return classify(err)

@@ -19,10 +19,10 @@ func TestOfficers(t *testing.T) {
 	s, _ := mustCreate(t, opts)
 	sup := kiosk.Officer{ID: "sup1", Name: "Budi Santoso", Role: kiosk.RoleSupervisor}
 	off := kiosk.Officer{ID: "off1", Name: "Rina Wati", Role: kiosk.RoleOfficer}
-	if err := s.AddOfficer(ctx, "", sup, "123456"); err != nil {
+	if err := s.AddOfficer(ctx, "", sup, "240817"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.AddOfficer(ctx, "sup1", off, "654321"); err != nil {
+	if err := s.AddOfficer(ctx, "sup1", off, "583920"); err != nil {
 		t.Fatal(err)
 	}
 
@@ -41,11 +41,18 @@ func TestOfficers(t *testing.T) {
 			pin  string
 			want error
 		}{
-			{off, "111111", ErrOfficerExists},
+			{off, "739164", ErrOfficerExists},
+			{kiosk.Officer{ID: "x", Name: "X", Role: kiosk.RoleOfficer}, "000000", ErrGuessablePIN},
+			{kiosk.Officer{ID: "x", Name: "X", Role: kiosk.RoleOfficer}, "123456", ErrGuessablePIN},
+			{kiosk.Officer{ID: "x", Name: "X", Role: kiosk.RoleOfficer}, "654321", ErrGuessablePIN},
+			{kiosk.Officer{ID: "x", Name: "X", Role: kiosk.RoleOfficer}, "890123", ErrGuessablePIN},
+			{kiosk.Officer{ID: "x", Name: "X", Role: kiosk.RoleOfficer}, "121212", ErrGuessablePIN},
+			{kiosk.Officer{ID: "x", Name: "X", Role: kiosk.RoleOfficer}, "407407", ErrGuessablePIN},
+			{kiosk.Officer{ID: strings.Repeat("9", MaxOfficerIDLen+1), Name: "X", Role: kiosk.RoleOfficer}, "240817", ErrInvalidOfficer},
 			{kiosk.Officer{ID: "x", Name: "X", Role: kiosk.RoleOfficer}, "12345", ErrWeakPIN},
 			{kiosk.Officer{ID: "x", Name: "X", Role: kiosk.RoleOfficer}, "12345a", ErrWeakPIN},
-			{kiosk.Officer{ID: "x", Name: "X", Role: "admin"}, "123456", ErrInvalidOfficer},
-			{kiosk.Officer{ID: "", Name: "X", Role: kiosk.RoleOfficer}, "123456", ErrInvalidOfficer},
+			{kiosk.Officer{ID: "x", Name: "X", Role: "admin"}, "240817", ErrInvalidOfficer},
+			{kiosk.Officer{ID: "", Name: "X", Role: kiosk.RoleOfficer}, "240817", ErrInvalidOfficer},
 		} {
 			if err := s.AddOfficer(ctx, "sup1", tc.o, tc.pin); !errors.Is(err, tc.want) {
 				t.Errorf("%+v pin %q: err = %v, want %v", tc.o, tc.pin, err, tc.want)
@@ -53,7 +60,7 @@ func TestOfficers(t *testing.T) {
 		}
 	})
 	t.Run("LoginOK", func(t *testing.T) {
-		o, err := s.Login(ctx, "off1", "654321")
+		o, err := s.Login(ctx, "off1", "583920")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -62,7 +69,7 @@ func TestOfficers(t *testing.T) {
 		}
 	})
 	t.Run("UnknownOfficer", func(t *testing.T) {
-		if _, err := s.Login(ctx, "ghost", "123456"); !errors.Is(err, ErrBadCredentials) {
+		if _, err := s.Login(ctx, "ghost", "240817"); !errors.Is(err, ErrBadCredentials) {
 			t.Errorf("err = %v, want ErrBadCredentials", err)
 		}
 	})
@@ -77,21 +84,21 @@ func TestOfficers(t *testing.T) {
 			t.Fatalf("attempt 3: err = %v, want ErrLockedOut", err)
 		}
 		clock.t = clock.t.Add(9 * time.Minute)
-		if _, err := s.Login(ctx, "off1", "654321"); !errors.Is(err, ErrLockedOut) {
+		if _, err := s.Login(ctx, "off1", "583920"); !errors.Is(err, ErrLockedOut) {
 			t.Fatalf("right PIN while locked: err = %v, want ErrLockedOut", err)
 		}
 		if got := auditLen(t, s) - before; got != 4 {
 			t.Errorf("%d audit entries for 4 attempts", got)
 		}
 		clock.t = clock.t.Add(2 * time.Minute)
-		if _, err := s.Login(ctx, "off1", "654321"); err != nil {
+		if _, err := s.Login(ctx, "off1", "583920"); err != nil {
 			t.Fatalf("after the lockout: %v", err)
 		}
 		// A success resets the counter: two more failures do not lock.
 		for range 2 {
 			s.Login(ctx, "off1", "000000")
 		}
-		if _, err := s.Login(ctx, "off1", "654321"); err != nil {
+		if _, err := s.Login(ctx, "off1", "583920"); err != nil {
 			t.Errorf("counter was not reset: %v", err)
 		}
 	})
@@ -108,10 +115,13 @@ func TestOfficers(t *testing.T) {
 			actions = append(actions, a+":"+o)
 		}
 		got := strings.Join(actions, " ")
-		for _, want := range []string{"officer.login:off1", "officer.login_failed:ghost", "officer.login_failed:off1", "officer.login_locked:off1"} {
+		for _, want := range []string{"officer.login:off1", "officer.login_failed:unknown:", "officer.login_failed:off1", "officer.login_locked:off1"} {
 			if !strings.Contains(got, want) {
 				t.Errorf("audit lacks %s: %s", want, got)
 			}
+		}
+		if strings.Contains(got, "ghost") {
+			t.Errorf("an unknown id is in the audit log in clear: %s", got)
 		}
 	})
 }
@@ -119,10 +129,10 @@ func TestOfficers(t *testing.T) {
 func TestDisabledOfficer(t *testing.T) {
 	s, _ := mustCreate(t, testOptions())
 	o := kiosk.Officer{ID: "off2", Name: "Ani", Role: kiosk.RoleOfficer, Disabled: true}
-	if err := s.AddOfficer(context.Background(), "", o, "123456"); err != nil {
+	if err := s.AddOfficer(context.Background(), "", o, "240817"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Login(context.Background(), "off2", "123456"); !errors.Is(err, ErrOfficerDisabled) {
+	if _, err := s.Login(context.Background(), "off2", "240817"); !errors.Is(err, ErrOfficerDisabled) {
 		t.Errorf("err = %v, want ErrOfficerDisabled", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -34,43 +35,60 @@ func (s *Store) Enqueue(ctx context.Context, rec kiosk.OutboxRecord, ev kiosk.Au
 	if rec.CreatedAt.IsZero() {
 		rec.CreatedAt = s.now()
 	}
-	var nikBI, regBI []byte
-	if rec.NIK != "" {
-		nikBI = s.keys.blindIndex("nik", string(rec.NIK))
-	}
-	if rec.RegistrationID != "" {
-		regBI = s.keys.blindIndex("registration", rec.RegistrationID)
-	}
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		switch rec.Kind {
-		case kiosk.KindActivation:
-			if used, err := exists(ctx, tx, "SELECT 1 FROM outbox WHERE kind = 'activation' AND reg_bi = ?", regBI); err != nil || used {
-				return errOr(err, kiosk.ErrAlreadyActivated)
-			}
-		case kiosk.KindDeactivation:
-			if open, err := exists(ctx, tx, `SELECT 1 FROM outbox WHERE kind = 'deactivation' AND nik_bi = ?
-				AND state IN ('pending', 'sent')`, nikBI); err != nil || open {
-				return errOr(err, kiosk.ErrAlreadyDeactivated)
-			}
-		}
-		at := rec.CreatedAt.UnixNano()
-		_, err := tx.ExecContext(ctx, `INSERT INTO outbox
-			(id, kind, nik_bi, reg_bi, envelope, state, answer, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, '', ?, ?)`,
-			rec.ID, string(rec.Kind), nikBI, regBI, s.keys.seal(rec.Envelope, outboxAAD(rec.ID)),
-			string(kiosk.RecordPending), at, at)
-		if isConstraint(err) {
-			return ErrDuplicateRecord.With(fmt.Errorf("record id %s", rec.ID))
-		}
-		if err != nil {
-			return err
-		}
-		return s.appendAudit(ctx, tx, ev)
-	})
+	err := s.write(ctx, func(tx *sql.Tx) error { return s.enqueue(ctx, tx, rec, ev) })
 	if err != nil {
 		return fmt.Errorf("enqueue %s %s: %w", rec.Kind, rec.ID, err)
 	}
 	return nil
+}
+
+// enqueue writes rec as the next outbox record, with ev, inside tx. The sequence number comes
+// from the sealed outbox head and is bound into the row's MAC, so a deleted record leaves a
+// gap that checkOutboxComplete sees; the duplicate checks refuse to decide on an outbox with
+// a gap, since a deleted activation would otherwise be approved again.
+func (s *Store) enqueue(ctx context.Context, tx *sql.Tx, rec kiosk.OutboxRecord, ev kiosk.AuditEvent) error {
+	r := outboxRow{id: rec.ID, kind: string(rec.Kind), state: string(kiosk.RecordPending), createdAt: rec.CreatedAt.UnixNano()}
+	if rec.NIK != "" {
+		r.nikBI = s.keys.blindIndex("nik", string(rec.NIK))
+	}
+	if rec.RegistrationID != "" {
+		r.regBI = s.keys.blindIndex("registration", rec.RegistrationID)
+	}
+	if err := s.checkOutboxComplete(ctx, tx); err != nil {
+		return err
+	}
+	switch rec.Kind {
+	case kiosk.KindActivation:
+		if used, err := exists(ctx, tx, "SELECT 1 FROM outbox WHERE kind = 'activation' AND reg_bi = ?", r.regBI); err != nil || used {
+			return errOr(err, kiosk.ErrAlreadyActivated)
+		}
+	case kiosk.KindDeactivation:
+		if open, err := exists(ctx, tx, `SELECT 1 FROM outbox WHERE kind = 'deactivation' AND nik_bi = ?
+			AND state IN ('pending', 'sent')`, r.nikBI); err != nil || open {
+			return errOr(err, kiosk.ErrAlreadyDeactivated)
+		}
+	}
+	head, err := s.outboxHead(ctx, tx)
+	if err != nil {
+		return err
+	}
+	r.seq = head.last + 1
+	r.envelope = s.keys.seal(rec.Envelope, outboxAAD(rec.ID))
+	_, err = tx.ExecContext(ctx, `INSERT INTO outbox
+		(seq, id, kind, nik_bi, reg_bi, envelope, state, answer, created_at, updated_at, mac)
+		VALUES (?, ?, ?, ?, ?, ?, ?, '', ?, ?, ?)`,
+		r.seq, r.id, r.kind, r.nikBI, r.regBI, r.envelope, r.state, r.createdAt, r.createdAt,
+		s.keys.rowMAC("outbox", r.fields()))
+	if isConstraint(err) {
+		return ErrDuplicateRecord.With(fmt.Errorf("record id %s", rec.ID))
+	}
+	if err != nil {
+		return err
+	}
+	if err := setMeta(ctx, tx, metaOutboxHead, s.keys.encodeOutboxHead(outboxHead{last: r.seq, count: head.count + 1})); err != nil {
+		return err
+	}
+	return s.appendAudit(ctx, tx, ev)
 }
 
 func validRecord(rec kiosk.OutboxRecord) error {
@@ -110,96 +128,207 @@ func errOr(err, otherwise error) error {
 
 func outboxAAD(id string) []byte { return append([]byte("outbox\x00"), id...) }
 
-// RegistrationUsed implements kiosk.Outbox.
+// RegistrationUsed implements kiosk.Outbox. An outbox with a deleted record, or whose
+// matching row fails its MAC, answers ErrTampered rather than "not used": a record deleted
+// with sqlite3 must not let a registration be activated twice.
 func (s *Store) RegistrationUsed(ctx context.Context, regID string) (bool, error) {
-	var one int
-	err := s.db.QueryRowContext(ctx, "SELECT 1 FROM outbox WHERE kind = 'activation' AND reg_bi = ?",
-		s.keys.blindIndex("registration", regID)).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return false, fmt.Errorf("registration used: %w", classify(err))
 	}
-	return true, nil
+	defer tx.Rollback()
+	if err := s.checkOutboxComplete(ctx, tx); err != nil {
+		return false, fmt.Errorf("registration used: %w", err)
+	}
+	rows, err := tx.QueryContext(ctx, "SELECT "+outboxColumns+" FROM outbox WHERE kind = 'activation' AND reg_bi = ?",
+		s.keys.blindIndex("registration", regID))
+	if err != nil {
+		return false, fmt.Errorf("registration used: %w", classify(err))
+	}
+	defer rows.Close()
+	used := false
+	for rows.Next() {
+		r, err := s.scanOutbox(rows)
+		if err != nil {
+			return false, fmt.Errorf("registration used: %w", err)
+		}
+		if err := s.checkOutboxRow(r); err != nil {
+			return false, fmt.Errorf("registration used: %w", err)
+		}
+		used = true
+	}
+	if err := rows.Err(); err != nil {
+		return false, fmt.Errorf("registration used: %w", classify(err))
+	}
+	return used, nil
+}
+
+const outboxColumns = "seq, id, kind, nik_bi, reg_bi, envelope, state, answer, created_at, mac"
+
+// storedOutbox is an outbox row with its MAC.
+type storedOutbox struct {
+	outboxRow
+	mac []byte
+}
+
+func (s *Store) scanOutbox(rows interface{ Scan(...any) error }) (storedOutbox, error) {
+	var r storedOutbox
+	if err := rows.Scan(&r.seq, &r.id, &r.kind, &r.nikBI, &r.regBI, &r.envelope, &r.state, &r.answer,
+		&r.createdAt, &r.mac); err != nil {
+		return r, classify(err)
+	}
+	return r, nil
+}
+
+func (s *Store) checkOutboxRow(r storedOutbox) error {
+	if !s.keys.checkRow("outbox", r.fields(), r.mac) {
+		return tampered("outbox", fmt.Sprintf("%d (%s)", r.seq, r.id), "MAC does not match (edited outside the kiosk)")
+	}
+	return nil
 }
 
 // ToSend returns up to limit records the registry has not answered yet (pending, and sent
 // but unanswered, since delivery is idempotent by record id), deactivations first so that a
 // lost phone is blocked before any stale activation arrives, then in queue order.
 func (s *Store) ToSend(ctx context.Context, limit int) ([]kiosk.OutboxRecord, error) {
-	return s.queryRecords(ctx, `WHERE state IN ('pending', 'sent')
-		ORDER BY kind = 'deactivation' DESC, seq LIMIT ?`, limit)
+	return s.queryRecords(ctx, "ORDER BY kind = 'deactivation' DESC, seq", limit, func(st kiosk.RecordState) bool {
+		return st == kiosk.RecordPending || st == kiosk.RecordSent
+	})
 }
 
 // Records lists up to limit records in state (all states if empty), oldest first.
 func (s *Store) Records(ctx context.Context, state kiosk.RecordState, limit int) ([]kiosk.OutboxRecord, error) {
-	if state == "" {
-		return s.queryRecords(ctx, "ORDER BY seq LIMIT ?", limit)
-	}
-	return s.queryRecords(ctx, "WHERE state = ? ORDER BY seq LIMIT ?", string(state), limit)
+	return s.queryRecords(ctx, "ORDER BY seq", limit, func(st kiosk.RecordState) bool { return state == "" || st == state })
 }
 
-func (s *Store) queryRecords(ctx context.Context, where string, args ...any) ([]kiosk.OutboxRecord, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT id, kind, envelope, state, answer, created_at FROM outbox "+where, args...)
+// queryRecords returns up to limit records in order whose state passes want. Every row is
+// checked, not only the ones wanted: a record whose state was edited to "acknowledged" would
+// otherwise just drop out of the queue. Rows that fail are left out and reported in an error
+// matching ErrTampered (a *TamperedError), returned together with the good records: one bad
+// row must not hide the rest of the queue. Also a deleted record is reported.
+func (s *Store) queryRecords(ctx context.Context, order string, limit int, want func(kiosk.RecordState) bool) ([]kiosk.OutboxRecord, error) {
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("read outbox: %w", classify(err))
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, "SELECT "+outboxColumns+" FROM outbox "+order)
 	if err != nil {
 		return nil, fmt.Errorf("read outbox: %w", classify(err))
 	}
 	defer rows.Close()
-	var out []kiosk.OutboxRecord
+	var (
+		out []kiosk.OutboxRecord
+		bad skipped
+	)
 	for rows.Next() {
-		var (
-			r      kiosk.OutboxRecord
-			sealed []byte
-			at     int64
-		)
-		if err := rows.Scan(&r.ID, &r.Kind, &sealed, &r.State, &r.Answer, &at); err != nil {
-			return nil, fmt.Errorf("read outbox: %w", classify(err))
+		row, err := s.scanOutbox(rows)
+		if err != nil {
+			return nil, fmt.Errorf("read outbox: %w", err)
 		}
-		if r.Envelope, err = s.keys.open(sealed, outboxAAD(r.ID)); err != nil {
-			return nil, fmt.Errorf("outbox record %s: %w", r.ID, err)
+		if err := s.checkOutboxRow(row); err != nil {
+			bad.add(ctx, *rowErr(err))
+			continue
 		}
-		r.CreatedAt = time.Unix(0, at)
+		if len(out) >= limit || !want(kiosk.RecordState(row.state)) {
+			continue
+		}
+		r, err := s.openOutbox(row)
+		if err != nil {
+			bad.add(ctx, *rowErr(err))
+			continue
+		}
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read outbox: %w", classify(err))
 	}
-	return out, nil
+	if re := rowErr(s.checkOutboxComplete(ctx, tx)); re != nil {
+		bad.add(ctx, *re)
+	}
+	return out, bad.err()
 }
 
-// RecordCounts returns how many records are in each state.
+// openOutbox checks a row and decrypts its envelope; its error always wraps a *RowError.
+func (s *Store) openOutbox(row storedOutbox) (kiosk.OutboxRecord, error) {
+	if err := s.checkOutboxRow(row); err != nil {
+		return kiosk.OutboxRecord{}, err
+	}
+	env, err := s.keys.open(row.envelope, outboxAAD(row.id))
+	if err != nil {
+		return kiosk.OutboxRecord{}, tampered("outbox", fmt.Sprintf("%d (%s)", row.seq, row.id), err.Error())
+	}
+	return kiosk.OutboxRecord{ID: row.id, Kind: kiosk.RecordKind(row.kind), Envelope: env,
+		State: kiosk.RecordState(row.state), Answer: row.answer, CreatedAt: time.Unix(0, row.createdAt)}, nil
+}
+
+// RecordCounts returns how many records are in each state, counting only records that pass
+// their integrity check (the officer's pending count must not believe an edited state); the
+// others are reported in an error matching ErrTampered, returned with the counts.
 func (s *Store) RecordCounts(ctx context.Context) (map[kiosk.RecordState]int, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT state, count(*) FROM outbox GROUP BY state")
+	rows, err := s.db.QueryContext(ctx, "SELECT "+outboxColumns+" FROM outbox")
 	if err != nil {
 		return nil, fmt.Errorf("count outbox: %w", classify(err))
 	}
 	defer rows.Close()
 	counts := map[kiosk.RecordState]int{}
+	var bad skipped
 	for rows.Next() {
-		var st kiosk.RecordState
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			return nil, fmt.Errorf("count outbox: %w", classify(err))
+		row, err := s.scanOutbox(rows)
+		if err != nil {
+			return nil, fmt.Errorf("count outbox: %w", err)
 		}
-		counts[st] = n
+		if err := s.checkOutboxRow(row); err != nil {
+			bad.add(ctx, *rowErr(err))
+			continue
+		}
+		counts[kiosk.RecordState(row.state)]++
 	}
-	return counts, classify(rows.Err())
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("count outbox: %w", classify(err))
+	}
+	return counts, bad.err()
 }
 
 // MarkSent moves pending records to sent before a push, so the officer sees them in flight.
+// A record that fails its integrity check is not touched (and not re-sealed).
 func (s *Store) MarkSent(ctx context.Context, ids []string) error {
 	now := s.now().UnixNano()
 	return s.write(ctx, func(tx *sql.Tx) error {
 		for _, id := range ids {
-			if _, err := tx.ExecContext(ctx, "UPDATE outbox SET state = 'sent', updated_at = ? WHERE id = ? AND state = 'pending'",
-				now, id); err != nil {
+			if _, err := s.setState(ctx, tx, id, kiosk.RecordSent, "", now, "pending"); err != nil && !errors.Is(err, errNoRecord) {
 				return fmt.Errorf("mark %s sent: %w", id, err)
 			}
 		}
 		return nil
 	})
 }
+
+// setState moves record id to state with answer if it is in one of the from states, keeping
+// its MAC current. It reports whether the row moved; a row that is unknown fails with
+// errNoRecord, one that fails its MAC with ErrTampered.
+func (s *Store) setState(ctx context.Context, tx *sql.Tx, id string, state kiosk.RecordState, answer string,
+	now int64, from ...string) (bool, error) {
+	row, err := s.scanOutbox(tx.QueryRowContext(ctx, "SELECT "+outboxColumns+" FROM outbox WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, errNoRecord
+	}
+	if err != nil {
+		return false, err
+	}
+	if err := s.checkOutboxRow(row); err != nil {
+		return false, err
+	}
+	if !slices.Contains(from, row.state) {
+		return false, nil
+	}
+	row.state, row.answer = string(state), answer
+	_, err = tx.ExecContext(ctx, "UPDATE outbox SET state = ?, answer = ?, updated_at = ?, mac = ? WHERE seq = ?",
+		row.state, row.answer, now, s.keys.rowMAC("outbox", row.fields()), row.seq)
+	return err == nil, err
+}
+
+var errNoRecord = errors.New("no such record")
 
 // Answer is the registry's verdict on one record.
 type Answer struct {
@@ -218,20 +347,14 @@ func (s *Store) RecordAnswers(ctx context.Context, answers []Answer) error {
 			if a.State != kiosk.RecordAcknowledged && a.State != kiosk.RecordRejected {
 				return ErrInvalidRecord.With(fmt.Errorf("answer for %s: state %q", a.ID, a.State))
 			}
-			res, err := tx.ExecContext(ctx, `UPDATE outbox SET state = ?, answer = ?, updated_at = ?
-				WHERE id = ? AND state IN ('pending', 'sent')`, string(a.State), a.Reason, now.UnixNano(), a.ID)
+			moved, err := s.setState(ctx, tx, a.ID, a.State, a.Reason, now.UnixNano(), "pending", "sent")
+			if errors.Is(err, errNoRecord) {
+				return ErrUnknownRecord.With(fmt.Errorf("answer for unknown record %s", a.ID))
+			}
 			if err != nil {
 				return fmt.Errorf("answer %s: %w", a.ID, err)
 			}
-			if n, _ := res.RowsAffected(); n == 0 {
-				var st string
-				err := tx.QueryRowContext(ctx, "SELECT state FROM outbox WHERE id = ?", a.ID).Scan(&st)
-				if errors.Is(err, sql.ErrNoRows) {
-					return ErrUnknownRecord.With(fmt.Errorf("answer for unknown record %s", a.ID))
-				}
-				if err != nil {
-					return err
-				}
+			if !moved {
 				continue // already answered; the first answer stands
 			}
 			if err := s.appendAudit(ctx, tx, kiosk.AuditEvent{Time: now, Action: "outbox." + string(a.State),

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -16,53 +17,100 @@ var _ kiosk.Residents = (*Store)(nil)
 // kiosk.ErrResidentNotFound.
 func (s *Store) ResidentByNIK(ctx context.Context, nik kiosk.NIK) (kiosk.Resident, error) {
 	bi := s.keys.blindIndex("nik", string(nik))
-	var (
-		kecamatan string
-		sealed    []byte
-	)
-	err := s.db.QueryRowContext(ctx, "SELECT kecamatan, sealed FROM residents WHERE nik_bi = ?", bi).
-		Scan(&kecamatan, &sealed)
+	row, err := scanResident(s.db.QueryRowContext(ctx, "SELECT "+residentColumns+" FROM residents WHERE nik_bi = ?", bi))
 	if errors.Is(err, sql.ErrNoRows) {
 		return kiosk.Resident{}, kiosk.ErrResidentNotFound.With(fmt.Errorf("nik %s", nik.Masked()))
 	}
 	if err != nil {
 		return kiosk.Resident{}, fmt.Errorf("resident %s: %w", nik.Masked(), classify(err))
 	}
-	plain, err := s.keys.open(sealed, residentAAD(bi))
+	r, err := s.openResident(row)
 	if err != nil {
 		return kiosk.Resident{}, fmt.Errorf("resident %s: %w", nik.Masked(), err)
-	}
-	r, err := decodeResident(plain)
-	if err != nil {
-		return kiosk.Resident{}, fmt.Errorf("resident %s: %w", nik.Masked(), ErrCorrupt.With(err))
 	}
 	if r.NIK != nik {
 		return kiosk.Resident{}, fmt.Errorf("resident %s: %w", nik.Masked(), ErrCorrupt.With(errors.New("sealed NIK differs from the row's")))
 	}
-	r.Kecamatan = kecamatan
+	return r, nil
+}
+
+const residentColumns = "id, nik_bi, kecamatan, version, sealed, mac"
+
+// storedResident is a resident row as stored.
+type storedResident struct {
+	id              int64
+	bi, sealed, mac []byte
+	kecamatan       string
+	version         int64
+}
+
+func scanResident(row interface{ Scan(...any) error }) (storedResident, error) {
+	var r storedResident
+	err := row.Scan(&r.id, &r.bi, &r.kecamatan, &r.version, &r.sealed, &r.mac)
+	return r, err
+}
+
+// openResident checks the row's MAC (blind index, kecamatan, version and sealed record bound
+// together) and decrypts it; its error is ErrTampered with a *RowError, or ErrCorrupt.
+func (s *Store) openResident(row storedResident) (kiosk.Resident, error) {
+	name := fmt.Sprint(row.id) // the row number: a blind index is not for people
+	if !s.keys.checkRow("residents", residentFields(row.bi, row.kecamatan, row.version, row.sealed), row.mac) {
+		return kiosk.Resident{}, tampered("residents", name, "MAC does not match (kecamatan, status or record edited outside the kiosk)")
+	}
+	plain, err := s.keys.open(row.sealed, residentAAD(row.bi))
+	if err != nil {
+		return kiosk.Resident{}, tampered("residents", name, err.Error())
+	}
+	r, err := decodeResident(plain)
+	if err != nil {
+		return kiosk.Resident{}, ErrCorrupt.With(fmt.Errorf("resident row %s: %w", name, err))
+	}
+	r.Kecamatan = row.kecamatan
 	return r, nil
 }
 
 // References calls fn for every reference descriptor in the snapshot, with its resident's
-// NIK, for building the 1:N index at start-up. It stops at fn's first error.
+// NIK, for building the 1:N index at start-up. It stops at fn's first error. Rows that fail
+// their integrity check are skipped, and so is nothing else: the error, matching ErrTampered
+// (a *TamperedError), comes after every good row was passed to fn. Since it reads the whole
+// snapshot, it also checks the snapshot's sealed digest, which catches a deleted row and an
+// older copy of a row put back.
 func (s *Store) References(ctx context.Context, fn func(kiosk.NIK, kiosk.Descriptor) error) error {
-	rows, err := s.db.QueryContext(ctx, "SELECT nik_bi, sealed FROM residents")
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true}) // the digest and the rows from one snapshot
+	if err != nil {
+		return fmt.Errorf("references: %w", classify(err))
+	}
+	defer tx.Rollback()
+	want, err := s.residentDigest(ctx, tx)
+	if err != nil {
+		return fmt.Errorf("references: %w", err)
+	}
+	rows, err := tx.QueryContext(ctx, "SELECT "+residentColumns+" FROM residents")
 	if err != nil {
 		return fmt.Errorf("references: %w", classify(err))
 	}
 	defer rows.Close()
+	var (
+		bad skipped
+		got residentDigest
+	)
 	for rows.Next() {
-		var bi, sealed []byte
-		if err := rows.Scan(&bi, &sealed); err != nil {
+		row, err := scanResident(rows)
+		if err != nil {
 			return fmt.Errorf("references: %w", classify(err))
 		}
-		plain, err := s.keys.open(sealed, residentAAD(bi))
+		if len(row.mac) == sha256.Size {
+			got.toggle(row.mac)
+		}
+		got.count++
+		r, err := s.openResident(row)
+		var re *RowError
+		if errors.As(err, &re) {
+			bad.add(ctx, *re)
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("references: %w", err)
-		}
-		r, err := decodeResident(plain)
-		if err != nil {
-			return fmt.Errorf("references: %w", ErrCorrupt.With(err))
 		}
 		for _, d := range r.References {
 			if err := fn(r.NIK, d); err != nil {
@@ -73,7 +121,18 @@ func (s *Store) References(ctx context.Context, fn func(kiosk.NIK, kiosk.Descrip
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("references: %w", classify(err))
 	}
+	if got.count != want.count || got.xor != want.xor {
+		bad.add(ctx, digestMismatch(got, want))
+	}
+	if err := bad.err(); err != nil {
+		return fmt.Errorf("references: %w", err)
+	}
 	return nil
+}
+
+func digestMismatch(got, want residentDigest) RowError {
+	return RowError{Table: "residents", Row: "snapshot", Reason: fmt.Sprintf(
+		"%d rows do not match the sealed digest of %d (rows deleted, or older copies put back)", got.count, want.count)}
 }
 
 // ResidentCount is the number of residents in the snapshot.
@@ -123,12 +182,13 @@ func (s *Store) ApplyResidents(ctx context.Context, upserts []kiosk.Resident, re
 		}
 		defer w.close()
 		for _, n := range removals {
-			res, err := tx.ExecContext(ctx, "DELETE FROM residents WHERE nik_bi = ?", s.keys.blindIndex("nik", string(n)))
+			removed, err := w.remove(ctx, s.keys.blindIndex("nik", string(n)))
 			if err != nil {
 				return err
 			}
-			k, _ := res.RowsAffected()
-			c.Removed += int(k)
+			if removed {
+				c.Removed++
+			}
 		}
 		for _, sr := range sealed {
 			if err := w.put(ctx, sr); err != nil {
@@ -158,42 +218,87 @@ func (s *Store) sealResident(r kiosk.Resident) sealedResident {
 	return sealedResident{bi: bi, kecamatan: r.Kecamatan, sealed: s.keys.seal(encodeResident(r), residentAAD(bi))}
 }
 
-// snapshotWriter upserts sealed residents inside one transaction with a prepared statement
-// and counts what was added: the table size before and after, since one batch never holds a
-// NIK twice.
+// snapshotWriter upserts sealed residents inside one transaction with a prepared statement,
+// keeps the sealed digest current and counts what was added: the table size before and after,
+// since one batch never holds a NIK twice. Every row it writes gets the batch's version.
 type snapshotWriter struct {
+	s      *Store
 	tx     *sql.Tx
 	upsert *sql.Stmt
+	old    *sql.Stmt
+	digest residentDigest
 	before int
 	puts   int
 	now    int64
 }
 
 func (s *Store) newSnapshotWriter(ctx context.Context, tx *sql.Tx) (*snapshotWriter, error) {
-	w := &snapshotWriter{tx: tx, now: s.now().UnixNano()}
+	w := &snapshotWriter{s: s, tx: tx, now: s.now().UnixNano()}
 	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM residents").Scan(&w.before); err != nil {
 		return nil, err
 	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO residents (nik_bi, kecamatan, sealed, updated_at)
-		VALUES (?, ?, ?, ?) ON CONFLICT (nik_bi) DO UPDATE
-		SET kecamatan = excluded.kecamatan, sealed = excluded.sealed, updated_at = excluded.updated_at`)
+	d, err := s.residentDigest(ctx, tx)
 	if err != nil {
 		return nil, err
 	}
-	w.upsert = stmt
+	w.digest = d
+	w.digest.version++
+	if w.old, err = tx.PrepareContext(ctx, "SELECT mac FROM residents WHERE nik_bi = ?"); err != nil {
+		return nil, err
+	}
+	w.upsert, err = tx.PrepareContext(ctx, `INSERT INTO residents (nik_bi, kecamatan, sealed, updated_at, version, mac)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (nik_bi) DO UPDATE
+		SET kecamatan = excluded.kecamatan, sealed = excluded.sealed, updated_at = excluded.updated_at,
+			version = excluded.version, mac = excluded.mac`)
+	if err != nil {
+		w.old.Close()
+		return nil, err
+	}
 	return w, nil
 }
 
+// forget takes the row of bi, if any, out of the digest; it reports whether there was one.
+func (w *snapshotWriter) forget(ctx context.Context, bi []byte) (bool, error) {
+	var mac []byte
+	err := w.old.QueryRowContext(ctx, bi).Scan(&mac)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if len(mac) == sha256.Size {
+		w.digest.toggle(mac)
+	}
+	w.digest.count--
+	return true, nil
+}
+
 func (w *snapshotWriter) put(ctx context.Context, sr sealedResident) error {
-	if _, err := w.upsert.ExecContext(ctx, sr.bi, sr.kecamatan, sr.sealed, w.now); err != nil {
+	if _, err := w.forget(ctx, sr.bi); err != nil {
 		return err
 	}
+	mac := w.s.keys.rowMAC("residents", residentFields(sr.bi, sr.kecamatan, w.digest.version, sr.sealed))
+	if _, err := w.upsert.ExecContext(ctx, sr.bi, sr.kecamatan, sr.sealed, w.now, w.digest.version, mac); err != nil {
+		return err
+	}
+	w.digest.toggle(mac)
+	w.digest.count++
 	w.puts++
 	return nil
 }
 
-// finish stores the cursor and returns how many residents were added and updated, given how
-// many were removed in the same transaction.
+func (w *snapshotWriter) remove(ctx context.Context, bi []byte) (bool, error) {
+	found, err := w.forget(ctx, bi)
+	if err != nil || !found {
+		return false, err
+	}
+	_, err = w.tx.ExecContext(ctx, "DELETE FROM residents WHERE nik_bi = ?", bi)
+	return err == nil, err
+}
+
+// finish stores the cursor and the digest and returns how many residents were added and
+// updated, given how many were removed in the same transaction.
 func (w *snapshotWriter) finish(ctx context.Context, cursor string, removed int) (added, updated int, err error) {
 	var after int
 	if err := w.tx.QueryRowContext(ctx, "SELECT count(*) FROM residents").Scan(&after); err != nil {
@@ -205,7 +310,13 @@ func (w *snapshotWriter) finish(ctx context.Context, cursor string, removed int)
 			return 0, 0, err
 		}
 	}
+	if err := setMeta(ctx, w.tx, metaResidentDigest, w.s.keys.encodeResidentDigest(w.digest)); err != nil {
+		return 0, 0, err
+	}
 	return added, w.puts - added, nil
 }
 
-func (w *snapshotWriter) close() { w.upsert.Close() }
+func (w *snapshotWriter) close() {
+	w.upsert.Close()
+	w.old.Close()
+}

@@ -13,13 +13,17 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/ikd-field/ikd/kiosk"
+	"github.com/ikd-field/ikd/kiosk/clock"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
@@ -31,13 +35,23 @@ type Options struct {
 	PIN PINParams
 	// Lockout is the failed-PIN policy; zero means kiosk.DefaultLockout.
 	Lockout kiosk.LockoutPolicy
-	// Now is the clock; nil means time.Now.
+	// Now is the clock; nil means the store's own clock anchored to the registry's time
+	// (kiosk/clock, see AnchorClock), which lockouts need.
 	Now func() time.Time
 	// MaxBytes caps the database size (SQLite max_page_count) so the store cannot fill the
 	// disk the operating system needs; writes beyond it fail with ErrDiskFull. 0: no cap.
 	MaxBytes int64
 	// KioskID is used by Create only; empty means a fresh UUIDv7.
 	KioskID string
+	// ExpectKioskID, when a deployment configures it, is the kiosk id Open insists on: the
+	// database of another kiosk opened with the same secret fails with ErrWrongKiosk.
+	ExpectKioskID string
+	// NewSealer, when set, builds the signer of audit checkpoint records from the kiosk's
+	// identity once the store is open (sync.NewSealer); without it no checkpoint is made.
+	NewSealer func(kioskID string, key ed25519.PrivateKey) (kiosk.Sealer, error)
+	// CheckpointEvery is the number of audit entries after which a checkpoint record is
+	// queued automatically; 0 means DefaultCheckpointEvery.
+	CheckpointEvery int64
 }
 
 func (o Options) withDefaults() Options {
@@ -50,8 +64,8 @@ func (o Options) withDefaults() Options {
 	if o.Lockout == (kiosk.LockoutPolicy{}) {
 		o.Lockout = kiosk.DefaultLockout
 	}
-	if o.Now == nil {
-		o.Now = time.Now
+	if o.CheckpointEvery <= 0 {
+		o.CheckpointEvery = DefaultCheckpointEvery
 	}
 	return o
 }
@@ -59,14 +73,24 @@ func (o Options) withDefaults() Options {
 // Store is an open kiosk store. It is safe for concurrent use.
 type Store struct {
 	db        *sql.DB
+	path      string // empty while Create builds the store under its temporary name
 	keys      *keyring
 	opts      Options
 	kioskID   string
 	deviceKey ed25519.PrivateKey
+	clock     *clock.Clock // nil when Options.Now is set
+	sealer    kiosk.Sealer // nil: no checkpoints
+	anchorMu  sync.Mutex
+	closed    atomic.Bool
 }
 
 // MinSecretLen is the shortest unlock secret Create accepts.
 const MinSecretLen = 8
+
+// ErrWrongKiosk: the store belongs to another kiosk than the one the deployment configures.
+var ErrWrongKiosk = &kiosk.Error{Code: "store.wrong_kiosk", Msg: kiosk.Message{
+	ID: "Basis data ini milik kiosk lain; pasang basis data kiosk ini atau hubungi petugas TI.",
+	EN: "This database belongs to another kiosk; install this kiosk's database or contact IT support."}}
 
 // ErrWeakSecret: the unlock secret chosen at Create is too short.
 var ErrWeakSecret = &kiosk.Error{Code: "store.weak_secret", Msg: kiosk.Message{
@@ -74,50 +98,111 @@ var ErrWeakSecret = &kiosk.Error{Code: "store.weak_secret", Msg: kiosk.Message{
 	EN: fmt.Sprintf("The kiosk unlock secret is too short (at least %d characters).", MinSecretLen)}}
 
 // Create makes a new store at path, protected by secret. It refuses to touch an existing
-// file (ErrStoreExists) and leaves nothing behind when it fails.
-func Create(ctx context.Context, path string, secret []byte, opts Options) (_ *Store, err error) {
+// file (ErrStoreExists) and leaves nothing behind when it fails. Use Init for a store an
+// officer will administer: Create's store has no supervisor.
+func Create(ctx context.Context, path string, secret []byte, opts Options) (*Store, error) {
+	return create(ctx, path, secret, opts, nil)
+}
+
+// Init is Create with the first supervisor. The store is built under a temporary name in the
+// same directory and appears at path only once the supervisor is in it, so an init killed
+// half-way leaves no file at path (only a temporary one, removed by the next successful init)
+// and can simply be run again.
+func Init(ctx context.Context, path string, secret []byte, opts Options, sup kiosk.Officer, pin string) (*Store, error) {
+	if sup.Role != kiosk.RoleSupervisor {
+		return nil, ErrInvalidOfficer.With(fmt.Errorf("first officer %s has role %q, want supervisor", sup.ID, sup.Role))
+	}
+	if err := ValidPIN(pin); err != nil {
+		return nil, err
+	}
+	return create(ctx, path, secret, opts, func(s *Store) error { return s.AddOfficer(ctx, "", sup, pin) })
+}
+
+func create(ctx context.Context, path string, secret []byte, opts Options, populate func(*Store) error) (*Store, error) {
 	opts = opts.withDefaults()
 	if len(secret) < MinSecretLen {
 		return nil, ErrWeakSecret
 	}
-	if err := opts.KDF.valid(); err != nil {
+	if err := opts.KDF.strongEnough(); err != nil {
 		return nil, fmt.Errorf("create store: %w", err)
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fileError("create store", err)
 	}
-	// O_EXCL makes "never overwrite" hold even against a concurrent init.
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if _, err := os.Lstat(path); err == nil {
+		return nil, fileError("create store", fs.ErrExist)
+	}
+	f, err := os.CreateTemp(dir, filepath.Base(path)+initSuffix+"*")
 	if err != nil {
 		return nil, fileError("create store", err)
 	}
+	tmp := f.Name()
 	f.Close()
-	defer func() {
-		if err != nil {
-			for _, p := range []string{path, path + "-wal", path + "-shm"} {
-				os.Remove(p)
-			}
-		}
-	}()
+	defer removeDB(tmp) // gone after the link below; everything when something failed
 
-	db, err := openDB(ctx, path, opts)
+	db, err := openDB(ctx, tmp, opts)
 	if err != nil {
 		return nil, fmt.Errorf("create store: %w", err)
 	}
 	s, err := initialise(ctx, db, secret, opts)
+	if err == nil && populate != nil {
+		err = populate(s)
+	}
+	// Closing the last connection checkpoints the WAL into the file and removes it, so the
+	// one file is the whole store when it is linked into place.
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
 	if err != nil {
-		db.Close()
 		return nil, fmt.Errorf("create store: %w", err)
 	}
+	// A hard link, unlike rename, never replaces a store another init created meanwhile.
+	if err := os.Link(tmp, path); err != nil {
+		return nil, fileError("create store", err)
+	}
+	syncDir(dir)
+	removeStaleInits(path)
+	if s.db, err = openDB(ctx, path, opts); err != nil {
+		return nil, fmt.Errorf("create store: %w", err)
+	}
+	s.path = path
+	if err := s.initSealer(); err != nil {
+		s.db.Close()
+		return nil, fmt.Errorf("create store: %w", err)
+	}
+	s.afterCommit(ctx)
 	return s, nil
+}
+
+// initSuffix names the temporary file a store is built in.
+const initSuffix = ".init-"
+
+func removeDB(path string) {
+	for _, p := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
+		os.Remove(p)
+	}
+}
+
+// removeStaleInits removes what killed inits left behind. A concurrent init that is still
+// running loses its file, but it could not have linked it into place anyway.
+func removeStaleInits(path string) {
+	stale, _ := filepath.Glob(path + initSuffix + "*")
+	for _, p := range stale {
+		os.Remove(p)
+	}
+}
+
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync() // best effort: the link is durable at the next sync otherwise
+		d.Close()
+	}
 }
 
 func initialise(ctx context.Context, db *sql.DB, secret []byte, opts Options) (*Store, error) {
 	if _, err := db.ExecContext(ctx, "PRAGMA journal_mode = WAL"); err != nil {
 		return nil, classify(err)
-	}
-	if err := migrate(ctx, db, 0); err != nil {
-		return nil, err
 	}
 	dataKey, salt := randomBytes(keySize), randomBytes(saltSize)
 	wrapped, err := wrapDataKey(secret, salt, opts.KDF, dataKey)
@@ -126,6 +211,9 @@ func initialise(ctx context.Context, db *sql.DB, secret []byte, opts Options) (*
 	}
 	keys, err := newKeyring(dataKey)
 	if err != nil {
+		return nil, err
+	}
+	if err := migrate(ctx, db, 0, keys); err != nil {
 		return nil, err
 	}
 	id := opts.KioskID
@@ -141,6 +229,7 @@ func initialise(ctx context.Context, db *sql.DB, secret []byte, opts Options) (*
 		return nil, fmt.Errorf("device key: %w", err)
 	}
 	s := &Store{db: db, keys: keys, opts: opts, kioskID: id, deviceKey: devKey}
+	s.initClock(nil)
 	err = s.write(ctx, func(tx *sql.Tx) error {
 		for k, v := range map[string][]byte{
 			metaKDFSalt:    salt,
@@ -153,6 +242,9 @@ func initialise(ctx context.Context, db *sql.DB, secret []byte, opts Options) (*
 				return err
 			}
 		}
+		if err := setIdentityMAC(ctx, tx, keys, []byte(id)); err != nil {
+			return err
+		}
 		return s.appendAudit(ctx, tx, kiosk.AuditEvent{Action: "store.created", Subject: id})
 	})
 	if err != nil {
@@ -162,8 +254,10 @@ func initialise(ctx context.Context, db *sql.DB, secret []byte, opts Options) (*
 }
 
 // Open opens the store at path with secret. It fails with ErrStoreMissing, ErrNotKioskStore
-// (another application's database, or not a database at all), ErrNewerSchema or
-// ErrWrongSecret; an older schema is migrated forward.
+// (another application's database, or not a database at all), ErrNewerSchema,
+// ErrWrongSecret, ErrWrongKiosk (Options.ExpectKioskID), ErrTampered (the kiosk id was
+// edited) or ErrRolledBack (the file is older than its anchor); an older schema is migrated
+// forward.
 func Open(ctx context.Context, path string, secret []byte, opts Options) (*Store, error) {
 	opts = opts.withDefaults()
 	fi, err := os.Stat(path)
@@ -178,6 +272,10 @@ func Open(ctx context.Context, path string, secret []byte, opts Options) (*Store
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	s, err := unlock(ctx, db, secret, opts)
+	if err == nil {
+		s.path = path
+		err = s.checkAnchor(ctx)
+	}
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
@@ -198,7 +296,7 @@ func unlock(ctx context.Context, db *sql.DB, secret []byte, opts Options) (*Stor
 	if _, err := db.ExecContext(ctx, "PRAGMA journal_mode = WAL"); err != nil {
 		return nil, classify(err)
 	}
-	if err := migrate(ctx, db, version); err != nil {
+	if err := migrate(ctx, db, version, nil); err != nil {
 		return nil, err
 	}
 	meta, err := readMeta(ctx, db, metaKDFSalt, metaKDFParams, metaWrappedKey, metaKioskID, metaDeviceKey)
@@ -217,12 +315,31 @@ func unlock(ctx context.Context, db *sql.DB, secret []byte, opts Options) (*Stor
 	if err != nil {
 		return nil, err
 	}
+	if err := migrate(ctx, db, version, keys); err != nil {
+		return nil, err
+	}
 	seed, err := keys.open(meta[metaDeviceKey], []byte(metaDeviceKey))
 	if err != nil || len(seed) != ed25519.SeedSize {
 		return nil, ErrCorrupt.With(fmt.Errorf("device key: %v", err))
 	}
-	return &Store{db: db, keys: keys, opts: opts, kioskID: string(meta[metaKioskID]),
-		deviceKey: ed25519.NewKeyFromSeed(seed)}, nil
+	idMAC, err := getMeta(ctx, db, metaIdentityMAC)
+	if err != nil {
+		return nil, err
+	}
+	kioskID := string(meta[metaKioskID])
+	if !keys.checkRow("identity", identityFields(kioskID, meta[metaDeviceKey]), idMAC) {
+		return nil, tampered("meta", metaKioskID, "kiosk id does not match its seal")
+	}
+	if opts.ExpectKioskID != "" && opts.ExpectKioskID != kioskID {
+		return nil, ErrWrongKiosk.With(fmt.Errorf("store belongs to kiosk %s, this kiosk is %s", kioskID, opts.ExpectKioskID))
+	}
+	s := &Store{db: db, keys: keys, opts: opts, kioskID: kioskID, deviceKey: ed25519.NewKeyFromSeed(seed)}
+	anchor, err := getMeta(ctx, db, metaClockAnchor)
+	if err != nil {
+		return nil, err
+	}
+	s.initClock(anchor)
+	return s, s.initSealer()
 }
 
 // openDB opens the file (never creating it) with the per-connection settings every
@@ -271,8 +388,29 @@ func fileError(op string, err error) error {
 	return fmt.Errorf("%s: %w", op, err)
 }
 
-// Close closes the database. Committed data is already durable.
-func (s *Store) Close() error { return s.db.Close() }
+// Close saves the clock's anchor and closes the database. Committed data is already durable.
+func (s *Store) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	if err := s.saveClock(context.Background()); err != nil {
+		slog.Warn("store: clock anchor not saved", "err", err)
+	}
+	return s.db.Close()
+}
+
+// initSealer builds the checkpoint signer once the kiosk's identity is known.
+func (s *Store) initSealer() error {
+	if s.opts.NewSealer == nil {
+		return nil
+	}
+	sealer, err := s.opts.NewSealer(s.kioskID, s.deviceKey)
+	if err != nil {
+		return fmt.Errorf("checkpoint sealer: %w", err)
+	}
+	s.sealer = sealer
+	return nil
+}
 
 // KioskID is the kiosk's identity, generated at Create.
 func (s *Store) KioskID() string { return s.kioskID }
@@ -280,7 +418,14 @@ func (s *Store) KioskID() string { return s.kioskID }
 // DeviceKey is the kiosk's Ed25519 signing key, generated at Create and stored encrypted.
 func (s *Store) DeviceKey() ed25519.PrivateKey { return s.deviceKey }
 
-func (s *Store) now() time.Time { return s.opts.Now() }
+// now is the store's clock: Options.Now, or else the clock anchored to the registry's time
+// (kiosk/clock), which setting the PC's wall clock does not move while the kiosk runs.
+func (s *Store) now() time.Time {
+	if s.opts.Now != nil {
+		return s.opts.Now()
+	}
+	return s.clock.Now()
+}
 
 // write runs fn in one IMMEDIATE transaction and commits it durably.
 func (s *Store) write(ctx context.Context, fn func(*sql.Tx) error) error {
@@ -297,9 +442,14 @@ func (s *Store) write(ctx context.Context, fn func(*sql.Tx) error) error {
 		if err := tx.Commit(); err != nil {
 			return classify(err)
 		}
+		s.afterCommit(ctx)
 		return keep.err
 	}
-	return classify(tx.Commit())
+	if err := tx.Commit(); err != nil {
+		return classify(err)
+	}
+	s.afterCommit(ctx)
+	return nil
 }
 
 // errKeep is an error after which write still commits: a rejected login must keep its

@@ -18,11 +18,11 @@ import (
 
 const testSecret = "rahasia-kiosk-uji"
 
-// testOptions keep argon2id cheap so the suite stays fast; production uses the defaults.
+// testOptions use the argon2id floor, the cheapest the store accepts, so the suite stays fast.
 func testOptions() Options {
 	return Options{
-		KDF: KDFParams{Time: 1, MemoryKiB: 1024, Threads: 1},
-		PIN: PINParams{Time: 1, MemoryKiB: 1024, Threads: 1},
+		KDF: MinKDF,
+		PIN: PINParams(MinKDF),
 	}
 }
 

@@ -24,40 +24,65 @@ var (
 		EN: "This registry key id already names a different key; a new key needs a new id."}}
 )
 
-// RegistryKey implements kiosk.TrustStore.
+// RegistryKey implements kiosk.TrustStore. A key row that fails its MAC (planted or edited
+// with sqlite3) is never returned: the error matches ErrTampered, so a token it signed fails.
 func (s *Store) RegistryKey(ctx context.Context, kid string) (kiosk.RegistryKey, error) {
-	k := kiosk.RegistryKey{KeyID: kid}
-	var nb, na int64
-	err := s.db.QueryRowContext(ctx, "SELECT public_key, not_before, not_after FROM registry_keys WHERE kid = ?", kid).
-		Scan(&k.PublicKey, &nb, &na)
+	row := s.db.QueryRowContext(ctx, "SELECT kid, public_key, not_before, not_after, mac FROM registry_keys WHERE kid = ?", kid)
+	k, err := s.scanRegistryKey(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return kiosk.RegistryKey{}, kiosk.ErrNotFound.With(fmt.Errorf("registry key %q", kid))
 	}
 	if err != nil {
-		return kiosk.RegistryKey{}, fmt.Errorf("registry key %q: %w", kid, classify(err))
+		return kiosk.RegistryKey{}, fmt.Errorf("registry key %q: %w", kid, err)
 	}
-	k.NotBefore, k.NotAfter = fromUnixNano(nb), fromUnixNano(na)
 	return k, nil
 }
 
-// RegistryKeys lists the trusted keys by id.
+// scanRegistryKey reads one row and checks its MAC.
+func (s *Store) scanRegistryKey(row interface{ Scan(...any) error }) (kiosk.RegistryKey, error) {
+	var (
+		k        kiosk.RegistryKey
+		nb, na   int64
+		pub, mac []byte
+	)
+	if err := row.Scan(&k.KeyID, &pub, &nb, &na, &mac); err != nil {
+		return k, classify(err)
+	}
+	if !s.keys.checkRow("registry_keys", registryKeyFields(k.KeyID, pub, nb, na), mac) {
+		return kiosk.RegistryKey{}, tampered("registry_keys", fmt.Sprintf("%q", k.KeyID), "MAC does not match (key planted or edited outside the kiosk)")
+	}
+	k.PublicKey, k.NotBefore, k.NotAfter = pub, fromUnixNano(nb), fromUnixNano(na)
+	return k, nil
+}
+
+// RegistryKeys lists the trusted keys by id. Rows that fail their MAC are left out and
+// reported in an error matching ErrTampered, returned with the good keys.
 func (s *Store) RegistryKeys(ctx context.Context) ([]kiosk.RegistryKey, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT kid, public_key, not_before, not_after FROM registry_keys ORDER BY kid")
+	rows, err := s.db.QueryContext(ctx, "SELECT kid, public_key, not_before, not_after, mac FROM registry_keys ORDER BY kid")
 	if err != nil {
 		return nil, fmt.Errorf("list registry keys: %w", classify(err))
 	}
 	defer rows.Close()
-	var out []kiosk.RegistryKey
+	var (
+		out []kiosk.RegistryKey
+		bad skipped
+	)
 	for rows.Next() {
-		var k kiosk.RegistryKey
-		var nb, na int64
-		if err := rows.Scan(&k.KeyID, &k.PublicKey, &nb, &na); err != nil {
-			return nil, fmt.Errorf("list registry keys: %w", classify(err))
+		k, err := s.scanRegistryKey(rows)
+		var re *RowError
+		switch {
+		case errors.As(err, &re):
+			bad.add(ctx, *re)
+		case err != nil:
+			return nil, fmt.Errorf("list registry keys: %w", err)
+		default:
+			out = append(out, k)
 		}
-		k.NotBefore, k.NotAfter = fromUnixNano(nb), fromUnixNano(na)
-		out = append(out, k)
 	}
-	return out, classify(rows.Err())
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list registry keys: %w", classify(err))
+	}
+	return out, bad.err()
 }
 
 // AddRegistryKey trusts k. Adding a key that is already trusted updates its validity window
@@ -73,19 +98,21 @@ func (s *Store) AddRegistryKey(ctx context.Context, actorID string, k kiosk.Regi
 	}
 	now := s.now()
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		var old []byte
-		err := tx.QueryRowContext(ctx, "SELECT public_key FROM registry_keys WHERE kid = ?", k.KeyID).Scan(&old)
+		// A planted row under this id fails its MAC here and blocks the id until removed.
+		old, err := s.scanRegistryKey(tx.QueryRowContext(ctx,
+			"SELECT kid, public_key, not_before, not_after, mac FROM registry_keys WHERE kid = ?", k.KeyID))
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 		case err != nil:
 			return err
-		case !bytes.Equal(old, k.PublicKey):
+		case !bytes.Equal(old.PublicKey, k.PublicKey):
 			return ErrKeyConflict.With(fmt.Errorf("key id %q", k.KeyID))
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO registry_keys (kid, public_key, not_before, not_after, added_at)
-			VALUES (?, ?, ?, ?, ?) ON CONFLICT (kid) DO UPDATE
-			SET not_before = excluded.not_before, not_after = excluded.not_after`,
-			k.KeyID, k.PublicKey, toUnixNano(k.NotBefore), toUnixNano(k.NotAfter), now.UnixNano())
+		nb, na := toUnixNano(k.NotBefore), toUnixNano(k.NotAfter)
+		_, err = tx.ExecContext(ctx, `INSERT INTO registry_keys (kid, public_key, not_before, not_after, added_at, mac)
+			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (kid) DO UPDATE
+			SET not_before = excluded.not_before, not_after = excluded.not_after, mac = excluded.mac`,
+			k.KeyID, k.PublicKey, nb, na, now.UnixNano(), s.keys.rowMAC("registry_keys", registryKeyFields(k.KeyID, k.PublicKey, nb, na)))
 		if err != nil {
 			return err
 		}

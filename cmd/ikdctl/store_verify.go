@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/ikd-field/ikd/kiosk"
+	"github.com/ikd-field/ikd/kiosk/store"
+	ikdsync "github.com/ikd-field/ikd/sync"
+)
+
+// kioskIDEnv names the kiosk id a deployment expects the store to belong to (optional).
+const kioskIDEnv = "IKD_KIOSK_ID"
+
+// storeOptions are the options every command opens the store with: the expected kiosk id
+// when the deployment sets one, and the device-key sealer of audit checkpoints.
+func storeOptions() store.Options {
+	return store.Options{
+		ExpectKioskID: os.Getenv(kioskIDEnv),
+		NewSealer: func(id string, key ed25519.PrivateKey) (kiosk.Sealer, error) {
+			return ikdsync.NewSealer(id, key)
+		},
+	}
+}
+
+func runStore(ctx context.Context, e env) error {
+	return subcommand(ctx, e, "store", map[string]func(context.Context, env) error{
+		"verify": storeVerify,
+	})
+}
+
+// storeVerify checks every authenticated row, the audit chain and the roll-back anchor, and
+// names the first bad row of each table. When everything is intact it queues an audit
+// checkpoint, so the registry learns how far this store had grown.
+func storeVerify(ctx context.Context, e env) error {
+	fs := newFlags("store verify", e)
+	data, secretFile := dataDirFlag(fs), secretFlag(fs)
+	if err := fs.Parse(e.args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return usageError("store verify --data DIR [--secret-file F]")
+	}
+	secret, err := readSecret(*secretFile)
+	if err != nil {
+		return err
+	}
+	path := storePath(*data)
+	rep, err := store.Verify(ctx, path, secret, storeOptions())
+	if err != nil {
+		return err
+	}
+	for _, t := range rep.Tables {
+		if len(t.Bad) == 0 {
+			fmt.Fprintf(e.stdout, "%-14s ok (%d rows)\n", t.Table, t.Rows)
+			continue
+		}
+		fmt.Fprintf(e.stdout, "%-14s BAD: %d of %d rows; first: %s %s: %s\n", t.Table, len(t.Bad), t.Rows,
+			t.Table, t.Bad[0].Row, t.Bad[0].Reason)
+	}
+	var ce *store.ChainError
+	switch {
+	case rep.Audit == nil:
+		fmt.Fprintf(e.stdout, "%-14s ok (%d entries)\n", "audit", rep.AuditEntries)
+	case errors.As(rep.Audit, &ce):
+		fmt.Fprintf(e.stdout, "%-14s BAD: first broken entry %d: %s\n", "audit", ce.Entry, ce.Reason)
+	default:
+		fmt.Fprintf(e.stdout, "%-14s BAD: %v\n", "audit", rep.Audit)
+	}
+	if rep.Anchor != nil {
+		fmt.Fprintf(e.stdout, "%-14s BAD: %v\n", "anchor", errors.Unwrap(rep.Anchor))
+	} else {
+		fmt.Fprintf(e.stdout, "%-14s ok\n", "anchor")
+	}
+	if !rep.OK() {
+		return &exitError{code: 1, err: errors.New("the kiosk store fails verification: " +
+			kiosk.OfficerMessage(store.ErrTampered, kiosk.LangEN))}
+	}
+	s, err := store.Open(ctx, path, secret, storeOptions())
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	c, err := s.Checkpoint(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "checkpoint %s queued (audit entry %d, outbox record %d)\n", c.ID, c.AuditSeq, c.OutboxSeq)
+	return nil
+}

@@ -188,7 +188,8 @@ func (p plane) stretch() plane {
 // at interpolates the plane bilinearly at (x, y), pixel centres on whole coordinates; ok is
 // false outside the plane.
 func (p plane) at(x, y float64) (v float64, ok bool) {
-	if x < -0.5 || y < -0.5 || x > float64(p.w)-0.5 || y > float64(p.h)-0.5 {
+	// Written so that NaN (a degenerate module map) is outside too.
+	if !(x >= -0.5 && y >= -0.5 && x <= float64(p.w)-0.5 && y <= float64(p.h)-0.5) {
 		return 0, false
 	}
 	x, y = min(max(x, 0), float64(p.w-1)), min(max(y, 0), float64(p.h-1))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"image"
 	"image/color"
+	"math"
 	"testing"
 
 	"github.com/makiuchi-d/gozxing"
@@ -151,4 +152,20 @@ func TestLuminanceSource(t *testing.T) {
 			t.Fatalf("matrix %v (%dx%d), gozxing's %v", l.GetMatrix(), l.GetWidth(), l.GetHeight(), ref.GetMatrix())
 		}
 	})
+}
+
+// A degenerate module map yields NaN positions; they must read as outside the picture, not
+// index the plane with MinInt (which aborted the whole attempt, see TestScannerFinderLikeData).
+func TestPlaneAtOutside(t *testing.T) {
+	p := plane{pix: make([]byte, 6), w: 3, h: 2}
+	for _, c := range []struct{ x, y float64 }{
+		{math.NaN(), 1}, {1, math.NaN()}, {math.Inf(1), 0}, {math.Inf(-1), 0}, {-0.6, 0}, {0, 1.6},
+	} {
+		if _, ok := p.at(c.x, c.y); ok {
+			t.Errorf("at(%v, %v) inside, want outside", c.x, c.y)
+		}
+	}
+	if _, ok := p.at(2.5, 1.5); !ok {
+		t.Error("at(2.5, 1.5) outside, want the last pixel's edge inside")
+	}
 }

@@ -42,7 +42,9 @@ type knownModel struct {
 // files. The recognition and 5-point values come from a third-party record of
 // davisking/dlib-models downloads and must be confirmed on a machine with network access
 // (see build/README.md); the CNN detector's was checked against shared/models, the 68-point
-// model's against Debian's libdlib-data 19.24+dfsg-1.
+// model's against Debian's libdlib-data 19.24+dfsg-1. A converted recognition model
+// (kiosk.ModelConverted, which may report a match) is listed only after
+// TestConvertedModelFitsTheCalibration in kiosk/face/dlib has passed on that very file.
 var knownModels = map[string]knownModel{
 	"55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30": {RecognitionFile, kiosk.ModelPublished, "dlib.net dlib_face_recognition_resnet_model_v1"},
 	"c4b1e9804792707d3a405c2c16a80a20269e6675021f64a41d30fffafbc41888": {ShapePredictorFile, kiosk.ModelPublished, "dlib.net shape_predictor_5_face_landmarks"},

@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	goface "github.com/Kagami/go-face"
+
 	"github.com/ikd-field/ikd/kiosk/face"
 )
 
@@ -25,7 +26,6 @@ type Engine struct {
 	mu     sync.RWMutex
 	rec    *goface.Recognizer
 	models face.ModelSet
-	jpegQ  int
 }
 
 var _ face.Recognizer = (*Engine)(nil)
@@ -51,7 +51,7 @@ func Load(dir string, log *slog.Logger) (*Engine, error) {
 	if err != nil {
 		return nil, diagnoseLoadError(dir, err)
 	}
-	return &Engine{rec: rec, models: set, jpegQ: jpegQuality}, nil
+	return &Engine{rec: rec, models: set}, nil
 }
 
 // diagnoseLoadError finds which file dlib could not deserialise. dlib reads the files in
@@ -122,7 +122,7 @@ func (e *Engine) Recognize(ctx context.Context, img *image.YCbCr, det face.Detec
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	data, err := encodeJPEG(img, e.jpegQ)
+	data, err := encodeJPEG(img, jpegQuality)
 	if err != nil {
 		return nil, err
 	}

@@ -29,7 +29,7 @@ func TestDecideFace(t *testing.T) {
 		mayMatch bool
 	}{
 		{ModelPublished, true}, {ModelConverted, true}, {ModelDevelopment, false},
-		{ModelStandIn, false}, {ModelUnknown, false}, {"", false},
+		{ModelStandIn, false}, {ModelUnknown, false}, {"unset", false},
 	}
 	hits := []struct {
 		name string

@@ -23,8 +23,9 @@ type Residents interface {
 
 // FaceVerifier captures the live face and compares it with the resident's references.
 type FaceVerifier interface {
-	// VerifyFace runs capture, quality, liveness and matching. An error means no verdict
-	// could be reached (for example the citizen left); a verdict of no match is not an error.
+	// VerifyFace runs capture, quality, liveness and matching, and returns DecideFace's
+	// result for what it measured. An error means no verdict could be reached (for example
+	// the citizen left); a verdict of no match is not an error.
 	VerifyFace(ctx context.Context, r Resident) (FaceResult, error)
 }
 

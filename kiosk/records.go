@@ -20,6 +20,9 @@ type FaceResult struct {
 	// OtherNIKs are residents other than the claimed one whose references also match the
 	// live face: a possible impostor or duplicate record that the officer must see.
 	OtherNIKs []NIK
+	// Capped is true when the score fell in the match band but the recognition model may
+	// not report a match (see ModelClass.MayMatch), so Band is uncertain.
+	Capped bool
 }
 
 // Token is what the kiosk learns from a verified activation QR.

@@ -2,9 +2,6 @@ package kiosk
 
 import "time"
 
-// Descriptor is a 128-dimensional face descriptor (dlib's face recognition network output).
-type Descriptor [128]float32
-
 // ResidentStatus is the registry's status of a resident record.
 type ResidentStatus string
 

@@ -13,6 +13,7 @@ import (
 	"github.com/ikd-field/ikd/camera"
 	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/face"
+	"github.com/ikd-field/ikd/kiosk/face/dlib"
 	"github.com/ikd-field/ikd/kiosk/face/match"
 	"github.com/ikd-field/ikd/kiosk/store"
 )
@@ -47,7 +48,7 @@ func photoAttack(ctx context.Context, cfg demoConfig, st *store.Store, deps kios
 		say("demo.face.unavailable", err.Error())
 		return nil
 	}
-	engine, err := face.Load(cfg.models, cfg.log)
+	engine, err := dlib.Load(cfg.models, cfg.log)
 	if err != nil {
 		return err
 	}
@@ -61,7 +62,7 @@ func photoAttack(ctx context.Context, cfg demoConfig, st *store.Store, deps kios
 		return err
 	}
 	holder := photoHolder
-	holder.References = []kiosk.Descriptor{kiosk.Descriptor(ref)}
+	holder.References = []kiosk.Descriptor{ref}
 	if _, err := st.ApplyResidents(ctx, []kiosk.Resident{holder}, nil, "demo-2"); err != nil {
 		return fmt.Errorf("load resident: %w", err)
 	}
@@ -87,7 +88,7 @@ func photoAttack(ctx context.Context, cfg demoConfig, st *store.Store, deps kios
 	if err != nil {
 		return err
 	}
-	verifier, err := face.NewVerifier(cal, cal.Thresholds, engine.Models())
+	verifier, err := face.NewVerifier(cal, cal.Thresholds, engine.Models().Class(face.RecognitionFile), nil)
 	if err != nil {
 		return err
 	}

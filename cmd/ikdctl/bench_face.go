@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/ikd-field/ikd/kiosk/face"
-	"github.com/ikd-field/ikd/kiosk/face/facebench"
+	"github.com/ikd-field/ikd/kiosk/face/dlib/facebench"
 )
 
 func benchFace(ctx context.Context, e env) error {

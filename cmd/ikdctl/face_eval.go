@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/face/match"
 )
 
@@ -95,18 +96,13 @@ func printRates(w io.Writer, p match.PairScores) {
 	}
 }
 
-func bandShares(scores []float64, th match.Thresholds) string {
-	var n [3]int
+// bandShares places each score in its band with kiosk.DecideFace for dlib's published model
+// (no cap, no 1:N search): the calibration's own view of the scores.
+func bandShares(scores []float64, th kiosk.FaceThresholds) string {
+	n := map[kiosk.Band]int{}
 	for _, s := range scores {
-		switch th.Decide(match.Score(s)) {
-		case match.Match:
-			n[0]++
-		case match.Uncertain:
-			n[1]++
-		default:
-			n[2]++
-		}
+		n[kiosk.DecideFace(th, "", kiosk.FaceEvidence{Score: s, Model: kiosk.ModelPublished}).Band]++
 	}
 	total := float64(len(scores))
-	return fmt.Sprintf("match %.4f uncertain %.4f no match %.4f", float64(n[0])/total, float64(n[1])/total, float64(n[2])/total)
+	return fmt.Sprintf("match %.4f uncertain %.4f no match %.4f", float64(n[kiosk.BandMatch])/total, float64(n[kiosk.BandUncertain])/total, float64(n[kiosk.BandNoMatch])/total)
 }

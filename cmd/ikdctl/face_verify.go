@@ -13,7 +13,9 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/face"
+	"github.com/ikd-field/ikd/kiosk/face/dlib"
 	"github.com/ikd-field/ikd/kiosk/face/match"
 	"github.com/ikd-field/ikd/kiosk/face/quality"
 )
@@ -54,7 +56,7 @@ func faceVerify(ctx context.Context, e env) error {
 	}
 
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	engine, err := face.Load(face.ResolveModelDir(*models, devModelDir), log)
+	engine, err := dlib.Load(face.ResolveModelDir(*models, devModelDir), log)
 	if err != nil {
 		return err
 	}
@@ -69,7 +71,8 @@ func faceVerify(ctx context.Context, e env) error {
 	if err != nil {
 		return err
 	}
-	verifier, err := face.NewVerifier(cal, cal.Thresholds, engine.Models())
+	model := engine.Models().Class(face.RecognitionFile)
+	verifier, err := face.NewVerifier(cal, cal.Thresholds, model, nil)
 	if err != nil {
 		return err
 	}
@@ -100,18 +103,18 @@ func faceVerify(ctx context.Context, e env) error {
 			failed++
 			continue
 		}
-		v, err := verifier.Verify([]face.Descriptor{obs.Descriptor}, []face.Descriptor{ref})
+		v, err := verifier.Verify([]face.Descriptor{obs.Descriptor}, kiosk.Resident{References: []kiosk.Descriptor{ref}})
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
 		note := ""
-		if v.Downgraded {
-			note = "\t(match band downgraded: the recognition model is not dlib's published one)"
+		if v.Capped {
+			note = fmt.Sprintf("\t(match capped to uncertain: the recognition model is %s, not dlib's weights)", model)
 		}
 		fmt.Fprintf(e.stdout, "%s\tdistance %.4f\tscore %.4f\tband %s%s\n", path, v.Distance, float64(v.Score), v.Band, note)
 	}
-	if kind := engine.Models().Kind(face.RecognitionFile); kind != face.KindPublished {
-		fmt.Fprintf(e.stderr, "WARNING: recognition model is %s, not dlib's published model: these results identify no one\n", kind)
+	if !model.MayMatch() {
+		fmt.Fprintf(e.stderr, "WARNING: recognition model is %s, not dlib's weights: these results identify no one\n", model)
 	}
 	if failed > 0 {
 		return &exitError{code: 1, err: fmt.Errorf("%d of %d images could not be verified", failed, fs.NArg())}
@@ -124,7 +127,7 @@ func faceVerifyDecodeDescriptor(s string) (face.Descriptor, error) {
 	if err != nil {
 		return face.Descriptor{}, fmt.Errorf("--descriptor: not base64: %w", err)
 	}
-	d, err := match.DecodeDescriptor(b)
+	d, err := kiosk.DecodeDescriptor(b)
 	if err != nil {
 		return face.Descriptor{}, fmt.Errorf("--descriptor: %w", err)
 	}

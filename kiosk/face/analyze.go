@@ -2,6 +2,7 @@ package face
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"image"
 
@@ -15,17 +16,13 @@ type Options struct {
 	// DetectWidth is the width the frame is scaled down to (by an integer factor) before
 	// detection. HOG costs about 25 ms at 640×480 and 73 ms at 1280×720 here.
 	DetectWidth int
-	// JPEGQuality is the quality of the JPEG handed to dlib. The descriptor is often computed
-	// from this image, so it is not set low: at 90 the re-encoding error is below the sensor
-	// noise of a webcam.
-	JPEGQuality int
 	// Quality holds the quality gate's thresholds.
 	Quality quality.Config
 }
 
 // DefaultOptions: HOG on a frame scaled to at most 640 px wide.
 func DefaultOptions() Options {
-	return Options{Detector: HOG, DetectWidth: 640, JPEGQuality: 90, Quality: quality.Defaults()}
+	return Options{Detector: HOG, DetectWidth: 640, Quality: quality.Defaults()}
 }
 
 // chipIOD is the inter-eye distance in dlib's 150 px descriptor chip (padding 0.25). When
@@ -46,25 +43,24 @@ type Observation struct {
 }
 
 // Analyzer runs detection, landmarks, descriptor and the quality gate on frames. It is safe
-// for concurrent use; frames are analysed one at a time per Analyzer call but may overlap
-// across goroutines (dlib's own locks serialise the heavy stages).
+// for concurrent use when its Recognizer is (dlib's own locks serialise the heavy stages).
 type Analyzer struct {
-	engine *Engine
-	opt    Options
+	rec Recognizer
+	opt Options
 }
 
-// NewAnalyzer checks opt and returns an analyzer using engine.
-func NewAnalyzer(engine *Engine, opt Options) (*Analyzer, error) {
+// NewAnalyzer checks opt and returns an analyzer using rec.
+func NewAnalyzer(rec Recognizer, opt Options) (*Analyzer, error) {
+	if rec == nil {
+		return nil, errors.New("face analyzer: no recognizer")
+	}
 	if opt.DetectWidth < 80 {
 		return nil, fmt.Errorf("face analyzer: detect width %d too small", opt.DetectWidth)
-	}
-	if opt.JPEGQuality < 1 || opt.JPEGQuality > 100 {
-		return nil, fmt.Errorf("face analyzer: JPEG quality %d outside 1..100", opt.JPEGQuality)
 	}
 	if err := opt.Quality.Validate(); err != nil {
 		return nil, err
 	}
-	return &Analyzer{engine: engine, opt: opt}, nil
+	return &Analyzer{rec: rec, opt: opt}, nil
 }
 
 // Options returns the analyzer's options.
@@ -82,11 +78,8 @@ func (a *Analyzer) Analyze(ctx context.Context, frame image.Image) (Observation,
 	if b.Dx() < 32 || b.Dy() < 32 {
 		return Observation{}, fmt.Errorf("analyze face: frame %dx%d too small", b.Dx(), b.Dy())
 	}
-	data, factor, err := a.DetectionJPEG(frame)
-	if err != nil {
-		return Observation{}, err
-	}
-	faces, err := a.engine.Recognize(data, a.opt.Detector)
+	img, factor := a.DetectionImage(frame)
+	faces, err := a.rec.Recognize(ctx, img, a.opt.Detector)
 	if err != nil {
 		return Observation{}, err
 	}
@@ -98,13 +91,13 @@ func (a *Analyzer) Analyze(ctx context.Context, frame image.Image) (Observation,
 		return Observation{}, quality.HintSeveralFaces
 	}
 	f := faces[0]
-	obs := Observation{
-		Box:        scaleRect(f.Rect, factor).Add(b.Min),
-		Landmarks:  scaleLandmarks(f.Landmarks, float64(factor), b.Min),
-		Descriptor: f.Descriptor,
+	lm, err := scaleLandmarks(f.Landmarks, float64(factor), b.Min)
+	if err != nil {
+		return Observation{}, err
 	}
+	obs := Observation{Box: scaleRect(f.Rect, factor).Add(b.Min), Landmarks: lm, Descriptor: f.Descriptor}
 	if factor > 1 {
-		if pose, err := quality.EstimatePose(scaleLandmarks(f.Landmarks, 1, image.Point{})); err == nil && pose.IOD < chipIOD {
+		if pose, err := quality.EstimatePose(lm); err == nil && pose.IOD/float64(factor) < chipIOD {
 			if err := a.refine(ctx, frame, &obs); err != nil {
 				return Observation{}, err
 			}
@@ -129,11 +122,7 @@ func (a *Analyzer) refine(ctx context.Context, frame image.Image, obs *Observati
 	box := obs.Box
 	pad := max(box.Dx(), box.Dy()) * 3 / 4
 	crop := box.Inset(-pad).Intersect(frame.Bounds())
-	data, err := encodeJPEG(scaledYCbCr(frame, crop, 1), a.opt.JPEGQuality)
-	if err != nil {
-		return err
-	}
-	faces, err := a.engine.Recognize(data, a.opt.Detector)
+	faces, err := a.rec.Recognize(ctx, scaledYCbCr(frame, crop, 1), a.opt.Detector)
 	if err != nil {
 		return err
 	}
@@ -141,36 +130,43 @@ func (a *Analyzer) refine(ctx context.Context, frame image.Image, obs *Observati
 		return nil
 	}
 	f := faces[0]
+	lm, err := scaleLandmarks(f.Landmarks, 1, crop.Min)
+	if err != nil {
+		return err
+	}
 	obs.Box = f.Rect.Add(crop.Min)
-	obs.Landmarks = scaleLandmarks(f.Landmarks, 1, crop.Min)
+	obs.Landmarks = lm
 	obs.Descriptor = f.Descriptor
 	obs.Refined = true
 	return nil
 }
 
-// DetectionJPEG scales frame down by the integer factor that brings it to at most
-// DetectWidth pixels wide and encodes it for dlib. Coordinates dlib finds in it are frame
-// coordinates divided by factor, relative to the frame's origin.
-func (a *Analyzer) DetectionJPEG(frame image.Image) (data []byte, factor int, err error) {
+// DetectionImage scales frame down by the integer factor that brings it to at most
+// DetectWidth pixels wide. Coordinates found in it are frame coordinates divided by factor,
+// relative to the frame's origin.
+func (a *Analyzer) DetectionImage(frame image.Image) (img *image.YCbCr, factor int) {
 	b := frame.Bounds()
 	factor = max(1, (b.Dx()+a.opt.DetectWidth-1)/a.opt.DetectWidth)
-	data, err = encodeJPEG(scaledYCbCr(frame, b, factor), a.opt.JPEGQuality)
-	return data, factor, err
+	return scaledYCbCr(frame, b, factor), factor
 }
 
 func scaleRect(r image.Rectangle, f int) image.Rectangle {
 	return image.Rect(r.Min.X*f, r.Min.Y*f, r.Max.X*f, r.Max.Y*f)
 }
 
-// scaleLandmarks maps dlib's integer points to frame coordinates: the centre of the source
-// pixel, scaled, plus the frame origin.
-func scaleLandmarks(pts [5]image.Point, f float64, origin image.Point) quality.Landmarks {
-	var l quality.Landmarks
+// scaleLandmarks maps the landmark model's integer points to frame coordinates (the centre
+// of the source pixel, scaled, plus the frame origin) and picks the 5 the gate reads.
+func scaleLandmarks(pts []image.Point, f float64, origin image.Point) (quality.Landmarks, error) {
+	shape := make([]quality.Point, len(pts))
 	for i, p := range pts {
-		l[i] = quality.Point{
+		shape[i] = quality.Point{
 			X: (float64(p.X)+0.5)*f - 0.5 + float64(origin.X),
 			Y: (float64(p.Y)+0.5)*f - 0.5 + float64(origin.Y),
 		}
 	}
-	return l
+	l, err := quality.FromShape(shape)
+	if err != nil {
+		return l, fmt.Errorf("face landmarks: %w", err)
+	}
+	return l, nil
 }

@@ -3,204 +3,115 @@ package face
 import (
 	"context"
 	"errors"
+	"fmt"
 	"image"
-	"image/color"
-	"image/draw"
 	"math"
-	"sync"
 	"testing"
 
 	"github.com/ikd-field/ikd/kiosk/face/quality"
 )
 
-// toYCbCr converts m to a 4:2:0 YCbCr image at the same bounds, as a webcam frame arrives.
-func toYCbCr(m image.Image) *image.YCbCr {
-	return scaledYCbCr(m, m.Bounds(), 1)
-}
-
-// rgba copies m into a new RGBA image.
-func rgba(m image.Image) *image.RGBA {
-	out := image.NewRGBA(m.Bounds())
-	draw.Draw(out, out.Bounds(), m, m.Bounds().Min, draw.Src)
-	return out
-}
-
-// onCanvas places m at offset on a grey canvas of size w×h: a webcam frame with the
-// citizen somewhere in it.
-func onCanvas(m image.Image, w, h int, at image.Point) *image.YCbCr {
-	c := image.NewRGBA(image.Rect(0, 0, w, h))
-	draw.Draw(c, c.Bounds(), image.NewUniform(color.Gray{90}), image.Point{}, draw.Src)
-	draw.Draw(c, m.Bounds().Sub(m.Bounds().Min).Add(at), m, m.Bounds().Min, draw.Src)
-	return toYCbCr(c)
-}
-
-func TestAnalyzeFindsTheFaceInAWebcamFrame(t *testing.T) {
-	photo := sharedPhoto(t, "tzuyu/1.jpg") // 540×810, one frontal face
-	frame := onCanvas(photo, 1280, 720, image.Pt(370, -40))
-	a := mustAnalyzer(t, DefaultOptions())
-	obs, err := a.Analyze(context.Background(), frame)
+func mustAnalyzer(t *testing.T, rec Recognizer, opt Options) *Analyzer {
+	t.Helper()
+	a, err := NewAnalyzer(rec, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !obs.Box.In(frame.Bounds()) || obs.Box.Dx() < 80 {
-		t.Fatalf("box %v not a face inside the frame", obs.Box)
-	}
-	for i, p := range obs.Landmarks {
-		if !image.Pt(int(p.X), int(p.Y)).In(obs.Box.Inset(-obs.Box.Dx() / 4)) {
-			t.Fatalf("landmark %d %v far outside the box %v", i, p, obs.Box)
-		}
-	}
-	if !obs.Quality.OK() {
-		t.Fatalf("a frontal, well-lit face failed the gate: %v (%+v)", obs.Quality.Failures, obs.Quality)
-	}
+	return a
 }
 
-// TestAnalyzeMapsCoordinatesBack compares the landmarks found on the downscaled frame with
-// those found at full resolution: they must agree to within the landmark model's own error.
-func TestAnalyzeMapsCoordinatesBack(t *testing.T) {
-	photo := toYCbCr(sharedPhoto(t, "chaeyeon/2.jpg")) // 681×1024, large face
-	full := DefaultOptions()
-	full.DetectWidth = 1024
-	half := DefaultOptions()
-	half.DetectWidth = 400 // factor 2
-	a, b := mustAnalyzer(t, full), mustAnalyzer(t, half)
-	of, err := a.Analyze(context.Background(), photo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	oh, err := b.Analyze(context.Background(), photo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if oh.Refined {
-		t.Fatal("large face was refined; the test wants the detection-pass mapping")
-	}
-	iod := of.Quality.Pose.IOD
-	for i := range of.Landmarks {
-		d := math.Hypot(of.Landmarks[i].X-oh.Landmarks[i].X, of.Landmarks[i].Y-oh.Landmarks[i].Y)
-		if d > 0.12*iod {
-			t.Errorf("landmark %d: full %v vs downscaled %v (%.1f px, IOD %.0f)", i, of.Landmarks[i], oh.Landmarks[i], d, iod)
-		}
-	}
+// oneFace is a recognizer that sees f in every image.
+func oneFace(f RawFace) *fakeRecognizer {
+	return &fakeRecognizer{recognize: func(context.Context, *image.YCbCr, Detector) ([]RawFace, error) {
+		return []RawFace{f}, nil
+	}}
 }
 
-func TestAnalyzeRefinesSmallFaces(t *testing.T) {
-	photo := toYCbCr(sharedPhoto(t, "rena/1.jpg")) // 683×1024, face IOD ~72 px
-	opt := DefaultOptions()
-	opt.DetectWidth = 400 // factor 2: IOD ~36 px in the detection image
-	obs, err := mustAnalyzer(t, opt).Analyze(context.Background(), photo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !obs.Refined {
-		t.Fatalf("small face not described from the full-resolution crop (IOD %.0f)", obs.Quality.Pose.IOD)
-	}
-}
-
-func TestAnalyzeFaceCountHints(t *testing.T) {
-	blank := onCanvas(image.NewUniform(color.Gray{120}), 640, 480, image.Point{})
-	one := sharedPhoto(t, "tzuyu/1.jpg")
-	two := image.NewRGBA(image.Rect(0, 0, 1080, 810))
-	draw.Draw(two, one.Bounds(), one, image.Point{}, draw.Src)
-	draw.Draw(two, one.Bounds().Add(image.Pt(540, 0)), one, image.Point{}, draw.Src)
-	for _, tc := range []struct {
-		name  string
-		frame image.Image
-		want  quality.Hint
-	}{
-		{"NobodyThere", blank, quality.HintNoFace},
-		{"TwoPeople", toYCbCr(two), quality.HintSeveralFaces},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			opt := DefaultOptions()
-			opt.DetectWidth = 1080
-			_, err := mustAnalyzer(t, opt).Analyze(context.Background(), tc.frame)
-			if !errors.Is(err, tc.want) {
-				t.Fatalf("err %v, want %v", err, tc.want)
+// A 1280×720 frame is detected at 640×360; the landmarks come back in frame pixels, and a
+// 68-point model gives the same landmarks and pose as a 5-point one.
+func TestAnalyzeMapsDetectionCoordinatesBack(t *testing.T) {
+	frame := texturedFrame(1280, 720)
+	for _, points := range []int{5, 68} {
+		t.Run(fmt.Sprintf("%dPoints", points), func(t *testing.T) {
+			f := synthFace(points, quality.Point{X: 320, Y: 170}, 60, 10, descriptor(0.1, 1))
+			var sizes []image.Point
+			rec := &fakeRecognizer{recognize: func(_ context.Context, img *image.YCbCr, _ Detector) ([]RawFace, error) {
+				sizes = append(sizes, img.Rect.Size())
+				return []RawFace{f}, nil
+			}}
+			obs, err := mustAnalyzer(t, rec, DefaultOptions()).Analyze(context.Background(), frame)
+			if err != nil {
+				t.Fatal(err)
 			}
-			var h quality.Hint
-			if !errors.As(err, &h) || h.ID == "" || h.EN == "" {
-				t.Fatalf("hint not bilingual: %#v", h)
+			if len(sizes) != 1 || sizes[0] != image.Pt(640, 360) {
+				t.Fatalf("recognizer saw %v, want one 640×360 image", sizes)
+			}
+			if obs.Box != image.Rect(520, 220, 760, 520) || obs.Refined || obs.Descriptor != f.Descriptor {
+				t.Fatalf("observation box %v refined %v", obs.Box, obs.Refined)
+			}
+			p := obs.Quality.Pose
+			if math.Abs(p.IOD-2*60*math.Cos(10*math.Pi/180)) > 3 || math.Abs(p.Yaw-10) > 2 || math.Abs(p.Roll) > 2 {
+				t.Fatalf("pose %+v, want IOD about 118, yaw 10, roll 0", p)
 			}
 		})
 	}
 }
 
-func TestAnalyzeIsDeterministic(t *testing.T) {
-	frame := toYCbCr(sharedPhoto(t, "luda/1.jpg"))
-	a := mustAnalyzer(t, DefaultOptions())
-	o1, err := a.Analyze(context.Background(), frame)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o2, err := a.Analyze(context.Background(), frame)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if o1.Descriptor != o2.Descriptor || o1.Landmarks != o2.Landmarks || o1.Box != o2.Box {
-		t.Fatal("the same frame gave different results")
-	}
-}
-
-func TestAnalyzeConcurrentCalls(t *testing.T) {
-	frames := []*image.YCbCr{
-		toYCbCr(sharedPhoto(t, "luda/1.jpg")),
-		toYCbCr(sharedPhoto(t, "nayoung/1.jpg")),
-	}
-	a := mustAnalyzer(t, DefaultOptions())
-	want := make([]Descriptor, len(frames))
-	for i, f := range frames {
-		o, err := a.Analyze(context.Background(), f)
-		if err != nil {
-			t.Fatal(err)
+// A face small in the detection image is described again from a full-resolution crop.
+func TestAnalyzeRefinesSmallFaces(t *testing.T) {
+	frame := texturedFrame(1280, 720)
+	small := synthFace(68, quality.Point{X: 320, Y: 170}, 40, 0, descriptor(0.1, 1))
+	sharp := descriptor(0.2, 2)
+	var crops []image.Rectangle
+	rec := &fakeRecognizer{recognize: func(_ context.Context, img *image.YCbCr, _ Detector) ([]RawFace, error) {
+		if img.Rect.Dx() == 640 {
+			return []RawFace{small}, nil
 		}
-		want[i] = o.Descriptor
+		crops = append(crops, img.Rect)
+		// The same face at full resolution, in the crop's own pixels.
+		c := quality.Point{X: 640 - float64(img.Rect.Min.X), Y: 340 - float64(img.Rect.Min.Y)}
+		return []RawFace{synthFace(68, c, 80, 0, sharp)}, nil
+	}}
+	obs, err := mustAnalyzer(t, rec, DefaultOptions()).Analyze(context.Background(), frame)
+	if err != nil {
+		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	errs := make(chan error, 8)
-	for g := range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for k := range 2 {
-				i := (g + k) % len(frames)
-				o, err := a.Analyze(context.Background(), frames[i])
-				if err != nil {
-					errs <- err
-					return
-				}
-				if o.Descriptor != want[i] {
-					errs <- errors.New("concurrent call gave a different descriptor")
-					return
-				}
-			}
-		}()
+	if len(crops) != 1 || !obs.Refined || obs.Descriptor != sharp {
+		t.Fatalf("crops %v refined %v", crops, obs.Refined)
 	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
+	if p := obs.Quality.Pose; math.Abs(p.EyeCentre.X-640) > 2 || math.Abs(p.EyeCentre.Y-340) > 2 || math.Abs(p.IOD-80) > 2 {
+		t.Fatalf("refined pose %+v, want eyes at (640, 340), IOD 80", p)
 	}
 }
 
-func TestAnalyzeAfterCloseIsAnError(t *testing.T) {
-	e, err := Load(sharedModels(t), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := NewAnalyzer(e, DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.Close()
-	e.Close() // twice is fine
-	if _, err := a.Analyze(context.Background(), toYCbCr(sharedPhoto(t, "luda/1.jpg"))); !errors.Is(err, ErrClosed) {
-		t.Fatalf("err %v, want ErrClosed", err)
+func TestAnalyzeFaceCountAndShape(t *testing.T) {
+	frame := texturedFrame(640, 480)
+	f := synthFace(5, quality.Point{X: 320, Y: 200}, 100, 0, descriptor(0.1, 1))
+	odd := f
+	odd.Landmarks = f.Landmarks[:4]
+	closed := &fakeRecognizer{recognize: func(context.Context, *image.YCbCr, Detector) ([]RawFace, error) { return nil, ErrClosed }}
+	for _, tc := range []struct {
+		name string
+		rec  Recognizer
+		want error
+	}{
+		{"NobodyThere", &fakeRecognizer{recognize: func(context.Context, *image.YCbCr, Detector) ([]RawFace, error) { return nil, nil }}, quality.HintNoFace},
+		{"TwoPeople", &fakeRecognizer{recognize: func(context.Context, *image.YCbCr, Detector) ([]RawFace, error) { return []RawFace{f, f}, nil }}, quality.HintSeveralFaces},
+		{"FourPointModel", oneFace(odd), quality.ErrShapeSize},
+		{"EngineClosed", closed, ErrClosed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := mustAnalyzer(t, tc.rec, DefaultOptions()).Analyze(context.Background(), frame)
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("err %v, want %v", err, tc.want)
+			}
+		})
 	}
 }
 
 func TestAnalyzeRejectsBadInput(t *testing.T) {
-	a := mustAnalyzer(t, DefaultOptions())
+	rec := oneFace(synthFace(5, quality.Point{X: 320, Y: 200}, 100, 0, Descriptor{}))
+	a := mustAnalyzer(t, rec, DefaultOptions())
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := a.Analyze(ctx, image.NewGray(image.Rect(0, 0, 640, 480))); !errors.Is(err, context.Canceled) {
@@ -209,43 +120,19 @@ func TestAnalyzeRejectsBadInput(t *testing.T) {
 	if _, err := a.Analyze(context.Background(), image.NewGray(image.Rect(0, 0, 10, 10))); err == nil {
 		t.Error("10×10 frame accepted")
 	}
+	if _, err := NewAnalyzer(nil, DefaultOptions()); err == nil {
+		t.Error("nil recognizer accepted")
+	}
 	for name, opt := range map[string]func(*Options){
 		"TinyDetectWidth": func(o *Options) { o.DetectWidth = 10 },
-		"JPEGQuality0":    func(o *Options) { o.JPEGQuality = 0 },
 		"BadQuality":      func(o *Options) { o.Quality.MaxIOD = 0 },
 	} {
-		o := DefaultOptions()
-		opt(&o)
-		if _, err := NewAnalyzer(mustEngine(t), o); err == nil {
-			t.Errorf("%s accepted", name)
-		}
-	}
-}
-
-func TestAnalyzeWithCNNDetector(t *testing.T) {
-	if testing.Short() {
-		t.Skip("the CNN detector takes seconds per image on a CPU")
-	}
-	opt := DefaultOptions()
-	opt.Detector = CNN
-	opt.DetectWidth = 320 // the CNN finds faces HOG misses at this size; keeps the test short
-	photo := toYCbCr(sharedPhoto(t, "tzuyu/1.jpg"))
-	obs, err := mustAnalyzer(t, opt).Analyze(context.Background(), photo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !obs.Box.Overlaps(image.Rect(194, 128, 344, 277)) { // where HOG finds it at full size
-		t.Fatalf("CNN box %v is not on the face", obs.Box)
-	}
-}
-
-func TestParseDetector(t *testing.T) {
-	for in, want := range map[string]Detector{"": HOG, "hog": HOG, "cnn": CNN} {
-		if got, err := ParseDetector(in); err != nil || got != want {
-			t.Errorf("%q: %v %v", in, got, err)
-		}
-	}
-	if _, err := ParseDetector("sift"); err == nil {
-		t.Error("unknown detector accepted")
+		t.Run(name, func(t *testing.T) {
+			o := DefaultOptions()
+			opt(&o)
+			if _, err := NewAnalyzer(rec, o); err == nil {
+				t.Fatal("accepted")
+			}
+		})
 	}
 }

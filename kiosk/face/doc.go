@@ -1,6 +1,16 @@
-// Package face is the kiosk's face pipeline on dlib through go-face (cgo): it loads and
-// checks the models, finds exactly one face in a camera frame (HOG on a downscaled copy, CNN
-// as an option), reads its 5 landmarks and descriptor, judges quality (package quality), runs
-// the liveness challenge across frames (package liveness), keeps the best frames and
-// verifies them against a reference with the calibrated matcher (package match).
+// Package face is the kiosk's face pipeline in pure Go: it checks and classifies the model
+// files (models.go), scales each camera frame and finds exactly one face in it through a
+// Recognizer (analyze.go; dlib in package kiosk/face/dlib is the only cgo), judges its
+// quality (package quality), runs the liveness challenge across frames (capture.go, package
+// liveness), keeps the best frames, and measures them against the resident and the snapshot
+// (verify.go, package match). The band itself is decided in the core: kiosk.DecideFace.
+//
+// Where to look:
+//
+//	recognizer.go  the Recognizer interface dlib implements, RawFace, Detector
+//	analyze.go     one frame → one Observation (box, landmarks, descriptor, quality)
+//	capture.go     frames → liveness challenge → best-N descriptors
+//	live.go        kiosk.FaceVerifier: camera loop, officer-facing liveness errors
+//	verify.go      score + 1:N search → kiosk.DecideFace
+//	models.go      model files, SHA-256 classes (published, converted, development, stand-in)
 package face

@@ -4,11 +4,15 @@ import (
 	"image"
 	"image/color"
 
-	"github.com/ikd-field/ikd/kiosk/face/match"
+	"github.com/ikd-field/ikd/kiosk"
 )
 
-// Descriptor is a 128-d dlib face descriptor (the matcher's type).
-type Descriptor = match.Descriptor
+// Descriptor is a 128-d dlib face descriptor (the core's type).
+type Descriptor = kiosk.Descriptor
+
+// ToYCbCr returns m as a 4:2:0 YCbCr frame at the same bounds, the layout a webcam delivers
+// (m itself when it already is YCbCr).
+func ToYCbCr(m image.Image) *image.YCbCr { return scaledYCbCr(m, m.Bounds(), 1) }
 
 // scaledYCbCr returns the part r of src scaled by 1/factor (factor ≥ 1) as a 4:2:0 YCbCr
 // image, averaging each factor×factor block (a box filter: cheap, and enough against

@@ -9,22 +9,16 @@ import (
 	"github.com/ikd-field/ikd/camera"
 	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/face/liveness"
-	"github.com/ikd-field/ikd/kiosk/face/match"
 )
 
 // LiveVerifier is the counter's kiosk.FaceVerifier: it runs a capture with a randomised
-// liveness challenge on frames from a camera source, scores the best frames against the
-// resident's references, and searches the snapshot for other residents the face matches.
+// liveness challenge on frames from a camera source and hands the best frames to the
+// Verifier (score, 1:N search, kiosk.DecideFace).
 type LiveVerifier struct {
 	Analyzer *Analyzer
 	Frames   camera.Source
 	Verifier *Verifier
-	// Index is the snapshot's 1:N index; nil skips the check.
-	Index *match.Index
-	// SearchLimit is the score under which another resident counts as matching (the match
-	// threshold).
-	SearchLimit match.Score
-	Capture     CaptureConfig
+	Capture  CaptureConfig
 	// Timeout bounds one capture; 0 means 20 s.
 	Timeout time.Duration
 	// OnProgress, if set, receives each frame's progress (the prompt to show the citizen).
@@ -96,32 +90,11 @@ func (v *LiveVerifier) VerifyFace(ctx context.Context, r kiosk.Resident) (kiosk.
 	if err != nil {
 		return kiosk.FaceResult{}, livenessError(err)
 	}
-	return v.decide(live, r)
-}
-
-// decide scores the capture's best frames against r's references and runs the 1:N check.
-func (v *LiveVerifier) decide(live []Descriptor, r kiosk.Resident) (kiosk.FaceResult, error) {
-	refs := make([]Descriptor, len(r.References))
-	for i, d := range r.References {
-		refs[i] = Descriptor(d)
-	}
-	vd, err := v.Verifier.Verify(live, refs)
+	vd, err := v.Verifier.Verify(live, r)
 	if err != nil {
 		return kiosk.FaceResult{}, err
 	}
-	res := kiosk.FaceResult{Band: kiosk.Band(vd.Band), Score: float64(vd.Score), Live: kiosk.Descriptor(Mean(live))}
-	if v.Index != nil {
-		hits, err := v.Index.Search(live, v.SearchLimit)
-		if err != nil {
-			return kiosk.FaceResult{}, fmt.Errorf("1:N search: %w", err)
-		}
-		for _, h := range hits {
-			if h.Key != string(r.NIK) {
-				res.OtherNIKs = append(res.OtherNIKs, kiosk.NIK(h.Key))
-			}
-		}
-	}
-	return res, nil
+	return vd.FaceResult, nil
 }
 
 // captureError turns the capture deadline into the officer's timeout message.

@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+
+	"github.com/ikd-field/ikd/kiosk"
 )
 
 // The three files go-face loads from its model directory.
@@ -29,40 +31,33 @@ const ModelsEnv = "IKD_MODELS"
 // smaller is certainly not a model and is rejected before dlib sees it.
 const minModelBytes = 64 << 10
 
-// ModelKind says where a model file comes from, judged by its SHA-256.
-type ModelKind string
+// knownModel is what the project knows of one published or produced model file.
+type knownModel struct {
+	file   string // the name go-face loads it under
+	class  kiosk.ModelClass
+	source string // where the bytes come from, for the log and the operator
+}
 
-const (
-	// KindPublished is a model published by dlib (dlib.net / davisking/dlib-models).
-	KindPublished ModelKind = "published"
-	// KindDevTrained is a model trained for this project's development (shared/models);
-	// fine for tests, not for deployment (its training data excludes commercial use).
-	KindDevTrained ModelKind = "dev-trained"
-	// KindStandIn is a random-weight stand-in: it loads and costs the same, and recognises
-	// no one.
-	KindStandIn ModelKind = "stand-in"
-	// KindUnknown is a file whose hash is in no list: it may be a newer release or a
-	// tampered file, so it is loaded with a warning.
-	KindUnknown ModelKind = "unknown"
-)
-
-// knownModels maps SHA-256 to (file, kind). Published hashes are of the decompressed .dat
+// knownModels maps SHA-256 to what the file is. Published hashes are of the decompressed .dat
 // files. The recognition and 5-point values come from a third-party record of
 // davisking/dlib-models downloads and must be confirmed on a machine with network access
-// (see build/README.md); the CNN detector's was checked against shared/models.
-var knownModels = map[string]struct {
-	file string
-	kind ModelKind
-}{
-	"55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30": {RecognitionFile, KindPublished},
-	"c4b1e9804792707d3a405c2c16a80a20269e6675021f64a41d30fffafbc41888": {ShapePredictorFile, KindPublished},
-	"be467b1a76f482693de3b0f6a1ff91d092319be71523d4d4b0628f6a53fcb87a": {CNNDetectorFile, KindPublished},
+// (see build/README.md); the CNN detector's was checked against shared/models, the 68-point
+// model's against Debian's libdlib-data 19.24+dfsg-1. A converted recognition model
+// (kiosk.ModelConverted, which may report a match) is listed only after
+// TestConvertedModelFitsTheCalibration in kiosk/face/dlib has passed on that very file.
+var knownModels = map[string]knownModel{
+	"55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30": {RecognitionFile, kiosk.ModelPublished, "dlib.net dlib_face_recognition_resnet_model_v1"},
+	"c4b1e9804792707d3a405c2c16a80a20269e6675021f64a41d30fffafbc41888": {ShapePredictorFile, kiosk.ModelPublished, "dlib.net shape_predictor_5_face_landmarks"},
+	// go-face loads whatever file has the 5-point name; dlib's chip alignment and
+	// quality.FromShape take 68 points too.
+	"fbdc2cb80eb9aa7a758672cbfdda32ba6300efe9b6e6c7a299ff7e736b11b92f": {ShapePredictorFile, kiosk.ModelPublished, "dlib.net shape_predictor_68_face_landmarks (Debian libdlib-data)"},
+	"be467b1a76f482693de3b0f6a1ff91d092319be71523d4d4b0628f6a53fcb87a": {CNNDetectorFile, kiosk.ModelPublished, "dlib.net mmod_human_face_detector"},
 	// The same CNN network with other weights, as shipped in face_recognition_models and
 	// Kagami/go-face-testdata.
-	"4cb19393e2fbaf2b1609a9319ad5386618c886a6234ec1b971f3e87c85d87fe6": {CNNDetectorFile, KindPublished},
+	"4cb19393e2fbaf2b1609a9319ad5386618c886a6234ec1b971f3e87c85d87fe6": {CNNDetectorFile, kiosk.ModelPublished, "face_recognition_models mmod_human_face_detector"},
 	// shared/models (see its README).
-	"a0a60dc31e96dac66290f79bac28f338ea9a2042f6eeaa6a9406825cb5a89074": {ShapePredictorFile, KindDevTrained},
-	"23d0982c48a24fb4f50c3df2128e6d17f3b6d47c9d309ced6e3acff0adfd0bfb": {RecognitionFile, KindStandIn},
+	"a0a60dc31e96dac66290f79bac28f338ea9a2042f6eeaa6a9406825cb5a89074": {ShapePredictorFile, kiosk.ModelDevelopment, "shared/models, distilled from dlib's 68-point model"},
+	"23d0982c48a24fb4f50c3df2128e6d17f3b6d47c9d309ced6e3acff0adfd0bfb": {RecognitionFile, kiosk.ModelStandIn, "shared/models random-weight stand-in"},
 }
 
 // ModelInfo describes one checked model file.
@@ -71,7 +66,8 @@ type ModelInfo struct {
 	Path   string
 	Size   int64
 	SHA256 string
-	Kind   ModelKind
+	Class  kiosk.ModelClass
+	Source string // empty for an unknown file
 }
 
 // ModelSet is the result of checking a model directory.
@@ -80,21 +76,21 @@ type ModelSet struct {
 	Files []ModelInfo // in ModelFiles order
 }
 
-// Kind returns the kind of the named file, or KindUnknown.
-func (s ModelSet) Kind(file string) ModelKind {
+// Class returns the class of the named file, or kiosk.ModelUnknown.
+func (s ModelSet) Class(file string) kiosk.ModelClass {
 	for _, f := range s.Files {
 		if f.File == file {
-			return f.Kind
+			return f.Class
 		}
 	}
-	return KindUnknown
+	return kiosk.ModelUnknown
 }
 
-// Deployable reports whether every file is a published model: only then may a match
-// decision be shown to an officer as a recognition result.
+// Deployable reports whether every file is a published or converted (dlib's own weights)
+// model: no development or stand-in model, nothing unknown.
 func (s ModelSet) Deployable() bool {
 	for _, f := range s.Files {
-		if f.Kind != KindPublished {
+		if f.Class != kiosk.ModelPublished && f.Class != kiosk.ModelConverted {
 			return false
 		}
 	}
@@ -186,28 +182,27 @@ func checkModelFile(path string) (ModelInfo, error) {
 	if _, err := io.Copy(h, bufio.NewReaderSize(f, 1<<20)); err != nil {
 		return ModelInfo{}, fmt.Errorf("%w: read: %v", ErrModelCorrupt, err)
 	}
-	sum := hex.EncodeToString(h.Sum(nil))
-	kind := KindUnknown
-	if k, ok := knownModels[sum]; ok && k.file == filepath.Base(path) {
-		kind = k.kind
+	info := ModelInfo{Path: path, Size: st.Size(), SHA256: hex.EncodeToString(h.Sum(nil)), Class: kiosk.ModelUnknown}
+	if k, ok := knownModels[info.SHA256]; ok && k.file == filepath.Base(path) {
+		info.Class, info.Source = k.class, k.source
 	}
-	return ModelInfo{Path: path, Size: st.Size(), SHA256: sum, Kind: kind}, nil
+	return info, nil
 }
 
-// logModelKinds warns about anything that is not a published model; a stand-in gets a loud
-// error-level line because its match results mean nothing.
-func logModelKinds(log *slog.Logger, set ModelSet) {
+// LogModelClasses logs each file's class and source, warning about anything that may not
+// decide a match; a stand-in gets a loud error-level line because its results mean nothing.
+func LogModelClasses(log *slog.Logger, set ModelSet) {
 	for _, f := range set.Files {
-		switch f.Kind {
-		case KindPublished:
-			log.Info("face model", "file", f.File, "kind", f.Kind, "sha256", f.SHA256)
-		case KindStandIn:
-			log.Error("FACE MODEL IS A RANDOM-WEIGHT STAND-IN: face matching recognises no one; replace it with dlib's published model before any real use",
-				"file", f.File, "sha256", f.SHA256)
-		case KindDevTrained:
-			log.Warn("face model is a development model, not for deployment", "file", f.File, "sha256", f.SHA256)
+		attrs := []any{"file", f.File, "class", f.Class, "source", f.Source, "sha256", f.SHA256}
+		switch f.Class {
+		case kiosk.ModelPublished, kiosk.ModelConverted:
+			log.Info("face model", attrs...)
+		case kiosk.ModelStandIn:
+			log.Error("FACE MODEL IS A RANDOM-WEIGHT STAND-IN: face matching recognises no one; replace it with dlib's published model before any real use", attrs...)
+		case kiosk.ModelDevelopment:
+			log.Warn("face model is a development model, not for deployment", attrs...)
 		default:
-			log.Warn("face model has an unknown SHA-256: not a known published file", "file", f.File, "sha256", f.SHA256)
+			log.Warn("face model has an unknown SHA-256: not a known published file", attrs...)
 		}
 	}
 }

@@ -2,59 +2,27 @@ package face
 
 import (
 	"errors"
-	"io"
-	"log/slog"
-	"math/rand/v2"
 	"os"
-	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/ikd-field/ikd/kiosk"
+	"github.com/ikd-field/ikd/kiosk/face/facetest"
 )
 
-// modelDirWith builds a model directory in t.TempDir() linking the shared models, with the
-// named file replaced by content (nil: left out).
-func modelDirWith(t *testing.T, file string, content []byte) string {
-	t.Helper()
-	shared := sharedModels(t)
-	dir := t.TempDir()
-	for _, f := range ModelFiles {
-		dst := filepath.Join(dir, f)
-		if f == file {
-			if content != nil {
-				if err := os.WriteFile(dst, content, 0o600); err != nil {
-					t.Fatal(err)
-				}
-			}
-			continue
-		}
-		if err := os.Symlink(filepath.Join(shared, f), dst); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
-
-func readShared(t *testing.T, file string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(sharedModels(t), file))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func TestCheckModelsClassifiesSharedModels(t *testing.T) {
-	set, err := CheckModels(sharedModels(t))
+	set, err := CheckModels(facetest.SharedModels(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for file, want := range map[string]ModelKind{
-		ShapePredictorFile: KindDevTrained,
-		RecognitionFile:    KindStandIn,
-		CNNDetectorFile:    KindPublished,
+	for file, want := range map[string]kiosk.ModelClass{
+		ShapePredictorFile: kiosk.ModelDevelopment,
+		RecognitionFile:    kiosk.ModelStandIn,
+		CNNDetectorFile:    kiosk.ModelPublished,
 	} {
-		if got := set.Kind(file); got != want {
-			t.Errorf("%s: kind %s, want %s", file, got, want)
+		if got := set.Class(file); got != want {
+			t.Errorf("%s: class %s, want %s", file, got, want)
 		}
 	}
 	if set.Deployable() {
@@ -76,7 +44,7 @@ func TestCheckModelsRejectsBadFiles(t *testing.T) {
 		{"StillCompressed", RecognitionFile, bz, ErrModelCorrupt, "bunzip2 first"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := CheckModels(modelDirWith(t, tc.file, tc.content))
+			_, err := CheckModels(facetest.ModelDirWith(t, tc.file, tc.content))
 			var me *ModelError
 			if !errors.As(err, &me) || me.File != tc.file || !errors.Is(err, tc.want) {
 				t.Fatalf("err %v, want a ModelError for %s wrapping %v", err, tc.file, tc.want)
@@ -89,55 +57,50 @@ func TestCheckModelsRejectsBadFiles(t *testing.T) {
 }
 
 func TestCheckModelsUnknownHash(t *testing.T) {
-	b := readShared(t, CNNDetectorFile)
+	b := facetest.ReadSharedModel(t, CNNDetectorFile)
 	b[len(b)-1] ^= 0xff // same size, different bytes: not the published file
-	set, err := CheckModels(modelDirWith(t, CNNDetectorFile, b))
+	set, err := CheckModels(facetest.ModelDirWith(t, CNNDetectorFile, b))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := set.Kind(CNNDetectorFile); got != KindUnknown {
-		t.Fatalf("kind %s, want unknown", got)
+	if got := set.Class(CNNDetectorFile); got != kiosk.ModelUnknown {
+		t.Fatalf("class %s, want unknown", got)
 	}
 }
 
-// TestLoadCorruptModelIsAnError feeds dlib truncated and garbage model files: each must come
-// back as a ModelError naming the file, never abort the process.
-func TestLoadCorruptModelIsAnError(t *testing.T) {
-	if testing.Short() {
-		t.Skip("loads the models several times (seconds each)")
+// Debian's libdlib-data ships dlib's published 68-point model; installed under the 5-point
+// name it is a published landmark model.
+func TestCheckModelsDebian68PointLandmarks(t *testing.T) {
+	const debian = "/usr/share/dlib/shape_predictor_68_face_landmarks.dat"
+	b, err := os.ReadFile(debian)
+	if err != nil {
+		t.Skipf("Debian's 68-point model absent (install libdlib-data): %v", err)
 	}
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	garbage := func(n int) []byte {
-		r := rand.New(rand.NewPCG(7, 7))
-		b := make([]byte, n)
-		for i := range b {
-			b[i] = byte(r.UintN(256))
+	set, err := CheckModels(facetest.ModelDirWith(t, ShapePredictorFile, b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := set.Class(ShapePredictorFile); got != kiosk.ModelPublished {
+		t.Fatalf("class %s, want published", got)
+	}
+	if f := set.Files[0]; !strings.Contains(f.Source, "68") {
+		t.Fatalf("source %q does not say it is the 68-point model", f.Source)
+	}
+}
+
+func TestKnownModelsAreWellFormed(t *testing.T) {
+	for sum, k := range knownModels {
+		if len(sum) != 64 || strings.ToLower(sum) != sum {
+			t.Errorf("%s: not a lower-case hex SHA-256", sum)
 		}
-		return b
-	}
-	for _, tc := range []struct {
-		name, file string
-		content    func() []byte
-	}{
-		{"LandmarksTruncatedToHalf", ShapePredictorFile, func() []byte { b := readShared(t, ShapePredictorFile); return b[:len(b)/2] }},
-		{"RecognitionTruncatedNearEnd", RecognitionFile, func() []byte { b := readShared(t, RecognitionFile); return b[:len(b)-1000] }},
-		{"RecognitionTruncatedEarly", RecognitionFile, func() []byte { return readShared(t, RecognitionFile)[:100<<10] }},
-		{"DetectorTruncated", CNNDetectorFile, func() []byte { b := readShared(t, CNNDetectorFile); return b[:len(b)*9/10] }},
-		{"RecognitionGarbage", RecognitionFile, func() []byte { return garbage(1 << 20) }},
-		{"LandmarksGarbage", ShapePredictorFile, func() []byte { return garbage(1 << 20) }},
-		{"DetectorIsALandmarkModel", CNNDetectorFile, func() []byte { return readShared(t, ShapePredictorFile) }},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			e, err := Load(modelDirWith(t, tc.file, tc.content()), quiet)
-			if err == nil {
-				e.Close()
-				t.Fatal("corrupt model loaded")
-			}
-			var me *ModelError
-			if !errors.As(err, &me) || me.File != tc.file || !errors.Is(err, ErrModelCorrupt) {
-				t.Fatalf("err %v, want a corrupt-model error for %s", err, tc.file)
-			}
-		})
+		if !slices.Contains(ModelFiles, k.file) || k.source == "" {
+			t.Errorf("%s: file %q source %q", sum, k.file, k.source)
+		}
+		switch k.class {
+		case kiosk.ModelPublished, kiosk.ModelConverted, kiosk.ModelDevelopment, kiosk.ModelStandIn:
+		default:
+			t.Errorf("%s: class %q", sum, k.class)
+		}
 	}
 }
 

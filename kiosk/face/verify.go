@@ -4,64 +4,72 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/face/match"
 )
 
 // Scorer compares a live face with a person's references on a calibrated distance-like
 // scale; *match.Calibration implements it.
 type Scorer interface {
+	// Score fuses the live frames and the references and scores them (smaller is more
+	// alike). It fails with match.ErrNoDescriptors when a side is empty and with
+	// kiosk.ErrDescriptorNotFinite for a NaN or infinite value.
 	Score(live, refs []Descriptor) (match.Score, error)
 }
 
 var _ Scorer = (*match.Calibration)(nil)
 
-// Verifier turns live and reference descriptors into a three-band decision.
+// Verifier measures a live face against a resident (the score against the references and,
+// with an index, the 1:N search of the snapshot) and leaves the decision to kiosk.DecideFace.
 type Verifier struct {
 	scorer     Scorer
-	thresholds match.Thresholds
-	trusted    bool
+	thresholds kiosk.FaceThresholds
+	model      kiosk.ModelClass
+	index      *match.Index
 }
 
-// NewVerifier decides with scorer and thresholds. models says which recognition model made
-// the descriptors: unless it is dlib's published model, a match is never reported (see
-// Verdict.Downgraded), because a stand-in or unknown network's distances mean nothing.
-func NewVerifier(scorer Scorer, th match.Thresholds, models ModelSet) (*Verifier, error) {
+// NewVerifier decides with scorer and thresholds; model is the class of the recognition
+// model that makes the descriptors (ModelSet.Class(RecognitionFile)), which caps the band.
+// index is the snapshot's 1:N index; nil skips the search.
+func NewVerifier(scorer Scorer, th kiosk.FaceThresholds, model kiosk.ModelClass, index *match.Index) (*Verifier, error) {
 	if scorer == nil {
 		return nil, errors.New("face verifier: no scorer")
 	}
 	if err := th.Validate(); err != nil {
 		return nil, fmt.Errorf("face verifier: %w", err)
 	}
-	return &Verifier{scorer: scorer, thresholds: th, trusted: models.Kind(RecognitionFile) == KindPublished}, nil
+	return &Verifier{scorer: scorer, thresholds: th, model: model, index: index}, nil
 }
 
-// Verdict is the outcome of comparing a live face with a reference.
+// Verdict is the decision on a live face with the raw distance beside it.
 type Verdict struct {
+	kiosk.FaceResult
 	// Distance is the raw Euclidean distance between the mean live descriptor and the mean
 	// reference descriptor, for the log and for comparison with dlib's literature.
 	Distance float64
-	// Score is the calibrated score the band is decided on.
-	Score match.Score
-	Band  match.Band
-	// Downgraded is true when the score fell in the match band but the recognition model is
-	// not a published one, so Band was set to Uncertain: the officer decides by eye.
-	Downgraded bool
 }
 
-// Verify compares the live descriptors (the best frames of a capture) with the references.
-func (v *Verifier) Verify(live, refs []Descriptor) (Verdict, error) {
-	if len(live) == 0 || len(refs) == 0 {
+// Verify compares the live descriptors (the best frames of a capture) with r's references
+// and, with an index, with everyone in the snapshot.
+func (v *Verifier) Verify(live []Descriptor, r kiosk.Resident) (Verdict, error) {
+	if len(live) == 0 || len(r.References) == 0 {
 		return Verdict{}, fmt.Errorf("face verify: %w", match.ErrNoDescriptors)
 	}
-	s, err := v.scorer.Score(live, refs)
+	s, err := v.scorer.Score(live, r.References)
 	if err != nil {
 		return Verdict{}, fmt.Errorf("face verify: %w", err)
 	}
-	vd := Verdict{Distance: match.Distance(Mean(live), Mean(refs)), Score: s, Band: v.thresholds.Decide(s)}
-	if vd.Band == match.Match && !v.trusted {
-		vd.Band, vd.Downgraded = match.Uncertain, true
+	ev := kiosk.FaceEvidence{Score: float64(s), Model: v.model, Live: Mean(live)}
+	if v.index != nil {
+		hits, err := v.index.Search(live, match.Score(v.thresholds.Match))
+		if err != nil {
+			return Verdict{}, fmt.Errorf("1:N search: %w", err)
+		}
+		for _, h := range hits {
+			ev.Hits = append(ev.Hits, kiosk.FaceHit{NIK: kiosk.NIK(h.Key), Score: float64(h.Score)})
+		}
 	}
-	return vd, nil
+	return Verdict{FaceResult: kiosk.DecideFace(v.thresholds, r.NIK, ev), Distance: match.Distance(Mean(live), Mean(r.References))}, nil
 }
 
 // Mean is the element-wise mean of descriptors (zero for none).

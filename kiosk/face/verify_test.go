@@ -2,91 +2,118 @@ package face
 
 import (
 	"errors"
+	"slices"
 	"testing"
 
+	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/face/match"
 )
 
-// fakeScorer returns a fixed score and records what it was given.
-type fakeScorer struct {
-	score     match.Score
-	err       error
-	live, ref int
-}
+var testThresholds = kiosk.FaceThresholds{Match: 0.3, NoMatch: 0.5}
 
-func (f *fakeScorer) Score(live, refs []Descriptor) (match.Score, error) {
-	f.live, f.ref = len(live), len(refs)
-	return f.score, f.err
-}
-
-var _ Scorer = (*fakeScorer)(nil)
-
-func modelSet(recognition ModelKind) ModelSet {
-	return ModelSet{Files: []ModelInfo{
-		{File: ShapePredictorFile, Kind: KindPublished},
-		{File: RecognitionFile, Kind: recognition},
-		{File: CNNDetectorFile, Kind: KindPublished},
-	}}
-}
-
-func TestVerifierBands(t *testing.T) {
-	th := match.Thresholds{Match: 0.3, NoMatch: 0.5}
+// The Verifier only measures: its verdict is kiosk.DecideFace's on the scorer's score.
+func TestVerifierHandsTheScoreToDecideFace(t *testing.T) {
 	var a, b Descriptor
-	b[0] = 3
-	b[1] = 4
+	b[0], b[1] = 3, 4
 	for _, tc := range []struct {
-		name       string
-		score      match.Score
-		kind       ModelKind
-		want       match.Band
-		downgraded bool
+		name  string
+		score match.Score
+		model kiosk.ModelClass
 	}{
-		{"MatchWithPublishedModel", 0.2, KindPublished, match.Match, false},
-		{"UncertainBand", 0.4, KindPublished, match.Uncertain, false},
-		{"NoMatch", 0.6, KindPublished, match.NoMatch, false},
-		{"MatchWithStandInIsOnlyUncertain", 0.2, KindStandIn, match.Uncertain, true},
-		{"MatchWithUnknownModelIsOnlyUncertain", 0.2, KindUnknown, match.Uncertain, true},
-		{"NoMatchWithStandInStaysNoMatch", 0.6, KindStandIn, match.NoMatch, false},
+		{"MatchPublished", 0.2, kiosk.ModelPublished},
+		{"MatchStandIn", 0.2, kiosk.ModelStandIn},
+		{"Uncertain", 0.4, kiosk.ModelConverted},
+		{"NoMatch", 0.6, kiosk.ModelUnknown},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fs := &fakeScorer{score: tc.score}
-			v, err := NewVerifier(fs, th, modelSet(tc.kind))
+			v, err := NewVerifier(fs, testThresholds, tc.model, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			vd, err := v.Verify([]Descriptor{a, a}, []Descriptor{b})
+			r := kiosk.Resident{NIK: "3201014101900001", References: []kiosk.Descriptor{b}}
+			vd, err := v.Verify([]Descriptor{a, a}, r)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if vd.Band != tc.want || vd.Downgraded != tc.downgraded || vd.Score != tc.score {
-				t.Fatalf("verdict %+v, want band %s downgraded %v", vd, tc.want, tc.downgraded)
+			want := kiosk.DecideFace(testThresholds, r.NIK, kiosk.FaceEvidence{Score: float64(tc.score), Model: tc.model, Live: a})
+			if !slices.Equal(vd.OtherNIKs, want.OtherNIKs) || vd.Band != want.Band || vd.Capped != want.Capped || vd.Score != want.Score {
+				t.Fatalf("verdict %+v, want %+v", vd.FaceResult, want)
 			}
-			if vd.Distance != 5 {
-				t.Fatalf("distance %v, want 5", vd.Distance)
+			if vd.Distance != 5 || fs.live != 2 || fs.ref != 1 {
+				t.Fatalf("distance %v, scorer saw %d live and %d refs", vd.Distance, fs.live, fs.ref)
 			}
-			if fs.live != 2 || fs.ref != 1 {
-				t.Fatalf("scorer saw %d live and %d refs", fs.live, fs.ref)
+		})
+	}
+}
+
+// With an index, another resident who shares the live face is listed for the officer.
+func TestVerifierSearchesTheSnapshot(t *testing.T) {
+	cal, err := match.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs, err := match.SyntheticReferences(cal, 2, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	self, other := refs[0].Descriptor, refs[1].Descriptor
+	var stranger Descriptor // far from everyone: the opposite direction of self
+	for i, x := range self {
+		stranger[i] = -x
+	}
+	resident := kiosk.Resident{NIK: "3201014101900001", References: []kiosk.Descriptor{self}}
+	index, err := match.NewIndex(cal, []match.Reference{
+		{Key: "3201014101900001", Descriptor: self},
+		{Key: "3174052508850123", Descriptor: self}, // a duplicate record or an impostor's claim
+		{Key: "3201012508850123", Descriptor: other},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		live   Descriptor
+		band   kiosk.Band
+		others []kiosk.NIK
+	}{
+		{"SameFace", self, kiosk.BandMatch, []kiosk.NIK{"3174052508850123"}},
+		{"Stranger", stranger, kiosk.BandNoMatch, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v, err := NewVerifier(cal, cal.Thresholds, kiosk.ModelPublished, index)
+			if err != nil {
+				t.Fatal(err)
+			}
+			vd, err := v.Verify([]Descriptor{tc.live}, resident)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if vd.Band != tc.band || !slices.Equal(vd.OtherNIKs, tc.others) {
+				t.Fatalf("band %s others %v, want %s %v (score %.3f)", vd.Band, vd.OtherNIKs, tc.band, tc.others, vd.Score)
 			}
 		})
 	}
 }
 
 func TestVerifierErrors(t *testing.T) {
-	th := match.Thresholds{Match: 0.3, NoMatch: 0.5}
-	if _, err := NewVerifier(nil, th, modelSet(KindPublished)); err == nil {
+	if _, err := NewVerifier(nil, testThresholds, kiosk.ModelPublished, nil); err == nil {
 		t.Error("nil scorer accepted")
 	}
-	if _, err := NewVerifier(&fakeScorer{}, match.Thresholds{Match: 0.6, NoMatch: 0.5}, modelSet(KindPublished)); !errors.Is(err, match.ErrBadThresholds) {
+	if _, err := NewVerifier(&fakeScorer{}, kiosk.FaceThresholds{Match: 0.6, NoMatch: 0.5}, kiosk.ModelPublished, nil); !errors.Is(err, kiosk.ErrBadThresholds) {
 		t.Errorf("crossed thresholds: %v", err)
 	}
-	v, err := NewVerifier(&fakeScorer{err: errors.New("boom")}, th, modelSet(KindPublished))
+	v, err := NewVerifier(&fakeScorer{err: errors.New("boom")}, testThresholds, kiosk.ModelPublished, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := v.Verify(nil, []Descriptor{{}}); !errors.Is(err, match.ErrNoDescriptors) {
+	if _, err := v.Verify(nil, kiosk.Resident{References: []kiosk.Descriptor{{}}}); !errors.Is(err, match.ErrNoDescriptors) {
 		t.Errorf("no live descriptors: %v", err)
 	}
-	if _, err := v.Verify([]Descriptor{{}}, []Descriptor{{}}); err == nil {
+	if _, err := v.Verify([]Descriptor{{}}, kiosk.Resident{}); !errors.Is(err, match.ErrNoDescriptors) {
+		t.Errorf("no references: %v", err)
+	}
+	if _, err := v.Verify([]Descriptor{{}}, kiosk.Resident{References: []kiosk.Descriptor{{}}}); err == nil {
 		t.Error("scorer error swallowed")
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/ikd-field/ikd/kiosk"
 )
 
 // Calibration turns raw descriptors into calibrated scores. It holds a learned projection
@@ -23,8 +25,9 @@ type Calibration struct {
 	scale   float64 // calibrated score = offset − scale·cos(embeddings)
 	off     float64
 
-	// Thresholds are the data-derived defaults; a deployment may configure others.
-	Thresholds Thresholds
+	// Thresholds are the data-derived defaults (kiosk.DecideFace applies them); a deployment
+	// may configure others.
+	Thresholds kiosk.FaceThresholds
 	Provenance Provenance
 }
 
@@ -124,49 +127,6 @@ func (c *Calibration) cosineFor(s Score) float64 {
 	return (c.off - float64(s)) / c.scale
 }
 
-// Band is the three-way face decision; its values equal kiosk.Band's, so kiosk.Band(b)
-// converts.
-type Band string
-
-const (
-	// Match: the live face is the reference person (at the calibrated false-match rate).
-	Match Band = "match"
-	// Uncertain: the officer must compare the photo by eye.
-	Uncertain Band = "uncertain"
-	// NoMatch: the live face is not the reference person.
-	NoMatch Band = "no_match"
-)
-
-// Thresholds split scores into bands: below Match is a match, above NoMatch is no match,
-// anything between (inclusive) is uncertain.
-type Thresholds struct {
-	Match   Score `json:"match"`
-	NoMatch Score `json:"no_match"`
-}
-
-// ErrBadThresholds: the thresholds are not finite or Match exceeds NoMatch.
-var ErrBadThresholds = errors.New("invalid face thresholds: need finite match ≤ no_match")
-
-// Validate checks that t can decide.
-func (t Thresholds) Validate() error {
-	m, n := float64(t.Match), float64(t.NoMatch)
-	if math.IsNaN(m) || math.IsNaN(n) || math.IsInf(m, 0) || math.IsInf(n, 0) || m > n {
-		return fmt.Errorf("%w (match %v, no_match %v)", ErrBadThresholds, m, n)
-	}
-	return nil
-}
-
-// Decide places a score in its band. A NaN score is uncertain: the officer decides.
-func (t Thresholds) Decide(s Score) Band {
-	switch {
-	case s < t.Match:
-		return Match
-	case s > t.NoMatch:
-		return NoMatch
-	}
-	return Uncertain
-}
-
 // Provenance records where a calibration came from.
 type Provenance struct {
 	Source       string    `json:"source"`
@@ -205,14 +165,14 @@ type CVSummary struct {
 
 // calibrationFile is the asset's JSON form.
 type calibrationFile struct {
-	Format     string      `json:"format"`
-	Mean       []float32   `json:"mean"`
-	Projection [][]float32 `json:"projection"`
-	Between    []float32   `json:"between_class_variance,omitempty"`
-	Scale      float64     `json:"score_scale"`
-	Offset     float64     `json:"score_offset"`
-	Thresholds Thresholds  `json:"thresholds"`
-	Provenance Provenance  `json:"provenance"`
+	Format     string               `json:"format"`
+	Mean       []float32            `json:"mean"`
+	Projection [][]float32          `json:"projection"`
+	Between    []float32            `json:"between_class_variance,omitempty"`
+	Scale      float64              `json:"score_scale"`
+	Offset     float64              `json:"score_offset"`
+	Thresholds kiosk.FaceThresholds `json:"thresholds"`
+	Provenance Provenance           `json:"provenance"`
 }
 
 const calibrationFormat = "ikd-face-calibration/1"

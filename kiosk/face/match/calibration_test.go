@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/ikd-field/ikd/kiosk"
 )
 
 func mustDefault(t testing.TB) *Calibration {
@@ -52,7 +54,7 @@ func TestScore(t *testing.T) {
 			t.Fatal(err)
 		}
 		other, _ := c.Score([]Descriptor{a}, []Descriptor{b})
-		if !(same < other) || c.Thresholds.Decide(same) != Match {
+		if !(same < other) || !(float64(same) < c.Thresholds.Match) {
 			t.Fatalf("same %v, other %v", same, other)
 		}
 	})
@@ -94,37 +96,10 @@ func TestScore(t *testing.T) {
 	t.Run("NaNFrame", func(t *testing.T) {
 		bad := a
 		bad[9] = float32(math.NaN())
-		if _, err := c.Score([]Descriptor{a, bad}, []Descriptor{b}); !errors.Is(err, ErrDescriptorNotFinite) {
+		if _, err := c.Score([]Descriptor{a, bad}, []Descriptor{b}); !errors.Is(err, kiosk.ErrDescriptorNotFinite) {
 			t.Fatalf("error %v", err)
 		}
 	})
-}
-
-func TestThresholds(t *testing.T) {
-	th := Thresholds{Match: 0.3, NoMatch: 0.5}
-	for _, c := range []struct {
-		s    Score
-		want Band
-	}{
-		{0.1, Match}, {0.2999, Match}, {0.3, Uncertain}, {0.4, Uncertain}, {0.5, Uncertain},
-		{0.5001, NoMatch}, {Score(math.NaN()), Uncertain},
-	} {
-		if got := th.Decide(c.s); got != c.want {
-			t.Errorf("Decide(%v) = %s, want %s", c.s, got, c.want)
-		}
-	}
-	for _, bad := range []Thresholds{
-		{Match: 0.6, NoMatch: 0.5},
-		{Match: Score(math.NaN()), NoMatch: 0.5},
-		{Match: 0.3, NoMatch: Score(math.Inf(1))},
-	} {
-		if err := bad.Validate(); !errors.Is(err, ErrBadThresholds) {
-			t.Errorf("Validate(%+v) = %v, want ErrBadThresholds", bad, err)
-		}
-	}
-	if err := (Thresholds{Match: 0.4, NoMatch: 0.4}).Validate(); err != nil {
-		t.Errorf("equal thresholds (no uncertain band) rejected: %v", err)
-	}
 }
 
 func TestParseCalibration(t *testing.T) {

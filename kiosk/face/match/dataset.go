@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/ikd-field/ikd/kiosk"
 )
 
 // A Dataset is a set of labelled face descriptors in the format of go-face-testdata's
@@ -96,7 +98,7 @@ func ReadDataset(r io.Reader) (*Dataset, error) {
 		if err != nil {
 			return nil, &DatasetError{Section: "faces", Index: i, Err: fmt.Errorf("%w: %v", ErrBadBase64, err)}
 		}
-		d, err := DecodeDescriptor(raw)
+		d, err := kiosk.DecodeDescriptor(raw)
 		if err != nil {
 			return nil, &DatasetError{Section: "faces", Index: i, Err: err}
 		}

@@ -7,6 +7,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/ikd-field/ikd/kiosk"
 )
 
 func b64(d Descriptor) string {
@@ -52,8 +54,8 @@ func TestReadDataset(t *testing.T) {
 		index   int
 	}{
 		{"BadBase64", datasetJSON(idolA, face("a", b64(d))+","+face("a", "!!not base64")), ErrBadBase64, "faces", 1},
-		{"WrongLength", datasetJSON(idolA, face("a", short)), ErrDescriptorLength, "faces", 0},
-		{"NaN", datasetJSON(idolA, face("a", b64(nan))), ErrDescriptorNotFinite, "faces", 0},
+		{"WrongLength", datasetJSON(idolA, face("a", short)), kiosk.ErrDescriptorLength, "faces", 0},
+		{"NaN", datasetJSON(idolA, face("a", b64(nan))), kiosk.ErrDescriptorNotFinite, "faces", 0},
 		{"UnknownIdol", datasetJSON(idolA, face("a", b64(d))+","+face("zz", b64(d))), ErrUnknownPerson, "faces", 1},
 		{"DuplicateIdol", datasetJSON(idolA+","+idolB+","+idolA, face("a", b64(d))), ErrDuplicatePerson, "idols", 2},
 		{"EmptyIdolID", datasetJSON(`{"id": ""}`, face("", b64(d))), ErrEmptyPersonID, "idols", 0},

@@ -1,14 +1,14 @@
 // Package match decides whether a live face is a resident's, from dlib face descriptors,
 // without cgo. The face pipeline (package face) produces descriptors; this package scores
-// them, places the score in a band, and searches a snapshot 1:N.
+// them and searches a snapshot 1:N; kiosk.DecideFace places the score in a band.
 //
 // Use:
 //
 //	cal, err := match.Default()                   // shipped calibration (assets/calibration)
 //	s, err := cal.Score(liveFrames, references)   // fuses frames and references; smaller = more alike
-//	band := cal.Thresholds.Decide(s)             // Match / Uncertain / NoMatch (kiosk.Band(band))
+//	res := kiosk.DecideFace(cal.Thresholds, nik, kiosk.FaceEvidence{Score: float64(s), ...})
 //	ix, err := match.NewIndex(cal, snapshotRefs)  // once per snapshot: projects every reference
-//	hits, err := ix.Search(liveFrames, cal.Thresholds.Match) // other NIKs the face matches
+//	hits, err := ix.Search(liveFrames, match.Score(cal.Thresholds.Match)) // other NIKs the face matches
 //
 // The score is not raw Euclidean distance: descriptors are L2-normalised, centred and
 // whitened against the within-person covariance learned from labelled descriptors (WCCN),

@@ -3,6 +3,8 @@ package match
 import (
 	"fmt"
 	"math"
+
+	"github.com/ikd-field/ikd/kiosk"
 )
 
 // ShippedSpec is the recipe of the shipped calibration: L2-normalise, centre, whiten the
@@ -56,9 +58,9 @@ func Fit(ds *Dataset, cfg FitConfig) (*Calibration, error) {
 		match = math.Min(match, fusedScores.ThresholdForFMR(cfg.MatchFMR))
 	}
 	// Round toward the safe side: a lower match threshold and a higher no-match one.
-	th := Thresholds{
-		Match:   Score(math.Floor(match*1000) / 1000),
-		NoMatch: Score(math.Ceil(pooled.ThresholdForGenuineAbove(cfg.NoMatchGenuine)*1000) / 1000),
+	th := kiosk.FaceThresholds{
+		Match:   math.Floor(match*1000) / 1000,
+		NoMatch: math.Ceil(pooled.ThresholdForGenuineAbove(cfg.NoMatchGenuine)*1000) / 1000,
 	}
 	// Data that separate well put the FMR threshold above the 1 % genuine one: there is then
 	// no uncertain band, and raising no-match to match keeps both guarantees.
@@ -69,16 +71,16 @@ func Fit(ds *Dataset, cfg FitConfig) (*Calibration, error) {
 	sum := CVSummary{
 		Folds: cfg.CV.Folds, Repeats: cfg.CV.Repeats, Seed: cfg.CV.Seed,
 		Genuine: len(pooled.Genuine), Impostor: len(pooled.Impostor),
-		MatchFMR: pooled.FMR(float64(th.Match)), MatchFNMR: pooled.FNMR(float64(th.Match)),
+		MatchFMR: pooled.FMR(th.Match), MatchFNMR: pooled.FNMR(th.Match),
 		MatchFMRFoldMin:        math.Inf(1),
-		NoMatchGenuineRejected: pooled.GenuineAbove(float64(th.NoMatch)),
-		NoMatchImpostorBelow:   1 - pooled.ImpostorAbove(float64(th.NoMatch)),
+		NoMatchGenuineRejected: pooled.GenuineAbove(th.NoMatch),
+		NoMatchImpostorBelow:   1 - pooled.ImpostorAbove(th.NoMatch),
 		FusedFrames:            cfg.FusedFrames,
-		FusedFMR:               fusedScores.FMR(float64(th.Match)),
-		FusedFNMR:              fusedScores.FNMR(float64(th.Match)),
+		FusedFMR:               fusedScores.FMR(th.Match),
+		FusedFNMR:              fusedScores.FNMR(th.Match),
 	}
 	for _, f := range cv.Folds {
-		r := f.Scores.FMR(float64(th.Match))
+		r := f.Scores.FMR(th.Match)
 		sum.MatchFMRFoldMin = math.Min(sum.MatchFMRFoldMin, r)
 		sum.MatchFMRFoldMax = math.Max(sum.MatchFMRFoldMax, r)
 	}

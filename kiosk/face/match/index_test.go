@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/ikd-field/ikd/kiosk"
 )
 
 func mustSynthetic(t testing.TB, c *Calibration, n int, seed uint64) []Reference {
@@ -62,7 +64,7 @@ func TestIndexSearch(t *testing.T) {
 	})
 	t.Run("FindsPlantedLookalikeAndNotOthers", func(t *testing.T) {
 		live := refs[42].Descriptor
-		hits, err := ix.Search([]Descriptor{live}, c.Thresholds.Match)
+		hits, err := ix.Search([]Descriptor{live}, Score(c.Thresholds.Match))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -78,13 +80,13 @@ func TestIndexSearch(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		hits, _ := ix2.Search([]Descriptor{d}, c.Thresholds.Match)
-		if len(hits) != 1 || hits[0].Key != "nik-1" || hits[0].Score > c.Thresholds.Match {
+		hits, _ := ix2.Search([]Descriptor{d}, Score(c.Thresholds.Match))
+		if len(hits) != 1 || hits[0].Key != "nik-1" || float64(hits[0].Score) > c.Thresholds.Match {
 			t.Fatalf("hits %+v, want one for nik-1 with its best score", hits)
 		}
 	})
 	t.Run("NoLiveFrames", func(t *testing.T) {
-		if _, err := ix.Search(nil, c.Thresholds.Match); !errors.Is(err, ErrNoDescriptors) {
+		if _, err := ix.Search(nil, Score(c.Thresholds.Match)); !errors.Is(err, ErrNoDescriptors) {
 			t.Fatalf("error %v", err)
 		}
 	})
@@ -93,7 +95,7 @@ func TestIndexSearch(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if hits, err := empty.Search([]Descriptor{refs[0].Descriptor}, c.Thresholds.Match); err != nil || len(hits) != 0 {
+		if hits, err := empty.Search([]Descriptor{refs[0].Descriptor}, Score(c.Thresholds.Match)); err != nil || len(hits) != 0 {
 			t.Fatalf("hits %v, error %v", hits, err)
 		}
 	})
@@ -101,7 +103,7 @@ func TestIndexSearch(t *testing.T) {
 		bad := refs[3].Descriptor
 		bad[100] = float32(math.Inf(1))
 		_, err := NewIndex(c, []Reference{refs[0], {Key: "nik-bad", Descriptor: bad}})
-		if !errors.Is(err, ErrDescriptorNotFinite) {
+		if !errors.Is(err, kiosk.ErrDescriptorNotFinite) {
 			t.Fatalf("error %v", err)
 		}
 	})
@@ -119,7 +121,7 @@ func BenchmarkSearch200k(b *testing.B) {
 	probes := mustSynthetic(b, c, 64, 2)
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
-		if _, err := ix.Search([]Descriptor{probes[i%len(probes)].Descriptor}, c.Thresholds.Match); err != nil {
+		if _, err := ix.Search([]Descriptor{probes[i%len(probes)].Descriptor}, Score(c.Thresholds.Match)); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -153,7 +155,7 @@ func ExampleIndex_Search() {
 		return
 	}
 	live := snapshot[7].Descriptor // the live face happens to be resident 7
-	hits, err := ix.Search([]Descriptor{live}, c.Thresholds.Match)
+	hits, err := ix.Search([]Descriptor{live}, Score(c.Thresholds.Match))
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -28,7 +28,7 @@ type Config struct {
 // thresholds were checked on the shared test photos (sharpness 269–2011, all pass light and
 // focus) and on darkened, brightened, flattened and defocused copies (a blur of 2 px at the
 // crop scale brings sharpness to 9–21), each of which fails with its own hint; see
-// kiosk/face/quality_photos_test.go. Webcam frames are softer than these photos: check
+// kiosk/face/dlib/quality_photos_test.go. Webcam frames are softer than these photos: check
 // MinSharpness on the kiosk's own camera before lowering it.
 func Defaults() Config {
 	return Config{

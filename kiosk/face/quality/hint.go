@@ -1,7 +1,7 @@
 // Package quality judges whether one camera frame of a face is good enough to describe: face
-// size, head pose from dlib's 5 landmarks, sharpness, exposure and contrast. Every failure
-// comes with a hint the citizen can act on, in Bahasa Indonesia first and English. It is
-// pure Go and knows nothing of dlib.
+// size, head pose from dlib's 5 or 68 landmarks (FromShape), sharpness, exposure and
+// contrast. Every failure comes with a hint the citizen can act on, in Bahasa Indonesia first
+// and English. It is pure Go and knows nothing of dlib.
 package quality
 
 import "fmt"

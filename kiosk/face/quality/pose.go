@@ -2,6 +2,7 @@ package quality
 
 import (
 	"errors"
+	"fmt"
 	"math"
 )
 
@@ -23,11 +24,40 @@ func toDeg(rad float64) float64       { return rad * 180 / math.Pi }
 
 // Landmarks are dlib's 5 face points in its order: the outer and inner corner of the eye on
 // the image's right (0, 1), the outer and inner corner of the eye on the image's left (2, 3),
-// and the base of the nose (4).
+// and the base of the nose (4). FromShape makes them from a 5- or 68-point model's output.
 type Landmarks [5]Point
 
-// ErrDegenerate: the landmarks do not describe a face (eyes on top of each other, NaN).
-var ErrDegenerate = errors.New("degenerate landmarks")
+// Errors for landmarks that cannot be read.
+var (
+	// ErrDegenerate: the landmarks do not describe a face (eyes on top of each other, NaN).
+	ErrDegenerate = errors.New("degenerate landmarks")
+	// ErrShapeSize: the landmark model gives a number of points that is neither dlib's 5
+	// nor its 68 (the wrong file under the landmark model's name).
+	ErrShapeSize = errors.New("landmark model gives neither 5 nor 68 points")
+)
+
+// from68 are the points of dlib's 68-point (iBUG 300-W) shape that dlib's 5-point model
+// predicts, in Landmarks order: the corners 45 and 42 of the eye on the image's right
+// (points 42–47), the corners 36 and 39 of the eye on the image's left (36–41), and the nose
+// base 33. Corners rather than the mean of each eye's 6 points, and the base rather than the
+// tip (30), so that both models give one geometry and the pose constants fit both.
+var from68 = [5]int{45, 42, 36, 39, 33}
+
+// FromShape reads the Landmarks from a landmark model's points, 5 or 68 of them.
+func FromShape(pts []Point) (Landmarks, error) {
+	var l Landmarks
+	switch len(pts) {
+	case len(l):
+		copy(l[:], pts)
+	case 68:
+		for i, j := range from68 {
+			l[i] = pts[j]
+		}
+	default:
+		return l, fmt.Errorf("%w: got %d", ErrShapeSize, len(pts))
+	}
+	return l, nil
+}
 
 // Pose is the head geometry read from the landmarks.
 type Pose struct {

@@ -48,3 +48,47 @@ func TestEstimatePoseRejectsDegenerate(t *testing.T) {
 		})
 	}
 }
+
+// shape68 places l at the indices of dlib's 68-point shape that FromShape reads, and every
+// other point far away, so that reading a wrong index shows in the pose.
+func shape68(l Landmarks) []Point {
+	pts := make([]Point, 68)
+	for i := range pts {
+		pts[i] = Point{-500, 900}
+	}
+	for i, j := range []int{45, 42, 36, 39, 33} {
+		pts[j] = l[i]
+	}
+	return pts
+}
+
+func TestFromShape(t *testing.T) {
+	l := SyntheticLandmarks(Point{320, 240}, 100, 8, -20)
+	for _, tc := range []struct {
+		name string
+		pts  []Point
+		err  error
+	}{
+		{"FivePoints", l[:], nil},
+		{"SixtyEightPoints", shape68(l), nil},
+		{"NoPoints", nil, ErrShapeSize},
+		{"SixPoints", append(l[:], Point{}), ErrShapeSize},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := FromShape(tc.pts)
+			if !errors.Is(err, tc.err) {
+				t.Fatalf("err %v, want %v", err, tc.err)
+			}
+			if err != nil {
+				return
+			}
+			if got != l {
+				t.Fatalf("landmarks %v, want %v", got, l)
+			}
+			p, err := EstimatePose(got)
+			if err != nil || math.Abs(p.Roll-8) > 0.5 || math.Abs(p.Yaw+20) > 0.5 {
+				t.Fatalf("pose %+v (%v), want roll 8 yaw -20", p, err)
+			}
+		})
+	}
+}

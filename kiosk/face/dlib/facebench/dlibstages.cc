@@ -51,19 +51,20 @@ void stages_set_image(stages* s, const uint8_t* rgb, int w, int h) {
 	memcpy(&s->img(0, 0), rgb, (size_t)w * h * 3);
 }
 
-int stages_landmarks(stages* s, long l, long t, long r, long b, long* out, char** err) {
+int stages_landmarks(stages* s, long l, long t, long r, long b, long* out, int* n, char** err) {
 	try {
 		full_object_detection shape = s->sp(s->img, rectangle(l, t, r, b));
-		if (shape.num_parts() != 5) { set_err(err, "landmark model does not give 5 points"); return -1; }
-		for (unsigned long i = 0; i < 5; i++) { out[2*i] = shape.part(i).x(); out[2*i+1] = shape.part(i).y(); }
+		if (shape.num_parts() != 5 && shape.num_parts() != 68) { set_err(err, "landmark model gives neither 5 nor 68 points"); return -1; }
+		*n = (int)shape.num_parts();
+		for (unsigned long i = 0; i < shape.num_parts(); i++) { out[2*i] = shape.part(i).x(); out[2*i+1] = shape.part(i).y(); }
 	} catch (std::exception& e) { set_err(err, e.what()); return -1; }
 	return 0;
 }
 
-int stages_descriptor(stages* s, const long* pts, float* out, char** err) {
+int stages_descriptor(stages* s, const long* pts, int n, float* out, char** err) {
 	try {
 		std::vector<point> parts;
-		for (int i = 0; i < 5; i++) parts.push_back(point(pts[2*i], pts[2*i+1]));
+		for (int i = 0; i < n; i++) parts.push_back(point(pts[2*i], pts[2*i+1]));
 		full_object_detection shape(rectangle(0, 0, (long)s->img.nc() - 1, (long)s->img.nr() - 1), parts);
 		matrix<rgb_pixel> chip;
 		extract_image_chip(s->img, get_face_chip_details(shape, 150, 0.25), chip);

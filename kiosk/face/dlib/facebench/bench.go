@@ -18,7 +18,9 @@ import (
 	"slices"
 	"time"
 
+	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/face"
+	"github.com/ikd-field/ikd/kiosk/face/dlib"
 	"github.com/ikd-field/ikd/kiosk/face/match"
 )
 
@@ -48,8 +50,8 @@ type Report struct {
 	// FrameToVerdict, StagesSum and Search are the headline medians (ms).
 	FrameToVerdict, StagesSum, Search float64
 	References                        int
-	ModelKind                         face.ModelKind // of the recognition model
-	Refined                           bool           // the frame's face needed the full-resolution second pass
+	ModelClass                        kiosk.ModelClass // of the recognition model
+	Refined                           bool             // the frame's face needed the full-resolution second pass
 }
 
 // Run measures. It fails if the photo has no single face.
@@ -60,7 +62,7 @@ func Run(ctx context.Context, opt Options) (Report, error) {
 	if opt.Log == nil {
 		opt.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	engine, err := face.Load(opt.ModelDir, opt.Log)
+	engine, err := dlib.Load(opt.ModelDir, opt.Log)
 	if err != nil {
 		return Report{}, err
 	}
@@ -78,7 +80,7 @@ func Run(ctx context.Context, opt Options) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	verifier, err := face.NewVerifier(cal, cal.Thresholds, engine.Models())
+	verifier, err := face.NewVerifier(cal, cal.Thresholds, engine.Models().Class(face.RecognitionFile), nil)
 	if err != nil {
 		return Report{}, err
 	}
@@ -99,14 +101,11 @@ func Run(ctx context.Context, opt Options) (Report, error) {
 		return Report{}, err
 	}
 
-	jpegs := map[string][]byte{}
+	faceless := map[string]*image.YCbCr{}
 	for _, sz := range []image.Point{{640, 480}, {1280, 720}, {640, 360}} {
-		b, err := encodeJPEG(noFaceFrame(sz.X, sz.Y))
-		if err != nil {
-			return Report{}, err
-		}
-		jpegs[fmt.Sprintf("%dx%d", sz.X, sz.Y)] = b
+		faceless[fmt.Sprintf("%dx%d", sz.X, sz.Y)] = noFaceFrame(sz.X, sz.Y)
 	}
+	reference := kiosk.Resident{References: []kiosk.Descriptor{ref}}
 
 	series := map[string][]float64{}
 	timeIt := func(name string, f func() error) error {
@@ -119,7 +118,7 @@ func Run(ctx context.Context, opt Options) (Report, error) {
 	}
 	detect := func(key string) func() error {
 		return func() error {
-			faces, err := engine.Recognize(jpegs[key], face.HOG)
+			faces, err := engine.Recognize(ctx, faceless[key], face.HOG)
 			if err == nil && len(faces) != 0 {
 				err = errors.New("faceless frame has a face")
 			}
@@ -139,13 +138,13 @@ func Run(ctx context.Context, opt Options) (Report, error) {
 			{"detect-hog-640x360", detect("640x360")},
 			{"landmarks", func() error { _, err := stages.landmarks(obs.Box); return err }},
 			{"descriptor", func() error { _, err := stages.descriptor(raw); return err }},
-			{"scale+jpeg-1280x720-to-640x360", func() error { _, _, err := an.DetectionJPEG(frame); return err }},
+			{"scale-1280x720-to-640x360", func() error { an.DetectionImage(frame); return nil }},
 			{"frame-to-verdict-1280x720", func() error {
 				o, err := an.Analyze(ctx, frame)
 				if err != nil {
 					return err
 				}
-				_, err = verifier.Verify([]face.Descriptor{o.Descriptor}, []face.Descriptor{ref})
+				_, err = verifier.Verify([]face.Descriptor{o.Descriptor}, reference)
 				return err
 			}},
 		}
@@ -158,7 +157,7 @@ func Run(ctx context.Context, opt Options) (Report, error) {
 			series["detect-hog-640x360"][i]+series["landmarks"][i]+series["descriptor"][i])
 	}
 
-	rep := Report{References: opt.References, ModelKind: engine.Models().Kind(face.RecognitionFile), Refined: obs.Refined}
+	rep := Report{References: opt.References, ModelClass: engine.Models().Class(face.RecognitionFile), Refined: obs.Refined}
 	if opt.References > 0 {
 		refs, err := match.SyntheticReferences(cal, opt.References, 1)
 		if err != nil {
@@ -176,7 +175,7 @@ func Run(ctx context.Context, opt Options) (Report, error) {
 		}
 		for range opt.Iterations {
 			if err := timeIt("search-1:N", func() error {
-				_, err := ix.Search([]face.Descriptor{probe[0].Descriptor}, cal.Thresholds.Match)
+				_, err := ix.Search([]face.Descriptor{probe[0].Descriptor}, match.Score(cal.Thresholds.Match))
 				return err
 			}); err != nil {
 				return Report{}, err
@@ -184,7 +183,7 @@ func Run(ctx context.Context, opt Options) (Report, error) {
 		}
 	}
 	for _, name := range []string{"detect-hog-640x480", "detect-hog-1280x720", "detect-hog-640x360", "landmarks", "descriptor",
-		"stages-sum", "scale+jpeg-1280x720-to-640x360", "frame-to-verdict-1280x720", "search-1:N"} {
+		"stages-sum", "scale-1280x720-to-640x360", "frame-to-verdict-1280x720", "search-1:N"} {
 		if v := series[name]; len(v) > 0 {
 			rep.Stats = append(rep.Stats, summarise(name, v))
 		}
@@ -203,7 +202,7 @@ func (r Report) Write(w io.Writer) error {
 			_, err = fmt.Fprintf(w, format, a...)
 		}
 	}
-	p("recognition model: %s\n", r.ModelKind)
+	p("recognition model: %s\n", r.ModelClass)
 	p("frame face needed full-resolution refinement: %v\n", r.Refined)
 	p("%-32s %9s %9s %5s\n", "stage", "median_ms", "p95_ms", "n")
 	for _, s := range r.Stats {
@@ -253,7 +252,7 @@ func kioskFrame(photo image.Image, w, h int) (*image.YCbCr, error) {
 	pb := photo.Bounds()
 	off := image.Pt((w-pb.Dx())/2, (h-pb.Dy())/2)
 	draw.Draw(canvas, pb.Sub(pb.Min).Add(off), photo, pb.Min, draw.Src)
-	return toYCbCr(canvas), nil
+	return face.ToYCbCr(canvas), nil
 }
 
 // noFaceFrame is a textured frame without a face: HOG's cost does not depend on content.

@@ -53,27 +53,21 @@ func (s *dlibStages) setImage(m image.Image) {
 	C.stages_set_image(s.p, (*C.uint8_t)(unsafe.Pointer(&buf[0])), C.int(b.Dx()), C.int(b.Dy()))
 }
 
-func (s *dlibStages) landmarks(box image.Rectangle) ([10]int, error) {
-	var out [10]C.long
+// landmarks returns the shape's points as x, y pairs (5 or 68 of them).
+func (s *dlibStages) landmarks(box image.Rectangle) ([]C.long, error) {
+	var out [2 * 68]C.long
+	var n C.int
 	var cerr *C.char
-	if C.stages_landmarks(s.p, C.long(box.Min.X), C.long(box.Min.Y), C.long(box.Max.X), C.long(box.Max.Y), &out[0], &cerr) != 0 {
-		return [10]int{}, fmt.Errorf("landmarks: %w", takeErr(cerr))
+	if C.stages_landmarks(s.p, C.long(box.Min.X), C.long(box.Min.Y), C.long(box.Max.X), C.long(box.Max.Y), &out[0], &n, &cerr) != 0 {
+		return nil, fmt.Errorf("landmarks: %w", takeErr(cerr))
 	}
-	var pts [10]int
-	for i, v := range out {
-		pts[i] = int(v)
-	}
-	return pts, nil
+	return out[:2*n], nil
 }
 
-func (s *dlibStages) descriptor(pts [10]int) (face.Descriptor, error) {
-	var in [10]C.long
-	for i, v := range pts {
-		in[i] = C.long(v)
-	}
+func (s *dlibStages) descriptor(pts []C.long) (face.Descriptor, error) {
 	var out [128]C.float
 	var cerr *C.char
-	if C.stages_descriptor(s.p, &in[0], &out[0], &cerr) != 0 {
+	if C.stages_descriptor(s.p, &pts[0], C.int(len(pts)/2), &out[0], &cerr) != 0 {
 		return face.Descriptor{}, fmt.Errorf("descriptor: %w", takeErr(cerr))
 	}
 	var d face.Descriptor

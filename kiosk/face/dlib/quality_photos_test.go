@@ -1,4 +1,4 @@
-package face
+package dlib
 
 import (
 	"context"
@@ -10,7 +10,8 @@ import (
 	"testing"
 
 	"github.com/ikd-field/ikd/internal/shareddata"
-
+	"github.com/ikd-field/ikd/kiosk/face"
+	"github.com/ikd-field/ikd/kiosk/face/facetest"
 	"github.com/ikd-field/ikd/kiosk/face/quality"
 )
 
@@ -61,7 +62,7 @@ func TestQualityOnSharedPhotos(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opt := DefaultOptions()
+	opt := face.DefaultOptions()
 	opt.DetectWidth = 1024 // stills: detect at full size, as the manifest's hog_faces did
 	a := mustAnalyzer(t, opt)
 	photometric := map[string]bool{"face.too_dark": true, "face.too_bright": true, "face.low_contrast": true, "face.blurry": true}
@@ -70,7 +71,7 @@ func TestQualityOnSharedPhotos(t *testing.T) {
 		if row[4] != "1" {
 			continue
 		}
-		frame := toYCbCr(sharedPhoto(t, row[0]))
+		frame := toYCbCr(facetest.SharedPhoto(t, row[0]))
 		obs, err := a.Analyze(context.Background(), frame)
 		if err != nil {
 			t.Errorf("%s: %v", row[0], err)

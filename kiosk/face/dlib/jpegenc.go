@@ -1,4 +1,4 @@
-package face
+package dlib
 
 // #cgo CFLAGS: -O2
 // #cgo LDFLAGS: -ljpeg

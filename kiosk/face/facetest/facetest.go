@@ -1,0 +1,73 @@
+// Package facetest holds the test helpers that the pure face packages and the dlib adapter
+// share: the shared development models and photos, and model directories with one file
+// replaced. It is pure Go and imports no face package, so that face's own tests can use it.
+package facetest
+
+import (
+	"image"
+	"image/jpeg"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/ikd-field/ikd/internal/shareddata"
+)
+
+// modelFiles are the files go-face loads (face.ModelFiles; repeated here to avoid an import
+// cycle with face's tests).
+var modelFiles = []string{"shape_predictor_5_face_landmarks.dat", "dlib_face_recognition_resnet_model_v1.dat", "mmod_human_face_detector.dat"}
+
+// SharedModels returns the shared development model directory or skips.
+func SharedModels(t testing.TB) string {
+	t.Helper()
+	return filepath.Dir(shareddata.Require(t, "models", modelFiles[1]))
+}
+
+// ReadSharedModel returns the bytes of one shared model file or skips.
+func ReadSharedModel(t testing.TB, file string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(SharedModels(t), file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// ModelDirWith builds a model directory in t.TempDir() linking the shared models, with the
+// named file replaced by content (nil: left out).
+func ModelDirWith(t testing.TB, file string, content []byte) string {
+	t.Helper()
+	shared := SharedModels(t)
+	dir := t.TempDir()
+	for _, f := range modelFiles {
+		dst := filepath.Join(dir, f)
+		if f == file {
+			if content != nil {
+				if err := os.WriteFile(dst, content, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			continue
+		}
+		if err := os.Symlink(filepath.Join(shared, f), dst); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// SharedPhoto decodes shared/testdata/faces/<rel> or skips.
+func SharedPhoto(t testing.TB, rel string) image.Image {
+	t.Helper()
+	path := shareddata.Require(t, "testdata", "faces", rel)
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	m, err := jpeg.Decode(f)
+	if err != nil {
+		t.Fatalf("decode %s: %v", path, err)
+	}
+	return m
+}

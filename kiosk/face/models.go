@@ -55,6 +55,10 @@ var knownModels = map[string]knownModel{
 	// The same CNN network with other weights, as shipped in face_recognition_models and
 	// Kagami/go-face-testdata.
 	"4cb19393e2fbaf2b1609a9319ad5386618c886a6234ec1b971f3e87c85d87fe6": {CNNDetectorFile, kiosk.ModelPublished, "face_recognition_models mmod_human_face_detector"},
+	// build/convert/face_api_to_dlib.cc with Debian's dlib 19.24 (build/README.md): the same
+	// network and weights, 8-bit quantised. TestConvertedModelFitsTheCalibration (package
+	// dlib) shows its descriptors fit the calibration, so it may report a match.
+	"cdb1d47b961fe310ef1f3aa2974c5f65d29c079346760f6b6785c7e405f7266a": {RecognitionFile, kiosk.ModelConverted, "@vladmandic/face-api@1.7.15, 8-bit port"},
 	// shared/models (see its README).
 	"a0a60dc31e96dac66290f79bac28f338ea9a2042f6eeaa6a9406825cb5a89074": {ShapePredictorFile, kiosk.ModelDevelopment, "shared/models, distilled from dlib's 68-point model"},
 	"23d0982c48a24fb4f50c3df2128e6d17f3b6d47c9d309ced6e3acff0adfd0bfb": {RecognitionFile, kiosk.ModelStandIn, "shared/models random-weight stand-in"},

@@ -1,7 +1,7 @@
 # Two commands on a fresh Debian 12 machine:
 #   make demo   installs everything and runs the kiosk's headless demo (no camera, no network)
 #   make test   runs the whole test suite
-.PHONY: demo setup build test check-models bench
+.PHONY: demo setup build test check-models check-purego bench
 
 BIN := bin
 
@@ -21,6 +21,10 @@ test:
 # descriptors of the converted model on real photos.
 check-models:
 	build/check-models.sh
+
+# Everything but the dlib adapter and the binaries that link it, built and tested without cgo.
+check-purego:
+	build/check-purego.sh
 
 bench: build
 	$(BIN)/ikdctl bench store

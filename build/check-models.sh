@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The slower model checks (make check-models): installs the models as a fresh machine would
 # (no ../shared, no dlib.net) into a temporary directory, then runs the converter tests and the
-# descriptor sanity check on the result. The tests use the shared photos when $IKD_SHARED (or
+# descriptor sanity check and the calibration check on the result. The tests use the shared photos when $IKD_SHARED (or
 # ../shared) has them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,3 +22,6 @@ done
 IKD_MODELS="$tmp/models" IKD_CONVERTER="$PWD/bin/face_api_to_dlib" \
   IKD_FACE_API_TGZ="$tmp/cache/vladmandic-face-api-1.7.15.tgz" \
   go test -tags models -count=1 -v ./build/modelcheck/
+# The converted model against the calibration's assumptions, through the real pipeline (needs
+# the shared photos: skips with its reason without them).
+IKD_REAL_MODELS="$tmp/models" go test -count=1 -v -run 'TestConvertedModelFitsTheCalibration' ./kiosk/face/dlib/

@@ -7,7 +7,6 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"flag"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -35,13 +34,9 @@ func run(addr, keyFile string, ttl time.Duration, log *slog.Logger) error {
 	if keyFile == "" {
 		return errors.New("--key is required (make one with: ikdctl keys new --out DIR)")
 	}
-	pem, err := os.ReadFile(keyFile)
+	kid, key, err := token.ReadPrivateKeyFile(keyFile)
 	if err != nil {
-		return fmt.Errorf("read signing key: %w", err)
-	}
-	kid, key, err := token.ParsePrivateKeyPEM(pem)
-	if err != nil {
-		return fmt.Errorf("signing key %s: %w", keyFile, err)
+		return err
 	}
 	pub := key.Public().(ed25519.PublicKey)
 	if kid == "" {

@@ -16,12 +16,21 @@ func TestRunRefusesBadKeys(t *testing.T) {
 	if err := os.WriteFile(garbage, []byte("not a key"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	exposed := filepath.Join(t.TempDir(), "registry-signing.key")
+	if err := os.WriteFile(exposed, []byte("not a key either"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(exposed, 0o644); err != nil { // exactly, whatever the umask
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name, key, want string
 	}{
 		{"NoKey", "", "--key is required"},
 		{"MissingFile", filepath.Join(t.TempDir(), "absent.key"), "read signing key"},
 		{"NotAKey", garbage, garbage},
+		{"WorldReadable", exposed, "chmod 600 " + exposed},
+		{"DevZero", "/dev/zero", "more than 4096 bytes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

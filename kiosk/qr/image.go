@@ -27,11 +27,7 @@ func ReadImageFile(file string) (image.Image, error) {
 		return nil, err
 	}
 	defer f.Close()
-	img, err := ReadImage(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
-	}
-	return img, nil
+	return ReadImage(f)
 }
 
 // ReadImage decodes a PNG, JPEG or WebP picture from the start of r. It reads the header first and

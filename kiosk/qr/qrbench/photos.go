@@ -170,7 +170,7 @@ func checkPhotoDir(dir string) (string, error) {
 func LoadPhoto(dir string, p Photo) (image.Image, error) {
 	img, err := qr.ReadImageFile(filepath.Join(dir, p.File))
 	if err != nil {
-		return nil, fmt.Errorf("load photo: %w", err)
+		return nil, fmt.Errorf("load photo %s: %w", p.File, err)
 	}
 	return img, nil
 }

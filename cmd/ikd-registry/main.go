@@ -7,7 +7,6 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"flag"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -35,13 +34,9 @@ func run(addr, keyFile string, ttl time.Duration, log *slog.Logger) error {
 	if keyFile == "" {
 		return errors.New("--key is required (make one with: ikdctl keys new --out DIR)")
 	}
-	pem, err := os.ReadFile(keyFile)
+	kid, key, err := token.ReadPrivateKeyFile(keyFile)
 	if err != nil {
-		return fmt.Errorf("read signing key: %w", err)
-	}
-	kid, key, err := token.ParsePrivateKeyPEM(pem)
-	if err != nil {
-		return fmt.Errorf("signing key %s: %w", keyFile, err)
+		return err
 	}
 	pub := key.Public().(ed25519.PublicKey)
 	if kid == "" {
@@ -52,7 +47,7 @@ func run(addr, keyFile string, ttl time.Duration, log *slog.Logger) error {
 		return err
 	}
 	srv := &registry.Server{Signer: signer, PublicKey: pub, TokenTTL: ttl, Now: time.Now, Log: log}
-	hs := &http.Server{Addr: addr, Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	hs := newHTTPServer(addr, srv.Handler(), log)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -67,4 +62,22 @@ func run(addr, keyFile string, ttl time.Duration, log *slog.Logger) error {
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return hs.Shutdown(shutdown)
+}
+
+// newHTTPServer returns the server with limits on every phase of a connection, so a client
+// that sends its headers or body slowly, never reads the answer or holds an idle keep-alive
+// open is cut off instead of holding a connection (and a goroutine) forever. Requests are
+// small (a registration is about 100 bytes, 4 KiB at most); the batch upload of the sync work
+// may need a longer deadline on its own route (http.ResponseController).
+func newHTTPServer(addr string, h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second, // headers and body: 4 KiB even on a slow 2G link
+		WriteTimeout:      30 * time.Second, // from the end of the headers to the end of the answer
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    16 << 10, // net/http's default is 1 MiB
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 }

@@ -3,6 +3,9 @@ package main
 import (
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,12 +19,21 @@ func TestRunRefusesBadKeys(t *testing.T) {
 	if err := os.WriteFile(garbage, []byte("not a key"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	exposed := filepath.Join(t.TempDir(), "registry-signing.key")
+	if err := os.WriteFile(exposed, []byte("not a key either"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(exposed, 0o644); err != nil { // exactly, whatever the umask
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name, key, want string
 	}{
 		{"NoKey", "", "--key is required"},
 		{"MissingFile", filepath.Join(t.TempDir(), "absent.key"), "read signing key"},
 		{"NotAKey", garbage, garbage},
+		{"WorldReadable", exposed, "chmod 600 " + exposed},
+		{"DevZero", "/dev/zero", "more than 4096 bytes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -30,5 +42,93 @@ func TestRunRefusesBadKeys(t *testing.T) {
 				t.Fatalf("run: %v, want an error containing %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestHTTPServerLimits(t *testing.T) {
+	hs := newHTTPServer("127.0.0.1:0", http.NotFoundHandler(), slog.New(slog.DiscardHandler))
+	for _, l := range []struct {
+		name     string
+		got, max time.Duration
+	}{
+		{"ReadHeaderTimeout", hs.ReadHeaderTimeout, time.Minute},
+		{"ReadTimeout", hs.ReadTimeout, time.Minute},
+		{"WriteTimeout", hs.WriteTimeout, time.Minute},
+		{"IdleTimeout", hs.IdleTimeout, 5 * time.Minute},
+	} {
+		if l.got <= 0 || l.got > l.max {
+			t.Errorf("%s = %s, want set and at most %s", l.name, l.got, l.max)
+		}
+	}
+	if hs.MaxHeaderBytes <= 0 || hs.MaxHeaderBytes > 64<<10 {
+		t.Errorf("MaxHeaderBytes = %d, want set and at most 64 KiB", hs.MaxHeaderBytes)
+	}
+}
+
+// startLimited serves h through newHTTPServer with its timeouts shortened, so a test can
+// watch them act.
+func startLimited(t *testing.T, h http.Handler) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config = newHTTPServer("", h, slog.New(slog.DiscardHandler))
+	srv.Config.ReadHeaderTimeout = 100 * time.Millisecond
+	srv.Config.ReadTimeout = 100 * time.Millisecond
+	srv.Config.IdleTimeout = 100 * time.Millisecond
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// TestHTTPServerCutsOffStalledClients plays clients that open a connection and then stall: in
+// the headers, in the body, or idle on a keep-alive. The server must close each connection.
+// The client never resumes, so the outcome does not depend on how fast the machine is; the
+// 10-second read deadline only keeps a broken server from hanging the test.
+func TestHTTPServerCutsOffStalledClients(t *testing.T) {
+	srv := startLimited(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body) // reads the body as the registration handler does
+		w.Write([]byte("ok\n"))
+	}))
+	tests := []struct {
+		name, send string
+	}{
+		{"SlowHeaders", "POST /v1/registrations HTTP/1.1\r\nHost: registry\r\nContent-Ty"},
+		{"SlowBody", "POST /v1/registrations HTTP/1.1\r\nHost: registry\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"nik\":"},
+		{"IdleKeepAlive", "GET /healthz HTTP/1.1\r\nHost: registry\r\n\r\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			if _, err := io.WriteString(conn, tt.send); err != nil {
+				t.Fatal(err)
+			}
+			conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+			got, err := io.ReadAll(conn) // returns when the server closes the connection
+			if err != nil {
+				t.Fatalf("connection still open (%v) after %q", err, got)
+			}
+		})
+	}
+}
+
+// TestHTTPServerRefusesHugeHeaders: a client sending 64 KiB of headers gets 431, not a
+// megabyte of buffering per connection.
+func TestHTTPServerRefusesHugeHeaders(t *testing.T) {
+	srv := startLimited(t, http.NotFoundHandler())
+	req, err := http.NewRequest(http.MethodGet, srv.URL+"/healthz", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Padding", strings.Repeat("a", 64<<10))
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Fatalf("status %d, want 431", resp.StatusCode)
 	}
 }

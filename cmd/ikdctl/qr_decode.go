@@ -6,14 +6,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"image"
-	_ "image/jpeg" // decoders for image.Decode
-	_ "image/png"
 	"io"
-	"os"
 	"time"
-
-	_ "golang.org/x/image/webp"
 
 	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/qr"
@@ -78,14 +72,9 @@ func qrDecode(ctx context.Context, e env) error {
 
 // decodeImageFile reads a PNG, JPEG or WebP file and returns the text of its QR code.
 func decodeImageFile(ctx context.Context, file string) (string, error) {
-	f, err := os.Open(file)
+	img, err := qr.ReadImageFile(file)
 	if err != nil {
 		return "", err
-	}
-	defer f.Close()
-	img, _, err := image.Decode(f)
-	if err != nil {
-		return "", fmt.Errorf("not a PNG, JPEG or WebP image: %w", err)
 	}
 	// A still image deserves more time than a live frame.
 	s := &qr.Scanner{Budget: 2 * time.Second}

@@ -1,7 +1,12 @@
 package main
 
 import (
+	"bytes"
+	"encoding/binary"
 	"encoding/json"
+	"hash/crc32"
+	"image"
+	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -114,5 +119,36 @@ func TestQRDecodeUsage(t *testing.T) {
 				t.Fatalf("exit %d, want 2", code)
 			}
 		})
+	}
+}
+
+// TestQRDecodeRefusesDecompressionBomb hands qr decode what an attacker would: a small PNG
+// whose header declares 20000×20000 pixels (1.6 GB as RGBA). It must be refused from the
+// header, before the pixels are allocated, while the next image is still read.
+func TestQRDecodeRefusesDecompressionBomb(t *testing.T) {
+	var b bytes.Buffer
+	if err := png.Encode(&b, image.NewGray(image.Rect(0, 0, 1, 1))); err != nil {
+		t.Fatal(err)
+	}
+	data := b.Bytes()
+	// The IHDR chunk follows the 8-byte signature: length, type, width, height, ..., CRC.
+	ihdr := data[8+8 : 8+8+13]
+	binary.BigEndian.PutUint32(ihdr[0:], 20000)
+	binary.BigEndian.PutUint32(ihdr[4:], 20000)
+	binary.BigEndian.PutUint32(data[8+8+13:], crc32.ChecksumIEEE(data[8+4:8+8+13]))
+	bomb := filepath.Join(t.TempDir(), "bomb.png")
+	if err := os.WriteFile(bomb, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	code, stdout, _ := runCmd(t, "qr", "decode", "--raw", bomb, fixture("token.png"))
+	if code != 1 {
+		t.Fatalf("exit %d, want 1", code)
+	}
+	if !strings.Contains(stdout, bomb+"\terror: ") || !strings.Contains(stdout, "image too large: 20000×20000") {
+		t.Fatalf("output %q; want the bomb refused as too large", stdout)
+	}
+	if !strings.Contains(stdout, fixture("token.png")+"\t"+fixtureText(t)) {
+		t.Fatalf("output %q; want the next image still read", stdout)
 	}
 }

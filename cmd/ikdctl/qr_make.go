@@ -47,13 +47,9 @@ func qrMake(_ context.Context, e env) error {
 	if *scale < 1 || *scale > 64 {
 		return &exitError{code: 2, err: fmt.Errorf("--scale %d: want 1 to 64", *scale)}
 	}
-	keyPEM, err := os.ReadFile(*keyPath)
+	fileKid, key, err := token.ReadPrivateKeyFile(*keyPath)
 	if err != nil {
-		return fmt.Errorf("read signing key: %w", err)
-	}
-	fileKid, key, err := token.ParsePrivateKeyPEM(keyPEM)
-	if err != nil {
-		return fmt.Errorf("%s: %w", *keyPath, err)
+		return err
 	}
 	if *kid == "" {
 		*kid = fileKid

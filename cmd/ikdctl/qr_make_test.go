@@ -105,6 +105,9 @@ func TestQRMakeFailures(t *testing.T) {
 	keys := mustKeysNew(t)
 	key := filepath.Join(keys, signingKeyFile)
 	out := filepath.Join(t.TempDir(), "token.png")
+	// The public key file is 0644; a private copy gets past the permission check to the parser.
+	pubAsKey := copyWithMode(t, filepath.Join(keys, signingPubFile), 0o600)
+	exposedKey := copyWithMode(t, key, 0o644)
 	base := func(extra ...string) []string {
 		args := map[string]string{"--key": key, "--nik": "3201014501900001", "--email": "budi@gmail.com", "--phone": "081234567789"}
 		for i := 0; i+1 < len(extra); i += 2 {
@@ -129,7 +132,9 @@ func TestQRMakeFailures(t *testing.T) {
 		{"InvalidNIK", append(base("--nik", "9934567890123456"), out), 1, "province"},
 		{"BadEmail", append(base("--email", "budi"), out), 2, "e-mail"},
 		{"BadPhone", append(base("--phone", "12"), out), 2, "phone"},
-		{"PublicKeyAsSigningKey", append(base("--key", filepath.Join(keys, signingPubFile)), out), 1, "PRIVATE KEY"},
+		{"PublicKeyAsSigningKey", append(base("--key", pubAsKey), out), 1, "PRIVATE KEY"},
+		{"WorldReadableSigningKey", append(base("--key", exposedKey), out), 1, "chmod 600 " + exposedKey},
+		{"DevZeroAsSigningKey", append(base("--key", "/dev/zero"), out), 1, "more than 4096 bytes"},
 		{"BadIssuedAt", append(base("--issued-at", "yesterday"), out), 2, "issued-at"},
 		{"NegativeTTL", append(base("--ttl", "-5m"), out), 1, "expires-at"},
 		{"BadScale", append(base("--scale", "0"), out), 2, "scale"},
@@ -143,4 +148,22 @@ func TestQRMakeFailures(t *testing.T) {
 			}
 		})
 	}
+}
+
+// copyWithMode copies src to a fresh file with exactly mode (os.WriteFile is subject to the
+// umask).
+func copyWithMode(t *testing.T, src string, mode os.FileMode) string {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(t.TempDir(), filepath.Base(src))
+	if err := os.WriteFile(dst, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dst, mode); err != nil {
+		t.Fatal(err)
+	}
+	return dst
 }

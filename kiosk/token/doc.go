@@ -16,7 +16,9 @@
 // 177, because the signature and the ids do not compress and zlib adds 6 bytes of framing.
 //
 // The COSE_Sign1 uses Ed25519 (alg -8, EdDSA). Its protected header holds alg (1) and kid (4),
-// the registry key id's text as a byte string; the unprotected header is ignored. The payload
+// the registry key id's text as a byte string; the unprotected header is ignored. A crit
+// header (2) may name only alg and kid: a token that marks any other header critical, or whose
+// crit is malformed, is refused (RFC 9052 §3.1) with ErrCriticalHeader. The payload
 // is a CBOR map with small integer keys, CWT-style (RFC 8392). Keys 4 (exp) and 6 (iat) keep
 // their CWT meaning and encoding, integer seconds since the Unix epoch, so a generic CWT viewer
 // shows the times right; the other keys are IKD's own:

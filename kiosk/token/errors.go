@@ -18,6 +18,12 @@ var (
 	ErrDamaged = &kiosk.Error{Code: "token.damaged", Msg: kiosk.Message{
 		ID: "QR aktivasi rusak atau terbaca tidak lengkap; pindai ulang, atau minta warga membuat ulang QR di aplikasi IKD.",
 		EN: "The activation QR is damaged or was read incompletely; scan again, or ask the citizen to regenerate the QR in the IKD app."}}
+	// ErrCriticalHeader: the token marks a header critical (crit, RFC 9052 §3.1) that this
+	// kiosk does not understand, or its crit header is malformed; verifying it while ignoring
+	// that header could accept what the issuer meant to restrict.
+	ErrCriticalHeader = &kiosk.Error{Code: "token.critical_header", Msg: kiosk.Message{
+		ID: "QR memakai fitur keamanan yang tidak dikenal kiosk ini; jangan lanjutkan aktivasi. Perbarui perangkat lunak kiosk, dan laporkan ke supervisor bila terulang.",
+		EN: "The QR uses a security feature this kiosk does not understand; do not continue the activation. Update the kiosk software, and report it to the supervisor if it happens again."}}
 	// ErrUnknownKey: the token's key id is not in the kiosk's trust store.
 	ErrUnknownKey = &kiosk.Error{Code: "token.unknown_key", Msg: kiosk.Message{
 		ID: "QR ditandatangani dengan kunci yang belum dikenal kiosk ini; lakukan sinkronisasi kiosk lalu pindai ulang.",

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/veraison/go-cose"
+
 	"github.com/ikd-field/ikd/kiosk/token/base45"
 )
 
@@ -55,15 +57,39 @@ func FuzzVerifyCOSE(f *testing.F) {
 		f.Add(raw[:n])
 	}
 	f.Add(mustDeflate(f, raw))
+	// Crit headers: the refused golden vector, and known labels only, which verifies.
+	crit, err := os.ReadFile(goldenPath(f, goldenCritFile))
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, text := range []string{strings.TrimSpace(string(crit)), signRaw(f, regKey, critHeader([]any{1, 4}, nil), nil, typicalWire())} {
+		b, err := base45.Decode(strings.TrimPrefix(text, Prefix))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
 	v := NewVerifier(trusted())
 	now := issuedAt.Add(5 * time.Minute)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		tok, err := v.Verify(context.Background(), Prefix+base45.Encode(b), now)
+		text := Prefix + base45.Encode(b)
+		tok, err := v.Verify(context.Background(), text, now)
 		if err != nil {
 			return
 		}
 		if tok.KeyID != kid || tok.NIK == "" || tok.RegistrationID == "" || !tok.ExpiresAt.After(tok.IssuedAt) {
 			t.Fatalf("accepted a malformed token: %+v", tok)
+		}
+		msg, err := parse(text)
+		if err != nil {
+			t.Fatalf("accepted a token parse refuses: %v", err)
+		}
+		if crit, ok := msg.Headers.Protected[cose.HeaderLabelCritical]; ok {
+			for _, l := range crit.([]any) { // go-cose guarantees an array of int or text labels
+				if n, isInt := l.(int64); !isInt || !understoodHeaders[n] {
+					t.Fatalf("accepted a token with critical header %v", l)
+				}
+			}
 		}
 	})
 }

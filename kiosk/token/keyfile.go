@@ -11,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/ikd-field/ikd/internal/secretfile"
 )
 
 // Registry signing keys are kept in PEM files: the private key as PKCS#8 ("PRIVATE KEY"), the
@@ -72,6 +74,19 @@ func ParsePrivateKeyPEM(data []byte) (kid string, key ed25519.PrivateKey, err er
 	key, ok := k.(ed25519.PrivateKey)
 	if !ok {
 		return "", nil, fmt.Errorf("private key is a %T, not Ed25519", k)
+	}
+	return kid, key, nil
+}
+
+// ReadPrivateKeyFile reads and parses a signing key file through secretfile.Read, so a key
+// file others can read, or one larger than a key, is refused.
+func ReadPrivateKeyFile(path string) (kid string, key ed25519.PrivateKey, err error) {
+	data, err := secretfile.Read(path)
+	if err != nil {
+		return "", nil, fmt.Errorf("read signing key: %w", err)
+	}
+	if kid, key, err = ParsePrivateKeyPEM(data); err != nil {
+		return "", nil, fmt.Errorf("signing key %s: %w", path, err)
 	}
 	return kid, key, nil
 }

@@ -8,11 +8,14 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ikd-field/ikd/internal/secretfile"
 )
 
 func TestKeyPEMRoundTrip(t *testing.T) {
@@ -122,5 +125,47 @@ func TestDefaultKeyID(t *testing.T) {
 	b := DefaultKeyID(testKey("other").Public().(ed25519.PublicKey))
 	if len(a) != 12 || a == b {
 		t.Fatalf("DefaultKeyID: %q and %q", a, b)
+	}
+}
+
+func TestReadPrivateKeyFile(t *testing.T) {
+	privPEM, err := MarshalPrivateKeyPEM(kid, regKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(data []byte, mode os.FileMode) string {
+		p := filepath.Join(t.TempDir(), "registry-signing.key")
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, mode); err != nil { // exactly, whatever the umask
+			t.Fatal(err)
+		}
+		return p
+	}
+	t.Run("PrivateFile", func(t *testing.T) {
+		gotKid, gotKey, err := ReadPrivateKeyFile(write(privPEM, 0o600))
+		if err != nil || gotKid != kid || !gotKey.Equal(regKey) {
+			t.Fatalf("ReadPrivateKeyFile = %q, %v", gotKid, err)
+		}
+	})
+	tests := []struct {
+		name    string
+		path    string
+		wantErr error
+		want    string
+	}{
+		{"WorldReadable", write(privPEM, 0o644), secretfile.ErrExposed, "chmod 600"},
+		{"KeyAfterMegabyteOfText", write(append(bytes.Repeat([]byte("x"), 1<<20), privPEM...), 0o600), secretfile.ErrTooLarge, "more than"},
+		{"DevZero", "/dev/zero", secretfile.ErrTooLarge, "/dev/zero"},
+		{"NotAKey", write([]byte("not a key"), 0o600), nil, "no PEM block"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := ReadPrivateKeyFile(tt.path)
+			if err == nil || (tt.wantErr != nil && !errors.Is(err, tt.wantErr)) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("ReadPrivateKeyFile: %v; want %v containing %q", err, tt.wantErr, tt.want)
+			}
+		})
 	}
 }

@@ -155,6 +155,11 @@ func parse(text string) (*cose.Sign1Message, error) {
 			return nil, ErrDamaged.With(err)
 		}
 	}
+	// Before the signature: RFC 9052 §3.1 has a recipient refuse a message it cannot fully
+	// process, and refusing costs nothing.
+	if err := checkCritical(raw); err != nil {
+		return nil, err
+	}
 	var msg cose.Sign1Message
 	if err := msg.UnmarshalCBOR(raw); err != nil {
 		return nil, ErrDamaged.With(fmt.Errorf("COSE_Sign1: %w", err))

@@ -10,7 +10,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"strings"
 	"time"
@@ -77,10 +79,8 @@ const maxRequestBytes = 4 << 10
 
 func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 	var req RegistrationRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxRequestBytes))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		writeJSON(w, http.StatusBadRequest, apiError{"invalid JSON: " + err.Error()})
+	if status, err := decodeJSON(w, r, &req); err != nil {
+		writeJSON(w, status, apiError{err.Error()})
 		return
 	}
 	nik, err := kiosk.ParseNIK(strings.TrimSpace(req.NIK))
@@ -114,6 +114,42 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 	s.Log.Info("registration", "registration_id", claims.RegistrationID, "nik", nik.Masked())
 	writeJSON(w, http.StatusCreated, RegistrationResponse{RegistrationID: claims.RegistrationID,
 		Token: text, ExpiresAt: claims.ExpiresAt})
+}
+
+// Errors of decodeJSON, the reasons a request body is refused before it is looked at.
+var (
+	errContentType  = errors.New("the Content-Type must be application/json")
+	errTooLarge     = fmt.Errorf("request body too large (more than %d bytes)", maxRequestBytes)
+	errTrailingData = errors.New("invalid JSON: trailing data after the JSON value")
+)
+
+// decodeJSON decodes exactly one JSON value of at most maxRequestBytes from r's body into v
+// and says which status to answer when it cannot. Trailing data is refused rather than
+// ignored, so what the server acts on is the whole of what the client sent.
+func decodeJSON(w http.ResponseWriter, r *http.Request, v any) (status int, err error) {
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		return http.StatusUnsupportedMediaType, errContentType
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxRequestBytes))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		if tooLarge(err) {
+			return http.StatusRequestEntityTooLarge, errTooLarge
+		}
+		return http.StatusBadRequest, fmt.Errorf("invalid JSON: %w", err)
+	}
+	if _, err := dec.Token(); err != io.EOF { // anything but white space up to the end
+		if tooLarge(err) {
+			return http.StatusRequestEntityTooLarge, errTooLarge
+		}
+		return http.StatusBadRequest, errTrailingData
+	}
+	return 0, nil
+}
+
+func tooLarge(err error) bool {
+	_, ok := errors.AsType[*http.MaxBytesError](err)
+	return ok
 }
 
 func (s *Server) fail(w http.ResponseWriter, err error) {

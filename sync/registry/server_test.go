@@ -99,7 +99,7 @@ func TestRegistrationRejectsBadInput(t *testing.T) {
 	}{
 		{"NotJSON", `nik=1`, http.StatusBadRequest, "invalid JSON"},
 		{"UnknownField", `{"nik":"3201014101900001","x":1}`, http.StatusBadRequest, "unknown field"},
-		{"TooLarge", `{"nik":"` + strings.Repeat("1", 8000) + `"}`, http.StatusBadRequest, "too large"},
+		{"TooLarge", `{"nik":"` + strings.Repeat("1", 8000) + `"}`, http.StatusRequestEntityTooLarge, "too large"},
 		{"BadNIKDate", `{"nik":"3201013201900001","email":"a@b.id","phone":"081234567789"}`, http.StatusUnprocessableEntity, "Tanggal lahir"},
 		{"BadEmail", `{"nik":"3201014101900001","email":"nobody","phone":"081234567789"}`, http.StatusUnprocessableEntity, "e-mail"},
 		{"BadPhone", `{"nik":"3201014101900001","email":"a@b.id","phone":"12"}`, http.StatusUnprocessableEntity, "phone"},
@@ -114,6 +114,55 @@ func TestRegistrationRejectsBadInput(t *testing.T) {
 			var e apiError
 			_ = json.NewDecoder(resp.Body).Decode(&e)
 			if resp.StatusCode != tt.status || !strings.Contains(e.Error, tt.want) {
+				t.Fatalf("status %d error %q, want %d containing %q", resp.StatusCode, e.Error, tt.status, tt.want)
+			}
+		})
+	}
+}
+
+// TestRegistrationRefusesBodiesItWouldMisread plays a client that sends what another parser
+// (a proxy, a log pipeline) could read differently: a body not declared as JSON, a second
+// value after the first, padding past the size limit.
+func TestRegistrationRefusesBodiesItWouldMisread(t *testing.T) {
+	srv := newServer(t, time.Now())
+	const valid = `{"nik":"3201014101900001","email":"siti.aminah@gmail.com","phone":"0812-3456-7789"}`
+	tests := []struct {
+		name        string
+		contentType string
+		body        string
+		status      int
+		want        string // part of the error; "" when accepted
+	}{
+		{"NoContentType", "", valid, http.StatusUnsupportedMediaType, "application/json"},
+		{"TextPlain", "text/plain", valid, http.StatusUnsupportedMediaType, "application/json"},
+		{"FormEncoded", "application/x-www-form-urlencoded", valid, http.StatusUnsupportedMediaType, "application/json"},
+		{"JSONLookalike", "application/jsonp", valid, http.StatusUnsupportedMediaType, "application/json"},
+		{"BadMediaParameter", "application/json; charset", valid, http.StatusUnsupportedMediaType, "application/json"},
+		{"JSONWithCharset", "application/json; charset=utf-8", valid, http.StatusCreated, ""},
+		{"JSONUpperCase", "Application/JSON", valid, http.StatusCreated, ""},
+		{"TrailingNewline", "application/json", valid + "\r\n", http.StatusCreated, ""},
+		{"SecondObject", "application/json", valid + `{"nik":"3201014501900001"}`, http.StatusBadRequest, "trailing data"},
+		{"TrailingGarbage", "application/json", valid + "x", http.StatusBadRequest, "trailing data"},
+		{"TrailingArray", "application/json", valid + " []", http.StatusBadRequest, "trailing data"},
+		{"PaddingPastLimit", "application/json", valid + strings.Repeat(" ", 8000), http.StatusRequestEntityTooLarge, "too large"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := http.NewRequest(http.MethodPost, srv.URL+"/v1/registrations", strings.NewReader(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.contentType != "" {
+				req.Header.Set("Content-Type", tt.contentType)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var e apiError
+			_ = json.NewDecoder(resp.Body).Decode(&e)
+			if resp.StatusCode != tt.status || !strings.Contains(e.Error, tt.want) || (tt.want == "") != (e.Error == "") {
 				t.Fatalf("status %d error %q, want %d containing %q", resp.StatusCode, e.Error, tt.status, tt.want)
 			}
 		})

@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	_ "image/jpeg" // the android-1 photos
-	_ "image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+
+	"github.com/ikd-field/ikd/kiosk/qr"
 )
 
 // Photo is a real camera photo of a QR code with the text it holds. The pictures are zxing's
@@ -168,14 +168,9 @@ func checkPhotoDir(dir string) (string, error) {
 
 // LoadPhoto decodes one photo from dir.
 func LoadPhoto(dir string, p Photo) (image.Image, error) {
-	f, err := os.Open(filepath.Join(dir, p.File))
+	img, err := qr.ReadImageFile(filepath.Join(dir, p.File))
 	if err != nil {
-		return nil, fmt.Errorf("open photo: %w", err)
-	}
-	defer f.Close()
-	img, _, err := image.Decode(f)
-	if err != nil {
-		return nil, fmt.Errorf("decode photo %s: %w", p.File, err)
+		return nil, fmt.Errorf("load photo %s: %w", p.File, err)
 	}
 	return img, nil
 }

@@ -15,6 +15,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/ikd-field/ikd/internal/secretfile"
 	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/store"
 )
@@ -56,7 +57,7 @@ func readSecret(secretFile string) ([]byte, error) {
 	var secret []byte
 	switch {
 	case secretFile != "":
-		b, err := os.ReadFile(secretFile)
+		b, err := secretfile.Read(secretFile)
 		if err != nil {
 			return nil, fmt.Errorf("read unlock secret: %w", err)
 		}
@@ -86,7 +87,7 @@ func readPIN(pinFile string) (string, error) {
 	if pinFile == "" {
 		return "", &exitError{code: 2, err: errors.New("--pin-file is required")}
 	}
-	b, err := os.ReadFile(pinFile)
+	b, err := secretfile.Read(pinFile)
 	if err != nil {
 		return "", fmt.Errorf("read PIN: %w", err)
 	}

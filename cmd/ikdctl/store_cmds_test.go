@@ -21,6 +21,20 @@ func runStoreCLI(t *testing.T, args ...string) (code int, stdout, stderr string)
 	return code, out.String(), errOut.String()
 }
 
+// exposed returns a copy of path that group and others may read, as a careless operator leaves it.
+func exposed(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), filepath.Base(path))
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func writeFile(t *testing.T, name, content string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), name)
@@ -94,6 +108,10 @@ func TestInitAndOfficers(t *testing.T) {
 		{"DuplicateOfficer", []string{"officer", "add", "--data", data, "--secret-file", secret, "--id", "sup1", "--name", "X",
 			"--pin-file", pin}, 1, "already registered"},
 		{"NoStore", []string{"officer", "list", "--data", t.TempDir(), "--secret-file", secret}, 1, "ikdctl init"},
+		{"SecretReadableByOthers", []string{"officer", "list", "--data", data, "--secret-file", exposed(t, secret)}, 1, "chmod 600"},
+		{"SecretIsDevZero", []string{"officer", "list", "--data", data, "--secret-file", "/dev/zero"}, 1, "4096"},
+		{"PINReadableByOthers", []string{"officer", "add", "--data", data, "--secret-file", secret, "--id", "x", "--name", "X",
+			"--pin-file", exposed(t, pin)}, 1, "chmod 600"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv(secretEnv, "")

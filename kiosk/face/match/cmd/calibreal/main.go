@@ -242,6 +242,26 @@ func (r rule) decide(p pair) kiosk.Band {
 	return b
 }
 
+// tally counts the rule's bands: [impostor, genuine][match, uncertain, no match].
+func (r rule) tally(ps []pair) [2][3]int {
+	var n [2][3]int
+	for _, p := range ps {
+		g := 0
+		if p.genuine {
+			g = 1
+		}
+		switch r.decide(p) {
+		case kiosk.BandMatch:
+			n[g][0]++
+		case kiosk.BandUncertain:
+			n[g][1]++
+		default:
+			n[g][2]++
+		}
+	}
+	return n
+}
+
 // printTable prints, per photo set, the pairs' medians and, per rule, the bands of genuine
 // and impostor pairs.
 func printTable(w io.Writer, c *match.Calibration, sets []photoSet, samples [][]sample) error {
@@ -274,21 +294,7 @@ func printTable(w io.Writer, c *match.Calibration, sets []photoSet, samples [][]
 		}
 		raw, cal := match.NewPairScores(rg, ri), match.NewPairScores(cg, ci)
 		for k, r := range rules {
-			var n [2][3]int // [genuine?][match, uncertain, no match]
-			for _, p := range ps {
-				g := 0
-				if p.genuine {
-					g = 1
-				}
-				switch r.decide(p) {
-				case kiosk.BandMatch:
-					n[g][0]++
-				case kiosk.BandUncertain:
-					n[g][1]++
-				default:
-					n[g][2]++
-				}
-			}
+			n := r.tally(ps)
 			head := fmt.Sprintf("%-14s %5d %5d %5d | %s/%s | %s/%s", s.name, len(samples[i]), len(cal.Genuine), len(cal.Impostor),
 				med(raw.Genuine), med(raw.Impostor), med(cal.Genuine), med(cal.Impostor))
 			if k > 0 {

@@ -29,6 +29,10 @@ type Calibration struct {
 	// may configure others.
 	Thresholds kiosk.FaceThresholds
 	Provenance Provenance
+
+	// ThresholdsByModel holds thresholds for recognition-model classes
+	// (kiosk.ModelPublished, kiosk.ModelConverted); see ThresholdsFor.
+	ThresholdsByModel map[kiosk.ModelClass]ModelThresholds
 }
 
 // Score is a calibrated, distance-like face score: smaller is more alike. It is on the scale
@@ -173,6 +177,8 @@ type calibrationFile struct {
 	Offset     float64              `json:"score_offset"`
 	Thresholds kiosk.FaceThresholds `json:"thresholds"`
 	Provenance Provenance           `json:"provenance"`
+
+	ByModel map[kiosk.ModelClass]ModelThresholds `json:"thresholds_by_model,omitempty"`
 }
 
 const calibrationFormat = "ikd-face-calibration/1"
@@ -189,7 +195,7 @@ func ParseCalibration(b []byte) (*Calibration, error) {
 	if len(f.Mean) != Dim || len(f.Projection) == 0 || len(f.Projection) > Dim {
 		return nil, fmt.Errorf("%w: mean has %d values and projection %d rows; want %d and 1..%d", ErrBadCalibration, len(f.Mean), len(f.Projection), Dim, Dim)
 	}
-	c := &Calibration{rows: len(f.Projection), between: f.Between, scale: f.Scale, off: f.Offset, Thresholds: f.Thresholds, Provenance: f.Provenance}
+	c := &Calibration{rows: len(f.Projection), between: f.Between, scale: f.Scale, off: f.Offset, Thresholds: f.Thresholds, ThresholdsByModel: f.ByModel, Provenance: f.Provenance}
 	copy(c.mean[:], f.Mean)
 	c.proj = make([]float32, 0, c.rows*Dim)
 	for i, row := range f.Projection {
@@ -212,6 +218,9 @@ func ParseCalibration(b []byte) (*Calibration, error) {
 	if err := c.Thresholds.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadCalibration, err)
 	}
+	if err := validateByModel(f.ByModel); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadCalibration, err)
+	}
 	return c, nil
 }
 
@@ -219,7 +228,7 @@ func ParseCalibration(b []byte) (*Calibration, error) {
 func (c *Calibration) MarshalJSON() ([]byte, error) {
 	f := calibrationFile{
 		Format: calibrationFormat, Mean: c.mean[:], Between: c.between, Scale: c.scale, Offset: c.off,
-		Thresholds: c.Thresholds, Provenance: c.Provenance,
+		Thresholds: c.Thresholds, ByModel: c.ThresholdsByModel, Provenance: c.Provenance,
 	}
 	for i := range c.rows {
 		f.Projection = append(f.Projection, c.proj[i*Dim:(i+1)*Dim])

@@ -38,10 +38,20 @@ type CVResult struct {
 // CrossValidate fits spec on all but one group of people and scores the held-out group's
 // pairs, for every group and repeat.
 func CrossValidate(ds *Dataset, spec Spec, cv CVOptions) (CVResult, error) {
+	return crossValidate(ds, ds, spec, cv)
+}
+
+// crossValidate fits on fit's faces and scores the held-out people's faces of score, which
+// must list the same faces in the same order (score may be fit with its descriptors moved).
+func crossValidate(fit, score *Dataset, spec Spec, cv CVOptions) (CVResult, error) {
+	if len(score.Faces) != len(fit.Faces) {
+		return CVResult{}, fmt.Errorf("cross-validation: %d faces to score, %d to fit", len(score.Faces), len(fit.Faces))
+	}
 	if cv.Folds < 2 || cv.Repeats < 1 {
 		return CVResult{}, fmt.Errorf("cross-validation: need folds ≥ 2 and repeats ≥ 1, got %d and %d", cv.Folds, cv.Repeats)
 	}
-	descs, labels := ds.split()
+	descs, labels := fit.split()
+	scored, _ := score.split()
 	people := peopleWithFaces(labels)
 	if len(people) < cv.Folds+2 {
 		return CVResult{}, fmt.Errorf("cross-validation: %d people is too few for %d folds", len(people), cv.Folds)
@@ -73,7 +83,7 @@ func CrossValidate(ds *Dataset, spec Spec, cv CVOptions) (CVResult, error) {
 		var trL, teL []int
 		for i, l := range labels {
 			if j.held[l] {
-				teD, teL = append(teD, descs[i]), append(teL, l)
+				teD, teL = append(teD, scored[i]), append(teL, l)
 			} else {
 				trD, trL = append(trD, descs[i]), append(trL, l)
 			}

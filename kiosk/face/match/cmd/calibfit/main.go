@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/face/match"
 )
 
@@ -58,6 +59,16 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// The face-api port moves descriptors enough to need its own thresholds (README of
+	// assets/calibration); both classes get the raw-distance guard.
+	conv, _, err := match.PortThresholds(ds, c.Thresholds, match.ConvertedPortError, match.DefaultFitConfig)
+	if err != nil {
+		return err
+	}
+	c.ThresholdsByModel = map[kiosk.ModelClass]match.ModelThresholds{
+		kiosk.ModelPublished: {FaceThresholds: c.Thresholds, MatchMaxDistance: match.MatchMaxDistance},
+		kiosk.ModelConverted: {FaceThresholds: conv, MatchMaxDistance: match.MatchMaxDistance},
+	}
 	sum := sha256.Sum256(raw)
 	c.Provenance.Source = filepath.Base(*in) + " (subset of idols.json, Kagami/go-face-testdata; dlib's published recognition model)"
 	c.Provenance.SourceSHA256 = hex.EncodeToString(sum[:])
@@ -73,6 +84,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	th, cv := c.Thresholds, c.Provenance.CV
 	fmt.Fprintf(stdout, "wrote %s: match < %.3f (CV FMR %.2e, FNMR %.1f%%; %d frames fused FMR %.2e FNMR %.1f%%), no match > %.3f (CV genuine rejected %.2f%%)\n",
 		*out, th.Match, cv.MatchFMR, 100*cv.MatchFNMR, cv.FusedFrames, cv.FusedFMR, 100*cv.FusedFNMR, th.NoMatch, 100*cv.NoMatchGenuineRejected)
+	fmt.Fprintf(stdout, "converted model (face-api 8-bit port): match < %.3f, no match > %.3f; both classes: match only at raw distance < %.2f\n", conv.Match, conv.NoMatch, match.MatchMaxDistance)
 	return nil
 }
 

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ikd-field/ikd/kiosk"
+)
+
+func writeDescriptors(t *testing.T, people, faces int) string {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(1, 1))
+	var idols, entries []string
+	for p := range people {
+		idols = append(idols, fmt.Sprintf(`{"id": "p%d"}`, p))
+		var centre kiosk.Descriptor
+		for i := range centre {
+			centre[i] = float32(0.1 * rng.NormFloat64())
+		}
+		for range faces {
+			d := centre
+			for i := range d {
+				d[i] += float32(0.03 * rng.NormFloat64())
+			}
+			b, _ := d.AppendBinary(nil)
+			entries = append(entries, fmt.Sprintf(`{"idol_id": "p%d", "descriptor": %q}`, p, base64.StdEncoding.EncodeToString(b)))
+		}
+	}
+	path := filepath.Join(t.TempDir(), "d.json")
+	if err := os.WriteFile(path, []byte(`{"idols": [`+strings.Join(idols, ",")+`], "faces": [`+strings.Join(entries, ",")+`]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestCalibport(t *testing.T) {
+	in := writeDescriptors(t, 20, 5)
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		wantErr string
+		wantOut []string
+	}{
+		{"Table", []string{"-descriptors", in, "-own", "0,0.03", "-common", "0,0.02"},
+			"", []string{"0.000 0.000 1", "0.030 0.020 1", "derived for the measured port error"}},
+		{"NoDescriptors", nil, "-descriptors", nil},
+		{"UnpairedLengths", []string{"-descriptors", in, "-own", "0,0.03", "-common", "0"}, "-own has 2 entries", nil},
+		{"NegativeLength", []string{"-descriptors", in, "-own", "-0.1", "-common", "0"}, "≥ 0", nil},
+		{"NoSeeds", []string{"-descriptors", in, "-seeds", "0"}, "-seeds", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := run(tc.args, &stdout, &stderr)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want one containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tc.wantOut {
+				if !strings.Contains(stdout.String(), w) {
+					t.Errorf("output lacks %q:\n%s", w, stdout.String())
+				}
+			}
+		})
+	}
+}

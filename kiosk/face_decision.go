@@ -40,16 +40,23 @@ func (c ModelClass) MayMatch() bool { return c == ModelPublished || c == ModelCo
 type FaceThresholds struct {
 	Match   float64 `json:"match"`
 	NoMatch float64 `json:"no_match"`
+	// MatchMaxDistance, when > 0, is a second condition of a match: the raw Euclidean
+	// distance between the mean live and the mean reference descriptor must be below it.
+	// The calibration is fitted on one population and can score faces unlike it as alike
+	// while dlib's raw distance still separates them (assets/calibration/README.md).
+	MatchMaxDistance float64 `json:"match_max_distance,omitempty"`
 }
 
-// ErrBadThresholds: the thresholds are not finite or Match exceeds NoMatch.
-var ErrBadThresholds = errors.New("invalid face thresholds: need finite match ≤ no_match")
+// ErrBadThresholds: the thresholds are not finite, Match exceeds NoMatch, or the distance
+// guard is negative.
+var ErrBadThresholds = errors.New("invalid face thresholds: need finite match ≤ no_match and match_max_distance ≥ 0")
 
 // Validate checks that t can decide.
 func (t FaceThresholds) Validate() error {
-	m, n := t.Match, t.NoMatch
-	if math.IsNaN(m) || math.IsNaN(n) || math.IsInf(m, 0) || math.IsInf(n, 0) || m > n {
-		return fmt.Errorf("%w (match %v, no_match %v)", ErrBadThresholds, m, n)
+	m, n, g := t.Match, t.NoMatch, t.MatchMaxDistance
+	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+	if !finite(m) || !finite(n) || !finite(g) || m > n || g < 0 {
+		return fmt.Errorf("%w (match %v, no_match %v, match_max_distance %v)", ErrBadThresholds, m, n, g)
 	}
 	return nil
 }
@@ -66,6 +73,9 @@ type FaceEvidence struct {
 	// Score is the calibrated score against the claimed resident's references (smaller is
 	// more alike). NaN is uncertain: the officer decides.
 	Score float64
+	// Distance is the raw Euclidean distance between the mean live and the mean reference
+	// descriptor; NaN fails the distance guard (FaceThresholds.MatchMaxDistance).
+	Distance float64
 	// Model is the class of the recognition model that made the descriptors.
 	Model ModelClass
 	// Hits are the 1:N search results over the snapshot; they may include the claimed
@@ -80,6 +90,8 @@ type FaceEvidence struct {
 //     uncertain;
 //   - a match from a model that may not report one (ModelClass.MayMatch) becomes uncertain,
 //     with Capped set;
+//   - a match whose raw distance is not below a set MatchMaxDistance becomes uncertain, with
+//     Guarded set;
 //   - every other resident whose score is below Match is listed once in OtherNIKs, in the
 //     order of the hits. They do not change the band: Flow.Approve asks for the eye check.
 func DecideFace(th FaceThresholds, nik NIK, ev FaceEvidence) FaceResult {
@@ -92,6 +104,9 @@ func DecideFace(th FaceThresholds, nik NIK, ev FaceEvidence) FaceResult {
 	}
 	if res.Band == BandMatch && !ev.Model.MayMatch() {
 		res.Band, res.Capped = BandUncertain, true
+	}
+	if res.Band == BandMatch && th.MatchMaxDistance > 0 && !(ev.Distance < th.MatchMaxDistance) {
+		res.Band, res.Guarded = BandUncertain, true
 	}
 	for _, h := range ev.Hits {
 		if h.NIK != nik && h.Score < th.Match && !slices.Contains(res.OtherNIKs, h.NIK) {

@@ -67,17 +67,49 @@ func TestDecideFace(t *testing.T) {
 	}
 }
 
+// The raw-distance guard turns a match whose descriptors lie far apart into uncertain, and
+// changes nothing else.
+func TestDecideFaceDistanceGuard(t *testing.T) {
+	guarded := FaceThresholds{Match: 0.3, NoMatch: 0.5, MatchMaxDistance: 0.45}
+	open := FaceThresholds{Match: 0.3, NoMatch: 0.5}
+	for _, tc := range []struct {
+		name        string
+		th          FaceThresholds
+		score, dist float64
+		band        Band
+		guarded     bool
+	}{
+		{"MatchCloseBy", guarded, 0.1, 0.3, BandMatch, false},
+		{"MatchAtGuard", guarded, 0.1, 0.45, BandUncertain, true},
+		{"MatchFarApart", guarded, 0.1, 0.9, BandUncertain, true},
+		{"MatchNaNDistance", guarded, 0.1, math.NaN(), BandUncertain, true},
+		{"NoGuardFarApart", open, 0.1, 0.9, BandMatch, false},
+		{"NoMatchStays", guarded, 0.6, 0.1, BandNoMatch, false},
+		{"UncertainStays", guarded, 0.4, 0.9, BandUncertain, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := DecideFace(tc.th, "3201010101900001", FaceEvidence{Score: tc.score, Distance: tc.dist, Model: ModelConverted})
+			if got.Band != tc.band || got.Guarded != tc.guarded || got.Capped {
+				t.Fatalf("band %s guarded %t capped %t, want %s %t false", got.Band, got.Guarded, got.Capped, tc.band, tc.guarded)
+			}
+		})
+	}
+}
+
 func TestFaceThresholdsValidate(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		th   FaceThresholds
 		ok   bool
 	}{
-		{"Ordered", FaceThresholds{0.3, 0.5}, true},
-		{"EqualNoUncertainBand", FaceThresholds{0.4, 0.4}, true},
-		{"Crossed", FaceThresholds{0.6, 0.5}, false},
-		{"NaNMatch", FaceThresholds{math.NaN(), 0.5}, false},
-		{"InfiniteNoMatch", FaceThresholds{0.3, math.Inf(1)}, false},
+		{"Ordered", FaceThresholds{Match: 0.3, NoMatch: 0.5}, true},
+		{"EqualNoUncertainBand", FaceThresholds{Match: 0.4, NoMatch: 0.4}, true},
+		{"Guarded", FaceThresholds{Match: 0.3, NoMatch: 0.5, MatchMaxDistance: 0.45}, true},
+		{"Crossed", FaceThresholds{Match: 0.6, NoMatch: 0.5}, false},
+		{"NaNMatch", FaceThresholds{Match: math.NaN(), NoMatch: 0.5}, false},
+		{"InfiniteNoMatch", FaceThresholds{Match: 0.3, NoMatch: math.Inf(1)}, false},
+		{"NegativeGuard", FaceThresholds{Match: 0.3, NoMatch: 0.5, MatchMaxDistance: -1}, false},
+		{"NaNGuard", FaceThresholds{Match: 0.3, NoMatch: 0.5, MatchMaxDistance: math.NaN()}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.th.Validate()

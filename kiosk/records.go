@@ -23,6 +23,9 @@ type FaceResult struct {
 	// Capped is true when the score fell in the match band but the recognition model may
 	// not report a match (see ModelClass.MayMatch), so Band is uncertain.
 	Capped bool
+	// Guarded is true when the score fell in the match band but the raw descriptor distance
+	// did not (see FaceThresholds.MatchMaxDistance), so Band is uncertain.
+	Guarded bool
 }
 
 // Token is what the kiosk learns from a verified activation QR.

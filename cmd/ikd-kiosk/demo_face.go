@@ -88,7 +88,8 @@ func photoAttack(ctx context.Context, cfg demoConfig, st *store.Store, deps kios
 	if err != nil {
 		return err
 	}
-	verifier, err := face.NewVerifier(cal, cal.Thresholds, engine.Models().Class(face.RecognitionFile), nil)
+	class := engine.Models().Class(face.RecognitionFile)
+	verifier, err := face.NewVerifier(cal, cal.ThresholdsFor(class), class, nil)
 	if err != nil {
 		return err
 	}

@@ -72,7 +72,7 @@ func faceVerify(ctx context.Context, e env) error {
 		return err
 	}
 	model := engine.Models().Class(face.RecognitionFile)
-	verifier, err := face.NewVerifier(cal, cal.Thresholds, model, nil)
+	verifier, err := face.NewVerifier(cal, cal.ThresholdsFor(model), model, nil)
 	if err != nil {
 		return err
 	}
@@ -108,8 +108,11 @@ func faceVerify(ctx context.Context, e env) error {
 			return fmt.Errorf("%s: %w", path, err)
 		}
 		note := ""
-		if v.Capped {
+		switch {
+		case v.Capped:
 			note = fmt.Sprintf("\t(match capped to uncertain: the recognition model is %s, not dlib's weights)", model)
+		case v.Guarded:
+			note = "\t(match by score, but the raw distance is too large: uncertain, compare the photos by eye)"
 		}
 		fmt.Fprintf(e.stdout, "%s\tdistance %.4f\tscore %.4f\tband %s%s\n", path, v.Distance, float64(v.Score), v.Band, note)
 	}

@@ -59,7 +59,8 @@ func (v *Verifier) Verify(live []Descriptor, r kiosk.Resident) (Verdict, error) 
 	if err != nil {
 		return Verdict{}, fmt.Errorf("face verify: %w", err)
 	}
-	ev := kiosk.FaceEvidence{Score: float64(s), Model: v.model, Live: Mean(live)}
+	ev := kiosk.FaceEvidence{Score: float64(s), Distance: match.Distance(Mean(live), Mean(r.References)),
+		Model: v.model, Live: Mean(live)}
 	if v.index != nil {
 		hits, err := v.index.Search(live, match.Score(v.thresholds.Match))
 		if err != nil {
@@ -69,7 +70,7 @@ func (v *Verifier) Verify(live []Descriptor, r kiosk.Resident) (Verdict, error) 
 			ev.Hits = append(ev.Hits, kiosk.FaceHit{NIK: kiosk.NIK(h.Key), Score: float64(h.Score)})
 		}
 	}
-	return Verdict{FaceResult: kiosk.DecideFace(v.thresholds, r.NIK, ev), Distance: match.Distance(Mean(live), Mean(r.References))}, nil
+	return Verdict{FaceResult: kiosk.DecideFace(v.thresholds, r.NIK, ev), Distance: ev.Distance}, nil
 }
 
 // Mean is the element-wise mean of descriptors (zero for none).

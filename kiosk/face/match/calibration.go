@@ -32,7 +32,7 @@ type Calibration struct {
 
 	// ThresholdsByModel holds thresholds for recognition-model classes
 	// (kiosk.ModelPublished, kiosk.ModelConverted); see ThresholdsFor.
-	ThresholdsByModel map[kiosk.ModelClass]ModelThresholds
+	ThresholdsByModel map[kiosk.ModelClass]kiosk.FaceThresholds
 }
 
 // Score is a calibrated, distance-like face score: smaller is more alike. It is on the scale
@@ -178,7 +178,7 @@ type calibrationFile struct {
 	Thresholds kiosk.FaceThresholds `json:"thresholds"`
 	Provenance Provenance           `json:"provenance"`
 
-	ByModel map[kiosk.ModelClass]ModelThresholds `json:"thresholds_by_model,omitempty"`
+	ByModel map[kiosk.ModelClass]kiosk.FaceThresholds `json:"thresholds_by_model,omitempty"`
 }
 
 const calibrationFormat = "ikd-face-calibration/1"

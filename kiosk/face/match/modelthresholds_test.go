@@ -3,35 +3,10 @@ package match
 import (
 	"encoding/json"
 	"errors"
-	"math"
 	"testing"
 
 	"github.com/ikd-field/ikd/kiosk"
 )
-
-func TestAllowsMatch(t *testing.T) {
-	guarded := ModelThresholds{FaceThresholds: kiosk.FaceThresholds{Match: 0.25, NoMatch: 0.55}, MatchMaxDistance: 0.45}
-	open := ModelThresholds{FaceThresholds: guarded.FaceThresholds}
-	for _, tc := range []struct {
-		name string
-		m    ModelThresholds
-		d    float64
-		want bool
-	}{
-		{"BelowGuard", guarded, 0.3, true},
-		{"AtGuard", guarded, 0.45, false},
-		{"AboveGuard", guarded, 0.9, false},
-		{"NaNFails", guarded, math.NaN(), false},
-		{"NoGuard", open, 0.9, true},
-		{"NoGuardNaN", open, math.NaN(), true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := tc.m.AllowsMatch(tc.d); got != tc.want {
-				t.Fatalf("AllowsMatch(%v) = %v, want %v", tc.d, got, tc.want)
-			}
-		})
-	}
-}
 
 // withByModel returns the shipped asset with its thresholds_by_model replaced by raw JSON.
 func withByModel(t *testing.T, byModel string) []byte {
@@ -61,16 +36,16 @@ func TestThresholdsByModelParse(t *testing.T) {
 		name, byModel string
 		wantErr       error
 		class         kiosk.ModelClass
-		want          ModelThresholds // for class
+		want          kiosk.FaceThresholds // for class
 	}{
-		{"AbsentFallsBackToDefaults", "", nil, kiosk.ModelConverted, ModelThresholds{FaceThresholds: kiosk.FaceThresholds{Match: 0.263, NoMatch: 0.553}}},
+		{"AbsentFallsBackToDefaults", "", nil, kiosk.ModelConverted, kiosk.FaceThresholds{Match: 0.263, NoMatch: 0.553}},
 		{"Listed", `{"converted": {"match": 0.2, "no_match": 0.6, "match_max_distance": 0.4}}`, nil, kiosk.ModelConverted,
-			ModelThresholds{FaceThresholds: kiosk.FaceThresholds{Match: 0.2, NoMatch: 0.6}, MatchMaxDistance: 0.4}},
+			kiosk.FaceThresholds{Match: 0.2, NoMatch: 0.6, MatchMaxDistance: 0.4}},
 		{"UnlistedClassFallsBack", `{"converted": {"match": 0.2, "no_match": 0.6}}`, nil, kiosk.ModelPublished,
-			ModelThresholds{FaceThresholds: kiosk.FaceThresholds{Match: 0.263, NoMatch: 0.553}}},
-		{"MatchAboveNoMatch", `{"converted": {"match": 0.7, "no_match": 0.6}}`, kiosk.ErrBadThresholds, "", ModelThresholds{}},
-		{"NegativeGuard", `{"converted": {"match": 0.2, "no_match": 0.6, "match_max_distance": -1}}`, ErrBadMatchGuard, "", ModelThresholds{}},
-		{"NotAnObject", `[1]`, ErrBadCalibration, "", ModelThresholds{}},
+			kiosk.FaceThresholds{Match: 0.263, NoMatch: 0.553}},
+		{"MatchAboveNoMatch", `{"converted": {"match": 0.7, "no_match": 0.6}}`, kiosk.ErrBadThresholds, "", kiosk.FaceThresholds{}},
+		{"NegativeGuard", `{"converted": {"match": 0.2, "no_match": 0.6, "match_max_distance": -1}}`, kiosk.ErrBadThresholds, "", kiosk.FaceThresholds{}},
+		{"NotAnObject", `[1]`, ErrBadCalibration, "", kiosk.FaceThresholds{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := ParseCalibration(withByModel(t, tc.byModel))
@@ -106,13 +81,13 @@ func TestThresholdsByModelParse(t *testing.T) {
 func TestShippedThresholdsByModel(t *testing.T) {
 	c := mustDefault(t)
 	pub, conv := c.ThresholdsByModel[kiosk.ModelPublished], c.ThresholdsByModel[kiosk.ModelConverted]
-	if pub.FaceThresholds != c.Thresholds {
-		t.Errorf("published %+v, default thresholds %+v", pub.FaceThresholds, c.Thresholds)
+	if pub.Match != c.Thresholds.Match || pub.NoMatch != c.Thresholds.NoMatch {
+		t.Errorf("published %+v, default thresholds %+v", pub, c.Thresholds)
 	}
 	if conv.Match > pub.Match || conv.NoMatch < pub.NoMatch || conv.Match == 0 {
-		t.Errorf("converted %+v is looser than published %+v (or missing)", conv.FaceThresholds, pub.FaceThresholds)
+		t.Errorf("converted %+v is looser than published %+v (or missing)", conv, pub)
 	}
-	for class, m := range map[kiosk.ModelClass]ModelThresholds{kiosk.ModelPublished: pub, kiosk.ModelConverted: conv} {
+	for class, m := range map[kiosk.ModelClass]kiosk.FaceThresholds{kiosk.ModelPublished: pub, kiosk.ModelConverted: conv} {
 		if m.MatchMaxDistance != MatchMaxDistance {
 			t.Errorf("%s: guard %v, want %v", class, m.MatchMaxDistance, MatchMaxDistance)
 		}

@@ -80,7 +80,8 @@ func Run(ctx context.Context, opt Options) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	verifier, err := face.NewVerifier(cal, cal.Thresholds, engine.Models().Class(face.RecognitionFile), nil)
+	class := engine.Models().Class(face.RecognitionFile)
+	verifier, err := face.NewVerifier(cal, cal.ThresholdsFor(class), class, nil)
 	if err != nil {
 		return Report{}, err
 	}

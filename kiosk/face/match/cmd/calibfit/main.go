@@ -65,9 +65,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	c.ThresholdsByModel = map[kiosk.ModelClass]match.ModelThresholds{
-		kiosk.ModelPublished: {FaceThresholds: c.Thresholds, MatchMaxDistance: match.MatchMaxDistance},
-		kiosk.ModelConverted: {FaceThresholds: conv, MatchMaxDistance: match.MatchMaxDistance},
+	c.ThresholdsByModel = map[kiosk.ModelClass]kiosk.FaceThresholds{
+		kiosk.ModelPublished: withGuard(c.Thresholds),
+		kiosk.ModelConverted: withGuard(conv),
 	}
 	sum := sha256.Sum256(raw)
 	c.Provenance.Source = filepath.Base(*in) + " (subset of idols.json, Kagami/go-face-testdata; dlib's published recognition model)"
@@ -152,4 +152,9 @@ func l2PairScores(ds *match.Dataset) match.PairScores {
 		}
 	}
 	return match.NewPairScores(g, imp)
+}
+
+func withGuard(th kiosk.FaceThresholds) kiosk.FaceThresholds {
+	th.MatchMaxDistance = match.MatchMaxDistance
+	return th
 }

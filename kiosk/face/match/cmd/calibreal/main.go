@@ -230,16 +230,12 @@ func pairs(c *match.Calibration, ss []sample, labelled bool) ([]pair, error) {
 // rule is one way of deciding: thresholds, with or without the raw-distance guard.
 type rule struct {
 	name string
-	th   match.ModelThresholds
+	th   kiosk.FaceThresholds
 }
 
-// decide is kiosk.DecideFace for a converted model, then the rule's raw-distance guard.
+// decide is kiosk.DecideFace for a converted model.
 func (r rule) decide(p pair) kiosk.Band {
-	b := kiosk.DecideFace(r.th.FaceThresholds, "", kiosk.FaceEvidence{Score: float64(p.score), Model: kiosk.ModelConverted}).Band
-	if b == kiosk.BandMatch && !r.th.AllowsMatch(p.raw) {
-		return kiosk.BandUncertain
-	}
-	return b
+	return kiosk.DecideFace(r.th, "", kiosk.FaceEvidence{Score: float64(p.score), Distance: p.raw, Model: kiosk.ModelConverted}).Band
 }
 
 // tally counts the rule's bands: [impostor, genuine][match, uncertain, no match].
@@ -265,7 +261,7 @@ func (r rule) tally(ps []pair) [2][3]int {
 // printTable prints, per photo set, the pairs' medians and, per rule, the bands of genuine
 // and impostor pairs.
 func printTable(w io.Writer, c *match.Calibration, sets []photoSet, samples [][]sample) error {
-	rules := []rule{{"shipped default", match.ModelThresholds{FaceThresholds: c.Thresholds}}}
+	rules := []rule{{"shipped default", c.Thresholds}}
 	for _, class := range []kiosk.ModelClass{kiosk.ModelPublished, kiosk.ModelConverted} {
 		if m, ok := c.ThresholdsByModel[class]; ok {
 			rules = append(rules, rule{string(class), m})

@@ -36,7 +36,7 @@ func TestDecideReal(t *testing.T) {
 	}{
 		{"MatchWithinGuard", pair{raw: 0.3, score: 0.1}, rule{th: guarded()}, kiosk.BandMatch},
 		{"MatchBeyondGuardIsUncertain", pair{raw: 0.7, score: 0.1}, rule{th: guarded()}, kiosk.BandUncertain},
-		{"NoGuard", pair{raw: 0.7, score: 0.1}, rule{th: match.ModelThresholds{FaceThresholds: guarded().FaceThresholds}}, kiosk.BandMatch},
+		{"NoGuard", pair{raw: 0.7, score: 0.1}, rule{th: kiosk.FaceThresholds{Match: guarded().Match, NoMatch: guarded().NoMatch}}, kiosk.BandMatch},
 		{"NoMatchUntouched", pair{raw: 0.9, score: 0.7}, rule{th: guarded()}, kiosk.BandNoMatch},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -47,8 +47,8 @@ func TestDecideReal(t *testing.T) {
 	}
 }
 
-func guarded() match.ModelThresholds {
-	return match.ModelThresholds{FaceThresholds: kiosk.FaceThresholds{Match: 0.25, NoMatch: 0.55}, MatchMaxDistance: 0.45}
+func guarded() kiosk.FaceThresholds {
+	return kiosk.FaceThresholds{Match: 0.25, NoMatch: 0.55, MatchMaxDistance: 0.45}
 }
 
 // TestRealPipeline runs the photo sets through the converted model: with the shipped
@@ -76,7 +76,7 @@ func TestRealPipeline(t *testing.T) {
 		t.Fatal(err)
 	}
 	conv := rule{"converted", c.ThresholdsFor(kiosk.ModelConverted)}
-	shippedDefault := rule{"shipped default", match.ModelThresholds{FaceThresholds: c.Thresholds}}
+	shippedDefault := rule{"shipped default", c.Thresholds}
 	checked := 0
 	for i, s := range sets {
 		if len(samples[i]) == 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"os"
 	"path/filepath"
 	"time"
@@ -91,7 +92,7 @@ func (d *demoFace) verifierFor(frames camera.Source) *face.LiveVerifier {
 
 // describe computes a reference descriptor from one photo, framed as the camera's are.
 func (d *demoFace) describe(ctx context.Context, path string, chip bool) (kiosk.Descriptor, error) {
-	img, err := photoFrame(path, chip, false)
+	img, err := photoFrame(path, chip, false, image.Point{})
 	if err != nil {
 		return kiosk.Descriptor{}, err
 	}
@@ -187,7 +188,7 @@ func (d *demoFace) photoAttack(ctx context.Context, cfg demoConfig, st *store.St
 
 	// The "camera" replays the held-up photo.
 	frameDir := filepath.Join(dir, "camera", "held")
-	if err := writeFrames(frameDir, []string{livePhoto}, chip, false); err != nil {
+	if err := writeFrames(frameDir, []string{livePhoto}, chip, false, centred); err != nil {
 		return err
 	}
 	frames, err := camera.OpenReplay(frameDir, camera.ReplayOptions{FPS: 15})

@@ -65,8 +65,9 @@ func (n *narrator) say(key string, args ...any) {
 	fmt.Fprintf(n.out, "%2d. %s\n", n.step, n.cat.T(key, args...))
 }
 
-// runDemo walks one officer through an activation, four refused QR codes and a lost-phone
-// deactivation, with the real store, token, scanner and envelope code.
+// runDemo walks one officer through an activation, four refused QR codes, a lost-phone
+// deactivation and a held-up photo, with the real store, token, scanner, envelope and (where
+// the models are) face code.
 func runDemo(ctx context.Context, cfg demoConfig) error {
 	lang := kiosk.ParseLang(cfg.lang)
 	cat, err := assets.LoadCatalog(string(lang))
@@ -300,7 +301,8 @@ func sayRecord(ctx context.Context, st *store.Store, id string, n *narrator) err
 		if r.ID != id {
 			continue
 		}
-		rec, err := ikdsync.Open(r.Envelope, st.DeviceKey().Public().(ed25519.PublicKey))
+		pub, _ := st.DeviceKey().Public().(ed25519.PublicKey) // a wrong type fails in Open as a wrong-sized key
+		rec, err := ikdsync.Open(r.Envelope, pub)
 		if err != nil {
 			return fmt.Errorf("open outbox record %s: %w", id, err)
 		}

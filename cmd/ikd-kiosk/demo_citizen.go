@@ -19,8 +19,9 @@ import (
 )
 
 // debianJohns holds dlib's labelled example photos as Debian's libdlib19.1 ships them: one
-// directory per person, 150×150 face chips. They are on every machine build/setup.sh set up,
-// so the demo needs no ../shared for a real face comparison.
+// directory per person, 150×150 face chips. libdlib-dev (build/packages.txt) pulls them in, so
+// the demo needs no ../shared for a real face comparison; an image whose dpkg excludes
+// /usr/share/doc lacks them, and the demo says so.
 const debianJohns = "/usr/share/doc/libdlib19.1/examples/johns"
 
 // demoPerson names photos of one person in a directory: a reference for the resident record
@@ -210,3 +211,15 @@ func (c *demoCitizen) Next(ctx context.Context) (camera.Frame, error) {
 }
 
 func (c *demoCitizen) Close() error { return nil }
+
+// sayTurn tells how the demo's citizen answered the head-turn prompt.
+func (c *demoCitizen) sayTurn(n *narrator) {
+	if c == nil || c.turn == nil {
+		return
+	}
+	key := "demo.citizen.right"
+	if c.asked == liveness.PromptTurnLeft.Code {
+		key = "demo.citizen.left"
+	}
+	n.say(key, c.turn.Obs.Quality.Pose.Yaw)
+}

@@ -15,7 +15,6 @@ import (
 	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/face"
 	"github.com/ikd-field/ikd/kiosk/face/dlib"
-	"github.com/ikd-field/ikd/kiosk/face/liveness"
 	"github.com/ikd-field/ikd/kiosk/face/match"
 	"github.com/ikd-field/ikd/kiosk/store"
 )
@@ -122,18 +121,6 @@ func (d *demoFace) citizenFace(ctx context.Context, r *kiosk.Resident, dir strin
 	}
 	n.say("demo.citizen", r.Name, refPhoto, len(demoJohn.frontal)+1)
 	return c, "", nil
-}
-
-// sayTurn tells how the demo's citizen answered the head-turn prompt.
-func (c *demoCitizen) sayTurn(n *narrator) {
-	if c == nil || c.turn == nil {
-		return
-	}
-	key := "demo.citizen.right"
-	if c.asked == liveness.PromptTurnLeft.Code {
-		key = "demo.citizen.left"
-	}
-	n.say(key, c.turn.Obs.Quality.Pose.Yaw)
 }
 
 // photoHolder is a resident whose reference comes from one photo while someone holds another

@@ -67,6 +67,9 @@ func TestWithoutDemoFlagExplains(t *testing.T) {
 // With the dlib models and the shared photos, the demo runs the real face pipeline on a
 // held-up photo, which the liveness check must refuse.
 func TestDemoRefusesAHeldUpPhoto(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the real face pipeline takes seconds")
+	}
 	models := filepath.Dir(shareddata.Require(t, "models", "dlib_face_recognition_resnet_model_v1.dat"))
 	var out, errOut bytes.Buffer
 	code := run(context.Background(), []string{"--demo", "--data", t.TempDir(), "--lang", "en", "--models", models}, &out, &errOut)

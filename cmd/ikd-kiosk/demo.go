@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -64,8 +65,9 @@ func (n *narrator) say(key string, args ...any) {
 	fmt.Fprintf(n.out, "%2d. %s\n", n.step, n.cat.T(key, args...))
 }
 
-// runDemo walks one officer through an activation, four refused QR codes and a lost-phone
-// deactivation, with the real store, token, scanner and envelope code.
+// runDemo walks one officer through an activation, four refused QR codes, a lost-phone
+// deactivation and a held-up photo, with the real store, token, scanner, envelope and (where
+// the models are) face code.
 func runDemo(ctx context.Context, cfg demoConfig) error {
 	lang := kiosk.ParseLang(cfg.lang)
 	cat, err := assets.LoadCatalog(string(lang))
@@ -119,7 +121,25 @@ func runDemo(ctx context.Context, cfg demoConfig) error {
 		return err
 	}
 
-	counts, err := st.ApplyResidents(ctx, demoResidents, nil, "demo-1")
+	residents := slices.Clone(demoResidents)
+	// The citizen who activates: a man, since Debian's photos that play him are of one.
+	citizen := &residents[1]
+	df, reason, err := openDemoFace(cfg)
+	if err != nil {
+		return err
+	}
+	var camCitizen *demoCitizen
+	if df != nil {
+		defer df.Close()
+		df.sayModels(n)
+		if camCitizen, reason, err = df.citizenFace(ctx, citizen, dir, n); err != nil {
+			return err
+		}
+	}
+	if reason != "" {
+		say("demo.face.unavailable", reason)
+	}
+	counts, err := st.ApplyResidents(ctx, residents, nil, "demo-1")
 	if err != nil {
 		return fmt.Errorf("load residents: %w", err)
 	}
@@ -131,12 +151,16 @@ func runDemo(ctx context.Context, cfg demoConfig) error {
 	}
 	deps := kiosk.Deps{Tokens: token.NewVerifier(st), Residents: st, Outbox: st, Audit: st,
 		Sealer: sealer, Clock: clk, IDs: uuidV7{}, KioskID: st.KioskID()}
+	if camCitizen != nil {
+		v := df.verifierFor(camCitizen)
+		v.OnProgress = camCitizen.watch
+		deps.Faces = v
+	}
 
 	// The citizen registers in the app and shows the QR to the kiosk's camera.
-	citizen := demoResidents[0]
 	sign := func(k *token.Signer, issued time.Time) (string, error) {
 		return k.Sign(token.Claims{NIK: citizen.NIK, RegistrationID: uuidV7{}.NewID(),
-			MaskedEmail: "s***h@gmail.com", MaskedPhone: "0812****789",
+			MaskedEmail: "a***m@gmail.com", MaskedPhone: "0812****789",
 			IssuedAt: issued.Truncate(time.Second), ExpiresAt: issued.Truncate(time.Second).Add(10 * time.Minute)})
 	}
 	text, err := sign(signer, now)
@@ -167,13 +191,16 @@ func runDemo(ctx context.Context, cfg demoConfig) error {
 	}
 	r := flow.Resident()
 	say("demo.resident", r.Name, r.BirthDate.Format("02-01-2006"), r.Kecamatan)
-	if err := faceStep(ctx, flow, n); err != nil {
+	if err := faceStep(ctx, flow, n, camCitizen); err != nil {
 		return err
 	}
 	if err := flow.Approve(ctx, kiosk.Approval{EyeChecked: flow.State() == kiosk.StateFaceUncertain}); err != nil {
 		return err
 	}
 	say("demo.queued", flow.Record().ID, len(flow.Record().Envelope))
+	if err := sayRecord(ctx, st, flow.Record().ID, n); err != nil {
+		return err
+	}
 
 	// What an attacker or an unlucky citizen brings to the counter is refused with a message
 	// the officer can act on.
@@ -206,7 +233,7 @@ func runDemo(ctx context.Context, cfg demoConfig) error {
 	}
 
 	// A citizen who lost their phone has no QR: the officer types the NIK.
-	lost := demoResidents[1]
+	lost := residents[0]
 	deact := kiosk.NewDeactivation(deps, officer)
 	if err := deact.EnterNIK(lost.NIK.String()); err != nil {
 		return err
@@ -215,7 +242,7 @@ func runDemo(ctx context.Context, cfg demoConfig) error {
 	if err := deact.FindResident(ctx); err != nil {
 		return err
 	}
-	if err := faceStep(ctx, deact, n); err != nil {
+	if err := faceStep(ctx, deact, n, nil); err != nil {
 		return err
 	}
 	if err := deact.Approve(ctx, kiosk.Approval{EyeChecked: deact.State() == kiosk.StateFaceUncertain, Reason: "HP hilang"}); err != nil {
@@ -223,8 +250,10 @@ func runDemo(ctx context.Context, cfg demoConfig) error {
 	}
 	say("demo.deactivated", deact.Record().ID)
 
-	if err := photoAttack(ctx, cfg, st, deps, officer, dir, n); err != nil {
-		return fmt.Errorf("face step: %w", err)
+	if df != nil {
+		if err := df.photoAttack(ctx, cfg, st, deps, officer, dir, n); err != nil {
+			return fmt.Errorf("photo attack: %w", err)
+		}
 	}
 
 	byState, err := st.RecordCounts(ctx)
@@ -241,12 +270,14 @@ func runDemo(ctx context.Context, cfg demoConfig) error {
 	return nil
 }
 
-// faceStep runs the flow's face check and, where the band is uncertain, the officer's eye check.
-func faceStep(ctx context.Context, f *kiosk.Flow, n *narrator) error {
+// faceStep runs the flow's face check and, where the band is uncertain, the officer's eye
+// check; citizen, if not nil, is the demo's citizen in front of the camera.
+func faceStep(ctx context.Context, f *kiosk.Flow, n *narrator, citizen *demoCitizen) error {
 	say, lang := n.say, n.lang
 	if err := f.VerifyFace(ctx); err != nil {
 		return err
 	}
+	citizen.sayTurn(n)
 	res := f.Face()
 	if len(f.Resident().References) == 0 {
 		say("demo.face.skip", kiosk.ErrNoReference.Msg.In(lang))
@@ -257,4 +288,29 @@ func faceStep(ctx context.Context, f *kiosk.Flow, n *narrator) error {
 		say("demo.eye")
 	}
 	return nil
+}
+
+// sayRecord reads the queued record back from the outbox and checks its signature, as the
+// registry will, and prints what it says about the face check.
+func sayRecord(ctx context.Context, st *store.Store, id string, n *narrator) error {
+	recs, err := st.Records(ctx, kiosk.RecordPending, 100)
+	if err != nil {
+		return fmt.Errorf("read outbox: %w", err)
+	}
+	for _, r := range recs {
+		if r.ID != id {
+			continue
+		}
+		pub, _ := st.DeviceKey().Public().(ed25519.PublicKey) // a wrong type fails in Open as a wrong-sized key
+		rec, err := ikdsync.Open(r.Envelope, pub)
+		if err != nil {
+			return fmt.Errorf("open outbox record %s: %w", id, err)
+		}
+		if a := rec.Activation; a != nil {
+			n.say("demo.record", rec.Kind, a.NIK.Masked(), a.FaceBand, a.FaceScore, a.EyeChecked)
+			return nil
+		}
+		return fmt.Errorf("outbox record %s is a %s, not an activation", id, rec.Kind)
+	}
+	return fmt.Errorf("outbox record %s not found", id)
 }

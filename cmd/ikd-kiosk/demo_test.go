@@ -3,11 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/ikd-field/ikd/internal/shareddata"
+	"github.com/ikd-field/ikd/kiosk"
+	"github.com/ikd-field/ikd/kiosk/face"
+	"github.com/ikd-field/ikd/kiosk/face/liveness"
 )
 
 func TestDemoRunsTheWholeWorkflow(t *testing.T) {
@@ -20,9 +25,10 @@ func TestDemoRunsTheWholeWorkflow(t *testing.T) {
 	for _, want := range []string{
 		"Officer signed in: Budi Santoso (supervisor)",
 		"District resident data loaded: 3 added",
-		"Valid QR: NIK 320101********01",
-		"Resident found: Siti Aminah, born 01-01-1990",
+		"Valid QR: NIK 320101********23",
+		"Resident found: Agus Salim, born 25-08-1985",
 		"Activation approved and stored",
+		"Outbox record read back, signature valid: activation NIK 320101********23, face uncertain (score -1.000), officer's eye check: true",
 		"Refused as it should be — the same QR scanned again: This registration was already activated",
 		"Refused as it should be — a QR signed by an unknown key:",
 		"Refused as it should be — an expired QR: The QR has expired",
@@ -61,6 +67,9 @@ func TestWithoutDemoFlagExplains(t *testing.T) {
 // With the dlib models and the shared photos, the demo runs the real face pipeline on a
 // held-up photo, which the liveness check must refuse.
 func TestDemoRefusesAHeldUpPhoto(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the real face pipeline takes seconds")
+	}
 	models := filepath.Dir(shareddata.Require(t, "models", "dlib_face_recognition_resnet_model_v1.dat"))
 	var out, errOut bytes.Buffer
 	code := run(context.Background(), []string{"--demo", "--data", t.TempDir(), "--lang", "en", "--models", models}, &out, &errOut)
@@ -75,5 +84,115 @@ func TestDemoRefusesAHeldUpPhoto(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out.String())
 		}
+	}
+}
+
+// realModels returns a model directory whose recognition model may report a match:
+// $IKD_REAL_MODELS, else $IKD_MODELS. It skips t in -short mode or when there is none.
+func realModels(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: the real face pipeline takes seconds")
+	}
+	dir := os.Getenv("IKD_REAL_MODELS")
+	if dir == "" {
+		dir = os.Getenv(face.ModelsEnv)
+	}
+	if dir == "" {
+		t.Skip("no real models: set IKD_REAL_MODELS (or IKD_MODELS) to a directory build/models.sh filled, e.g. /work/models-real")
+	}
+	set, err := face.CheckModels(dir)
+	if err != nil {
+		t.Skipf("models in %s unusable: %v", dir, err)
+	}
+	if c := set.Class(face.RecognitionFile); !c.MayMatch() {
+		t.Skipf("recognition model in %s is %s: it reports no match, set IKD_REAL_MODELS to a converted or published one", dir, c)
+	}
+	if _, err := os.Stat(filepath.Join(debianJohns, demoJohn.dir)); err != nil {
+		t.Skipf("Debian's example photos absent (libdlib19.1): %v", err)
+	}
+	return dir
+}
+
+// On a fresh machine (no ../shared), the activation's face step runs the real pipeline on
+// Debian's photos, and the outbox record carries its verdict.
+func TestDemoRealFaceOnAFreshMachine(t *testing.T) {
+	models := realModels(t)
+	t.Setenv("IKD_SHARED", t.TempDir())
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"--demo", "--data", t.TempDir(), "--lang", "en", "--models", models}, &out, &errOut)
+	got := out.String()
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, got, errOut.String())
+	}
+	check := regexp.MustCompile(`Face check: (\w+) \(score (-?\d+\.\d{3})\)`).FindStringSubmatch(got)
+	record := regexp.MustCompile(`Outbox record read back, signature valid: activation NIK 320101\*{8}23, face (\w+) \(score (-?\d+\.\d{3})\), officer's eye check: (\w+)`).FindStringSubmatch(got)
+	switch {
+	case check == nil || record == nil:
+		t.Fatalf("no face check or outbox record line:\n%s", got)
+	case check[1] != "match":
+		t.Errorf("genuine citizen: band %s (score %s), want match", check[1], check[2])
+	case record[1] != check[1] || record[2] != check[2] || record[3] != "false":
+		t.Errorf("outbox record says %s %s eye check %s; the face check said %s %s", record[1], record[2], record[3], check[1], check[2])
+	}
+	for _, want := range []string{
+		"Face models: recognition ",
+		"The demo's citizen is played by Debian's photos of John Schneider",
+		"measured yaw",
+		"holds a face photo of Hendra Gunawan up to the camera",
+		"Refused as it should be — a photo held up to the camera: The face does not move",
+		"Hash-chained audit log intact: 7 entries",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("demo output lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("output:\n%s", got)
+	}
+}
+
+// The demo's citizen's pinned photos answer either prompt of the challenge through the real
+// pipeline and match his reference (the demo picks the direction at random, so one run of the
+// demo covers one of them).
+func TestDemoPhotosPassTheGates(t *testing.T) {
+	models := realModels(t)
+	df, reason, err := openDemoFace(demoConfig{models: models})
+	if err != nil || df == nil {
+		t.Fatalf("open models: %v %s", err, reason)
+	}
+	defer df.Close()
+	ctx := context.Background()
+	ref, err := df.describe(ctx, filepath.Join(debianJohns, demoJohn.dir, demoJohn.reference), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		dir     liveness.Direction
+		yawSign float64
+	}{{liveness.Left, 1}, {liveness.Right, -1}} {
+		t.Run(tc.dir.String(), func(t *testing.T) {
+			c, err := newDemoCitizen(debianJohns, t.TempDir(), demoJohn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v := df.verifierFor(c)
+			v.OnProgress = c.watch
+			v.Direction = func() (liveness.Direction, error) { return tc.dir, nil }
+			res, err := v.VerifyFace(ctx, kiosk.Resident{References: []kiosk.Descriptor{ref}})
+			if err != nil {
+				t.Fatalf("capture: %v", err)
+			}
+			turn := liveness.DefaultConfig().TurnYaw
+			if c.turn == nil {
+				t.Fatal("no frame answered the turn")
+			}
+			if yaw := c.turn.Obs.Quality.Pose.Yaw; yaw*tc.yawSign < turn {
+				t.Errorf("turn frame's yaw %.1f° does not reach %v° %s", yaw, turn, tc.dir)
+			}
+			if res.Band != kiosk.BandMatch {
+				t.Errorf("band %s score %.3f, want match", res.Band, res.Score)
+			}
+		})
 	}
 }

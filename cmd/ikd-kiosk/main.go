@@ -29,7 +29,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	dir := fs.String("data", "", "demo data directory (default: a new temporary directory)")
 	lang := fs.String("lang", os.Getenv("LANG"), "language: id (Bahasa Indonesia, default) or en")
 	models := fs.String("models", os.Getenv("IKD_MODELS"), "dlib model directory for the face check (optional in the demo)")
-	faces := fs.String("faces", "", "directory of face photos for the demo's face check (default: ../shared/testdata/faces when present)")
+	faces := fs.String("faces", "", "directory of face photos (tzuyu/) for the demo's photo attack (default: ../shared/testdata/faces when present, else Debian's example photos)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}

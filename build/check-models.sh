@@ -25,3 +25,7 @@ IKD_MODELS="$tmp/models" IKD_CONVERTER="$PWD/bin/face_api_to_dlib" \
 # The converted model against the calibration's assumptions, through the real pipeline (needs
 # the shared photos: skips with its reason without them).
 IKD_REAL_MODELS="$tmp/models" go test -count=1 -v -run 'TestConvertedModelFitsTheCalibration' ./kiosk/face/dlib/
+# The demo's real face comparison on those models with Debian's photos, as a fresh machine runs
+# it (IKD_SHARED empty).
+IKD_SHARED="$tmp/empty-shared" IKD_REAL_MODELS="$tmp/models" go test -count=1 -v \
+  -run 'TestDemoRealFaceOnAFreshMachine|TestDemoPhotosPassTheGates' ./cmd/ikd-kiosk/

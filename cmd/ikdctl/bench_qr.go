@@ -17,6 +17,7 @@ func benchQR(ctx context.Context, e env) error {
 	quick := fs.Bool("quick", false, "one frame per condition (for tests; numbers are not meaningful)")
 	frames := fs.Int("frames", 10, "code frames per condition and frame size")
 	noCode := fs.Int("nocode-frames", 30, "frames with no code in view, per frame size")
+	photos := fs.String("photos", "", "directory of the real QR photos (default: gozxing's module directory)")
 	if err := fs.Parse(e.args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -32,7 +33,7 @@ func benchQR(ctx context.Context, e env) error {
 	if *frames < 1 || *noCode < 1 {
 		return &exitError{code: 2, err: fmt.Errorf("--frames and --nocode-frames must be at least 1")}
 	}
-	rep, err := qrbench.Run(ctx, qrbench.Options{FramesPerCondition: *frames, NoCodeFrames: *noCode})
+	rep, err := qrbench.Run(ctx, qrbench.Options{FramesPerCondition: *frames, NoCodeFrames: *noCode, PhotoDir: *photos})
 	if err != nil {
 		return err
 	}

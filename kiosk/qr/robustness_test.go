@@ -3,7 +3,6 @@ package qr_test
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/ikd-field/ikd/kiosk/qr"
 	"github.com/ikd-field/ikd/kiosk/qr/qrbench"
@@ -46,10 +45,10 @@ var minSuccess = map[string]float64{
 // the success rate per condition. Each frame gets a fresh Scanner with a generous budget, so
 // the result depends on the frames, not on how busy the machine is.
 func TestRobustness(t *testing.T) {
-	perSize := 5
 	if testing.Short() {
-		perSize = 2
+		t.Skip("long pixel run: build/test.sh runs it in the pass without -race")
 	}
+	const perSize = 5
 	ctx := context.Background()
 	for _, c := range qrbench.Conditions() {
 		t.Run(c.Name, func(t *testing.T) {
@@ -62,7 +61,7 @@ func TestRobustness(t *testing.T) {
 				}
 				for _, f := range frames {
 					total++
-					if text, err := (&qr.Scanner{Budget: time.Second}).Decode(ctx, f.Image); err == nil && text == f.Want {
+					if text, err := (&qr.Scanner{Budget: qr.NoBudget}).Decode(ctx, f.Image); err == nil && text == f.Want {
 						ours++
 					}
 					if text, err := (qr.Plain{}).Decode(ctx, f.Image); err == nil && text == f.Want {
@@ -77,7 +76,7 @@ func TestRobustness(t *testing.T) {
 			}
 			if min, ok := minSuccess[c.Name]; !ok {
 				t.Errorf("no minimum success rate set for condition %q", c.Name)
-			} else if !testing.Short() && rate < min {
+			} else if rate < min {
 				t.Errorf("read %d/%d frames (%.2f), want at least %.2f", ours, total, rate, min)
 			}
 		})

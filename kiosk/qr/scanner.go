@@ -31,7 +31,8 @@ import (
 //
 // A Scanner is not safe for concurrent use; give each camera stream its own.
 type Scanner struct {
-	// Budget bounds the time spent on one frame; attempts already started finish. 0 means 80 ms.
+	// Budget bounds the time spent on one frame; attempts already started finish. 0 means 80 ms;
+	// a negative Budget (NoBudget) runs every rung the frame deserves.
 	Budget time.Duration
 
 	last    string          // rung that decoded the previous frame, "" if none
@@ -54,13 +55,17 @@ const (
 
 const defaultBudget = 80 * time.Millisecond
 
+// NoBudget as a Scanner's Budget lets the result depend on the picture alone, not on the
+// machine's speed: for a still picture from a file, and for tests.
+const NoBudget time.Duration = -1
+
 // Decode implements Decoder.
 func (s *Scanner) Decode(ctx context.Context, img image.Image) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
 	budget := s.Budget
-	if budget <= 0 {
+	if budget == 0 {
 		budget = defaultBudget
 	}
 	deadline := time.Now().Add(budget)
@@ -75,7 +80,7 @@ func (s *Scanner) Decode(ctx context.Context, img image.Image) (string, error) {
 		order = append([]string{s.last}, without(order, s.last)...)
 	}
 	for i, rung := range order {
-		if i > 0 && (time.Now().After(deadline) || ctx.Err() != nil) {
+		if i > 0 && (budget > 0 && time.Now().After(deadline) || ctx.Err() != nil) {
 			break
 		}
 		if !s.worthTrying(rung, f) {

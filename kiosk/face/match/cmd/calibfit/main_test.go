@@ -40,6 +40,9 @@ func writeDescriptors(t *testing.T, people, faces int) string {
 }
 
 func TestCalibfit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long numeric run: build/test.sh runs it in the pass without -race")
+	}
 	t.Run("WritesAParsableAsset", func(t *testing.T) {
 		in := writeDescriptors(t, 40, 6)
 		out := filepath.Join(t.TempDir(), "face.json")

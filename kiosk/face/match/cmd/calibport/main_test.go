@@ -40,6 +40,9 @@ func writeDescriptors(t *testing.T, people, faces int) string {
 }
 
 func TestCalibport(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long numeric run: build/test.sh runs it in the pass without -race")
+	}
 	in := writeDescriptors(t, 20, 5)
 	for _, tc := range []struct {
 		name    string

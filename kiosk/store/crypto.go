@@ -72,36 +72,49 @@ const (
 	nonceSize = 12
 )
 
-// wrapAAD binds the wrapped data key to its purpose.
-var wrapAAD = []byte("ikd-kiosk data key v1")
+// The wrapped data key's AAD binds it to its purpose and says whether the store's trust rows
+// are authenticated (schema 2 on). Schema 2 signs the rows of an older store once, at its
+// first unlock; without the second label anyone could set user_version back to 1, drop the
+// MAC columns and have the next unlock sign their edits. Changing the label needs the unlock
+// secret.
+var (
+	wrapAADv1      = []byte("ikd-kiosk data key v1")
+	wrapAADRowMACs = []byte("ikd-kiosk data key v2: trust rows authenticated")
+)
 
-// wrapDataKey encrypts dataKey under the key derived from secret.
+// wrapDataKey encrypts dataKey under the key derived from secret, for a store whose trust
+// rows are authenticated.
 func wrapDataKey(secret, salt []byte, p KDFParams, dataKey []byte) ([]byte, error) {
 	aead, err := newAEAD(p.derive(secret, salt))
 	if err != nil {
 		return nil, err
 	}
-	return sealWith(aead, dataKey, wrapAAD), nil
+	return sealWith(aead, dataKey, wrapAADRowMACs), nil
 }
 
-// unwrapDataKey recovers the data key; a wrong secret fails GCM authentication and is
-// reported as ErrWrongSecret.
-func unwrapDataKey(secret, salt []byte, p KDFParams, wrapped []byte) ([]byte, error) {
+// unwrapDataKey recovers the data key and whether it was wrapped for a store with
+// authenticated rows; a wrong secret fails GCM authentication and is reported as
+// ErrWrongSecret.
+func unwrapDataKey(secret, salt []byte, p KDFParams, wrapped []byte) (key []byte, rowMACs bool, err error) {
 	if err := p.valid(); err != nil {
-		return nil, ErrNotKioskStore.With(err)
+		return nil, false, ErrNotKioskStore.With(err)
 	}
 	aead, err := newAEAD(p.derive(secret, salt))
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	key, err := openWith(aead, wrapped, wrapAAD)
+	key, err = openWith(aead, wrapped, wrapAADRowMACs)
+	rowMACs = err == nil
+	if !rowMACs {
+		key, err = openWith(aead, wrapped, wrapAADv1)
+	}
 	if err != nil {
-		return nil, ErrWrongSecret.With(err)
+		return nil, false, ErrWrongSecret.With(err)
 	}
 	if len(key) != keySize {
-		return nil, ErrNotKioskStore.With(fmt.Errorf("data key is %d bytes", len(key)))
+		return nil, false, ErrNotKioskStore.With(fmt.Errorf("data key is %d bytes", len(key)))
 	}
-	return key, nil
+	return key, rowMACs, nil
 }
 
 // keyring holds the keys derived from the data key, one per purpose (HKDF-SHA256 with a

@@ -526,19 +526,71 @@ func TestCheckpointRecords(t *testing.T) {
 	}
 }
 
-// TestMigrationSignsSchema1Store turns a new store back into schema 1 (no MAC columns, no
-// sealed summaries) and checks that the first unlock signs it, and that it verifies.
-func TestMigrationSignsSchema1Store(t *testing.T) {
-	ctx := context.Background()
-	tr := makeTrial(t)
-	os.Remove(tr.path + anchorSuffix)
-	edit(t, tr.path,
+// toSchema1 turns a store back into schema 1 as far as the file goes: no MAC columns, no
+// sealed summaries, user_version 1. It is what someone holding the file can do.
+func toSchema1(t *testing.T, path string) {
+	t.Helper()
+	os.Remove(path + anchorSuffix)
+	edit(t, path,
 		"ALTER TABLE registry_keys DROP COLUMN mac",
 		"ALTER TABLE officers DROP COLUMN lockouts", "ALTER TABLE officers DROP COLUMN mac",
 		"ALTER TABLE outbox DROP COLUMN mac",
 		"ALTER TABLE residents DROP COLUMN version", "ALTER TABLE residents DROP COLUMN mac",
 		"DELETE FROM meta WHERE key IN ('outbox_head', 'resident_digest', 'identity_mac')",
 		"PRAGMA user_version = 1")
+}
+
+// wrapAsSchema1 wraps the data key as a store made before schema 2 did, which needs the
+// unlock secret.
+func wrapAsSchema1(t *testing.T, path string) {
+	t.Helper()
+	db := rawDB(t, path)
+	defer db.Close()
+	meta := map[string][]byte{}
+	for _, k := range []string{metaKDFSalt, metaKDFParams, metaWrappedKey} {
+		var v []byte
+		if err := db.QueryRow("SELECT value FROM meta WHERE key = ?", k).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		meta[k] = v
+	}
+	p, err := decodeKDFParams(meta[metaKDFParams])
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _, err := unwrapDataKey([]byte(testSecret), meta[metaKDFSalt], p, meta[metaWrappedKey])
+	if err != nil {
+		t.Fatal(err)
+	}
+	aead, err := newAEAD(p.derive([]byte(testSecret), meta[metaKDFSalt]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("UPDATE meta SET value = ? WHERE key = ?", sealWith(aead, key, wrapAADv1), metaWrappedKey); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSchemaSetBackIsRefused: setting a schema-2 store back to schema 1 would have its
+// migration sign whatever the file holds; the data key's wrap says it was schema 2.
+func TestSchemaSetBackIsRefused(t *testing.T) {
+	tr := makeTrial(t)
+	toSchema1(t, tr.path)
+	edit(t, tr.path, "INSERT INTO registry_keys (kid, public_key, not_before, not_after, added_at) VALUES ('reg-evil', zeroblob(32), 0, 0, 0)")
+	_, err := Open(context.Background(), tr.path, []byte(testSecret), trialOptions())
+	var re *RowError
+	if !errors.Is(err, ErrTampered) || !errors.As(err, &re) || re.Row != "user_version" {
+		t.Fatalf("open: %v; want ErrTampered naming user_version", err)
+	}
+}
+
+// TestMigrationSignsSchema1Store turns a new store back into a genuine schema-1 store and
+// checks that the first unlock signs it, and that it verifies.
+func TestMigrationSignsSchema1Store(t *testing.T) {
+	ctx := context.Background()
+	tr := makeTrial(t)
+	toSchema1(t, tr.path)
+	wrapAsSchema1(t, tr.path)
 	s := mustOpen(t, tr.path, trialOptions())
 	rep, err := s.Verify(ctx)
 	if err != nil || !rep.OK() {
@@ -554,6 +606,12 @@ func TestMigrationSignsSchema1Store(t *testing.T) {
 	s.db.QueryRow("PRAGMA user_version").Scan(&v)
 	if v != len(migrations) {
 		t.Errorf("user_version = %d, want %d", v, len(migrations))
+	}
+	s.Close()
+	// Signed once: the key is now wrapped for a schema-2 store, so it cannot be set back.
+	toSchema1(t, tr.path)
+	if _, err := Open(ctx, tr.path, []byte(testSecret), trialOptions()); !errors.Is(err, ErrTampered) {
+		t.Fatalf("open after setting the migrated store back: %v; want ErrTampered", err)
 	}
 }
 

@@ -107,6 +107,28 @@ var migrations = []migration{
 	ALTER TABLE residents ADD COLUMN mac BLOB;`, sign: signAll},
 }
 
+// rowMACSchema is the first schema whose trust rows carry MACs (migration 2).
+const rowMACSchema = 2
+
+// rewrapDataKey wraps the data key again for a store whose rows are now authenticated, so
+// that the schema can no longer be set back (see wrapAADRowMACs). It costs one KDF run, once
+// in a store's life.
+func rewrapDataKey(ctx context.Context, db *sql.DB, secret, salt []byte, p KDFParams, dataKey []byte) error {
+	wrapped, err := wrapDataKey(secret, salt, p, dataKey)
+	if err != nil {
+		return fmt.Errorf("rewrap data key: %w", err)
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return classify(err)
+	}
+	defer tx.Rollback()
+	if err := setMeta(ctx, tx, metaWrappedKey, wrapped); err != nil {
+		return classify(err)
+	}
+	return classify(tx.Commit())
+}
+
 // header reads the identity fields of the SQLite header.
 func header(ctx context.Context, db *sql.DB) (appID, version int, err error) {
 	if err := db.QueryRowContext(ctx, "PRAGMA application_id").Scan(&appID); err != nil {

@@ -307,9 +307,12 @@ func unlock(ctx context.Context, db *sql.DB, secret []byte, opts Options) (*Stor
 	if err != nil {
 		return nil, ErrNotKioskStore.With(err)
 	}
-	dataKey, err := unwrapDataKey(secret, meta[metaKDFSalt], params, meta[metaWrappedKey])
+	dataKey, rowMACs, err := unwrapDataKey(secret, meta[metaKDFSalt], params, meta[metaWrappedKey])
 	if err != nil {
 		return nil, err
+	}
+	if rowMACs && version < rowMACSchema {
+		return nil, tampered("meta", "user_version", fmt.Sprintf("schema set back to %d below %d (its migration would sign edited rows)", version, rowMACSchema))
 	}
 	keys, err := newKeyring(dataKey)
 	if err != nil {
@@ -317,6 +320,11 @@ func unlock(ctx context.Context, db *sql.DB, secret []byte, opts Options) (*Stor
 	}
 	if err := migrate(ctx, db, version, keys); err != nil {
 		return nil, err
+	}
+	if !rowMACs { // signed by the migration just now (or by an earlier one cut short)
+		if err := rewrapDataKey(ctx, db, secret, meta[metaKDFSalt], params, dataKey); err != nil {
+			return nil, err
+		}
 	}
 	seed, err := keys.open(meta[metaDeviceKey], []byte(metaDeviceKey))
 	if err != nil || len(seed) != ed25519.SeedSize {

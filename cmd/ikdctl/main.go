@@ -44,7 +44,7 @@ func commands() map[string]command {
 		"residents": {"resident snapshot: residents import FILE.ndjson | residents show NIK", runResidents},
 		"audit":     {"audit log: audit verify", runAudit},
 		"queue":     {"outbox records by state", runQueue},
-		"store":     {"store integrity: store verify (every authenticated row, audit chain, roll-back anchor)", runStore},
+		"store":     {"store integrity: store verify (every authenticated row, audit chain, roll-back anchor), store reanchor (after restoring a backup)", runStore},
 		"camera":    {"webcams: camera list | camera snap --device DEV OUT.jpg", runCamera},
 		"keys":      {"registry keys: keys new --out DIR | keys trust --data DIR PUBKEY", runKeys},
 		"qr":        {"activation QR: qr make ... OUT.png | qr decode [--raw] [--json] IMAGE...", runQR},

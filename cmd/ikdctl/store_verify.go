@@ -28,7 +28,8 @@ func storeOptions() store.Options {
 
 func runStore(ctx context.Context, e env) error {
 	return subcommand(ctx, e, "store", map[string]func(context.Context, env) error{
-		"verify": storeVerify,
+		"verify":   storeVerify,
+		"reanchor": storeReanchor,
 	})
 }
 
@@ -89,5 +90,36 @@ func storeVerify(ctx context.Context, e env) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "checkpoint %s queued (audit entry %d, outbox record %d)\n", c.ID, c.AuditSeq, c.OutboxSeq)
+	return nil
+}
+
+// storeReanchor accepts the database as it stands against a missing or newer anchor file,
+// for an operator who restored a backup on purpose: the reset is recorded in the audit log,
+// and a checkpoint tells the registry, which keeps the newer one it already has.
+func storeReanchor(ctx context.Context, e env) error {
+	fs := newFlags("store reanchor", e)
+	data, secretFile := dataDirFlag(fs), secretFlag(fs)
+	if err := fs.Parse(e.args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return usageError("store reanchor --data DIR [--secret-file F]")
+	}
+	secret, err := readSecret(*secretFile)
+	if err != nil {
+		return err
+	}
+	opts := storeOptions()
+	opts.Reanchor = true
+	s, err := store.Open(ctx, storePath(*data), secret, opts)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	c, err := s.Checkpoint(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "anchor matches the database; checkpoint %s queued (audit entry %d, outbox record %d)\n", c.ID, c.AuditSeq, c.OutboxSeq)
 	return nil
 }

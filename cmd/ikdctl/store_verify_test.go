@@ -114,6 +114,15 @@ func TestStoreVerifyRolledBack(t *testing.T) {
 	if code == 0 || !strings.Contains(errOut, "older than its last record") {
 		t.Errorf("queue on a rolled-back store: exit %d: %s", code, errOut)
 	}
+	// The backup was put back on purpose: the operator resets the anchor, and the store
+	// is usable again.
+	if code, out, errOut := runStoreCLI(t, "store", "reanchor", "--data", data, "--secret-file", secret); code != 0 ||
+		!strings.Contains(out, "checkpoint ") {
+		t.Fatalf("reanchor: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := runStoreCLI(t, "queue", "--data", data, "--secret-file", secret); code != 0 {
+		t.Errorf("queue after reanchor: exit %d\n%s%s", code, out, errOut)
+	}
 }
 
 // TestQRDecodeRefusesPlantedKey: a registry key inserted with sqlite3 does not make the

@@ -25,8 +25,9 @@ import (
 //
 //   - the anchor file beside the database (kiosk.db.anchor): the newest audit entry (sequence
 //     number and chain hash) and outbox sequence number, MACed, rewritten after every commit
-//     that moves them. Open refuses a database behind its anchor (ErrRolledBack). It does not
-//     help against someone who copies back the anchor file too, or deletes it.
+//     that moves them. Open refuses a database behind its anchor (ErrRolledBack), and a
+//     database without one once it has had one (its data key is wrapped for schema 2, see
+//     wrapAADRowMACs). It does not help against someone who copies back the anchor file too.
 //   - audit checkpoint records in the outbox, signed by the device key, which the registry
 //     keeps: a roll-back to before the newest checkpoint the registry holds is caught at sync,
 //     even by someone with the unlock secret.
@@ -87,27 +88,54 @@ func (s *Store) currentAnchor(ctx context.Context, q querier) (anchorState, erro
 	return anchorState{auditSeq: seq, auditHash: bytes.Clone(h), outboxSeq: oh.last}, nil
 }
 
-// checkAnchor compares the database with its anchor file: the chain must have reached the
-// anchored entry with the anchored hash, and the outbox the anchored sequence number. A
-// missing anchor file (a store made before anchors, or the file removed) is written afresh.
+// checkAnchor compares the database with its anchor file (anchorStatus). A store that never
+// had one (migrated just now) gets one; with Options.Reanchor a missing or older anchor is
+// replaced and the reset recorded in the audit log.
 func (s *Store) checkAnchor(ctx context.Context) error {
-	b, err := os.ReadFile(s.path + anchorSuffix)
-	if errors.Is(err, fs.ErrNotExist) {
+	err := s.anchorStatus(ctx, s.db)
+	switch {
+	case errors.Is(err, errNoAnchor):
 		slog.InfoContext(ctx, "store: no anchor file; writing one", "path", s.path+anchorSuffix)
 		s.updateAnchor(ctx)
 		return nil
+	case errors.Is(err, ErrRolledBack) && s.opts.Reanchor:
+		slog.WarnContext(ctx, "store: anchor reset by the operator", "path", s.path+anchorSuffix, "was", err)
+		if err := os.Remove(s.path + anchorSuffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("reset anchor: %w", err)
+		}
+		// The audit entry's commit writes the fresh anchor; the registry still sees the
+		// roll-back in the next checkpoint.
+		return s.write(ctx, func(tx *sql.Tx) error {
+			return s.appendAudit(ctx, tx, kiosk.AuditEvent{Time: s.now(), OfficerID: "operator",
+				Action: "store.reanchored", Subject: s.kioskID, Detail: errors.Unwrap(err).Error()})
+		})
 	}
-	if err != nil {
+	return err
+}
+
+// errNoAnchor: the store has no anchor file and never had one.
+var errNoAnchor = errors.New("no anchor file yet")
+
+// anchorStatus returns nil when the database has reached its anchor, errNoAnchor for a store
+// that never had one, and ErrRolledBack when it is behind the anchor, the anchor is malformed
+// or sealed by another kiosk, or a store that had one has lost it.
+func (s *Store) anchorStatus(ctx context.Context, q querier) error {
+	b, err := os.ReadFile(s.path + anchorSuffix)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && s.anchored:
+		return ErrRolledBack.With(errors.New("anchor file is missing (deleted, or the database was copied without it)"))
+	case errors.Is(err, fs.ErrNotExist):
+		return errNoAnchor
+	case err != nil:
 		return fmt.Errorf("read anchor: %w", err)
-	}
-	if len(b) > 1024 {
+	case len(b) > 1024:
 		return ErrRolledBack.With(errors.New("anchor file is malformed"))
 	}
 	a, err := s.keys.decodeAnchor(b)
 	if err != nil {
 		return ErrRolledBack.With(err)
 	}
-	return s.behind(ctx, s.db, a)
+	return s.behind(ctx, q, a)
 }
 
 // behind returns ErrRolledBack when the store is behind a.
@@ -139,29 +167,35 @@ func (s *Store) updateAnchor(ctx context.Context) {
 	if s.path == "" {
 		return
 	}
+	if err := s.writeAnchor(ctx, s.path); err != nil {
+		slog.WarnContext(ctx, "store: anchor not updated", "err", err)
+	}
+}
+
+// writeAnchor writes the anchor of the store as it stands for the database at dbPath, unless
+// the anchor there has already seen as much (another process sharing the store).
+func (s *Store) writeAnchor(ctx context.Context, dbPath string) error {
 	s.anchorMu.Lock()
 	defer s.anchorMu.Unlock()
 	cur, err := s.currentAnchor(ctx, s.db)
 	if err != nil {
-		slog.WarnContext(ctx, "store: anchor not updated", "err", err)
-		return
+		return err
 	}
-	path := s.path + anchorSuffix
-	// Another process sharing the store may have written a newer anchor.
+	path := dbPath + anchorSuffix
 	if b, err := os.ReadFile(path); err == nil {
 		if old, err := s.keys.decodeAnchor(b); err == nil && old.auditSeq >= cur.auditSeq && old.outboxSeq >= cur.outboxSeq {
-			return
+			return nil
 		}
 	}
 	tmp := fmt.Sprintf("%s.%d.tmp", path, os.Getpid())
 	if err := os.WriteFile(tmp, s.keys.encodeAnchor(cur), 0o600); err != nil {
-		slog.WarnContext(ctx, "store: anchor not updated", "err", err)
-		return
+		return err
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		os.Remove(tmp)
-		slog.WarnContext(ctx, "store: anchor not updated", "err", err)
+		return err
 	}
+	return nil
 }
 
 // afterCommit runs after every committed write: the anchor follows the store, and a

@@ -284,6 +284,11 @@ func TestRollBackIsDetected(t *testing.T) {
 			removeDB(path)
 			copyFile(t, backup, path)
 		}},
+		{"OlderFileCopiedBackAnchorDeleted", func(t *testing.T, path, backup string, _ []byte) {
+			removeDB(path)
+			copyFile(t, backup, path)
+			os.Remove(path + anchorSuffix)
+		}},
 		{"AuditTailDeletedAndOldHeadPutBack", func(t *testing.T, path, _ string, oldHead []byte) {
 			db := rawDB(t, path)
 			for _, q := range []string{"DROP TRIGGER audit_no_delete",
@@ -329,7 +334,43 @@ func TestRollBackIsDetected(t *testing.T) {
 			if !errors.Is(rep.Anchor, ErrRolledBack) || rep.OK() {
 				t.Errorf("verify: anchor %v, ok %v; want ErrRolledBack", rep.Anchor, rep.OK())
 			}
+
+			// The operator who restored a backup on purpose resets the anchor; the audit log
+			// says so, and the store opens as usual from then on.
+			opts := testOptions()
+			opts.Reanchor = true
+			mustOpen(t, path, opts).Close()
+			var action string
+			db = rawDB(t, path)
+			err = db.QueryRow("SELECT action FROM audit ORDER BY seq DESC LIMIT 1").Scan(&action)
+			db.Close()
+			if err != nil || action != "store.reanchored" {
+				t.Errorf("newest audit entry %q, %v; want store.reanchored", action, err)
+			}
+			if s, err := Open(ctx, path, []byte(testSecret), testOptions()); err != nil {
+				t.Errorf("open after the reset: %v", err)
+			} else {
+				s.Close()
+			}
 		})
+	}
+}
+
+// An init killed after writing the anchor but before linking the store leaves an anchor
+// without a store (sealed with that init's keys); the next init must replace it.
+func TestInitIgnoresStaleAnchor(t *testing.T) {
+	_, other := mustCreate(t, testOptions())
+	path := filepath.Join(t.TempDir(), "kiosk.db")
+	copyFile(t, other+anchorSuffix, path+anchorSuffix)
+	s, err := Create(context.Background(), path, []byte(testSecret), testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if s, err := Open(context.Background(), path, []byte(testSecret), testOptions()); err != nil {
+		t.Fatalf("open: %v", err)
+	} else {
+		s.Close()
 	}
 }
 

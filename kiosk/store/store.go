@@ -52,6 +52,10 @@ type Options struct {
 	// CheckpointEvery is the number of audit entries after which a checkpoint record is
 	// queued automatically; 0 means DefaultCheckpointEvery.
 	CheckpointEvery int64
+	// Reanchor makes Open accept a database that is behind or without its anchor file (an
+	// operator restoring a backup): the anchor is rewritten and the reset recorded in the
+	// audit log. The registry still sees the roll-back through the audit checkpoints.
+	Reanchor bool
 }
 
 func (o Options) withDefaults() Options {
@@ -81,6 +85,7 @@ type Store struct {
 	clock     *clock.Clock // nil when Options.Now is set
 	sealer    kiosk.Sealer // nil: no checkpoints
 	anchorMu  sync.Mutex
+	anchored  bool // keeps an anchor file: its data key was wrapped for schema 2 at unlock
 	closed    atomic.Bool
 }
 
@@ -148,6 +153,11 @@ func create(ctx context.Context, path string, secret []byte, opts Options, popul
 	s, err := initialise(ctx, db, secret, opts)
 	if err == nil && populate != nil {
 		err = populate(s)
+	}
+	if err == nil {
+		// Before the link: a store in place always has its anchor, so a missing one means
+		// it was removed (anchorStatus).
+		err = s.writeAnchor(ctx, path)
 	}
 	// Closing the last connection checkpoints the WAL into the file and removes it, so the
 	// one file is the whole store when it is linked into place.
@@ -228,7 +238,7 @@ func initialise(ctx context.Context, db *sql.DB, secret []byte, opts Options) (*
 	if err != nil {
 		return nil, fmt.Errorf("device key: %w", err)
 	}
-	s := &Store{db: db, keys: keys, opts: opts, kioskID: id, deviceKey: devKey}
+	s := &Store{db: db, keys: keys, opts: opts, kioskID: id, deviceKey: devKey, anchored: true}
 	s.initClock(nil)
 	err = s.write(ctx, func(tx *sql.Tx) error {
 		for k, v := range map[string][]byte{
@@ -341,7 +351,7 @@ func unlock(ctx context.Context, db *sql.DB, secret []byte, opts Options) (*Stor
 	if opts.ExpectKioskID != "" && opts.ExpectKioskID != kioskID {
 		return nil, ErrWrongKiosk.With(fmt.Errorf("store belongs to kiosk %s, this kiosk is %s", kioskID, opts.ExpectKioskID))
 	}
-	s := &Store{db: db, keys: keys, opts: opts, kioskID: kioskID, deviceKey: ed25519.NewKeyFromSeed(seed)}
+	s := &Store{db: db, keys: keys, opts: opts, kioskID: kioskID, deviceKey: ed25519.NewKeyFromSeed(seed), anchored: rowMACs}
 	anchor, err := getMeta(ctx, db, metaClockAnchor)
 	if err != nil {
 		return nil, err

@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 )
 
@@ -81,26 +80,14 @@ func (s *Store) Verify(ctx context.Context) (VerifyReport, error) {
 	if r.Audit != nil && !errors.Is(r.Audit, ErrAuditBroken) {
 		return r, r.Audit
 	}
-	b, err := os.ReadFile(s.path + anchorSuffix)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-	case err != nil:
-		return r, fmt.Errorf("read anchor: %w", err)
+	switch err := s.anchorStatus(ctx, tx); {
+	case errors.Is(err, ErrRolledBack):
+		r.Anchor = err
+	case err == nil, errors.Is(err, errNoAnchor):
+	case errors.Is(err, ErrAuditBroken), errors.Is(err, ErrTampered):
+		// a broken head is reported with its table or the audit chain
 	default:
-		a, err := s.keys.decodeAnchor(b)
-		if err == nil {
-			err = s.behind(ctx, tx, a)
-		} else {
-			err = ErrRolledBack.With(err)
-		}
-		switch {
-		case errors.Is(err, ErrRolledBack):
-			r.Anchor = err
-		case errors.Is(err, ErrAuditBroken), errors.Is(err, ErrTampered):
-			// a broken head is reported with its table or the audit chain
-		case err != nil:
-			return r, err
-		}
+		return r, err
 	}
 	return r, nil
 }

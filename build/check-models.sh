@@ -23,8 +23,9 @@ IKD_MODELS="$tmp/models" IKD_CONVERTER="$PWD/bin/face_api_to_dlib" \
   IKD_FACE_API_TGZ="$tmp/cache/vladmandic-face-api-1.7.15.tgz" \
   go test -tags models -count=1 -v ./build/modelcheck/
 # The converted model against the calibration's assumptions, through the real pipeline (needs
-# the shared photos: skips with its reason without them).
-IKD_REAL_MODELS="$tmp/models" go test -count=1 -v -run 'TestConvertedModelFitsTheCalibration' ./kiosk/face/dlib/
+# the shared photos: skips with its reason without them), and corrupt copies of the installed
+# models refused with a specific error.
+IKD_REAL_MODELS="$tmp/models" go test -count=1 -v -run 'TestConvertedModelFitsTheCalibration|TestLoadCorruptModelIsAnError' ./kiosk/face/dlib/
 # The demo's real face comparison on those models with Debian's photos, as a fresh machine runs
 # it (IKD_SHARED empty).
 IKD_SHARED="$tmp/empty-shared" IKD_REAL_MODELS="$tmp/models" go test -count=1 -v \

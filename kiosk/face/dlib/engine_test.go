@@ -28,18 +28,18 @@ func TestLoadCorruptModelIsAnError(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name, file string
-		content    func() []byte
+		content    func(t *testing.T) []byte
 	}{
-		{"LandmarksTruncatedToHalf", face.ShapePredictorFile, func() []byte { b := facetest.ReadSharedModel(t, face.ShapePredictorFile); return b[:len(b)/2] }},
-		{"RecognitionTruncatedNearEnd", face.RecognitionFile, func() []byte { b := facetest.ReadSharedModel(t, face.RecognitionFile); return b[:len(b)-1000] }},
-		{"RecognitionTruncatedEarly", face.RecognitionFile, func() []byte { return facetest.ReadSharedModel(t, face.RecognitionFile)[:100<<10] }},
-		{"DetectorTruncated", face.CNNDetectorFile, func() []byte { b := facetest.ReadSharedModel(t, face.CNNDetectorFile); return b[:len(b)*9/10] }},
-		{"RecognitionGarbage", face.RecognitionFile, func() []byte { return garbage(1 << 20) }},
-		{"LandmarksGarbage", face.ShapePredictorFile, func() []byte { return garbage(1 << 20) }},
-		{"DetectorIsALandmarkModel", face.CNNDetectorFile, func() []byte { return facetest.ReadSharedModel(t, face.ShapePredictorFile) }},
+		{"LandmarksTruncatedToHalf", face.ShapePredictorFile, func(t *testing.T) []byte { b := facetest.ReadModel(t, face.ShapePredictorFile); return b[:len(b)/2] }},
+		{"RecognitionTruncatedNearEnd", face.RecognitionFile, func(t *testing.T) []byte { b := facetest.ReadModel(t, face.RecognitionFile); return b[:len(b)-1000] }},
+		{"RecognitionTruncatedEarly", face.RecognitionFile, func(t *testing.T) []byte { return facetest.ReadModel(t, face.RecognitionFile)[:100<<10] }},
+		{"DetectorTruncated", face.CNNDetectorFile, func(t *testing.T) []byte { b := facetest.ReadModel(t, face.CNNDetectorFile); return b[:len(b)*9/10] }},
+		{"RecognitionGarbage", face.RecognitionFile, func(t *testing.T) []byte { return garbage(1 << 20) }},
+		{"LandmarksGarbage", face.ShapePredictorFile, func(t *testing.T) []byte { return garbage(1 << 20) }},
+		{"DetectorIsALandmarkModel", face.CNNDetectorFile, func(t *testing.T) []byte { return facetest.ReadModel(t, face.ShapePredictorFile) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e, err := Load(facetest.ModelDirWith(t, tc.file, tc.content()), quiet)
+			e, err := Load(facetest.ModelDirWith(t, tc.file, tc.content(t)), quiet)
 			if err == nil {
 				e.Close()
 				t.Fatal("corrupt model loaded")

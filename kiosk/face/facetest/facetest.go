@@ -33,11 +33,34 @@ func ReadSharedModel(t testing.TB, file string) []byte {
 	return b
 }
 
-// ModelDirWith builds a model directory in t.TempDir() linking the shared models, with the
+// RealModelsEnv names a complete model directory as build/models.sh installs it (make
+// check-models sets it): tests of model loading use it where the shared models are absent.
+const RealModelsEnv = "IKD_REAL_MODELS"
+
+// Models returns $IKD_REAL_MODELS when set, else the shared development models, or skips.
+func Models(t testing.TB) string {
+	t.Helper()
+	if dir := os.Getenv(RealModelsEnv); dir != "" {
+		return dir
+	}
+	return SharedModels(t)
+}
+
+// ReadModel returns the bytes of one file of Models.
+func ReadModel(t testing.TB, file string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(Models(t), file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// ModelDirWith builds a model directory in t.TempDir() linking the files of Models, with the
 // named file replaced by content (nil: left out).
 func ModelDirWith(t testing.TB, file string, content []byte) string {
 	t.Helper()
-	shared := SharedModels(t)
+	shared := Models(t)
 	dir := t.TempDir()
 	for _, f := range modelFiles {
 		dst := filepath.Join(dir, f)

@@ -37,19 +37,10 @@ func runStore(ctx context.Context, e env) error {
 // names the first bad row of each table. When everything is intact it queues an audit
 // checkpoint, so the registry learns how far this store had grown.
 func storeVerify(ctx context.Context, e env) error {
-	fs := newFlags("store verify", e)
-	data, secretFile := dataDirFlag(fs), secretFlag(fs)
-	if err := fs.Parse(e.args); err != nil {
-		return err
-	}
-	if fs.NArg() != 0 {
-		return usageError("store verify --data DIR [--secret-file F]")
-	}
-	secret, err := readSecret(*secretFile)
+	path, secret, err := storeArgs(e, "store verify")
 	if err != nil {
 		return err
 	}
-	path := storePath(*data)
 	rep, err := store.Verify(ctx, path, secret, storeOptions())
 	if err != nil {
 		return err
@@ -97,21 +88,13 @@ func storeVerify(ctx context.Context, e env) error {
 // for an operator who restored a backup on purpose: the reset is recorded in the audit log,
 // and a checkpoint tells the registry, which keeps the newer one it already has.
 func storeReanchor(ctx context.Context, e env) error {
-	fs := newFlags("store reanchor", e)
-	data, secretFile := dataDirFlag(fs), secretFlag(fs)
-	if err := fs.Parse(e.args); err != nil {
-		return err
-	}
-	if fs.NArg() != 0 {
-		return usageError("store reanchor --data DIR [--secret-file F]")
-	}
-	secret, err := readSecret(*secretFile)
+	path, secret, err := storeArgs(e, "store reanchor")
 	if err != nil {
 		return err
 	}
 	opts := storeOptions()
 	opts.Reanchor = true
-	s, err := store.Open(ctx, storePath(*data), secret, opts)
+	s, err := store.Open(ctx, path, secret, opts)
 	if err != nil {
 		return err
 	}
@@ -122,4 +105,18 @@ func storeReanchor(ctx context.Context, e env) error {
 	}
 	fmt.Fprintf(e.stdout, "anchor matches the database; checkpoint %s queued (audit entry %d, outbox record %d)\n", c.ID, c.AuditSeq, c.OutboxSeq)
 	return nil
+}
+
+// storeArgs parses the flags of the store subcommands: the store's path and the unlock secret.
+func storeArgs(e env, name string) (path string, secret []byte, err error) {
+	fs := newFlags(name, e)
+	data, secretFile := dataDirFlag(fs), secretFlag(fs)
+	if err := fs.Parse(e.args); err != nil {
+		return "", nil, err
+	}
+	if fs.NArg() != 0 {
+		return "", nil, usageError(name + " --data DIR [--secret-file F]")
+	}
+	secret, err = readSecret(*secretFile)
+	return storePath(*data), secret, err
 }

@@ -16,7 +16,7 @@ func benchFace(ctx context.Context, e env) error {
 	fs := flag.NewFlagSet("bench face", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	models := fs.String("models", "", "model directory (default $IKD_MODELS, else "+devModelDir+")")
-	photo := fs.String("photo", "", "face photo for the benchmark frame (default: a shared test photo beside the models)")
+	photo := fs.String("photo", "", "face photo for the benchmark frame (default: a shared test photo beside the models, else one of Debian's dlib example photos)")
 	n := fs.Int("n", 31, "iterations per measurement")
 	refs := fs.Int("refs", 200000, "references in the 1:N search index")
 	quick := fs.Bool("quick", false, "3 iterations and a 2,000-reference index (for tests; numbers are not meaningful)")
@@ -31,7 +31,7 @@ func benchFace(ctx context.Context, e env) error {
 	}
 	dir := face.ResolveModelDir(*models, devModelDir)
 	if *photo == "" {
-		*photo = filepath.Join(dir, "..", "testdata", "faces", "nayoung", "1.jpg")
+		*photo = defaultBenchPhoto(dir)
 	}
 	f, err := os.Open(*photo)
 	if err != nil {
@@ -48,3 +48,20 @@ func benchFace(ctx context.Context, e env) error {
 	}
 	return rep.Write(e.stdout)
 }
+
+// defaultBenchPhoto is the shared test photo beside a development model directory, else a
+// frontal photo from Debian's libdlib19.1 examples (installed with libdlib-dev), so that
+// make bench runs on a fresh machine too.
+func defaultBenchPhoto(modelDir string) string {
+	candidates := []string{
+		filepath.Join(modelDir, "..", "testdata", "faces", "nayoung", "1.jpg"),
+		"/usr/share/doc/libdlib19.1/examples/johns/John_Schneider/000325_00925954.jpg",
+	}
+	for _, p := range candidates {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return candidates[0] // the error names the first choice; --photo gives another
+}
+

@@ -188,7 +188,8 @@ func (s *Store) writeAnchor(ctx context.Context, dbPath string) error {
 		}
 	}
 	tmp := fmt.Sprintf("%s.%d.tmp", path, os.Getpid())
-	if err := os.WriteFile(tmp, s.keys.encodeAnchor(cur), 0o600); err != nil {
+	if err := writeSynced(tmp, s.keys.encodeAnchor(cur)); err != nil {
+		os.Remove(tmp)
 		return err
 	}
 	if err := os.Rename(tmp, path); err != nil {
@@ -316,3 +317,23 @@ func (s *Store) saveClock(ctx context.Context) error {
 	}
 	return nil
 }
+
+// writeSynced writes a new file and flushes it before it is renamed into place: some
+// filesystems can otherwise leave an empty file under the new name after a power cut, and an
+// empty anchor reads as a roll-back that locks the kiosk until an operator resets it.
+func writeSynced(path string, b []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+

@@ -104,8 +104,14 @@ func checkImageFile(file, ext string) error {
 		return err
 	}
 	if ext == ".png" {
-		if _, err := png.DecodeConfig(bytes.NewReader(data)); err != nil {
+		cfg, err := png.DecodeConfig(bytes.NewReader(data))
+		if err != nil {
 			return fmt.Errorf("bad PNG: %w", err)
+		}
+		// The header's size decides the allocation at decode time (a few bytes can declare
+		// gigabytes): refuse what no camera delivers, as for MJPEG frames.
+		if cfg.Width > maxSide || cfg.Height > maxSide {
+			return fmt.Errorf("bad PNG: frame size %dx%d out of range", cfg.Width, cfg.Height)
 		}
 		return nil
 	}

@@ -3,7 +3,9 @@ package camera
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/png"
@@ -160,6 +162,10 @@ func TestReplayErrors(t *testing.T) {
 			writeFile(t, filepath.Join(dir, "b.png"), []byte("not a png at all"))
 			return dir
 		}, nil, "b.png"},
+		{"HugePNG", func(t *testing.T, dir string) string {
+			writeFile(t, filepath.Join(dir, "a.png"), withPNGSize(t, goodPNG, 20000, 20000))
+			return dir
+		}, nil, "a.png: bad PNG: frame size 20000x20000 out of range"},
 		{"TruncatedJPEG", func(t *testing.T, dir string) string {
 			writeFile(t, filepath.Join(dir, "a.jpg"), good[:len(good)/2])
 			return dir
@@ -220,4 +226,18 @@ func TestReplayFrameCorruptAfterHeader(t *testing.T) {
 	if _, err := r.Next(context.Background()); err == nil || !strings.Contains(err.Error(), "a.png") {
 		t.Fatalf("err = %v, want a decode error naming a.png", err)
 	}
+}
+
+// withPNGSize returns a copy of a PNG whose header declares w×h pixels (the IHDR chunk's CRC
+// recomputed): what a decompression bomb in a replay folder looks like.
+func withPNGSize(t *testing.T, p []byte, w, h uint32) []byte {
+	t.Helper()
+	b := bytes.Clone(p)
+	if len(b) < 33 || string(b[12:16]) != "IHDR" {
+		t.Fatal("not a PNG with IHDR first")
+	}
+	binary.BigEndian.PutUint32(b[16:], w)
+	binary.BigEndian.PutUint32(b[20:], h)
+	binary.BigEndian.PutUint32(b[29:], crc32.ChecksumIEEE(b[12:29]))
+	return b
 }

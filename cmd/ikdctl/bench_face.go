@@ -2,12 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
-	"image"
 	"os"
 	"path/filepath"
 
+	"github.com/ikd-field/ikd/internal/imagefile"
 	"github.com/ikd-field/ikd/kiosk/face"
 	"github.com/ikd-field/ikd/kiosk/face/dlib/facebench"
 )
@@ -33,12 +34,10 @@ func benchFace(ctx context.Context, e env) error {
 	if *photo == "" {
 		*photo = defaultBenchPhoto(dir)
 	}
-	f, err := os.Open(*photo)
-	if err != nil {
+	img, err := imagefile.Read(*photo)
+	if errors.Is(err, os.ErrNotExist) {
 		return &exitError{code: 2, err: fmt.Errorf("benchmark photo: %w (give --photo)", err)}
 	}
-	img, _, err := image.Decode(f)
-	f.Close()
 	if err != nil {
 		return fmt.Errorf("benchmark photo %s: %w", *photo, err)
 	}
@@ -64,4 +63,3 @@ func defaultBenchPhoto(modelDir string) string {
 	}
 	return candidates[0] // the error names the first choice; --photo gives another
 }
-

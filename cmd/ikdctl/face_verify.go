@@ -6,13 +6,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"image"
-	_ "image/jpeg" // reference and probe photos
-	_ "image/png"
-	"io"
 	"log/slog"
-	"os"
 
+	"github.com/ikd-field/ikd/internal/imagefile"
 	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/face"
 	"github.com/ikd-field/ikd/kiosk/face/dlib"
@@ -138,14 +134,9 @@ func faceVerifyDecodeDescriptor(s string) (face.Descriptor, error) {
 }
 
 func faceVerifyAnalyze(ctx context.Context, an *face.Analyzer, path string) (face.Observation, error) {
-	f, err := os.Open(path)
+	img, err := imagefile.Read(path)
 	if err != nil {
 		return face.Observation{}, err
-	}
-	defer f.Close()
-	img, _, err := image.Decode(io.LimitReader(f, 64<<20))
-	if err != nil {
-		return face.Observation{}, fmt.Errorf("decode image: %w", err)
 	}
 	return an.Analyze(ctx, img)
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/ikd-field/ikd/internal/imagefile"
 	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/qr"
 	"github.com/ikd-field/ikd/kiosk/token"
@@ -72,7 +73,7 @@ func qrDecode(ctx context.Context, e env) error {
 
 // decodeImageFile reads a PNG, JPEG or WebP file and returns the text of its QR code.
 func decodeImageFile(ctx context.Context, file string) (string, error) {
-	img, err := qr.ReadImageFile(file)
+	img, err := imagefile.Read(file)
 	if err != nil {
 		return "", err
 	}

@@ -336,4 +336,3 @@ func writeSynced(path string, b []byte) error {
 	}
 	return f.Close()
 }
-

@@ -12,7 +12,7 @@ import (
 	"runtime/debug"
 	"strings"
 
-	"github.com/ikd-field/ikd/kiosk/qr"
+	"github.com/ikd-field/ikd/internal/imagefile"
 )
 
 // Photo is a real camera photo of a QR code with the text it holds. The pictures are zxing's
@@ -168,7 +168,7 @@ func checkPhotoDir(dir string) (string, error) {
 
 // LoadPhoto decodes one photo from dir.
 func LoadPhoto(dir string, p Photo) (image.Image, error) {
-	img, err := qr.ReadImageFile(filepath.Join(dir, p.File))
+	img, err := imagefile.Read(filepath.Join(dir, p.File))
 	if err != nil {
 		return nil, fmt.Errorf("load photo %s: %w", p.File, err)
 	}

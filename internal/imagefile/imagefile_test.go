@@ -1,4 +1,4 @@
-package qr
+package imagefile
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ import (
 	"testing"
 )
 
-// The crafted pictures below are what an attacker hands to "ikdctl qr decode": a few hundred
+// The crafted pictures below are what an attacker hands to "ikdctl qr decode" or "ikdctl face verify": a few hundred
 // bytes whose header declares a huge image. They are built here, never committed.
 
 // pngBomb returns a grayscale PNG declaring w×h pixels, with one compressed row of zeros.
@@ -62,7 +62,7 @@ func webpBomb(w, h uint32) []byte {
 	return append(b, vp8l...)
 }
 
-func TestReadImageRefusesHugeDeclaredSize(t *testing.T) {
+func TestDecodeRefusesHugeDeclaredSize(t *testing.T) {
 	tests := []struct {
 		name string
 		data []byte
@@ -78,24 +78,24 @@ func TestReadImageRefusesHugeDeclaredSize(t *testing.T) {
 			if len(tt.data) > 1024 {
 				t.Fatalf("crafted file is %d bytes; it should stay tiny", len(tt.data))
 			}
-			_, err := ReadImage(bytes.NewReader(tt.data))
-			if !errors.Is(err, ErrImageTooLarge) {
-				t.Fatalf("ReadImage: %v; want ErrImageTooLarge", err)
+			_, err := Decode(bytes.NewReader(tt.data))
+			if !errors.Is(err, ErrTooLarge) {
+				t.Fatalf("ReadImage: %v; want ErrTooLarge", err)
 			}
 		})
 	}
 }
 
-func TestReadImageFile(t *testing.T) {
+func TestRead(t *testing.T) {
 	dir := t.TempDir()
 	bomb := filepath.Join(dir, "bomb.png")
 	if err := os.WriteFile(bomb, pngBomb(t, 20000, 20000), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	t.Run("Bomb", func(t *testing.T) {
-		_, err := ReadImageFile(bomb)
-		if !errors.Is(err, ErrImageTooLarge) || !strings.Contains(err.Error(), "20000×20000") {
-			t.Fatalf("ReadImageFile: %v; want ErrImageTooLarge naming the size", err)
+		_, err := Read(bomb)
+		if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "20000×20000") {
+			t.Fatalf("Read: %v; want ErrTooLarge naming the size", err)
 		}
 	})
 	t.Run("SmallPNGDecodes", func(t *testing.T) {
@@ -103,9 +103,9 @@ func TestReadImageFile(t *testing.T) {
 		if err := os.WriteFile(small, pngBomb(t, 64, 1), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		img, err := ReadImageFile(small)
+		img, err := Read(small)
 		if err != nil || img.Bounds() != image.Rect(0, 0, 64, 1) {
-			t.Fatalf("ReadImageFile = %v, %v; want a 64×1 image", img, err)
+			t.Fatalf("Read = %v, %v; want a 64×1 image", img, err)
 		}
 	})
 	t.Run("NotAnImage", func(t *testing.T) {
@@ -113,31 +113,31 @@ func TestReadImageFile(t *testing.T) {
 		if err := os.WriteFile(text, []byte("IKD1:not a picture"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := ReadImageFile(text); err == nil || !strings.Contains(err.Error(), "not a PNG, JPEG or WebP image") {
-			t.Fatalf("ReadImageFile: %v; want not an image", err)
+		if _, err := Read(text); err == nil || !strings.Contains(err.Error(), "not a PNG, JPEG or WebP image") {
+			t.Fatalf("Read: %v; want not an image", err)
 		}
 	})
 	t.Run("Missing", func(t *testing.T) {
-		if _, err := ReadImageFile(filepath.Join(dir, "absent.png")); !errors.Is(err, os.ErrNotExist) {
-			t.Fatalf("ReadImageFile: %v; want not exist", err)
+		if _, err := Read(filepath.Join(dir, "absent.png")); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("Read: %v; want not exist", err)
 		}
 	})
 }
 
-// FuzzReadImage: whatever the bytes, ReadImage never panics and never returns a picture
+// FuzzDecode: whatever the bytes, ReadImage never panics and never returns a picture
 // beyond the limit.
-func FuzzReadImage(f *testing.F) {
+func FuzzDecode(f *testing.F) {
 	f.Add(pngBomb(f, 20000, 20000))
 	f.Add(pngBomb(f, 16, 16))
 	f.Add(jpegBomb(65535, 65535))
 	f.Add(webpBomb(16384, 16384))
 	f.Add(webpBomb(8, 8))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		img, err := ReadImage(bytes.NewReader(data))
+		img, err := Decode(bytes.NewReader(data))
 		if err != nil {
 			return
 		}
-		if b := img.Bounds(); int64(b.Dx())*int64(b.Dy()) > MaxImagePixels {
+		if b := img.Bounds(); int64(b.Dx())*int64(b.Dy()) > MaxPixels {
 			t.Fatalf("decoded a %v picture, beyond the limit", b)
 		}
 	})

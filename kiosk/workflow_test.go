@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ikd-field/ikd/kiosk"
+	"github.com/ikd-field/ikd/kiosk/kiosktest"
 )
 
 const (
@@ -21,35 +22,35 @@ var testNow = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 
 // harness wires a flow to fakes whose behaviour each test can change.
 type harness struct {
-	tokens    *fakeTokens
-	residents *fakeResidents
-	faces     *fakeFaces
-	outbox    *memOutbox
-	sealer    *fakeSealer
+	tokens    *kiosktest.TokenVerifier
+	residents *kiosktest.Residents
+	faces     *kiosktest.FaceVerifier
+	outbox    *kiosktest.MemOutbox
+	sealer    *kiosktest.Sealer
 	band      kiosk.Band
 	resident  kiosk.Resident
 }
 
 func newHarness() *harness {
-	h := &harness{outbox: &memOutbox{}, band: kiosk.BandMatch}
+	h := &harness{outbox: &kiosktest.MemOutbox{}, band: kiosk.BandMatch}
 	h.resident = kiosk.Resident{NIK: testNIK, Name: "Siti Aminah", Status: kiosk.ResidentActive,
 		References: []kiosk.Descriptor{{0.1}}}
-	h.tokens = &fakeTokens{VerifyFn: func(ctx context.Context, text string, now time.Time) (kiosk.Token, error) {
+	h.tokens = &kiosktest.TokenVerifier{VerifyFn: func(ctx context.Context, text string, now time.Time) (kiosk.Token, error) {
 		if text != testToken {
 			return kiosk.Token{}, &kiosk.Error{Code: "token.damaged", Msg: kiosk.Message{ID: "QR rusak", EN: "QR damaged"}}
 		}
 		return kiosk.Token{KeyID: "k1", NIK: testNIK, RegistrationID: "reg-1", IssuedAt: now, ExpiresAt: now.Add(10 * time.Minute)}, nil
 	}}
-	h.residents = &fakeResidents{ResidentByNIKFn: func(ctx context.Context, nik kiosk.NIK) (kiosk.Resident, error) {
+	h.residents = &kiosktest.Residents{ResidentByNIKFn: func(ctx context.Context, nik kiosk.NIK) (kiosk.Resident, error) {
 		if nik != h.resident.NIK {
 			return kiosk.Resident{}, kiosk.ErrResidentNotFound
 		}
 		return h.resident, nil
 	}}
-	h.faces = &fakeFaces{VerifyFaceFn: func(ctx context.Context, r kiosk.Resident) (kiosk.FaceResult, error) {
+	h.faces = &kiosktest.FaceVerifier{VerifyFaceFn: func(ctx context.Context, r kiosk.Resident) (kiosk.FaceResult, error) {
 		return kiosk.FaceResult{Band: h.band, Score: 0.3}, nil
 	}}
-	h.sealer = &fakeSealer{SealFn: func(kind kiosk.RecordKind, id string, payload any) ([]byte, error) {
+	h.sealer = &kiosktest.Sealer{SealFn: func(kind kiosk.RecordKind, id string, payload any) ([]byte, error) {
 		return []byte(fmt.Sprintf("%s/%s/%+v", kind, id, payload)), nil
 	}}
 	return h
@@ -57,7 +58,7 @@ func newHarness() *harness {
 
 func (h *harness) deps() kiosk.Deps {
 	return kiosk.Deps{Tokens: h.tokens, Residents: h.residents, Faces: h.faces, Outbox: h.outbox,
-		Audit: h.outbox, Sealer: h.sealer, Clock: fixedClock{testNow}, IDs: &seqIDs{}, KioskID: "kiosk-1"}
+		Audit: h.outbox, Sealer: h.sealer, Clock: kiosktest.FixedClock(testNow), IDs: kiosktest.SequentialIDs(), KioskID: "kiosk-1"}
 }
 
 var officer = kiosk.Officer{ID: "198001012005011001", Name: "Budi", Role: kiosk.RoleOfficer}
@@ -160,7 +161,7 @@ func TestTransitions(t *testing.T) {
 				t.Run(fmt.Sprintf("%s/%s/%s", purpose, state, a.name), func(t *testing.T) {
 					h := newHarness()
 					f := reach(t, h, purpose, state)
-					recordsBefore, eventsBefore := len(h.outbox.records), len(h.outbox.events)
+					recordsBefore, eventsBefore := len(h.outbox.Records), len(h.outbox.Events)
 					err := a.do(f)
 					want, ok := allowed[a.name]
 					if !ok {
@@ -171,7 +172,7 @@ func TestTransitions(t *testing.T) {
 						if f.State() != state {
 							t.Fatalf("refused %s moved the flow from %s to %s", a.name, state, f.State())
 						}
-						if len(h.outbox.records) != recordsBefore || len(h.outbox.events) != eventsBefore {
+						if len(h.outbox.Records) != recordsBefore || len(h.outbox.Events) != eventsBefore {
 							t.Fatalf("refused %s wrote something", a.name)
 						}
 						return
@@ -200,17 +201,17 @@ func TestActivationApproved(t *testing.T) {
 	if err := f.Approve(context.Background(), kiosk.Approval{}); err != nil {
 		t.Fatal(err)
 	}
-	if len(h.outbox.records) != 1 || len(h.outbox.events) != 1 {
-		t.Fatalf("outbox has %d records and %d events, want 1 and 1", len(h.outbox.records), len(h.outbox.events))
+	if len(h.outbox.Records) != 1 || len(h.outbox.Events) != 1 {
+		t.Fatalf("outbox has %d records and %d events, want 1 and 1", len(h.outbox.Records), len(h.outbox.Events))
 	}
-	rec := h.outbox.records[0]
+	rec := h.outbox.Records[0]
 	if rec.Kind != kiosk.KindActivation || rec.RegistrationID != "reg-1" || rec.NIK != testNIK || rec.State != kiosk.RecordPending {
 		t.Fatalf("record = %+v", rec)
 	}
 	if !strings.Contains(string(rec.Envelope), "RegistrationID:reg-1") || !strings.Contains(string(rec.Envelope), "KioskID:kiosk-1") {
 		t.Fatalf("envelope does not seal the activation: %s", rec.Envelope)
 	}
-	ev := h.outbox.events[0]
+	ev := h.outbox.Events[0]
 	if ev.Action != "activation.approved" || ev.Subject != rec.ID || strings.Contains(ev.Detail, string(testNIK)) {
 		t.Fatalf("audit event = %+v (must not hold the plain NIK)", ev)
 	}
@@ -225,7 +226,7 @@ func TestDeactivationNeedsReason(t *testing.T) {
 	if err := f.Approve(context.Background(), kiosk.Approval{Reason: "HP hilang"}); err != nil {
 		t.Fatal(err)
 	}
-	if rec := h.outbox.records[0]; rec.Kind != kiosk.KindDeactivation || rec.RegistrationID != "" {
+	if rec := h.outbox.Records[0]; rec.Kind != kiosk.KindDeactivation || rec.RegistrationID != "" {
 		t.Fatalf("record = %+v", rec)
 	}
 }
@@ -246,7 +247,7 @@ func TestFailuresLeaveNothing(t *testing.T) {
 			&kiosk.Error{Code: "token.damaged"}},
 		{"SecondActivationSameRegistration", kiosk.PurposeActivation, kiosk.StateIdle,
 			func(h *harness) {
-				h.outbox.records = []kiosk.OutboxRecord{{RegistrationID: "reg-1", Kind: kiosk.KindActivation}}
+				h.outbox.Records = []kiosk.OutboxRecord{{RegistrationID: "reg-1", Kind: kiosk.KindActivation}}
 			},
 			act("scan").do, kiosk.ErrAlreadyActivated},
 		{"InvalidTypedNIK", kiosk.PurposeDeactivation, kiosk.StateIdle, nil,
@@ -270,9 +271,9 @@ func TestFailuresLeaveNothing(t *testing.T) {
 				h.sealer.SealFn = func(kiosk.RecordKind, string, any) ([]byte, error) { return nil, boom }
 			}, act("approve").do, boom},
 		{"OutboxFull", kiosk.PurposeActivation, kiosk.StateFaceMatched,
-			func(h *harness) { h.outbox.failWith = boom }, act("approve").do, boom},
+			func(h *harness) { h.outbox.Err = boom }, act("approve").do, boom},
 		{"AuditFullOnReject", kiosk.PurposeActivation, kiosk.StateFaceMatched,
-			func(h *harness) { h.outbox.failWith = boom }, act("reject").do, boom},
+			func(h *harness) { h.outbox.Err = boom }, act("reject").do, boom},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -281,8 +282,8 @@ func TestFailuresLeaveNothing(t *testing.T) {
 			if tt.setup != nil {
 				tt.setup(h)
 			}
-			before := len(h.outbox.records)
-			events := len(h.outbox.events)
+			before := len(h.outbox.Records)
+			events := len(h.outbox.Events)
 			err := tt.do(f)
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("err = %v, want %v", err, tt.want)
@@ -290,7 +291,7 @@ func TestFailuresLeaveNothing(t *testing.T) {
 			if f.State() != tt.from {
 				t.Fatalf("state moved from %s to %s", tt.from, f.State())
 			}
-			if len(h.outbox.records) != before || len(h.outbox.events) != events {
+			if len(h.outbox.Records) != before || len(h.outbox.Events) != events {
 				t.Fatal("a failed action wrote something")
 			}
 		})
@@ -335,19 +336,19 @@ func TestRejectedAndAbandonedWriteOnlyAudit(t *testing.T) {
 			if err := act(end).do(f); err != nil {
 				t.Fatal(err)
 			}
-			if len(h.outbox.records) != 0 {
+			if len(h.outbox.Records) != 0 {
 				t.Fatalf("%s queued a record", end)
 			}
-			if len(h.outbox.events) != 1 || !strings.HasPrefix(h.outbox.events[0].Action, "activation.") {
-				t.Fatalf("%s audit events = %+v", end, h.outbox.events)
+			if len(h.outbox.Events) != 1 || !strings.HasPrefix(h.outbox.Events[0].Action, "activation.") {
+				t.Fatalf("%s audit events = %+v", end, h.outbox.Events)
 			}
 		})
 	}
 	t.Run("AbandonIdle", func(t *testing.T) {
 		h := newHarness()
 		f := reach(t, h, kiosk.PurposeActivation, kiosk.StateAbandoned)
-		if len(h.outbox.events) != 0 || f.State() != kiosk.StateAbandoned {
-			t.Fatalf("abandoning an idle flow wrote %d events", len(h.outbox.events))
+		if len(h.outbox.Events) != 0 || f.State() != kiosk.StateAbandoned {
+			t.Fatalf("abandoning an idle flow wrote %d events", len(h.outbox.Events))
 		}
 	})
 }

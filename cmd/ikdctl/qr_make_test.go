@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"image"
 	_ "image/png"
 	"os"
@@ -12,21 +11,13 @@ import (
 	"time"
 
 	"github.com/ikd-field/ikd/kiosk"
+	"github.com/ikd-field/ikd/kiosk/kiosktest"
 	"github.com/ikd-field/ikd/kiosk/qr"
 	"github.com/ikd-field/ikd/kiosk/token"
 )
 
-// pubKeyring is a trust store holding the public key written by "keys new" in dir.
-type pubKeyring struct{ key kiosk.RegistryKey }
-
-func (k pubKeyring) RegistryKey(_ context.Context, kid string) (kiosk.RegistryKey, error) {
-	if kid != k.key.KeyID {
-		return kiosk.RegistryKey{}, kiosk.ErrNotFound.With(fmt.Errorf("key %q", kid))
-	}
-	return k.key, nil
-}
-
-func trustKeysDir(t *testing.T, dir string) pubKeyring {
+// trustKeysDir returns a trust store holding the public key written by "keys new" in dir.
+func trustKeysDir(t *testing.T, dir string) *kiosktest.TrustStore {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(dir, signingPubFile))
 	if err != nil {
@@ -36,7 +27,7 @@ func trustKeysDir(t *testing.T, dir string) pubKeyring {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return pubKeyring{kiosk.RegistryKey{KeyID: kid, PublicKey: pub}}
+	return kiosktest.Keyring(kiosk.RegistryKey{KeyID: kid, PublicKey: pub})
 }
 
 func decodeQRFile(t *testing.T, path string) string {

@@ -15,6 +15,7 @@ import (
 	"github.com/veraison/go-cose"
 
 	"github.com/ikd-field/ikd/kiosk"
+	"github.com/ikd-field/ikd/kiosk/kiosktest"
 	"github.com/ikd-field/ikd/kiosk/token/base45"
 )
 
@@ -22,8 +23,8 @@ const kid = "reg-2026-11"
 
 var regKey = testKey("registry 2026-11")
 
-func trusted() keyring {
-	return keyring{kid: {KeyID: kid, PublicKey: regKey.Public().(ed25519.PublicKey)}}
+func trusted() *kiosktest.TrustStore {
+	return kiosktest.Keyring(kiosk.RegistryKey{KeyID: kid, PublicKey: regKey.Public().(ed25519.PublicKey)})
 }
 
 func TestSignVerifyRoundTrip(t *testing.T) {
@@ -97,7 +98,7 @@ func TestLargestTokenVerifies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store := keyring{longKid: {KeyID: longKid, PublicKey: regKey.Public().(ed25519.PublicKey)}}
+	store := kiosktest.Keyring(kiosk.RegistryKey{KeyID: longKid, PublicKey: regKey.Public().(ed25519.PublicKey)})
 	if _, err := NewVerifier(store).Verify(context.Background(), text, issuedAt); err != nil {
 		t.Fatalf("largest token (%d characters) refused: %v", len(text), err)
 	}
@@ -273,7 +274,9 @@ func TestExpiredMessageTellsOfficerWhatToDo(t *testing.T) {
 func TestTrustStoreFailureIsNotATokenError(t *testing.T) {
 	good, _ := mustSigner(kid, regKey).Sign(typicalClaims())
 	dbErr := errors.New("database is locked")
-	_, err := NewVerifier(failingStore{dbErr}).Verify(context.Background(), good, issuedAt)
+	_, err := NewVerifier(&kiosktest.TrustStore{RegistryKeyFn: func(context.Context, string) (kiosk.RegistryKey, error) {
+		return kiosk.RegistryKey{}, dbErr
+	}}).Verify(context.Background(), good, issuedAt)
 	if !errors.Is(err, dbErr) || errors.Is(err, ErrUnknownKey) {
 		t.Fatalf("Verify: %v; want the store's error, not unknown key", err)
 	}
@@ -281,7 +284,7 @@ func TestTrustStoreFailureIsNotATokenError(t *testing.T) {
 
 func TestCorruptTrustStoreKey(t *testing.T) {
 	good, _ := mustSigner(kid, regKey).Sign(typicalClaims())
-	store := keyring{kid: {KeyID: kid, PublicKey: []byte{1, 2, 3}}}
+	store := kiosktest.Keyring(kiosk.RegistryKey{KeyID: kid, PublicKey: []byte{1, 2, 3}})
 	_, err := NewVerifier(store).Verify(context.Background(), good, issuedAt)
 	var ke *kiosk.Error
 	if err == nil || errors.As(err, &ke) {
@@ -292,13 +295,13 @@ func TestCorruptTrustStoreKey(t *testing.T) {
 func TestKeyRotation(t *testing.T) {
 	oldKey, newKey := testKey("registry 2026-05"), testKey("registry 2026-11")
 	rotation := issuedAt.Add(-time.Hour) // the new key took over an hour before issuedAt
-	store := keyring{
-		"reg-2026-05": {KeyID: "reg-2026-05", PublicKey: oldKey.Public().(ed25519.PublicKey),
+	store := kiosktest.Keyring(
+		kiosk.RegistryKey{KeyID: "reg-2026-05", PublicKey: oldKey.Public().(ed25519.PublicKey),
 			NotBefore: issuedAt.AddDate(0, -6, 0), NotAfter: issuedAt.Add(24 * time.Hour)},
-		"reg-2026-11": {KeyID: "reg-2026-11", PublicKey: newKey.Public().(ed25519.PublicKey), NotBefore: rotation},
-		"reg-2025-11": {KeyID: "reg-2025-11", PublicKey: testKey("registry 2025-11").Public().(ed25519.PublicKey),
+		kiosk.RegistryKey{KeyID: "reg-2026-11", PublicKey: newKey.Public().(ed25519.PublicKey), NotBefore: rotation},
+		kiosk.RegistryKey{KeyID: "reg-2025-11", PublicKey: testKey("registry 2025-11").Public().(ed25519.PublicKey),
 			NotBefore: issuedAt.AddDate(-1, 0, 0), NotAfter: issuedAt.AddDate(0, -6, 0)},
-	}
+	)
 	v := NewVerifier(store)
 	sign := func(k string, key []byte, iat time.Time) string {
 		c := typicalClaims()

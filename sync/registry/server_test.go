@@ -15,18 +15,9 @@ import (
 	"time"
 
 	"github.com/ikd-field/ikd/kiosk"
+	"github.com/ikd-field/ikd/kiosk/kiosktest"
 	"github.com/ikd-field/ikd/kiosk/token"
 )
-
-type keyMap map[string]kiosk.RegistryKey
-
-func (m keyMap) RegistryKey(ctx context.Context, kid string) (kiosk.RegistryKey, error) {
-	k, ok := m[kid]
-	if !ok {
-		return kiosk.RegistryKey{}, kiosk.ErrNotFound
-	}
-	return k, nil
-}
 
 func newServer(t *testing.T, now time.Time) *httptest.Server {
 	t.Helper()
@@ -76,7 +67,7 @@ func TestRegistrationTokenVerifiesWithPublishedKey(t *testing.T) {
 	if err := json.NewDecoder(resp.Body).Decode(&reg); err != nil {
 		t.Fatal(err)
 	}
-	v := token.NewVerifier(keyMap{keys[0].KeyID: {KeyID: keys[0].KeyID, PublicKey: pub}})
+	v := token.NewVerifier(kiosktest.Keyring(kiosk.RegistryKey{KeyID: keys[0].KeyID, PublicKey: pub}))
 	tok, err := v.Verify(context.Background(), reg.Token, now.Add(time.Minute))
 	if err != nil {
 		t.Fatalf("verify issued token: %v", err)

@@ -1,34 +1,10 @@
 package token
 
 import (
-	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
-	"fmt"
 	"time"
-
-	"github.com/ikd-field/ikd/kiosk"
 )
-
-// keyring is a fake kiosk.TrustStore.
-type keyring map[string]kiosk.RegistryKey
-
-var _ kiosk.TrustStore = keyring(nil)
-
-func (k keyring) RegistryKey(_ context.Context, kid string) (kiosk.RegistryKey, error) {
-	key, ok := k[kid]
-	if !ok {
-		return kiosk.RegistryKey{}, kiosk.ErrNotFound.With(fmt.Errorf("registry key %q", kid))
-	}
-	return key, nil
-}
-
-// failingStore is a trust store that cannot answer (a broken database).
-type failingStore struct{ err error }
-
-func (f failingStore) RegistryKey(context.Context, string) (kiosk.RegistryKey, error) {
-	return kiosk.RegistryKey{}, f.err
-}
 
 // testKey derives a fixed key from name, so vectors are reproducible.
 func testKey(name string) ed25519.PrivateKey {

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/ikd-field/ikd/kiosk"
-	"github.com/ikd-field/ikd/kiosk/store/snapshot"
 )
 
 // The sealed column of a resident holds everything personal in one compact binary record,
@@ -22,7 +21,7 @@ import (
 const residentCodecVersion = 1
 
 func encodeResident(r kiosk.Resident) []byte {
-	b := make([]byte, 0, 64+len(r.Name)+len(r.Address)+len(r.References)*snapshot.DescriptorBytes+len(r.Photo))
+	b := make([]byte, 0, 64+len(r.Name)+len(r.Address)+len(r.References)*kiosk.DescriptorBytes+len(r.Photo))
 	b = append(b, residentCodecVersion)
 	for _, f := range []string{string(r.NIK), r.Name, r.BirthPlace, r.BirthDate.Format(time.DateOnly), string(r.Sex),
 		r.Address, string(r.Status)} {
@@ -31,7 +30,7 @@ func encodeResident(r kiosk.Resident) []byte {
 	}
 	b = binary.AppendUvarint(b, uint64(len(r.References)))
 	for _, d := range r.References {
-		b = snapshot.AppendDescriptor(b, d)
+		b, _ = d.AppendBinary(b) // never fails
 	}
 	b = binary.AppendUvarint(b, uint64(len(r.Photo)))
 	return append(b, r.Photo...)
@@ -71,13 +70,17 @@ func decodeResident(b []byte) (kiosk.Resident, error) {
 	r.NIK, r.Name, r.BirthPlace, r.BirthDate, r.Sex, r.Address, r.Status =
 		kiosk.NIK(fields[0]), fields[1], fields[2], birth, kiosk.Sex(fields[4]), fields[5], kiosk.ResidentStatus(fields[6])
 	n, k := binary.Uvarint(b)
-	if k <= 0 || n > uint64(len(b)-k)/snapshot.DescriptorBytes {
+	if k <= 0 || n > uint64((len(b)-k)/kiosk.DescriptorBytes) {
 		return r, errTruncated
 	}
 	b = b[k:]
 	for range n {
-		r.References = append(r.References, snapshot.ReadDescriptor(b))
-		b = b[snapshot.DescriptorBytes:]
+		d, err := kiosk.DecodeDescriptor(b[:kiosk.DescriptorBytes])
+		if err != nil {
+			return r, fmt.Errorf("resident reference: %w", err)
+		}
+		r.References = append(r.References, d)
+		b = b[kiosk.DescriptorBytes:]
 	}
 	photo, err := next()
 	if err != nil {

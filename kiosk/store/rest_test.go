@@ -42,7 +42,7 @@ func TestNothingPersonalOnDisk(t *testing.T) {
 	}
 
 	nikNum, _ := strconv.ParseUint(string(r.NIK), 10, 64)
-	desc := snapshot.AppendDescriptor(nil, r.References[0])
+	desc, _ := r.References[0].AppendBinary(nil)
 	needles := map[string][]byte{
 		"NIK digits":           []byte(r.NIK),
 		"NIK UTF-16LE":         utf16le(string(r.NIK)),

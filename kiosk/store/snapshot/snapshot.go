@@ -6,7 +6,6 @@ package snapshot
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -45,26 +44,6 @@ const (
 	maxTextField = 500
 	maxPhotoSize = 256 << 10
 )
-
-// DescriptorBytes is the size of a descriptor as 128 little-endian float32.
-const DescriptorBytes = 128 * 4
-
-// AppendDescriptor appends d as 128 little-endian float32.
-func AppendDescriptor(b []byte, d kiosk.Descriptor) []byte {
-	for _, v := range d {
-		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
-	}
-	return b
-}
-
-// ReadDescriptor reads the first DescriptorBytes of b, which must hold that many.
-func ReadDescriptor(b []byte) kiosk.Descriptor {
-	var d kiosk.Descriptor
-	for i := range d {
-		d[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-	}
-	return d
-}
 
 // ParseLine parses and validates one NDJSON line. The NIK must be valid and agree
 // with the sex and birth date fields: a NIK whose digits say otherwise is a data error at the
@@ -111,15 +90,17 @@ func decodeDescriptor(s string) (kiosk.Descriptor, error) {
 	if err != nil {
 		return kiosk.Descriptor{}, fmt.Errorf("descriptor: not base64: %w", err)
 	}
-	if len(b) != DescriptorBytes {
-		return kiosk.Descriptor{}, fmt.Errorf("descriptor: %d bytes, want %d (128 float32)", len(b), DescriptorBytes)
+	d, err := kiosk.DecodeDescriptor(b)
+	if err != nil {
+		return kiosk.Descriptor{}, fmt.Errorf("descriptor: %w", err)
 	}
-	return ReadDescriptor(b), nil
+	return d, nil
 }
 
 // EncodeDescriptor is the import format of a descriptor: base64 of 128 little-endian float32.
 func EncodeDescriptor(d kiosk.Descriptor) string {
-	return base64.StdEncoding.EncodeToString(AppendDescriptor(nil, d))
+	b, _ := d.AppendBinary(nil) // never fails
+	return base64.StdEncoding.EncodeToString(b)
 }
 
 // Validate checks a resident from any source (import or sync) before it is stored.

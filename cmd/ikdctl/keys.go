@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -109,7 +110,7 @@ func keysTrust(ctx context.Context, e env) error {
 	if fs.NArg() != 1 {
 		return &exitError{code: 2, err: errors.New("usage: keys trust [--data DIR] [--secret-file F] [--kid ID] [--not-before T] [--not-after T] PUBKEY.pem")}
 	}
-	pemData, err := os.ReadFile(fs.Arg(0))
+	pemData, err := readPublicKeyFile(fs.Arg(0))
 	if err != nil {
 		return fmt.Errorf("read public key: %w", err)
 	}
@@ -158,4 +159,24 @@ func timeOrOpen(t time.Time) string {
 		return "open"
 	}
 	return t.UTC().Format(time.RFC3339)
+}
+
+// maxPublicKeyFile bounds a public-key PEM (about 120 bytes for Ed25519): the argument may be
+// anything, /dev/zero included.
+const maxPublicKeyFile = 16 << 10
+
+func readPublicKeyFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxPublicKeyFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxPublicKeyFile {
+		return nil, fmt.Errorf("%s holds more than %d bytes: not a public key PEM", path, maxPublicKeyFile)
+	}
+	return b, nil
 }

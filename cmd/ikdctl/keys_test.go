@@ -174,6 +174,7 @@ func TestKeysTrustFailures(t *testing.T) {
 	}{
 		{"PrivateKeyGiven", []string{"--data", dataDir, "--secret-file", secretFile, filepath.Join(keys, signingKeyFile)}, "PUBLIC KEY"},
 		{"MissingKeyFile", []string{"--data", dataDir, "--secret-file", secretFile, filepath.Join(keys, "none.pub")}, "no such file"},
+		{"KeyFileIsDevZero", []string{"--data", dataDir, "--secret-file", secretFile, "/dev/zero"}, "not a public key PEM"},
 		{"BadNotAfter", []string{"--data", dataDir, "--secret-file", secretFile, "--not-after", "next year", pubPath}, "not-after"},
 		{"NoStore", []string{"--data", t.TempDir(), "--secret-file", secretFile, pubPath}, "open store"},
 		{"WrongSecret", []string{"--data", dataDir, "--secret-file", wrongSecret, pubPath}, "open store"},

@@ -82,7 +82,8 @@ func openStore(ctx context.Context, dataDir, secretFile string) (*store.Store, e
 	return store.Open(ctx, storePath(dataDir), secret, storeOptions())
 }
 
-// readPIN reads an officer PIN from a file (trailing newline trimmed) and checks the PIN rule.
+// readPIN reads an officer PIN from a file (trailing newline trimmed), to sign in with: a PIN
+// set before today's PIN rules still signs in.
 func readPIN(pinFile string) (string, error) {
 	if pinFile == "" {
 		return "", &exitError{code: 2, err: errors.New("--pin-file is required")}
@@ -91,7 +92,15 @@ func readPIN(pinFile string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("read PIN: %w", err)
 	}
-	pin := string(bytes.TrimRight(b, "\r\n"))
+	return string(bytes.TrimRight(b, "\r\n")), nil
+}
+
+// readNewPIN reads a PIN being set and checks the PIN rules.
+func readNewPIN(pinFile string) (string, error) {
+	pin, err := readPIN(pinFile)
+	if err != nil {
+		return "", err
+	}
 	if err := store.ValidPIN(pin); err != nil {
 		return "", &exitError{code: 2, err: err}
 	}
@@ -131,7 +140,7 @@ func runInit(ctx context.Context, e env) error {
 	if err != nil {
 		return err
 	}
-	pin, err := readPIN(*pinFile)
+	pin, err := readNewPIN(*pinFile)
 	if err != nil {
 		return err
 	}
@@ -172,7 +181,7 @@ func officerAdd(ctx context.Context, e env) error {
 	if *id == "" || *name == "" || !kiosk.Role(*role).Valid() || fs.NArg() != 0 {
 		return usageError("officer add --data DIR --id ID --name NAME --role officer|supervisor --pin-file P")
 	}
-	pin, err := readPIN(*pinFile)
+	pin, err := readNewPIN(*pinFile)
 	if err != nil {
 		return err
 	}

@@ -188,6 +188,13 @@ func TestOfficerUnlock(t *testing.T) {
 	if code == 0 || !strings.Contains(errOut, "officer.needs_unlock") {
 		t.Errorf("unlock by the locked officer: exit %d: %s", code, errOut)
 	}
+	// The supervisor's PIN is checked by signing in, not by the rules for new PINs: a PIN set
+	// before the rules still works, and a wrong one is simply wrong.
+	code, _, errOut = runStoreCLI(t, "officer", "unlock", "--data", data, "--secret-file", secret, "--id", "off1",
+		"--by", "sup1", "--pin-file", writeFile(t, "guess", "123456"))
+	if code != 1 || strings.Contains(errOut, "officer.guessable_pin") {
+		t.Errorf("unlock with a wrong, guessable supervisor PIN: exit %d: %s; want a failed sign-in", code, errOut)
+	}
 	if code, out, errOut := runStoreCLI(t, "officer", "unlock", "--data", data, "--secret-file", secret, "--id", "off1",
 		"--by", "sup1", "--pin-file", writeFile(t, "sp", "240817")); code != 0 || !strings.Contains(out, "unlocked off1") {
 		t.Fatalf("unlock by the supervisor: exit %d\n%s%s", code, out, errOut)

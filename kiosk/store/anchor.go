@@ -105,9 +105,13 @@ func (s *Store) checkAnchor(ctx context.Context) error {
 		}
 		// The audit entry's commit writes the fresh anchor; the registry still sees the
 		// roll-back in the next checkpoint.
+		cause := err
+		if u := errors.Unwrap(err); u != nil {
+			cause = u
+		}
 		return s.write(ctx, func(tx *sql.Tx) error {
 			return s.appendAudit(ctx, tx, kiosk.AuditEvent{Time: s.now(), OfficerID: "operator",
-				Action: "store.reanchored", Subject: s.kioskID, Detail: errors.Unwrap(err).Error()})
+				Action: "store.reanchored", Subject: s.kioskID, Detail: cause.Error()})
 		})
 	}
 	return err

@@ -96,7 +96,11 @@ func (s *Store) checkAnchor(ctx context.Context) error {
 	switch {
 	case errors.Is(err, errNoAnchor):
 		slog.InfoContext(ctx, "store: no anchor file; writing one", "path", s.path+anchorSuffix)
-		s.updateAnchor(ctx)
+		cur, err := s.currentAnchor(ctx, s.db)
+		if err != nil {
+			return err
+		}
+		s.updateAnchor(ctx, cur)
 		return nil
 	case errors.Is(err, ErrRolledBack) && s.opts.Reanchor:
 		slog.WarnContext(ctx, "store: anchor reset by the operator", "path", s.path+anchorSuffix, "was", err)
@@ -165,26 +169,22 @@ func (s *Store) behind(ctx context.Context, q querier, a anchorState) error {
 	return nil
 }
 
-// updateAnchor rewrites the anchor file when the store has moved past it. Best effort: a
+// updateAnchor rewrites the anchor file when the store has moved to cur. Best effort: a
 // failure only weakens the defence, so it is logged, never returned to the committed write.
-func (s *Store) updateAnchor(ctx context.Context) {
+func (s *Store) updateAnchor(ctx context.Context, cur anchorState) {
 	if s.path == "" {
 		return
 	}
-	if err := s.writeAnchor(ctx, s.path); err != nil {
+	if err := s.writeAnchor(s.path, cur); err != nil {
 		slog.WarnContext(ctx, "store: anchor not updated", "err", err)
 	}
 }
 
-// writeAnchor writes the anchor of the store as it stands for the database at dbPath, unless
-// the anchor there has already seen as much (another process sharing the store).
-func (s *Store) writeAnchor(ctx context.Context, dbPath string) error {
+// writeAnchor writes cur as the anchor of the database at dbPath, unless the anchor there has
+// already seen as much (a later commit, or another process sharing the store).
+func (s *Store) writeAnchor(dbPath string, cur anchorState) error {
 	s.anchorMu.Lock()
 	defer s.anchorMu.Unlock()
-	cur, err := s.currentAnchor(ctx, s.db)
-	if err != nil {
-		return err
-	}
 	path := dbPath + anchorSuffix
 	if b, err := os.ReadFile(path); err == nil {
 		if old, err := s.keys.decodeAnchor(b); err == nil && old.auditSeq >= cur.auditSeq && old.outboxSeq >= cur.outboxSeq {
@@ -206,12 +206,13 @@ func (s *Store) writeAnchor(ctx context.Context, dbPath string) error {
 // afterCommit runs after every committed write: the anchor follows the store, and a
 // checkpoint is queued every CheckpointEvery audit entries.
 func (s *Store) afterCommit(ctx context.Context) {
-	s.updateAnchor(ctx)
-	if s.sealer == nil {
+	cur, err := s.currentAnchor(ctx, s.db)
+	if err != nil {
+		slog.WarnContext(ctx, "store: anchor not updated", "err", err)
 		return
 	}
-	seq, _, err := s.auditHead(ctx, s.db)
-	if err != nil {
+	s.updateAnchor(ctx, cur)
+	if s.sealer == nil {
 		return
 	}
 	v, err := getMeta(ctx, s.db, metaCheckpointSeq)
@@ -224,7 +225,7 @@ func (s *Store) afterCommit(ctx context.Context) {
 	if len(v) == 8+sha256.Size && s.keys.checkRow("checkpoint", macFields{v[:8]}, v[8:]) {
 		last = int64(binary.BigEndian.Uint64(v))
 	}
-	if seq-last < s.opts.CheckpointEvery {
+	if cur.auditSeq-last < s.opts.CheckpointEvery {
 		return
 	}
 	if _, err := s.Checkpoint(ctx); err != nil {
@@ -315,8 +316,7 @@ func (s *Store) saveClock(ctx context.Context) error {
 	}
 	b := append(i64(a.Registry.UnixNano()), i64(a.Wall.UnixNano())...)
 	b = append(b, s.keys.rowMAC("clock", macFields{b})...)
-	if _, err := s.db.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES (?, ?)
-		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, metaClockAnchor, b); err != nil {
+	if err := setMeta(ctx, s.db, metaClockAnchor, b); err != nil {
 		return fmt.Errorf("save clock anchor: %w", classify(err))
 	}
 	return nil

@@ -22,7 +22,11 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-func setMeta(ctx context.Context, tx *sql.Tx, key string, value []byte) error {
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+func setMeta(ctx context.Context, tx execer, key string, value []byte) error {
 	_, err := tx.ExecContext(ctx,
 		"INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
 		key, value)

@@ -157,7 +157,10 @@ func create(ctx context.Context, path string, secret []byte, opts Options, popul
 	if err == nil {
 		// Before the link: a store in place always has its anchor, so a missing one means
 		// it was removed (anchorStatus).
-		err = s.writeAnchor(ctx, path)
+		var cur anchorState
+		if cur, err = s.currentAnchor(ctx, s.db); err == nil {
+			err = s.writeAnchor(path, cur)
+		}
 	}
 	// Closing the last connection checkpoints the WAL into the file and removes it, so the
 	// one file is the whole store when it is linked into place.

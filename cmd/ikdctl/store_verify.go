@@ -71,17 +71,7 @@ func storeVerify(ctx context.Context, e env) error {
 		return &exitError{code: 1, err: errors.New("the kiosk store fails verification: " +
 			kiosk.OfficerMessage(store.ErrTampered, kiosk.LangEN))}
 	}
-	s, err := store.Open(ctx, path, secret, storeOptions())
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	c, err := s.Checkpoint(ctx)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "checkpoint %s queued (audit entry %d, outbox record %d)\n", c.ID, c.AuditSeq, c.OutboxSeq)
-	return nil
+	return queueCheckpoint(ctx, e, path, secret, storeOptions(), "")
 }
 
 // storeReanchor accepts the database as it stands against a missing or newer anchor file,
@@ -94,6 +84,12 @@ func storeReanchor(ctx context.Context, e env) error {
 	}
 	opts := storeOptions()
 	opts.Reanchor = true
+	return queueCheckpoint(ctx, e, path, secret, opts, "anchor matches the database; ")
+}
+
+// queueCheckpoint opens the store and queues an audit checkpoint, telling the registry how far
+// the store stands now.
+func queueCheckpoint(ctx context.Context, e env, path string, secret []byte, opts store.Options, prefix string) error {
 	s, err := store.Open(ctx, path, secret, opts)
 	if err != nil {
 		return err
@@ -103,7 +99,7 @@ func storeReanchor(ctx context.Context, e env) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "anchor matches the database; checkpoint %s queued (audit entry %d, outbox record %d)\n", c.ID, c.AuditSeq, c.OutboxSeq)
+	fmt.Fprintf(e.stdout, "%scheckpoint %s queued (audit entry %d, outbox record %d)\n", prefix, c.ID, c.AuditSeq, c.OutboxSeq)
 	return nil
 }
 

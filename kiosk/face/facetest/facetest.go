@@ -4,13 +4,18 @@
 package facetest
 
 import (
+	"encoding/base64"
+	"fmt"
 	"image"
 	"image/jpeg"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/ikd-field/ikd/internal/shareddata"
+	"github.com/ikd-field/ikd/kiosk"
 )
 
 // modelFiles are the files go-face loads (face.ModelFiles; repeated here to avoid an import
@@ -93,4 +98,33 @@ func SharedPhoto(t testing.TB, rel string) image.Image {
 		t.Fatalf("decode %s: %v", path, err)
 	}
 	return m
+}
+
+// WriteDescriptorFile writes a synthetic descriptor file in the idols-dev.json format to
+// t.TempDir() and returns its path: people tight clusters of faces descriptors each, the same
+// on every run.
+func WriteDescriptorFile(t testing.TB, people, faces int) string {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(1, 1))
+	var idols, entries []string
+	for p := range people {
+		idols = append(idols, fmt.Sprintf(`{"id": "p%d"}`, p))
+		var centre [len(kiosk.Descriptor{})]float64
+		for i := range centre {
+			centre[i] = 0.1 * rng.NormFloat64()
+		}
+		for range faces {
+			var d kiosk.Descriptor
+			for i := range d {
+				d[i] = float32(centre[i] + 0.03*rng.NormFloat64())
+			}
+			b, _ := d.AppendBinary(nil)
+			entries = append(entries, fmt.Sprintf(`{"idol_id": "p%d", "descriptor": %q}`, p, base64.StdEncoding.EncodeToString(b)))
+		}
+	}
+	path := filepath.Join(t.TempDir(), "d.json")
+	if err := os.WriteFile(path, []byte(`{"idols": [`+strings.Join(idols, ",")+`], "faces": [`+strings.Join(entries, ",")+`]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

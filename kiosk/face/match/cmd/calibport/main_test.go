@@ -2,48 +2,17 @@ package main
 
 import (
 	"bytes"
-	"encoding/base64"
-	"fmt"
-	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/ikd-field/ikd/kiosk"
+	"github.com/ikd-field/ikd/kiosk/face/facetest"
 )
-
-func writeDescriptors(t *testing.T, people, faces int) string {
-	t.Helper()
-	rng := rand.New(rand.NewPCG(1, 1))
-	var idols, entries []string
-	for p := range people {
-		idols = append(idols, fmt.Sprintf(`{"id": "p%d"}`, p))
-		var centre kiosk.Descriptor
-		for i := range centre {
-			centre[i] = float32(0.1 * rng.NormFloat64())
-		}
-		for range faces {
-			d := centre
-			for i := range d {
-				d[i] += float32(0.03 * rng.NormFloat64())
-			}
-			b, _ := d.AppendBinary(nil)
-			entries = append(entries, fmt.Sprintf(`{"idol_id": "p%d", "descriptor": %q}`, p, base64.StdEncoding.EncodeToString(b)))
-		}
-	}
-	path := filepath.Join(t.TempDir(), "d.json")
-	if err := os.WriteFile(path, []byte(`{"idols": [`+strings.Join(idols, ",")+`], "faces": [`+strings.Join(entries, ",")+`]}`), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
 
 func TestCalibport(t *testing.T) {
 	if testing.Short() {
 		t.Skip("long numeric run: build/test.sh runs it in the pass without -race")
 	}
-	in := writeDescriptors(t, 20, 5)
+	in := facetest.WriteDescriptorFile(t, 20, 5)
 	for _, tc := range []struct {
 		name    string
 		args    []string

@@ -26,6 +26,27 @@ func goldenPath(t testing.TB, name string) string {
 	return filepath.Join(root, "testdata", "token", name)
 }
 
+// matchGolden compares text with the golden file name (rewriting it first under -update) and
+// fails with what changed; it returns the file's text.
+func matchGolden(t *testing.T, name, text, what string) string {
+	t.Helper()
+	path := goldenPath(t, name)
+	if *update {
+		if err := os.WriteFile(path, []byte(text+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	want := strings.TrimSuffix(string(b), "\n")
+	if text != want {
+		t.Fatalf("%s.\ngot  %s\nwant %s", what, text, want)
+	}
+	return want
+}
+
 // The golden vector: key testKey("registry 2026-11") (seed SHA-256("ikd test key registry
 // 2026-11")), key id "reg-2026-11", typicalClaims(). Ed25519 signatures are deterministic, so
 // the text is exact. Regenerate with: go test ./kiosk/token -run Golden -update
@@ -36,19 +57,7 @@ func TestGoldenSign(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := goldenPath(t, goldenFile)
-	if *update {
-		if err := os.WriteFile(path, []byte(text+"\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if text != strings.TrimSuffix(string(want), "\n") {
-		t.Fatalf("token text changed; the wire format is frozen for IKD1.\ngot  %s\nwant %s", text, want)
-	}
+	matchGolden(t, goldenFile, text, "token text changed; the wire format is frozen for IKD1")
 }
 
 func TestGoldenVerify(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"image/jpeg"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	"golang.org/x/image/draw"
 
 	"github.com/ikd-field/ikd/camera"
+	"github.com/ikd-field/ikd/internal/imagefile"
 	"github.com/ikd-field/ikd/kiosk/face"
 	"github.com/ikd-field/ikd/kiosk/face/liveness"
 )
@@ -49,20 +49,6 @@ var demoJohn = demoPerson{
 // photo of him is held up to the camera.
 var debianPhotoHolder = struct{ dir, reference, held string }{"John_Simm", "000305_00470717.jpg", "000300_00470148.jpg"}
 
-// loadPhoto decodes a JPEG photo.
-func loadPhoto(path string) (image.Image, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	img, err := jpeg.Decode(f)
-	if err != nil {
-		return nil, fmt.Errorf("decode %s: %w", path, err)
-	}
-	return img, nil
-}
-
 // cameraFrame places a face chip in a 640×480 frame at twice its size, as a camera at arm's
 // length sees a face: the 150 px chips put about 50 px between the eyes, the quality gate's
 // minimum, and leave no margin around the face. shift moves the face off the centre.
@@ -89,9 +75,12 @@ func cameraFrame(chip image.Image, mirror bool, shift image.Point) *image.RGBA {
 // photoFrame is what the camera sees of a photo: a face chip (Debian's photos) framed by
 // cameraFrame, a full photo (the shared ones) as it is.
 func photoFrame(path string, chip, mirror bool, shift image.Point) (image.Image, error) {
-	img, err := loadPhoto(path)
-	if err != nil || !chip {
-		return img, err
+	img, err := imagefile.Read(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if !chip {
+		return img, nil
 	}
 	return cameraFrame(img, mirror, shift), nil
 }

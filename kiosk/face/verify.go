@@ -59,8 +59,9 @@ func (v *Verifier) Verify(live []Descriptor, r kiosk.Resident) (Verdict, error) 
 	if err != nil {
 		return Verdict{}, fmt.Errorf("face verify: %w", err)
 	}
-	ev := kiosk.FaceEvidence{Score: float64(s), Distance: match.Distance(Mean(live), Mean(r.References)),
-		Model: v.model, Live: Mean(live)}
+	mean := Mean(live)
+	ev := kiosk.FaceEvidence{Score: float64(s), Distance: match.Distance(mean, Mean(r.References)),
+		Model: v.model, Live: mean}
 	if v.index != nil {
 		hits, err := v.index.Search(live, match.Score(v.thresholds.Match))
 		if err != nil {

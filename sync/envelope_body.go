@@ -22,8 +22,9 @@ var kindCodes = map[kiosk.RecordKind]uint64{
 }
 
 var (
-	encMode cbor.EncMode
-	decMode cbor.DecMode
+	encMode    cbor.EncMode
+	decMode    cbor.DecMode // records
+	msgDecMode cbor.DecMode // the messages of messages.go: bigger arrays, unknown fields refused
 )
 
 func init() {
@@ -38,6 +39,18 @@ func init() {
 		MaxNestedLevels:  4,
 		MaxArrayElements: 64,
 		MaxMapPairs:      64,
+	}.DecMode()
+	if err != nil {
+		panic(err) // static options; cannot fail at run time
+	}
+	msgDecMode, err = cbor.DecOptions{
+		DupMapKey:         cbor.DupMapKeyEnforcedAPF,
+		IndefLength:       cbor.IndefLengthForbidden,
+		TagsMd:            cbor.TagsForbidden,
+		ExtraReturnErrors: cbor.ExtraDecErrorUnknownField,
+		MaxNestedLevels:   6,
+		MaxArrayElements:  MaxPage,
+		MaxMapPairs:       64,
 	}.DecMode()
 	if err != nil {
 		panic(err) // static options; cannot fail at run time

@@ -1,0 +1,106 @@
+package sync
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/ikd-field/ikd/kiosk"
+)
+
+// The registry's refusals, each a *kiosk.Error: the code travels on the wire (in an Answer or
+// an error body) and the kiosk shows the officer the message of the same code. A code the
+// kiosk does not know is shown with ErrUnknownCode's message and the code itself.
+
+// Rejection codes of a pushed record, besides the ErrRecord… codes of envelope.go.
+var (
+	ErrDuplicateActivation = &kiosk.Error{Code: "activation.duplicate", Msg: kiosk.Message{
+		ID: "Registrasi ini sudah diaktifkan lewat persetujuan lain yang lebih awal; tidak perlu tindakan.",
+		EN: "This registration was already activated by an earlier approval; nothing to do."}}
+	ErrAccountDeactivated = &kiosk.Error{Code: "activation.deactivated", Msg: kiosk.Message{
+		ID: "IKD penduduk ini sudah dinonaktifkan (HP hilang); aktivasi lama ditolak. Minta penduduk mendaftar ulang di aplikasi.",
+		EN: "This resident's IKD was deactivated (lost phone); the earlier activation is refused. Ask the resident to register again in the app."}}
+	ErrRegistrationRevoked = &kiosk.Error{Code: "activation.registration_revoked", Msg: kiosk.Message{
+		ID: "Registrasi ini dicabut sebelum disetujui; minta penduduk mendaftar ulang di aplikasi.",
+		EN: "This registration was revoked before it was approved; ask the resident to register again in the app."}}
+	ErrUnknownRegistration = &kiosk.Error{Code: "activation.unknown_registration", Msg: kiosk.Message{
+		ID: "Registri tidak mengenal registrasi ini; minta penduduk mendaftar ulang di aplikasi.",
+		EN: "The registry does not know this registration; ask the resident to register again in the app."}}
+	ErrRegistrationMismatch = &kiosk.Error{Code: "activation.nik_mismatch", Msg: kiosk.Message{
+		ID: "NIK pada catatan tidak sama dengan NIK registrasi; hubungi petugas TI.",
+		EN: "The record's NIK differs from the registration's NIK; contact IT support."}}
+	ErrDeviceRevokedRecord = &kiosk.Error{Code: "record.device_revoked", Msg: kiosk.Message{
+		ID: "Catatan dibuat setelah kiosk ini dicabut dari registri; hubungi petugas TI.",
+		EN: "The record was made after this kiosk was revoked at the registry; contact IT support."}}
+	ErrAuditRollback = &kiosk.Error{Code: "audit.rollback", Msg: kiosk.Message{
+		ID: "PERINGATAN: log audit kiosk ini lebih lama daripada yang sudah diterima registri. Basis data mungkin dikembalikan ke salinan lama. Hentikan layanan dan hubungi petugas TI.",
+		EN: "WARNING: this kiosk's audit log is older than one the registry already received. The database may have been rolled back to an old copy. Stop serving and contact IT support."}}
+)
+
+// Refusals of a whole request.
+var (
+	ErrMessageMalformed = &kiosk.Error{Code: "sync.malformed", Msg: kiosk.Message{
+		ID: "Pesan sinkronisasi rusak; perbarui perangkat lunak atau hubungi petugas TI.",
+		EN: "The sync message is damaged; update the software or contact IT support."}}
+	ErrUnauthenticated = &kiosk.Error{Code: "auth.missing", Msg: kiosk.Message{
+		ID: "Permintaan tidak bertanda tangan perangkat; kiosk perlu didaftarkan (ikdctl enroll).",
+		EN: "The request carries no device signature; the kiosk needs enrolling (ikdctl enroll)."}}
+	ErrUnknownDevice = &kiosk.Error{Code: "auth.unknown_device", Msg: kiosk.Message{
+		ID: "Registri tidak mengenal kiosk ini; daftarkan kiosk dengan kode pendaftaran baru.",
+		EN: "The registry does not know this kiosk; enroll it with a new enrollment code."}}
+	ErrDeviceRevoked = &kiosk.Error{Code: "auth.device_revoked", Msg: kiosk.Message{
+		ID: "Kiosk ini telah dicabut dari registri; hubungi petugas TI.",
+		EN: "This kiosk was revoked at the registry; contact IT support."}}
+	ErrBadRequestSignature = &kiosk.Error{Code: "auth.bad_signature", Msg: kiosk.Message{
+		ID: "Tanda tangan perangkat pada permintaan tidak sah; hubungi petugas TI.",
+		EN: "The device signature on the request is not valid; contact IT support."}}
+	ErrReplay = &kiosk.Error{Code: "auth.replay", Msg: kiosk.Message{
+		ID: "Permintaan yang sama dikirim ulang dan ditolak; sinkronisasi akan dicoba lagi.",
+		EN: "The same request was sent again and refused; sync will retry."}}
+	ErrClockSkew = &kiosk.Error{Code: "auth.clock_skew", Msg: kiosk.Message{
+		ID: "Jam kiosk berbeda terlalu jauh dari jam registri; periksa tanggal dan jam komputer.",
+		EN: "The kiosk's clock is too far from the registry's; check the computer's date and time."}}
+	ErrEnrollCode = &kiosk.Error{Code: "enroll.bad_code", Msg: kiosk.Message{
+		ID: "Kode pendaftaran salah, sudah dipakai, atau kedaluwarsa; minta kode baru.",
+		EN: "The enrollment code is wrong, used or expired; ask for a new one."}}
+	ErrAlreadyEnrolled = &kiosk.Error{Code: "enroll.kiosk_exists", Msg: kiosk.Message{
+		ID: "Kiosk dengan ID ini sudah terdaftar dengan kunci lain; hubungi petugas TI.",
+		EN: "A kiosk with this id is already enrolled with another key; contact IT support."}}
+	ErrRegistryUnavailable = &kiosk.Error{Code: "sync.unavailable", Msg: kiosk.Message{
+		ID: "Registri tidak dapat dihubungi; data tetap aman di kiosk dan akan dikirim saat terhubung.",
+		EN: "The registry cannot be reached; the data is safe on the kiosk and will be sent when connected."}}
+	ErrRegistryAnswer = &kiosk.Error{Code: "sync.bad_answer", Msg: kiosk.Message{
+		ID: "Registri memberi jawaban yang tidak dapat dibaca; data tetap aman di kiosk dan akan dikirim ulang.",
+		EN: "The registry gave an answer that cannot be read; the data is safe on the kiosk and will be sent again."}}
+	ErrUnknownCode = &kiosk.Error{Code: "sync.unknown_code", Msg: kiosk.Message{
+		ID: "Registri menolak dengan alasan yang tidak dikenal kiosk ini; perbarui perangkat lunak.",
+		EN: "The registry refused with a reason this kiosk does not know; update the software."}}
+)
+
+// Codes lists every *kiosk.Error the registry may send, so the kiosk can show the message of
+// a code that arrives on the wire.
+var Codes = []*kiosk.Error{
+	ErrRecordMalformed, ErrRecordBadSignature, ErrRecordKioskMismatch, ErrRecordUnknownKind,
+	ErrDuplicateActivation, ErrAccountDeactivated, ErrRegistrationRevoked, ErrUnknownRegistration,
+	ErrRegistrationMismatch, ErrDeviceRevokedRecord, ErrAuditRollback,
+	ErrMessageMalformed, ErrUnauthenticated, ErrUnknownDevice, ErrDeviceRevoked, ErrBadRequestSignature,
+	ErrReplay, ErrClockSkew, ErrEnrollCode, ErrAlreadyEnrolled, ErrRegistryUnavailable, ErrRegistryAnswer,
+}
+
+// ErrorForCode returns the *kiosk.Error of a code received from the registry; an unknown code
+// gives ErrUnknownCode wrapping the code, so nothing the registry says is silently dropped.
+func ErrorForCode(code string) *kiosk.Error {
+	for _, e := range Codes {
+		if e.Code == code {
+			return e
+		}
+	}
+	return ErrUnknownCode.With(fmt.Errorf("registry code %q", code))
+}
+
+// CodeOf returns the *kiosk.Error code in err's chain, or "" if there is none.
+func CodeOf(err error) string {
+	if e, ok := errors.AsType[*kiosk.Error](err); ok {
+		return e.Code
+	}
+	return ""
+}

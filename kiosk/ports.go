@@ -66,3 +66,62 @@ type TrustStore interface {
 	// RegistryKey returns the key with id kid, or an error matching ErrNotFound.
 	RegistryKey(ctx context.Context, kid string) (RegistryKey, error)
 }
+
+// OfficerLogin checks an officer's PIN.
+type OfficerLogin interface {
+	// Login returns the officer when pin is theirs and they may log in now. It fails with a
+	// *Error the officer can act on: unknown officer or wrong PIN (the same message, so ids
+	// cannot be probed), locked out (with the time left), disabled. Every attempt is audited.
+	Login(ctx context.Context, id, pin string) (Officer, error)
+}
+
+// SyncStore is what the sync engine needs from the kiosk's store. Every method is one
+// transaction: what it reports done is durable, and a crash in the middle leaves nothing half
+// applied.
+type SyncStore interface {
+	// ToSend returns up to limit records the registry has not answered (pending, and sent but
+	// unanswered: delivery is idempotent by record id), deactivations first, then oldest first.
+	// Records that fail their integrity check are left out and reported in an error returned
+	// with the good ones.
+	ToSend(ctx context.Context, limit int) ([]OutboxRecord, error)
+	// MarkSent moves pending records to sent, before they go on the wire.
+	MarkSent(ctx context.Context, ids []string) error
+	// RecordAnswers stores the registry's answers, each with an audit entry. An answer for a
+	// record already answered is ignored (the first answer stands); one for an unknown record
+	// fails the whole call and stores nothing.
+	RecordAnswers(ctx context.Context, answers []RecordAnswer) error
+	// RecordCounts returns how many records are in each state.
+	RecordCounts(ctx context.Context) (map[RecordState]int, error)
+	// SnapshotCursor is the registry cursor the local data is current to ("" before the
+	// first pull).
+	SnapshotCursor(ctx context.Context) (string, error)
+	// ApplyDelta applies one page of registry changes and its cursor together.
+	ApplyDelta(ctx context.Context, d Delta) (DeltaCounts, error)
+	// AnchorClock anchors the kiosk's clock to the registry's time, read at a successful round.
+	AnchorClock(ctx context.Context, registryTime time.Time) error
+}
+
+// RecordAnswer is the registry's verdict on one outbox record, as the kiosk keeps it.
+type RecordAnswer struct {
+	ID     string
+	State  RecordState // RecordAcknowledged (accepted or duplicate) or RecordRejected
+	Reason string      // for a rejection: the registry's code, then the officer's words
+}
+
+// Delta is one page of changes from the registry.
+type Delta struct {
+	Residents []Resident // added or changed, for this kiosk's area
+	Removed   []NIK      // left the area
+	// Officers are the registry's officer records. PINs never travel: an officer the kiosk
+	// does not know yet is counted as skipped until a supervisor adds them with a PIN.
+	Officers []Officer
+	Keys     []RegistryKey // added or changed (rotation, end of validity)
+	Cursor   string
+}
+
+// DeltaCounts reports what a delta changed.
+type DeltaCounts struct {
+	ResidentsAdded, ResidentsUpdated, ResidentsRemoved int
+	OfficersUpdated, OfficersSkipped                   int
+	Keys                                               int
+}

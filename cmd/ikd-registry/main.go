@@ -1,40 +1,144 @@
-// Command ikd-registry is the reference central registry the kiosks sync with. For now it
-// publishes its token-signing keys and issues activation QR tokens to registering citizens.
+// Command ikd-registry is the reference central registry the kiosks sync with (DESIGN.md §8).
+//
+//	ikd-registry [serve] --key FILE [--db sqlite:PATH|postgres://...] [--smtp HOST:PORT ...]
+//	ikd-registry enroll-code --db DB --area KECAMATAN [--ttl 24h]
+//	ikd-registry devices list|revoke --db DB [KIOSK_ID]
+//	ikd-registry residents import --db DB FILE.ndjson
+//	ikd-registry officers put --db DB --id ID --name NAME --role officer|supervisor [--area A] [--disabled]
+//	ikd-registry registrations revoke --db DB REGISTRATION_ID
+//	ikd-registry stats --db DB
 package main
 
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/hkdf"
+	"crypto/sha256"
 	"errors"
 	"flag"
+	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	gosync "sync"
 	"syscall"
+	"text/tabwriter"
 	"time"
 
+	"github.com/ikd-field/ikd/internal/secretfile"
+	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/token"
 	"github.com/ikd-field/ikd/sync/registry"
+	"github.com/ikd-field/ikd/sync/registry/mail"
+	"github.com/ikd-field/ikd/sync/registry/storeopen"
 )
 
+const defaultDB = "sqlite:registry.db"
+
 func main() {
-	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
-	keyFile := flag.String("key", "", "registry signing key (PEM, from `ikdctl keys new`)")
-	ttl := flag.Duration("token-ttl", 10*time.Minute, "lifetime of issued activation QR tokens")
-	flag.Parse()
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	if err := run(*addr, *keyFile, *ttl, log); err != nil {
-		log.Error("ikd-registry stopped", "err", err)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := dispatch(ctx, os.Args[1:], os.Stdout, log)
+	stop()
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(2)
+		}
+		fmt.Fprintln(os.Stderr, "ikd-registry:", err)
 		os.Exit(1)
 	}
 }
 
-func run(addr, keyFile string, ttl time.Duration, log *slog.Logger) error {
-	if keyFile == "" {
+func dispatch(ctx context.Context, args []string, out io.Writer, log *slog.Logger) error {
+	cmd := "serve"
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	sub := func() (string, []string) {
+		if len(args) == 0 {
+			return "", nil
+		}
+		return args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, args, log)
+	case "enroll-code":
+		return enrollCode(ctx, args, out)
+	case "devices":
+		switch s, rest := sub(); s {
+		case "list":
+			return devicesList(ctx, rest, out)
+		case "revoke":
+			return devicesRevoke(ctx, rest, out)
+		}
+		return errors.New("usage: ikd-registry devices list|revoke --db DB [KIOSK_ID]")
+	case "residents":
+		if s, rest := sub(); s == "import" {
+			return residentsImport(ctx, rest, out)
+		}
+		return errors.New("usage: ikd-registry residents import --db DB FILE.ndjson")
+	case "officers":
+		if s, rest := sub(); s == "put" {
+			return officersPut(ctx, rest, out)
+		}
+		return errors.New("usage: ikd-registry officers put --db DB --id ID --name NAME --role ROLE [--area A] [--disabled]")
+	case "registrations":
+		if s, rest := sub(); s == "revoke" {
+			return registrationsRevoke(ctx, rest, out)
+		}
+		return errors.New("usage: ikd-registry registrations revoke --db DB REGISTRATION_ID")
+	case "stats":
+		return stats(ctx, args, out)
+	}
+	return fmt.Errorf("unknown command %q (serve, enroll-code, devices, residents, officers, registrations, stats)", cmd)
+}
+
+// serveConfig is what `serve` runs with.
+type serveConfig struct {
+	addr, keyFile, db        string
+	tokenTTL, codeTTL        time.Duration
+	codeTries, dedupDays     int
+	smtp, smtpFrom, smtpUser string
+	smtpPasswordFile         string
+	shutdownGrace            time.Duration
+}
+
+func serve(ctx context.Context, args []string, log *slog.Logger) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	var c serveConfig
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "listen address")
+	fs.StringVar(&c.keyFile, "key", "", "registry signing key (PEM, from `ikdctl keys new`)")
+	fs.StringVar(&c.db, "db", defaultDB, "database: sqlite:PATH or postgres://...")
+	fs.DurationVar(&c.tokenTTL, "token-ttl", 10*time.Minute, "lifetime of issued activation QR tokens")
+	fs.DurationVar(&c.codeTTL, "code-ttl", registry.DefaultCodeTTL, "lifetime of e-mailed activation codes")
+	fs.IntVar(&c.codeTries, "code-tries", registry.DefaultCodeMaxTries, "wrong tries allowed per activation code")
+	fs.IntVar(&c.dedupDays, "dedup-days", int(registry.DefaultDedupWindow/(24*time.Hour)), "days a record id is remembered")
+	fs.StringVar(&c.smtp, "smtp", "", "SMTP server HOST:PORT for activation e-mails (empty: mails stay queued)")
+	fs.StringVar(&c.smtpFrom, "smtp-from", "IKD Dukcapil <no-reply@ikd.invalid>", "sender address of activation e-mails")
+	fs.StringVar(&c.smtpUser, "smtp-user", "", "SMTP user name (AUTH PLAIN, only over TLS)")
+	fs.StringVar(&c.smtpPasswordFile, "smtp-password-file", "", "file holding the SMTP password (mode 600)")
+	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", 30*time.Second, "how long a shutdown waits for batches in flight")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	return run(ctx, c, ln, log)
+}
+
+// run serves on ln until ctx is cancelled, then finishes the batches in flight.
+func run(ctx context.Context, c serveConfig, ln net.Listener, log *slog.Logger) error {
+	defer ln.Close()
+	if c.keyFile == "" {
 		return errors.New("--key is required (make one with: ikdctl keys new --out DIR)")
 	}
-	kid, key, err := token.ReadPrivateKeyFile(keyFile)
+	kid, key, err := token.ReadPrivateKeyFile(c.keyFile)
 	if err != nil {
 		return err
 	}
@@ -46,22 +150,215 @@ func run(addr, keyFile string, ttl time.Duration, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	srv := &registry.Server{Signer: signer, PublicKey: pub, TokenTTL: ttl, Now: time.Now, Log: log}
-	hs := newHTTPServer(addr, srv.Handler(), log)
+	codeKey, err := hkdf.Key(sha256.New, key.Seed(), nil, "IKD registry activation code key v1", 32)
+	if err != nil {
+		return fmt.Errorf("derive code key: %w", err)
+	}
+	st, err := storeopen.Open(ctx, c.db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := registry.EnsureKey(ctx, st, kid, pub, time.Now()); err != nil {
+		return fmt.Errorf("publish signing key: %w", err)
+	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	metrics := registry.NewMetrics(st)
+	srv := &registry.Server{Store: st, Signer: signer, PublicKey: pub, TokenTTL: c.tokenTTL, CodeKey: codeKey,
+		CodeTTL: c.codeTTL, CodeMaxTries: c.codeTries, Now: time.Now, Log: log, Metrics: metrics}
+
+	bg, stopBG := context.WithCancel(context.Background())
+	var wg gosync.WaitGroup
+	defer func() { stopBG(); wg.Wait() }()
+	if c.smtp != "" {
+		sender, err := smtpSender(c)
+		if err != nil {
+			return err
+		}
+		w := &mail.Worker{Queue: st, Sender: sender, Now: time.Now, Log: log, Observe: metrics.MailResult}
+		srv.MailQueued = w.Kick
+		wg.Go(func() {
+			if err := w.Run(bg); err != nil && bg.Err() == nil {
+				log.Error("mail worker stopped", "err", err)
+			}
+		})
+	} else {
+		log.Warn("no --smtp: activation e-mails are queued in the database and sent once a server is configured")
+	}
+	wg.Go(func() { srv.Janitor(bg, 10*time.Minute, time.Duration(c.dedupDays)*24*time.Hour) })
+
+	hs := newHTTPServer(ln.Addr().String(), srv.Handler(), log)
 	errc := make(chan error, 1)
-	go func() { errc <- hs.ListenAndServe() }()
-	log.Info("ikd-registry listening", "addr", addr, "kid", kid)
+	go func() { errc <- hs.Serve(ln) }()
+	log.Info("ikd-registry listening", "addr", ln.Addr().String(), "kid", kid, "db", storeopen.Redact(c.db))
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	log.Info("shutting down; finishing requests in flight")
+	shutdown, cancel := context.WithTimeout(context.Background(), c.shutdownGrace)
 	defer cancel()
 	return hs.Shutdown(shutdown)
+}
+
+func smtpSender(c serveConfig) (*mail.SMTPSender, error) {
+	if _, _, err := net.SplitHostPort(c.smtp); err != nil {
+		return nil, fmt.Errorf("--smtp %q: %w", c.smtp, err)
+	}
+	s := &mail.SMTPSender{Addr: c.smtp, From: c.smtpFrom, Username: c.smtpUser, Timeout: 30 * time.Second}
+	if c.smtpPasswordFile != "" {
+		pw, err := secretfile.Read(c.smtpPasswordFile)
+		if err != nil {
+			return nil, fmt.Errorf("--smtp-password-file: %w", err)
+		}
+		s.Password = string(pw)
+	}
+	return s, nil
+}
+
+// openDB opens the --db of an operator subcommand.
+func openDB(ctx context.Context, fs *flag.FlagSet, args []string) (registry.Store, []string, error) {
+	db := fs.String("db", defaultDB, "database: sqlite:PATH or postgres://...")
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, err
+	}
+	st, err := storeopen.Open(ctx, *db)
+	return st, fs.Args(), err
+}
+
+func enrollCode(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("enroll-code", flag.ContinueOnError)
+	area := fs.String("area", "", "the kecamatan the kiosk will serve")
+	ttl := fs.Duration("ttl", 24*time.Hour, "how long the code stays valid")
+	st, _, err := openDB(ctx, fs, args)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	code, err := registry.NewEnrollCode(ctx, st, *area, time.Now(), *ttl)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out, code)
+	return nil
+}
+
+func devicesList(ctx context.Context, args []string, out io.Writer) error {
+	st, _, err := openDB(ctx, flag.NewFlagSet("devices list", flag.ContinueOnError), args)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	devs, err := registry.ListDevices(ctx, st)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "KIOSK\tAREA\tENROLLED\tLAST SEEN\tREVOKED")
+	for _, d := range devs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", d.KioskID, d.Area, when(d.EnrolledAt), when(d.LastSeen), when(d.RevokedAt))
+	}
+	return tw.Flush()
+}
+
+func when(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func devicesRevoke(ctx context.Context, args []string, out io.Writer) error {
+	st, rest, err := openDB(ctx, flag.NewFlagSet("devices revoke", flag.ContinueOnError), args)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if len(rest) != 1 {
+		return errors.New("usage: ikd-registry devices revoke --db DB KIOSK_ID")
+	}
+	if err := registry.RevokeDevice(ctx, st, rest[0], time.Now()); err != nil {
+		return fmt.Errorf("revoke %s: %w", rest[0], err)
+	}
+	fmt.Fprintf(out, "revoked %s\n", rest[0])
+	return nil
+}
+
+func residentsImport(ctx context.Context, args []string, out io.Writer) error {
+	st, rest, err := openDB(ctx, flag.NewFlagSet("residents import", flag.ContinueOnError), args)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if len(rest) != 1 {
+		return errors.New("usage: ikd-registry residents import --db DB FILE.ndjson")
+	}
+	f, err := os.Open(rest[0])
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	rep, err := registry.ImportResidents(ctx, st, f)
+	for _, e := range rep.Errors {
+		fmt.Fprintln(out, e)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "imported %d residents\n", rep.Residents)
+	return nil
+}
+
+func officersPut(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("officers put", flag.ContinueOnError)
+	id := fs.String("id", "", "officer id (NIP)")
+	name := fs.String("name", "", "officer name")
+	role := fs.String("role", string(kiosk.RoleOfficer), "officer or supervisor")
+	area := fs.String("area", "", "kecamatan (empty: every area)")
+	disabled := fs.Bool("disabled", false, "the officer may no longer log in")
+	st, _, err := openDB(ctx, fs, args)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	o := registry.OfficerRow{ID: *id, Name: *name, Role: kiosk.Role(*role), Area: *area, Disabled: *disabled}
+	if err := registry.PutOfficer(ctx, st, o); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "officer %s saved\n", *id)
+	return nil
+}
+
+func registrationsRevoke(ctx context.Context, args []string, out io.Writer) error {
+	st, rest, err := openDB(ctx, flag.NewFlagSet("registrations revoke", flag.ContinueOnError), args)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if len(rest) != 1 {
+		return errors.New("usage: ikd-registry registrations revoke --db DB REGISTRATION_ID")
+	}
+	if err := registry.RevokeRegistration(ctx, st, rest[0], time.Now()); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "revoked registration %s\n", rest[0])
+	return nil
+}
+
+func stats(ctx context.Context, args []string, out io.Writer) error {
+	st, _, err := openDB(ctx, flag.NewFlagSet("stats", flag.ContinueOnError), args)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	s, err := st.Stats(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "devices %d registrations %d activations-accepted %d deactivations %d emails-sent %d emails-queued %d\n",
+		s.Devices, s.Registrations, s.ActivationsAccepted, s.Deactivations, s.MailsSent, s.MailsQueued)
+	return nil
 }
 
 // newHTTPServer returns the server with limits on every phase of a connection, so a client

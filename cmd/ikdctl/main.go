@@ -45,6 +45,8 @@ func commands() map[string]command {
 		"audit":     {"audit log: audit verify", runAudit},
 		"queue":     {"outbox records by state", runQueue},
 		"store":     {"store integrity: store verify (every authenticated row, audit chain, roll-back anchor), store reanchor (after restoring a backup)", runStore},
+		"enroll":    {"register with the registry: enroll --data DIR --registry URL --code CODE", runEnroll},
+		"sync":      {"one sync round: sync --data DIR | sync status --data DIR", runSync},
 		"camera":    {"webcams: camera list | camera snap --device DEV OUT.jpg", runCamera},
 		"keys":      {"registry keys: keys new --out DIR | keys trust --data DIR PUBKEY", runKeys},
 		"qr":        {"activation QR: qr make ... OUT.png | qr decode [--raw] [--json] IMAGE...", runQR},

@@ -340,3 +340,7 @@ func writeSynced(path string, b []byte) error {
 	}
 	return f.Close()
 }
+
+// Now is the store's time: the registry-anchored clock (or Options.Now). It is the time the
+// kiosk signs its sync requests with.
+func (s *Store) Now() time.Time { return s.now() }

@@ -1,10 +1,12 @@
-// Package registry is the central registry's HTTP side (DESIGN.md §8). For now it serves the
-// registry's public keys to kiosks and the citizen-app side needed for demos and tests:
-// register and receive a signed activation QR token. Ingesting kiosk batches, activation codes
-// and e-mail come with the sync work.
+// Package registry is the central registry (DESIGN.md §8): the HTTP API kiosks sync with
+// (enrollment, record batches, deltas), the citizen-app side used by tests and demos
+// (register, receive the signed QR token, confirm the e-mailed code) and the rules that
+// decide conflicts (ingest.go). State lives behind Store, on SQLite or PostgreSQL; the server
+// itself holds none, so several processes may serve one database.
 package registry
 
 import (
+	"context"
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
@@ -23,13 +25,21 @@ import (
 	"github.com/ikd-field/ikd/kiosk/token"
 )
 
-// Server answers the registry's HTTP API. It holds no state of its own yet.
+// Server answers the registry's HTTP API.
 type Server struct {
+	Store     Store
 	Signer    *token.Signer
 	PublicKey ed25519.PublicKey
 	TokenTTL  time.Duration
-	Now       func() time.Time
-	Log       *slog.Logger
+	// CodeKey keys the hashes of activation codes (see activation_code.go).
+	CodeKey      []byte
+	CodeTTL      time.Duration // default DefaultCodeTTL
+	CodeMaxTries int           // default DefaultCodeMaxTries
+	Now          func() time.Time
+	Log          *slog.Logger
+	Metrics      *Metrics // nil: no metrics
+	// MailQueued is called after a commit that queued activation mails, to wake the sender.
+	MailQueued func()
 }
 
 // Handler returns the HTTP routes.
@@ -39,9 +49,29 @@ func (s *Server) Handler() http.Handler {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
 	})
+	mux.HandleFunc("GET /readyz", s.ready)
 	mux.HandleFunc("GET /v1/keys", s.keys)
 	mux.HandleFunc("POST /v1/registrations", s.register)
-	return mux
+	mux.HandleFunc("POST /v1/registrations/{id}/confirm", s.confirm)
+	mux.HandleFunc("POST /v1/enroll", s.enroll)
+	mux.Handle("POST /v1/records", s.authenticated(s.push, true))
+	mux.Handle("GET /v1/changes", s.authenticated(s.changes, false))
+	if s.Metrics != nil {
+		mux.Handle("GET /metrics", s.Metrics.Handler())
+	}
+	return s.withRequestID(mux)
+}
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.Store.Ping(ctx); err != nil {
+		s.logger(r).Warn("not ready", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, apiError{Code: "registry.not_ready", Error: "database does not answer"})
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprintln(w, "ready")
 }
 
 // KeyInfo is one trusted registry key as kiosks fetch it.
@@ -70,7 +100,9 @@ type RegistrationResponse struct {
 	ExpiresAt      time.Time `json:"expires_at"`
 }
 
+// apiError is the JSON body of every error answer.
 type apiError struct {
+	Code  string `json:"code,omitempty"`
 	Error string `json:"error"`
 }
 
@@ -80,38 +112,46 @@ const maxRequestBytes = 4 << 10
 func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 	var req RegistrationRequest
 	if status, err := decodeJSON(w, r, &req); err != nil {
-		writeJSON(w, status, apiError{err.Error()})
+		writeJSON(w, status, apiError{Code: "request.invalid", Error: err.Error()})
 		return
 	}
 	nik, err := kiosk.ParseNIK(strings.TrimSpace(req.NIK))
 	if err != nil {
-		writeJSON(w, http.StatusUnprocessableEntity, apiError{kiosk.OfficerMessage(err, kiosk.LangID)})
+		writeJSON(w, http.StatusUnprocessableEntity, apiError{Code: "registration.invalid_nik", Error: kiosk.OfficerMessage(err, kiosk.LangID)})
 		return
 	}
 	email, err := token.MaskEmail(req.Email)
 	if err != nil {
-		writeJSON(w, http.StatusUnprocessableEntity, apiError{err.Error()})
+		writeJSON(w, http.StatusUnprocessableEntity, apiError{Code: "registration.invalid_contact", Error: err.Error()})
 		return
 	}
 	phone, err := token.MaskPhone(req.Phone)
 	if err != nil {
-		writeJSON(w, http.StatusUnprocessableEntity, apiError{err.Error()})
+		writeJSON(w, http.StatusUnprocessableEntity, apiError{Code: "registration.invalid_contact", Error: err.Error()})
 		return
 	}
 	id, err := uuid.NewV7()
 	if err != nil {
-		s.fail(w, fmt.Errorf("registration id: %w", err))
+		s.fail(w, r, fmt.Errorf("registration id: %w", err))
 		return
 	}
 	now := s.Now().Truncate(time.Second)
+	reg := Registration{ID: id.String(), NIK: string(nik), Email: strings.TrimSpace(req.Email),
+		Phone: strings.TrimSpace(req.Phone), CreatedAt: now, Status: RegPending}
+	if err := s.Store.InTx(r.Context(), func(ctx context.Context, tx Tx) error {
+		return tx.InsertRegistration(ctx, reg)
+	}); err != nil {
+		s.fail(w, r, fmt.Errorf("store registration: %w", err))
+		return
+	}
 	claims := token.Claims{NIK: nik, RegistrationID: id.String(), MaskedEmail: email, MaskedPhone: phone,
 		IssuedAt: now, ExpiresAt: now.Add(s.TokenTTL)}
 	text, err := s.Signer.Sign(claims)
 	if err != nil {
-		s.fail(w, err)
+		s.fail(w, r, err)
 		return
 	}
-	s.Log.Info("registration", "registration_id", claims.RegistrationID, "nik", nik.Masked())
+	s.logger(r).Info("registration", "registration_id", claims.RegistrationID, "nik", nik.Masked())
 	writeJSON(w, http.StatusCreated, RegistrationResponse{RegistrationID: claims.RegistrationID,
 		Token: text, ExpiresAt: claims.ExpiresAt})
 }
@@ -152,9 +192,9 @@ func tooLarge(err error) bool {
 	return ok
 }
 
-func (s *Server) fail(w http.ResponseWriter, err error) {
-	s.Log.Error("request failed", "err", err)
-	writeJSON(w, http.StatusInternalServerError, apiError{"internal error"})
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	s.logger(r).Error("request failed", "err", err)
+	writeJSON(w, http.StatusInternalServerError, apiError{Code: "registry.internal", Error: "internal error"})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -1,4 +1,4 @@
-package registry
+package registry_test
 
 import (
 	"bytes"
@@ -17,7 +17,14 @@ import (
 	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/kiosktest"
 	"github.com/ikd-field/ikd/kiosk/token"
+	"github.com/ikd-field/ikd/sync/registry"
 )
+
+// apiError is the JSON body of an error answer.
+type apiError struct {
+	Code  string `json:"code"`
+	Error string `json:"error"`
+}
 
 func newServer(t *testing.T, now time.Time) *httptest.Server {
 	t.Helper()
@@ -29,7 +36,7 @@ func newServer(t *testing.T, now time.Time) *httptest.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{Signer: signer, PublicKey: pub, TokenTTL: 10 * time.Minute,
+	s := &registry.Server{Store: openSQLite(t), Signer: signer, PublicKey: pub, TokenTTL: 10 * time.Minute,
 		Now: func() time.Time { return now }, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
@@ -44,7 +51,7 @@ func TestRegistrationTokenVerifiesWithPublishedKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var keys []KeyInfo
+	var keys []registry.KeyInfo
 	if err := json.NewDecoder(resp.Body).Decode(&keys); err != nil || len(keys) != 1 {
 		t.Fatalf("keys: %v %v", keys, err)
 	}
@@ -63,7 +70,7 @@ func TestRegistrationTokenVerifiesWithPublishedKey(t *testing.T) {
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("status %d", resp.StatusCode)
 	}
-	var reg RegistrationResponse
+	var reg registry.RegistrationResponse
 	if err := json.NewDecoder(resp.Body).Decode(&reg); err != nil {
 		t.Fatal(err)
 	}

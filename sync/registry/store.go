@@ -115,6 +115,8 @@ type Tx interface {
 	PutOfficer(ctx context.Context, o OfficerRow) error
 	// PutKey adds or replaces a registry key by id, with a new change number.
 	PutKey(ctx context.Context, k KeyRow) error
+	// Keys lists every registry key, by key id.
+	Keys(ctx context.Context) ([]KeyRow, error)
 	// Changes returns, in change-number order, up to limit changes after the change number
 	// after: residents whose Kecamatan or PrevKecamatan is area, officers of area or of every
 	// area (Area ""), and keys. More reports whether there are changes after the last one

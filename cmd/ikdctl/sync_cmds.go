@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/ikd-field/ikd/kiosk"
+	"github.com/ikd-field/ikd/kiosk/store"
+	ikdsync "github.com/ikd-field/ikd/sync"
+)
+
+// runEnroll registers the kiosk's device key with the registry and remembers the registry.
+func runEnroll(ctx context.Context, e env) error {
+	fs := newFlags("enroll", e)
+	data, secretFile := dataDirFlag(fs), secretFlag(fs)
+	registryURL := fs.String("registry", "", "the registry's URL, e.g. https://registry.example.go.id")
+	code := fs.String("code", "", "the one-time enrollment code from `ikd-registry enroll-code`")
+	if err := fs.Parse(e.args); err != nil {
+		return err
+	}
+	if *registryURL == "" || *code == "" || fs.NArg() != 0 {
+		return usageError("enroll --data DIR --registry URL --code CODE")
+	}
+	s, err := openStore(ctx, *data, *secretFile)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	c := &ikdsync.Client{BaseURL: *registryURL, KioskID: s.KioskID(), Key: s.DeviceKey(), Now: s.Now}
+	resp, err := c.Enroll(ctx, *code)
+	if err != nil {
+		return err
+	}
+	if err := s.SetRegistryURL(ctx, *registryURL); err != nil {
+		return err
+	}
+	delta, err := ikdsync.DecodeDeltaPage(ikdsync.DeltaPage{Keys: resp.Keys})
+	if err != nil {
+		return fmt.Errorf("registry keys in the enrollment answer: %w", err)
+	}
+	if delta.Cursor, err = s.SnapshotCursor(ctx); err != nil {
+		return err
+	}
+	if _, err := s.ApplyDelta(ctx, delta); err != nil {
+		return fmt.Errorf("trust registry keys: %w", err)
+	}
+	if err := s.AnchorClock(ctx, ikdsync.MillisTime(resp.Time)); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "enrolled kiosk %s for %s at %s; %d registry key(s) trusted\n",
+		s.KioskID(), resp.Area, *registryURL, len(delta.Keys))
+	return nil
+}
+
+// runSync runs one sync round (`sync`) or shows the queue and link (`sync status`).
+func runSync(ctx context.Context, e env) error {
+	if len(e.args) > 0 && e.args[0] == "status" {
+		return syncStatus(ctx, env{args: e.args[1:], stdout: e.stdout, stderr: e.stderr})
+	}
+	fs := newFlags("sync", e)
+	data, secretFile := dataDirFlag(fs), secretFlag(fs)
+	timeout := fs.Duration("timeout", 10*time.Minute, "give up the round after this long")
+	if err := fs.Parse(e.args); err != nil {
+		return err
+	}
+	s, err := openStore(ctx, *data, *secretFile)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	engine, err := newEngine(ctx, s, nil)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	r, err := engine.Round(ctx)
+	if err != nil {
+		return err
+	}
+	c := r.Pull.Counts
+	fmt.Fprintf(e.stdout, "push: sent %d, acknowledged %d, rejected %d\n", r.Push.Sent, r.Push.Acknowledged, r.Push.Rejected)
+	fmt.Fprintf(e.stdout, "pull: %d page(s), residents +%d ~%d -%d, officers updated %d (skipped %d), keys %d\n",
+		r.Pull.Pages, c.ResidentsAdded, c.ResidentsUpdated, c.ResidentsRemoved, c.OfficersUpdated, c.OfficersSkipped, c.Keys)
+	fmt.Fprintf(e.stdout, "pending: %d\n", engine.Status().Pending)
+	lang := kiosk.ParseLang(os.Getenv("LANG"))
+	var errs []error
+	for lane, err := range map[string]error{"push": r.PushErr, "pull": r.PullErr} {
+		if err != nil {
+			fmt.Fprintf(e.stderr, "%s failed: %s\n", lane, kiosk.OfficerMessage(err, lang))
+			errs = append(errs, fmt.Errorf("%s: %w", lane, err))
+		}
+	}
+	if len(errs) > 0 {
+		return &exitError{code: 1, err: errors.Join(errs...)}
+	}
+	return nil
+}
+
+// newEngine builds the sync engine for an enrolled store.
+func newEngine(ctx context.Context, s *store.Store, hc *http.Client) (*ikdsync.Engine, error) {
+	url, err := s.RegistryURL(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if url == "" {
+		return nil, &exitError{code: 2, err: errors.New("this kiosk is not enrolled: run ikdctl enroll --registry URL --code CODE")}
+	}
+	c := &ikdsync.Client{BaseURL: url, KioskID: s.KioskID(), Key: s.DeviceKey(), HTTP: hc, Now: s.Now}
+	return ikdsync.NewEngine(ikdsync.EngineConfig{Store: s, Client: c, Now: s.Now})
+}
+
+func syncStatus(ctx context.Context, e env) error {
+	fs := newFlags("sync status", e)
+	data, secretFile := dataDirFlag(fs), secretFlag(fs)
+	if err := fs.Parse(e.args); err != nil {
+		return err
+	}
+	s, err := openStore(ctx, *data, *secretFile)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	url, err := s.RegistryURL(ctx)
+	if err != nil {
+		return err
+	}
+	if url == "" {
+		url = "(not enrolled)"
+	}
+	counts, countErr := s.RecordCounts(ctx)
+	if countErr != nil && !errors.Is(countErr, store.ErrTampered) {
+		return countErr
+	}
+	cursor, err := s.SnapshotCursor(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "kiosk %s, registry %s, snapshot cursor %q\n", s.KioskID(), url, cursor)
+	fmt.Fprintf(e.stdout, "pending %d sent %d acknowledged %d rejected %d\n", counts[kiosk.RecordPending],
+		counts[kiosk.RecordSent], counts[kiosk.RecordAcknowledged], counts[kiosk.RecordRejected])
+	rejected, err := s.Records(ctx, kiosk.RecordRejected, 20)
+	if err != nil && !errors.Is(err, store.ErrTampered) {
+		return err
+	}
+	for _, r := range rejected {
+		fmt.Fprintf(e.stdout, "rejected %s %s: %s\n", r.Kind, r.ID, r.Answer)
+	}
+	return countErr
+}

@@ -1,0 +1,41 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"net/url"
+)
+
+// The registry link: where this kiosk syncs, set by `ikdctl enroll`. It carries a row MAC:
+// someone who can write the file but lacks the unlock secret must not be able to point the
+// kiosk at a registry of their own, which would receive its records and could feed it
+// residents and token keys.
+
+const metaRegistryURL = "registry_url"
+
+// SetRegistryURL stores the registry the kiosk enrolled with.
+func (s *Store) SetRegistryURL(ctx context.Context, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return ErrInvalidRecord.With(fmt.Errorf("registry URL %q: want http(s)://host[:port]", raw))
+	}
+	b := []byte(u.String())
+	if err := setMeta(ctx, s.db, metaRegistryURL, append(s.keys.rowMAC("registry_url", macFields{b}), b...)); err != nil {
+		return fmt.Errorf("save registry URL: %w", classify(err))
+	}
+	return nil
+}
+
+// RegistryURL returns the registry the kiosk enrolled with, "" before enrollment, or an
+// error matching ErrTampered when the stored value was changed outside the kiosk.
+func (s *Store) RegistryURL(ctx context.Context) (string, error) {
+	v, err := getMeta(ctx, s.db, metaRegistryURL)
+	if err != nil || v == nil {
+		return "", err
+	}
+	if len(v) < sha256.Size || !s.keys.checkRow("registry_url", macFields{v[sha256.Size:]}, v[:sha256.Size]) {
+		return "", tampered("meta", metaRegistryURL, "MAC does not match (edited outside the kiosk)")
+	}
+	return string(v[sha256.Size:]), nil
+}

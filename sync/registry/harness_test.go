@@ -1,0 +1,287 @@
+package registry_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	gosync "sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/ikd-field/ikd/internal/pgtest"
+	"github.com/ikd-field/ikd/kiosk"
+	"github.com/ikd-field/ikd/kiosk/token"
+	ikdsync "github.com/ikd-field/ikd/sync"
+	"github.com/ikd-field/ikd/sync/registry"
+	"github.com/ikd-field/ikd/sync/registry/pgstore"
+	"github.com/ikd-field/ikd/sync/registry/sqlitestore"
+)
+
+func openSQLite(t *testing.T) registry.Store {
+	t.Helper()
+	st, err := sqlitestore.Open(context.Background(), filepath.Join(t.TempDir(), "registry.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func openPostgres(t *testing.T) registry.Store {
+	t.Helper()
+	st, err := pgstore.Open(context.Background(), pgtest.FreshDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// eachStore runs fn against both drivers: the rules must hold the same way on each.
+func eachStore(t *testing.T, fn func(t *testing.T, open func(t *testing.T) registry.Store)) {
+	t.Run("sqlite", func(t *testing.T) { fn(t, openSQLite) })
+	t.Run("postgres", func(t *testing.T) { fn(t, openPostgres) })
+}
+
+// env is a registry with a settable clock, served over HTTP on loopback.
+type env struct {
+	t     *testing.T
+	st    registry.Store
+	srv   *registry.Server
+	http  *httptest.Server
+	mu    gosync.Mutex
+	clock time.Time
+}
+
+var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+
+func newEnv(t *testing.T, st registry.Store) *env {
+	t.Helper()
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := token.NewSigner("reg-test", priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, st: st, clock: t0}
+	e.srv = &registry.Server{Store: st, Signer: signer, PublicKey: pub, TokenTTL: 10 * time.Minute,
+		CodeKey: []byte("test code key"), Now: e.now, Log: slog.New(slog.DiscardHandler),
+		Metrics: registry.NewMetrics(st)}
+	if err := registry.EnsureKey(context.Background(), st, "reg-test", pub, t0); err != nil {
+		t.Fatal(err)
+	}
+	e.http = httptest.NewServer(e.srv.Handler())
+	t.Cleanup(e.http.Close)
+	return e
+}
+
+func (e *env) now() time.Time {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.clock
+}
+
+func (e *env) advance(d time.Duration) {
+	e.mu.Lock()
+	e.clock = e.clock.Add(d)
+	e.mu.Unlock()
+}
+
+// register registers a citizen through the citizen API and returns the registration id.
+func (e *env) register(nik, email string) string {
+	e.t.Helper()
+	body := `{"nik":"` + nik + `","email":"` + email + `","phone":"0812-3456-7789"}`
+	resp, err := http.Post(e.http.URL+"/v1/registrations", "application/json", strings.NewReader(body))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var r registry.RegistrationResponse
+	if resp.StatusCode != http.StatusCreated || json.NewDecoder(resp.Body).Decode(&r) != nil {
+		e.t.Fatalf("register %s: status %d", nik, resp.StatusCode)
+	}
+	return r.RegistrationID
+}
+
+// kioskSim is an enrolled kiosk that seals and signs like the real one.
+type kioskSim struct {
+	e      *env
+	id     string
+	key    ed25519.PrivateKey
+	sealer *ikdsync.Sealer
+}
+
+func (e *env) enroll(area string) *kioskSim {
+	e.t.Helper()
+	code, err := registry.NewEnrollCode(context.Background(), e.st, area, e.now(), time.Hour)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	k := e.newKiosk()
+	if status, body := k.enrollWith(code); status != http.StatusOK {
+		e.t.Fatalf("enroll: %d %s", status, body)
+	}
+	return k
+}
+
+func (e *env) newKiosk() *kioskSim {
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	id := "kiosk-" + uuid.NewString()[:8]
+	sealer, err := ikdsync.NewSealer(id, key)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return &kioskSim{e: e, id: id, key: key, sealer: sealer}
+}
+
+func (k *kioskSim) enrollWith(code string) (int, []byte) {
+	req := ikdsync.EnrollRequest{Code: code, KioskID: k.id, PublicKey: k.key.Public().(ed25519.PublicKey),
+		Signature: ed25519.Sign(k.key, ikdsync.EnrollProof(code, k.id))}
+	b, err := ikdsync.Marshal(req)
+	if err != nil {
+		k.e.t.Fatal(err)
+	}
+	resp, err := http.Post(k.e.http.URL+"/v1/enroll", ikdsync.ContentType, bytes.NewReader(b))
+	if err != nil {
+		k.e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, body
+}
+
+// do sends a signed request and returns the status and body.
+func (k *kioskSim) do(method, target string, body []byte) (int, []byte) {
+	k.e.t.Helper()
+	req, err := http.NewRequest(method, k.e.http.URL+target, bytes.NewReader(body))
+	if err != nil {
+		k.e.t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", ikdsync.ContentType)
+	}
+	if err := ikdsync.SignRequest(req, k.id, k.key, body, k.e.now()); err != nil {
+		k.e.t.Fatal(err)
+	}
+	return send(k.e.t, req)
+}
+
+func send(t *testing.T, req *http.Request) (int, []byte) {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, b
+}
+
+// push sends envelopes and returns the answers.
+func (k *kioskSim) push(envs ...[]byte) []ikdsync.Answer {
+	k.e.t.Helper()
+	b, err := ikdsync.Marshal(ikdsync.PushRequest{Records: envs})
+	if err != nil {
+		k.e.t.Fatal(err)
+	}
+	status, body := k.do(http.MethodPost, "/v1/records", b)
+	if status != http.StatusOK {
+		k.e.t.Fatalf("push: %d %s", status, body)
+	}
+	var resp ikdsync.PushResponse
+	if err := ikdsync.Unmarshal(body, &resp); err != nil {
+		k.e.t.Fatal(err)
+	}
+	if len(resp.Answers) != len(envs) {
+		k.e.t.Fatalf("%d answers for %d records", len(resp.Answers), len(envs))
+	}
+	return resp.Answers
+}
+
+func (k *kioskSim) activation(regID, nik string, approved time.Time) (string, []byte) {
+	k.e.t.Helper()
+	id := uuid.Must(uuid.NewV7()).String()
+	env, err := k.sealer.Seal(kiosk.KindActivation, id, kiosk.Activation{ID: id, RegistrationID: regID, NIK: kiosk.NIK(nik),
+		OfficerID: "198001012005011001", KioskID: k.id, TokenKeyID: "reg-test", FaceBand: kiosk.BandMatch,
+		FaceScore: 0.2, ApprovedAt: approved})
+	if err != nil {
+		k.e.t.Fatal(err)
+	}
+	return id, env
+}
+
+func (k *kioskSim) deactivation(nik string, confirmed time.Time) (string, []byte) {
+	k.e.t.Helper()
+	id := uuid.Must(uuid.NewV7()).String()
+	env, err := k.sealer.Seal(kiosk.KindDeactivation, id, kiosk.Deactivation{ID: id, NIK: kiosk.NIK(nik),
+		OfficerID: "198001012005011001", KioskID: k.id, Reason: "HP hilang", FaceBand: kiosk.BandMatch,
+		FaceScore: 0.2, ConfirmedAt: confirmed})
+	if err != nil {
+		k.e.t.Fatal(err)
+	}
+	return id, env
+}
+
+func (k *kioskSim) checkpoint(auditSeq, outboxSeq int64, hash byte) []byte {
+	k.e.t.Helper()
+	id := uuid.Must(uuid.NewV7()).String()
+	env, err := k.sealer.Seal(kiosk.KindAuditCheckpoint, id, kiosk.AuditCheckpoint{ID: id, KioskID: k.id,
+		AuditSeq: auditSeq, AuditHash: bytes.Repeat([]byte{hash}, 32), OutboxSeq: outboxSeq, At: k.e.now()})
+	if err != nil {
+		k.e.t.Fatal(err)
+	}
+	return env
+}
+
+// mails claims every queued mail (as the mail worker would) and returns them by registration.
+func (e *env) mails() map[string]string {
+	e.t.Helper()
+	ms, err := e.st.Claim(context.Background(), e.now().Add(time.Hour), time.Minute, 1000)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, m := range ms {
+		if _, dup := out[m.RegistrationID]; dup {
+			e.t.Fatalf("two mails for registration %s", m.RegistrationID)
+		}
+		out[m.RegistrationID] = m.Code
+	}
+	return out
+}
+
+func (e *env) stats() registry.Stats {
+	e.t.Helper()
+	s, err := e.st.Stats(context.Background())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return s
+}
+
+func accepted(a ikdsync.Answer) bool { return a.Status == ikdsync.StatusAccepted }
+
+func wantAnswer(t *testing.T, what string, got ikdsync.Answer, status int, code string) {
+	t.Helper()
+	if got.Status != status || got.Code != code {
+		t.Fatalf("%s: answer %+v, want status %d code %q", what, got, status, code)
+	}
+}

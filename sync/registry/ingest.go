@@ -1,0 +1,304 @@
+package registry
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/ikd-field/ikd/kiosk"
+	ikdsync "github.com/ikd-field/ikd/sync"
+	"github.com/ikd-field/ikd/sync/registry/mail"
+)
+
+// The conflict rules. They give the same final state whatever order records arrive in, from
+// however many kiosks and registry processes:
+//
+//   - A registration is activated once. The winner is the earliest approval by approval time,
+//     ties broken by record id. A later approval is rejected with activation.duplicate naming
+//     the winner. An earlier approval that arrives after a later one was accepted takes over
+//     as the winner; the one it displaces is answered activation.duplicate from then on (its
+//     kiosk may already have been told "accepted": either way the registration is activated,
+//     and the citizen's code, issued at the first acceptance, stays the one code).
+//   - A deactivation (lost phone) leaves a tombstone for the NIK and ends every registration
+//     of the NIK made before it, activated or not. An activation of such a registration is
+//     rejected with activation.deactivated, so a stale offline activation can never re-enable
+//     a reported-lost account; a registration made after the deactivation (the new phone) can
+//     be activated.
+//   - An activation of a revoked registration is rejected (activation.registration_revoked).
+//   - Every record of a revoked kiosk is rejected (record.device_revoked).
+//   - An audit checkpoint older than the newest one received from the kiosk is rejected
+//     (audit.rollback): the kiosk's database was rolled back.
+//
+// A record id seen before gets its stored answer again (accepted becomes duplicate), so
+// delivery is idempotent. Each rule reads what it decides on with a locking read inside the
+// batch's transaction, so two registry processes cannot both accept.
+
+// ingested is one record of a batch on its way to an answer.
+type ingested struct {
+	index  int
+	rec    ikdsync.Record
+	env    []byte
+	answer ikdsync.Answer
+	mailed *mail.Mail // the code mail this record queued, if any
+}
+
+// order sorts a batch: deactivations first, then by record time and id, so a batch's outcome
+// does not depend on the order the kiosk listed it in.
+func (in ingested) order() (int, time.Time, string) {
+	switch in.rec.Kind {
+	case kiosk.KindDeactivation:
+		return 0, in.rec.Deactivation.ConfirmedAt, in.rec.ID
+	case kiosk.KindActivation:
+		return 1, in.rec.Activation.ApprovedAt, in.rec.ID
+	default:
+		return 2, in.rec.Checkpoint.At, in.rec.ID
+	}
+}
+
+func compareIngested(a, b *ingested) int {
+	ka, ta, ia := a.order()
+	kb, tb, ib := b.order()
+	return cmp.Or(cmp.Compare(ka, kb), ta.Compare(tb), cmp.Compare(ia, ib))
+}
+
+// ingest answers a batch of envelopes from device dev, all in one transaction.
+func (s *Server) ingest(ctx context.Context, dev Device, envelopes [][]byte) ([]ikdsync.Answer, []mail.Mail, error) {
+	answers := make([]ikdsync.Answer, len(envelopes))
+	var todo []*ingested
+	for i, env := range envelopes {
+		rec, err := openEnvelope(dev, env)
+		if err != nil {
+			answers[i] = reject(err)
+			continue
+		}
+		todo = append(todo, &ingested{index: i, rec: rec, env: env})
+	}
+	slices.SortFunc(todo, compareIngested)
+
+	var mails []mail.Mail
+	err := s.Store.InTx(ctx, func(ctx context.Context, tx Tx) error {
+		mails = mails[:0]
+		now := s.Now()
+		for _, in := range todo {
+			in.mailed = nil
+			a, err := s.apply(ctx, tx, dev, in, now)
+			if err != nil {
+				return fmt.Errorf("record %s: %w", in.rec.ID, err)
+			}
+			in.answer = a
+			if in.mailed != nil {
+				mails = append(mails, *in.mailed)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, in := range todo {
+		answers[in.index] = in.answer
+	}
+	return answers, mails, nil
+}
+
+// openEnvelope verifies an envelope against the device that sent the request.
+func openEnvelope(dev Device, env []byte) (ikdsync.Record, error) {
+	kid, err := ikdsync.EnvelopeKioskID(env)
+	if err != nil {
+		return ikdsync.Record{}, err
+	}
+	if kid != dev.KioskID {
+		return ikdsync.Record{}, ikdsync.ErrRecordKioskMismatch.With(fmt.Errorf("sent by %q, signed as %q", dev.KioskID, kid))
+	}
+	return ikdsync.Open(env, dev.PublicKey)
+}
+
+func reject(err error) ikdsync.Answer {
+	code := ikdsync.CodeOf(err)
+	if code == "" {
+		code = ikdsync.ErrRecordMalformed.Code
+	}
+	return ikdsync.Answer{Status: ikdsync.StatusRejected, Code: code}
+}
+
+func rejectWith(e *kiosk.Error) ikdsync.Answer {
+	return ikdsync.Answer{Status: ikdsync.StatusRejected, Code: e.Code}
+}
+
+var accepted = ikdsync.Answer{Status: ikdsync.StatusAccepted}
+
+// apply decides one record inside tx. It first claims the record id: a record seen before
+// (or being ingested by another process right now, whose commit InsertRecord waits for) gets
+// its stored answer and changes nothing else.
+func (s *Server) apply(ctx context.Context, tx Tx, dev Device, in *ingested, now time.Time) (ikdsync.Answer, error) {
+	stored := StoredRecord{ID: in.rec.ID, KioskID: dev.KioskID, Kind: in.rec.Kind, ReceivedAt: now,
+		Status: ikdsync.StatusAccepted, Envelope: in.env}
+	switch in.rec.Kind {
+	case kiosk.KindActivation:
+		stored.RegistrationID, stored.NIK, stored.At = in.rec.Activation.RegistrationID, string(in.rec.Activation.NIK), in.rec.Activation.ApprovedAt
+	case kiosk.KindDeactivation:
+		stored.NIK, stored.At = string(in.rec.Deactivation.NIK), in.rec.Deactivation.ConfirmedAt
+	case kiosk.KindAuditCheckpoint:
+		stored.At = in.rec.Checkpoint.At
+	}
+	inserted, err := tx.InsertRecord(ctx, stored)
+	if err != nil {
+		return ikdsync.Answer{}, err
+	}
+	if !inserted {
+		prev, err := tx.Record(ctx, in.rec.ID)
+		if err != nil {
+			return ikdsync.Answer{}, err
+		}
+		if prev.KioskID != dev.KioskID {
+			// Another kiosk's record id: ids are UUIDv7, so this is a bug or an attack, not a repeat.
+			return rejectWith(ikdsync.ErrRecordKioskMismatch), nil
+		}
+		if prev.Status == ikdsync.StatusAccepted {
+			return ikdsync.Answer{Status: ikdsync.StatusDuplicate}, nil
+		}
+		return ikdsync.Answer{Status: prev.Status, Code: prev.Code, Winner: prev.Winner}, nil
+	}
+
+	var a ikdsync.Answer
+	switch {
+	case !dev.RevokedAt.IsZero():
+		a = rejectWith(ikdsync.ErrDeviceRevokedRecord)
+	case in.rec.Kind == kiosk.KindActivation:
+		a, err = s.applyActivation(ctx, tx, in, now)
+	case in.rec.Kind == kiosk.KindDeactivation:
+		a, err = applyDeactivation(ctx, tx, in.rec.Deactivation)
+	default:
+		a, err = s.applyCheckpoint(ctx, tx, in.rec.Checkpoint)
+	}
+	if err != nil {
+		return ikdsync.Answer{}, err
+	}
+	if a.Status != ikdsync.StatusAccepted {
+		if err := tx.SetRecordAnswer(ctx, in.rec.ID, a.Status, a.Code, a.Winner); err != nil {
+			return ikdsync.Answer{}, err
+		}
+	}
+	return a, nil
+}
+
+func (s *Server) applyActivation(ctx context.Context, tx Tx, in *ingested, now time.Time) (ikdsync.Answer, error) {
+	act := in.rec.Activation
+	reg, err := tx.Registration(ctx, act.RegistrationID)
+	if errors.Is(err, ErrNotFound) {
+		return rejectWith(ikdsync.ErrUnknownRegistration), nil
+	}
+	if err != nil {
+		return ikdsync.Answer{}, err
+	}
+	switch {
+	case reg.NIK != string(act.NIK):
+		return rejectWith(ikdsync.ErrRegistrationMismatch), nil
+	case reg.Status == RegRevoked:
+		return rejectWith(ikdsync.ErrRegistrationRevoked), nil
+	case reg.Status == RegDeactivated:
+		return rejectWith(ikdsync.ErrAccountDeactivated), nil
+	}
+	// A tombstone made after the registration ends it even if the deactivation record
+	// arrived before the registration existed here (the registration table and the kiosks
+	// are not in step).
+	tomb, err := tx.LatestTombstone(ctx, reg.NIK)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return ikdsync.Answer{}, err
+	}
+	if err == nil && !tomb.At.Before(reg.CreatedAt) {
+		reg.Status, reg.RevokedAt, reg.CodeHash = RegDeactivated, tomb.At, nil
+		if err := tx.UpdateRegistration(ctx, reg); err != nil {
+			return ikdsync.Answer{}, err
+		}
+		return rejectWith(ikdsync.ErrAccountDeactivated), nil
+	}
+
+	if reg.ActivationRecord != "" {
+		if reg.ActivationRecord == act.ID {
+			// This record already won (its dedup row was purged after the retention window).
+			return ikdsync.Answer{Status: ikdsync.StatusDuplicate}, nil
+		}
+		if !earlier(act.ApprovedAt, act.ID, reg.ApprovedAt, reg.ActivationRecord) {
+			return ikdsync.Answer{Status: ikdsync.StatusRejected, Code: ikdsync.ErrDuplicateActivation.Code,
+				Winner: reg.ActivationRecord}, nil
+		}
+		// An earlier approval displaces the winner; the code already issued stays.
+		if err := tx.SetRecordAnswer(ctx, reg.ActivationRecord, ikdsync.StatusRejected,
+			ikdsync.ErrDuplicateActivation.Code, act.ID); err != nil && !errors.Is(err, ErrNotFound) {
+			return ikdsync.Answer{}, err
+		}
+		reg.ActivationRecord, reg.ApprovedAt = act.ID, act.ApprovedAt
+		return accepted, tx.UpdateRegistration(ctx, reg)
+	}
+
+	code, err := newActivationCode()
+	if err != nil {
+		return ikdsync.Answer{}, err
+	}
+	reg.Status, reg.ActivationRecord, reg.ApprovedAt = RegApproved, act.ID, act.ApprovedAt
+	reg.CodeHash, reg.CodeExpires, reg.CodeTries = s.codeHash(reg.ID, code), now.Add(s.codeTTL()), 0
+	if err := tx.UpdateRegistration(ctx, reg); err != nil {
+		return ikdsync.Answer{}, err
+	}
+	m := mail.Mail{ID: uuid.Must(uuid.NewV7()).String(), To: reg.Email, Code: code, RegistrationID: reg.ID,
+		ExpiresAt: reg.CodeExpires, CreatedAt: now}
+	if err := tx.EnqueueMail(ctx, m); err != nil {
+		return ikdsync.Answer{}, err
+	}
+	in.mailed = &m
+	return accepted, nil
+}
+
+// earlier reports whether approval (at, id) comes before (otherAt, otherID).
+func earlier(at time.Time, id string, otherAt time.Time, otherID string) bool {
+	if c := at.Compare(otherAt); c != 0 {
+		return c < 0
+	}
+	return id < otherID
+}
+
+func applyDeactivation(ctx context.Context, tx Tx, d *kiosk.Deactivation) (ikdsync.Answer, error) {
+	if err := tx.InsertTombstone(ctx, Tombstone{NIK: string(d.NIK), At: d.ConfirmedAt, RecordID: d.ID}); err != nil {
+		return ikdsync.Answer{}, err
+	}
+	regs, err := tx.RegistrationsByNIK(ctx, string(d.NIK))
+	if err != nil {
+		return ikdsync.Answer{}, err
+	}
+	for _, r := range regs {
+		if r.CreatedAt.After(d.ConfirmedAt) || r.Status == RegDeactivated || r.Status == RegRevoked {
+			continue
+		}
+		r.Status, r.RevokedAt, r.CodeHash = RegDeactivated, d.ConfirmedAt, nil
+		if err := tx.UpdateRegistration(ctx, r); err != nil {
+			return ikdsync.Answer{}, err
+		}
+	}
+	return accepted, nil
+}
+
+func (s *Server) applyCheckpoint(ctx context.Context, tx Tx, c *kiosk.AuditCheckpoint) (ikdsync.Answer, error) {
+	prev, err := tx.Checkpoint(ctx, c.KioskID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+	case err != nil:
+		return ikdsync.Answer{}, err
+	case c.AuditSeq < prev.AuditSeq || c.OutboxSeq < prev.OutboxSeq ||
+		(c.AuditSeq == prev.AuditSeq && !bytes.Equal(c.AuditHash, prev.AuditHash)):
+		s.Log.Error("AUDIT ROLLBACK: a kiosk sent an audit checkpoint older than one already received",
+			"kiosk_id", c.KioskID, "record_id", c.ID, "audit_seq", c.AuditSeq, "newest_audit_seq", prev.AuditSeq,
+			"outbox_seq", c.OutboxSeq, "newest_outbox_seq", prev.OutboxSeq)
+		return rejectWith(ikdsync.ErrAuditRollback), nil
+	case c.AuditSeq == prev.AuditSeq && c.OutboxSeq == prev.OutboxSeq:
+		return accepted, nil // the same point again, from a new checkpoint record
+	}
+	return accepted, tx.PutCheckpoint(ctx, Checkpoint{KioskID: c.KioskID, RecordID: c.ID, AuditSeq: c.AuditSeq,
+		AuditHash: c.AuditHash, OutboxSeq: c.OutboxSeq, At: c.At})
+}

@@ -1,0 +1,453 @@
+package registry
+
+import (
+	"compress/gzip"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/ikd-field/ikd/kiosk"
+	ikdsync "github.com/ikd-field/ikd/sync"
+)
+
+// The kiosk-facing API: enrollment, then signed pushes and pulls (see sync/auth.go).
+
+type ctxKey int
+
+const (
+	ctxLogger ctxKey = iota
+	ctxDevice
+)
+
+// withRequestID gives every request an id (the client's X-Request-Id if it sent a sane one),
+// echoed in the answer and attached to every log line of the request.
+func (s *Server) withRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-Id")
+		if len(id) == 0 || len(id) > 64 || strings.ContainsFunc(id, func(c rune) bool { return c < '!' || c > '~' }) {
+			id = uuid.Must(uuid.NewV7()).String()
+		}
+		w.Header().Set("X-Request-Id", id)
+		log := s.Log.With("request_id", id)
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		start := time.Now()
+		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), ctxLogger, log)))
+		s.Metrics.request(r.Pattern, sw.status)
+		log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
+			"ms", time.Since(start).Milliseconds())
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (s *Server) logger(r *http.Request) *slog.Logger {
+	if l, ok := r.Context().Value(ctxLogger).(*slog.Logger); ok {
+		return l
+	}
+	return s.Log
+}
+
+// writeKioskError answers a refusal the kiosk shows the officer: the *kiosk.Error's code and
+// its English text (the kiosk has the Indonesian text of every code).
+func (s *Server) writeKioskError(w http.ResponseWriter, r *http.Request, status int, err error) {
+	e, ok := errors.AsType[*kiosk.Error](err)
+	if !ok {
+		s.fail(w, r, err)
+		return
+	}
+	s.logger(r).Info("kiosk request refused", "code", e.Code, "status", status, "err", err)
+	writeJSON(w, status, apiError{Code: e.Code, Error: e.Msg.EN})
+}
+
+// readBody reads a CBOR body of at most limit bytes.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, int, error) {
+	if r.Method != http.MethodGet {
+		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != ikdsync.ContentType {
+			return nil, http.StatusUnsupportedMediaType, ikdsync.ErrMessageMalformed.With(
+				fmt.Errorf("the Content-Type must be %s", ikdsync.ContentType))
+		}
+	}
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if tooLarge(err) {
+		return nil, http.StatusRequestEntityTooLarge, ikdsync.ErrMessageMalformed.With(
+			fmt.Errorf("request body larger than %d bytes", limit))
+	}
+	if err != nil {
+		return nil, http.StatusBadRequest, ikdsync.ErrMessageMalformed.With(fmt.Errorf("read body: %w", err))
+	}
+	return b, 0, nil
+}
+
+type deviceRequest struct {
+	dev  Device
+	body []byte
+}
+
+// authenticated checks the device signature of a request before next runs. A revoked device
+// is refused, except on push when allowRevoked: its records then each get a definite
+// rejection, so the kiosk's queue comes to an end instead of retrying forever.
+func (s *Server) authenticated(next func(http.ResponseWriter, *http.Request, deviceRequest), allowRevoked bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// A full batch on a 5 KB/s link takes minutes; the server-wide deadlines are for small
+		// requests.
+		rc := http.NewResponseController(w)
+		_ = rc.SetReadDeadline(time.Now().Add(5 * time.Minute))
+		_ = rc.SetWriteDeadline(time.Now().Add(10 * time.Minute))
+		body, status, err := readBody(w, r, ikdsync.MaxPushBytes)
+		if err != nil {
+			s.writeKioskError(w, r, status, err)
+			return
+		}
+		sr, sig, err := ikdsync.ParseSignedRequest(r, body)
+		if err != nil {
+			s.writeKioskError(w, r, http.StatusUnauthorized, err)
+			return
+		}
+		var dev Device
+		now := s.Now()
+		err = s.Store.InTx(r.Context(), func(ctx context.Context, tx Tx) error {
+			d, err := tx.Device(ctx, sr.KioskID)
+			if errors.Is(err, ErrNotFound) {
+				return ikdsync.ErrUnknownDevice.With(fmt.Errorf("kiosk %q", sr.KioskID))
+			}
+			if err != nil {
+				return err
+			}
+			if err := ikdsync.CheckSignature(sr, sig, d.PublicKey, now); err != nil {
+				return err
+			}
+			fresh, err := tx.UseNonce(ctx, sr.KioskID, sr.Nonce, now)
+			if err != nil {
+				return err
+			}
+			if !fresh {
+				return ikdsync.ErrReplay.With(fmt.Errorf("kiosk %q nonce %q", sr.KioskID, sr.Nonce))
+			}
+			dev = d
+			return tx.TouchDevice(ctx, d.KioskID, now)
+		})
+		switch {
+		case err == nil:
+		case errors.Is(err, ikdsync.ErrClockSkew):
+			w.Header().Set("Date", now.UTC().Format(http.TimeFormat))
+			s.writeKioskError(w, r, http.StatusUnauthorized, err)
+			return
+		default:
+			s.writeKioskError(w, r, http.StatusUnauthorized, err)
+			return
+		}
+		if !dev.RevokedAt.IsZero() && !allowRevoked {
+			s.writeKioskError(w, r, http.StatusForbidden, ikdsync.ErrDeviceRevoked.With(fmt.Errorf("kiosk %q", dev.KioskID)))
+			return
+		}
+		r = r.WithContext(context.WithValue(r.Context(), ctxLogger, s.logger(r).With("kiosk_id", dev.KioskID)))
+		next(w, r, deviceRequest{dev: dev, body: body})
+	})
+}
+
+func (s *Server) push(w http.ResponseWriter, r *http.Request, req deviceRequest) {
+	var msg ikdsync.PushRequest
+	if err := ikdsync.Unmarshal(req.body, &msg); err != nil {
+		s.writeKioskError(w, r, http.StatusBadRequest, err)
+		return
+	}
+	if len(msg.Records) == 0 || len(msg.Records) > ikdsync.MaxBatch {
+		s.writeKioskError(w, r, http.StatusBadRequest, ikdsync.ErrMessageMalformed.With(
+			fmt.Errorf("%d records in a batch; 1 to %d allowed", len(msg.Records), ikdsync.MaxBatch)))
+		return
+	}
+	answers, mails, err := s.ingest(r.Context(), req.dev, msg.Records)
+	if err != nil {
+		s.fail(w, r, fmt.Errorf("ingest %d records: %w", len(msg.Records), err))
+		return
+	}
+	for _, a := range answers {
+		s.Metrics.answer(a)
+	}
+	if len(mails) > 0 && s.MailQueued != nil {
+		s.MailQueued()
+	}
+	s.logger(r).Info("batch ingested", "records", len(answers), "mails_queued", len(mails))
+	s.writeCBOR(w, r, ikdsync.PushResponse{Time: s.Now().UnixMilli(), Answers: answers})
+}
+
+// Page sizes of a pull.
+const (
+	defaultPage = 2000
+)
+
+func (s *Server) changes(w http.ResponseWriter, r *http.Request, req deviceRequest) {
+	q := r.URL.Query()
+	var after int64
+	if c := q.Get("cursor"); c != "" {
+		n, err := strconv.ParseInt(c, 10, 64)
+		if err != nil || n < 0 {
+			s.writeKioskError(w, r, http.StatusBadRequest, ikdsync.ErrMessageMalformed.With(fmt.Errorf("cursor %q", c)))
+			return
+		}
+		after = n
+	}
+	limit := defaultPage
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > ikdsync.MaxPage {
+			s.writeKioskError(w, r, http.StatusBadRequest, ikdsync.ErrMessageMalformed.With(
+				fmt.Errorf("limit %q; 1 to %d allowed", l, ikdsync.MaxPage)))
+			return
+		}
+		limit = n
+	}
+	var ch Changes
+	err := s.Store.InTx(r.Context(), func(ctx context.Context, tx Tx) error {
+		var err error
+		ch, err = tx.Changes(ctx, req.dev.Area, after, limit)
+		return err
+	})
+	if err != nil {
+		s.fail(w, r, fmt.Errorf("changes after %d: %w", after, err))
+		return
+	}
+	page, err := deltaPage(req.dev.Area, ch)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	page.Time = s.Now().UnixMilli()
+	s.writeCBOR(w, r, page)
+}
+
+// deltaPage turns stored changes into the wire page for area.
+func deltaPage(area string, ch Changes) (ikdsync.DeltaPage, error) {
+	page := ikdsync.DeltaPage{Cursor: strconv.FormatInt(ch.Last, 10), More: ch.More}
+	for _, rr := range ch.Residents {
+		if rr.Removed || rr.Kecamatan != area {
+			page.Residents = append(page.Residents, ikdsync.ResidentChange{NIK: rr.NIK, Removed: true})
+			continue
+		}
+		var rc ikdsync.ResidentChange
+		if err := ikdsync.Unmarshal(rr.Data, &rc); err != nil {
+			return ikdsync.DeltaPage{}, fmt.Errorf("stored resident %d: %w", rr.Seq, err)
+		}
+		page.Residents = append(page.Residents, rc)
+	}
+	for _, o := range ch.Officers {
+		page.Officers = append(page.Officers, ikdsync.OfficerChange{ID: o.ID, Name: o.Name, Role: string(o.Role), Disabled: o.Disabled})
+	}
+	for _, k := range ch.Keys {
+		page.Keys = append(page.Keys, keyChange(k))
+	}
+	return page, nil
+}
+
+// writeCBOR answers v, gzipped when the client accepts it and the body is worth compressing.
+func (s *Server) writeCBOR(w http.ResponseWriter, r *http.Request, v any) {
+	b, err := ikdsync.Marshal(v)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", ikdsync.ContentType)
+	if len(b) < 1024 || !strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+		w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(b)
+		return
+	}
+	w.Header().Set("Content-Encoding", "gzip")
+	w.Header().Set("Vary", "Accept-Encoding")
+	w.WriteHeader(http.StatusOK)
+	zw, _ := gzip.NewWriterLevel(w, gzip.BestSpeed)
+	_, _ = zw.Write(b)
+	if err := zw.Close(); err != nil {
+		s.logger(r).Debug("write answer", "err", err)
+	}
+}
+
+// Enrollment codes: printed by `ikd-registry enroll-code`, typed into `ikdctl enroll`.
+// Ten characters of an alphabet without look-alikes (no 0/O, 1/I/L), about 48 bits: enough
+// for a one-time code that expires within a day and is checked by hash.
+const enrollAlphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+// NewEnrollCode stores and returns a one-time enrollment code for area, valid for ttl.
+func NewEnrollCode(ctx context.Context, st Store, area string, now time.Time, ttl time.Duration) (string, error) {
+	area = strings.TrimSpace(area)
+	if area == "" {
+		return "", errors.New("enrollment code: an area (kecamatan) is required")
+	}
+	var b [10]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("enrollment code: %w", err)
+	}
+	code := make([]byte, 0, 11)
+	for i, c := range b {
+		if i == 5 {
+			code = append(code, '-')
+		}
+		code = append(code, enrollAlphabet[int(c)%len(enrollAlphabet)])
+	}
+	err := st.InTx(ctx, func(ctx context.Context, tx Tx) error {
+		return tx.CreateEnrollCode(ctx, EnrollCode{Hash: enrollHash(string(code)), Area: area, CreatedAt: now, ExpiresAt: now.Add(ttl)})
+	})
+	if err != nil {
+		return "", fmt.Errorf("store enrollment code: %w", err)
+	}
+	return string(code), nil
+}
+
+func normalizeEnrollCode(code string) string {
+	return strings.ToUpper(strings.NewReplacer("-", "", " ", "").Replace(code))
+}
+
+func enrollHash(code string) []byte {
+	sum := sha256.Sum256([]byte("IKD enroll code v1\x00" + normalizeEnrollCode(code)))
+	return sum[:]
+}
+
+func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
+	body, status, err := readBody(w, r, 4<<10)
+	if err != nil {
+		s.writeKioskError(w, r, status, err)
+		return
+	}
+	var req ikdsync.EnrollRequest
+	if err := ikdsync.Unmarshal(body, &req); err != nil {
+		s.writeKioskError(w, r, http.StatusBadRequest, err)
+		return
+	}
+	if req.KioskID == "" || len(req.KioskID) > 64 || len(req.PublicKey) != ed25519.PublicKeySize ||
+		!ed25519.Verify(req.PublicKey, ikdsync.EnrollProof(req.Code, req.KioskID), req.Signature) {
+		s.writeKioskError(w, r, http.StatusBadRequest, ikdsync.ErrBadRequestSignature.With(
+			errors.New("enrollment: kiosk id, public key or proof of possession invalid")))
+		return
+	}
+	now := s.Now()
+	var area string
+	err = s.Store.InTx(r.Context(), func(ctx context.Context, tx Tx) error {
+		c, err := tx.TakeEnrollCode(ctx, enrollHash(req.Code), now)
+		if errors.Is(err, ErrNotFound) {
+			return ikdsync.ErrEnrollCode
+		}
+		if err != nil {
+			return err
+		}
+		err = tx.InsertDevice(ctx, Device{KioskID: req.KioskID, PublicKey: req.PublicKey, Area: c.Area, EnrolledAt: now})
+		if errors.Is(err, ErrExists) {
+			return ikdsync.ErrAlreadyEnrolled.With(fmt.Errorf("kiosk %q", req.KioskID))
+		}
+		area = c.Area
+		return err
+	})
+	switch {
+	case errors.Is(err, ikdsync.ErrEnrollCode):
+		s.writeKioskError(w, r, http.StatusForbidden, err)
+		return
+	case errors.Is(err, ikdsync.ErrAlreadyEnrolled):
+		s.writeKioskError(w, r, http.StatusConflict, err)
+		return
+	case err != nil:
+		s.fail(w, r, err)
+		return
+	}
+	keys, err := s.keyChanges(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.logger(r).Info("kiosk enrolled", "kiosk_id", req.KioskID, "area", area,
+		"key", hex.EncodeToString(req.PublicKey[:8]))
+	s.writeCBOR(w, r, ikdsync.EnrollResponse{Time: now.UnixMilli(), Area: area, Keys: keys})
+}
+
+// keyChanges lists every registry key a new kiosk must trust.
+func (s *Server) keyChanges(ctx context.Context) ([]ikdsync.KeyChange, error) {
+	var rows []KeyRow
+	err := s.Store.InTx(ctx, func(ctx context.Context, tx Tx) error {
+		var err error
+		rows, err = tx.Keys(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list registry keys: %w", err)
+	}
+	keys := make([]ikdsync.KeyChange, 0, len(rows))
+	for _, k := range rows {
+		keys = append(keys, keyChange(k))
+	}
+	return keys, nil
+}
+
+func keyChange(k KeyRow) ikdsync.KeyChange {
+	return ikdsync.KeyChange{KeyID: k.KeyID, PublicKey: k.PublicKey,
+		NotBefore: ikdsync.TimeMillis(k.NotBefore), NotAfter: ikdsync.TimeMillis(k.NotAfter)}
+}
+
+// ConfirmRequest is what the citizen's app sends with the e-mailed code.
+type ConfirmRequest struct {
+	Code string `json:"code"`
+}
+
+// ConfirmResponse is the answer to a right code.
+type ConfirmResponse struct {
+	Status string `json:"status"` // "activated"
+}
+
+// confirmAnswer is the answer to a refused code.
+type confirmAnswer struct {
+	Code      string `json:"code"`
+	Error     string `json:"error"`
+	TriesLeft int    `json:"tries_left,omitempty"`
+}
+
+func (s *Server) confirm(w http.ResponseWriter, r *http.Request) {
+	var req ConfirmRequest
+	if status, err := decodeJSON(w, r, &req); err != nil {
+		writeJSON(w, status, apiError{Code: "request.invalid", Error: err.Error()})
+		return
+	}
+	err := s.Confirm(r.Context(), r.PathValue("id"), strings.TrimSpace(req.Code))
+	if err == nil {
+		s.logger(r).Info("registration activated", "registration_id", r.PathValue("id"))
+		writeJSON(w, http.StatusOK, ConfirmResponse{Status: "activated"})
+		return
+	}
+	ce, ok := errors.AsType[*ConfirmError](err)
+	if !ok {
+		s.fail(w, r, err)
+		return
+	}
+	status := http.StatusConflict
+	switch ce.Code {
+	case ErrRegistrationAbsent.Code:
+		status = http.StatusNotFound
+	case ErrCodeWrong.Code:
+		status = http.StatusUnprocessableEntity
+	case ErrCodeTooManyTries.Code:
+		status = http.StatusTooManyRequests
+	case ErrCodeExpired.Code:
+		status = http.StatusGone
+	}
+	writeJSON(w, status, confirmAnswer{Code: ce.Code, Error: ce.Msg, TriesLeft: ce.TriesLeft})
+}

@@ -1,0 +1,41 @@
+// Package storeopen opens the registry's database named by a --db value: "sqlite:PATH" for
+// the embedded default, "postgres://…" (or "postgresql://…") for PostgreSQL.
+package storeopen
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/ikd-field/ikd/sync/registry"
+	"github.com/ikd-field/ikd/sync/registry/pgstore"
+	"github.com/ikd-field/ikd/sync/registry/sqlitestore"
+)
+
+// Open opens and migrates the database dsn names.
+func Open(ctx context.Context, dsn string) (registry.Store, error) {
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		path := strings.TrimPrefix(dsn, "sqlite:")
+		if path == "" {
+			return nil, fmt.Errorf("--db %q: no file after sqlite:", dsn)
+		}
+		return sqlitestore.Open(ctx, path)
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return pgstore.Open(ctx, dsn)
+	}
+	return nil, fmt.Errorf("--db %q: want sqlite:PATH or postgres://USER@HOST/DB", Redact(dsn))
+}
+
+// Redact returns dsn without its password, for logs.
+func Redact(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		return dsn
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}

@@ -159,8 +159,12 @@ func NewEngine(cfg EngineConfig) (*Engine, error) {
 func (e *Engine) Run(ctx context.Context) error {
 	e.refreshPending(ctx)
 	var wg stdsync.WaitGroup
-	wg.Go(func() { e.loop(ctx, e.push, e.cfg.PushEvery, func(ctx context.Context) error { _, err := e.Push(ctx); return err }) })
-	wg.Go(func() { e.loop(ctx, e.pull, e.cfg.PullEvery, func(ctx context.Context) error { _, err := e.Pull(ctx); return err }) })
+	wg.Go(func() {
+		e.loop(ctx, e.push, e.cfg.PushEvery, func(ctx context.Context) error { _, err := e.Push(ctx); return err })
+	})
+	wg.Go(func() {
+		e.loop(ctx, e.pull, e.cfg.PullEvery, func(ctx context.Context) error { _, err := e.Pull(ctx); return err })
+	})
 	wg.Wait()
 	return ctx.Err()
 }

@@ -199,7 +199,7 @@ func TestPushMapsAnswers(t *testing.T) {
 			{Status: ikdsync.StatusAccepted},  // r4, the deactivation, goes first
 			{Status: ikdsync.StatusDuplicate}, // r1
 			{Status: ikdsync.StatusRejected, Code: "activation.duplicate", Winner: "r-winner"}, // r2
-			{Status: ikdsync.StatusRejected, Code: "activation.registration_revoked"},         // r3
+			{Status: ikdsync.StatusRejected, Code: "activation.registration_revoked"},          // r3
 			{Status: ikdsync.StatusRejected, Code: "future.code"},                              // r5
 		}}, nil
 	}}

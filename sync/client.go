@@ -16,11 +16,12 @@ import (
 	"unicode/utf8"
 )
 
-// Answer size limits besides MaxPageBytes. A push answer is a few bytes a record (a winner id
-// at most maxIDLen), an enrollment answer a handful of keys, an error a line of JSON: anything
-// bigger is not the registry talking.
+// Answer size limits besides MaxPageBytes. A push answer is a few bytes a record, at most a
+// code and a winner id (each bounded here by 2*maxIDLen, with room for the map around them),
+// an enrollment answer a handful of keys, an error a line of JSON: anything bigger is not the
+// registry talking.
 const (
-	maxPushAnswerBytes   = 64 + MaxBatch*(16+maxIDLen)
+	maxPushAnswerBytes   = 64 + MaxBatch*(64+2*maxIDLen)
 	maxEnrollAnswerBytes = 1 << 20
 	maxErrorBytes        = 16 << 10
 )

@@ -359,3 +359,38 @@ func TestEngineWithRealStore(t *testing.T) {
 		t.Errorf("verify: %+v, %v", rep, err)
 	}
 }
+
+// TestFullBatchAnswerFits: the answer to MaxBatch records, each rejected with the longest
+// code and a winner id of the longest allowed size, is within the push answer limit.
+func TestFullBatchAnswerFits(t *testing.T) {
+	key := testKey(t)
+	srv := newRegistryServer(t, key.Public().(ed25519.PublicKey), func(w http.ResponseWriter, r *http.Request, body []byte) {
+		var req ikdsync.PushRequest
+		if err := ikdsync.Unmarshal(body, &req); err != nil {
+			t.Error(err)
+		}
+		resp := ikdsync.PushResponse{Time: time.Now().UnixMilli()}
+		long := ""
+		for _, e := range ikdsync.Codes {
+			if len(e.Code) > len(long) {
+				long = e.Code
+			}
+		}
+		for range req.Records {
+			resp.Answers = append(resp.Answers, ikdsync.Answer{Status: ikdsync.StatusRejected, Code: long, Winner: strings.Repeat("w", 64)})
+		}
+		writeCBOR(t, w, resp)
+	})
+	envs := make([][]byte, ikdsync.MaxBatch)
+	for i := range envs {
+		envs[i] = []byte("e")
+	}
+	c := &ikdsync.Client{BaseURL: srv.URL, KioskID: "k", Key: key}
+	resp, err := c.Push(context.Background(), envs)
+	if err != nil || len(resp.Answers) != ikdsync.MaxBatch {
+		t.Fatalf("push: %d answers, %v", len(resp.Answers), err)
+	}
+	if _, err := c.Push(context.Background(), append(envs, []byte("e"))); err == nil {
+		t.Error("a push of more than MaxBatch records was sent")
+	}
+}

@@ -204,8 +204,9 @@ func (e *Engine) SyncNow() {
 	}
 }
 
-// Round runs the push lane and then the pull lane once, synchronously, and returns what each
-// did. Its error joins the lanes' errors; one lane failing does not skip the other.
+// Round runs the push lane and then the pull lane once, synchronously, whatever their backoff
+// says (an operator asked), and returns what each did. Its error joins the lanes' errors; one
+// lane failing does not skip the other. Status reflects the round as it does Run's attempts.
 func (e *Engine) Round(ctx context.Context) (RoundResult, error) {
 	var r RoundResult
 	r.Push, r.PushErr = e.Push(ctx)

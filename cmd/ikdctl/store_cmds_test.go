@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/ikd-field/ikd/kiosk"
-	"github.com/ikd-field/ikd/kiosk/store"
 	"github.com/ikd-field/ikd/kiosk/store/snapshot"
 )
 
@@ -242,7 +241,7 @@ func TestQueue(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := s.RecordAnswers(ctx, []store.Answer{{ID: "rec-a", State: kiosk.RecordRejected, Reason: "registrasi dicabut"}}); err != nil {
+	if err := s.RecordAnswers(ctx, []kiosk.RecordAnswer{{ID: "rec-a", State: kiosk.RecordRejected, Reason: "registrasi dicabut"}}); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()

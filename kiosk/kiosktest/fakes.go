@@ -167,3 +167,88 @@ func (f *TrustStore) RegistryKey(ctx context.Context, kid string) (kiosk.Registr
 	}
 	return f.RegistryKeyFn(ctx, kid)
 }
+
+var (
+	_ kiosk.OfficerLogin = (*OfficerLogin)(nil)
+	_ kiosk.SyncStore    = (*SyncStore)(nil)
+)
+
+// OfficerLogin is a fake kiosk.OfficerLogin.
+type OfficerLogin struct {
+	LoginFn func(ctx context.Context, id, pin string) (kiosk.Officer, error)
+}
+
+// Login calls LoginFn.
+func (f *OfficerLogin) Login(ctx context.Context, id, pin string) (kiosk.Officer, error) {
+	if f.LoginFn == nil {
+		return kiosk.Officer{}, unexpected("OfficerLogin.Login")
+	}
+	return f.LoginFn(ctx, id, pin)
+}
+
+// SyncStore is a fake kiosk.SyncStore.
+type SyncStore struct {
+	ToSendFn         func(ctx context.Context, limit int) ([]kiosk.OutboxRecord, error)
+	MarkSentFn       func(ctx context.Context, ids []string) error
+	RecordAnswersFn  func(ctx context.Context, answers []kiosk.RecordAnswer) error
+	RecordCountsFn   func(ctx context.Context) (map[kiosk.RecordState]int, error)
+	SnapshotCursorFn func(ctx context.Context) (string, error)
+	ApplyDeltaFn     func(ctx context.Context, d kiosk.Delta) (kiosk.DeltaCounts, error)
+	AnchorClockFn    func(ctx context.Context, registryTime time.Time) error
+}
+
+// ToSend calls ToSendFn.
+func (f *SyncStore) ToSend(ctx context.Context, limit int) ([]kiosk.OutboxRecord, error) {
+	if f.ToSendFn == nil {
+		return nil, unexpected("SyncStore.ToSend")
+	}
+	return f.ToSendFn(ctx, limit)
+}
+
+// MarkSent calls MarkSentFn.
+func (f *SyncStore) MarkSent(ctx context.Context, ids []string) error {
+	if f.MarkSentFn == nil {
+		return unexpected("SyncStore.MarkSent")
+	}
+	return f.MarkSentFn(ctx, ids)
+}
+
+// RecordAnswers calls RecordAnswersFn.
+func (f *SyncStore) RecordAnswers(ctx context.Context, answers []kiosk.RecordAnswer) error {
+	if f.RecordAnswersFn == nil {
+		return unexpected("SyncStore.RecordAnswers")
+	}
+	return f.RecordAnswersFn(ctx, answers)
+}
+
+// RecordCounts calls RecordCountsFn.
+func (f *SyncStore) RecordCounts(ctx context.Context) (map[kiosk.RecordState]int, error) {
+	if f.RecordCountsFn == nil {
+		return nil, unexpected("SyncStore.RecordCounts")
+	}
+	return f.RecordCountsFn(ctx)
+}
+
+// SnapshotCursor calls SnapshotCursorFn.
+func (f *SyncStore) SnapshotCursor(ctx context.Context) (string, error) {
+	if f.SnapshotCursorFn == nil {
+		return "", unexpected("SyncStore.SnapshotCursor")
+	}
+	return f.SnapshotCursorFn(ctx)
+}
+
+// ApplyDelta calls ApplyDeltaFn.
+func (f *SyncStore) ApplyDelta(ctx context.Context, d kiosk.Delta) (kiosk.DeltaCounts, error) {
+	if f.ApplyDeltaFn == nil {
+		return kiosk.DeltaCounts{}, unexpected("SyncStore.ApplyDelta")
+	}
+	return f.ApplyDeltaFn(ctx, d)
+}
+
+// AnchorClock calls AnchorClockFn.
+func (f *SyncStore) AnchorClock(ctx context.Context, registryTime time.Time) error {
+	if f.AnchorClockFn == nil {
+		return unexpected("SyncStore.AnchorClock")
+	}
+	return f.AnchorClockFn(ctx, registryTime)
+}

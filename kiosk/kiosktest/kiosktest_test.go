@@ -23,8 +23,22 @@ func TestNilFieldIsAnUnexpectedCall(t *testing.T) {
 		"AuditLog":                func() error { return (&kiosktest.AuditLog{}).Record(ctx, kiosk.AuditEvent{}) },
 		"Sealer":                  func() error { _, err := (&kiosktest.Sealer{}).Seal(kiosk.KindActivation, "", nil); return err },
 		"TrustStore":              func() error { _, err := (&kiosktest.TrustStore{}).RegistryKey(ctx, ""); return err },
-		"Clock":                   func() error { return recovered(func() { (&kiosktest.Clock{}).Now() }) },
-		"IDs":                     func() error { return recovered(func() { (&kiosktest.IDs{}).NewID() }) },
+		"OfficerLogin":            func() error { _, err := (&kiosktest.OfficerLogin{}).Login(ctx, "", ""); return err },
+		"SyncStore.ToSend":        func() error { _, err := (&kiosktest.SyncStore{}).ToSend(ctx, 1); return err },
+		"SyncStore.MarkSent":      func() error { return (&kiosktest.SyncStore{}).MarkSent(ctx, nil) },
+		"SyncStore.RecordAnswers": func() error { return (&kiosktest.SyncStore{}).RecordAnswers(ctx, nil) },
+		"SyncStore.RecordCounts":  func() error { _, err := (&kiosktest.SyncStore{}).RecordCounts(ctx); return err },
+		"SyncStore.SnapshotCursor": func() error {
+			_, err := (&kiosktest.SyncStore{}).SnapshotCursor(ctx)
+			return err
+		},
+		"SyncStore.ApplyDelta": func() error {
+			_, err := (&kiosktest.SyncStore{}).ApplyDelta(ctx, kiosk.Delta{})
+			return err
+		},
+		"SyncStore.AnchorClock": func() error { return (&kiosktest.SyncStore{}).AnchorClock(ctx, time.Time{}) },
+		"Clock":                 func() error { return recovered(func() { (&kiosktest.Clock{}).Now() }) },
+		"IDs":                   func() error { return recovered(func() { (&kiosktest.IDs{}).NewID() }) },
 	}
 	for name, call := range calls {
 		if err := call(); !errors.Is(err, kiosktest.ErrUnexpectedCall) {

@@ -330,17 +330,10 @@ func (s *Store) setState(ctx context.Context, tx *sql.Tx, id string, state kiosk
 
 var errNoRecord = errors.New("no such record")
 
-// Answer is the registry's verdict on one record.
-type Answer struct {
-	ID     string
-	State  kiosk.RecordState // StateAcknowledged (accepted or duplicate) or StateRejected
-	Reason string            // the registry's words, shown to the officer
-}
-
 // RecordAnswers stores the registry's answers in one transaction, each with an audit entry.
 // An answer for a record already answered the same way is ignored (a repeated push); an
 // answer for an unknown record fails the whole batch.
-func (s *Store) RecordAnswers(ctx context.Context, answers []Answer) error {
+func (s *Store) RecordAnswers(ctx context.Context, answers []kiosk.RecordAnswer) error {
 	now := s.now()
 	return s.write(ctx, func(tx *sql.Tx) error {
 		for _, a := range answers {

@@ -90,7 +90,7 @@ func TestOutbox(t *testing.T) {
 		if err := s.MarkSent(ctx, []string{"a1", "d1"}); err != nil {
 			t.Fatal(err)
 		}
-		err := s.RecordAnswers(ctx, []Answer{
+		err := s.RecordAnswers(ctx, []kiosk.RecordAnswer{
 			{ID: "d1", State: kiosk.RecordAcknowledged},
 			{ID: "a1", State: kiosk.RecordRejected, Reason: "registrasi dicabut"},
 		})
@@ -98,7 +98,7 @@ func TestOutbox(t *testing.T) {
 			t.Fatal(err)
 		}
 		// A repeated answer (the push was retried) changes nothing.
-		if err := s.RecordAnswers(ctx, []Answer{{ID: "a1", State: kiosk.RecordAcknowledged}}); err != nil {
+		if err := s.RecordAnswers(ctx, []kiosk.RecordAnswer{{ID: "a1", State: kiosk.RecordAcknowledged}}); err != nil {
 			t.Fatal(err)
 		}
 		rej, _ := s.Records(ctx, kiosk.RecordRejected, 10)
@@ -109,7 +109,7 @@ func TestOutbox(t *testing.T) {
 		if counts[kiosk.RecordAcknowledged] != 1 || counts[kiosk.RecordRejected] != 1 || counts[kiosk.RecordPending] != 0 {
 			t.Errorf("counts = %v", counts)
 		}
-		if err := s.RecordAnswers(ctx, []Answer{{ID: "nope", State: kiosk.RecordAcknowledged}}); !errors.Is(err, ErrUnknownRecord) {
+		if err := s.RecordAnswers(ctx, []kiosk.RecordAnswer{{ID: "nope", State: kiosk.RecordAcknowledged}}); !errors.Is(err, ErrUnknownRecord) {
 			t.Errorf("unknown record: err = %v", err)
 		}
 		// A rejected activation still uses up its registration.

@@ -158,50 +158,72 @@ type SnapshotCounts struct {
 
 // ApplyResidents applies a snapshot delta in one transaction: upserts replace residents with
 // the same NIK (snapshot semantics), removals drop residents that left the service area, and
-// the cursor is stored with them. Invalid residents reject the whole delta.
+// the cursor is stored with them. Invalid residents reject the whole delta. ApplyDelta does the
+// same together with officers and keys; this remains for imports and demos that carry only
+// residents.
 func (s *Store) ApplyResidents(ctx context.Context, upserts []kiosk.Resident, removals []kiosk.NIK, cursor string) (SnapshotCounts, error) {
-	sealed := make([]sealedResident, 0, len(upserts))
-	seen := make(map[string]int, len(upserts))
-	for i, r := range upserts {
-		if err := snapshot.Validate(r); err != nil {
-			return SnapshotCounts{Rejected: 1}, fmt.Errorf("resident %d (%s): %w", i+1, r.NIK.Masked(), err)
-		}
-		sr := s.sealResident(r)
-		if j, dup := seen[string(sr.bi)]; dup {
-			return SnapshotCounts{Rejected: 1}, fmt.Errorf("resident %d: %w", i+1,
-				ErrImportRejected.With(fmt.Errorf("same NIK as resident %d", j+1)))
-		}
-		seen[string(sr.bi)] = i
-		sealed = append(sealed, sr)
+	sealed, err := s.sealResidents(upserts)
+	if err != nil {
+		return SnapshotCounts{Rejected: 1}, err
 	}
 	var c SnapshotCounts
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		w, err := s.newSnapshotWriter(ctx, tx)
-		if err != nil {
-			return err
-		}
-		defer w.close()
-		for _, n := range removals {
-			removed, err := w.remove(ctx, s.keys.blindIndex("nik", string(n)))
-			if err != nil {
-				return err
-			}
-			if removed {
-				c.Removed++
-			}
-		}
-		for _, sr := range sealed {
-			if err := w.put(ctx, sr); err != nil {
-				return err
-			}
-		}
-		c.Added, c.Updated, err = w.finish(ctx, cursor, c.Removed)
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		var err error
+		c, err = s.applyResidents(ctx, tx, sealed, removals, cursor)
 		return err
 	})
 	if err != nil {
 		return SnapshotCounts{}, fmt.Errorf("apply residents: %w", err)
 	}
 	return c, nil
+}
+
+// sealResidents validates and seals upserts before any transaction starts (sealing is the
+// slow part, and a transaction held open blocks the counter's writes). One invalid resident,
+// or a NIK given twice, rejects them all.
+func (s *Store) sealResidents(upserts []kiosk.Resident) ([]sealedResident, error) {
+	sealed := make([]sealedResident, 0, len(upserts))
+	seen := make(map[string]int, len(upserts))
+	for i, r := range upserts {
+		if err := snapshot.Validate(r); err != nil {
+			return nil, fmt.Errorf("resident %d (%s): %w", i+1, r.NIK.Masked(), ErrImportRejected.With(err))
+		}
+		sr := s.sealResident(r)
+		if j, dup := seen[string(sr.bi)]; dup {
+			return nil, fmt.Errorf("resident %d: %w", i+1,
+				ErrImportRejected.With(fmt.Errorf("same NIK as resident %d", j+1)))
+		}
+		seen[string(sr.bi)] = i
+		sealed = append(sealed, sr)
+	}
+	return sealed, nil
+}
+
+// applyResidents writes removals, then the sealed upserts, then the cursor (if not empty) and
+// the digest, inside tx.
+func (s *Store) applyResidents(ctx context.Context, tx *sql.Tx, sealed []sealedResident, removals []kiosk.NIK, cursor string) (SnapshotCounts, error) {
+	var c SnapshotCounts
+	w, err := s.newSnapshotWriter(ctx, tx)
+	if err != nil {
+		return c, err
+	}
+	defer w.close()
+	for _, n := range removals {
+		removed, err := w.remove(ctx, s.keys.blindIndex("nik", string(n)))
+		if err != nil {
+			return c, err
+		}
+		if removed {
+			c.Removed++
+		}
+	}
+	for _, sr := range sealed {
+		if err := w.put(ctx, sr); err != nil {
+			return c, err
+		}
+	}
+	c.Added, c.Updated, err = w.finish(ctx, cursor, c.Removed)
+	return c, err
 }
 
 // sealedResident is a resident ready to store: only the blind index and kecamatan are plain.

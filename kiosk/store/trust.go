@@ -90,39 +90,59 @@ func (s *Store) RegistryKeys(ctx context.Context) ([]kiosk.RegistryKey, error) {
 // fails with ErrKeyConflict, since key ids are what tokens name. actorID is recorded in the
 // audit log.
 func (s *Store) AddRegistryKey(ctx context.Context, actorID string, k kiosk.RegistryKey) error {
+	if err := validRegistryKey(k); err != nil {
+		return err
+	}
+	now := s.now()
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		_, err := s.putRegistryKey(ctx, tx, actorID, k, now, false)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("add registry key %q: %w", k.KeyID, err)
+	}
+	return nil
+}
+
+func validRegistryKey(k kiosk.RegistryKey) error {
 	if k.KeyID == "" || len(k.PublicKey) != ed25519.PublicKeySize {
 		return ErrInvalidRegistryKey.With(fmt.Errorf("key id %q, %d key bytes", k.KeyID, len(k.PublicKey)))
 	}
 	if !k.NotAfter.IsZero() && !k.NotAfter.After(k.NotBefore) {
 		return ErrInvalidRegistryKey.With(fmt.Errorf("key %q: not_after %s is not after not_before %s", k.KeyID, k.NotAfter, k.NotBefore))
 	}
-	now := s.now()
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		// A planted row under this id fails its MAC here and blocks the id until removed.
-		old, err := s.scanRegistryKey(tx.QueryRowContext(ctx,
-			"SELECT kid, public_key, not_before, not_after, mac FROM registry_keys WHERE kid = ?", k.KeyID))
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-		case err != nil:
-			return err
-		case !bytes.Equal(old.PublicKey, k.PublicKey):
-			return ErrKeyConflict.With(fmt.Errorf("key id %q", k.KeyID))
-		}
-		nb, na := toUnixNano(k.NotBefore), toUnixNano(k.NotAfter)
-		_, err = tx.ExecContext(ctx, `INSERT INTO registry_keys (kid, public_key, not_before, not_after, added_at, mac)
-			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (kid) DO UPDATE
-			SET not_before = excluded.not_before, not_after = excluded.not_after, mac = excluded.mac`,
-			k.KeyID, k.PublicKey, nb, na, now.UnixNano(), s.keys.rowMAC("registry_keys", registryKeyFields(k.KeyID, k.PublicKey, nb, na)))
-		if err != nil {
-			return err
-		}
-		return s.appendAudit(ctx, tx, kiosk.AuditEvent{Time: now, OfficerID: actorID, Action: "trust.key_added",
-			Subject: k.KeyID, Detail: fmt.Sprintf("valid %s to %s", fmtTime(k.NotBefore), fmtTime(k.NotAfter))})
-	})
-	if err != nil {
-		return fmt.Errorf("add registry key %q: %w", k.KeyID, err)
-	}
 	return nil
+}
+
+// putRegistryKey upserts the valid key k inside tx with an audit entry, and reports whether
+// anything changed. With skipSame, a key stored exactly so already is left alone and not
+// audited: a delta page repeats the keys, and the audit log should show rotations, not pulls.
+func (s *Store) putRegistryKey(ctx context.Context, tx *sql.Tx, actorID string, k kiosk.RegistryKey, now time.Time, skipSame bool) (bool, error) {
+	nb, na := toUnixNano(k.NotBefore), toUnixNano(k.NotAfter)
+	// A planted row under this id fails its MAC here and blocks the id until removed.
+	old, err := s.scanRegistryKey(tx.QueryRowContext(ctx,
+		"SELECT kid, public_key, not_before, not_after, mac FROM registry_keys WHERE kid = ?", k.KeyID))
+	action := "trust.key_added"
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return false, err
+	case !bytes.Equal(old.PublicKey, k.PublicKey):
+		return false, ErrKeyConflict.With(fmt.Errorf("key id %q", k.KeyID))
+	case skipSame && toUnixNano(old.NotBefore) == nb && toUnixNano(old.NotAfter) == na:
+		return false, nil
+	case skipSame:
+		action = "trust.key_updated"
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO registry_keys (kid, public_key, not_before, not_after, added_at, mac)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (kid) DO UPDATE
+		SET not_before = excluded.not_before, not_after = excluded.not_after, mac = excluded.mac`,
+		k.KeyID, k.PublicKey, nb, na, now.UnixNano(), s.keys.rowMAC("registry_keys", registryKeyFields(k.KeyID, k.PublicKey, nb, na)))
+	if err != nil {
+		return false, err
+	}
+	return true, s.appendAudit(ctx, tx, kiosk.AuditEvent{Time: now, OfficerID: actorID, Action: action,
+		Subject: k.KeyID, Detail: fmt.Sprintf("valid %s to %s", fmtTime(k.NotBefore), fmtTime(k.NotAfter))})
 }
 
 // Zero times are stored as 0 ("no bound").

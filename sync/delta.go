@@ -1,0 +1,107 @@
+package sync
+
+import (
+	"crypto/ed25519"
+	"fmt"
+	"time"
+
+	"github.com/ikd-field/ikd/kiosk"
+)
+
+// DecodeDeltaPage turns a delta page as it came off the wire into the kiosk's types. It checks
+// the form of every entry (NIK, dates, sex, status, references, officer roles, key sizes); the
+// store checks the rest (that the birth date and sex agree with the NIK, text lengths) when it
+// applies the page. Anything wrong fails with an error matching ErrMessageMalformed that names
+// the entry and the field; nothing of a bad page is to be applied.
+func DecodeDeltaPage(page DeltaPage) (kiosk.Delta, error) {
+	if n := len(page.Residents) + len(page.Officers) + len(page.Keys); n > MaxPage {
+		return kiosk.Delta{}, ErrMessageMalformed.With(fmt.Errorf("delta page: %d changes, at most %d", n, MaxPage))
+	}
+	d := kiosk.Delta{Cursor: page.Cursor}
+	for i, rc := range page.Residents {
+		nik, err := kiosk.ParseNIK(rc.NIK)
+		if err != nil {
+			return kiosk.Delta{}, ErrMessageMalformed.With(fmt.Errorf("delta page: resident %d: nik: %w", i+1, err))
+		}
+		if rc.Removed {
+			d.Removed = append(d.Removed, nik)
+			continue
+		}
+		r, err := decodeResidentChange(nik, rc)
+		if err != nil {
+			return kiosk.Delta{}, ErrMessageMalformed.With(fmt.Errorf("delta page: resident %d (%s): %w", i+1, nik.Masked(), err))
+		}
+		d.Residents = append(d.Residents, r)
+	}
+	for i, oc := range page.Officers {
+		if oc.ID == "" || len(oc.ID) > maxIDLen || !kiosk.Role(oc.Role).Valid() {
+			return kiosk.Delta{}, ErrMessageMalformed.With(fmt.Errorf("delta page: officer %d: id of %d bytes, role %q", i+1, len(oc.ID), oc.Role))
+		}
+		d.Officers = append(d.Officers, kiosk.Officer{ID: oc.ID, Name: oc.Name, Role: kiosk.Role(oc.Role), Disabled: oc.Disabled})
+	}
+	for i, kc := range page.Keys {
+		k, err := decodeKeyChange(kc)
+		if err != nil {
+			return kiosk.Delta{}, ErrMessageMalformed.With(fmt.Errorf("delta page: key %d: %w", i+1, err))
+		}
+		d.Keys = append(d.Keys, k)
+	}
+	return d, nil
+}
+
+func decodeResidentChange(nik kiosk.NIK, rc ResidentChange) (kiosk.Resident, error) {
+	birth, err := time.Parse(time.DateOnly, rc.BirthDate)
+	if err != nil {
+		return kiosk.Resident{}, fmt.Errorf("birth date %q: want YYYY-MM-DD", rc.BirthDate)
+	}
+	sex := kiosk.Sex(rc.Sex)
+	if sex != kiosk.Male && sex != kiosk.Female {
+		return kiosk.Resident{}, fmt.Errorf("sex %q: want M or F", rc.Sex)
+	}
+	status := kiosk.ResidentStatus(rc.Status)
+	if status != kiosk.ResidentActive && status != kiosk.ResidentInactive {
+		return kiosk.Resident{}, fmt.Errorf("status %q: want active or inactive", rc.Status)
+	}
+	r := kiosk.Resident{NIK: nik, Name: rc.Name, BirthPlace: rc.BirthPlace, BirthDate: birth, Sex: sex,
+		Address: rc.Address, Kecamatan: rc.Kecamatan, Status: status, Photo: rc.Photo}
+	for j, b := range rc.References {
+		ref, err := DecodeReference(b)
+		if err != nil {
+			return kiosk.Resident{}, fmt.Errorf("reference %d: %w", j+1, err)
+		}
+		r.References = append(r.References, ref)
+	}
+	return r, nil
+}
+
+func decodeKeyChange(kc KeyChange) (kiosk.RegistryKey, error) {
+	if kc.KeyID == "" || len(kc.KeyID) > maxIDLen {
+		return kiosk.RegistryKey{}, fmt.Errorf("key id of %d bytes", len(kc.KeyID))
+	}
+	if len(kc.PublicKey) != ed25519.PublicKeySize {
+		return kiosk.RegistryKey{}, fmt.Errorf("key %q: %d public key bytes, want %d", kc.KeyID, len(kc.PublicKey), ed25519.PublicKeySize)
+	}
+	k := kiosk.RegistryKey{KeyID: kc.KeyID, PublicKey: kc.PublicKey, NotBefore: MillisTime(kc.NotBefore), NotAfter: MillisTime(kc.NotAfter)}
+	if !k.NotAfter.IsZero() && !k.NotAfter.After(k.NotBefore) {
+		return kiosk.RegistryKey{}, fmt.Errorf("key %q: not after %d is not after not before %d", kc.KeyID, kc.NotAfter, kc.NotBefore)
+	}
+	return k, nil
+}
+
+// EncodeResidentChange is the registry's side of DecodeDeltaPage: r as it travels.
+func EncodeResidentChange(r kiosk.Resident) ResidentChange {
+	rc := ResidentChange{NIK: string(r.NIK), Name: r.Name, BirthPlace: r.BirthPlace, Sex: string(r.Sex),
+		Address: r.Address, Kecamatan: r.Kecamatan, Status: string(r.Status), Photo: r.Photo}
+	if !r.BirthDate.IsZero() {
+		rc.BirthDate = r.BirthDate.Format(time.DateOnly)
+	}
+	for _, d := range r.References {
+		rc.References = append(rc.References, EncodeReference(d))
+	}
+	return rc
+}
+
+// EncodeKeyChange is a registry key as it travels.
+func EncodeKeyChange(k kiosk.RegistryKey) KeyChange {
+	return KeyChange{KeyID: k.KeyID, PublicKey: k.PublicKey, NotBefore: TimeMillis(k.NotBefore), NotAfter: TimeMillis(k.NotAfter)}
+}

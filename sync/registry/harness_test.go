@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -198,22 +199,47 @@ func send(t *testing.T, req *http.Request) (int, []byte) {
 // push sends envelopes and returns the answers.
 func (k *kioskSim) push(envs ...[]byte) []ikdsync.Answer {
 	k.e.t.Helper()
-	b, err := ikdsync.Marshal(ikdsync.PushRequest{Records: envs})
+	answers, err := k.tryPush(envs...)
 	if err != nil {
 		k.e.t.Fatal(err)
 	}
-	status, body := k.do(http.MethodPost, "/v1/records", b)
-	if status != http.StatusOK {
-		k.e.t.Fatalf("push: %d %s", status, body)
+	return answers
+}
+
+// tryPush is push for other goroutines than the test's: it reports instead of failing.
+func (k *kioskSim) tryPush(envs ...[]byte) ([]ikdsync.Answer, error) {
+	b, err := ikdsync.Marshal(ikdsync.PushRequest{Records: envs})
+	if err != nil {
+		return nil, err
 	}
-	var resp ikdsync.PushResponse
-	if err := ikdsync.Unmarshal(body, &resp); err != nil {
-		k.e.t.Fatal(err)
+	req, err := http.NewRequest(http.MethodPost, k.e.http.URL+"/v1/records", bytes.NewReader(b))
+	if err != nil {
+		return nil, err
 	}
-	if len(resp.Answers) != len(envs) {
-		k.e.t.Fatalf("%d answers for %d records", len(resp.Answers), len(envs))
+	req.Header.Set("Content-Type", ikdsync.ContentType)
+	if err := ikdsync.SignRequest(req, k.id, k.key, b, k.e.now()); err != nil {
+		return nil, err
 	}
-	return resp.Answers
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("push: %d %s", resp.StatusCode, body)
+	}
+	var pr ikdsync.PushResponse
+	if err := ikdsync.Unmarshal(body, &pr); err != nil {
+		return nil, err
+	}
+	if len(pr.Answers) != len(envs) {
+		return nil, fmt.Errorf("%d answers for %d records", len(pr.Answers), len(envs))
+	}
+	return pr.Answers, nil
 }
 
 func (k *kioskSim) activation(regID, nik string, approved time.Time) (string, []byte) {
@@ -276,8 +302,6 @@ func (e *env) stats() registry.Stats {
 	}
 	return s
 }
-
-func accepted(a ikdsync.Answer) bool { return a.Status == ikdsync.StatusAccepted }
 
 func wantAnswer(t *testing.T, what string, got ikdsync.Answer, status int, code string) {
 	t.Helper()

@@ -3,12 +3,16 @@ package registry_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	gosync "sync"
 	"testing"
 	"time"
 
+	"github.com/ikd-field/ikd/internal/pgtest"
 	ikdsync "github.com/ikd-field/ikd/sync"
 	"github.com/ikd-field/ikd/sync/registry"
+	"github.com/ikd-field/ikd/sync/registry/pgstore"
 )
 
 const (
@@ -223,5 +227,63 @@ func TestConfirmCode(t *testing.T) {
 	pending := e.register("3201010201900004", "dodi@example.id")
 	if err := e.srv.Confirm(ctx, pending, "123456"); !errors.Is(err, registry.ErrNotApproved) {
 		t.Fatalf("not approved: %v", err)
+	}
+}
+
+// TestTwoRegistryProcessesIngestConcurrently: two servers, each with its own connection pool
+// (as two processes would have), on one PostgreSQL database. Two kiosks approved the same
+// registrations offline and push them at once, each to another server: every registration
+// is activated once and mailed once.
+func TestTwoRegistryProcessesIngestConcurrently(t *testing.T) {
+	url := pgtest.FreshDatabase(t)
+	open := func() registry.Store {
+		st, err := pgstore.Open(context.Background(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	}
+	e1, e2 := newEnv(t, open()), newEnv(t, open())
+	a, b := e1.enroll("Cibinong"), e1.enroll("Cibinong")
+	b.e = e2 // kiosk b talks to the second process
+	const n = 60
+	var envA, envB [][]byte
+	for i := range n {
+		nik := fmt.Sprintf("320101010190%04d", i+1)
+		reg := e1.register(nik, fmt.Sprintf("warga%d@example.id", i))
+		_, ea := a.activation(reg, nik, t0.Add(time.Duration(i)*time.Second))
+		_, eb := b.activation(reg, nik, t0.Add(time.Duration(n-i)*time.Second))
+		envA, envB = append(envA, ea), append(envB, eb)
+	}
+	var wg gosync.WaitGroup
+	errs := make(chan error, 2)
+	for _, side := range []struct {
+		k    *kioskSim
+		envs [][]byte
+	}{{a, envA}, {b, envB}} {
+		wg.Go(func() {
+			for i := 0; i < n; i += 10 {
+				answers, err := side.k.tryPush(side.envs[i : i+10]...)
+				if err != nil {
+					errs <- err
+					return
+				}
+				for _, ans := range answers {
+					if ans.Status != ikdsync.StatusAccepted && ans.Code != ikdsync.ErrDuplicateActivation.Code {
+						errs <- fmt.Errorf("answer %+v", ans)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if s := e1.stats(); s.ActivationsAccepted != n || s.MailsQueued != n {
+		t.Fatalf("stats %+v: want %d accepted activations and %d mails", s, n, n)
 	}
 }

@@ -204,7 +204,7 @@ func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, l
 	rows, err := s.pool.Query(ctx, `UPDATE mails SET leased_until = $1
 		WHERE id IN (SELECT id FROM mails
 			WHERE sent_at IS NULL AND NOT permanent AND next_attempt <= $2 AND leased_until <= $2
-			ORDER BY next_attempt, id LIMIT $3 FOR UPDATE SKIP LOCKED)
+			ORDER BY next_attempt, created_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)
 		RETURNING id, to_addr, code, registration_id, expires_at, attempts, created_at`,
 		ns(now.Add(lease)), ns(now), limit)
 	if err != nil {

@@ -297,10 +297,10 @@ func (t *tx) PutCheckpoint(ctx context.Context, c registry.Checkpoint) error {
 }
 
 func (t *tx) EnqueueMail(ctx context.Context, m mail.Mail) error {
-	// Due at once: the next attempt is its creation time (or the epoch start if unset).
+	// Due at once: next_attempt 0 is before any claim's now, whatever the clocks say.
 	_, err := t.tx.Exec(ctx, `INSERT INTO mails (id, to_addr, code, registration_id, expires_at, attempts,
 		created_at, next_attempt) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		m.ID, m.To, m.Code, m.RegistrationID, ns(m.ExpiresAt), m.Attempts, ns(m.CreatedAt), ns(m.CreatedAt))
+		m.ID, m.To, m.Code, m.RegistrationID, ns(m.ExpiresAt), m.Attempts, ns(m.CreatedAt), 0)
 	if isConstraint(err) {
 		return fmt.Errorf("enqueue mail %s: %w", m.ID, registry.ErrExists)
 	}

@@ -251,7 +251,7 @@ func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, l
 		rows, err := t.QueryContext(ctx, `UPDATE mails SET leased_until = ?
 			WHERE id IN (SELECT id FROM mails
 				WHERE sent_at IS NULL AND permanent = 0 AND next_attempt <= ? AND leased_until <= ?
-				ORDER BY next_attempt, id LIMIT ?)
+				ORDER BY next_attempt, created_at, id LIMIT ?)
 			RETURNING id, to_addr, code, registration_id, expires_at, attempts, created_at`,
 			ns(now.Add(lease)), ns(now), ns(now), limit)
 		if err != nil {

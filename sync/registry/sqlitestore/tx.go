@@ -43,7 +43,7 @@ func (t *tx) TakeEnrollCode(ctx context.Context, hash []byte, now time.Time) (re
 	var c registry.EnrollCode
 	var created, expires int64
 	err := t.tx.QueryRowContext(ctx, `DELETE FROM enroll_codes WHERE hash = ? AND expires_at > ?
-		RETURNING hash, area, created_at, expires_at`, hash, ns(now)).Scan(&c.Hash, &c.Area, &created, &expires)
+		RETURNING hash, area, created_at, expires_at`, hash, ns(now)).Scan(blob{&c.Hash}, &c.Area, &created, &expires)
 	if err != nil {
 		return registry.EnrollCode{}, notFound(err, "take enroll code")
 	}
@@ -69,7 +69,7 @@ func scanDevice(sc interface{ Scan(...any) error }) (registry.Device, error) {
 	var d registry.Device
 	var pk []byte
 	var enrolled, revoked, seen int64
-	if err := sc.Scan(&d.KioskID, &pk, &d.Area, &enrolled, &revoked, &seen); err != nil {
+	if err := sc.Scan(&d.KioskID, blob{&pk}, &d.Area, &enrolled, &revoked, &seen); err != nil {
 		return registry.Device{}, err
 	}
 	d.PublicKey = pk
@@ -154,7 +154,7 @@ func scanReg(sc interface{ Scan(...any) error }) (registry.Registration, error) 
 	var status string
 	var created, revoked, approved, expires, confirmed int64
 	if err := sc.Scan(&r.ID, &r.NIK, &r.Email, &r.Phone, &created, &status, &revoked, &r.ActivationRecord,
-		&approved, &r.CodeHash, &expires, &r.CodeTries, &confirmed); err != nil {
+		&approved, blob{&r.CodeHash}, &expires, &r.CodeTries, &confirmed); err != nil {
 		return registry.Registration{}, err
 	}
 	r.Status = registry.RegistrationStatus(status)
@@ -237,7 +237,7 @@ func (t *tx) Record(ctx context.Context, id string) (registry.StoredRecord, erro
 	var at, received int64
 	err := t.tx.QueryRowContext(ctx, `SELECT id, kiosk_id, kind, registration_id, nik, at, received_at,
 		status, code, winner, envelope FROM records WHERE id = ?`, id).Scan(&r.ID, &r.KioskID, &kind,
-		&r.RegistrationID, &r.NIK, &at, &received, &r.Status, &r.Code, &r.Winner, &r.Envelope)
+		&r.RegistrationID, &r.NIK, &at, &received, &r.Status, &r.Code, &r.Winner, blob{&r.Envelope})
 	if err != nil {
 		return registry.StoredRecord{}, notFound(err, "record "+id)
 	}
@@ -285,7 +285,7 @@ func (t *tx) Checkpoint(ctx context.Context, kioskID string) (registry.Checkpoin
 	var c registry.Checkpoint
 	var at int64
 	err := t.tx.QueryRowContext(ctx, `SELECT kiosk_id, record_id, audit_seq, audit_hash, outbox_seq, at
-		FROM checkpoints WHERE kiosk_id = ?`, kioskID).Scan(&c.KioskID, &c.RecordID, &c.AuditSeq, &c.AuditHash, &c.OutboxSeq, &at)
+		FROM checkpoints WHERE kiosk_id = ?`, kioskID).Scan(&c.KioskID, &c.RecordID, &c.AuditSeq, blob{&c.AuditHash}, &c.OutboxSeq, &at)
 	if err != nil {
 		return registry.Checkpoint{}, notFound(err, "checkpoint of "+kioskID)
 	}
@@ -305,10 +305,10 @@ func (t *tx) PutCheckpoint(ctx context.Context, c registry.Checkpoint) error {
 }
 
 func (t *tx) EnqueueMail(ctx context.Context, m mail.Mail) error {
-	// Due at once: the next attempt is its creation time (or the epoch start if unset).
+	// Due at once: next_attempt 0 is before any claim's now, whatever the clocks say.
 	_, err := t.tx.ExecContext(ctx, `INSERT INTO mails (id, to_addr, code, registration_id, expires_at, attempts,
 		created_at, next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		m.ID, m.To, m.Code, m.RegistrationID, ns(m.ExpiresAt), m.Attempts, ns(m.CreatedAt), ns(m.CreatedAt))
+		m.ID, m.To, m.Code, m.RegistrationID, ns(m.ExpiresAt), m.Attempts, ns(m.CreatedAt), 0)
 	if isConstraint(err) {
 		return fmt.Errorf("enqueue mail %s: %w", m.ID, registry.ErrExists)
 	}
@@ -356,7 +356,7 @@ func (t *tx) PutResidents(ctx context.Context, rs []registry.ResidentRow) error 
 func (t *tx) Resident(ctx context.Context, nik string) (registry.ResidentRow, error) {
 	var r registry.ResidentRow
 	err := t.tx.QueryRowContext(ctx, `SELECT nik, kecamatan, prev_kecamatan, removed, data, seq FROM residents
-		WHERE nik = ?`, nik).Scan(&r.NIK, &r.Kecamatan, &r.PrevKecamatan, &r.Removed, &r.Data, &r.Seq)
+		WHERE nik = ?`, nik).Scan(&r.NIK, &r.Kecamatan, &r.PrevKecamatan, &r.Removed, blob{&r.Data}, &r.Seq)
 	if err != nil {
 		return registry.ResidentRow{}, notFound(err, "resident")
 	}
@@ -405,7 +405,7 @@ func (t *tx) Changes(ctx context.Context, area string, after int64, limit int) (
 	}
 	for rows.Next() {
 		var r registry.ResidentRow
-		if err := rows.Scan(&r.NIK, &r.Kecamatan, &r.PrevKecamatan, &r.Removed, &r.Data, &r.Seq); err != nil {
+		if err := rows.Scan(&r.NIK, &r.Kecamatan, &r.PrevKecamatan, &r.Removed, blob{&r.Data}, &r.Seq); err != nil {
 			rows.Close()
 			return ch, fmt.Errorf("changes: residents: %w", err)
 		}
@@ -443,7 +443,7 @@ func (t *tx) Changes(ctx context.Context, area string, after int64, limit int) (
 		var k registry.KeyRow
 		var pk []byte
 		var nb, na int64
-		if err := rows.Scan(&k.KeyID, &pk, &nb, &na, &k.Seq); err != nil {
+		if err := rows.Scan(&k.KeyID, blob{&pk}, &nb, &na, &k.Seq); err != nil {
 			rows.Close()
 			return ch, fmt.Errorf("changes: keys: %w", err)
 		}
@@ -455,4 +455,22 @@ func (t *tx) Changes(ctx context.Context, area string, after int64, limit int) (
 		return ch, fmt.Errorf("changes: keys: %w", err)
 	}
 	return storeutil.TrimChanges(ch, limit), nil
+}
+
+// blob scans a BLOB keeping nil (NULL) and empty apart: the driver hands both a zero-length
+// blob and NULL over as nil, the first typed []byte, the second untyped.
+type blob struct{ p *[]byte }
+
+func (b blob) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		*b.p = nil
+	case []byte:
+		*b.p = append([]byte{}, v...)
+	case string:
+		*b.p = []byte(v)
+	default:
+		return fmt.Errorf("scan %T into bytes", src)
+	}
+	return nil
 }

@@ -2,9 +2,9 @@ package pgstore
 
 import (
 	"context"
-	"github.com/jackc/pgx/v5"
 	"errors"
 	"fmt"
+	"github.com/jackc/pgx/v5"
 	"time"
 
 	"github.com/ikd-field/ikd/kiosk"
@@ -28,13 +28,15 @@ func notFound(err error, what string) error {
 }
 
 func (t *tx) CreateEnrollCode(ctx context.Context, c registry.EnrollCode) error {
-	_, err := t.tx.Exec(ctx, `INSERT INTO enroll_codes (hash, area, created_at, expires_at)
-		VALUES ($1, $2, $3, $4)`, c.Hash, c.Area, ns(c.CreatedAt), ns(c.ExpiresAt))
-	if isConstraint(err) {
-		return fmt.Errorf("create enroll code: %w", registry.ErrExists)
-	}
+	res, err := t.tx.Exec(ctx, `INSERT INTO enroll_codes (hash, area, created_at, expires_at)
+		VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, c.Hash, c.Area, ns(c.CreatedAt), ns(c.ExpiresAt))
 	if err != nil {
 		return fmt.Errorf("create enroll code: %w", err)
+	}
+	// ON CONFLICT, not a failed statement: on PostgreSQL that would abort the whole
+	// transaction, and the caller may go on after ErrExists.
+	if res.RowsAffected() == 0 {
+		return fmt.Errorf("create enroll code: %w", registry.ErrExists)
 	}
 	return nil
 }
@@ -52,13 +54,15 @@ func (t *tx) TakeEnrollCode(ctx context.Context, hash []byte, now time.Time) (re
 }
 
 func (t *tx) InsertDevice(ctx context.Context, d registry.Device) error {
-	_, err := t.tx.Exec(ctx, `INSERT INTO devices (kiosk_id, public_key, area, enrolled_at, revoked_at, last_seen)
-		VALUES ($1, $2, $3, $4, $5, $6)`, d.KioskID, []byte(d.PublicKey), d.Area, ns(d.EnrolledAt), ns(d.RevokedAt), ns(d.LastSeen))
-	if isConstraint(err) {
-		return fmt.Errorf("insert device %s: %w", d.KioskID, registry.ErrExists)
-	}
+	res, err := t.tx.Exec(ctx, `INSERT INTO devices (kiosk_id, public_key, area, enrolled_at, revoked_at, last_seen)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`, d.KioskID, []byte(d.PublicKey), d.Area, ns(d.EnrolledAt), ns(d.RevokedAt), ns(d.LastSeen))
 	if err != nil {
 		return fmt.Errorf("insert device %s: %w", d.KioskID, err)
+	}
+	// ON CONFLICT, not a failed statement: on PostgreSQL that would abort the whole
+	// transaction, and the caller may go on after ErrExists.
+	if res.RowsAffected() == 0 {
+		return fmt.Errorf("insert device %s: %w", d.KioskID, registry.ErrExists)
 	}
 	return nil
 }
@@ -159,13 +163,15 @@ func scanReg(sc interface{ Scan(...any) error }) (registry.Registration, error) 
 }
 
 func (t *tx) InsertRegistration(ctx context.Context, r registry.Registration) error {
-	_, err := t.tx.Exec(ctx, `INSERT INTO registrations (`+regCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`, regArgs(r)...)
-	if isConstraint(err) {
-		return fmt.Errorf("insert registration %s: %w", r.ID, registry.ErrExists)
-	}
+	res, err := t.tx.Exec(ctx, `INSERT INTO registrations (`+regCols+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT DO NOTHING`, regArgs(r)...)
 	if err != nil {
 		return fmt.Errorf("insert registration %s: %w", r.ID, err)
+	}
+	// ON CONFLICT, not a failed statement: on PostgreSQL that would abort the whole
+	// transaction, and the caller may go on after ErrExists.
+	if res.RowsAffected() == 0 {
+		return fmt.Errorf("insert registration %s: %w", r.ID, registry.ErrExists)
 	}
 	return nil
 }
@@ -298,14 +304,16 @@ func (t *tx) PutCheckpoint(ctx context.Context, c registry.Checkpoint) error {
 
 func (t *tx) EnqueueMail(ctx context.Context, m mail.Mail) error {
 	// Due at once: next_attempt 0 is before any claim's now, whatever the clocks say.
-	_, err := t.tx.Exec(ctx, `INSERT INTO mails (id, to_addr, code, registration_id, expires_at, attempts,
-		created_at, next_attempt) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+	res, err := t.tx.Exec(ctx, `INSERT INTO mails (id, to_addr, code, registration_id, expires_at, attempts,
+		created_at, next_attempt) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
 		m.ID, m.To, m.Code, m.RegistrationID, ns(m.ExpiresAt), m.Attempts, ns(m.CreatedAt), 0)
-	if isConstraint(err) {
-		return fmt.Errorf("enqueue mail %s: %w", m.ID, registry.ErrExists)
-	}
 	if err != nil {
 		return fmt.Errorf("enqueue mail %s: %w", m.ID, err)
+	}
+	// ON CONFLICT, not a failed statement: on PostgreSQL that would abort the whole
+	// transaction, and the caller may go on after ErrExists.
+	if res.RowsAffected() == 0 {
+		return fmt.Errorf("enqueue mail %s: %w", m.ID, registry.ErrExists)
 	}
 	return nil
 }

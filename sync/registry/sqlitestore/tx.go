@@ -28,13 +28,15 @@ func notFound(err error, what string) error {
 }
 
 func (t *tx) CreateEnrollCode(ctx context.Context, c registry.EnrollCode) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO enroll_codes (hash, area, created_at, expires_at)
-		VALUES (?, ?, ?, ?)`, c.Hash, c.Area, ns(c.CreatedAt), ns(c.ExpiresAt))
-	if isConstraint(err) {
-		return fmt.Errorf("create enroll code: %w", registry.ErrExists)
-	}
+	res, err := t.tx.ExecContext(ctx, `INSERT INTO enroll_codes (hash, area, created_at, expires_at)
+		VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`, c.Hash, c.Area, ns(c.CreatedAt), ns(c.ExpiresAt))
 	if err != nil {
 		return fmt.Errorf("create enroll code: %w", err)
+	}
+	// ON CONFLICT, not a failed statement: on PostgreSQL that would abort the whole
+	// transaction, and the caller may go on after ErrExists.
+	if rowsNone(res) {
+		return fmt.Errorf("create enroll code: %w", registry.ErrExists)
 	}
 	return nil
 }
@@ -52,13 +54,15 @@ func (t *tx) TakeEnrollCode(ctx context.Context, hash []byte, now time.Time) (re
 }
 
 func (t *tx) InsertDevice(ctx context.Context, d registry.Device) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO devices (kiosk_id, public_key, area, enrolled_at, revoked_at, last_seen)
-		VALUES (?, ?, ?, ?, ?, ?)`, d.KioskID, []byte(d.PublicKey), d.Area, ns(d.EnrolledAt), ns(d.RevokedAt), ns(d.LastSeen))
-	if isConstraint(err) {
-		return fmt.Errorf("insert device %s: %w", d.KioskID, registry.ErrExists)
-	}
+	res, err := t.tx.ExecContext(ctx, `INSERT INTO devices (kiosk_id, public_key, area, enrolled_at, revoked_at, last_seen)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, d.KioskID, []byte(d.PublicKey), d.Area, ns(d.EnrolledAt), ns(d.RevokedAt), ns(d.LastSeen))
 	if err != nil {
 		return fmt.Errorf("insert device %s: %w", d.KioskID, err)
+	}
+	// ON CONFLICT, not a failed statement: on PostgreSQL that would abort the whole
+	// transaction, and the caller may go on after ErrExists.
+	if rowsNone(res) {
+		return fmt.Errorf("insert device %s: %w", d.KioskID, registry.ErrExists)
 	}
 	return nil
 }
@@ -163,13 +167,15 @@ func scanReg(sc interface{ Scan(...any) error }) (registry.Registration, error) 
 }
 
 func (t *tx) InsertRegistration(ctx context.Context, r registry.Registration) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO registrations (`+regCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, regArgs(r)...)
-	if isConstraint(err) {
-		return fmt.Errorf("insert registration %s: %w", r.ID, registry.ErrExists)
-	}
+	res, err := t.tx.ExecContext(ctx, `INSERT INTO registrations (`+regCols+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, regArgs(r)...)
 	if err != nil {
 		return fmt.Errorf("insert registration %s: %w", r.ID, err)
+	}
+	// ON CONFLICT, not a failed statement: on PostgreSQL that would abort the whole
+	// transaction, and the caller may go on after ErrExists.
+	if rowsNone(res) {
+		return fmt.Errorf("insert registration %s: %w", r.ID, registry.ErrExists)
 	}
 	return nil
 }
@@ -306,14 +312,16 @@ func (t *tx) PutCheckpoint(ctx context.Context, c registry.Checkpoint) error {
 
 func (t *tx) EnqueueMail(ctx context.Context, m mail.Mail) error {
 	// Due at once: next_attempt 0 is before any claim's now, whatever the clocks say.
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO mails (id, to_addr, code, registration_id, expires_at, attempts,
-		created_at, next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+	res, err := t.tx.ExecContext(ctx, `INSERT INTO mails (id, to_addr, code, registration_id, expires_at, attempts,
+		created_at, next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		m.ID, m.To, m.Code, m.RegistrationID, ns(m.ExpiresAt), m.Attempts, ns(m.CreatedAt), 0)
-	if isConstraint(err) {
-		return fmt.Errorf("enqueue mail %s: %w", m.ID, registry.ErrExists)
-	}
 	if err != nil {
 		return fmt.Errorf("enqueue mail %s: %w", m.ID, err)
+	}
+	// ON CONFLICT, not a failed statement: on PostgreSQL that would abort the whole
+	// transaction, and the caller may go on after ErrExists.
+	if rowsNone(res) {
+		return fmt.Errorf("enqueue mail %s: %w", m.ID, registry.ErrExists)
 	}
 	return nil
 }
@@ -473,4 +481,10 @@ func (b blob) Scan(src any) error {
 		return fmt.Errorf("scan %T into bytes", src)
 	}
 	return nil
+}
+
+// rowsNone reports whether a statement changed no row.
+func rowsNone(res sql.Result) bool {
+	n, err := res.RowsAffected()
+	return err == nil && n == 0
 }

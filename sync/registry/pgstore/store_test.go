@@ -1,0 +1,194 @@
+package pgstore
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ikd-field/ikd/sync/registry"
+	"github.com/ikd-field/ikd/sync/registry/storetest"
+)
+
+// testURL returns the URL of a fresh, empty database on the server named by IKD_TEST_POSTGRES,
+// dropped when the test ends. It stands in for internal/pgtest.FreshDatabase until that lands.
+func testURL(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("IKD_TEST_POSTGRES")
+	if base == "" {
+		t.Skip("IKD_TEST_POSTGRES not set: run build/postgres.sh")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	admin, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatalf("connect to IKD_TEST_POSTGRES: %v", err)
+	}
+	defer admin.Close(ctx)
+	b := make([]byte, 6)
+	rand.Read(b)
+	name := "ikd_t_" + hex.EncodeToString(b)
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatalf("create database: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		c, err := pgx.Connect(ctx, base)
+		if err != nil {
+			t.Errorf("drop database %s: %v", name, err)
+			return
+		}
+		defer c.Close(ctx)
+		if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			t.Errorf("drop database %s: %v", name, err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+func open(t *testing.T, url string) *Store {
+	t.Helper()
+	s, err := Open(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) registry.Store { return open(t, testURL(t)) })
+}
+
+// TestTwoProcesses runs the concurrency tests with two Stores (two pools) on one database,
+// as two registry processes would.
+func TestTwoProcesses(t *testing.T) {
+	storetest.RunConcurrent(t, func(t *testing.T) []registry.Store {
+		u := testURL(t)
+		return []registry.Store{open(t, u), open(t, u)}
+	})
+}
+
+// TestConcurrentOpen starts several stores at once on an empty database: the schema is
+// migrated once and all of them work.
+func TestConcurrentOpen(t *testing.T) {
+	u := testURL(t)
+	const n = 4
+	stores := make([]*Store, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			stores[i], errs[i] = Open(t.Context(), u)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("open %d: %v", i, err)
+		}
+		t.Cleanup(func() { stores[i].Close() })
+	}
+	var rows, versions int
+	if err := stores[0].pool.QueryRow(t.Context(), `SELECT count(*), count(DISTINCT version) FROM schema_migrations`).Scan(&rows, &versions); err != nil {
+		t.Fatal(err)
+	}
+	if rows != len(migrations) || versions != len(migrations) {
+		t.Errorf("schema_migrations: %d rows, %d versions; want %d", rows, versions, len(migrations))
+	}
+	for i, s := range stores {
+		if err := s.InTx(t.Context(), func(ctx context.Context, tx registry.Tx) error {
+			_, err := tx.UseNonce(ctx, "k", string(rune('a'+i)), time.Now())
+			return err
+		}); err != nil {
+			t.Errorf("store %d: %v", i, err)
+		}
+	}
+}
+
+func TestReopen(t *testing.T) {
+	u := testURL(t)
+	s, err := Open(t.Context(), u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := registry.Device{KioskID: "k1", PublicKey: make([]byte, 32), Area: "A", EnrolledAt: time.UnixMilli(1_700_000_000_123).UTC()}
+	if err := s.InTx(t.Context(), func(ctx context.Context, tx registry.Tx) error { return tx.InsertDevice(ctx, d) }); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = open(t, u)
+	if err := s.InTx(t.Context(), func(ctx context.Context, tx registry.Tx) error {
+		got, err := tx.Device(ctx, "k1")
+		if err != nil {
+			return err
+		}
+		if !got.EnrolledAt.Equal(d.EnrolledAt) || got.Area != "A" {
+			t.Errorf("after reopen: %+v", got)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestNewerSchemaRefused(t *testing.T) {
+	u := testURL(t)
+	s := open(t, u)
+	if _, err := s.pool.Exec(t.Context(), `INSERT INTO schema_migrations (version) VALUES (99)`); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := Open(t.Context(), u)
+	if err == nil {
+		s2.Close()
+	}
+	if !errors.Is(err, ErrNewerSchema) {
+		t.Fatalf("Open: %v, want ErrNewerSchema", err)
+	}
+}
+
+// TestUnreachable: a server that does not answer fails Open with an error naming it, within
+// the caller's deadline. 192.0.2.1 (TEST-NET-1) drops packets; port 1 on localhost refuses.
+func TestUnreachable(t *testing.T) {
+	for _, tc := range []struct{ name, url, host string }{
+		{"refused", "postgres://ikd:secret@127.0.0.1:1/ikd?sslmode=disable", "127.0.0.1"},
+		{"silent", "postgres://ikd:secret@192.0.2.1:5432/ikd?sslmode=disable", "192.0.2.1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+			defer cancel()
+			start := time.Now()
+			s, err := Open(ctx, tc.url)
+			if err == nil {
+				s.Close()
+				t.Fatal("Open succeeded")
+			}
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("Open took %v", d)
+			}
+			if !strings.Contains(err.Error(), tc.host) {
+				t.Errorf("error does not name %s: %v", tc.host, err)
+			}
+			if strings.Contains(err.Error(), "secret") {
+				t.Errorf("error shows the password: %v", err)
+			}
+			t.Log(err)
+		})
+	}
+}

@@ -37,7 +37,8 @@ type Store struct {
 var _ registry.Store = (*Store)(nil)
 
 // Open connects to the database at url (a postgres:// URL or key=value DSN), checks that it
-// answers and migrates its schema.
+// answers and migrates its schema. The pool has 20 connections unless url sets
+// pool_max_conns; the connect timeout is 10 s unless url sets connect_timeout.
 func Open(ctx context.Context, url string) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
@@ -45,6 +46,12 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		return nil, fmt.Errorf("open registry database: %w", err)
 	}
 	where := fmt.Sprintf("%s:%d/%s", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database)
+	if !strings.Contains(url, "pool_max_conns") {
+		// pgxpool's default (the CPU count, at least 4) is too few for 50 kiosks whose
+		// transactions mostly wait for commits to reach the disk; more connections let
+		// PostgreSQL group those commits.
+		cfg.MaxConns = 20
+	}
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		// A server that drops packets must not hang the registry's start.
 		cfg.ConnConfig.ConnectTimeout = 10 * time.Second

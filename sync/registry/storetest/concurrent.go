@@ -294,3 +294,39 @@ func testRetryAtomic(t *testing.T, ss []registry.Store) {
 		return nil
 	})
 }
+
+// testManyTransactions: 50 goroutines each run a small hot-path transaction (a kiosk's sync
+// request) at once; all commit.
+func testManyTransactions(t *testing.T, ss []registry.Store) {
+	in(t, ss[0], func(ctx context.Context, tx registry.Tx) error {
+		return tx.InsertDevice(ctx, registry.Device{KioskID: "k1", PublicKey: key(1), EnrolledAt: at(0)})
+	})
+	parallel(t, ss, 50, func(i int, s registry.Store) error {
+		return s.InTx(t.Context(), func(ctx context.Context, tx registry.Tx) error {
+			if _, err := tx.Device(ctx, "k1"); err != nil {
+				return err
+			}
+			fresh, err := tx.UseNonce(ctx, "k1", fmt.Sprint("n", i), at(time.Duration(i)*time.Millisecond))
+			if err != nil || !fresh {
+				return fmt.Errorf("nonce: fresh %v, %w", fresh, err)
+			}
+			if _, err := tx.InsertRecord(ctx, record(fmt.Sprint("rec-", i), kiosk.KindActivation, ikdsync.StatusAccepted, at(0))); err != nil {
+				return err
+			}
+			return tx.TouchDevice(ctx, "k1", at(time.Duration(i)*time.Millisecond))
+		})
+	})
+	in(t, ss[0], func(ctx context.Context, tx registry.Tx) error {
+		d, err := tx.Device(ctx, "k1")
+		if err != nil {
+			return err
+		}
+		eq(t, "last seen", d.LastSeen, at(49*time.Millisecond))
+		return nil
+	})
+	st, err := ss[0].Stats(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "records", st.ActivationsAccepted, int64(50))
+}

@@ -5,10 +5,13 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/url"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -191,4 +194,77 @@ func TestUnreachable(t *testing.T) {
 			t.Log(err)
 		})
 	}
+}
+
+// BenchmarkIngest measures a kiosk sync's hot path: per record, one transaction with the
+// nonce, the device check and touch, and the dedup insert, from 50 goroutines at once.
+func BenchmarkIngest(b *testing.B) {
+	base := os.Getenv("IKD_TEST_POSTGRES")
+	if base == "" {
+		b.Skip("IKD_TEST_POSTGRES not set")
+	}
+	u := benchURL(b, base)
+	s, err := Open(b.Context(), u)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.InTx(b.Context(), func(ctx context.Context, tx registry.Tx) error {
+		return tx.InsertDevice(ctx, registry.Device{KioskID: "k", PublicKey: make([]byte, 32), EnrolledAt: time.Now()})
+	}); err != nil {
+		b.Fatal(err)
+	}
+	var n atomic.Int64
+	b.SetParallelism(max(1, 50/runtime.GOMAXPROCS(0)))
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := n.Add(1)
+			id := fmt.Sprint("rec-", i)
+			now := time.Now()
+			err := s.InTx(b.Context(), func(ctx context.Context, tx registry.Tx) error {
+				if _, err := tx.UseNonce(ctx, "k", id, now); err != nil {
+					return err
+				}
+				if _, err := tx.Device(ctx, "k"); err != nil {
+					return err
+				}
+				if _, err := tx.InsertRecord(ctx, registry.StoredRecord{ID: id, KioskID: "k", Kind: "activation", ReceivedAt: now, Status: 1, Envelope: make([]byte, 600)}); err != nil {
+					return err
+				}
+				return tx.TouchDevice(ctx, "k", now)
+			})
+			if err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+}
+
+// benchURL is testURL for a benchmark.
+func benchURL(b *testing.B, base string) string {
+	ctx := b.Context()
+	admin, err := pgx.Connect(ctx, base)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	r := make([]byte, 6)
+	rand.Read(r)
+	name := "ikd_t_" + hex.EncodeToString(r)
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		c, err := pgx.Connect(context.Background(), base)
+		if err == nil {
+			c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+			c.Close(context.Background())
+		}
+	})
+	u, _ := url.Parse(base)
+	u.Path = "/" + name
+	return u.String()
 }

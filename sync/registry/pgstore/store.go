@@ -92,7 +92,7 @@ func retryable(err error) bool {
 	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
 }
 
-// isUnique reports a unique_violation.
+// isConstraint reports a unique_violation.
 func isConstraint(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == "23505"

@@ -1,0 +1,469 @@
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"github.com/jackc/pgx/v5"
+	"time"
+
+	"github.com/ikd-field/ikd/kiosk"
+	"github.com/ikd-field/ikd/sync/registry"
+	"github.com/ikd-field/ikd/sync/registry/internal/storeutil"
+	"github.com/ikd-field/ikd/sync/registry/mail"
+)
+
+// tx is a registry.Tx on a READ COMMITTED PostgreSQL transaction; the locking reads are
+// SELECT ... FOR UPDATE.
+type tx struct {
+	tx pgx.Tx
+}
+
+// notFound maps pgx.ErrNoRows to registry.ErrNotFound, wrapped with what was looked up.
+func notFound(err error, what string) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("%s: %w", what, registry.ErrNotFound)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+func (t *tx) CreateEnrollCode(ctx context.Context, c registry.EnrollCode) error {
+	res, err := t.tx.Exec(ctx, `INSERT INTO enroll_codes (hash, area, created_at, expires_at)
+		VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, c.Hash, c.Area, ns(c.CreatedAt), ns(c.ExpiresAt))
+	if err != nil {
+		return fmt.Errorf("create enroll code: %w", err)
+	}
+	// ON CONFLICT, not a failed statement: on PostgreSQL that would abort the whole
+	// transaction, and the caller may go on after ErrExists.
+	if res.RowsAffected() == 0 {
+		return fmt.Errorf("create enroll code: %w", registry.ErrExists)
+	}
+	return nil
+}
+
+func (t *tx) TakeEnrollCode(ctx context.Context, hash []byte, now time.Time) (registry.EnrollCode, error) {
+	var c registry.EnrollCode
+	var created, expires int64
+	err := t.tx.QueryRow(ctx, `DELETE FROM enroll_codes WHERE hash = $1 AND expires_at > $2
+		RETURNING hash, area, created_at, expires_at`, hash, ns(now)).Scan(&c.Hash, &c.Area, &created, &expires)
+	if err != nil {
+		return registry.EnrollCode{}, notFound(err, "take enroll code")
+	}
+	c.CreatedAt, c.ExpiresAt = tm(created), tm(expires)
+	return c, nil
+}
+
+func (t *tx) InsertDevice(ctx context.Context, d registry.Device) error {
+	res, err := t.tx.Exec(ctx, `INSERT INTO devices (kiosk_id, public_key, area, enrolled_at, revoked_at, last_seen)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`, d.KioskID, []byte(d.PublicKey), d.Area, ns(d.EnrolledAt), ns(d.RevokedAt), ns(d.LastSeen))
+	if err != nil {
+		return fmt.Errorf("insert device %s: %w", d.KioskID, err)
+	}
+	// ON CONFLICT, not a failed statement: on PostgreSQL that would abort the whole
+	// transaction, and the caller may go on after ErrExists.
+	if res.RowsAffected() == 0 {
+		return fmt.Errorf("insert device %s: %w", d.KioskID, registry.ErrExists)
+	}
+	return nil
+}
+
+const deviceCols = `kiosk_id, public_key, area, enrolled_at, revoked_at, last_seen`
+
+func scanDevice(sc interface{ Scan(...any) error }) (registry.Device, error) {
+	var d registry.Device
+	var pk []byte
+	var enrolled, revoked, seen int64
+	if err := sc.Scan(&d.KioskID, &pk, &d.Area, &enrolled, &revoked, &seen); err != nil {
+		return registry.Device{}, err
+	}
+	d.PublicKey = pk
+	d.EnrolledAt, d.RevokedAt, d.LastSeen = tm(enrolled), tm(revoked), tm(seen)
+	return d, nil
+}
+
+func (t *tx) Device(ctx context.Context, kioskID string) (registry.Device, error) {
+	d, err := scanDevice(t.tx.QueryRow(ctx, `SELECT `+deviceCols+` FROM devices WHERE kiosk_id = $1`, kioskID))
+	if err != nil {
+		return registry.Device{}, notFound(err, "device "+kioskID)
+	}
+	return d, nil
+}
+
+func (t *tx) Devices(ctx context.Context) ([]registry.Device, error) {
+	rows, err := t.tx.Query(ctx, `SELECT `+deviceCols+` FROM devices ORDER BY kiosk_id`)
+	if err != nil {
+		return nil, fmt.Errorf("devices: %w", err)
+	}
+	defer rows.Close()
+	var out []registry.Device
+	for rows.Next() {
+		d, err := scanDevice(rows)
+		if err != nil {
+			return nil, fmt.Errorf("devices: %w", err)
+		}
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("devices: %w", err)
+	}
+	return out, nil
+}
+
+func (t *tx) RevokeDevice(ctx context.Context, kioskID string, at time.Time) error {
+	res, err := t.tx.Exec(ctx, `UPDATE devices SET revoked_at = CASE WHEN revoked_at = 0 THEN $1 ELSE revoked_at END
+		WHERE kiosk_id = $2`, ns(at), kioskID)
+	return affected(res, err, "revoke device "+kioskID)
+}
+
+func (t *tx) TouchDevice(ctx context.Context, kioskID string, at time.Time) error {
+	_, err := t.tx.Exec(ctx, `UPDATE devices SET last_seen = $1 WHERE kiosk_id = $2 AND last_seen < $3`,
+		ns(at), kioskID, ns(at))
+	if err != nil {
+		return fmt.Errorf("touch device %s: %w", kioskID, err)
+	}
+	return nil
+}
+
+func (t *tx) UseNonce(ctx context.Context, kioskID, nonce string, at time.Time) (bool, error) {
+	res, err := t.tx.Exec(ctx, `INSERT INTO nonces (kiosk_id, nonce, at) VALUES ($1, $2, $3)
+		ON CONFLICT DO NOTHING`, kioskID, nonce, ns(at))
+	if err != nil {
+		return false, fmt.Errorf("use nonce of %s: %w", kioskID, err)
+	}
+	return res.RowsAffected() == 1, nil
+}
+
+func (t *tx) PurgeNonces(ctx context.Context, before time.Time) (int64, error) {
+	res, err := t.tx.Exec(ctx, `DELETE FROM nonces WHERE at < $1`, ns(before))
+	if err != nil {
+		return 0, fmt.Errorf("purge nonces: %w", err)
+	}
+	return res.RowsAffected(), nil
+}
+
+const regCols = `id, nik, email, phone, created_at, status, revoked_at, activation_record, approved_at,
+	code_hash, code_expires, code_tries, confirmed_at`
+
+func regArgs(r registry.Registration) []any {
+	return []any{r.ID, r.NIK, r.Email, r.Phone, ns(r.CreatedAt), string(r.Status), ns(r.RevokedAt),
+		r.ActivationRecord, ns(r.ApprovedAt), r.CodeHash, ns(r.CodeExpires), r.CodeTries, ns(r.ConfirmedAt)}
+}
+
+func scanReg(sc interface{ Scan(...any) error }) (registry.Registration, error) {
+	var r registry.Registration
+	var status string
+	var created, revoked, approved, expires, confirmed int64
+	if err := sc.Scan(&r.ID, &r.NIK, &r.Email, &r.Phone, &created, &status, &revoked, &r.ActivationRecord,
+		&approved, &r.CodeHash, &expires, &r.CodeTries, &confirmed); err != nil {
+		return registry.Registration{}, err
+	}
+	r.Status = registry.RegistrationStatus(status)
+	r.CreatedAt, r.RevokedAt, r.ApprovedAt, r.CodeExpires, r.ConfirmedAt = tm(created), tm(revoked), tm(approved), tm(expires), tm(confirmed)
+	return r, nil
+}
+
+func (t *tx) InsertRegistration(ctx context.Context, r registry.Registration) error {
+	res, err := t.tx.Exec(ctx, `INSERT INTO registrations (`+regCols+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT DO NOTHING`, regArgs(r)...)
+	if err != nil {
+		return fmt.Errorf("insert registration %s: %w", r.ID, err)
+	}
+	// ON CONFLICT, not a failed statement: on PostgreSQL that would abort the whole
+	// transaction, and the caller may go on after ErrExists.
+	if res.RowsAffected() == 0 {
+		return fmt.Errorf("insert registration %s: %w", r.ID, registry.ErrExists)
+	}
+	return nil
+}
+
+func (t *tx) Registration(ctx context.Context, id string) (registry.Registration, error) {
+	r, err := scanReg(t.tx.QueryRow(ctx, `SELECT `+regCols+` FROM registrations WHERE id = $1 FOR UPDATE`, id))
+	if err != nil {
+		return registry.Registration{}, notFound(err, "registration "+id)
+	}
+	return r, nil
+}
+
+func (t *tx) RegistrationsByNIK(ctx context.Context, nik string) ([]registry.Registration, error) {
+	rows, err := t.tx.Query(ctx, `SELECT `+regCols+` FROM registrations WHERE nik = $1
+		ORDER BY created_at, id FOR UPDATE`, nik)
+	if err != nil {
+		return nil, fmt.Errorf("registrations by nik: %w", err)
+	}
+	defer rows.Close()
+	var out []registry.Registration
+	for rows.Next() {
+		r, err := scanReg(rows)
+		if err != nil {
+			return nil, fmt.Errorf("registrations by nik: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("registrations by nik: %w", err)
+	}
+	return out, nil
+}
+
+func (t *tx) UpdateRegistration(ctx context.Context, r registry.Registration) error {
+	a := regArgs(r)
+	res, err := t.tx.Exec(ctx, `UPDATE registrations SET nik = $1, email = $2, phone = $3, created_at = $4,
+		status = $5, revoked_at = $6, activation_record = $7, approved_at = $8, code_hash = $9, code_expires = $10,
+		code_tries = $11, confirmed_at = $12 WHERE id = $13`, append(a[1:], a[0])...)
+	return affected(res, err, "update registration "+r.ID)
+}
+
+const insertRecordSQL = `INSERT INTO records (id, kiosk_id, kind, registration_id, nik, at, received_at,
+	status, code, winner, envelope) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
+
+func recordArgs(r registry.StoredRecord) []any {
+	return []any{r.ID, r.KioskID, string(r.Kind), r.RegistrationID, r.NIK, ns(r.At), ns(r.ReceivedAt),
+		r.Status, r.Code, r.Winner, r.Envelope}
+}
+
+func (t *tx) InsertRecord(ctx context.Context, r registry.StoredRecord) (bool, error) {
+	res, err := t.tx.Exec(ctx, insertRecordSQL+` ON CONFLICT (id) DO NOTHING`, recordArgs(r)...)
+	if err != nil {
+		return false, fmt.Errorf("insert record %s: %w", r.ID, err)
+	}
+	return res.RowsAffected() == 1, nil
+}
+
+func (t *tx) Record(ctx context.Context, id string) (registry.StoredRecord, error) {
+	var r registry.StoredRecord
+	var kind string
+	var at, received int64
+	err := t.tx.QueryRow(ctx, `SELECT id, kiosk_id, kind, registration_id, nik, at, received_at,
+		status, code, winner, envelope FROM records WHERE id = $1`, id).Scan(&r.ID, &r.KioskID, &kind,
+		&r.RegistrationID, &r.NIK, &at, &received, &r.Status, &r.Code, &r.Winner, &r.Envelope)
+	if err != nil {
+		return registry.StoredRecord{}, notFound(err, "record "+id)
+	}
+	r.Kind = kiosk.RecordKind(kind)
+	r.At, r.ReceivedAt = tm(at), tm(received)
+	return r, nil
+}
+
+func (t *tx) SetRecordAnswer(ctx context.Context, id string, status int, code, winner string) error {
+	res, err := t.tx.Exec(ctx, `UPDATE records SET status = $1, code = $2, winner = $3 WHERE id = $4`,
+		status, code, winner, id)
+	return affected(res, err, "set record answer "+id)
+}
+
+func (t *tx) PurgeRecords(ctx context.Context, before time.Time) (int64, error) {
+	res, err := t.tx.Exec(ctx, `DELETE FROM records WHERE received_at < $1`, ns(before))
+	if err != nil {
+		return 0, fmt.Errorf("purge records: %w", err)
+	}
+	return res.RowsAffected(), nil
+}
+
+func (t *tx) InsertTombstone(ctx context.Context, ts registry.Tombstone) error {
+	_, err := t.tx.Exec(ctx, `INSERT INTO tombstones (nik, at, record_id) VALUES ($1, $2, $3)`,
+		ts.NIK, ns(ts.At), ts.RecordID)
+	if err != nil {
+		return fmt.Errorf("insert tombstone: %w", err)
+	}
+	return nil
+}
+
+func (t *tx) LatestTombstone(ctx context.Context, nik string) (registry.Tombstone, error) {
+	var ts registry.Tombstone
+	var at int64
+	err := t.tx.QueryRow(ctx, `SELECT nik, at, record_id FROM tombstones WHERE nik = $1
+		ORDER BY at DESC, id DESC LIMIT 1`, nik).Scan(&ts.NIK, &at, &ts.RecordID)
+	if err != nil {
+		return registry.Tombstone{}, notFound(err, "latest tombstone")
+	}
+	ts.At = tm(at)
+	return ts, nil
+}
+
+func (t *tx) Checkpoint(ctx context.Context, kioskID string) (registry.Checkpoint, error) {
+	var c registry.Checkpoint
+	var at int64
+	err := t.tx.QueryRow(ctx, `SELECT kiosk_id, record_id, audit_seq, audit_hash, outbox_seq, at
+		FROM checkpoints WHERE kiosk_id = $1 FOR UPDATE`, kioskID).Scan(&c.KioskID, &c.RecordID, &c.AuditSeq, &c.AuditHash, &c.OutboxSeq, &at)
+	if err != nil {
+		return registry.Checkpoint{}, notFound(err, "checkpoint of "+kioskID)
+	}
+	c.At = tm(at)
+	return c, nil
+}
+
+func (t *tx) PutCheckpoint(ctx context.Context, c registry.Checkpoint) error {
+	_, err := t.tx.Exec(ctx, `INSERT INTO checkpoints (kiosk_id, record_id, audit_seq, audit_hash, outbox_seq, at)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (kiosk_id) DO UPDATE SET record_id = excluded.record_id,
+		audit_seq = excluded.audit_seq, audit_hash = excluded.audit_hash, outbox_seq = excluded.outbox_seq, at = excluded.at`,
+		c.KioskID, c.RecordID, c.AuditSeq, c.AuditHash, c.OutboxSeq, ns(c.At))
+	if err != nil {
+		return fmt.Errorf("put checkpoint of %s: %w", c.KioskID, err)
+	}
+	return nil
+}
+
+func (t *tx) EnqueueMail(ctx context.Context, m mail.Mail) error {
+	// Due at once: next_attempt 0 is before any claim's now, whatever the clocks say.
+	res, err := t.tx.Exec(ctx, `INSERT INTO mails (id, to_addr, code, registration_id, expires_at, attempts,
+		created_at, next_attempt) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
+		m.ID, m.To, m.Code, m.RegistrationID, ns(m.ExpiresAt), m.Attempts, ns(m.CreatedAt), 0)
+	if err != nil {
+		return fmt.Errorf("enqueue mail %s: %w", m.ID, err)
+	}
+	// ON CONFLICT, not a failed statement: on PostgreSQL that would abort the whole
+	// transaction, and the caller may go on after ErrExists.
+	if res.RowsAffected() == 0 {
+		return fmt.Errorf("enqueue mail %s: %w", m.ID, registry.ErrExists)
+	}
+	return nil
+}
+
+// nextChanges reserves k change numbers and returns the first. The write lock makes them
+// commit-ordered.
+func (t *tx) nextChanges(ctx context.Context, k int) (int64, error) {
+	var n int64
+	if err := t.tx.QueryRow(ctx, `UPDATE change_counter SET n = n + $1 WHERE id = 1 RETURNING n`, k).Scan(&n); err != nil {
+		return 0, fmt.Errorf("change counter: %w", err)
+	}
+	return n - int64(k) + 1, nil
+}
+
+func (t *tx) PutResidents(ctx context.Context, rs []registry.ResidentRow) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	first, err := t.nextChanges(ctx, len(rs))
+	if err != nil {
+		return fmt.Errorf("put residents: %w", err)
+	}
+	// One batch: a round trip for the lot, each row its own upsert so a NIK twice in rs
+	// behaves as two calls.
+	b := &pgx.Batch{}
+	for i, r := range rs {
+		b.Queue(putResidentSQL, r.NIK, r.Kecamatan, r.Removed, r.Data, first+int64(i))
+	}
+	if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("put residents: %w", err)
+	}
+	return nil
+}
+
+const putResidentSQL = `INSERT INTO residents (nik, kecamatan, prev_kecamatan, removed, data, seq)
+	VALUES ($1, $2, '', $3, $4, $5) ON CONFLICT (nik) DO UPDATE SET
+	prev_kecamatan = CASE WHEN residents.kecamatan <> excluded.kecamatan THEN residents.kecamatan
+		ELSE residents.prev_kecamatan END,
+	kecamatan = excluded.kecamatan, removed = excluded.removed, data = excluded.data, seq = excluded.seq`
+
+func (t *tx) Resident(ctx context.Context, nik string) (registry.ResidentRow, error) {
+	var r registry.ResidentRow
+	err := t.tx.QueryRow(ctx, `SELECT nik, kecamatan, prev_kecamatan, removed, data, seq FROM residents
+		WHERE nik = $1`, nik).Scan(&r.NIK, &r.Kecamatan, &r.PrevKecamatan, &r.Removed, &r.Data, &r.Seq)
+	if err != nil {
+		return registry.ResidentRow{}, notFound(err, "resident")
+	}
+	return r, nil
+}
+
+func (t *tx) PutOfficer(ctx context.Context, o registry.OfficerRow) error {
+	seq, err := t.nextChanges(ctx, 1)
+	if err != nil {
+		return fmt.Errorf("put officer %s: %w", o.ID, err)
+	}
+	_, err = t.tx.Exec(ctx, `INSERT INTO officers (id, area, name, role, disabled, seq) VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (id) DO UPDATE SET area = excluded.area, name = excluded.name, role = excluded.role,
+		disabled = excluded.disabled, seq = excluded.seq`, o.ID, o.Area, o.Name, string(o.Role), o.Disabled, seq)
+	if err != nil {
+		return fmt.Errorf("put officer %s: %w", o.ID, err)
+	}
+	return nil
+}
+
+func (t *tx) PutKey(ctx context.Context, k registry.KeyRow) error {
+	seq, err := t.nextChanges(ctx, 1)
+	if err != nil {
+		return fmt.Errorf("put key %s: %w", k.KeyID, err)
+	}
+	_, err = t.tx.Exec(ctx, `INSERT INTO registry_keys (key_id, public_key, not_before, not_after, seq)
+		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key_id) DO UPDATE SET public_key = excluded.public_key,
+		not_before = excluded.not_before, not_after = excluded.not_after, seq = excluded.seq`,
+		k.KeyID, []byte(k.PublicKey), ns(k.NotBefore), ns(k.NotAfter), seq)
+	if err != nil {
+		return fmt.Errorf("put key %s: %w", k.KeyID, err)
+	}
+	return nil
+}
+
+func (t *tx) Changes(ctx context.Context, area string, after int64, limit int) (registry.Changes, error) {
+	ch := registry.Changes{Last: after}
+	if limit <= 0 {
+		return ch, nil
+	}
+	// Each kind is read up to limit+1 past after; the merge keeps the lowest limit numbers.
+	rows, err := t.tx.Query(ctx, `SELECT nik, kecamatan, prev_kecamatan, removed, data, seq FROM residents
+		WHERE seq > $1 AND (kecamatan = $2 OR prev_kecamatan = $3) ORDER BY seq LIMIT $4`, after, area, area, limit+1)
+	if err != nil {
+		return ch, fmt.Errorf("changes: residents: %w", err)
+	}
+	for rows.Next() {
+		var r registry.ResidentRow
+		if err := rows.Scan(&r.NIK, &r.Kecamatan, &r.PrevKecamatan, &r.Removed, &r.Data, &r.Seq); err != nil {
+			rows.Close()
+			return ch, fmt.Errorf("changes: residents: %w", err)
+		}
+		ch.Residents = append(ch.Residents, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return ch, fmt.Errorf("changes: residents: %w", err)
+	}
+	rows, err = t.tx.Query(ctx, `SELECT id, area, name, role, disabled, seq FROM officers
+		WHERE seq > $1 AND (area = $2 OR area = '') ORDER BY seq LIMIT $3`, after, area, limit+1)
+	if err != nil {
+		return ch, fmt.Errorf("changes: officers: %w", err)
+	}
+	for rows.Next() {
+		var o registry.OfficerRow
+		var role string
+		if err := rows.Scan(&o.ID, &o.Area, &o.Name, &role, &o.Disabled, &o.Seq); err != nil {
+			rows.Close()
+			return ch, fmt.Errorf("changes: officers: %w", err)
+		}
+		o.Role = kiosk.Role(role)
+		ch.Officers = append(ch.Officers, o)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return ch, fmt.Errorf("changes: officers: %w", err)
+	}
+	if ch.Keys, err = t.keys(ctx, "WHERE seq > $1 ORDER BY seq LIMIT $2", after, limit+1); err != nil {
+		return ch, fmt.Errorf("changes: %w", err)
+	}
+	return storeutil.TrimChanges(ch, limit), nil
+}
+
+func (t *tx) Keys(ctx context.Context) ([]registry.KeyRow, error) {
+	return t.keys(ctx, "ORDER BY key_id")
+}
+
+func (t *tx) keys(ctx context.Context, where string, args ...any) ([]registry.KeyRow, error) {
+	rows, err := t.tx.Query(ctx, "SELECT key_id, public_key, not_before, not_after, seq FROM registry_keys "+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("keys: %w", err)
+	}
+	defer rows.Close()
+	var out []registry.KeyRow
+	for rows.Next() {
+		var k registry.KeyRow
+		var pk []byte
+		var nb, na int64
+		if err := rows.Scan(&k.KeyID, &pk, &nb, &na, &k.Seq); err != nil {
+			return nil, fmt.Errorf("keys: %w", err)
+		}
+		k.PublicKey, k.NotBefore, k.NotAfter = pk, tm(nb), tm(na)
+		out = append(out, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("keys: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,147 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ikd-field/ikd/sync/registry"
+	"github.com/ikd-field/ikd/sync/registry/storetest"
+)
+
+func open(t *testing.T, path string) *Store {
+	t.Helper()
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) registry.Store {
+		return open(t, filepath.Join(t.TempDir(), "registry.db"))
+	})
+}
+
+// TestTwoStoresOneFile runs the concurrency tests with two Stores on one file, as two
+// registry processes would: the file lock, busy_timeout and the busy retry keep them correct.
+func TestTwoStoresOneFile(t *testing.T) {
+	storetest.RunConcurrent(t, func(t *testing.T) []registry.Store {
+		p := filepath.Join(t.TempDir(), "registry.db")
+		return []registry.Store{open(t, p), open(t, p)}
+	})
+}
+
+func TestManyGoroutinesInTx(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "registry.db"))
+	var wg sync.WaitGroup
+	errs := make(chan error, 50)
+	for i := range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- s.InTx(t.Context(), func(ctx context.Context, tx registry.Tx) error {
+				if _, err := tx.UseNonce(ctx, "k", fmt.Sprint(i), time.Now()); err != nil {
+					return err
+				}
+				_, err := tx.Devices(ctx)
+				return err
+			})
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestReopen(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "registry.db")
+	s, err := Open(t.Context(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := registry.Device{KioskID: "k1", PublicKey: make([]byte, 32), Area: "A", EnrolledAt: time.UnixMilli(1_700_000_000_123).UTC()}
+	if err := s.InTx(t.Context(), func(ctx context.Context, tx registry.Tx) error { return tx.InsertDevice(ctx, d) }); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = open(t, p)
+	if err := s.InTx(t.Context(), func(ctx context.Context, tx registry.Tx) error {
+		got, err := tx.Device(ctx, "k1")
+		if err != nil {
+			return err
+		}
+		if !got.EnrolledAt.Equal(d.EnrolledAt) || got.Area != "A" {
+			t.Errorf("after reopen: %+v", got)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPragmas(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "registry.db"))
+	for _, tc := range []struct {
+		pragma, want string
+	}{
+		{"journal_mode", "wal"}, {"synchronous", "2"}, {"foreign_keys", "1"}, {"busy_timeout", "10000"},
+		{"application_id", fmt.Sprint(applicationID)}, {"user_version", fmt.Sprint(len(migrations))},
+	} {
+		for name, db := range map[string]*sql.DB{"writer": s.w, "reader": s.r} {
+			var got string
+			if err := db.QueryRow("PRAGMA " + tc.pragma).Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Errorf("%s: %s = %s, want %s", name, tc.pragma, got, tc.want)
+			}
+		}
+	}
+}
+
+func TestRefusedFiles(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		setup string
+		want  error
+	}{
+		{"newer schema", fmt.Sprintf("PRAGMA application_id = %d; PRAGMA user_version = 99", applicationID), ErrNewerSchema},
+		{"other application", "PRAGMA application_id = 1229669425", ErrForeignFile}, // a kiosk store
+		{"foreign tables", "CREATE TABLE t (x)", ErrForeignFile},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "registry.db")
+			if tc.name == "newer schema" {
+				open(t, p).Close()
+			}
+			db, err := sql.Open("sqlite", p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.Exec(tc.setup); err != nil {
+				t.Fatal(err)
+			}
+			db.Close()
+			s, err := Open(t.Context(), p)
+			if err == nil {
+				s.Close()
+			}
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("Open: %v, want %v", err, tc.want)
+			}
+			t.Log(err)
+		})
+	}
+}

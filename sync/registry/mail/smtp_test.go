@@ -79,9 +79,9 @@ func TestSMTPSender(t *testing.T) {
 			wantErr: true, permanent: true, code: 554, errHas: "DATA",
 		},
 		{
-			name:    "server unreachable",
+			name:     "server unreachable",
 			noServer: true,
-			wantErr: true, errHas: "dial",
+			wantErr:  true, errHas: "dial",
 		},
 		{
 			name:    "header injection in To",

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net"
@@ -37,7 +38,12 @@ func TestRunRefusesBadKeys(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := run("127.0.0.1:0", tt.key, time.Minute, log)
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := serveConfig{keyFile: tt.key, db: "sqlite:" + filepath.Join(t.TempDir(), "registry.db"), tokenTTL: time.Minute}
+			err = run(context.Background(), c, ln, log)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("run: %v, want an error containing %q", err, tt.want)
 			}

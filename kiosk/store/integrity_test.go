@@ -60,6 +60,9 @@ func makeTrial(t *testing.T) trial {
 	for range 2 { // off2 is locked out
 		s.Login(ctx, "off2", "999999")
 	}
+	if err := s.SetRegistryURL(ctx, "https://registry.example.id"); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.AddRegistryKey(ctx, "sup1", kiosk.RegistryKey{KeyID: "reg-1", PublicKey: bytes.Repeat([]byte{1}, 32)}); err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"fmt"
 	"net/url"
 )
@@ -30,7 +31,11 @@ func (s *Store) SetRegistryURL(ctx context.Context, raw string) error {
 // RegistryURL returns the registry the kiosk enrolled with, "" before enrollment, or an
 // error matching ErrTampered when the stored value was changed outside the kiosk.
 func (s *Store) RegistryURL(ctx context.Context) (string, error) {
-	v, err := getMeta(ctx, s.db, metaRegistryURL)
+	return s.registryURL(ctx, s.db)
+}
+
+func (s *Store) registryURL(ctx context.Context, q querier) (string, error) {
+	v, err := getMeta(ctx, q, metaRegistryURL)
 	if err != nil || v == nil {
 		return "", err
 	}
@@ -38,4 +43,17 @@ func (s *Store) RegistryURL(ctx context.Context) (string, error) {
 		return "", tampered("meta", metaRegistryURL, "MAC does not match (edited outside the kiosk)")
 	}
 	return string(v[sha256.Size:]), nil
+}
+
+func (s *Store) verifyRegistryLink(ctx context.Context, tx *sql.Tx) (TableReport, error) {
+	t := TableReport{Table: "registry link"}
+	u, err := s.registryURL(ctx, tx)
+	if re := rowErr(err); re != nil {
+		t.Rows, t.Bad = 1, append(t.Bad, *re)
+		return t, nil
+	}
+	if u != "" {
+		t.Rows = 1
+	}
+	return t, err
 }

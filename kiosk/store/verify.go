@@ -68,7 +68,7 @@ func (s *Store) Verify(ctx context.Context) (VerifyReport, error) {
 	}
 	defer tx.Rollback()
 	for _, check := range []func(context.Context, *sql.Tx) (TableReport, error){
-		s.verifyRegistryKeys, s.verifyOfficers, s.verifyOutbox, s.verifyResidents,
+		s.verifyRegistryKeys, s.verifyOfficers, s.verifyOutbox, s.verifyResidents, s.verifyRegistryLink,
 	} {
 		t, err := check(ctx, tx)
 		if err != nil {

@@ -1,8 +1,12 @@
 package sync
 
 import (
+	"bytes"
+	"crypto/ed25519"
 	"testing"
+	"time"
 
+	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/store/snapshot"
 )
 
@@ -63,6 +67,42 @@ func FuzzDecodeDeltaPage(f *testing.F) {
 				if ref.Validate() != nil {
 					t.Fatalf("accepted a reference that is not finite")
 				}
+			}
+		}
+	})
+}
+
+// FuzzOpenPushRequest decodes arbitrary bytes as a push request, as the registry does, and
+// opens every record in it: no panic, and a record that opens names the kiosk that signed it.
+func FuzzOpenPushRequest(f *testing.F) {
+	pub, key, err := ed25519.GenerateKey(bytes.NewReader(bytes.Repeat([]byte{9}, 64)))
+	if err != nil {
+		f.Fatal(err)
+	}
+	s, err := NewSealer("kiosk-fuzz", key)
+	if err != nil {
+		f.Fatal(err)
+	}
+	r := snapshot.Synthetic(3, 1)
+	env, err := s.Seal(kiosk.KindDeactivation, "rec-1", kiosk.Deactivation{ID: "rec-1", NIK: r.NIK, OfficerID: "off1",
+		KioskID: "kiosk-fuzz", Reason: "HP hilang", FaceBand: kiosk.BandMatch, ConfirmedAt: time.UnixMilli(1767225600000)})
+	if err != nil {
+		f.Fatal(err)
+	}
+	b, err := Marshal(PushRequest{Records: [][]byte{env, env[:40]}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var req PushRequest
+		if Unmarshal(b, &req) != nil {
+			return
+		}
+		for _, e := range req.Records {
+			rec, err := Open(e, pub)
+			if err == nil && rec.KioskID != "kiosk-fuzz" {
+				t.Fatalf("opened a record of %q", rec.KioskID)
 			}
 		}
 	})

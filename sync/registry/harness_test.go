@@ -28,7 +28,7 @@ import (
 	"github.com/ikd-field/ikd/sync/registry/sqlitestore"
 )
 
-func openSQLite(t *testing.T) registry.Store {
+func openSQLite(t testing.TB) registry.Store {
 	t.Helper()
 	st, err := sqlitestore.Open(context.Background(), filepath.Join(t.TempDir(), "registry.db"))
 	if err != nil {
@@ -50,13 +50,13 @@ func openPostgres(t *testing.T) registry.Store {
 
 // eachStore runs fn against both drivers: the rules must hold the same way on each.
 func eachStore(t *testing.T, fn func(t *testing.T, open func(t *testing.T) registry.Store)) {
-	t.Run("sqlite", func(t *testing.T) { fn(t, openSQLite) })
+	t.Run("sqlite", func(t *testing.T) { fn(t, func(t *testing.T) registry.Store { return openSQLite(t) }) })
 	t.Run("postgres", func(t *testing.T) { fn(t, openPostgres) })
 }
 
 // env is a registry with a settable clock, served over HTTP on loopback.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	st    registry.Store
 	srv   *registry.Server
 	http  *httptest.Server
@@ -66,7 +66,7 @@ type env struct {
 
 var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 
-func newEnv(t *testing.T, st registry.Store) *env {
+func newEnv(t testing.TB, st registry.Store) *env {
 	t.Helper()
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -182,7 +182,7 @@ func (k *kioskSim) do(method, target string, body []byte) (int, []byte) {
 	return send(k.e.t, req)
 }
 
-func send(t *testing.T, req *http.Request) (int, []byte) {
+func send(t testing.TB, req *http.Request) (int, []byte) {
 	t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -1,5 +1,8 @@
-// Package sync is the kiosk's link to the registry (DESIGN.md §7). This file holds the signed
-// record envelope: the bytes an outbox record carries, exactly as they go on the wire.
+// Package sync is the kiosk's link to the registry (DESIGN.md §7): the signed record envelope
+// (this file), the messages kiosk and registry exchange and why they are CBOR rather than
+// JSON (messages.go), request signatures and why not mutual TLS (auth.go), the registry's
+// answer codes (codes.go), the kiosk's HTTP client (client.go) and its background sync
+// engine (engine.go). The registry's side is sync/registry.
 //
 // Importers that also use the standard library's sync name this package, e.g.
 // ikdsync "github.com/ikd-field/ikd/sync".

@@ -39,7 +39,9 @@ type Store interface {
 	Close() error
 }
 
-// Errors of Store and Tx methods.
+// Errors of Store and Tx methods. A Tx method that fails with ErrExists or ErrNotFound leaves
+// the transaction usable (inserts use ON CONFLICT DO NOTHING rather than failing, which
+// would abort a PostgreSQL transaction), so rules can branch on them and go on.
 var (
 	ErrNotFound = errors.New("registry store: not found")
 	ErrExists   = errors.New("registry store: already exists")

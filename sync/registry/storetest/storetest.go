@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) registry.Store) {
 		{"Stats", testStats},
 		{"Residents", testResidents},
 		{"ChangesPaging", testChangesPaging},
+		{"Keys", testKeys},
 		{"InTxRollback", testRollback},
 		{"Ping", func(t *testing.T, s registry.Store) {
 			if err := s.Ping(t.Context()); err != nil {
@@ -873,6 +874,41 @@ func testChangesPaging(t *testing.T, s registry.Store) {
 	if ch.More {
 		t.Error("empty page: More")
 	}
+}
+
+func testKeys(t *testing.T, s registry.Store) {
+	in(t, s, func(ctx context.Context, tx registry.Tx) error {
+		keys, err := tx.Keys(ctx)
+		eq(t, "no keys", len(keys), 0)
+		return err
+	})
+	k2 := registry.KeyRow{KeyID: "reg-2", PublicKey: key(2), NotBefore: at(time.Hour)}
+	k1 := registry.KeyRow{KeyID: "reg-1", PublicKey: key(1), NotBefore: at(0)}
+	in(t, s, func(ctx context.Context, tx registry.Tx) error {
+		if err := tx.PutKey(ctx, k2); err != nil {
+			return err
+		}
+		return tx.PutKey(ctx, k1)
+	})
+	// Rotation: reg-1 gets an end, and its change number moves on.
+	k1.NotAfter = at(48 * time.Hour)
+	in(t, s, func(ctx context.Context, tx registry.Tx) error { return tx.PutKey(ctx, k1) })
+	in(t, s, func(ctx context.Context, tx registry.Tx) error {
+		keys, err := tx.Keys(ctx)
+		if err != nil {
+			return err
+		}
+		eq(t, "keys", len(keys), 2)
+		eq(t, "ordered by id", keys[0].KeyID, "reg-1")
+		eq(t, "rotated end", keys[0].NotAfter, k1.NotAfter)
+		eq(t, "start", keys[1].NotBefore, k2.NotBefore)
+		eq(t, "no end", keys[1].NotAfter.IsZero(), true)
+		eq(t, "public key", []byte(keys[1].PublicKey), []byte(k2.PublicKey))
+		if keys[0].Seq <= keys[1].Seq {
+			t.Errorf("rotated key's change number %d not after %d", keys[0].Seq, keys[1].Seq)
+		}
+		return nil
+	})
 }
 
 func testRollback(t *testing.T, s registry.Store) {

@@ -1,11 +1,13 @@
 package sync
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	stdsync "sync"
 	"time"
 
@@ -305,7 +307,11 @@ func (e *Engine) pushAll(ctx context.Context) (PushResult, error) {
 	var (
 		res     PushResult
 		readErr error
-		seen    = map[string]bool{}
+		// alarm is the registry telling that this kiosk's audit log went back in time. The
+		// record is answered like any other, but the lane reports it until a round without
+		// one, so the home screen shows it loudly.
+		alarm error
+		seen  = map[string]bool{}
 	)
 	for {
 		recs, err := e.cfg.Store.ToSend(ctx, e.cfg.Batch)
@@ -327,7 +333,7 @@ func (e *Engine) pushAll(ctx context.Context) (PushResult, error) {
 		if len(fresh) == 0 {
 			// Nothing left, or only records this run already pushed (their answers did not
 			// move them): stop rather than push them again in a loop.
-			return res, readErr
+			return res, cmp.Or(readErr, alarm)
 		}
 		ids := make([]string, len(fresh))
 		envs := make([][]byte, len(fresh))
@@ -354,13 +360,17 @@ func (e *Engine) pushAll(ctx context.Context) (PushResult, error) {
 			if a.State == kiosk.RecordRejected {
 				res.Rejected++
 				e.log.Warn("sync: record rejected", "record", a.ID, "reason", a.Reason)
+				if strings.HasPrefix(a.Reason, ErrAuditRollback.Code+":") {
+					e.log.Error("sync: THE REGISTRY REPORTS AN AUDIT ROLLBACK of this kiosk's database", "record", a.ID)
+					alarm = ErrAuditRollback.With(fmt.Errorf("checkpoint record %s", a.ID))
+				}
 			} else {
 				res.Acknowledged++
 			}
 		}
 		e.anchor(ctx, resp.Time)
 		if len(recs) < e.cfg.Batch {
-			return res, readErr
+			return res, cmp.Or(readErr, alarm)
 		}
 	}
 }

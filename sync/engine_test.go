@@ -465,3 +465,29 @@ func TestRunStopsOnCancel(t *testing.T) {
 		t.Errorf("late record %s", r.State)
 	}
 }
+
+// TestAuditRollbackIsTheLanesError: a checkpoint the registry answers with audit.rollback is
+// stored as rejected like any record, the others go through, and the push lane reports the
+// rollback so the home screen shows it.
+func TestAuditRollbackIsTheLanesError(t *testing.T) {
+	st := newMemStore(3)
+	reg := &fakeRegistry{changes: noChanges, push: func(envs [][]byte) (ikdsync.PushResponse, error) {
+		r := ikdsync.PushResponse{Time: t0.UnixMilli()}
+		for i := range envs {
+			a := ikdsync.Answer{Status: ikdsync.StatusAccepted}
+			if i == 1 {
+				a = ikdsync.Answer{Status: ikdsync.StatusRejected, Code: ikdsync.ErrAuditRollback.Code}
+			}
+			r.Answers = append(r.Answers, a)
+		}
+		return r, nil
+	}}
+	e := newEngine(t, st, reg, nil)
+	res, _ := e.Round(context.Background())
+	if !errors.Is(res.PushErr, ikdsync.ErrAuditRollback) || res.Push.Acknowledged != 2 || res.Push.Rejected != 1 {
+		t.Fatalf("push %+v, error %v; want 2 acknowledged, 1 rejected, audit.rollback", res.Push, res.PushErr)
+	}
+	if got := e.Status().Push.LastError; got == nil || got.Code != ikdsync.ErrAuditRollback.Code {
+		t.Fatalf("push lane status error %v, want audit.rollback", got)
+	}
+}

@@ -62,6 +62,9 @@ type Registration struct {
 	Email    string
 	Token    string // the signed QR text
 	RecordID string // the queued activation record; "" if not approved
+	// ApprovedAt is the approval time by the kiosk's clock: with RecordID it decides which of
+	// two approvals of one registration wins.
+	ApprovedAt time.Time
 }
 
 // Result lists what Run or ApproveTokens did, in generation order.
@@ -78,13 +81,8 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if err := cfg.check(); err != nil {
 		return res, err
 	}
-	residents := make([]kiosk.Resident, cfg.Count)
-	for i := range residents {
-		r := snapshot.Synthetic(cfg.Seed, cfg.index(i))
-		r.Kecamatan = cfg.kecamatan()
-		residents[i] = r
-	}
-	added, err := ensureResidents(ctx, cfg.Store, residents)
+	residents := Residents(cfg)
+	added, err := AddResidents(ctx, cfg.Store, residents)
 	if err != nil {
 		return res, err
 	}
@@ -106,11 +104,11 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		if err != nil {
 			return res, err
 		}
-		id, err := approve(ctx, flow, cfg.Officer, reg.Token)
+		rec, err := approve(ctx, flow, cfg.Officer, reg.Token)
 		if err != nil {
 			return res, fmt.Errorf("approve registration %s: %w", reg.ID, err)
 		}
-		reg.RecordID = id
+		reg.RecordID, reg.ApprovedAt = rec.ID, rec.CreatedAt
 		res.Registrations = append(res.Registrations, reg)
 	}
 	return res, nil
@@ -132,12 +130,12 @@ func ApproveTokens(ctx context.Context, cfg Config, tokens []string) (Result, er
 		if err != nil {
 			return res, fmt.Errorf("approve token: %w", err)
 		}
-		id, err := approve(ctx, flow, cfg.Officer, text)
+		rec, err := approve(ctx, flow, cfg.Officer, text)
 		if err != nil {
 			return res, fmt.Errorf("approve registration %s: %w", tok.RegistrationID, err)
 		}
 		res.Registrations = append(res.Registrations, Registration{ID: tok.RegistrationID, NIK: tok.NIK,
-			Token: text, RecordID: id})
+			Token: text, RecordID: rec.ID, ApprovedAt: rec.CreatedAt})
 	}
 	return res, nil
 }
@@ -236,22 +234,22 @@ func (cfg Config) deps() kiosk.Deps {
 		Sealer: sealer, Clock: s, IDs: uuidV7{}, KioskID: s.KioskID()}
 }
 
-// approve takes one token through the activation workflow and returns the record id.
-func approve(ctx context.Context, d kiosk.Deps, officer kiosk.Officer, text string) (string, error) {
+// approve takes one token through the activation workflow and returns the queued record.
+func approve(ctx context.Context, d kiosk.Deps, officer kiosk.Officer, text string) (kiosk.OutboxRecord, error) {
 	f := kiosk.NewActivation(d, officer)
 	if err := f.ScanToken(ctx, text); err != nil {
-		return "", err
+		return kiosk.OutboxRecord{}, err
 	}
 	if err := f.FindResident(ctx); err != nil {
-		return "", err
+		return kiosk.OutboxRecord{}, err
 	}
 	if err := f.VerifyFace(ctx); err != nil {
-		return "", err
+		return kiosk.OutboxRecord{}, err
 	}
 	if err := f.Approve(ctx, kiosk.Approval{EyeChecked: f.State() == kiosk.StateFaceUncertain}); err != nil {
-		return "", err
+		return kiosk.OutboxRecord{}, err
 	}
-	return f.Record().ID, nil
+	return f.Record(), nil
 }
 
 // matchingFace is the fake face port: every citizen matches their reference.
@@ -269,9 +267,22 @@ type uuidV7 struct{}
 
 func (uuidV7) NewID() string { return uuid.Must(uuid.NewV7()).String() }
 
-// ensureResidents adds the residents missing from the kiosk snapshot, keeping its cursor (the
-// registry has not sent them; the next pull continues from where it was).
-func ensureResidents(ctx context.Context, s *store.Store, rs []kiosk.Resident) (int, error) {
+// Residents returns the synthetic residents cfg describes (Count, Offset, Stride, Seed,
+// Kecamatan), the ones Run registers.
+func Residents(cfg Config) []kiosk.Resident {
+	residents := make([]kiosk.Resident, cfg.Count)
+	for i := range residents {
+		r := snapshot.Synthetic(cfg.Seed, cfg.index(i))
+		r.Kecamatan = cfg.kecamatan()
+		residents[i] = r
+	}
+	return residents
+}
+
+// AddResidents adds the residents missing from the kiosk snapshot and returns how many it
+// added, keeping the snapshot cursor (the registry has not sent them; the next pull continues
+// from where it was).
+func AddResidents(ctx context.Context, s *store.Store, rs []kiosk.Resident) (int, error) {
 	var missing []kiosk.Resident
 	for _, r := range rs {
 		_, err := s.ResidentByNIK(ctx, r.NIK)

@@ -34,7 +34,7 @@ const (
 	nDouble      = 20 // registrations approved on two kiosks while offline
 	minFaults    = 200
 	targetFaults = 240
-	maxIters     = 600 // bounds the fault loop whatever the faults do
+	maxIters     = 2000 // bounds the fault loop whatever the faults do
 	secretText   = "kata-sandi-kiosk-uji"
 	supPIN       = "240817"
 	area         = loadgen.DefaultKecamatan
@@ -80,7 +80,9 @@ func TestFaultSuite(t *testing.T) {
 		t.Fatal(err)
 	}
 	// ikdctl loadgen gives kiosk k (0-based) the residents k, k+K, k+2K, ...
-	resident := func(i int) kiosk.NIK { return loadgen.Residents(loadgen.Config{Count: 1, Offset: i, Seed: popSeed})[0].NIK }
+	resident := func(i int) kiosk.NIK {
+		return loadgen.Residents(loadgen.Config{Count: 1, Offset: i, Seed: popSeed})[0].NIK
+	}
 
 	// The same registrations approved on kiosk 1 and then, offline, on kiosk 2.
 	var first, second loadgen.Result
@@ -294,9 +296,9 @@ func (s *suite) faultLoop(rng *rand.Rand, seed uint64) int {
 	t := s.t
 	planRng := rand.New(rand.NewPCG(seed, 2)) // the proxy's accept loop has its own generator
 	s.proxy.SetPlan(func(int) faultproxy.Fault {
-		// Offsets up to 400 B land in request or answer headers, up to 1500 B in small bodies
-		// and answers, up to 6000 B anywhere in a batch of a few envelopes.
-		maxAfter := []int64{400, 1500, 6000}[planRng.IntN(3)]
+		// Offsets up to 300 B land in request or answer headers, up to 1200 B in small bodies
+		// and answers, up to 5000 B anywhere in a batch of a few envelopes.
+		maxAfter := []int64{300, 1200, 5000}[planRng.IntN(3)]
 		f := faultproxy.RandomFault(planRng, maxAfter)
 		if planRng.IntN(5) == 0 {
 			return faultproxy.Fault{}
@@ -320,12 +322,14 @@ func (s *suite) faultLoop(rng *rand.Rand, seed uint64) int {
 		}
 		done := make(chan struct{})
 		go func() { _ = cmd.Wait(); close(done) }()
-		action, delay := rng.IntN(10), time.Duration(20+rng.IntN(1500))*time.Millisecond
-		if action < 2 { // kill the kiosk's sync or the registry mid-round
+		// A round takes from tens of milliseconds (nothing to push) to seconds (throttled), so
+		// kills land anywhere from before the first request to the last answer.
+		action, delay := rng.IntN(10), time.Duration(5+rng.IntN(800))*time.Millisecond
+		if action < 3 { // kill the kiosk's sync or the registry mid-round
 			select {
 			case <-done:
 			case <-time.After(delay):
-				if action == 0 {
+				if action < 2 {
 					_ = cmd.Process.Kill()
 					syncKills++
 				} else {

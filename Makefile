@@ -1,7 +1,7 @@
 # Two commands on a fresh Debian 12 machine:
 #   make demo   installs everything and runs the kiosk's headless demo (no camera, no network)
 #   make test   runs the whole test suite
-.PHONY: demo setup build test check-models check-purego bench
+.PHONY: demo setup build test check-models check-purego check-faults bench
 
 BIN := bin
 
@@ -25,6 +25,11 @@ check-models:
 # Everything but the dlib adapter and the binaries that link it, built and tested without cgo.
 check-purego:
 	build/check-purego.sh
+
+# The fault suite: registry and kiosk sync processes behind a faulty link, SIGKILLed at random;
+# nothing lost, nothing duplicated, one e-mail per accepted activation.
+check-faults:
+	build/check-faults.sh
 
 bench: build
 	$(BIN)/ikdctl bench store

@@ -105,6 +105,7 @@ type serveConfig struct {
 	smtp, smtpFrom, smtpUser string
 	smtpPasswordFile         string
 	shutdownGrace            time.Duration
+	mailLease                time.Duration
 }
 
 func serve(ctx context.Context, args []string, log *slog.Logger) error {
@@ -121,6 +122,8 @@ func serve(ctx context.Context, args []string, log *slog.Logger) error {
 	fs.StringVar(&c.smtpFrom, "smtp-from", "IKD Dukcapil <no-reply@ikd.invalid>", "sender address of activation e-mails")
 	fs.StringVar(&c.smtpUser, "smtp-user", "", "SMTP user name (AUTH PLAIN, only over TLS)")
 	fs.StringVar(&c.smtpPasswordFile, "smtp-password-file", "", "file holding the SMTP password (mode 600)")
+	fs.DurationVar(&c.mailLease, "mail-lease", mail.DefaultLease,
+		"how long a claimed mail is reserved for this process; a process that dies holding one delays it by this much")
 	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", 30*time.Second, "how long a shutdown waits for batches in flight")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -175,7 +178,11 @@ func run(ctx context.Context, c serveConfig, ln net.Listener, log *slog.Logger) 
 		if err != nil {
 			return err
 		}
-		w := &mail.Worker{Queue: st, Sender: sender, Now: time.Now, Log: log, Observe: metrics.MailResult}
+		if c.mailLease != 0 && c.mailLease <= sender.Timeout {
+			// The lease must outlast one send, or a second process could send the same mail.
+			return fmt.Errorf("--mail-lease %v must be longer than the SMTP timeout %v", c.mailLease, sender.Timeout)
+		}
+		w := &mail.Worker{Queue: st, Sender: sender, Now: time.Now, Log: log, Observe: metrics.MailResult, Lease: c.mailLease}
 		srv.MailQueued = w.Kick
 		wg.Go(func() {
 			if err := w.Run(bg); err != nil && bg.Err() == nil {

@@ -64,15 +64,19 @@ func runSync(ctx context.Context, e env) error {
 	fs := newFlags("sync", e)
 	data, secretFile := dataDirFlag(fs), secretFlag(fs)
 	timeout := fs.Duration("timeout", 10*time.Minute, "give up the round after this long")
+	batch := fs.Int("batch", ikdsync.DefaultBatch, fmt.Sprintf("records per push request, 1 to %d", ikdsync.MaxBatch))
 	if err := fs.Parse(e.args); err != nil {
 		return err
+	}
+	if *batch < 1 || *batch > ikdsync.MaxBatch || fs.NArg() != 0 {
+		return usageError("sync --data DIR [--batch N (1 to %d)] [--timeout D]", ikdsync.MaxBatch)
 	}
 	s, err := openStore(ctx, *data, *secretFile)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	engine, err := newEngine(ctx, s, nil)
+	engine, err := newEngine(ctx, s, nil, *batch)
 	if err != nil {
 		return err
 	}
@@ -99,7 +103,7 @@ func runSync(ctx context.Context, e env) error {
 }
 
 // newEngine builds the sync engine for an enrolled store.
-func newEngine(ctx context.Context, s *store.Store, hc *http.Client) (*ikdsync.Engine, error) {
+func newEngine(ctx context.Context, s *store.Store, hc *http.Client, batch int) (*ikdsync.Engine, error) {
 	url, err := s.RegistryURL(ctx)
 	if err != nil {
 		return nil, err
@@ -108,7 +112,7 @@ func newEngine(ctx context.Context, s *store.Store, hc *http.Client) (*ikdsync.E
 		return nil, &exitError{code: 2, err: errors.New("this kiosk is not enrolled: run ikdctl enroll --registry URL --code CODE")}
 	}
 	c := &ikdsync.Client{BaseURL: url, KioskID: s.KioskID(), Key: s.DeviceKey(), HTTP: hc, Now: s.Now}
-	return ikdsync.NewEngine(ikdsync.EngineConfig{Store: s, Client: c, Now: s.Now})
+	return ikdsync.NewEngine(ikdsync.EngineConfig{Store: s, Client: c, Batch: batch, Now: s.Now})
 }
 
 func syncStatus(ctx context.Context, e env) error {

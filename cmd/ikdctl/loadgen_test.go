@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ikd-field/ikd/kiosk/token"
+	"github.com/ikd-field/ikd/sync/registry"
+	"github.com/ikd-field/ikd/sync/registry/sqlitestore"
+)
+
+// testRegistry is an in-process registry on SQLite, served over HTTP on loopback.
+func testRegistry(t *testing.T) (registry.Store, string, string) {
+	t.Helper()
+	ctx := context.Background()
+	dbPath := filepath.Join(t.TempDir(), "registry.db")
+	st, err := sqlitestore.Open(ctx, dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := token.NewSigner("reg-test", priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := registry.EnsureKey(ctx, st, "reg-test", pub, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	srv := &registry.Server{Store: st, Signer: signer, PublicKey: pub, TokenTTL: 10 * time.Minute,
+		CodeKey: []byte("test code key"), Now: time.Now, Log: slog.New(slog.DiscardHandler)}
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+	return st, hs.URL, "sqlite:" + dbPath
+}
+
+// enrolledKiosk inits a kiosk store in dir and enrolls it with the registry.
+func enrolledKiosk(t *testing.T, st registry.Store, url, dir, secret string) {
+	t.Helper()
+	args := append([]string{"init", "--data", dir, "--secret-file", secret, "--supervisor", "Budi Santoso",
+		"--id", "sup1", "--pin-file", writeFile(t, "pin", "240817\n")}, cheapKDF...)
+	if code, out, errOut := runStoreCLI(t, args...); code != 0 {
+		t.Fatalf("init: exit %d\n%s%s", code, out, errOut)
+	}
+	code, err := registry.NewEnrollCode(context.Background(), st, "Cibinong", time.Now(), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, out, errOut := runStoreCLI(t, "enroll", "--data", dir, "--secret-file", secret, "--registry", url, "--code", code); c != 0 {
+		t.Fatalf("enroll: exit %d\n%s%s", c, out, errOut)
+	}
+}
+
+func TestLoadgen(t *testing.T) {
+	tests := []struct {
+		name          string
+		kiosks, count int
+		officer       bool // approve as the supervisor made by init rather than a fresh officer
+		registryDB    bool
+	}{
+		{name: "OneKiosk", kiosks: 1, count: 4, officer: true},
+		{name: "ThreeKiosksRoundRobin", kiosks: 3, count: 7, registryDB: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			st, url, dsn := testRegistry(t)
+			root := t.TempDir()
+			secret := writeFile(t, "secret", "kata-sandi-kiosk\n")
+			dirs := []string{root}
+			if tc.kiosks > 1 {
+				dirs = nil
+				for k := 1; k <= tc.kiosks; k++ {
+					dirs = append(dirs, filepath.Join(root, fmt.Sprintf("kiosk-%02d", k)))
+				}
+			}
+			for _, d := range dirs {
+				enrolledKiosk(t, st, url, d, secret)
+			}
+			args := []string{"loadgen", "--data", root, "--secret-file", secret, "--count", fmt.Sprint(tc.count),
+				"--kiosks", fmt.Sprint(tc.kiosks), "--seed", "7"}
+			if tc.officer {
+				args = append(args, "--officer", "sup1", "--pin-file", writeFile(t, "pin", "240817\n"))
+			}
+			if tc.registryDB {
+				args = append(args, "--registry-db", dsn)
+			}
+			code, out, errOut := runStoreCLI(t, args...)
+			if code != 0 {
+				t.Fatalf("loadgen: exit %d\n%s%s", code, out, errOut)
+			}
+			if want := fmt.Sprintf("loadgen: %d registrations approved on %d kiosk(s), %d residents added", tc.count, tc.kiosks, tc.count); !strings.Contains(out, want) {
+				t.Fatalf("output %q, want %q", out, want)
+			}
+			for _, d := range dirs {
+				if c, out, errOut := runStoreCLI(t, "sync", "--data", d, "--secret-file", secret, "--batch", "2"); c != 0 {
+					t.Fatalf("sync %s: exit %d\n%s%s", d, c, out, errOut)
+				}
+			}
+			s, err := st.Stats(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Registrations != int64(tc.count) || s.ActivationsAccepted != int64(tc.count) {
+				t.Errorf("registry stats %+v, want %d registrations and accepted activations", s, tc.count)
+			}
+			if tc.registryDB {
+				// The round-robin spread must give distinct residents: one per registration.
+				var n int
+				_ = st.InTx(context.Background(), func(ctx context.Context, tx registry.Tx) error {
+					ch, err := tx.Changes(ctx, "Cibinong", 0, 1000)
+					n = len(ch.Residents)
+					return err
+				})
+				if n != tc.count {
+					t.Errorf("%d residents in the registry, want %d", n, tc.count)
+				}
+			}
+			// A second run with the same seed adds no residents but registers again.
+			code, out, errOut = runStoreCLI(t, args...)
+			if code != 0 || !strings.Contains(out, ", 0 residents added") {
+				t.Fatalf("second loadgen: exit %d\n%s%s", code, out, errOut)
+			}
+		})
+	}
+}
+
+func TestLoadgenUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{"loadgen", "--data", t.TempDir()},
+		{"loadgen", "--data", t.TempDir(), "--count", "3", "--officer", "x"},
+		{"loadgen", "--data", t.TempDir(), "--count", "3", "extra"},
+	} {
+		if code, _, _ := runStoreCLI(t, args...); code != 2 {
+			t.Errorf("%v: exit %d, want 2", args, code)
+		}
+	}
+}

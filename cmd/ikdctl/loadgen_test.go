@@ -18,7 +18,9 @@ import (
 )
 
 // testRegistry is an in-process registry on SQLite, served over HTTP on loopback.
-func testRegistry(t *testing.T) (registry.Store, string, string) {
+// testRegistry serves a real registry on SQLite over loopback; it returns the store, the
+// server and the --db value of its database.
+func testRegistry(t *testing.T) (registry.Store, *httptest.Server, string) {
 	t.Helper()
 	ctx := context.Background()
 	dbPath := filepath.Join(t.TempDir(), "registry.db")
@@ -42,7 +44,7 @@ func testRegistry(t *testing.T) (registry.Store, string, string) {
 		CodeKey: []byte("test code key"), Now: time.Now, Log: slog.New(slog.DiscardHandler)}
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
-	return st, hs.URL, "sqlite:" + dbPath
+	return st, hs, "sqlite:" + dbPath
 }
 
 // enrolledKiosk inits a kiosk store in dir and enrolls it with the registry.
@@ -74,7 +76,8 @@ func TestLoadgen(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			st, url, dsn := testRegistry(t)
+			st, hs, dsn := testRegistry(t)
+			url := hs.URL
 			root := t.TempDir()
 			secret := writeFile(t, "secret", "kata-sandi-kiosk\n")
 			dirs := []string{root}

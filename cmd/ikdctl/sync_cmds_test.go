@@ -3,13 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"encoding/json"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,40 +13,12 @@ import (
 
 	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/store/snapshot"
-	"github.com/ikd-field/ikd/kiosk/token"
 	ikdsync "github.com/ikd-field/ikd/sync"
 	"github.com/ikd-field/ikd/sync/registry"
-	"github.com/ikd-field/ikd/sync/registry/sqlitestore"
 )
 
-// testRegistry serves a real registry on SQLite over loopback.
-func testRegistry(t *testing.T) (*httptest.Server, registry.Store) {
-	t.Helper()
-	st, err := sqlitestore.Open(context.Background(), filepath.Join(t.TempDir(), "registry.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	pub, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := token.NewSigner("reg-1", priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := registry.EnsureKey(context.Background(), st, "reg-1", pub, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	srv := &registry.Server{Store: st, Signer: signer, PublicKey: pub, TokenTTL: time.Hour, CodeKey: []byte("k"),
-		Now: time.Now, Log: slog.New(slog.DiscardHandler)}
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(hs.Close)
-	return hs, st
-}
-
 func TestEnrollAndSync(t *testing.T) {
-	hs, st := testRegistry(t)
+	st, hs, _ := testRegistry(t)
 	ctx := context.Background()
 	data, secret := initStore(t)
 	flags := []string{"--data", data, "--secret-file", secret}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime/pprof"
 
 	"github.com/ikd-field/ikd/sync/syncbench"
 )
@@ -19,12 +20,13 @@ func benchSync(ctx context.Context, e env) error {
 	kiosks := fs.Int("kiosks", 50, "concurrent kiosk simulators of the ingest runs")
 	residents := fs.Int("residents", 200000, "residents of the snapshot pull")
 	pg := fs.String("postgres", os.Getenv(postgresEnv), "PostgreSQL server URL where databases may be created (default $"+postgresEnv+")")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (kiosk and registry sides) to this file")
 	dir := fs.String("dir", "", "directory for the scratch databases (default: a temporary directory, removed after)")
 	if err := fs.Parse(e.args); err != nil {
 		return err
 	}
 	if *activations < 1 || *kiosks < 1 || *residents < 1 || *activations < *kiosks || fs.NArg() != 0 {
-		return usageError("bench sync [--activations N] [--kiosks N] [--residents N] [--postgres URL] [--dir DIR]")
+		return usageError("bench sync [--activations N] [--kiosks N] [--residents N] [--postgres URL] [--dir DIR] [--cpuprofile FILE]")
 	}
 	if *pg == "" {
 		return fmt.Errorf("bench sync: %w", syncbench.ErrNoPostgres)
@@ -37,6 +39,17 @@ func benchSync(ctx context.Context, e env) error {
 		}
 		defer os.RemoveAll(d)
 		scratch = d
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("bench sync: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("bench sync: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	rep, err := syncbench.Run(ctx, syncbench.Config{Activations: *activations, Kiosks: *kiosks, Residents: *residents,
 		PostgresURL: *pg, Dir: scratch, Progress: e.stderr})

@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -208,6 +209,18 @@ func FreshDatabase(ctx context.Context, baseURL string) (string, func() error, e
 func pgExec(ctx context.Context, rawURL, sql string) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
+	// pgxpool's own settings (pool_max_conns, say) are no server parameters: a single
+	// connection must not pass them on.
+	if u, err := url.Parse(rawURL); err == nil {
+		q := u.Query()
+		for k := range q {
+			if strings.HasPrefix(k, "pool_") {
+				q.Del(k)
+			}
+		}
+		u.RawQuery = q.Encode()
+		rawURL = u.String()
+	}
 	conn, err := pgx.Connect(ctx, rawURL)
 	if err != nil {
 		return fmt.Errorf("connect to PostgreSQL: %w", err)

@@ -90,7 +90,9 @@ func (s *Server) ingest(ctx context.Context, dev Device, envelopes [][]byte) ([]
 			in.mailed = nil
 			if in.rec.Kind == kiosk.KindActivation && !tombs.read {
 				// The batch is sorted with every deactivation first, so the tombstones read
-				// here include those this batch made.
+				// here include those this batch made. A deactivation another process commits
+				// after this read is still seen: it marks the NIK's registrations deactivated,
+				// and applyActivation reads the registration with a lock after this point.
 				if err := tombs.prefetch(ctx, tx, todo); err != nil {
 					return err
 				}

@@ -21,5 +21,6 @@ func runBench(ctx context.Context, e env) error {
 		"store": benchStore,
 		"qr":    benchQR,
 		"face":  benchFace,
+		"sync":  benchSync,
 	})
 }

@@ -8,6 +8,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
+	"io"
 	"log/slog"
 	"strings"
 
@@ -85,10 +87,15 @@ type macFields [][]byte
 func i64(n int64) []byte { return binary.BigEndian.AppendUint64(nil, uint64(n)) }
 
 func (k *keyring) rowMAC(table string, f macFields) []byte {
-	m := hmac.New(sha256.New, k.rows)
-	m.Write([]byte("ikd-row v1\x00" + table + "\x00"))
+	m := k.rowHMACs.Get().(hash.Hash)
+	defer k.rowHMACs.Put(m)
+	m.Reset()
+	var n [binary.MaxVarintLen64]byte
+	m.Write([]byte("ikd-row v1\x00"))
+	io.WriteString(m, table)
+	m.Write(n[:1]) // the zero byte after the table name
 	for _, b := range f {
-		m.Write(binary.AppendUvarint(nil, uint64(len(b))))
+		m.Write(binary.AppendUvarint(n[:0], uint64(len(b))))
 		m.Write(b)
 	}
 	return m.Sum(nil)

@@ -191,35 +191,40 @@ func (s *Store) checkOutboxRow(r storedOutbox) error {
 // but unanswered, since delivery is idempotent by record id), deactivations first so that a
 // lost phone is blocked before any stale activation arrives, then in queue order.
 func (s *Store) ToSend(ctx context.Context, limit int) ([]kiosk.OutboxRecord, error) {
-	return s.queryRecords(ctx, "ORDER BY kind = 'deactivation' DESC, seq", limit, func(st kiosk.RecordState) bool {
+	return s.queryRecords(ctx, true, limit, func(st kiosk.RecordState) bool {
 		return st == kiosk.RecordPending || st == kiosk.RecordSent
 	})
 }
 
 // Records lists up to limit records in state (all states if empty), oldest first.
 func (s *Store) Records(ctx context.Context, state kiosk.RecordState, limit int) ([]kiosk.OutboxRecord, error) {
-	return s.queryRecords(ctx, "ORDER BY seq", limit, func(st kiosk.RecordState) bool { return state == "" || st == state })
+	return s.queryRecords(ctx, false, limit, func(st kiosk.RecordState) bool { return state == "" || st == state })
 }
 
-// queryRecords returns up to limit records in order whose state passes want. Every row is
-// checked, not only the ones wanted: a record whose state was edited to "acknowledged" would
-// otherwise just drop out of the queue. Rows that fail are left out and reported in an error
-// matching ErrTampered (a *TamperedError), returned together with the good records: one bad
-// row must not hide the rest of the queue. Also a deleted record is reported.
-func (s *Store) queryRecords(ctx context.Context, order string, limit int, want func(kiosk.RecordState) bool) ([]kiosk.OutboxRecord, error) {
+// queryRecords returns up to limit records whose state passes want, in queue order, with
+// the deactivations first if deactivationsFirst. Every row is checked, not only the ones
+// wanted: a record whose state was edited to "acknowledged" would otherwise just drop out of
+// the queue. Rows that fail are left out and reported in an error matching ErrTampered (a
+// *TamperedError), returned together with the good records: one bad row must not hide the
+// rest of the queue. Also a deleted record is reported.
+//
+// The rows are read in seq order (the primary key, so no sort) and the deactivations are
+// put first here: an ORDER BY on the kind made SQLite sort every row, envelope and all, on
+// each call, and the push lane calls this once a batch.
+func (s *Store) queryRecords(ctx context.Context, deactivationsFirst bool, limit int, want func(kiosk.RecordState) bool) ([]kiosk.OutboxRecord, error) {
 	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, fmt.Errorf("read outbox: %w", classify(err))
 	}
 	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, "SELECT "+outboxColumns+" FROM outbox "+order)
+	rows, err := tx.QueryContext(ctx, "SELECT "+outboxColumns+" FROM outbox ORDER BY seq")
 	if err != nil {
 		return nil, fmt.Errorf("read outbox: %w", classify(err))
 	}
 	defer rows.Close()
 	var (
-		out []kiosk.OutboxRecord
-		bad skipped
+		first, rest []storedOutbox // wanted rows that passed their check, in seq order
+		bad         skipped
 	)
 	for rows.Next() {
 		row, err := s.scanOutbox(rows)
@@ -230,8 +235,24 @@ func (s *Store) queryRecords(ctx context.Context, order string, limit int, want 
 			bad.add(ctx, *rowErr(err))
 			continue
 		}
-		if len(out) >= limit || !want(kiosk.RecordState(row.state)) {
+		if !want(kiosk.RecordState(row.state)) {
 			continue
+		}
+		if deactivationsFirst && row.kind == string(kiosk.KindDeactivation) {
+			first = append(first, row)
+		} else if len(rest) < limit {
+			// More than limit of the rest can never be returned: deactivations only come
+			// before them. (Rows that fail to open below are few, and then reported.)
+			rest = append(rest, row)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read outbox: %w", classify(err))
+	}
+	var out []kiosk.OutboxRecord
+	for _, row := range append(first, rest...) {
+		if len(out) >= limit {
+			break
 		}
 		r, err := s.openOutbox(row)
 		if err != nil {
@@ -239,9 +260,6 @@ func (s *Store) queryRecords(ctx context.Context, order string, limit int, want 
 			continue
 		}
 		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read outbox: %w", classify(err))
 	}
 	if re := rowErr(s.checkOutboxComplete(ctx, tx)); re != nil {
 		bad.add(ctx, *re)
@@ -295,8 +313,13 @@ func (s *Store) RecordCounts(ctx context.Context) (map[kiosk.RecordState]int, er
 func (s *Store) MarkSent(ctx context.Context, ids []string) error {
 	now := s.now().UnixNano()
 	return s.write(ctx, func(tx *sql.Tx) error {
+		st, err := prepareStates(ctx, tx)
+		if err != nil {
+			return err
+		}
+		defer st.close()
 		for _, id := range ids {
-			if _, err := s.setState(ctx, tx, id, kiosk.RecordSent, "", now, "pending"); err != nil && !errors.Is(err, errNoRecord) {
+			if _, err := s.setState(ctx, st, id, kiosk.RecordSent, "", now, "pending"); err != nil && !errors.Is(err, errNoRecord) {
 				return fmt.Errorf("mark %s sent: %w", id, err)
 			}
 		}
@@ -304,12 +327,37 @@ func (s *Store) MarkSent(ctx context.Context, ids []string) error {
 	})
 }
 
+// stateStmts are setState's two statements, prepared once per transaction: MarkSent and
+// RecordAnswers move a whole batch (200 records) at a time, and SQLite parsing the same two
+// statements for every record was a good part of the push lane's time.
+type stateStmts struct {
+	get, update *sql.Stmt
+}
+
+func prepareStates(ctx context.Context, tx *sql.Tx) (*stateStmts, error) {
+	get, err := tx.PrepareContext(ctx, "SELECT "+outboxColumns+" FROM outbox WHERE id = ?")
+	if err != nil {
+		return nil, fmt.Errorf("prepare outbox read: %w", err)
+	}
+	update, err := tx.PrepareContext(ctx, "UPDATE outbox SET state = ?, answer = ?, updated_at = ?, mac = ? WHERE seq = ?")
+	if err != nil {
+		get.Close()
+		return nil, fmt.Errorf("prepare outbox update: %w", err)
+	}
+	return &stateStmts{get: get, update: update}, nil
+}
+
+func (st *stateStmts) close() {
+	st.get.Close()
+	st.update.Close()
+}
+
 // setState moves record id to state with answer if it is in one of the from states, keeping
 // its MAC current. It reports whether the row moved; a row that is unknown fails with
 // errNoRecord, one that fails its MAC with ErrTampered.
-func (s *Store) setState(ctx context.Context, tx *sql.Tx, id string, state kiosk.RecordState, answer string,
+func (s *Store) setState(ctx context.Context, st *stateStmts, id string, state kiosk.RecordState, answer string,
 	now int64, from ...string) (bool, error) {
-	row, err := s.scanOutbox(tx.QueryRowContext(ctx, "SELECT "+outboxColumns+" FROM outbox WHERE id = ?", id))
+	row, err := s.scanOutbox(st.get.QueryRowContext(ctx, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, errNoRecord
 	}
@@ -323,8 +371,7 @@ func (s *Store) setState(ctx context.Context, tx *sql.Tx, id string, state kiosk
 		return false, nil
 	}
 	row.state, row.answer = string(state), answer
-	_, err = tx.ExecContext(ctx, "UPDATE outbox SET state = ?, answer = ?, updated_at = ?, mac = ? WHERE seq = ?",
-		row.state, row.answer, now, s.keys.rowMAC("outbox", row.fields()), row.seq)
+	_, err = st.update.ExecContext(ctx, row.state, row.answer, now, s.keys.rowMAC("outbox", row.fields()), row.seq)
 	return err == nil, err
 }
 
@@ -336,11 +383,16 @@ var errNoRecord = errors.New("no such record")
 func (s *Store) RecordAnswers(ctx context.Context, answers []kiosk.RecordAnswer) error {
 	now := s.now()
 	return s.write(ctx, func(tx *sql.Tx) error {
+		st, err := prepareStates(ctx, tx)
+		if err != nil {
+			return err
+		}
+		defer st.close()
 		for _, a := range answers {
 			if a.State != kiosk.RecordAcknowledged && a.State != kiosk.RecordRejected {
 				return ErrInvalidRecord.With(fmt.Errorf("answer for %s: state %q", a.ID, a.State))
 			}
-			moved, err := s.setState(ctx, tx, a.ID, a.State, a.Reason, now.UnixNano(), "pending", "sent")
+			moved, err := s.setState(ctx, st, a.ID, a.State, a.Reason, now.UnixNano(), "pending", "sent")
 			if errors.Is(err, errNoRecord) {
 				return ErrUnknownRecord.With(fmt.Errorf("answer for unknown record %s", a.ID))
 			}

@@ -85,9 +85,19 @@ func (s *Server) ingest(ctx context.Context, dev Device, envelopes [][]byte) ([]
 	err := s.Store.InTx(ctx, func(ctx context.Context, tx Tx) error {
 		mails = mails[:0]
 		now := s.Now()
+		tombs := &batchTombstones{}
 		for _, in := range todo {
 			in.mailed = nil
-			a, err := s.apply(ctx, tx, dev, in, now)
+			if in.rec.Kind == kiosk.KindActivation && !tombs.read {
+				// The batch is sorted with every deactivation first, so the tombstones read
+				// here include those this batch made. A deactivation another process commits
+				// after this read is still seen: it marks the NIK's registrations deactivated,
+				// and applyActivation reads the registration with a lock after this point.
+				if err := tombs.prefetch(ctx, tx, todo); err != nil {
+					return err
+				}
+			}
+			a, err := s.apply(ctx, tx, dev, in, now, tombs)
 			if err != nil {
 				return fmt.Errorf("record %s: %w", in.rec.ID, err)
 			}
@@ -105,6 +115,48 @@ func (s *Server) ingest(ctx context.Context, dev Device, envelopes [][]byte) ([]
 		answers[in.index] = in.answer
 	}
 	return answers, mails, nil
+}
+
+// batchTombstones holds the latest tombstones of a batch's activation NIKs, read in one query
+// when the store can (TombstonesTx); otherwise each activation reads its own.
+type batchTombstones struct {
+	read  bool
+	byNIK map[string]Tombstone // nil: not prefetched
+}
+
+func (b *batchTombstones) prefetch(ctx context.Context, tx Tx, todo []*ingested) error {
+	b.read = true
+	tt, ok := tx.(TombstonesTx)
+	if !ok {
+		return nil
+	}
+	var niks []string
+	for _, in := range todo {
+		if in.rec.Kind == kiosk.KindActivation {
+			niks = append(niks, string(in.rec.Activation.NIK))
+		}
+	}
+	m, err := tt.LatestTombstones(ctx, niks)
+	if err != nil {
+		return fmt.Errorf("tombstones of the batch: %w", err)
+	}
+	if m == nil {
+		m = map[string]Tombstone{}
+	}
+	b.byNIK = m
+	return nil
+}
+
+// latest is tx.LatestTombstone(nik), from the prefetched map when there is one. A NIK that
+// is not among the batch's activations (a registration of another NIK) is read on its own.
+func (b *batchTombstones) latest(ctx context.Context, tx Tx, nik string, batchNIK string) (Tombstone, error) {
+	if b == nil || b.byNIK == nil || nik != batchNIK {
+		return tx.LatestTombstone(ctx, nik)
+	}
+	if t, ok := b.byNIK[nik]; ok {
+		return t, nil
+	}
+	return Tombstone{}, ErrNotFound
 }
 
 // openEnvelope verifies an envelope against the device that sent the request.
@@ -136,7 +188,7 @@ var accepted = ikdsync.Answer{Status: ikdsync.StatusAccepted}
 // apply decides one record inside tx. It first claims the record id: a record seen before
 // (or being ingested by another process right now, whose commit InsertRecord waits for) gets
 // its stored answer and changes nothing else.
-func (s *Server) apply(ctx context.Context, tx Tx, dev Device, in *ingested, now time.Time) (ikdsync.Answer, error) {
+func (s *Server) apply(ctx context.Context, tx Tx, dev Device, in *ingested, now time.Time, tombs *batchTombstones) (ikdsync.Answer, error) {
 	stored := StoredRecord{ID: in.rec.ID, KioskID: dev.KioskID, Kind: in.rec.Kind, ReceivedAt: now,
 		Status: ikdsync.StatusAccepted, Envelope: in.env}
 	switch in.rec.Kind {
@@ -171,7 +223,7 @@ func (s *Server) apply(ctx context.Context, tx Tx, dev Device, in *ingested, now
 	case !dev.RevokedAt.IsZero():
 		a = rejectWith(ikdsync.ErrDeviceRevokedRecord)
 	case in.rec.Kind == kiosk.KindActivation:
-		a, err = s.applyActivation(ctx, tx, in, now)
+		a, err = s.applyActivation(ctx, tx, in, now, tombs)
 	case in.rec.Kind == kiosk.KindDeactivation:
 		a, err = applyDeactivation(ctx, tx, in.rec.Deactivation)
 	default:
@@ -188,7 +240,7 @@ func (s *Server) apply(ctx context.Context, tx Tx, dev Device, in *ingested, now
 	return a, nil
 }
 
-func (s *Server) applyActivation(ctx context.Context, tx Tx, in *ingested, now time.Time) (ikdsync.Answer, error) {
+func (s *Server) applyActivation(ctx context.Context, tx Tx, in *ingested, now time.Time, tombs *batchTombstones) (ikdsync.Answer, error) {
 	act := in.rec.Activation
 	reg, err := tx.Registration(ctx, act.RegistrationID)
 	if errors.Is(err, ErrNotFound) {
@@ -208,7 +260,7 @@ func (s *Server) applyActivation(ctx context.Context, tx Tx, in *ingested, now t
 	// A tombstone made after the registration ends it even if the deactivation record
 	// arrived before the registration existed here (the registration table and the kiosks
 	// are not in step).
-	tomb, err := tx.LatestTombstone(ctx, reg.NIK)
+	tomb, err := tombs.latest(ctx, tx, reg.NIK, string(act.NIK))
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return ikdsync.Answer{}, err
 	}

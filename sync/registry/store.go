@@ -127,6 +127,14 @@ type Tx interface {
 	Changes(ctx context.Context, area string, after int64, limit int) (Changes, error)
 }
 
+// TombstonesTx is an optional extension of Tx for a database where each statement is a round
+// trip (PostgreSQL): LatestTombstones answers LatestTombstone for many NIKs in one query, the
+// map holding only the NIKs that have a tombstone. Ingest reads a batch's tombstones with it
+// at once instead of one query per activation.
+type TombstonesTx interface {
+	LatestTombstones(ctx context.Context, niks []string) (map[string]Tombstone, error)
+}
+
 // EnrollCode is a one-time code that lets one kiosk enroll for an area.
 type EnrollCode struct {
 	Hash      []byte // SHA-256 of the code; the code itself is never stored

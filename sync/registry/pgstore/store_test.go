@@ -194,3 +194,38 @@ func BenchmarkIngest(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
 }
+
+// TestLatestTombstones: the batch read answers what LatestTombstone answers for each NIK, and
+// leaves out NIKs without a tombstone.
+func TestLatestTombstones(t *testing.T) {
+	s := open(t, testURL(t))
+	t0 := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	err := s.InTx(t.Context(), func(ctx context.Context, rtx registry.Tx) error {
+		for i, ts := range []registry.Tombstone{{NIK: "a", At: t0, RecordID: "r1"}, {NIK: "a", At: t0.Add(time.Hour), RecordID: "r2"},
+			{NIK: "a", At: t0.Add(time.Minute), RecordID: "r3"}, {NIK: "b", At: t0, RecordID: "r4"}} {
+			if err := rtx.InsertTombstone(ctx, ts); err != nil {
+				return fmt.Errorf("tombstone %d: %w", i, err)
+			}
+		}
+		got, err := rtx.(registry.TombstonesTx).LatestTombstones(ctx, []string{"a", "b", "c"})
+		if err != nil {
+			return err
+		}
+		if len(got) != 2 {
+			t.Errorf("got %d tombstones, want 2: %+v", len(got), got)
+		}
+		for _, nik := range []string{"a", "b"} {
+			want, err := rtx.LatestTombstone(ctx, nik)
+			if err != nil {
+				return err
+			}
+			if got[nik] != want {
+				t.Errorf("%s: %+v, want %+v", nik, got[nik], want)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

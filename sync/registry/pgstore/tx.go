@@ -279,6 +279,35 @@ func (t *tx) LatestTombstone(ctx context.Context, nik string) (registry.Tombston
 	return ts, nil
 }
 
+// LatestTombstones is LatestTombstone for many NIKs in one query (registry.TombstonesTx).
+func (t *tx) LatestTombstones(ctx context.Context, niks []string) (map[string]registry.Tombstone, error) {
+	out := map[string]registry.Tombstone{}
+	if len(niks) == 0 {
+		return out, nil
+	}
+	rows, err := t.tx.Query(ctx, `SELECT DISTINCT ON (nik) nik, at, record_id FROM tombstones
+		WHERE nik = ANY($1) ORDER BY nik, at DESC, id DESC`, niks)
+	if err != nil {
+		return nil, fmt.Errorf("latest tombstones: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var ts registry.Tombstone
+		var at int64
+		if err := rows.Scan(&ts.NIK, &at, &ts.RecordID); err != nil {
+			return nil, fmt.Errorf("latest tombstones: %w", err)
+		}
+		ts.At = tm(at)
+		out[ts.NIK] = ts
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("latest tombstones: %w", err)
+	}
+	return out, nil
+}
+
+var _ registry.TombstonesTx = (*tx)(nil)
+
 func (t *tx) Checkpoint(ctx context.Context, kioskID string) (registry.Checkpoint, error) {
 	var c registry.Checkpoint
 	var at int64

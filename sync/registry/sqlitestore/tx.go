@@ -17,6 +17,56 @@ import (
 // for the whole transaction, so the "locking" reads need nothing extra.
 type tx struct {
 	tx *sql.Tx
+	// stmts are the statements this transaction prepared, by text. A batch of records runs
+	// the same few statements for every record, and preparing (parsing) each statement anew
+	// was a large part of ingest's time; they are closed with the transaction.
+	stmts map[string]*sql.Stmt
+}
+
+func (t *tx) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := t.stmts[query]; ok {
+		return st, nil
+	}
+	st, err := t.tx.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if t.stmts == nil {
+		t.stmts = map[string]*sql.Stmt{}
+	}
+	t.stmts[query] = st
+	return st, nil
+}
+
+func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, err := t.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := t.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// scanner is what callers do with one row: a *sql.Row, or errRow when preparing failed.
+type scanner interface{ Scan(dest ...any) error }
+
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
+
+func (t *tx) queryRow(ctx context.Context, query string, args ...any) scanner {
+	st, err := t.stmt(ctx, query)
+	if err != nil {
+		return errRow{err}
+	}
+	return st.QueryRowContext(ctx, args...)
 }
 
 // notFound maps sql.ErrNoRows to registry.ErrNotFound, wrapped with what was looked up.
@@ -28,7 +78,7 @@ func notFound(err error, what string) error {
 }
 
 func (t *tx) CreateEnrollCode(ctx context.Context, c registry.EnrollCode) error {
-	res, err := t.tx.ExecContext(ctx, `INSERT INTO enroll_codes (hash, area, created_at, expires_at)
+	res, err := t.exec(ctx, `INSERT INTO enroll_codes (hash, area, created_at, expires_at)
 		VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`, c.Hash, c.Area, ns(c.CreatedAt), ns(c.ExpiresAt))
 	if err != nil {
 		return fmt.Errorf("create enroll code: %w", err)
@@ -44,7 +94,7 @@ func (t *tx) CreateEnrollCode(ctx context.Context, c registry.EnrollCode) error 
 func (t *tx) TakeEnrollCode(ctx context.Context, hash []byte, now time.Time) (registry.EnrollCode, error) {
 	var c registry.EnrollCode
 	var created, expires int64
-	err := t.tx.QueryRowContext(ctx, `DELETE FROM enroll_codes WHERE hash = ? AND expires_at > ?
+	err := t.queryRow(ctx, `DELETE FROM enroll_codes WHERE hash = ? AND expires_at > ?
 		RETURNING hash, area, created_at, expires_at`, hash, ns(now)).Scan(blob{&c.Hash}, &c.Area, &created, &expires)
 	if err != nil {
 		return registry.EnrollCode{}, notFound(err, "take enroll code")
@@ -54,7 +104,7 @@ func (t *tx) TakeEnrollCode(ctx context.Context, hash []byte, now time.Time) (re
 }
 
 func (t *tx) InsertDevice(ctx context.Context, d registry.Device) error {
-	res, err := t.tx.ExecContext(ctx, `INSERT INTO devices (kiosk_id, public_key, area, enrolled_at, revoked_at, last_seen)
+	res, err := t.exec(ctx, `INSERT INTO devices (kiosk_id, public_key, area, enrolled_at, revoked_at, last_seen)
 		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, d.KioskID, []byte(d.PublicKey), d.Area, ns(d.EnrolledAt), ns(d.RevokedAt), ns(d.LastSeen))
 	if err != nil {
 		return fmt.Errorf("insert device %s: %w", d.KioskID, err)
@@ -82,7 +132,7 @@ func scanDevice(sc interface{ Scan(...any) error }) (registry.Device, error) {
 }
 
 func (t *tx) Device(ctx context.Context, kioskID string) (registry.Device, error) {
-	d, err := scanDevice(t.tx.QueryRowContext(ctx, `SELECT `+deviceCols+` FROM devices WHERE kiosk_id = ?`, kioskID))
+	d, err := scanDevice(t.queryRow(ctx, `SELECT `+deviceCols+` FROM devices WHERE kiosk_id = ?`, kioskID))
 	if err != nil {
 		return registry.Device{}, notFound(err, "device "+kioskID)
 	}
@@ -90,7 +140,7 @@ func (t *tx) Device(ctx context.Context, kioskID string) (registry.Device, error
 }
 
 func (t *tx) Devices(ctx context.Context) ([]registry.Device, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT `+deviceCols+` FROM devices ORDER BY kiosk_id`)
+	rows, err := t.query(ctx, `SELECT `+deviceCols+` FROM devices ORDER BY kiosk_id`)
 	if err != nil {
 		return nil, fmt.Errorf("devices: %w", err)
 	}
@@ -110,13 +160,13 @@ func (t *tx) Devices(ctx context.Context) ([]registry.Device, error) {
 }
 
 func (t *tx) RevokeDevice(ctx context.Context, kioskID string, at time.Time) error {
-	res, err := t.tx.ExecContext(ctx, `UPDATE devices SET revoked_at = CASE WHEN revoked_at = 0 THEN ? ELSE revoked_at END
+	res, err := t.exec(ctx, `UPDATE devices SET revoked_at = CASE WHEN revoked_at = 0 THEN ? ELSE revoked_at END
 		WHERE kiosk_id = ?`, ns(at), kioskID)
 	return affected(res, err, "revoke device "+kioskID)
 }
 
 func (t *tx) TouchDevice(ctx context.Context, kioskID string, at time.Time) error {
-	_, err := t.tx.ExecContext(ctx, `UPDATE devices SET last_seen = ? WHERE kiosk_id = ? AND last_seen < ?`,
+	_, err := t.exec(ctx, `UPDATE devices SET last_seen = ? WHERE kiosk_id = ? AND last_seen < ?`,
 		ns(at), kioskID, ns(at))
 	if err != nil {
 		return fmt.Errorf("touch device %s: %w", kioskID, err)
@@ -125,7 +175,7 @@ func (t *tx) TouchDevice(ctx context.Context, kioskID string, at time.Time) erro
 }
 
 func (t *tx) UseNonce(ctx context.Context, kioskID, nonce string, at time.Time) (bool, error) {
-	res, err := t.tx.ExecContext(ctx, `INSERT INTO nonces (kiosk_id, nonce, at) VALUES (?, ?, ?)
+	res, err := t.exec(ctx, `INSERT INTO nonces (kiosk_id, nonce, at) VALUES (?, ?, ?)
 		ON CONFLICT DO NOTHING`, kioskID, nonce, ns(at))
 	if err != nil {
 		return false, fmt.Errorf("use nonce of %s: %w", kioskID, err)
@@ -138,7 +188,7 @@ func (t *tx) UseNonce(ctx context.Context, kioskID, nonce string, at time.Time) 
 }
 
 func (t *tx) PurgeNonces(ctx context.Context, before time.Time) (int64, error) {
-	res, err := t.tx.ExecContext(ctx, `DELETE FROM nonces WHERE at < ?`, ns(before))
+	res, err := t.exec(ctx, `DELETE FROM nonces WHERE at < ?`, ns(before))
 	if err != nil {
 		return 0, fmt.Errorf("purge nonces: %w", err)
 	}
@@ -167,7 +217,7 @@ func scanReg(sc interface{ Scan(...any) error }) (registry.Registration, error) 
 }
 
 func (t *tx) InsertRegistration(ctx context.Context, r registry.Registration) error {
-	res, err := t.tx.ExecContext(ctx, `INSERT INTO registrations (`+regCols+`)
+	res, err := t.exec(ctx, `INSERT INTO registrations (`+regCols+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, regArgs(r)...)
 	if err != nil {
 		return fmt.Errorf("insert registration %s: %w", r.ID, err)
@@ -181,7 +231,7 @@ func (t *tx) InsertRegistration(ctx context.Context, r registry.Registration) er
 }
 
 func (t *tx) Registration(ctx context.Context, id string) (registry.Registration, error) {
-	r, err := scanReg(t.tx.QueryRowContext(ctx, `SELECT `+regCols+` FROM registrations WHERE id = ?`, id))
+	r, err := scanReg(t.queryRow(ctx, `SELECT `+regCols+` FROM registrations WHERE id = ?`, id))
 	if err != nil {
 		return registry.Registration{}, notFound(err, "registration "+id)
 	}
@@ -189,7 +239,7 @@ func (t *tx) Registration(ctx context.Context, id string) (registry.Registration
 }
 
 func (t *tx) RegistrationsByNIK(ctx context.Context, nik string) ([]registry.Registration, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT `+regCols+` FROM registrations WHERE nik = ?
+	rows, err := t.query(ctx, `SELECT `+regCols+` FROM registrations WHERE nik = ?
 		ORDER BY created_at, id`, nik)
 	if err != nil {
 		return nil, fmt.Errorf("registrations by nik: %w", err)
@@ -211,7 +261,7 @@ func (t *tx) RegistrationsByNIK(ctx context.Context, nik string) ([]registry.Reg
 
 func (t *tx) UpdateRegistration(ctx context.Context, r registry.Registration) error {
 	a := regArgs(r)
-	res, err := t.tx.ExecContext(ctx, `UPDATE registrations SET nik = ?, email = ?, phone = ?, created_at = ?,
+	res, err := t.exec(ctx, `UPDATE registrations SET nik = ?, email = ?, phone = ?, created_at = ?,
 		status = ?, revoked_at = ?, activation_record = ?, approved_at = ?, code_hash = ?, code_expires = ?,
 		code_tries = ?, confirmed_at = ? WHERE id = ?`, append(a[1:], a[0])...)
 	return affected(res, err, "update registration "+r.ID)
@@ -226,7 +276,7 @@ func recordArgs(r registry.StoredRecord) []any {
 }
 
 func (t *tx) InsertRecord(ctx context.Context, r registry.StoredRecord) (bool, error) {
-	res, err := t.tx.ExecContext(ctx, insertRecordSQL+` ON CONFLICT (id) DO NOTHING`, recordArgs(r)...)
+	res, err := t.exec(ctx, insertRecordSQL+` ON CONFLICT (id) DO NOTHING`, recordArgs(r)...)
 	if err != nil {
 		return false, fmt.Errorf("insert record %s: %w", r.ID, err)
 	}
@@ -241,7 +291,7 @@ func (t *tx) Record(ctx context.Context, id string) (registry.StoredRecord, erro
 	var r registry.StoredRecord
 	var kind string
 	var at, received int64
-	err := t.tx.QueryRowContext(ctx, `SELECT id, kiosk_id, kind, registration_id, nik, at, received_at,
+	err := t.queryRow(ctx, `SELECT id, kiosk_id, kind, registration_id, nik, at, received_at,
 		status, code, winner, envelope FROM records WHERE id = ?`, id).Scan(&r.ID, &r.KioskID, &kind,
 		&r.RegistrationID, &r.NIK, &at, &received, &r.Status, &r.Code, &r.Winner, blob{&r.Envelope})
 	if err != nil {
@@ -253,13 +303,13 @@ func (t *tx) Record(ctx context.Context, id string) (registry.StoredRecord, erro
 }
 
 func (t *tx) SetRecordAnswer(ctx context.Context, id string, status int, code, winner string) error {
-	res, err := t.tx.ExecContext(ctx, `UPDATE records SET status = ?, code = ?, winner = ? WHERE id = ?`,
+	res, err := t.exec(ctx, `UPDATE records SET status = ?, code = ?, winner = ? WHERE id = ?`,
 		status, code, winner, id)
 	return affected(res, err, "set record answer "+id)
 }
 
 func (t *tx) PurgeRecords(ctx context.Context, before time.Time) (int64, error) {
-	res, err := t.tx.ExecContext(ctx, `DELETE FROM records WHERE received_at < ?`, ns(before))
+	res, err := t.exec(ctx, `DELETE FROM records WHERE received_at < ?`, ns(before))
 	if err != nil {
 		return 0, fmt.Errorf("purge records: %w", err)
 	}
@@ -267,7 +317,7 @@ func (t *tx) PurgeRecords(ctx context.Context, before time.Time) (int64, error) 
 }
 
 func (t *tx) InsertTombstone(ctx context.Context, ts registry.Tombstone) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO tombstones (nik, at, record_id) VALUES (?, ?, ?)`,
+	_, err := t.exec(ctx, `INSERT INTO tombstones (nik, at, record_id) VALUES (?, ?, ?)`,
 		ts.NIK, ns(ts.At), ts.RecordID)
 	if err != nil {
 		return fmt.Errorf("insert tombstone: %w", err)
@@ -278,7 +328,7 @@ func (t *tx) InsertTombstone(ctx context.Context, ts registry.Tombstone) error {
 func (t *tx) LatestTombstone(ctx context.Context, nik string) (registry.Tombstone, error) {
 	var ts registry.Tombstone
 	var at int64
-	err := t.tx.QueryRowContext(ctx, `SELECT nik, at, record_id FROM tombstones WHERE nik = ?
+	err := t.queryRow(ctx, `SELECT nik, at, record_id FROM tombstones WHERE nik = ?
 		ORDER BY at DESC, id DESC LIMIT 1`, nik).Scan(&ts.NIK, &at, &ts.RecordID)
 	if err != nil {
 		return registry.Tombstone{}, notFound(err, "latest tombstone")
@@ -290,7 +340,7 @@ func (t *tx) LatestTombstone(ctx context.Context, nik string) (registry.Tombston
 func (t *tx) Checkpoint(ctx context.Context, kioskID string) (registry.Checkpoint, error) {
 	var c registry.Checkpoint
 	var at int64
-	err := t.tx.QueryRowContext(ctx, `SELECT kiosk_id, record_id, audit_seq, audit_hash, outbox_seq, at
+	err := t.queryRow(ctx, `SELECT kiosk_id, record_id, audit_seq, audit_hash, outbox_seq, at
 		FROM checkpoints WHERE kiosk_id = ?`, kioskID).Scan(&c.KioskID, &c.RecordID, &c.AuditSeq, blob{&c.AuditHash}, &c.OutboxSeq, &at)
 	if err != nil {
 		return registry.Checkpoint{}, notFound(err, "checkpoint of "+kioskID)
@@ -300,7 +350,7 @@ func (t *tx) Checkpoint(ctx context.Context, kioskID string) (registry.Checkpoin
 }
 
 func (t *tx) PutCheckpoint(ctx context.Context, c registry.Checkpoint) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO checkpoints (kiosk_id, record_id, audit_seq, audit_hash, outbox_seq, at)
+	_, err := t.exec(ctx, `INSERT INTO checkpoints (kiosk_id, record_id, audit_seq, audit_hash, outbox_seq, at)
 		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (kiosk_id) DO UPDATE SET record_id = excluded.record_id,
 		audit_seq = excluded.audit_seq, audit_hash = excluded.audit_hash, outbox_seq = excluded.outbox_seq, at = excluded.at`,
 		c.KioskID, c.RecordID, c.AuditSeq, c.AuditHash, c.OutboxSeq, ns(c.At))
@@ -312,7 +362,7 @@ func (t *tx) PutCheckpoint(ctx context.Context, c registry.Checkpoint) error {
 
 func (t *tx) EnqueueMail(ctx context.Context, m mail.Mail) error {
 	// Due at once: next_attempt 0 is before any claim's now, whatever the clocks say.
-	res, err := t.tx.ExecContext(ctx, `INSERT INTO mails (id, to_addr, code, registration_id, expires_at, attempts,
+	res, err := t.exec(ctx, `INSERT INTO mails (id, to_addr, code, registration_id, expires_at, attempts,
 		created_at, next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		m.ID, m.To, m.Code, m.RegistrationID, ns(m.ExpiresAt), m.Attempts, ns(m.CreatedAt), 0)
 	if err != nil {
@@ -330,7 +380,7 @@ func (t *tx) EnqueueMail(ctx context.Context, m mail.Mail) error {
 // commit-ordered.
 func (t *tx) nextChanges(ctx context.Context, k int) (int64, error) {
 	var n int64
-	if err := t.tx.QueryRowContext(ctx, `UPDATE change_counter SET n = n + ? WHERE id = 1 RETURNING n`, k).Scan(&n); err != nil {
+	if err := t.queryRow(ctx, `UPDATE change_counter SET n = n + ? WHERE id = 1 RETURNING n`, k).Scan(&n); err != nil {
 		return 0, fmt.Errorf("change counter: %w", err)
 	}
 	return n - int64(k) + 1, nil
@@ -363,7 +413,7 @@ func (t *tx) PutResidents(ctx context.Context, rs []registry.ResidentRow) error 
 
 func (t *tx) Resident(ctx context.Context, nik string) (registry.ResidentRow, error) {
 	var r registry.ResidentRow
-	err := t.tx.QueryRowContext(ctx, `SELECT nik, kecamatan, prev_kecamatan, removed, data, seq FROM residents
+	err := t.queryRow(ctx, `SELECT nik, kecamatan, prev_kecamatan, removed, data, seq FROM residents
 		WHERE nik = ?`, nik).Scan(&r.NIK, &r.Kecamatan, &r.PrevKecamatan, &r.Removed, blob{&r.Data}, &r.Seq)
 	if err != nil {
 		return registry.ResidentRow{}, notFound(err, "resident")
@@ -376,7 +426,7 @@ func (t *tx) PutOfficer(ctx context.Context, o registry.OfficerRow) error {
 	if err != nil {
 		return fmt.Errorf("put officer %s: %w", o.ID, err)
 	}
-	_, err = t.tx.ExecContext(ctx, `INSERT INTO officers (id, area, name, role, disabled, seq) VALUES (?, ?, ?, ?, ?, ?)
+	_, err = t.exec(ctx, `INSERT INTO officers (id, area, name, role, disabled, seq) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET area = excluded.area, name = excluded.name, role = excluded.role,
 		disabled = excluded.disabled, seq = excluded.seq`, o.ID, o.Area, o.Name, string(o.Role), o.Disabled, seq)
 	if err != nil {
@@ -390,7 +440,7 @@ func (t *tx) PutKey(ctx context.Context, k registry.KeyRow) error {
 	if err != nil {
 		return fmt.Errorf("put key %s: %w", k.KeyID, err)
 	}
-	_, err = t.tx.ExecContext(ctx, `INSERT INTO registry_keys (key_id, public_key, not_before, not_after, seq)
+	_, err = t.exec(ctx, `INSERT INTO registry_keys (key_id, public_key, not_before, not_after, seq)
 		VALUES (?, ?, ?, ?, ?) ON CONFLICT (key_id) DO UPDATE SET public_key = excluded.public_key,
 		not_before = excluded.not_before, not_after = excluded.not_after, seq = excluded.seq`,
 		k.KeyID, []byte(k.PublicKey), ns(k.NotBefore), ns(k.NotAfter), seq)
@@ -406,7 +456,7 @@ func (t *tx) Changes(ctx context.Context, area string, after int64, limit int) (
 		return ch, nil
 	}
 	// Each kind is read up to limit+1 past after; the merge keeps the lowest limit numbers.
-	rows, err := t.tx.QueryContext(ctx, `SELECT nik, kecamatan, prev_kecamatan, removed, data, seq FROM residents
+	rows, err := t.query(ctx, `SELECT nik, kecamatan, prev_kecamatan, removed, data, seq FROM residents
 		WHERE seq > ? AND (kecamatan = ? OR prev_kecamatan = ?) ORDER BY seq LIMIT ?`, after, area, area, limit+1)
 	if err != nil {
 		return ch, fmt.Errorf("changes: residents: %w", err)
@@ -423,7 +473,7 @@ func (t *tx) Changes(ctx context.Context, area string, after int64, limit int) (
 	if err := rows.Err(); err != nil {
 		return ch, fmt.Errorf("changes: residents: %w", err)
 	}
-	rows, err = t.tx.QueryContext(ctx, `SELECT id, area, name, role, disabled, seq FROM officers
+	rows, err = t.query(ctx, `SELECT id, area, name, role, disabled, seq FROM officers
 		WHERE seq > ? AND (area = ? OR area = '') ORDER BY seq LIMIT ?`, after, area, limit+1)
 	if err != nil {
 		return ch, fmt.Errorf("changes: officers: %w", err)
@@ -453,7 +503,7 @@ func (t *tx) Keys(ctx context.Context) ([]registry.KeyRow, error) {
 }
 
 func (t *tx) keys(ctx context.Context, where string, args ...any) ([]registry.KeyRow, error) {
-	rows, err := t.tx.QueryContext(ctx, "SELECT key_id, public_key, not_before, not_after, seq FROM registry_keys "+where, args...)
+	rows, err := t.query(ctx, "SELECT key_id, public_key, not_before, not_after, seq FROM registry_keys "+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("keys: %w", err)
 	}

@@ -1,0 +1,261 @@
+package syncbench
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/ikd-field/ikd/sync/registry"
+	"github.com/ikd-field/ikd/sync/registry/pgstore"
+	"github.com/ikd-field/ikd/sync/registry/sqlitestore"
+)
+
+// Config sizes a run.
+type Config struct {
+	Activations int    // drained from one kiosk; also the records of each ingest run
+	Kiosks      int    // concurrent kiosk simulators of the ingest runs
+	Residents   int    // the population of the snapshot pull
+	PostgresURL string // a server where databases may be created and dropped
+	Dir         string // scratch directory for the SQLite files
+	Progress    io.Writer
+}
+
+// ErrNoPostgres: the run needs a PostgreSQL server and was given none.
+var ErrNoPostgres = errors.New("bench sync needs a PostgreSQL server: start one with `sudo build/postgres.sh` " +
+	"and export IKD_TEST_POSTGRES=$(sudo build/postgres.sh), or pass --postgres URL")
+
+// Goals the table compares with.
+const (
+	GoalDrain        = 5 * time.Second
+	GoalBytesPerAct  = 400
+	GoalIngestPG     = 7000
+	GoalIngestOfBulk = 0.5
+	GoalSnapshot     = 30 * time.Second
+	GoalSnapshotMB   = 60
+)
+
+// Report is one run's measurements.
+type Report struct {
+	Config         Config
+	Machine        Machine
+	Drain          DrainResult
+	IngestSQLite   IngestResult
+	IngestPostgres IngestResult
+	Bulk           IngestResult
+	Snapshot       SnapshotResult
+}
+
+// Machine describes where the run happened.
+type Machine struct {
+	CPU     string
+	Cores   int
+	LoadAvg string // the 1, 5 and 15 minute load averages at the start
+}
+
+// ThisMachine reads the CPU model and load average from /proc (empty where absent).
+func ThisMachine() Machine {
+	m := Machine{CPU: "unknown CPU", Cores: runtime.NumCPU(), LoadAvg: "unknown"}
+	if f, err := os.Open("/proc/cpuinfo"); err == nil {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.CPU = strings.TrimSpace(v)
+				break
+			}
+		}
+		f.Close()
+	}
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f := strings.Fields(string(b)); len(f) >= 3 {
+			m.LoadAvg = strings.Join(f[:3], " ")
+		}
+	}
+	return m
+}
+
+func (c Config) progress(format string, a ...any) {
+	if c.Progress != nil {
+		fmt.Fprintf(c.Progress, format+"\n", a...)
+	}
+}
+
+// Run measures every path in order: drain, ingest on SQLite, ingest on PostgreSQL, the
+// PostgreSQL bulk yardstick, the snapshot pull. Each gets fresh databases.
+func Run(ctx context.Context, cfg Config) (Report, error) {
+	rep := Report{Config: cfg, Machine: ThisMachine()}
+	if cfg.PostgresURL == "" {
+		return rep, ErrNoPostgres
+	}
+	if cfg.Activations < 1 || cfg.Kiosks < 1 || cfg.Activations < cfg.Kiosks || cfg.Residents < 1 {
+		return rep, fmt.Errorf("bench sync: %d activations, %d kiosks, %d residents: each at least 1, activations at least kiosks",
+			cfg.Activations, cfg.Kiosks, cfg.Residents)
+	}
+	var err error
+	cfg.progress("drain: queueing %d activations in a kiosk store ...", cfg.Activations)
+	if rep.Drain, err = runDrain(ctx, cfg); err != nil {
+		return rep, err
+	}
+	cfg.progress("drain: %s", rep.Drain.Elapsed.Round(time.Millisecond))
+
+	cfg.progress("ingest: %d kiosks, %d records, SQLite ...", cfg.Kiosks, cfg.Activations)
+	var recs []registry.StoredRecord
+	if rep.IngestSQLite, recs, err = runIngest(ctx, cfg, openSQLite(cfg.Dir, "registry-ingest.db")); err != nil {
+		return rep, err
+	}
+	cfg.progress("ingest SQLite: %.0f rec/s", rep.IngestSQLite.RPS())
+
+	cfg.progress("ingest: %d kiosks, %d records, PostgreSQL ...", cfg.Kiosks, cfg.Activations)
+	if rep.IngestPostgres, _, err = runIngest(ctx, cfg, openPostgres(cfg.PostgresURL)); err != nil {
+		return rep, err
+	}
+	cfg.progress("ingest PostgreSQL: %.0f rec/s", rep.IngestPostgres.RPS())
+
+	err = withStore(ctx, openPostgres(cfg.PostgresURL), func(st registry.Store) error {
+		rep.Bulk, err = BulkInsert(ctx, st, recs)
+		return err
+	})
+	if err != nil {
+		return rep, err
+	}
+	cfg.progress("bulk PostgreSQL: %.0f rec/s", rep.Bulk.RPS())
+
+	cfg.progress("snapshot: importing %d residents ...", cfg.Residents)
+	err = withStore(ctx, openSQLite(cfg.Dir, "registry-snapshot.db"), func(st registry.Store) error {
+		s, err := PrepareSnapshot(ctx, cfg.Dir, st, cfg.Residents)
+		if err != nil {
+			return err
+		}
+		cfg.progress("snapshot: pulling ...")
+		rep.Snapshot, err = s.Run(ctx)
+		return errors.Join(err, s.Close())
+	})
+	if err != nil {
+		return rep, err
+	}
+	cfg.progress("snapshot: %s", rep.Snapshot.Elapsed.Round(time.Millisecond))
+	return rep, nil
+}
+
+// opener opens a fresh store and returns it with its clean-up.
+type opener func(ctx context.Context) (registry.Store, func() error, error)
+
+func openSQLite(dir, name string) opener {
+	return func(ctx context.Context) (registry.Store, func() error, error) {
+		path := filepath.Join(dir, name)
+		st, err := sqlitestore.Open(ctx, path)
+		if err != nil {
+			return nil, nil, err
+		}
+		return st, func() error {
+			return errors.Join(st.Close(), os.Remove(path), rmIfExists(path+"-wal"), rmIfExists(path+"-shm"))
+		}, nil
+	}
+}
+
+func rmIfExists(path string) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+func openPostgres(base string) opener {
+	return func(ctx context.Context) (registry.Store, func() error, error) {
+		u, drop, err := FreshDatabase(ctx, base)
+		if err != nil {
+			return nil, nil, err
+		}
+		st, err := pgstore.Open(ctx, u)
+		if err != nil {
+			return nil, nil, errors.Join(err, drop())
+		}
+		return st, func() error { return errors.Join(st.Close(), drop()) }, nil
+	}
+}
+
+func withStore(ctx context.Context, open opener, fn func(registry.Store) error) error {
+	st, done, err := open(ctx)
+	if err != nil {
+		return err
+	}
+	return errors.Join(fn(st), done())
+}
+
+func runDrain(ctx context.Context, cfg Config) (res DrainResult, err error) {
+	err = withStore(ctx, openSQLite(cfg.Dir, "registry-drain.db"), func(st registry.Store) error {
+		d, err := PrepareDrain(ctx, cfg.Dir, st, cfg.Activations)
+		if err != nil {
+			return err
+		}
+		cfg.progress("drain: pushing ...")
+		res, err = d.Run(ctx)
+		return errors.Join(err, d.Close())
+	})
+	return res, err
+}
+
+func runIngest(ctx context.Context, cfg Config, open opener) (res IngestResult, recs []registry.StoredRecord, err error) {
+	err = withStore(ctx, open, func(st registry.Store) error {
+		in, err := PrepareIngest(ctx, st, cfg.Kiosks, cfg.Activations)
+		if err != nil {
+			return err
+		}
+		res, err = in.Run(ctx)
+		recs = in.Records()
+		return errors.Join(err, in.Close())
+	})
+	return res, recs, err
+}
+
+// BytesPerActivation is the drain's wire bytes per record.
+func (r Report) BytesPerActivation() float64 {
+	return float64(r.Drain.Bytes) / float64(max(r.Drain.Records, 1))
+}
+
+// SnapshotMB is the pull's wire bytes in MB (10^6).
+func (r Report) SnapshotMB() float64 { return float64(r.Snapshot.Bytes) / 1e6 }
+
+func yesNo(ok bool) string {
+	if ok {
+		return "yes"
+	}
+	return "no"
+}
+
+// Write prints the table and, as its last line, the machine-readable summary.
+func (r Report) Write(w io.Writer) error {
+	c, m := r.Config, r.Machine
+	fmt.Fprintf(w, "sync benchmark: %d activations, %d kiosks, %d residents; loopback HTTP to an in-process registry\n",
+		c.Activations, c.Kiosks, c.Residents)
+	fmt.Fprintf(w, "machine: %s, %d cores; load average %s at the start\n", m.CPU, m.Cores, m.LoadAvg)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "MEASURE\tVALUE\tGOAL\tMET")
+	ratio := r.IngestPostgres.RPS() / r.Bulk.RPS()
+	fmt.Fprintf(tw, "drain %d activations, 1 kiosk, Engine.Push, SQLite registry\t%.2f s\t<= %.0f s\t%s\n",
+		r.Drain.Records, r.Drain.Elapsed.Seconds(), GoalDrain.Seconds(), yesNo(r.Drain.Elapsed <= GoalDrain))
+	fmt.Fprintf(tw, "wire bytes per activation (TCP, both ways, during the drain)\t%.0f B\t<= %d B\t%s\n",
+		r.BytesPerActivation(), GoalBytesPerAct, yesNo(r.BytesPerActivation() <= GoalBytesPerAct))
+	fmt.Fprintf(tw, "ingest, SQLite, %d kiosks, batches of 200\t%.0f rec/s\t-\t-\n", c.Kiosks, r.IngestSQLite.RPS())
+	fmt.Fprintf(tw, "ingest, PostgreSQL, %d kiosks, batches of 200\t%.0f rec/s\t>= %d rec/s\t%s\n",
+		c.Kiosks, r.IngestPostgres.RPS(), GoalIngestPG, yesNo(r.IngestPostgres.RPS() >= GoalIngestPG))
+	fmt.Fprintf(tw, "PostgreSQL BulkInsertRecords (COPY), %d rows\t%.0f rec/s\t(yardstick)\t-\n", r.Bulk.Records, r.Bulk.RPS())
+	fmt.Fprintf(tw, "ingest PostgreSQL / bulk\t%.2f\t>= %.1f\t%s\n", ratio, GoalIngestOfBulk, yesNo(ratio >= GoalIngestOfBulk))
+	fmt.Fprintf(tw, "snapshot pull %d residents, %d pages, empty kiosk\t%.2f s\t<= %.0f s\t%s\n",
+		r.Snapshot.Residents, r.Snapshot.Pages, r.Snapshot.Elapsed.Seconds(), GoalSnapshot.Seconds(), yesNo(r.Snapshot.Elapsed <= GoalSnapshot))
+	fmt.Fprintf(tw, "snapshot wire size (gzip)\t%.1f MB\t<= %d MB\t%s\n", r.SnapshotMB(), GoalSnapshotMB, yesNo(r.SnapshotMB() <= GoalSnapshotMB))
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "sync-bench drain-10k-s %.2f bytes-per-activation %.0f ingest-sqlite-rps %.0f ingest-postgres-rps %.0f postgres-bulk-rps %.0f snapshot-200k-s %.2f snapshot-200k-mb %.0f\n",
+		r.Drain.Elapsed.Seconds(), r.BytesPerActivation(), r.IngestSQLite.RPS(), r.IngestPostgres.RPS(), r.Bulk.RPS(),
+		r.Snapshot.Elapsed.Seconds(), r.SnapshotMB())
+	return err
+}

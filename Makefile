@@ -35,5 +35,6 @@ bench: build
 	$(BIN)/ikdctl bench store
 	$(BIN)/ikdctl bench qr
 	IKD_MODELS=$${IKD_MODELS:-models} $(BIN)/ikdctl bench face
+	$(BIN)/ikdctl bench sync   # needs a PostgreSQL server: export IKD_TEST_POSTGRES=$$(sudo build/postgres.sh)
 
 include build/release.mk

@@ -108,7 +108,7 @@ func realModels(t *testing.T) string {
 	if c := set.Class(face.RecognitionFile); !c.MayMatch() {
 		t.Skipf("recognition model in %s is %s: it reports no match, set IKD_REAL_MODELS to a converted or published one", dir, c)
 	}
-	if _, err := os.Stat(filepath.Join(debianJohns, demoJohn.dir)); err != nil {
+	if _, err := os.Stat("/usr/share/doc/libdlib19.1/examples/johns/John_Schneider"); err != nil {
 		t.Skipf("Debian's example photos absent (libdlib19.1): %v", err)
 	}
 	return dir
@@ -149,50 +149,5 @@ func TestDemoRealFaceOnAFreshMachine(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Logf("output:\n%s", got)
-	}
-}
-
-// The demo's citizen's pinned photos answer either prompt of the challenge through the real
-// pipeline and match his reference (the demo picks the direction at random, so one run of the
-// demo covers one of them).
-func TestDemoPhotosPassTheGates(t *testing.T) {
-	models := realModels(t)
-	df, reason, err := openDemoFace(demoConfig{models: models})
-	if err != nil || df == nil {
-		t.Fatalf("open models: %v %s", err, reason)
-	}
-	defer df.Close()
-	ctx := context.Background()
-	ref, err := df.describe(ctx, filepath.Join(debianJohns, demoJohn.dir, demoJohn.reference), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct {
-		dir     liveness.Direction
-		yawSign float64
-	}{{liveness.Left, 1}, {liveness.Right, -1}} {
-		t.Run(tc.dir.String(), func(t *testing.T) {
-			c, err := newDemoCitizen(debianJohns, t.TempDir(), demoJohn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			v := df.verifierFor(c)
-			v.OnProgress = c.watch
-			v.Direction = func() (liveness.Direction, error) { return tc.dir, nil }
-			res, err := v.VerifyFace(ctx, kiosk.Resident{References: []kiosk.Descriptor{ref}})
-			if err != nil {
-				t.Fatalf("capture: %v", err)
-			}
-			turn := liveness.DefaultConfig().TurnYaw
-			if c.turn == nil {
-				t.Fatal("no frame answered the turn")
-			}
-			if yaw := c.turn.Obs.Quality.Pose.Yaw; yaw*tc.yawSign < turn {
-				t.Errorf("turn frame's yaw %.1f° does not reach %v° %s", yaw, turn, tc.dir)
-			}
-			if res.Band != kiosk.BandMatch {
-				t.Errorf("band %s score %.3f, want match", res.Band, res.Score)
-			}
-		})
 	}
 }

@@ -516,6 +516,16 @@ func (a *App) subscribe() (*camera.Subscription, error) {
 	return a.bus.Subscribe(), nil
 }
 
+// subscribeNew is subscribe for frames published from now on (camera.Bus.SubscribeNew).
+func (a *App) subscribeNew() (*camera.Subscription, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.bus == nil {
+		return nil, ErrNoCamera.With(errors.New(a.camStatus))
+	}
+	return a.bus.SubscribeNew(), nil
+}
+
 // Settings implements Kiosk.
 func (a *App) Settings() Settings {
 	a.mu.Lock()

@@ -12,10 +12,11 @@ import (
 // demoCamera is what the demo's camera sees: the citizen's phone showing the QR, then the
 // citizen's face, or a photo someone holds up. It is the App's camera.Source and its Citizen.
 //
-// While a face is in view, a frame is produced only once the kiosk analysed the one before
-// (FacePrompt), and frames are stamped as a 15 fps camera would: the liveness challenge's
-// timeout then counts camera frames, not how fast this (shared, possibly loaded) machine
-// analyses them.
+// While a face is in view, a frame is produced once the kiosk analysed the one before
+// (FacePrompt), or after idleFrame when no analysis is running (the preview, a face step
+// about to start), and frames are stamped as a 15 fps camera would: the liveness
+// challenge's timeout then counts camera frames, not how fast this (shared, possibly
+// loaded) machine analyses them.
 type demoCamera struct {
 	mu       sync.Mutex
 	phone    *camera.SyntheticSource // the phone screen: a QR or none
@@ -29,6 +30,10 @@ type demoCamera struct {
 }
 
 const demoFPS = 15
+
+// idleFrame is how long a face scene waits for an analysis before showing the next frame
+// anyway; an analysis slower than this only makes the frames' timestamps advance faster.
+const idleFrame = 300 * time.Millisecond
 
 var (
 	_ camera.Source = (*demoCamera)(nil)
@@ -101,13 +106,18 @@ func (c *demoCamera) Next(ctx context.Context) (camera.Frame, error) {
 	var err error
 	switch {
 	case held != nil || showFace:
+		idle := time.NewTimer(idleFrame)
 		select { // lockstep with the analysis, see the type's comment
 		case <-ctx.Done():
+			idle.Stop()
 			return camera.Frame{}, ctx.Err()
 		case <-changed:
+			idle.Stop()
 			return c.Next(ctx)
 		case <-c.analysed:
+		case <-idle.C:
 		}
+		idle.Stop()
 		if held != nil {
 			f, err = held.Next(ctx)
 		} else {

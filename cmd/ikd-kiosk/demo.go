@@ -324,7 +324,7 @@ func sayModels(n *narrator, p *app.FacePipeline) {
 // photoAttack holds a still photo up to the camera: the liveness challenge must refuse it,
 // and the officer rejects the visit.
 func photoAttack(ctx context.Context, d *app.Demo, sess app.Session, n *narrator) error {
-	if err := d.ShowHeldPhoto(); err != nil {
+	if err := d.ShowHeldPhoto(ctx); err != nil {
 		return err
 	}
 	holder := d.PhotoHolder

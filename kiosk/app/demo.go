@@ -316,7 +316,7 @@ func (d *Demo) IssueToken(nik kiosk.NIK, issued time.Time) (string, error) {
 }
 
 // ShowHeldPhoto makes the camera see the photo attack's photo, held still.
-func (d *Demo) ShowHeldPhoto() error {
+func (d *Demo) ShowHeldPhoto(ctx context.Context) error {
 	if d.HeldPhoto == "" {
 		return errors.New("demo: no photo to hold up: " + d.PhotoReason)
 	}
@@ -328,8 +328,7 @@ func (d *Demo) ShowHeldPhoto() error {
 	if err != nil {
 		return err
 	}
-	d.cam.showHeld(frames)
-	return nil
+	return d.cam.showHeld(ctx, frames)
 }
 
 // TurnAnswered is how the demo's citizen answered the head-turn prompt: the prompt's code

@@ -212,14 +212,22 @@ func (a *App) startCamera(c CameraConfig) {
 	})
 }
 
-// stopCamera stops the bus and waits for its source to close; a.mu held.
-func (a *App) stopCamera() {
-	if a.camStop == nil {
-		return
-	}
-	a.camStop()
-	<-a.camDone
+// restartCamera stops the bus, waits for its source to close, and starts c. a.mu is not
+// held: the stopping bus may take it to report a failure.
+func (a *App) restartCamera(c CameraConfig) {
+	a.mu.Lock()
+	stop, done := a.camStop, a.camDone
 	a.bus, a.camStop, a.camDone, a.camStatus = nil, nil, nil, CameraNone
+	a.mu.Unlock()
+	if stop != nil {
+		stop()
+		<-done
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.closed {
+		a.startCamera(c)
+	}
 }
 
 // startFace loads the models in the background: the login screen does not wait for them,
@@ -510,6 +518,9 @@ func (a *App) Preview(ctx context.Context) (<-chan Frame, error) {
 func (a *App) subscribe() (*camera.Subscription, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if a.closed {
+		return nil, errors.New("app: closed")
+	}
 	if a.bus == nil {
 		return nil, ErrNoCamera.With(errors.New(a.camStatus))
 	}
@@ -520,6 +531,9 @@ func (a *App) subscribe() (*camera.Subscription, error) {
 func (a *App) subscribeNew() (*camera.Subscription, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if a.closed {
+		return nil, errors.New("app: closed")
+	}
 	if a.bus == nil {
 		return nil, ErrNoCamera.With(errors.New(a.camStatus))
 	}

@@ -288,6 +288,21 @@ func TestSupervisorOnlyActions(t *testing.T) {
 	if got := a.Settings(); got.IdleLock != 10*time.Minute || got.Lang != kiosk.LangEN {
 		t.Fatalf("settings %+v", got)
 	}
+	// Changing the camera restarts the bus on the new source.
+	set.CameraDevice, set.CameraWidth, set.CameraHeight = "synthetic", 640, 480
+	if err := s.UpdateSettings(ctx, sup, set); err != nil || a.Status().Camera != CameraReady {
+		t.Fatalf("synthetic camera: %v, status %q", err, a.Status().Camera)
+	}
+	if _, err := a.Preview(ctx); err != nil {
+		t.Fatalf("preview of the synthetic camera: %v", err)
+	}
+	set.CameraDevice = ""
+	if err := s.UpdateSettings(ctx, sup, set); err != nil || a.Status().Camera != CameraNone {
+		t.Fatalf("no camera: %v, status %q", err, a.Status().Camera)
+	}
+	if _, err := a.Preview(ctx); !errors.Is(err, ErrNoCamera) {
+		t.Fatalf("preview without a camera: %v", err)
+	}
 	set.IdleLock = 10 * time.Second
 	if err := s.UpdateSettings(ctx, sup, set); !errors.Is(err, ErrSettings) {
 		t.Fatalf("idle lock of 10 s: %v", err)

@@ -104,12 +104,13 @@ func (a *App) updateSettings(ctx context.Context, by kiosk.Officer, n Settings) 
 	camChanged := n.CameraDevice != a.settings.CameraDevice || n.CameraWidth != a.settings.CameraWidth || n.CameraHeight != a.settings.CameraHeight
 	a.settings.IdleLock, a.settings.Lang = n.IdleLock, n.Lang
 	if camChanged {
-		a.stopCamera()
 		a.settings.CameraDevice, a.settings.CameraWidth, a.settings.CameraHeight = n.CameraDevice, n.CameraWidth, n.CameraHeight
-		a.startCamera(CameraConfig{Device: n.CameraDevice, Width: n.CameraWidth, Height: n.CameraHeight})
 	}
 	st := a.st
 	a.mu.Unlock()
+	if camChanged {
+		a.restartCamera(CameraConfig{Device: n.CameraDevice, Width: n.CameraWidth, Height: n.CameraHeight})
+	}
 	th := a.Settings().Thresholds
 	ev := kiosk.AuditEvent{Time: st.Now(), OfficerID: by.ID, Action: "settings.updated", Subject: "kiosk",
 		Detail: fmt.Sprintf("camera=%s %dx%d idle_lock=%v lang=%s match=%.3f no_match=%.3f max_distance=%.3f",

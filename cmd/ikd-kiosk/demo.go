@@ -122,6 +122,8 @@ func runDemo(ctx context.Context, cfg demoConfig) error {
 		return err
 	}
 	say("demo.receipt", receipt.MaskedEmail)
+	tm := act.Timings()
+	say("demo.timings", tm.Scan.Seconds(), tm.Resident.Seconds(), tm.Face.Seconds(), tm.Decision.Seconds(), tm.Total.Seconds())
 
 	// What an attacker or an unlucky citizen brings to the counter is refused with a message
 	// the officer can act on (typed in by the hand scanner here).

@@ -103,6 +103,8 @@ type App struct {
 	settings   Settings
 	counts     map[kiosk.RecordState]int
 	closed     bool
+	// now measures officers' idleness (wall time on this machine; tests set it).
+	now func() time.Time
 }
 
 var _ Kiosk = (*App)(nil)
@@ -124,7 +126,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	}
 	actx, cancel := context.WithCancel(ctx)
 	a := &App{cfg: cfg, log: cfg.Log, ctx: actx, cancel: cancel, faceDone: make(chan struct{}),
-		camStatus: CameraNone, faceStatus: FaceLoading}
+		camStatus: CameraNone, faceStatus: FaceLoading, now: time.Now}
 	a.settings = Settings{CameraDevice: cfg.Camera.Device, CameraWidth: cfg.Camera.Width, CameraHeight: cfg.Camera.Height,
 		RegistryURL: cfg.RegistryURL, IdleLock: cfg.IdleLock, Lang: cfg.Lang}
 	return a, nil
@@ -405,7 +407,7 @@ func (a *App) Login(ctx context.Context, officerID, pin string) (Session, error)
 	if err != nil {
 		return nil, err
 	}
-	return &session{app: a, officer: o}, nil
+	return &session{app: a, officer: o, lastUsed: a.now()}, nil
 }
 
 // refreshCounts keeps the outbox counts of Status fresh, so Status never reads the store.

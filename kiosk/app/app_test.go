@@ -8,6 +8,7 @@ import (
 	"errors"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -365,5 +366,25 @@ func TestParseMailFindsTheCode(t *testing.T) {
 	}
 	if got.Code != "042917" || !strings.HasPrefix(got.Text, "Kode aktivasi IKD Anda: 042917") || got.Subject == "" {
 		t.Fatalf("parsed %+v", got)
+	}
+}
+
+// A session left alone longer than the idle lock is locked at its next use.
+func TestIdleSessionLocks(t *testing.T) {
+	e := newKioskEnv(t)
+	a := e.open(t)
+	var mu sync.Mutex
+	now := time.Now()
+	a.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	s := e.session(t, a, officer.ID, "135790")
+	ctx := context.Background()
+	if _, err := s.Stats(ctx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	now = now.Add(DefaultIdleLock + time.Second)
+	mu.Unlock()
+	if _, err := s.Stats(ctx, time.Now()); !errors.Is(err, ErrSessionLocked) {
+		t.Fatalf("after %v idle: %v", DefaultIdleLock, err)
 	}
 }

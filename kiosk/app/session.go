@@ -16,20 +16,29 @@ type session struct {
 	app     *App
 	officer kiosk.Officer
 
-	mu     sync.Mutex
-	locked bool
+	mu       sync.Mutex
+	locked   bool
+	lastUsed time.Time
 }
 
 var _ Session = (*session)(nil)
 
 func (s *session) Officer() kiosk.Officer { return s.officer }
 
+// active refuses a locked session, and locks one left idle longer than the idle lock: a
+// counter left unattended must not let the next person act as the officer.
 func (s *session) active() error {
+	idle := s.app.Settings().IdleLock
+	now := s.app.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if !s.locked && now.Sub(s.lastUsed) > idle {
+		s.locked = true
+	}
 	if s.locked {
 		return ErrSessionLocked
 	}
+	s.lastUsed = now
 	_, err := s.app.store()
 	return err
 }

@@ -135,7 +135,15 @@ func TestActivationFromCameraToReceipt(t *testing.T) {
 	}
 	v := s.NewActivation()
 	var hints []string
-	if err := v.ScanQR(ctx, func(p ScanProgress) { hints = append(hints, p.Hint) }); err != nil {
+	// The screen reads the visit while the scan runs (progress comes from the scanning
+	// goroutine): that must not wait for the scan.
+	scan := func(p ScanProgress) {
+		hints = append(hints, p.Hint)
+		if v.State() != kiosk.StateIdle && p.Hint != HintQRRead {
+			t.Errorf("state %s while scanning", v.State())
+		}
+	}
+	if err := v.ScanQR(ctx, scan); err != nil {
 		t.Fatalf("scan: %v", err)
 	}
 	if len(hints) == 0 || hints[len(hints)-1] != HintQRRead {

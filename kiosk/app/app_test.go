@@ -183,6 +183,9 @@ func TestActivationFromCameraToReceipt(t *testing.T) {
 	if err != nil || len(recs) != 1 || recs[0].ID != r.RecordID {
 		t.Fatalf("pending records %v, %v", recs, err)
 	}
+	if recs, err := s.Records(ctx, "", 0); err != nil || len(recs) != 0 {
+		t.Fatalf("records with limit 0: %v, %v", recs, err)
+	}
 
 	sum, err := s.Stats(ctx, time.Now())
 	if err != nil {

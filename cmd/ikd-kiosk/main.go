@@ -1,7 +1,8 @@
-// Command ikd-kiosk is the officer's counter application. This version runs the activation
-// workflow headless: `ikd-kiosk --demo` walks through it with real components (encrypted
-// store, signed tokens, QR scanning of a synthetic camera frame, the face pipeline where its
-// models are present) and no camera or network. The fyne window comes with the UI issue.
+// Command ikd-kiosk is the officer's counter application. `ikd-kiosk --demo` runs the whole
+// path from the citizen's QR to the e-mailed code with no camera, no network and no set-up:
+// kiosk/app's demo puts the registry, its mail worker and an SMTP mailbox in this process.
+// Without a display (DISPLAY unset) it walks through the workflow headless, printing each
+// step. The fyne window comes with the UI issue.
 package main
 
 import (
@@ -13,6 +14,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/ikd-field/ikd/assets"
+	"github.com/ikd-field/ikd/kiosk"
 )
 
 func main() {
@@ -39,6 +43,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	cfg := demoConfig{dir: *dir, lang: *lang, models: *models, faces: *faces, out: stdout, log: log}
+	if cat, err := assets.LoadCatalog(string(kiosk.ParseLang(*lang))); err == nil {
+		key := "demo.headless"
+		if os.Getenv("DISPLAY") != "" {
+			key = "demo.nowindow"
+		}
+		fmt.Fprintln(stdout, cat.T(key))
+	}
 	if err := runDemo(ctx, cfg); err != nil {
 		fmt.Fprintf(stderr, "ikd-kiosk demo: %v\n", err)
 		return 1

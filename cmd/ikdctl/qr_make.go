@@ -62,24 +62,21 @@ func qrMake(_ context.Context, e env) error {
 		return err
 	}
 
-	c := token.Claims{NIK: kiosk.NIK(*nik), RegistrationID: *regID, IssuedAt: time.Now()}
+	issuedAt := time.Now()
 	if *issued != "" {
-		if c.IssuedAt, err = time.Parse(time.RFC3339, *issued); err != nil {
+		if issuedAt, err = time.Parse(time.RFC3339, *issued); err != nil {
 			return &exitError{code: 2, err: fmt.Errorf("--issued-at: %w", err)}
 		}
 	}
-	c.ExpiresAt = c.IssuedAt.Add(*ttl)
-	if c.RegistrationID == "" {
+	if *regID == "" {
 		id, err := uuid.NewV7()
 		if err != nil {
 			return fmt.Errorf("registration id: %w", err)
 		}
-		c.RegistrationID = id.String()
+		*regID = id.String()
 	}
-	if c.MaskedEmail, err = token.MaskEmail(*email); err != nil {
-		return &exitError{code: 2, err: err}
-	}
-	if c.MaskedPhone, err = token.MaskPhone(*phone); err != nil {
+	c, err := token.NewClaims(kiosk.NIK(*nik), *regID, *email, *phone, issuedAt, *ttl)
+	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
 	text, err := signer.Sign(c)

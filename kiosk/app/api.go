@@ -106,6 +106,7 @@ type FaceProgress struct {
 	Loading bool            // models still loading
 	Box     image.Rectangle // the face found, empty if none
 	Hint    string          // message key of the prompt to show large (quality or liveness)
+	Prompt  kiosk.Message   // the prompt's text in both languages, as the face package words it
 }
 
 // Review is what the officer reads back to the citizen and compares before approving.
@@ -158,6 +159,8 @@ type Status struct {
 	PushError   *kiosk.Error
 	PullError   *kiosk.Error
 	ClockStatus string // "synced", "restored", "unanchored"
+	// SyncUnavailable says why there is no sync engine (not enrolled); "" when it runs.
+	SyncUnavailable string
 }
 
 // Settings are what a supervisor may change.

@@ -344,3 +344,12 @@ func writeSynced(path string, b []byte) error {
 // Now is the store's time: the registry-anchored clock (or Options.Now). It is the time the
 // kiosk signs its sync requests with.
 func (s *Store) Now() time.Time { return s.now() }
+
+// ClockStatus says where the store's time comes from ("synced", "restored", "unanchored"),
+// for the officer's status line; "external" when Options.Now sets the clock.
+func (s *Store) ClockStatus() string {
+	if s.clock == nil {
+		return "external"
+	}
+	return s.clock.Status().String()
+}

@@ -105,6 +105,20 @@ var migrations = []migration{
 	ALTER TABLE outbox ADD COLUMN mac BLOB;
 	ALTER TABLE residents ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
 	ALTER TABLE residents ADD COLUMN mac BLOB;`, sign: signAll},
+	// 3: counter statistics, one row per visit. They hold no personal data (no NIK, no
+	// name), so they are plain: the supervisor's CSV export reads them without the data key.
+	{sql: `CREATE TABLE visit_stats (
+		seq         INTEGER PRIMARY KEY,
+		at          INTEGER NOT NULL,
+		purpose     TEXT NOT NULL,
+		outcome     TEXT NOT NULL,
+		scan_ms     INTEGER NOT NULL,
+		resident_ms INTEGER NOT NULL,
+		face_ms     INTEGER NOT NULL,
+		decision_ms INTEGER NOT NULL,
+		total_ms    INTEGER NOT NULL
+	) STRICT;
+	CREATE INDEX visit_stats_by_time ON visit_stats(at);`},
 }
 
 // rowMACSchema is the first schema whose trust rows carry MACs (migration 2).

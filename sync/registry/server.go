@@ -120,22 +120,17 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnprocessableEntity, apiError{Code: "registration.invalid_nik", Error: kiosk.OfficerMessage(err, kiosk.LangID)})
 		return
 	}
-	email, err := token.MaskEmail(req.Email)
-	if err != nil {
-		writeJSON(w, http.StatusUnprocessableEntity, apiError{Code: "registration.invalid_contact", Error: err.Error()})
-		return
-	}
-	phone, err := token.MaskPhone(req.Phone)
-	if err != nil {
-		writeJSON(w, http.StatusUnprocessableEntity, apiError{Code: "registration.invalid_contact", Error: err.Error()})
-		return
-	}
 	id, err := uuid.NewV7()
 	if err != nil {
 		s.fail(w, r, fmt.Errorf("registration id: %w", err))
 		return
 	}
 	now := s.Now().Truncate(time.Second)
+	claims, err := token.NewClaims(nik, id.String(), req.Email, req.Phone, now, s.TokenTTL)
+	if err != nil {
+		writeJSON(w, http.StatusUnprocessableEntity, apiError{Code: "registration.invalid_contact", Error: err.Error()})
+		return
+	}
 	reg := Registration{ID: id.String(), NIK: string(nik), Email: strings.TrimSpace(req.Email),
 		Phone: strings.TrimSpace(req.Phone), CreatedAt: now, Status: RegPending}
 	if err := s.Store.InTx(r.Context(), func(ctx context.Context, tx Tx) error {
@@ -144,8 +139,6 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fmt.Errorf("store registration: %w", err))
 		return
 	}
-	claims := token.Claims{NIK: nik, RegistrationID: id.String(), MaskedEmail: email, MaskedPhone: phone,
-		IssuedAt: now, ExpiresAt: now.Add(s.TokenTTL)}
 	text, err := s.Signer.Sign(claims)
 	if err != nil {
 		s.fail(w, r, err)

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -8,7 +8,6 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
-	"time"
 
 	"golang.org/x/image/draw"
 
@@ -124,23 +123,17 @@ func writeFrames(dir string, photos []string, chip, mirror bool, shifts []image.
 	return nil
 }
 
-// demoCitizen is the demo's citizen in front of the camera, not part of the product: a
-// camera.Source that replays frames of him facing the camera, or turned the way the screen
-// prompts (it watches LiveVerifier.OnProgress). Frames are stamped as a 15 fps camera would,
-// so the challenge's timeout counts camera frames, not how fast this machine analyses them.
-type demoCitizen struct {
+// demoFaces is the demo's citizen in front of the camera, not part of the product: replays of
+// him facing the camera, or turned the way the screen prompts (watch sees the prompts).
+type demoFaces struct {
 	frontal, left, right *camera.Replay
 	prompt               string         // the code of the last prompt shown
 	asked                string         // the turn prompt's code, once shown
 	turn                 *face.Progress // the frame that answered the turn
-	seq                  uint64
-	start                time.Time
 }
 
-var _ camera.Source = (*demoCitizen)(nil)
-
-// newDemoCitizen writes p's camera frames under dir and opens them for replay.
-func newDemoCitizen(photos, dir string, p demoPerson) (*demoCitizen, error) {
+// newDemoFaces writes p's camera frames under dir and opens them for replay.
+func newDemoFaces(photos, dir string, p demoPerson) (*demoFaces, error) {
 	path := func(name string) string { return filepath.Join(photos, p.dir, name) }
 	frontal := make([]string, len(p.frontal))
 	for i, name := range p.frontal {
@@ -168,11 +161,11 @@ func newDemoCitizen(photos, dir string, p demoPerson) (*demoCitizen, error) {
 		}
 		replays = append(replays, r)
 	}
-	return &demoCitizen{frontal: replays[0], right: replays[1], left: replays[2], start: time.Now()}, nil
+	return &demoFaces{frontal: replays[0], right: replays[1], left: replays[2]}, nil
 }
 
 // watch is the citizen reading the screen; it remembers the frame that answered a turn.
-func (c *demoCitizen) watch(p face.Progress) {
+func (c *demoFaces) watch(p face.Progress) {
 	if c.turn == nil && p.State == liveness.Return && p.Obs != nil {
 		c.turn = &p
 	}
@@ -182,7 +175,8 @@ func (c *demoCitizen) watch(p face.Progress) {
 	c.prompt = p.Prompt.Code
 }
 
-func (c *demoCitizen) Next(ctx context.Context) (camera.Frame, error) {
+// next is the frame the citizen shows now: facing the camera, or turned as asked.
+func (c *demoFaces) next(ctx context.Context) (camera.Frame, error) {
 	src := c.frontal
 	switch c.prompt {
 	case liveness.PromptTurnLeft.Code:
@@ -190,25 +184,5 @@ func (c *demoCitizen) Next(ctx context.Context) (camera.Frame, error) {
 	case liveness.PromptTurnRight.Code:
 		src = c.right
 	}
-	f, err := src.Next(ctx)
-	if err != nil {
-		return camera.Frame{}, fmt.Errorf("demo citizen: %w", err)
-	}
-	c.seq++
-	f.Seq, f.Captured = c.seq, c.start.Add(time.Duration(c.seq)*time.Second/15)
-	return f, nil
-}
-
-func (c *demoCitizen) Close() error { return nil }
-
-// sayTurn tells how the demo's citizen answered the head-turn prompt.
-func (c *demoCitizen) sayTurn(n *narrator) {
-	if c == nil || c.turn == nil {
-		return
-	}
-	key := "demo.citizen.right"
-	if c.asked == liveness.PromptTurnLeft.Code {
-		key = "demo.citizen.left"
-	}
-	n.say(key, c.turn.Obs.Quality.Pose.Yaw)
+	return src.Next(ctx)
 }

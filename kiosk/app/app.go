@@ -1,0 +1,551 @@
+package app
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/ikd-field/ikd/camera"
+	"github.com/ikd-field/ikd/kiosk"
+	"github.com/ikd-field/ikd/kiosk/face"
+	"github.com/ikd-field/ikd/kiosk/store"
+	"github.com/ikd-field/ikd/kiosk/token"
+	ikdsync "github.com/ikd-field/ikd/sync"
+)
+
+// Config is what a running kiosk is built from.
+type Config struct {
+	DataDir  string // holds the store (StoreFile)
+	ModelDir string // dlib models; "" leaves the face step to the officer's eye, with the reason
+	Camera   CameraConfig
+	// RegistryURL overrides the registry the store was enrolled with (a test, a proxy).
+	RegistryURL string
+	HTTP        *http.Client  // for the registry; nil means http.DefaultClient
+	IdleLock    time.Duration // 0 means DefaultIdleLock
+	Lang        kiosk.Lang
+	Log         *slog.Logger // nil discards
+	// FaceTimeout bounds one face capture; 0 means the face package's 20 s.
+	FaceTimeout time.Duration
+	// Citizen, in the demo only, is the person in front of the camera, who reads the screen.
+	Citizen Citizen
+}
+
+// Citizen is the person in front of the camera as the demo scripts them: they put the phone
+// away once the kiosk read their QR, and turn their head as the screen prompts.
+type Citizen interface {
+	QRAccepted()
+	FacePrompt(face.Progress)
+}
+
+// StoreFile is the kiosk database's name in the data directory.
+const StoreFile = "kiosk.db"
+
+// Idle-lock bounds: a supervisor may choose within them.
+const (
+	DefaultIdleLock = 5 * time.Minute
+	MinIdleLock     = time.Minute
+	MaxIdleLock     = time.Hour
+)
+
+// Face model states in Status.FaceModels besides the reason they are unavailable.
+const (
+	FaceLoading = "loading"
+	FaceReady   = "ready"
+)
+
+// Errors of the composition root the officer reads.
+var (
+	ErrLocked = &kiosk.Error{Code: "app.locked", Msg: kiosk.Message{
+		ID: "Kiosk terkunci; buka kunci terlebih dahulu.", EN: "The kiosk is locked; unlock it first."}}
+	ErrSessionLocked = &kiosk.Error{Code: "app.session_locked", Msg: kiosk.Message{
+		ID: "Sesi petugas sudah dikunci; masuk lagi dengan PIN.", EN: "The officer's session is locked; log in again with the PIN."}}
+	ErrNoCamera = &kiosk.Error{Code: "app.no_camera", Msg: kiosk.Message{
+		ID: "Kamera tidak tersedia; ketik atau pindai token dengan pemindai tangan.",
+		EN: "No camera available; type the token or use a hand scanner."}}
+	ErrFaceUnavailable = &kiosk.Error{Code: "app.face_unavailable", Msg: kiosk.Message{
+		ID: "Pemeriksaan wajah tidak tersedia (model tidak dimuat); hubungi petugas TI.",
+		EN: "The face check is unavailable (models not loaded); contact IT support."}}
+	ErrNotEnrolled = &kiosk.Error{Code: "app.not_enrolled", Msg: kiosk.Message{
+		ID: "Kiosk belum terdaftar di registri; daftarkan dengan kode pendaftaran.",
+		EN: "This kiosk is not enrolled with the registry; enroll it with an enrollment code."}}
+	ErrSettings = &kiosk.Error{Code: "settings.invalid", Msg: kiosk.Message{
+		ID: "Pengaturan di luar batas yang aman.", EN: "The setting is outside its safe bounds."}}
+)
+
+// App is a running kiosk: the concrete Kiosk.
+type App struct {
+	cfg    Config
+	log    *slog.Logger
+	ctx    context.Context // ends at Close: every goroutine of the App runs under it
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu         sync.Mutex
+	st         *store.Store
+	deps       kiosk.Deps // Faces is set per visit
+	engine     *ikdsync.Engine
+	syncReason string // why there is no engine
+	bus        *camera.Bus
+	camStop    context.CancelFunc
+	camDone    chan struct{}
+	camStatus  string
+	face       *FacePipeline
+	faceStatus string
+	faceDone   chan struct{} // closed once loading ended, ready or not
+	settings   Settings
+	counts     map[kiosk.RecordState]int
+	closed     bool
+}
+
+var _ Kiosk = (*App)(nil)
+
+// Open prepares a kiosk from cfg; nothing is read until Unlock. The App's background work
+// runs until Close or until ctx ends.
+func Open(ctx context.Context, cfg Config) (*App, error) {
+	if cfg.DataDir == "" {
+		return nil, errors.New("app: no data directory")
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.IdleLock == 0 {
+		cfg.IdleLock = DefaultIdleLock
+	}
+	if cfg.Lang == "" {
+		cfg.Lang = kiosk.LangID
+	}
+	actx, cancel := context.WithCancel(ctx)
+	a := &App{cfg: cfg, log: cfg.Log, ctx: actx, cancel: cancel, faceDone: make(chan struct{}),
+		camStatus: CameraNone, faceStatus: FaceLoading}
+	a.settings = Settings{CameraDevice: cfg.Camera.Device, CameraWidth: cfg.Camera.Width, CameraHeight: cfg.Camera.Height,
+		RegistryURL: cfg.RegistryURL, IdleLock: cfg.IdleLock, Lang: cfg.Lang}
+	return a, nil
+}
+
+// StoreOptions are the options every program opens the kiosk store with: the kiosk id a
+// deployment expects ("" for any) and the device-key sealer of audit checkpoints.
+func StoreOptions(expectKioskID string) store.Options {
+	return store.Options{
+		ExpectKioskID: expectKioskID,
+		NewSealer: func(id string, key ed25519.PrivateKey) (kiosk.Sealer, error) {
+			return ikdsync.NewSealer(id, key)
+		},
+	}
+}
+
+// uuidV7 makes the time-ordered record ids.
+type uuidV7 struct{}
+
+func (uuidV7) NewID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// Unlock implements Kiosk.
+func (a *App) Unlock(ctx context.Context, secret []byte) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed {
+		return errors.New("app: closed")
+	}
+	if a.st != nil {
+		return nil
+	}
+	st, err := store.Open(ctx, filepath.Join(a.cfg.DataDir, StoreFile), secret, StoreOptions(""))
+	if err != nil {
+		return fmt.Errorf("unlock: %w", err)
+	}
+	sealer, err := ikdsync.NewSealer(st.KioskID(), st.DeviceKey())
+	if err != nil {
+		st.Close()
+		return fmt.Errorf("unlock: %w", err)
+	}
+	a.st = st
+	a.deps = kiosk.Deps{Tokens: token.NewVerifier(st), Residents: st, Outbox: st, Audit: st, Sealer: sealer,
+		Clock: clockFunc(st.Now), IDs: uuidV7{}, KioskID: st.KioskID()}
+	a.startCamera(a.cfg.Camera)
+	a.startFace()
+	if err := a.startSync(ctx); err != nil {
+		a.log.Warn("sync not started", "err", err)
+	}
+	a.wg.Go(a.refreshCounts)
+	return nil
+}
+
+// clockFunc is the store's anchored clock as a kiosk.Clock.
+type clockFunc func() time.Time
+
+func (f clockFunc) Now() time.Time { return f() }
+
+// startCamera runs the bus on the configured source; a.mu held.
+func (a *App) startCamera(c CameraConfig) {
+	src, err := openCamera(c)
+	if err != nil {
+		a.camStatus = kiosk.OfficerMessage(err, a.cfg.Lang)
+		a.log.Warn("camera", "err", err)
+		return
+	}
+	if src == nil {
+		a.camStatus = CameraNone
+		return
+	}
+	ctx, stop := context.WithCancel(a.ctx)
+	bus, done := camera.NewBus(), make(chan struct{})
+	a.bus, a.camStop, a.camDone, a.camStatus = bus, stop, done, CameraReady
+	a.wg.Go(func() {
+		defer close(done)
+		defer src.Close()
+		err := bus.Run(ctx, src)
+		if err != nil && ctx.Err() == nil {
+			a.log.Warn("camera stopped", "err", err)
+			a.mu.Lock()
+			if a.bus == bus {
+				a.camStatus = kiosk.OfficerMessage(err, a.cfg.Lang)
+			}
+			a.mu.Unlock()
+		}
+	})
+}
+
+// stopCamera stops the bus and waits for its source to close; a.mu held.
+func (a *App) stopCamera() {
+	if a.camStop == nil {
+		return
+	}
+	a.camStop()
+	<-a.camDone
+	a.bus, a.camStop, a.camDone, a.camStatus = nil, nil, nil, CameraNone
+}
+
+// startFace loads the models in the background: the login screen does not wait for them,
+// and the face step shows that they are loading. a.mu held.
+func (a *App) startFace() {
+	dir := a.cfg.ModelDir
+	if dir == "" {
+		a.faceStatus = "no model directory (IKD_MODELS / --models)"
+		close(a.faceDone)
+		return
+	}
+	st := a.st
+	a.wg.Go(func() {
+		defer close(a.faceDone)
+		p, err := LoadFace(dir, face.DefaultOptions(), a.log)
+		if err == nil {
+			if err = p.RefreshIndex(a.ctx, st); err != nil {
+				p.Close()
+			}
+		}
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		switch {
+		case err != nil:
+			a.faceStatus = err.Error()
+			a.log.Warn("face models not loaded", "dir", dir, "err", err)
+		case a.closed:
+			p.Close()
+		default:
+			a.face, a.faceStatus = p, FaceReady
+		}
+	})
+}
+
+// FacePipeline waits for the models to load and returns the pipeline, or the reason it is
+// unavailable as an ErrFaceUnavailable.
+func (a *App) FacePipeline(ctx context.Context) (*FacePipeline, error) {
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-a.faceDone:
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.face == nil {
+		return nil, ErrFaceUnavailable.With(errors.New(a.faceStatus))
+	}
+	return a.face, nil
+}
+
+// startSync starts the sync engine when the store is enrolled (or a URL is configured); a.mu held.
+func (a *App) startSync(ctx context.Context) error {
+	url := a.cfg.RegistryURL
+	if url == "" {
+		var err error
+		if url, err = a.st.RegistryURL(ctx); err != nil {
+			a.syncReason = err.Error()
+			return err
+		}
+	}
+	if url == "" {
+		a.syncReason = ErrNotEnrolled.Msg.In(a.cfg.Lang)
+		return nil
+	}
+	e, err := NewSyncEngine(a.st, url, a.cfg.HTTP, a.log)
+	if err != nil {
+		a.syncReason = err.Error()
+		return err
+	}
+	a.engine, a.syncReason, a.settings.RegistryURL = e, "", url
+	a.wg.Go(func() { _ = e.Run(a.ctx) })
+	return nil
+}
+
+// NewSyncEngine is the sync engine of an enrolled store talking to the registry at url.
+func NewSyncEngine(s *store.Store, url string, hc *http.Client, log *slog.Logger) (*ikdsync.Engine, error) {
+	c := &ikdsync.Client{BaseURL: url, KioskID: s.KioskID(), Key: s.DeviceKey(), HTTP: hc, Now: s.Now}
+	return ikdsync.NewEngine(ikdsync.EngineConfig{Store: s, Client: c, Now: s.Now, Log: log})
+}
+
+// Enrolled is what an enrollment brought: the area and how many registry keys are trusted.
+type Enrolled struct {
+	Area string
+	Keys int
+}
+
+// Enroll registers the store's device key with the registry at url using a one-time code,
+// remembers the registry, trusts its keys and anchors the clock to its time.
+func Enroll(ctx context.Context, s *store.Store, url, code string, hc *http.Client) (Enrolled, error) {
+	c := &ikdsync.Client{BaseURL: url, KioskID: s.KioskID(), Key: s.DeviceKey(), HTTP: hc, Now: s.Now}
+	resp, err := c.Enroll(ctx, code)
+	if err != nil {
+		return Enrolled{}, err
+	}
+	if err := s.SetRegistryURL(ctx, url); err != nil {
+		return Enrolled{}, err
+	}
+	delta, err := ikdsync.DecodeDeltaPage(ikdsync.DeltaPage{Keys: resp.Keys})
+	if err != nil {
+		return Enrolled{}, fmt.Errorf("registry keys in the enrollment answer: %w", err)
+	}
+	if delta.Cursor, err = s.SnapshotCursor(ctx); err != nil {
+		return Enrolled{}, err
+	}
+	if _, err := s.ApplyDelta(ctx, delta); err != nil {
+		return Enrolled{}, fmt.Errorf("trust registry keys: %w", err)
+	}
+	if err := s.AnchorClock(ctx, ikdsync.MillisTime(resp.Time)); err != nil {
+		return Enrolled{}, err
+	}
+	return Enrolled{Area: resp.Area, Keys: len(delta.Keys)}, nil
+}
+
+// Enroll enrolls the unlocked kiosk with the registry at url and starts syncing with it.
+func (a *App) Enroll(ctx context.Context, url, code string) (Enrolled, error) {
+	st, err := a.store()
+	if err != nil {
+		return Enrolled{}, err
+	}
+	e, err := Enroll(ctx, st, url, code, a.cfg.HTTP)
+	if err != nil {
+		return Enrolled{}, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.engine == nil {
+		a.cfg.RegistryURL = url
+		if err := a.startSync(ctx); err != nil {
+			return e, err
+		}
+	}
+	return e, nil
+}
+
+// store returns the unlocked store.
+func (a *App) store() (*store.Store, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.st == nil {
+		return nil, ErrLocked
+	}
+	return a.st, nil
+}
+
+// Store is the unlocked store, for the demo and ikdctl; nil while locked.
+func (a *App) Store() *store.Store {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.st
+}
+
+// Locked implements Kiosk.
+func (a *App) Locked() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.st == nil
+}
+
+// Officers implements Kiosk.
+func (a *App) Officers(ctx context.Context) ([]kiosk.Officer, error) {
+	st, err := a.store()
+	if err != nil {
+		return nil, err
+	}
+	return st.Officers(ctx)
+}
+
+// Login implements Kiosk.
+func (a *App) Login(ctx context.Context, officerID, pin string) (Session, error) {
+	st, err := a.store()
+	if err != nil {
+		return nil, err
+	}
+	o, err := st.Login(ctx, officerID, pin)
+	if err != nil {
+		return nil, err
+	}
+	return &session{app: a, officer: o}, nil
+}
+
+// refreshCounts keeps the outbox counts of Status fresh, so Status never reads the store.
+func (a *App) refreshCounts() {
+	t := time.NewTicker(2 * time.Second)
+	defer t.Stop()
+	for {
+		a.updateCounts(a.ctx)
+		select {
+		case <-a.ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (a *App) updateCounts(ctx context.Context) {
+	st, err := a.store()
+	if err != nil {
+		return
+	}
+	c, err := st.RecordCounts(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			a.log.Warn("outbox counts", "err", err)
+		}
+		return
+	}
+	a.mu.Lock()
+	a.counts = c
+	a.mu.Unlock()
+}
+
+// Status implements Kiosk.
+func (a *App) Status() Status {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	s := Status{Locked: a.st == nil, FaceModels: a.faceStatus, Camera: a.camStatus, Counts: map[kiosk.RecordState]int{}}
+	if a.st == nil {
+		return s
+	}
+	s.ClockStatus = a.st.ClockStatus()
+	for k, v := range a.counts {
+		s.Counts[k] = v
+	}
+	s.Pending = s.Counts[kiosk.RecordPending] + s.Counts[kiosk.RecordSent]
+	if a.engine == nil {
+		s.SyncUnavailable = a.syncReason
+		return s
+	}
+	es := a.engine.Status()
+	s.Pending = es.Pending
+	s.PushSuccess, s.PullSuccess = es.Push.LastSuccess, es.Pull.LastSuccess
+	s.PushError, s.PullError = es.Push.LastError, es.Pull.LastError
+	s.Online = (es.Push.LastError == nil && !es.Push.LastSuccess.IsZero()) || (es.Pull.LastError == nil && !es.Pull.LastSuccess.IsZero())
+	return s
+}
+
+// SyncNow implements Kiosk.
+func (a *App) SyncNow() {
+	a.mu.Lock()
+	e := a.engine
+	a.mu.Unlock()
+	if e != nil {
+		e.SyncNow()
+	}
+}
+
+// SyncRound runs one push and one pull now and waits for them (the demo, ikdctl sync).
+func (a *App) SyncRound(ctx context.Context) (ikdsync.RoundResult, error) {
+	a.mu.Lock()
+	e := a.engine
+	a.mu.Unlock()
+	if e == nil {
+		return ikdsync.RoundResult{}, ErrNotEnrolled
+	}
+	r, err := e.Round(ctx)
+	a.updateCounts(ctx)
+	return r, err
+}
+
+// Preview implements Kiosk.
+func (a *App) Preview(ctx context.Context) (<-chan Frame, error) {
+	sub, err := a.subscribe()
+	if err != nil {
+		return nil, err
+	}
+	ch := make(chan Frame, 1)
+	a.wg.Go(func() {
+		defer close(ch)
+		defer sub.Close()
+		ctx, stop := context.WithCancel(ctx)
+		defer stop()
+		defer context.AfterFunc(a.ctx, stop)() // the App's end ends the preview too
+		for {
+			f, err := sub.Next(ctx)
+			if err != nil {
+				return
+			}
+			select {
+			case ch <- Frame{Image: f.Image, Seq: f.Seq, Captured: f.Captured}:
+			case <-ctx.Done():
+				return
+			}
+		}
+	})
+	return ch, nil
+}
+
+func (a *App) subscribe() (*camera.Subscription, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.bus == nil {
+		return nil, ErrNoCamera.With(errors.New(a.camStatus))
+	}
+	return a.bus.Subscribe(), nil
+}
+
+// Settings implements Kiosk.
+func (a *App) Settings() Settings {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	s := a.settings
+	if a.face != nil {
+		s.Thresholds = a.face.CurrentThresholds()
+	}
+	return s
+}
+
+// Close implements Kiosk.
+func (a *App) Close() error {
+	a.mu.Lock()
+	if a.closed {
+		a.mu.Unlock()
+		return nil
+	}
+	a.closed = true
+	a.mu.Unlock()
+	a.cancel()
+	a.wg.Wait()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var errs []error
+	if a.face != nil {
+		errs = append(errs, a.face.Close())
+	}
+	if a.st != nil {
+		errs = append(errs, a.st.Close())
+	}
+	return errors.Join(errs...)
+}

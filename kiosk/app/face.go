@@ -1,0 +1,193 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/ikd-field/ikd/camera"
+	"github.com/ikd-field/ikd/kiosk"
+	"github.com/ikd-field/ikd/kiosk/face"
+	"github.com/ikd-field/ikd/kiosk/face/dlib"
+	"github.com/ikd-field/ikd/kiosk/face/match"
+)
+
+// FacePipeline is the face check assembled in one place for the kiosk, the demo and
+// `ikdctl face verify`: dlib's models, the analyzer (detection, landmarks, descriptor,
+// quality gate), the shipped calibration with the thresholds for the recognition model's
+// class, and the snapshot's 1:N index.
+type FacePipeline struct {
+	Engine      *dlib.Engine
+	Analyzer    *face.Analyzer
+	Calibration *match.Calibration
+	Model       kiosk.ModelClass     // class of the recognition model: it caps the band
+	Thresholds  kiosk.FaceThresholds // the calibration's for Model
+
+	mu          sync.Mutex
+	strict      kiosk.FaceThresholds // Thresholds or stricter ones a supervisor set
+	index       *match.Index
+	indexCursor string // the snapshot cursor index was built at
+	verifier    *face.Verifier
+}
+
+// LoadFace loads the models in dir and assembles the pipeline without a 1:N index.
+func LoadFace(dir string, opt face.Options, log *slog.Logger) (*FacePipeline, error) {
+	engine, err := dlib.Load(dir, log)
+	if err != nil {
+		return nil, err
+	}
+	p, err := newFacePipeline(engine, opt)
+	if err != nil {
+		engine.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+func newFacePipeline(engine *dlib.Engine, opt face.Options) (*FacePipeline, error) {
+	an, err := face.NewAnalyzer(engine, opt)
+	if err != nil {
+		return nil, err
+	}
+	cal, err := match.Default()
+	if err != nil {
+		return nil, err
+	}
+	class := engine.Models().Class(face.RecognitionFile)
+	p := &FacePipeline{Engine: engine, Analyzer: an, Calibration: cal, Model: class, Thresholds: cal.ThresholdsFor(class)}
+	p.strict = p.Thresholds
+	if err := p.rebuild(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Close releases the models.
+func (p *FacePipeline) Close() error { return p.Engine.Close() }
+
+// Verifier returns the verifier with the current thresholds and index.
+func (p *FacePipeline) Verifier() *face.Verifier {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.verifier
+}
+
+// rebuild makes the verifier from the current thresholds and index; p.mu held or p unshared.
+func (p *FacePipeline) rebuild() error {
+	v, err := face.NewVerifier(p.Calibration, p.strict, p.Model, p.index)
+	if err != nil {
+		return err
+	}
+	p.verifier = v
+	return nil
+}
+
+// SetThresholds applies thresholds a supervisor chose; they must be at least as strict as the
+// calibration's: a match needs a score no higher, a no-match comes no later, and the raw
+// distance guard stays at least as tight.
+func (p *FacePipeline) SetThresholds(t kiosk.FaceThresholds) error {
+	if err := StricterThresholds(p.Thresholds, t); err != nil {
+		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	old := p.strict
+	p.strict = t
+	if err := p.rebuild(); err != nil {
+		p.strict = old
+		return err
+	}
+	return nil
+}
+
+// CurrentThresholds are the thresholds in force.
+func (p *FacePipeline) CurrentThresholds() kiosk.FaceThresholds {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.strict
+}
+
+// ErrThresholdsLooser refuses face thresholds that would accept more than the calibration.
+var ErrThresholdsLooser = &kiosk.Error{Code: "settings.thresholds_looser", Msg: kiosk.Message{
+	ID: "Ambang wajah hanya boleh lebih ketat daripada kalibrasi, tidak lebih longgar.",
+	EN: "Face thresholds may only be stricter than the calibration's, not looser."}}
+
+// StricterThresholds checks that t accepts no face base would refuse.
+func StricterThresholds(base, t kiosk.FaceThresholds) error {
+	if err := t.Validate(); err != nil {
+		return ErrThresholdsLooser.With(err)
+	}
+	guardLooser := base.MatchMaxDistance > 0 && (t.MatchMaxDistance <= 0 || t.MatchMaxDistance > base.MatchMaxDistance)
+	if t.Match > base.Match || t.NoMatch > base.NoMatch || guardLooser {
+		return ErrThresholdsLooser.With(fmt.Errorf("match %v no_match %v distance %v against the calibration's %v %v %v",
+			t.Match, t.NoMatch, t.MatchMaxDistance, base.Match, base.NoMatch, base.MatchMaxDistance))
+	}
+	return nil
+}
+
+// ReferenceSource is where the 1:N index's references come from (the kiosk's store).
+type ReferenceSource interface {
+	References(ctx context.Context, fn func(kiosk.NIK, kiosk.Descriptor) error) error
+	SnapshotCursor(ctx context.Context) (string, error)
+}
+
+// RefreshIndex rebuilds the 1:N index from refs when the snapshot moved since the last
+// build (a sync pull or an import changed the residents), so a search never misses a
+// resident added since the models loaded.
+func (p *FacePipeline) RefreshIndex(ctx context.Context, refs ReferenceSource) error {
+	cursor, err := refs.SnapshotCursor(ctx)
+	if err != nil {
+		return fmt.Errorf("1:N index: %w", err)
+	}
+	p.mu.Lock()
+	built := p.index != nil && p.indexCursor == cursor
+	p.mu.Unlock()
+	if built {
+		return nil
+	}
+	var rs []match.Reference
+	err = refs.References(ctx, func(nik kiosk.NIK, d kiosk.Descriptor) error {
+		rs = append(rs, match.Reference{Key: string(nik), Descriptor: d})
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("1:N index: %w", err)
+	}
+	ix, err := match.NewIndex(p.Calibration, rs)
+	if err != nil {
+		return fmt.Errorf("1:N index: %w", err)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.index, p.indexCursor = ix, cursor
+	return p.rebuild()
+}
+
+// IndexLen is the number of references in the 1:N index.
+func (p *FacePipeline) IndexLen() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.index == nil {
+		return 0
+	}
+	return p.index.Len()
+}
+
+// Live is the counter's face verifier on frames: capture with the liveness challenge, then
+// the verifier. onProgress, if set, sees every frame's progress.
+func (p *FacePipeline) Live(frames camera.Source, timeout time.Duration, onProgress func(face.Progress)) *face.LiveVerifier {
+	return &face.LiveVerifier{Analyzer: p.Analyzer, Frames: frames, Verifier: p.Verifier(),
+		Capture: face.DefaultCaptureConfig(), Timeout: timeout, OnProgress: onProgress}
+}
+
+// Describe is the descriptor of the one face in a still picture (a reference photo).
+func (p *FacePipeline) Describe(ctx context.Context, img image.Image) (kiosk.Descriptor, error) {
+	obs, err := p.Analyzer.Analyze(ctx, img)
+	if err != nil {
+		return kiosk.Descriptor{}, err
+	}
+	return obs.Descriptor, nil
+}

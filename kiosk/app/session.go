@@ -1,0 +1,159 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ikd-field/ikd/kiosk"
+)
+
+// session is one logged-in officer.
+type session struct {
+	app     *App
+	officer kiosk.Officer
+
+	mu     sync.Mutex
+	locked bool
+}
+
+var _ Session = (*session)(nil)
+
+func (s *session) Officer() kiosk.Officer { return s.officer }
+
+func (s *session) active() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.locked {
+		return ErrSessionLocked
+	}
+	_, err := s.app.store()
+	return err
+}
+
+func (s *session) NewActivation() Visit {
+	return s.app.newVisit(s, kiosk.PurposeActivation)
+}
+
+func (s *session) NewDeactivation() Visit {
+	return s.app.newVisit(s, kiosk.PurposeDeactivation)
+}
+
+// ConfirmSupervisor implements Session: the PIN check is the store's login, audited and
+// subject to the lockout like any other.
+func (s *session) ConfirmSupervisor(ctx context.Context, supervisorID, pin string) (kiosk.Officer, error) {
+	if err := s.active(); err != nil {
+		return kiosk.Officer{}, err
+	}
+	st, err := s.app.store()
+	if err != nil {
+		return kiosk.Officer{}, err
+	}
+	o, err := st.Login(ctx, supervisorID, pin)
+	if err != nil {
+		return kiosk.Officer{}, err
+	}
+	if o.Role != kiosk.RoleSupervisor {
+		return kiosk.Officer{}, kiosk.ErrPermission.With(fmt.Errorf("officer %s is a %s", o.ID, o.Role))
+	}
+	return o, nil
+}
+
+// UpdateSettings implements Session.
+func (s *session) UpdateSettings(ctx context.Context, by kiosk.Officer, n Settings) error {
+	if err := s.active(); err != nil {
+		return err
+	}
+	if by.Role != kiosk.RoleSupervisor {
+		return kiosk.ErrPermission.With(fmt.Errorf("officer %s is a %s", by.ID, by.Role))
+	}
+	return s.app.updateSettings(ctx, by, n)
+}
+
+// updateSettings applies n: the idle lock and language at once, the thresholds to the face
+// pipeline, a camera change by restarting the bus. The registry changes only by enrolling.
+func (a *App) updateSettings(ctx context.Context, by kiosk.Officer, n Settings) error {
+	if n.IdleLock < MinIdleLock || n.IdleLock > MaxIdleLock {
+		return ErrSettings.With(fmt.Errorf("idle lock %v outside %v..%v", n.IdleLock, MinIdleLock, MaxIdleLock))
+	}
+	if n.Lang != kiosk.LangID && n.Lang != kiosk.LangEN {
+		return ErrSettings.With(fmt.Errorf("language %q", n.Lang))
+	}
+	if n.CameraWidth < 0 || n.CameraHeight < 0 || n.CameraWidth > 7680 || n.CameraHeight > 4320 {
+		return ErrSettings.With(fmt.Errorf("camera size %dx%d", n.CameraWidth, n.CameraHeight))
+	}
+	cur := a.Settings()
+	if strings.TrimSpace(n.RegistryURL) != cur.RegistryURL {
+		return ErrNotEnrolled.With(fmt.Errorf("registry %q: a new registry needs an enrollment code (App.Enroll)", n.RegistryURL))
+	}
+	if n.Thresholds != (kiosk.FaceThresholds{}) && n.Thresholds != cur.Thresholds {
+		a.mu.Lock()
+		p := a.face
+		a.mu.Unlock()
+		if p == nil {
+			return ErrFaceUnavailable.With(fmt.Errorf("thresholds need the loaded models' calibration"))
+		}
+		if err := p.SetThresholds(n.Thresholds); err != nil {
+			return err
+		}
+	}
+	a.mu.Lock()
+	camChanged := n.CameraDevice != a.settings.CameraDevice || n.CameraWidth != a.settings.CameraWidth || n.CameraHeight != a.settings.CameraHeight
+	a.settings.IdleLock, a.settings.Lang = n.IdleLock, n.Lang
+	if camChanged {
+		a.stopCamera()
+		a.settings.CameraDevice, a.settings.CameraWidth, a.settings.CameraHeight = n.CameraDevice, n.CameraWidth, n.CameraHeight
+		a.startCamera(CameraConfig{Device: n.CameraDevice, Width: n.CameraWidth, Height: n.CameraHeight})
+	}
+	st := a.st
+	a.mu.Unlock()
+	th := a.Settings().Thresholds
+	ev := kiosk.AuditEvent{Time: st.Now(), OfficerID: by.ID, Action: "settings.updated", Subject: "kiosk",
+		Detail: fmt.Sprintf("camera=%s %dx%d idle_lock=%v lang=%s match=%.3f no_match=%.3f max_distance=%.3f",
+			n.CameraDevice, n.CameraWidth, n.CameraHeight, n.IdleLock, n.Lang, th.Match, th.NoMatch, th.MatchMaxDistance)}
+	if err := st.Record(ctx, ev); err != nil {
+		return fmt.Errorf("audit settings: %w", err)
+	}
+	return nil
+}
+
+// Stats implements Session.
+func (s *session) Stats(ctx context.Context, day time.Time) (DailySummary, error) {
+	if err := s.active(); err != nil {
+		return DailySummary{}, err
+	}
+	st, err := s.app.store()
+	if err != nil {
+		return DailySummary{}, err
+	}
+	from := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, day.Location())
+	vs, err := st.VisitStats(ctx, from, from.AddDate(0, 0, 1))
+	if err != nil {
+		return DailySummary{}, err
+	}
+	return summarize(from, vs), nil
+}
+
+// Records implements Session.
+func (s *session) Records(ctx context.Context, state kiosk.RecordState, limit int) ([]kiosk.OutboxRecord, error) {
+	if err := s.active(); err != nil {
+		return nil, err
+	}
+	st, err := s.app.store()
+	if err != nil {
+		return nil, err
+	}
+	recs, err := st.Records(ctx, state, limit)
+	slices.Reverse(recs) // the store lists oldest first; the panel shows the newest on top
+	return recs, err
+}
+
+// Lock implements Session.
+func (s *session) Lock() {
+	s.mu.Lock()
+	s.locked = true
+	s.mu.Unlock()
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/ikd-field/ikd/assets"
 	"github.com/ikd-field/ikd/camera"
 	"github.com/ikd-field/ikd/kiosk"
+	"github.com/ikd-field/ikd/kiosk/app"
 	"github.com/ikd-field/ikd/kiosk/face"
 	"github.com/ikd-field/ikd/kiosk/store"
 	kioskToken "github.com/ikd-field/ikd/kiosk/token"
@@ -120,6 +121,11 @@ var shownErrors = map[string]map[string]*kiosk.Error{
 		"ErrLivenessFrozen": face.ErrLivenessFrozen, "ErrLivenessTimeout": face.ErrLivenessTimeout,
 		"ErrLivenessWrongTurn": face.ErrLivenessWrongTurn, "ErrLivenessInconsistent": face.ErrLivenessInconsistent,
 	},
+	"kiosk/app": {
+		"ErrLocked": app.ErrLocked, "ErrSessionLocked": app.ErrSessionLocked, "ErrNoCamera": app.ErrNoCamera,
+		"ErrFaceUnavailable": app.ErrFaceUnavailable, "ErrNotEnrolled": app.ErrNotEnrolled, "ErrSettings": app.ErrSettings,
+		"ErrThresholdsLooser": app.ErrThresholdsLooser, "ErrRejectNote": app.ErrRejectNote, "ErrRejectReason": app.ErrRejectReason,
+	},
 	"sync": {
 		"ErrSyncFailed": ikdsync.ErrSyncFailed, "ErrUnknownCode": ikdsync.ErrUnknownCode,
 	},
@@ -132,7 +138,7 @@ func asErr(err error) *kiosk.Error {
 }
 
 // Every *kiosk.Error the UI can show has an officer-facing message in both languages: the
-// exported ones of kiosk, kiosk/token, kiosk/store, camera, kiosk/face and sync (whose registry codes are all in
+// exported ones of kiosk, kiosk/token, kiosk/store, camera, kiosk/face, kiosk/app and sync (whose registry codes are all in
 // sync.Codes), found in the sources so that one added later is covered or the test says so.
 func TestErrorsHaveMessages(t *testing.T) {
 	root := filepath.Join("..", "..")

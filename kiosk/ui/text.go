@@ -48,11 +48,22 @@ func (t *Text) T(key string, args ...any) string { return t.catalogs[t.lang].T(k
 // Err returns err in the officer's words (the *kiosk.Error message, or the generic one).
 func (t *Text) Err(err error) string { return kiosk.OfficerMessage(err, t.lang) }
 
+// hintKeys map the core's progress hints (kiosk/app) to the UI's words for the citizen.
+var hintKeys = map[string]string{
+	"scan.show_qr":     "ui.activation.show_qr",
+	"scan.read":        "ui.scan.read",
+	"scan.hold_steady": "ui.scan.hold_steady",
+	"face.loading":     "ui.face.loading",
+}
+
 // Hint returns the text of a hint key from the core (scan and face progress); an empty key
 // gives an empty text.
 func (t *Text) Hint(key string) string {
 	if key == "" {
 		return ""
+	}
+	if k, ok := hintKeys[key]; ok {
+		return t.T(k)
 	}
 	return t.T(key)
 }

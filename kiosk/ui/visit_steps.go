@@ -96,6 +96,8 @@ func (p *visitPage) captureFace() {
 			switch {
 			case fp.Loading:
 				p.Hint.SetText(p.s.tx.T("ui.face.loading"))
+			case fp.Prompt.ID != "": // the liveness prompt carries its own words
+				p.Hint.SetText(fp.Prompt.In(p.s.tx.Lang()))
 			case fp.Hint != "":
 				p.Hint.SetText(p.s.tx.Hint(fp.Hint))
 			}

@@ -1,7 +1,7 @@
 # Two commands on a fresh Debian 12 machine:
 #   make demo   installs everything and runs the kiosk's headless demo (no camera, no network)
 #   make test   runs the whole test suite
-.PHONY: demo setup build test check-models check-purego bench
+.PHONY: demo setup build test check-models check-purego check-ui bench
 
 BIN := bin
 
@@ -25,6 +25,10 @@ check-models:
 # Everything but the dlib adapter and the binaries that link it, built and tested without cgo.
 check-purego:
 	build/check-purego.sh
+
+# Screenshot tests of the kiosk window under Xvfb (needs Xvfb and Mesa; not part of make test).
+check-ui:
+	build/check-ui.sh
 
 bench: build
 	$(BIN)/ikdctl bench store

@@ -30,7 +30,7 @@ func (s *Shell) frame(page fyne.CanvasObject) fyne.CanvasObject {
 	if s.curBuild == nil {
 		lang.Disable() // a visit in progress keeps its language
 	}
-	right := []fyne.CanvasObject{lang}
+	right := []fyne.CanvasObject{container.New(atLeast{fyne.NewSize(190, 0)}, lang)}
 	if s.sess != nil {
 		me := s.sess.Officer()
 		who := widget.NewLabel(s.tx.T("ui.header.officer", me.Name, s.roleName(me.Role)))
@@ -39,7 +39,7 @@ func (s *Shell) frame(page fyne.CanvasObject) fyne.CanvasObject {
 		right = append([]fyne.CanvasObject{who}, append(right, sw, lock)...)
 	}
 	bar := container.NewBorder(nil, nil, title, container.NewHBox(right...))
-	return container.NewBorder(container.NewVBox(bar, widget.NewSeparator()), nil, nil, nil, page)
+	return container.NewBorder(container.NewVBox(bar, widget.NewSeparator()), nil, nil, nil, container.NewPadded(page))
 }
 
 func (s *Shell) roleName(r kiosk.Role) string {
@@ -89,7 +89,26 @@ func errLabel() *widget.Label {
 // touchSize is the minimum size of a button meant for a finger.
 var touchSize = fyne.NewSize(120, 72)
 
-// touchSized gives obj at least the touch size.
+// touchSized gives obj at least the touch size, and more when its text needs it.
 func touchSized(obj fyne.CanvasObject) fyne.CanvasObject {
-	return container.NewGridWrap(touchSize, obj)
+	return container.New(atLeast{touchSize}, obj)
+}
+
+// atLeast is a layout whose objects fill it and whose minimum is their own or size,
+// whichever is larger.
+type atLeast struct{ size fyne.Size }
+
+func (l atLeast) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	m := l.size
+	for _, o := range objs {
+		m = m.Max(o.MinSize().AddWidthHeight(theme.Padding()*2, 0))
+	}
+	return m
+}
+
+func (l atLeast) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	for _, o := range objs {
+		o.Move(fyne.NewPos(0, 0))
+		o.Resize(size)
+	}
 }

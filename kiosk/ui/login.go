@@ -96,10 +96,11 @@ func (p *LoginScreen) view() fyne.CanvasObject {
 	for _, b := range p.Officers {
 		officers = append(officers, container.NewGridWrap(fyne.NewSize(420, 64), b))
 	}
-	left := container.NewBorder(heading(p.s.tx.T("ui.login.title")), nil, nil, nil,
-		container.NewVScroll(container.NewVBox(officers...)))
+	list := container.NewVScroll(container.NewVBox(officers...))
+	list.SetMinSize(fyne.NewSize(430, 420))
+	left := container.NewVBox(heading(p.s.tx.T("ui.login.title")), list)
 	right := container.NewVBox(p.Prompt, p.Pad.view(), p.Error)
-	return container.NewPadded(container.NewGridWithColumns(2, left, container.NewCenter(right)))
+	return container.NewGridWithColumns(2, container.NewCenter(left), container.NewCenter(right))
 }
 
 func (p *LoginScreen) stop() {}

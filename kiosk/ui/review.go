@@ -50,6 +50,15 @@ func newReviewPanel(s *Shell, v app.Visit, cancel func()) *ReviewPanel {
 	p.Address = wrapped(tx.T("ui.review.address", res.Address, res.Kecamatan))
 	p.Contact = wrapped(tx.T("ui.review.contact", orDash(r.Token.MaskedEmail), orDash(r.Token.MaskedPhone)))
 	p.Face = wrapped(s.faceWords(r.Face))
+	p.Face.TextStyle = fyne.TextStyle{Bold: true}
+	switch r.Face.Band {
+	case kiosk.BandMatch:
+		p.Face.Importance = widget.SuccessImportance
+	case kiosk.BandUncertain:
+		p.Face.Importance = widget.WarningImportance
+	default:
+		p.Face.Importance = widget.DangerImportance
+	}
 	p.Others = wrapped("")
 	p.Others.Importance = widget.DangerImportance
 	if len(r.Face.OtherNIKs) > 0 {

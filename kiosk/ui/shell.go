@@ -23,7 +23,7 @@ type Options struct {
 	// Now is the clock for the idle lock; nil means time.Now.
 	Now func() time.Time
 	// Demo, when set, is an extra panel (the demo mailbox) reachable from the home screen.
-	Demo func(t *Text) fyne.CanvasObject
+	Demo func(s *Shell) fyne.CanvasObject
 }
 
 // screen is one page of the window.
@@ -246,7 +246,7 @@ func (s *Shell) showDemo() {
 	if s.opt.Demo == nil || s.sess == nil {
 		return
 	}
-	s.show(func() screen { return &staticScreen{obj: s.opt.Demo(s.tx), back: s.showHome} }, true)
+	s.show(func() screen { return &staticScreen{obj: s.opt.Demo(s), back: s.showHome} }, true)
 }
 
 // asSupervisor runs action as the current officer when they are a supervisor, else after a

@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/app"
 )
 
@@ -32,10 +33,10 @@ func newStatsScreen(s *Shell) *StatsScreen {
 	p := &StatsScreen{s: s, Summary: wrapped(""), Saved: wrapped("")}
 	p.Export = s.bigButton("ui.stats.export", p.export)
 	p.Back = s.button("ui.common.back", s.showHome)
-	p.Visits = widget.NewTable(func() (int, int) { return len(p.day.Visits) + 1, 7 },
+	p.Visits = widget.NewTable(func() (int, int) { return len(p.day.Visits) + 1, 8 },
 		func() fyne.CanvasObject { return widget.NewLabel("00:00:00 deactivation") },
 		func(id widget.TableCellID, o fyne.CanvasObject) { o.(*widget.Label).SetText(p.cell(id)) })
-	for col, w := range []float32{110, 150, 220, 90, 90, 90, 90} {
+	for col, w := range []float32{110, 170, 300, 90, 90, 90, 110, 90} {
 		p.Visits.SetColumnWidth(col, w)
 	}
 	d, err := s.sess.Stats(context.Background(), s.opt.Now())
@@ -76,24 +77,42 @@ func (s *Shell) reasonName(r app.RejectReason) string {
 func (p *StatsScreen) cell(id widget.TableCellID) string {
 	if id.Row == 0 {
 		return p.s.tx.T([]string{"ui.stats.col_time", "ui.stats.col_purpose", "ui.stats.col_outcome",
-			"ui.stats.col_scan", "ui.stats.col_resident", "ui.stats.col_face", "ui.stats.col_total"}[id.Col])
+			"ui.stats.col_scan", "ui.stats.col_resident", "ui.stats.col_face", "ui.stats.col_decision", "ui.stats.col_total"}[id.Col])
 	}
 	v := p.day.Visits[id.Row-1]
 	switch id.Col {
 	case 0:
 		return v.At.Local().Format("15:04:05")
 	case 1:
-		return string(v.Purpose)
+		if v.Purpose == kiosk.PurposeDeactivation {
+			return p.s.tx.T("ui.stats.deactivation")
+		}
+		return p.s.tx.T("ui.stats.activation")
 	case 2:
-		return v.Outcome
+		return p.s.outcomeWords(v.Outcome)
 	case 3:
 		return seconds(v.Timings.Scan)
 	case 4:
 		return seconds(v.Timings.Resident)
 	case 5:
 		return seconds(v.Timings.Face)
+	case 6:
+		return seconds(v.Timings.Decision)
 	}
 	return seconds(v.Timings.Total)
+}
+
+// outcomeWords reads the core's outcome codes ("approved", "rejected:<reason>", "abandoned").
+func (s *Shell) outcomeWords(o string) string {
+	switch {
+	case o == "approved":
+		return s.tx.T("ui.stats.approved")
+	case o == "abandoned":
+		return s.tx.T("ui.stats.abandoned")
+	case strings.HasPrefix(o, "rejected:"):
+		return s.tx.T("ui.stats.rejected", s.reasonName(app.RejectReason(strings.TrimPrefix(o, "rejected:"))))
+	}
+	return o
 }
 
 func (p *StatsScreen) export() {

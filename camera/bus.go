@@ -35,7 +35,13 @@ func NewBus() *Bus {
 
 // Subscribe adds a subscriber. Its first Next returns the newest frame already
 // published, if any, so a preview opened late shows a picture at once.
-func (b *Bus) Subscribe() *Subscription {
+func (b *Bus) Subscribe() *Subscription { return b.subscribe(true) }
+
+// SubscribeNew adds a subscriber that sees only frames published after the call: the face
+// check must not take a frame from before it started, which may show the previous citizen.
+func (b *Bus) SubscribeNew() *Subscription { return b.subscribe(false) }
+
+func (b *Bus) subscribe(withLatest bool) *Subscription {
 	s := &Subscription{bus: b, ready: make(chan struct{}, 1)}
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -43,7 +49,7 @@ func (b *Bus) Subscribe() *Subscription {
 		s.closed, s.err = true, b.closeErr
 		return s
 	}
-	if b.hasLatest {
+	if withLatest && b.hasLatest {
 		s.frame, s.fresh = b.latest, true
 	}
 	b.subs[s] = struct{}{}

@@ -235,3 +235,25 @@ func TestSubscriptionCloseAndContext(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A SubscribeNew subscriber never sees the frame published before it subscribed.
+func TestBusSubscribeNewWaitsForTheNextFrame(t *testing.T) {
+	ctx := testCtx(t)
+	runCtx, stop := context.WithCancel(ctx)
+	src := &countingSource{n: 2, gate: make(chan struct{})}
+	b := NewBus()
+	first := b.Subscribe()
+	done := runBus(runCtx, b, src)
+	if f, err := first.Next(ctx); err != nil || f.Seq != 1 {
+		t.Fatalf("got %d, %v", f.Seq, err)
+	}
+	fresh := b.SubscribeNew()
+	src.gate <- struct{}{}
+	if f, err := fresh.Next(ctx); err != nil || f.Seq != 2 {
+		t.Fatalf("SubscribeNew got frame %d, %v; want frame 2, published after it subscribed", f.Seq, err)
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

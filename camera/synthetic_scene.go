@@ -6,8 +6,6 @@ import (
 	"math/rand/v2"
 
 	"github.com/makiuchi-d/gozxing"
-	"github.com/makiuchi-d/gozxing/qrcode"
-	"github.com/makiuchi-d/gozxing/qrcode/decoder"
 )
 
 // Grey levels of the scene before contrast, glare and moiré.
@@ -31,19 +29,14 @@ func renderBase(o SceneOptions) ([]byte, error) {
 	return bg, nil
 }
 
-// qrModules encodes text at error-correction level M (what a phone app would use) and returns
-// its modules, true = dark; nil when text is empty.
+// qrModules are the modules of text's QR code; nil when text is empty.
 func qrModules(text string) (*gozxing.BitMatrix, error) {
 	if text == "" {
 		return nil, nil
 	}
-	hints := map[gozxing.EncodeHintType]any{
-		gozxing.EncodeHintType_ERROR_CORRECTION: decoder.ErrorCorrectionLevel_M,
-		gozxing.EncodeHintType_MARGIN:           0,
-	}
-	m, err := qrcode.NewQRCodeWriter().Encode(text, gozxing.BarcodeFormat_QR_CODE, 0, 0, hints)
+	m, _, err := QRModules(text)
 	if err != nil {
-		return nil, fmt.Errorf("%w: encode QR: %v", ErrSceneOptions, err)
+		return nil, fmt.Errorf("%w: %v", ErrSceneOptions, err)
 	}
 	return m, nil
 }

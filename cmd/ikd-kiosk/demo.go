@@ -4,24 +4,19 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
-	"slices"
+	"strings"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/ikd-field/ikd/assets"
-	"github.com/ikd-field/ikd/camera"
 	"github.com/ikd-field/ikd/kiosk"
-	"github.com/ikd-field/ikd/kiosk/clock"
-	"github.com/ikd-field/ikd/kiosk/qr"
-	"github.com/ikd-field/ikd/kiosk/store"
+	"github.com/ikd-field/ikd/kiosk/app"
+	"github.com/ikd-field/ikd/kiosk/face"
+	"github.com/ikd-field/ikd/kiosk/face/liveness"
 	"github.com/ikd-field/ikd/kiosk/token"
 	ikdsync "github.com/ikd-field/ikd/sync"
 )
@@ -34,23 +29,6 @@ type demoConfig struct {
 	out    io.Writer
 	log    *slog.Logger
 }
-
-// uuidV7 makes time-ordered record ids.
-type uuidV7 struct{}
-
-func (uuidV7) NewID() string { return uuid.Must(uuid.NewV7()).String() }
-
-// The demo's people. Their NIKs agree with their birth dates and sexes.
-var demoResidents = []kiosk.Resident{
-	{NIK: "3201014101900001", Name: "Siti Aminah", BirthPlace: "Bogor", BirthDate: date(1990, 1, 1),
-		Sex: kiosk.Female, Address: "Jl. Pajajaran No. 12, RT 02/RW 05, Bogor", Kecamatan: "Bogor Tengah", Status: kiosk.ResidentActive},
-	{NIK: "3201012508850123", Name: "Agus Salim", BirthPlace: "Bogor", BirthDate: date(1985, 8, 25),
-		Sex: kiosk.Male, Address: "Jl. Suryakencana No. 7, Bogor", Kecamatan: "Bogor Tengah", Status: kiosk.ResidentActive},
-	{NIK: "3201015203000007", Name: "Dewi Lestari", BirthPlace: "Bogor", BirthDate: date(2000, 3, 12),
-		Sex: kiosk.Female, Address: "Gg. Mawar No. 3, Bogor", Kecamatan: "Bogor Tengah", Status: kiosk.ResidentInactive},
-}
-
-func date(y, m, d int) time.Time { return time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC) }
 
 // narrator prints the demo's numbered steps in the officer's language.
 type narrator struct {
@@ -65,9 +43,9 @@ func (n *narrator) say(key string, args ...any) {
 	fmt.Fprintf(n.out, "%2d. %s\n", n.step, n.cat.T(key, args...))
 }
 
-// runDemo walks one officer through an activation, four refused QR codes, a lost-phone
-// deactivation and a held-up photo, with the real store, token, scanner, envelope and (where
-// the models are) face code.
+// runDemo walks one officer through an activation up to the citizen confirming the e-mailed
+// code, four refused QR codes, a lost-phone deactivation and a held-up photo, on app.NewDemo:
+// the real kiosk, registry, mail worker and SMTP, in this process.
 func runDemo(ctx context.Context, cfg demoConfig) error {
 	lang := kiosk.ParseLang(cfg.lang)
 	cat, err := assets.LoadCatalog(string(lang))
@@ -78,150 +56,100 @@ func runDemo(ctx context.Context, cfg demoConfig) error {
 	say := n.say
 	fmt.Fprintln(cfg.out, cat.T("demo.title"))
 
-	dir := cfg.dir
-	if dir == "" {
-		if dir, err = os.MkdirTemp("", "ikd-demo-"); err != nil {
-			return fmt.Errorf("demo directory: %w", err)
-		}
-	}
-	secret := make([]byte, 16)
-	if _, err := rand.Read(secret); err != nil {
+	d, err := app.NewDemo(ctx, app.DemoConfig{Dir: cfg.dir, ModelDir: cfg.models, Faces: cfg.faces, Lang: lang, Log: cfg.log})
+	if err != nil {
 		return err
 	}
-	st, err := store.Create(ctx, filepath.Join(dir, "kiosk.db"), []byte(hex.EncodeToString(secret)), store.Options{})
+	defer d.Close()
+	k := d.Kiosk
+	say("demo.registry", d.RegistryURL, d.Mailbox.Addr())
+	say("demo.store", d.Dir, k.Store().KioskID())
+	say("demo.enrolled", app.DemoArea)
+	if p, err := k.FacePipeline(ctx); err == nil {
+		sayModels(n, p)
+	}
+	if d.Reference != "" {
+		say("demo.citizen", d.Activating.Name, d.Reference, d.CameraPhotos)
+	}
+	if d.FaceReason != "" {
+		say("demo.face.unavailable", d.FaceReason)
+	}
+	count, err := k.Store().ResidentCount(ctx)
 	if err != nil {
-		return fmt.Errorf("create store: %w", err)
+		return err
 	}
-	defer st.Close()
-	say("demo.store", dir, st.KioskID())
+	say("demo.residents", count)
 
-	supervisor := kiosk.Officer{ID: "198001012005011001", Name: "Budi Santoso", Role: kiosk.RoleSupervisor}
-	const pin = "246810"
-	if err := st.AddOfficer(ctx, "", supervisor, pin); err != nil {
-		return fmt.Errorf("add officer: %w", err)
-	}
-	officer, err := st.Login(ctx, supervisor.ID, pin)
+	sess, err := k.Login(ctx, app.DemoSupervisor.ID, app.DemoPIN)
 	if err != nil {
 		return fmt.Errorf("login: %w", err)
 	}
+	officer := sess.Officer()
 	say("demo.officer", officer.Name, officer.Role)
 
-	clk := clock.New(clock.System())
-	now := clk.Now()
-	pub, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		return err
-	}
-	kid := token.DefaultKeyID(pub)
-	if err := st.AddRegistryKey(ctx, officer.ID, kiosk.RegistryKey{KeyID: kid, PublicKey: pub, NotBefore: now.Add(-24 * time.Hour)}); err != nil {
-		return fmt.Errorf("trust registry key: %w", err)
-	}
-	signer, err := token.NewSigner(kid, priv)
-	if err != nil {
-		return err
-	}
-
-	residents := slices.Clone(demoResidents)
-	// The citizen who activates: a man, since Debian's photos that play him are of one.
-	citizen := &residents[1]
-	df, reason, err := openDemoFace(cfg)
-	if err != nil {
-		return err
-	}
-	var camCitizen *demoCitizen
-	if df != nil {
-		defer df.Close()
-		df.sayModels(n)
-		if camCitizen, reason, err = df.citizenFace(ctx, citizen, dir, n); err != nil {
-			return err
-		}
-	}
-	if reason != "" {
-		say("demo.face.unavailable", reason)
-	}
-	counts, err := st.ApplyResidents(ctx, residents, nil, "demo-1")
-	if err != nil {
-		return fmt.Errorf("load residents: %w", err)
-	}
-	say("demo.residents", counts.Added)
-
-	sealer, err := ikdsync.NewSealer(st.KioskID(), st.DeviceKey())
-	if err != nil {
-		return err
-	}
-	deps := kiosk.Deps{Tokens: token.NewVerifier(st), Residents: st, Outbox: st, Audit: st,
-		Sealer: sealer, Clock: clk, IDs: uuidV7{}, KioskID: st.KioskID()}
-	if camCitizen != nil {
-		v := df.verifierFor(camCitizen)
-		v.OnProgress = camCitizen.watch
-		deps.Faces = v
-	}
-
 	// The citizen registers in the app and shows the QR to the kiosk's camera.
-	sign := func(k *token.Signer, issued time.Time) (string, error) {
-		return k.Sign(token.Claims{NIK: citizen.NIK, RegistrationID: uuidV7{}.NewID(),
-			MaskedEmail: "a***m@gmail.com", MaskedPhone: "0812****789",
-			IssuedAt: issued.Truncate(time.Second), ExpiresAt: issued.Truncate(time.Second).Add(10 * time.Minute)})
-	}
-	text, err := sign(signer, now)
+	citizen := d.Activating
+	reg, err := d.Citizen.Register(ctx, citizen.NIK, app.DemoEmail(citizen), "0812-3456-7789")
 	if err != nil {
 		return err
 	}
-	say("demo.register", citizen.NIK.Masked(), now.Add(10*time.Minute).Format("15:04"))
-	frame, err := camera.Render(camera.SceneOptions{Text: text, ModulePx: 4, Blur: 0.8, Noise: 6, Moire: 0.3, Seed: 1})
-	if err != nil {
-		return fmt.Errorf("render camera frame: %w", err)
-	}
-	var scanner qr.Scanner
-	start := time.Now()
-	scanned, err := scanner.Decode(ctx, frame)
-	if err != nil {
+	say("demo.register", citizen.NIK.Masked(), reg.ExpiresAt.Local().Format("15:04"))
+	act := sess.NewActivation()
+	if err := act.ScanQR(ctx, nil); err != nil {
 		return fmt.Errorf("scan QR: %w", err)
 	}
-	say("demo.scan", time.Since(start).Milliseconds())
-
-	flow := kiosk.NewActivation(deps, officer)
-	if err := flow.ScanToken(ctx, scanned); err != nil {
-		return err
-	}
-	tok := flow.Token()
+	say("demo.scan", act.Timings().Scan.Milliseconds())
+	tok := act.Review().Token
 	say("demo.token", tok.NIK.Masked(), tok.MaskedEmail, tok.MaskedPhone)
-	if err := flow.FindResident(ctx); err != nil {
+	if err := act.FindResident(ctx); err != nil {
 		return err
 	}
-	r := flow.Resident()
+	r := act.Review().Resident
 	say("demo.resident", r.Name, r.BirthDate.Format("02-01-2006"), r.Kecamatan)
-	if err := faceStep(ctx, flow, n, camCitizen); err != nil {
+	if err := faceStep(ctx, act, d, n); err != nil {
 		return err
 	}
-	if err := flow.Approve(ctx, kiosk.Approval{EyeChecked: flow.State() == kiosk.StateFaceUncertain}); err != nil {
-		return err
-	}
-	say("demo.queued", flow.Record().ID, len(flow.Record().Envelope))
-	if err := sayRecord(ctx, st, flow.Record().ID, n); err != nil {
-		return err
-	}
-
-	// What an attacker or an unlucky citizen brings to the counter is refused with a message
-	// the officer can act on.
-	_, strangerKey, _ := ed25519.GenerateKey(rand.Reader)
-	stranger, _ := token.NewSigner("stranger", strangerKey)
-	forged, err := sign(stranger, now)
+	receipt, err := act.Approve(ctx, kiosk.Approval{EyeChecked: eyeCheck(act)})
 	if err != nil {
 		return err
 	}
-	expired, err := sign(signer, now.Add(-30*time.Minute))
+	rec, err := k.Store().Records(ctx, kiosk.RecordPending, 100)
+	if err != nil {
+		return err
+	}
+	say("demo.queued", receipt.RecordID, len(envelopeOf(rec, receipt.RecordID)))
+	if err := sayRecord(k, envelopeOf(rec, receipt.RecordID), n); err != nil {
+		return err
+	}
+	say("demo.receipt", receipt.MaskedEmail)
+	tm := act.Timings()
+	say("demo.timings", tm.Scan.Seconds(), tm.Resident.Seconds(), tm.Face.Seconds(), tm.Decision.Seconds(), tm.Total.Seconds())
+
+	// What an attacker or an unlucky citizen brings to the counter is refused with a message
+	// the officer can act on (typed in by the hand scanner here).
+	_, strangerKey, _ := ed25519.GenerateKey(rand.Reader)
+	stranger, _ := token.NewSigner("stranger", strangerKey)
+	forgedClaims, err := token.NewClaims(citizen.NIK, "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", app.DemoEmail(citizen), "0812-3456-7789", time.Now(), 10*time.Minute)
+	if err != nil {
+		return err
+	}
+	forged, err := stranger.Sign(forgedClaims)
+	if err != nil {
+		return err
+	}
+	expired, err := d.IssueToken(citizen.NIK, time.Now().Add(-30*time.Minute))
 	if err != nil {
 		return err
 	}
 	refusals := []struct{ key, text string }{
-		{"demo.case.replay", scanned},
+		{"demo.case.replay", reg.Token},
 		{"demo.case.forged", forged},
 		{"demo.case.expired", expired},
-		{"demo.case.damaged", scanned[:len(scanned)/2]},
+		{"demo.case.damaged", reg.Token[:len(reg.Token)/2]},
 	}
 	for _, c := range refusals {
-		err := kiosk.NewActivation(deps, officer).ScanToken(ctx, c.text)
+		v := sess.NewActivation()
+		err := v.EnterToken(ctx, c.text)
 		if err == nil {
 			return fmt.Errorf("demo: %s was accepted", cat.T(c.key))
 		}
@@ -230,87 +158,196 @@ func runDemo(ctx context.Context, cfg demoConfig) error {
 			return fmt.Errorf("demo: %s: %w", cat.T(c.key), err)
 		}
 		say("demo.refused", cat.T(c.key), ke.Msg.In(lang))
+		if err := v.Abandon(ctx); err != nil {
+			return err
+		}
 	}
 
 	// A citizen who lost their phone has no QR: the officer types the NIK.
-	lost := residents[0]
-	deact := kiosk.NewDeactivation(deps, officer)
-	if err := deact.EnterNIK(lost.NIK.String()); err != nil {
+	lost := d.LostPhone
+	deact := sess.NewDeactivation()
+	if err := deact.EnterNIK(ctx, lost.NIK.String()); err != nil {
 		return err
 	}
 	say("demo.deactivation", lost.NIK.Masked())
 	if err := deact.FindResident(ctx); err != nil {
 		return err
 	}
-	if err := faceStep(ctx, deact, n, nil); err != nil {
+	if err := faceStep(ctx, deact, d, n); err != nil {
 		return err
 	}
-	if err := deact.Approve(ctx, kiosk.Approval{EyeChecked: deact.State() == kiosk.StateFaceUncertain, Reason: "HP hilang"}); err != nil {
-		return err
-	}
-	say("demo.deactivated", deact.Record().ID)
-
-	if df != nil {
-		if err := df.photoAttack(ctx, cfg, st, deps, officer, dir, n); err != nil {
-			return fmt.Errorf("photo attack: %w", err)
-		}
-	}
-
-	byState, err := st.RecordCounts(ctx)
+	dr, err := deact.Approve(ctx, kiosk.Approval{EyeChecked: eyeCheck(deact), Reason: "HP hilang"})
 	if err != nil {
 		return err
 	}
-	say("demo.queue", byState[kiosk.RecordPending])
-	entries, err := st.VerifyAudit(ctx)
+	say("demo.deactivated", dr.RecordID)
+
+	if d.PhotoHolder.NIK != "" {
+		if err := photoAttack(ctx, d, sess, n); err != nil {
+			return fmt.Errorf("photo attack: %w", err)
+		}
+	} else if d.FaceReason == "" {
+		say("demo.face.unavailable", d.PhotoReason)
+	}
+
+	counts, err := k.Store().RecordCounts(ctx)
+	if err != nil {
+		return err
+	}
+	say("demo.queue", counts[kiosk.RecordPending])
+
+	// The kiosk syncs; the registry accepts both records and e-mails the activation code.
+	// (The engine may already have sent them in the background when they were queued: the
+	// outbox's states, not this round's counts, say what the registry answered.)
+	if _, err := k.SyncRound(ctx); err != nil {
+		return fmt.Errorf("sync: %w", err)
+	}
+	if counts, err = k.Store().RecordCounts(ctx); err != nil {
+		return err
+	}
+	say("demo.synced", counts[kiosk.RecordAcknowledged], counts[kiosk.RecordRejected], counts[kiosk.RecordPending]+counts[kiosk.RecordSent])
+	msg, err := d.Mailbox.WaitFor(ctx, app.DemoEmail(citizen))
+	if err != nil {
+		return err
+	}
+	say("demo.mail", msg.To, msg.Subject)
+	fmt.Fprintf(cfg.out, "    | %s\n", firstLine(msg.Text))
+	if msg.Code == "" {
+		return errors.New("demo: the e-mail carries no activation code")
+	}
+	status, err := d.Citizen.ConfirmCode(ctx, reg.RegistrationID, msg.Code)
+	if err != nil {
+		return err
+	}
+	say("demo.confirmed", status)
+
+	entries, err := k.Store().VerifyAudit(ctx)
 	if err != nil {
 		return err
 	}
 	say("demo.audit", entries)
-	say("demo.done", dir)
+	say("demo.done", d.Dir)
 	return nil
 }
 
-// faceStep runs the flow's face check and, where the band is uncertain, the officer's eye
-// check; citizen, if not nil, is the demo's citizen in front of the camera.
-func faceStep(ctx context.Context, f *kiosk.Flow, n *narrator, citizen *demoCitizen) error {
-	say, lang := n.say, n.lang
-	if err := f.VerifyFace(ctx); err != nil {
+func firstLine(s string) string {
+	for i, c := range s {
+		if c == '\n' {
+			return s[:i]
+		}
+	}
+	return s
+}
+
+// envelopeOf is the signed envelope of record id among recs.
+func envelopeOf(recs []kiosk.OutboxRecord, id string) []byte {
+	for _, r := range recs {
+		if r.ID == id {
+			return r.Envelope
+		}
+	}
+	return nil
+}
+
+// faceStep runs the visit's face check and, where the band is uncertain, the officer's eye
+// check, and says how the demo's citizen answered the turn prompt.
+func faceStep(ctx context.Context, v app.Visit, d *app.Demo, n *narrator) error {
+	if err := v.CaptureFace(ctx, nil); err != nil {
 		return err
 	}
-	citizen.sayTurn(n)
-	res := f.Face()
-	if len(f.Resident().References) == 0 {
-		say("demo.face.skip", kiosk.ErrNoReference.Msg.In(lang))
+	rv := v.Review()
+	if len(rv.Resident.References) == 0 {
+		n.say("demo.face.skip", kiosk.ErrNoReference.Msg.In(n.lang))
 	} else {
-		say("demo.face", res.Band, res.Score)
+		if prompt, yaw, ok := d.TurnAnswered(); ok {
+			key := "demo.citizen.right"
+			if prompt == liveness.PromptTurnLeft.Code {
+				key = "demo.citizen.left"
+			}
+			n.say(key, yaw)
+		}
+		n.say("demo.face", rv.Face.Band, rv.Face.Score)
+		if others := rv.Face.OtherNIKs; len(others) > 0 {
+			masked := make([]string, len(others))
+			for i, o := range others {
+				masked[i] = o.Masked()
+			}
+			n.say("demo.face.others", len(others), strings.Join(masked, ", "))
+		}
 	}
-	if f.State() == kiosk.StateFaceUncertain {
-		say("demo.eye")
+	if eyeCheck(v) {
+		n.say("demo.eye")
 	}
 	return nil
 }
 
-// sayRecord reads the queued record back from the outbox and checks its signature, as the
-// registry will, and prints what it says about the face check.
-func sayRecord(ctx context.Context, st *store.Store, id string, n *narrator) error {
-	recs, err := st.Records(ctx, kiosk.RecordPending, 100)
+// eyeCheck says whether the officer must compare the face by eye before approving: an
+// uncertain band, or a 1:N hit on another resident.
+func eyeCheck(v app.Visit) bool {
+	return v.State() == kiosk.StateFaceUncertain || len(v.Review().Face.OtherNIKs) > 0
+}
+
+// sayRecord checks the queued record's signature, as the registry will, and prints what it
+// says about the face check.
+func sayRecord(k *app.App, envelope []byte, n *narrator) error {
+	pub, _ := k.Store().DeviceKey().Public().(ed25519.PublicKey) // a wrong type fails in Open as a wrong-sized key
+	rec, err := ikdsync.Open(envelope, pub)
 	if err != nil {
-		return fmt.Errorf("read outbox: %w", err)
+		return fmt.Errorf("open outbox record: %w", err)
 	}
-	for _, r := range recs {
-		if r.ID != id {
-			continue
-		}
-		pub, _ := st.DeviceKey().Public().(ed25519.PublicKey) // a wrong type fails in Open as a wrong-sized key
-		rec, err := ikdsync.Open(r.Envelope, pub)
-		if err != nil {
-			return fmt.Errorf("open outbox record %s: %w", id, err)
-		}
-		if a := rec.Activation; a != nil {
-			n.say("demo.record", rec.Kind, a.NIK.Masked(), a.FaceBand, a.FaceScore, a.EyeChecked)
-			return nil
-		}
-		return fmt.Errorf("outbox record %s is a %s, not an activation", id, rec.Kind)
+	a := rec.Activation
+	if a == nil {
+		return fmt.Errorf("outbox record is a %s, not an activation", rec.Kind)
 	}
-	return fmt.Errorf("outbox record %s not found", id)
+	n.say("demo.record", rec.Kind, a.NIK.Masked(), a.FaceBand, a.FaceScore, a.EyeChecked)
+	return nil
+}
+
+// sayModels prints each model file's class and where it comes from.
+func sayModels(n *narrator, p *app.FacePipeline) {
+	var rec, lm, det string
+	for _, f := range p.Engine.Models().Files {
+		s := string(f.Class)
+		if f.Source != "" {
+			s += " (" + f.Source + ")"
+		}
+		switch f.File {
+		case face.RecognitionFile:
+			rec = s
+		case face.ShapePredictorFile:
+			lm = s
+		case face.CNNDetectorFile:
+			det = s
+		}
+	}
+	n.say("demo.models", rec, lm, det)
+}
+
+// photoAttack holds a still photo up to the camera: the liveness challenge must refuse it,
+// and the officer rejects the visit.
+func photoAttack(ctx context.Context, d *app.Demo, sess app.Session, n *narrator) error {
+	if err := d.ShowHeldPhoto(ctx); err != nil {
+		return err
+	}
+	holder := d.PhotoHolder
+	n.say("demo.photo", holder.Name, filepath.Dir(d.HeldPhoto))
+	v := sess.NewDeactivation()
+	if err := v.EnterNIK(ctx, holder.NIK.String()); err != nil {
+		return err
+	}
+	if err := v.FindResident(ctx); err != nil {
+		return err
+	}
+	err := v.CaptureFace(ctx, nil)
+	var ke *kiosk.Error
+	if !errors.As(err, &ke) {
+		return fmt.Errorf("demo: a held-up photo was not refused by the face check: %v", err)
+	}
+	n.say("demo.refused", n.cat.T("demo.case.photo"), ke.Msg.In(n.lang))
+	note := "foto dipegang di depan kamera"
+	if err := v.Reject(ctx, app.RejectNotPresent, note); err != nil {
+		return err
+	}
+	n.say("demo.photo.rejected", note)
+	return nil
 }

@@ -6,16 +6,16 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/ikd-field/ikd/internal/shareddata"
-	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/face"
-	"github.com/ikd-field/ikd/kiosk/face/liveness"
 )
 
 func TestDemoRunsTheWholeWorkflow(t *testing.T) {
+	t.Setenv("DISPLAY", "")
 	var out, errOut bytes.Buffer
 	code := run(context.Background(), []string{"--demo", "--data", t.TempDir(), "--lang", "en", "--models", ""}, &out, &errOut)
 	if code != 0 {
@@ -23,24 +23,33 @@ func TestDemoRunsTheWholeWorkflow(t *testing.T) {
 	}
 	got := out.String()
 	for _, want := range []string{
+		"No display (DISPLAY is not set): the demo runs without a window",
+		"The kiosk enrolled with the registry by an enrollment code for the kecamatan Bogor Tengah",
+		"District resident data arrived by sync from the registry: 3 people",
 		"Officer signed in: Budi Santoso (supervisor)",
-		"District resident data loaded: 3 added",
 		"Valid QR: NIK 320101********23",
 		"Resident found: Agus Salim, born 25-08-1985",
 		"Activation approved and stored",
 		"Outbox record read back, signature valid: activation NIK 320101********23, face uncertain (score -1.000), officer's eye check: true",
+		"Receipt: the activation code will be sent to a***m@mail.demo after sync",
 		"Refused as it should be — the same QR scanned again: This registration was already activated",
 		"Refused as it should be — a QR signed by an unknown key:",
 		"Refused as it should be — an expired QR: The QR has expired",
 		"Refused as it should be — a damaged (truncated) QR:",
 		"Deactivation stored",
-		"Outbox: 2 waiting for sync",
-		"Hash-chained audit log intact: 6 entries",
+		"Sync done: 2 records accepted by the registry (the activation and the deactivation), 0 rejected, 0 waiting",
+		"An e-mail arrived in the demo mailbox for agus.salim@mail.demo: Kode aktivasi IKD Anda",
+		"The citizen enters the code from the e-mail in the IKD app: IKD activated (the registry answers: activated)",
+		"Hash-chained audit log intact:",
+		// Without models the face step is the officer's eye check, and the demo says why.
 		"Face camera step skipped: IKD_MODELS / --models",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("demo output lacks %q", want)
 		}
+	}
+	if !regexp.MustCompile(`\| Kode aktivasi IKD Anda: \d{6}\n`).MatchString(got) {
+		t.Errorf("demo output shows no e-mailed code")
 	}
 	if t.Failed() {
 		t.Logf("output:\n%s", got)
@@ -79,7 +88,7 @@ func TestDemoRefusesAHeldUpPhoto(t *testing.T) {
 	for _, want := range []string{
 		"Refused as it should be — a photo held up to the camera: The face does not move",
 		"The officer rejects with the reason: foto dipegang di depan kamera",
-		"Hash-chained audit log intact: 7 entries",
+		"The citizen enters the code from the e-mail in the IKD app: IKD activated",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out.String())
@@ -108,7 +117,7 @@ func realModels(t *testing.T) string {
 	if c := set.Class(face.RecognitionFile); !c.MayMatch() {
 		t.Skipf("recognition model in %s is %s: it reports no match, set IKD_REAL_MODELS to a converted or published one", dir, c)
 	}
-	if _, err := os.Stat(filepath.Join(debianJohns, demoJohn.dir)); err != nil {
+	if _, err := os.Stat("/usr/share/doc/libdlib19.1/examples/johns/John_Schneider"); err != nil {
 		t.Skipf("Debian's example photos absent (libdlib19.1): %v", err)
 	}
 	return dir
@@ -125,6 +134,9 @@ func TestDemoRealFaceOnAFreshMachine(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, got, errOut.String())
 	}
+	// The 1:N search may find the same face under another NIK (the converted model confuses
+	// Debian's two Johns): then, and only then, the officer's eye check is on the record.
+	eyeChecked := strings.Contains(got, "The face also matches")
 	check := regexp.MustCompile(`Face check: (\w+) \(score (-?\d+\.\d{3})\)`).FindStringSubmatch(got)
 	record := regexp.MustCompile(`Outbox record read back, signature valid: activation NIK 320101\*{8}23, face (\w+) \(score (-?\d+\.\d{3})\), officer's eye check: (\w+)`).FindStringSubmatch(got)
 	switch {
@@ -132,7 +144,7 @@ func TestDemoRealFaceOnAFreshMachine(t *testing.T) {
 		t.Fatalf("no face check or outbox record line:\n%s", got)
 	case check[1] != "match":
 		t.Errorf("genuine citizen: band %s (score %s), want match", check[1], check[2])
-	case record[1] != check[1] || record[2] != check[2] || record[3] != "false":
+	case record[1] != check[1] || record[2] != check[2] || record[3] != strconv.FormatBool(eyeChecked):
 		t.Errorf("outbox record says %s %s eye check %s; the face check said %s %s", record[1], record[2], record[3], check[1], check[2])
 	}
 	for _, want := range []string{
@@ -141,7 +153,8 @@ func TestDemoRealFaceOnAFreshMachine(t *testing.T) {
 		"measured yaw",
 		"holds a face photo of Hendra Gunawan up to the camera",
 		"Refused as it should be — a photo held up to the camera: The face does not move",
-		"Hash-chained audit log intact: 7 entries",
+		"Sync done: 2 records accepted by the registry (the activation and the deactivation), 0 rejected, 0 waiting",
+		"The citizen enters the code from the e-mail in the IKD app: IKD activated (the registry answers: activated)",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("demo output lacks %q", want)
@@ -149,50 +162,5 @@ func TestDemoRealFaceOnAFreshMachine(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Logf("output:\n%s", got)
-	}
-}
-
-// The demo's citizen's pinned photos answer either prompt of the challenge through the real
-// pipeline and match his reference (the demo picks the direction at random, so one run of the
-// demo covers one of them).
-func TestDemoPhotosPassTheGates(t *testing.T) {
-	models := realModels(t)
-	df, reason, err := openDemoFace(demoConfig{models: models})
-	if err != nil || df == nil {
-		t.Fatalf("open models: %v %s", err, reason)
-	}
-	defer df.Close()
-	ctx := context.Background()
-	ref, err := df.describe(ctx, filepath.Join(debianJohns, demoJohn.dir, demoJohn.reference), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct {
-		dir     liveness.Direction
-		yawSign float64
-	}{{liveness.Left, 1}, {liveness.Right, -1}} {
-		t.Run(tc.dir.String(), func(t *testing.T) {
-			c, err := newDemoCitizen(debianJohns, t.TempDir(), demoJohn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			v := df.verifierFor(c)
-			v.OnProgress = c.watch
-			v.Direction = func() (liveness.Direction, error) { return tc.dir, nil }
-			res, err := v.VerifyFace(ctx, kiosk.Resident{References: []kiosk.Descriptor{ref}})
-			if err != nil {
-				t.Fatalf("capture: %v", err)
-			}
-			turn := liveness.DefaultConfig().TurnYaw
-			if c.turn == nil {
-				t.Fatal("no frame answered the turn")
-			}
-			if yaw := c.turn.Obs.Quality.Pose.Yaw; yaw*tc.yawSign < turn {
-				t.Errorf("turn frame's yaw %.1f° does not reach %v° %s", yaw, turn, tc.dir)
-			}
-			if res.Band != kiosk.BandMatch {
-				t.Errorf("band %s score %.3f, want match", res.Band, res.Score)
-			}
-		})
 	}
 }

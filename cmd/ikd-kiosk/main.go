@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/ikd-field/ikd/assets"
 	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/app"
 )
@@ -72,8 +73,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
-	fmt.Fprintln(stdout, "(no display with OpenGL: running the headless walk-through)")
 	cfg := demoConfig{dir: *dir, lang: *lang, models: *models, faces: *faces, out: stdout, log: log}
+	if cat, err := assets.LoadCatalog(string(kiosk.ParseLang(*lang))); err == nil {
+		key := "demo.headless"
+		if os.Getenv("DISPLAY") != "" {
+			key = "demo.nowindow"
+		}
+		fmt.Fprintln(stdout, cat.T(key))
+	}
 	if err := runDemo(ctx, cfg); err != nil {
 		fmt.Fprintf(stderr, "ikd-kiosk demo: %v\n", err)
 		return 1

@@ -10,9 +10,8 @@ import (
 
 	"github.com/ikd-field/ikd/internal/imagefile"
 	"github.com/ikd-field/ikd/kiosk"
+	"github.com/ikd-field/ikd/kiosk/app"
 	"github.com/ikd-field/ikd/kiosk/face"
-	"github.com/ikd-field/ikd/kiosk/face/dlib"
-	"github.com/ikd-field/ikd/kiosk/face/match"
 	"github.com/ikd-field/ikd/kiosk/face/quality"
 )
 
@@ -52,26 +51,14 @@ func faceVerify(ctx context.Context, e env) error {
 	}
 
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	engine, err := dlib.Load(face.ResolveModelDir(*models, devModelDir), log)
-	if err != nil {
-		return err
-	}
-	defer engine.Close()
 	opt := face.DefaultOptions()
 	opt.Detector, opt.DetectWidth = det, *detectWidth
-	an, err := face.NewAnalyzer(engine, opt)
-	if err != nil {
-		return &exitError{code: 2, err: err}
-	}
-	cal, err := match.Default()
+	p, err := app.LoadFace(face.ResolveModelDir(*models, devModelDir), opt, log)
 	if err != nil {
 		return err
 	}
-	model := engine.Models().Class(face.RecognitionFile)
-	verifier, err := face.NewVerifier(cal, cal.ThresholdsFor(model), model, nil)
-	if err != nil {
-		return err
-	}
+	defer p.Close()
+	an, verifier, model := p.Analyzer, p.Verifier(), p.Model
 	if *reference != "" {
 		obs, err := faceVerifyAnalyze(ctx, an, *reference)
 		if err != nil {

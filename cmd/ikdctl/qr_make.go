@@ -6,23 +6,16 @@ import (
 	"flag"
 	"fmt"
 	"image"
-	"image/draw"
 	"image/png"
 	"os"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/makiuchi-d/gozxing"
-	"github.com/makiuchi-d/gozxing/qrcode"
-	"github.com/makiuchi-d/gozxing/qrcode/decoder"
-	"github.com/makiuchi-d/gozxing/qrcode/encoder"
 
+	"github.com/ikd-field/ikd/camera"
 	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/token"
 )
-
-// qrQuietZone is the blank border in modules that ISO/IEC 18004 requires around a QR code.
-const qrQuietZone = 4
 
 // qrMake writes an activation token QR code as a PNG, for tests and demos: what the IKD app
 // would show on the citizen's phone.
@@ -84,7 +77,7 @@ func qrMake(_ context.Context, e env) error {
 		return err
 	}
 
-	img, version, err := renderQR(text, *scale)
+	img, version, err := camera.DrawQR(text, *scale)
 	if err != nil {
 		return err
 	}
@@ -95,30 +88,6 @@ func qrMake(_ context.Context, e env) error {
 		text, len(text), version, img.Bounds().Dx(), img.Bounds().Dy(), c.RegistrationID,
 		c.ExpiresAt.UTC().Format(time.RFC3339), fs.Arg(0))
 	return nil
-}
-
-// renderQR draws text as a QR code at error correction M with scale pixels per module and a
-// quiet zone, and returns the QR version used.
-func renderQR(text string, scale int) (*image.Gray, int, error) {
-	// The encoder picks the version; asking it first lets the writer draw whole pixels per
-	// module instead of a size that would blur module edges.
-	code, werr := encoder.Encoder_encodeWithoutHint(text, decoder.ErrorCorrectionLevel_M)
-	if werr != nil {
-		return nil, 0, fmt.Errorf("encode QR: %w", werr)
-	}
-	version := code.GetVersion().GetVersionNumber()
-	side := (code.GetMatrix().GetWidth() + 2*qrQuietZone) * scale
-	hints := map[gozxing.EncodeHintType]any{
-		gozxing.EncodeHintType_ERROR_CORRECTION: decoder.ErrorCorrectionLevel_M,
-		gozxing.EncodeHintType_MARGIN:           qrQuietZone,
-	}
-	bits, err := qrcode.NewQRCodeWriter().Encode(text, gozxing.BarcodeFormat_QR_CODE, side, side, hints)
-	if err != nil {
-		return nil, 0, fmt.Errorf("draw QR: %w", err)
-	}
-	img := image.NewGray(bits.Bounds())
-	draw.Draw(img, img.Bounds(), bits, image.Point{}, draw.Src)
-	return img, version, nil
 }
 
 func writePNG(path string, img image.Image) error {

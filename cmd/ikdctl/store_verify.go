@@ -2,29 +2,21 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"os"
 
 	"github.com/ikd-field/ikd/kiosk"
+	"github.com/ikd-field/ikd/kiosk/app"
 	"github.com/ikd-field/ikd/kiosk/store"
-	ikdsync "github.com/ikd-field/ikd/sync"
 )
 
 // kioskIDEnv names the kiosk id a deployment expects the store to belong to (optional).
 const kioskIDEnv = "IKD_KIOSK_ID"
 
-// storeOptions are the options every command opens the store with: the expected kiosk id
-// when the deployment sets one, and the device-key sealer of audit checkpoints.
-func storeOptions() store.Options {
-	return store.Options{
-		ExpectKioskID: os.Getenv(kioskIDEnv),
-		NewSealer: func(id string, key ed25519.PrivateKey) (kiosk.Sealer, error) {
-			return ikdsync.NewSealer(id, key)
-		},
-	}
-}
+// storeOptions are the options every command opens the store with (app.StoreOptions), with
+// the kiosk id the deployment expects, if it sets one.
+func storeOptions() store.Options { return app.StoreOptions(os.Getenv(kioskIDEnv)) }
 
 func runStore(ctx context.Context, e env) error {
 	return subcommand(ctx, e, "store", map[string]func(context.Context, env) error{

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ikd-field/ikd/kiosk"
+	"github.com/ikd-field/ikd/kiosk/app"
 	"github.com/ikd-field/ikd/kiosk/store"
 	ikdsync "github.com/ikd-field/ikd/sync"
 )
@@ -30,29 +31,12 @@ func runEnroll(ctx context.Context, e env) error {
 		return err
 	}
 	defer s.Close()
-	c := &ikdsync.Client{BaseURL: *registryURL, KioskID: s.KioskID(), Key: s.DeviceKey(), Now: s.Now}
-	resp, err := c.Enroll(ctx, *code)
+	en, err := app.Enroll(ctx, s, *registryURL, *code, nil)
 	if err != nil {
-		return err
-	}
-	if err := s.SetRegistryURL(ctx, *registryURL); err != nil {
-		return err
-	}
-	delta, err := ikdsync.DecodeDeltaPage(ikdsync.DeltaPage{Keys: resp.Keys})
-	if err != nil {
-		return fmt.Errorf("registry keys in the enrollment answer: %w", err)
-	}
-	if delta.Cursor, err = s.SnapshotCursor(ctx); err != nil {
-		return err
-	}
-	if _, err := s.ApplyDelta(ctx, delta); err != nil {
-		return fmt.Errorf("trust registry keys: %w", err)
-	}
-	if err := s.AnchorClock(ctx, ikdsync.MillisTime(resp.Time)); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "enrolled kiosk %s for %s at %s; %d registry key(s) trusted\n",
-		s.KioskID(), resp.Area, *registryURL, len(delta.Keys))
+		s.KioskID(), en.Area, *registryURL, en.Keys)
 	return nil
 }
 
@@ -110,8 +94,7 @@ func newEngine(ctx context.Context, s *store.Store, hc *http.Client) (*ikdsync.E
 	if url == "" {
 		return nil, &exitError{code: 2, err: errors.New("this kiosk is not enrolled: run ikdctl enroll --registry URL --code CODE")}
 	}
-	c := &ikdsync.Client{BaseURL: url, KioskID: s.KioskID(), Key: s.DeviceKey(), HTTP: hc, Now: s.Now}
-	return ikdsync.NewEngine(ikdsync.EngineConfig{Store: s, Client: c, Now: s.Now})
+	return app.NewSyncEngine(s, url, hc, nil)
 }
 
 func syncStatus(ctx context.Context, e env) error {

@@ -103,6 +103,8 @@ type App struct {
 	settings   Settings
 	counts     map[kiosk.RecordState]int
 	closed     bool
+	// now measures officers' idleness (wall time on this machine; tests set it).
+	now func() time.Time
 }
 
 var _ Kiosk = (*App)(nil)
@@ -124,7 +126,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	}
 	actx, cancel := context.WithCancel(ctx)
 	a := &App{cfg: cfg, log: cfg.Log, ctx: actx, cancel: cancel, faceDone: make(chan struct{}),
-		camStatus: CameraNone, faceStatus: FaceLoading}
+		camStatus: CameraNone, faceStatus: FaceLoading, now: time.Now}
 	a.settings = Settings{CameraDevice: cfg.Camera.Device, CameraWidth: cfg.Camera.Width, CameraHeight: cfg.Camera.Height,
 		RegistryURL: cfg.RegistryURL, IdleLock: cfg.IdleLock, Lang: cfg.Lang}
 	return a, nil
@@ -212,14 +214,22 @@ func (a *App) startCamera(c CameraConfig) {
 	})
 }
 
-// stopCamera stops the bus and waits for its source to close; a.mu held.
-func (a *App) stopCamera() {
-	if a.camStop == nil {
-		return
-	}
-	a.camStop()
-	<-a.camDone
+// restartCamera stops the bus, waits for its source to close, and starts c. a.mu is not
+// held: the stopping bus may take it to report a failure.
+func (a *App) restartCamera(c CameraConfig) {
+	a.mu.Lock()
+	stop, done := a.camStop, a.camDone
 	a.bus, a.camStop, a.camDone, a.camStatus = nil, nil, nil, CameraNone
+	a.mu.Unlock()
+	if stop != nil {
+		stop()
+		<-done
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.closed {
+		a.startCamera(c)
+	}
 }
 
 // startFace loads the models in the background: the login screen does not wait for them,
@@ -397,7 +407,7 @@ func (a *App) Login(ctx context.Context, officerID, pin string) (Session, error)
 	if err != nil {
 		return nil, err
 	}
-	return &session{app: a, officer: o}, nil
+	return &session{app: a, officer: o, lastUsed: a.now()}, nil
 }
 
 // refreshCounts keeps the outbox counts of Status fresh, so Status never reads the store.
@@ -510,10 +520,26 @@ func (a *App) Preview(ctx context.Context) (<-chan Frame, error) {
 func (a *App) subscribe() (*camera.Subscription, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if a.closed {
+		return nil, errors.New("app: closed")
+	}
 	if a.bus == nil {
 		return nil, ErrNoCamera.With(errors.New(a.camStatus))
 	}
 	return a.bus.Subscribe(), nil
+}
+
+// subscribeNew is subscribe for frames published from now on (camera.Bus.SubscribeNew).
+func (a *App) subscribeNew() (*camera.Subscription, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed {
+		return nil, errors.New("app: closed")
+	}
+	if a.bus == nil {
+		return nil, ErrNoCamera.With(errors.New(a.camStatus))
+	}
+	return a.bus.SubscribeNew(), nil
 }
 
 // Settings implements Kiosk.

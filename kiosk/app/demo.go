@@ -80,8 +80,10 @@ type Demo struct {
 	// FaceReason says why the face camera step is left to the officer's eye; "" when the
 	// models and photos are there and Activating has a reference descriptor.
 	FaceReason string
-	// Reference is the photo Activating's reference descriptor comes from.
-	Reference string
+	// Reference is the photo Activating's reference descriptor comes from; CameraPhotos is
+	// how many other photos of him the camera plays.
+	Reference    string
+	CameraPhotos int
 	// PhotoHolder is the resident whose photo is held up to the camera, with HeldPhoto;
 	// zero when the photo attack cannot run (PhotoReason says why).
 	PhotoHolder kiosk.Resident
@@ -119,6 +121,8 @@ func NewDemo(ctx context.Context, cfg DemoConfig) (d *Demo, err error) {
 			return d, fmt.Errorf("demo directory: %w", err)
 		}
 		d.removeDir = true
+	} else if err := os.MkdirAll(d.Dir, 0o700); err != nil {
+		return d, fmt.Errorf("demo directory: %w", err)
 	}
 	if err := d.startRegistry(ctx, bg, cfg.Log); err != nil {
 		return d, err
@@ -247,7 +251,7 @@ func (d *Demo) prepareFaces(ctx context.Context, cfg DemoConfig) error {
 			return err
 		}
 		d.Residents[1].References = []kiosk.Descriptor{desc}
-		d.Activating, d.Reference = d.Residents[1], ref
+		d.Activating, d.Reference, d.CameraPhotos = d.Residents[1], ref, len(demoJohn.frontal)+1
 		faces, err := newDemoFaces(debianJohns, filepath.Join(d.Dir, "camera", "citizen"), demoJohn)
 		if err != nil {
 			return err
@@ -312,7 +316,7 @@ func (d *Demo) IssueToken(nik kiosk.NIK, issued time.Time) (string, error) {
 }
 
 // ShowHeldPhoto makes the camera see the photo attack's photo, held still.
-func (d *Demo) ShowHeldPhoto() error {
+func (d *Demo) ShowHeldPhoto(ctx context.Context) error {
 	if d.HeldPhoto == "" {
 		return errors.New("demo: no photo to hold up: " + d.PhotoReason)
 	}
@@ -324,8 +328,7 @@ func (d *Demo) ShowHeldPhoto() error {
 	if err != nil {
 		return err
 	}
-	d.cam.showHeld(frames)
-	return nil
+	return d.cam.showHeld(ctx, frames)
 }
 
 // TurnAnswered is how the demo's citizen answered the head-turn prompt: the prompt's code

@@ -12,10 +12,11 @@ import (
 // demoCamera is what the demo's camera sees: the citizen's phone showing the QR, then the
 // citizen's face, or a photo someone holds up. It is the App's camera.Source and its Citizen.
 //
-// While a face is in view, a frame is produced only once the kiosk analysed the one before
-// (FacePrompt), and frames are stamped as a 15 fps camera would: the liveness challenge's
-// timeout then counts camera frames, not how fast this (shared, possibly loaded) machine
-// analyses them.
+// While a face is in view, a frame is produced once the kiosk analysed the one before
+// (FacePrompt), or after idleFrame when no analysis is running (the preview, a face step
+// about to start), and frames are stamped as a 15 fps camera would: the liveness
+// challenge's timeout then counts camera frames, not how fast this (shared, possibly
+// loaded) machine analyses them.
 type demoCamera struct {
 	mu       sync.Mutex
 	phone    *camera.SyntheticSource // the phone screen: a QR or none
@@ -24,11 +25,19 @@ type demoCamera struct {
 	showFace bool
 	analysed chan struct{} // the last face frame was analysed: show the next
 	changed  chan struct{} // closed and replaced when the scene changes
-	seq      uint64
-	start    time.Time
+	// settled is closed once the bus has published a frame of the current scene: Next is
+	// asked again after one was delivered, so no frame of the old scene can follow.
+	settled   chan struct{}
+	delivered int // frames of the current scene
+	seq       uint64
+	start     time.Time
 }
 
 const demoFPS = 15
+
+// idleFrame is how long a face scene waits for an analysis before showing the next frame
+// anyway; an analysis slower than this only makes the frames' timestamps advance faster.
+const idleFrame = 300 * time.Millisecond
 
 var (
 	_ camera.Source = (*demoCamera)(nil)
@@ -36,7 +45,7 @@ var (
 )
 
 func newDemoCamera() (*demoCamera, error) {
-	c := &demoCamera{analysed: make(chan struct{}, 1), changed: make(chan struct{}), start: time.Now()}
+	c := &demoCamera{analysed: make(chan struct{}, 1), changed: make(chan struct{}), settled: make(chan struct{}), start: time.Now()}
 	return c, c.ShowPhone("")
 }
 
@@ -54,12 +63,20 @@ func (c *demoCamera) ShowPhone(text string) error {
 	return nil
 }
 
-// showHeld shows src, a photo held up to the camera.
-func (c *demoCamera) showHeld(src camera.Source) {
+// showHeld shows src, a photo held up to the camera, and returns once the bus published its
+// first frame.
+func (c *demoCamera) showHeld(ctx context.Context, src camera.Source) error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.held, c.showFace = src, false
 	c.sceneChanged()
+	settled := c.settled
+	c.mu.Unlock()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-settled:
+		return nil
+	}
 }
 
 // sceneChanged lets a new scene's first frame through at once; c.mu held.
@@ -69,7 +86,7 @@ func (c *demoCamera) sceneChanged() {
 	default:
 	}
 	close(c.changed)
-	c.changed = make(chan struct{})
+	c.changed, c.settled, c.delivered = make(chan struct{}), make(chan struct{}), 0
 }
 
 // QRAccepted implements Citizen: the citizen puts the phone away and faces the camera.
@@ -95,19 +112,31 @@ func (c *demoCamera) FacePrompt(p face.Progress) {
 
 func (c *demoCamera) Next(ctx context.Context) (camera.Frame, error) {
 	c.mu.Lock()
+	if c.delivered > 0 {
+		select {
+		case <-c.settled:
+		default:
+			close(c.settled)
+		}
+	}
 	phone, faces, held, showFace, changed := c.phone, c.faces, c.held, c.showFace, c.changed
 	c.mu.Unlock()
 	var f camera.Frame
 	var err error
 	switch {
 	case held != nil || showFace:
+		idle := time.NewTimer(idleFrame)
 		select { // lockstep with the analysis, see the type's comment
 		case <-ctx.Done():
+			idle.Stop()
 			return camera.Frame{}, ctx.Err()
 		case <-changed:
+			idle.Stop()
 			return c.Next(ctx)
 		case <-c.analysed:
+		case <-idle.C:
 		}
+		idle.Stop()
 		if held != nil {
 			f, err = held.Next(ctx)
 		} else {
@@ -122,7 +151,12 @@ func (c *demoCamera) Next(ctx context.Context) (camera.Frame, error) {
 		return camera.Frame{}, err
 	}
 	c.mu.Lock()
+	if c.changed != changed { // the scene changed while this frame was made: it shows the old one
+		c.mu.Unlock()
+		return c.Next(ctx)
+	}
 	c.seq++
+	c.delivered++
 	f.Seq, f.Captured = c.seq, c.start.Add(time.Duration(c.seq)*time.Second/demoFPS)
 	c.mu.Unlock()
 	return f, nil

@@ -16,20 +16,29 @@ type session struct {
 	app     *App
 	officer kiosk.Officer
 
-	mu     sync.Mutex
-	locked bool
+	mu       sync.Mutex
+	locked   bool
+	lastUsed time.Time
 }
 
 var _ Session = (*session)(nil)
 
 func (s *session) Officer() kiosk.Officer { return s.officer }
 
+// active refuses a locked session, and locks one left idle longer than the idle lock: a
+// counter left unattended must not let the next person act as the officer.
 func (s *session) active() error {
+	idle := s.app.Settings().IdleLock
+	now := s.app.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if !s.locked && now.Sub(s.lastUsed) > idle {
+		s.locked = true
+	}
 	if s.locked {
 		return ErrSessionLocked
 	}
+	s.lastUsed = now
 	_, err := s.app.store()
 	return err
 }
@@ -104,12 +113,13 @@ func (a *App) updateSettings(ctx context.Context, by kiosk.Officer, n Settings) 
 	camChanged := n.CameraDevice != a.settings.CameraDevice || n.CameraWidth != a.settings.CameraWidth || n.CameraHeight != a.settings.CameraHeight
 	a.settings.IdleLock, a.settings.Lang = n.IdleLock, n.Lang
 	if camChanged {
-		a.stopCamera()
 		a.settings.CameraDevice, a.settings.CameraWidth, a.settings.CameraHeight = n.CameraDevice, n.CameraWidth, n.CameraHeight
-		a.startCamera(CameraConfig{Device: n.CameraDevice, Width: n.CameraWidth, Height: n.CameraHeight})
 	}
 	st := a.st
 	a.mu.Unlock()
+	if camChanged {
+		a.restartCamera(CameraConfig{Device: n.CameraDevice, Width: n.CameraWidth, Height: n.CameraHeight})
+	}
 	th := a.Settings().Thresholds
 	ev := kiosk.AuditEvent{Time: st.Now(), OfficerID: by.ID, Action: "settings.updated", Subject: "kiosk",
 		Detail: fmt.Sprintf("camera=%s %dx%d idle_lock=%v lang=%s match=%.3f no_match=%.3f max_distance=%.3f",

@@ -183,7 +183,7 @@ func (f visitFaces) VerifyFace(ctx context.Context, r kiosk.Resident) (kiosk.Fac
 	if err := p.RefreshIndex(ctx, st); err != nil {
 		return kiosk.FaceResult{}, err
 	}
-	sub, err := a.subscribe()
+	sub, err := a.subscribeNew()
 	if err != nil {
 		return kiosk.FaceResult{}, err
 	}

@@ -571,7 +571,7 @@ func TestCheckpointRecords(t *testing.T) {
 }
 
 // toSchema1 turns a store back into schema 1 as far as the file goes: no MAC columns, no
-// sealed summaries, user_version 1. It is what someone holding the file can do.
+// sealed summaries, no visit statistics, user_version 1. It is what someone holding the file can do.
 func toSchema1(t *testing.T, path string) {
 	t.Helper()
 	os.Remove(path + anchorSuffix)
@@ -581,6 +581,7 @@ func toSchema1(t *testing.T, path string) {
 		"ALTER TABLE outbox DROP COLUMN mac",
 		"ALTER TABLE residents DROP COLUMN version", "ALTER TABLE residents DROP COLUMN mac",
 		"DELETE FROM meta WHERE key IN ('outbox_head', 'resident_digest', 'identity_mac')",
+		"DROP TABLE visit_stats",
 		"PRAGMA user_version = 1")
 }
 

@@ -1,0 +1,34 @@
+package shareddata
+
+import (
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// This package imports testing (Require skips tests) and must stay out of every shipped
+// binary: a program that needs the shared data looks it up itself.
+func TestNotLinkedIntoCommands(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: go list over every command takes seconds")
+	}
+	root, err := ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	cmd := exec.Command(gobin, "list", "-deps", "-f", "{{.ImportPath}}", "./cmd/...")
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	const self = "github.com/ikd-field/ikd/internal/shareddata"
+	for _, p := range strings.Fields(string(out)) {
+		if p == self {
+			t.Fatalf("%s is linked into a command under cmd/ (go list -deps ./cmd/... lists it)", self)
+		}
+	}
+}

@@ -1,0 +1,390 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ikd-field/ikd/camera"
+	"github.com/ikd-field/ikd/kiosk"
+	"github.com/ikd-field/ikd/kiosk/store"
+	"github.com/ikd-field/ikd/kiosk/token"
+	"github.com/ikd-field/ikd/sync/registry/mail"
+)
+
+const testSecret = "correct horse battery staple"
+
+var officer = kiosk.Officer{ID: "199001012015011002", Name: "Ani Rahayu", Role: kiosk.RoleOfficer}
+
+// kioskEnv is an initialised store with the demo's residents, a trusted registry key and an
+// officer, and a synthetic camera showing a QR signed with that key.
+type kioskEnv struct {
+	dir    string
+	signer *token.Signer
+	cam    *camera.SyntheticSource
+	qr     string // the registration id of the QR the camera shows
+}
+
+func newKioskEnv(t *testing.T) *kioskEnv {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := store.Init(ctx, filepath.Join(dir, StoreFile), []byte(testSecret), StoreOptions(""), DemoSupervisor, DemoPIN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.AddOfficer(ctx, DemoSupervisor.ID, officer, "135790"); err != nil {
+		t.Fatal(err)
+	}
+	residents := append([]kiosk.Resident(nil), demoResidents...)
+	residents[0].References = []kiosk.Descriptor{{1}} // Siti has a reference: her face step needs the models
+	if _, err := st.ApplyResidents(ctx, residents, nil, "test-1"); err != nil {
+		t.Fatal(err)
+	}
+	pub, key, _ := ed25519.GenerateKey(rand.Reader)
+	kid := token.DefaultKeyID(pub)
+	if err := st.AddRegistryKey(ctx, DemoSupervisor.ID, kiosk.RegistryKey{KeyID: kid, PublicKey: pub, NotBefore: time.Now().Add(-time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	signer, err := token.NewSigner(kid, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &kioskEnv{dir: dir, signer: signer, qr: uuidV7{}.NewID()}
+	text := e.token(t, e.qr, time.Now())
+	if e.cam, err = camera.NewSyntheticSource(camera.SceneOptions{Text: text, ModulePx: 4, Seed: 3}, 30); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func (e *kioskEnv) token(t *testing.T, regID string, issued time.Time) string {
+	t.Helper()
+	c, err := token.NewClaims(demoResidents[1].NIK, regID, "agus.salim@mail.demo", "0812-3456-7789", issued, 10*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := e.signer.Sign(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return text
+}
+
+func (e *kioskEnv) open(t *testing.T) *App {
+	t.Helper()
+	a, err := Open(context.Background(), Config{DataDir: e.dir, Camera: CameraConfig{Source: e.cam}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := a.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
+	return a
+}
+
+func (e *kioskEnv) session(t *testing.T, a *App, id, pin string) Session {
+	t.Helper()
+	ctx := context.Background()
+	if err := a.Unlock(ctx, []byte(testSecret)); err != nil {
+		t.Fatal(err)
+	}
+	s, err := a.Login(ctx, id, pin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestUnlockWithAWrongSecretStaysLocked(t *testing.T) {
+	e := newKioskEnv(t)
+	a := e.open(t)
+	err := a.Unlock(context.Background(), []byte("not the secret at all"))
+	if !errors.Is(err, store.ErrWrongSecret) {
+		t.Fatalf("unlock: %v, want ErrWrongSecret", err)
+	}
+	if !a.Locked() || !a.Status().Locked {
+		t.Fatal("kiosk unlocked by a wrong secret")
+	}
+	if _, err := a.Login(context.Background(), officer.ID, "135790"); !errors.Is(err, ErrLocked) {
+		t.Fatalf("login while locked: %v", err)
+	}
+}
+
+// An activation from the camera's QR to the receipt, with the step timings, the statistics
+// and the CSV export; without models or a registry the status says so.
+func TestActivationFromCameraToReceipt(t *testing.T) {
+	ctx := context.Background()
+	e := newKioskEnv(t)
+	a := e.open(t)
+	s := e.session(t, a, officer.ID, "135790")
+
+	st := a.Status()
+	if st.Camera != CameraReady || st.FaceModels == FaceReady || st.SyncUnavailable == "" {
+		t.Fatalf("status %+v: want the camera ready, no models and no sync", st)
+	}
+	v := s.NewActivation()
+	var hints []string
+	if err := v.ScanQR(ctx, func(p ScanProgress) { hints = append(hints, p.Hint) }); err != nil {
+		t.Fatalf("scan: %v", err)
+	}
+	if len(hints) == 0 || hints[len(hints)-1] != HintQRRead {
+		t.Errorf("scan hints %v end without %q", hints, HintQRRead)
+	}
+	if got := v.Review().Token.RegistrationID; got != e.qr {
+		t.Fatalf("scanned registration %s, want %s", got, e.qr)
+	}
+	if err := v.FindResident(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// No reference descriptor: the core leaves the face to the officer's eye, no models needed.
+	if err := v.CaptureFace(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if v.State() != kiosk.StateFaceUncertain {
+		t.Fatalf("state %s", v.State())
+	}
+	if _, err := v.Approve(ctx, kiosk.Approval{}); !errors.Is(err, kiosk.ErrEyeCheckRequired) {
+		t.Fatalf("approve without the eye check: %v", err)
+	}
+	r, err := v.Approve(ctx, kiosk.Approval{EyeChecked: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(r.MaskedEmail, "*") || !strings.HasSuffix(r.MaskedEmail, "@mail.demo") {
+		t.Errorf("receipt e-mail %q", r.MaskedEmail)
+	}
+	if r.RecordID == "" || r.Name != "Agus Salim" || r.OfficerID != officer.ID {
+		t.Errorf("receipt %+v", r)
+	}
+	tm := v.Timings()
+	if tm.Scan <= 0 || tm.Total < tm.Scan+tm.Resident+tm.Face+tm.Decision {
+		t.Errorf("timings %+v", tm)
+	}
+	recs, err := s.Records(ctx, kiosk.RecordPending, 10)
+	if err != nil || len(recs) != 1 || recs[0].ID != r.RecordID {
+		t.Fatalf("pending records %v, %v", recs, err)
+	}
+
+	sum, err := s.Stats(ctx, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Served != 1 || sum.Activated != 1 || sum.MedianVisit <= 0 || sum.P90Visit < sum.MedianVisit {
+		t.Fatalf("summary %+v", sum)
+	}
+	var csv bytes.Buffer
+	if err := WriteCSV(&csv, sum); err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Split(strings.TrimSpace(csv.String()), "\n"); len(lines) != 5 || !strings.Contains(lines[4], ",activation,approved,") {
+		t.Fatalf("CSV:\n%s", csv.String())
+	}
+}
+
+func TestRejectNeedsAReasonFromTheListAndIsAudited(t *testing.T) {
+	ctx := context.Background()
+	e := newKioskEnv(t)
+	a := e.open(t)
+	s := e.session(t, a, officer.ID, "135790")
+	v := s.NewActivation()
+	if err := v.EnterToken(ctx, " "+e.token(t, uuidV7{}.NewID(), time.Now())+"\n"); err != nil {
+		t.Fatalf("typed token: %v", err)
+	}
+	before, err := a.Store().VerifyAudit(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Reject(ctx, RejectOther, "  "); !errors.Is(err, ErrRejectNote) {
+		t.Fatalf("other without a note: %v", err)
+	}
+	if err := v.Reject(ctx, "bored", "x"); !errors.Is(err, ErrRejectReason) {
+		t.Fatalf("reason off the list: %v", err)
+	}
+	if err := v.Reject(ctx, RejectDocument, "alamat berbeda"); err != nil {
+		t.Fatal(err)
+	}
+	after, err := a.Store().VerifyAudit(ctx)
+	if err != nil || after != before+1 {
+		t.Fatalf("audit entries %d → %d (%v), want one more", before, after, err)
+	}
+	sum, err := s.Stats(ctx, time.Now())
+	if err != nil || sum.RejectedBy[RejectDocument] != 1 {
+		t.Fatalf("summary %+v, %v", sum, err)
+	}
+}
+
+// A resident with a reference needs the face models; without them the face step refuses with
+// the reason instead of waiting.
+func TestFaceStepWithoutModelsSaysWhy(t *testing.T) {
+	ctx := context.Background()
+	e := newKioskEnv(t)
+	a := e.open(t)
+	s := e.session(t, a, officer.ID, "135790")
+	v := s.NewDeactivation()
+	if err := v.EnterNIK(ctx, "3201014101900001"); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.FindResident(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var loading bool
+	err := v.CaptureFace(ctx, func(p FaceProgress) { loading = loading || p.Loading })
+	if !errors.Is(err, ErrFaceUnavailable) || !strings.Contains(err.Error(), "IKD_MODELS") {
+		t.Fatalf("face step: %v, want ErrFaceUnavailable naming IKD_MODELS", err)
+	}
+	if !loading {
+		t.Error("no loading progress before the models' state was known")
+	}
+	if err := v.Abandon(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if sum, err := s.Stats(ctx, time.Now()); err != nil || sum.Abandoned != 1 {
+		t.Fatalf("summary %+v, %v", sum, err)
+	}
+}
+
+func TestEnterNIKSaysWhyItIsInvalid(t *testing.T) {
+	e := newKioskEnv(t)
+	a := e.open(t)
+	s := e.session(t, a, officer.ID, "135790")
+	err := s.NewDeactivation().EnterNIK(context.Background(), "3201019999900001")
+	var ke *kiosk.Error
+	if !errors.As(err, &ke) || !strings.HasPrefix(ke.Code, "nik.") {
+		t.Fatalf("invalid NIK: %v", err)
+	}
+}
+
+func TestSupervisorOnlyActions(t *testing.T) {
+	ctx := context.Background()
+	e := newKioskEnv(t)
+	a := e.open(t)
+	s := e.session(t, a, officer.ID, "135790")
+	if _, err := s.ConfirmSupervisor(ctx, officer.ID, "135790"); !errors.Is(err, kiosk.ErrPermission) {
+		t.Fatalf("an officer confirmed as supervisor: %v", err)
+	}
+	sup, err := s.ConfirmSupervisor(ctx, DemoSupervisor.ID, DemoPIN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := a.Settings()
+	set.IdleLock = 10 * time.Minute
+	set.Lang = kiosk.LangEN
+	if err := s.UpdateSettings(ctx, officer, set); !errors.Is(err, kiosk.ErrPermission) {
+		t.Fatalf("officer changed settings: %v", err)
+	}
+	if err := s.UpdateSettings(ctx, sup, set); err != nil {
+		t.Fatal(err)
+	}
+	if got := a.Settings(); got.IdleLock != 10*time.Minute || got.Lang != kiosk.LangEN {
+		t.Fatalf("settings %+v", got)
+	}
+	// Changing the camera restarts the bus on the new source.
+	set.CameraDevice, set.CameraWidth, set.CameraHeight = "synthetic", 640, 480
+	if err := s.UpdateSettings(ctx, sup, set); err != nil || a.Status().Camera != CameraReady {
+		t.Fatalf("synthetic camera: %v, status %q", err, a.Status().Camera)
+	}
+	if _, err := a.Preview(ctx); err != nil {
+		t.Fatalf("preview of the synthetic camera: %v", err)
+	}
+	set.CameraDevice = ""
+	if err := s.UpdateSettings(ctx, sup, set); err != nil || a.Status().Camera != CameraNone {
+		t.Fatalf("no camera: %v, status %q", err, a.Status().Camera)
+	}
+	if _, err := a.Preview(ctx); !errors.Is(err, ErrNoCamera) {
+		t.Fatalf("preview without a camera: %v", err)
+	}
+	set.IdleLock = 10 * time.Second
+	if err := s.UpdateSettings(ctx, sup, set); !errors.Is(err, ErrSettings) {
+		t.Fatalf("idle lock of 10 s: %v", err)
+	}
+	s.Lock()
+	if _, err := s.Stats(ctx, time.Now()); !errors.Is(err, ErrSessionLocked) {
+		t.Fatalf("stats after lock: %v", err)
+	}
+}
+
+func TestThresholdsOnlyStricter(t *testing.T) {
+	base := kiosk.FaceThresholds{Match: -0.2, NoMatch: 0.3, MatchMaxDistance: 0.6}
+	for _, tc := range []struct {
+		name string
+		t    kiosk.FaceThresholds
+		ok   bool
+	}{
+		{"same", base, true},
+		{"stricter", kiosk.FaceThresholds{Match: -0.3, NoMatch: 0.2, MatchMaxDistance: 0.5}, true},
+		{"looser match", kiosk.FaceThresholds{Match: -0.1, NoMatch: 0.3, MatchMaxDistance: 0.6}, false},
+		{"looser no-match", kiosk.FaceThresholds{Match: -0.2, NoMatch: 0.4, MatchMaxDistance: 0.6}, false},
+		{"guard dropped", kiosk.FaceThresholds{Match: -0.2, NoMatch: 0.3}, false},
+		{"guard looser", kiosk.FaceThresholds{Match: -0.2, NoMatch: 0.3, MatchMaxDistance: 0.7}, false},
+		{"inverted", kiosk.FaceThresholds{Match: 0.1, NoMatch: -0.5, MatchMaxDistance: 0.6}, false},
+	} {
+		err := StricterThresholds(base, tc.t)
+		if (err == nil) != tc.ok {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+		if err != nil && !errors.Is(err, ErrThresholdsLooser) {
+			t.Errorf("%s: %v is not ErrThresholdsLooser", tc.name, err)
+		}
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	var ds []time.Duration
+	for i := 10; i >= 1; i-- {
+		ds = append(ds, time.Duration(i)*time.Second)
+	}
+	if p50, p90 := percentile(ds, 50), percentile(ds, 90); p50 != 5*time.Second || p90 != 9*time.Second {
+		t.Fatalf("p50 %v p90 %v", p50, p90)
+	}
+	if percentile(nil, 90) != 0 {
+		t.Fatal("percentile of nothing")
+	}
+}
+
+// The mailbox reads the registry's own activation e-mail: the Indonesian part and its code.
+func TestParseMailFindsTheCode(t *testing.T) {
+	m := mail.Message{Mail: mail.Mail{ID: "m1", To: "agus.salim@mail.demo", Code: "042917", RegistrationID: "r1",
+		ExpiresAt: time.Now().Add(time.Hour)}, From: "IKD <no-reply@ikd.invalid>", Domain: "ikd.invalid", Date: time.Now()}
+	b, err := m.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ParseMail(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Code != "042917" || !strings.HasPrefix(got.Text, "Kode aktivasi IKD Anda: 042917") || got.Subject == "" {
+		t.Fatalf("parsed %+v", got)
+	}
+}
+
+// A session left alone longer than the idle lock is locked at its next use.
+func TestIdleSessionLocks(t *testing.T) {
+	e := newKioskEnv(t)
+	a := e.open(t)
+	var mu sync.Mutex
+	now := time.Now()
+	a.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	s := e.session(t, a, officer.ID, "135790")
+	ctx := context.Background()
+	if _, err := s.Stats(ctx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	now = now.Add(DefaultIdleLock + time.Second)
+	mu.Unlock()
+	if _, err := s.Stats(ctx, time.Now()); !errors.Is(err, ErrSessionLocked) {
+		t.Fatalf("after %v idle: %v", DefaultIdleLock, err)
+	}
+}

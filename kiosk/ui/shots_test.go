@@ -60,22 +60,24 @@ var shots = []shot{
 	{"03-home", func(s *Shell, k *fakeKiosk) { login(s, k, budi) }, nil},
 	{"04-activation-scan", func(s *Shell, k *fakeKiosk) {
 		login(s, k, budi)
-		k.scanErr = errBadToken
+		k.scanErr = errBadToken // the scan stops with the outline drawn
 		s.showActivation()
+	}, func(s *Shell) {
 		p := s.cur.(*ActivationScreen)
 		p.clearError()
 		p.Hint.SetText(s.tx.T("ui.activation.show_qr"))
-	}, nil},
+	}},
 	{"05-activation-face", func(s *Shell, k *fakeKiosk) {
 		login(s, k, budi)
 		k.scanErr = errBadToken
 		s.showActivation()
+	}, func(s *Shell) {
 		p := s.cur.(*ActivationScreen)
 		p.clearError()
 		p.Preview.SetOutline(nil)
 		p.Preview.SetFace(image.Rect(250, 60, 390, 240))
 		p.Hint.SetText("Tolehkan kepala perlahan ke kiri")
-	}, nil},
+	}},
 	{"06-review", func(s *Shell, k *fakeKiosk) {
 		login(s, k, budi)
 		k.face = kiosk.FaceResult{Band: kiosk.BandUncertain, Score: 0.47, OtherNIKs: []kiosk.NIK{"3171015001900004"}}

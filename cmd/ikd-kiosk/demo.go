@@ -113,7 +113,8 @@ func runDemo(ctx context.Context, cfg demoConfig) error {
 	if err != nil {
 		return err
 	}
-	rec, err := k.Store().Records(ctx, kiosk.RecordPending, 100)
+	// Any state: the sync engine may already be sending it.
+	rec, err := k.Store().Records(ctx, "", 100)
 	if err != nil {
 		return err
 	}

@@ -135,7 +135,15 @@ func TestActivationFromCameraToReceipt(t *testing.T) {
 	}
 	v := s.NewActivation()
 	var hints []string
-	if err := v.ScanQR(ctx, func(p ScanProgress) { hints = append(hints, p.Hint) }); err != nil {
+	// The screen reads the visit while the scan runs (progress comes from the scanning
+	// goroutine): that must not wait for the scan.
+	scan := func(p ScanProgress) {
+		hints = append(hints, p.Hint)
+		if v.State() != kiosk.StateIdle && p.Hint != HintQRRead {
+			t.Errorf("state %s while scanning", v.State())
+		}
+	}
+	if err := v.ScanQR(ctx, scan); err != nil {
 		t.Fatalf("scan: %v", err)
 	}
 	if len(hints) == 0 || hints[len(hints)-1] != HintQRRead {
@@ -174,6 +182,9 @@ func TestActivationFromCameraToReceipt(t *testing.T) {
 	recs, err := s.Records(ctx, kiosk.RecordPending, 10)
 	if err != nil || len(recs) != 1 || recs[0].ID != r.RecordID {
 		t.Fatalf("pending records %v, %v", recs, err)
+	}
+	if recs, err := s.Records(ctx, "", 0); err != nil || len(recs) != 0 {
+		t.Fatalf("records with limit 0: %v, %v", recs, err)
 	}
 
 	sum, err := s.Stats(ctx, time.Now())

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -156,8 +157,13 @@ func (s *session) Records(ctx context.Context, state kiosk.RecordState, limit in
 	if err != nil {
 		return nil, err
 	}
-	recs, err := st.Records(ctx, state, limit)
-	slices.Reverse(recs) // the store lists oldest first; the panel shows the newest on top
+	// The store lists oldest first and stops at its limit; the panel shows the newest on top.
+	// The outbox holds at most a few days of one counter's records, so reading it all is cheap.
+	recs, err := st.Records(ctx, state, math.MaxInt32)
+	if limit = max(limit, 0); len(recs) > limit {
+		recs = recs[len(recs)-limit:]
+	}
+	slices.Reverse(recs)
 	return recs, err
 }
 

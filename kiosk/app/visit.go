@@ -49,20 +49,34 @@ type visit struct {
 	session *session
 	flow    *kiosk.Flow
 
-	mu       sync.Mutex
-	start    time.Time
-	mark     time.Time // end of the last step, where the next step's time starts
-	timings  Timings
+	// op serialises the actions (a camera step may run for long); mu guards what the screen
+	// reads meanwhile: the view of the flow after the last action, the live capture, the
+	// timings.
+	op       sync.Mutex
 	progress func(FaceProgress)
-	live     image.Image
 	recorded bool
+	mark     time.Time // end of the last step, where the next step's time starts
+
+	mu      sync.Mutex
+	start   time.Time
+	view    flowView
+	live    image.Image
+	timings Timings
+}
+
+// flowView is what the screen reads of the flow, copied after each action.
+type flowView struct {
+	state    kiosk.State
+	token    kiosk.Token
+	resident kiosk.Resident
+	face     kiosk.FaceResult
 }
 
 var _ Visit = (*visit)(nil)
 
 func (a *App) newVisit(s *session, purpose kiosk.Purpose) *visit {
 	now := time.Now()
-	v := &visit{app: a, session: s, start: now, mark: now}
+	v := &visit{app: a, session: s, start: now, mark: now, view: flowView{state: kiosk.StateIdle}}
 	deps := a.visitDeps()
 	deps.Faces = visitFaces{v}
 	if purpose == kiosk.PurposeActivation {
@@ -78,26 +92,30 @@ func (v *visit) Purpose() kiosk.Purpose { return v.flow.Purpose() }
 func (v *visit) State() kiosk.State {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	return v.flow.State()
+	return v.view.state
 }
 
-// step measures one step into *d (added, since the face check may be repeated).
+// step runs one action with v.op held, measures it into *d (added, since the face check may
+// be repeated) and publishes the flow's new view.
 func (v *visit) step(d *time.Duration, fn func() error) error {
 	if err := v.session.active(); err != nil {
 		return err
 	}
 	err := fn()
 	now := time.Now()
+	v.mu.Lock()
+	defer v.mu.Unlock()
 	if err == nil {
 		*d += now.Sub(v.mark)
 		v.mark = now
 	}
+	v.view = flowView{state: v.flow.State(), token: v.flow.Token(), resident: v.flow.Resident(), face: v.flow.Face()}
 	return err
 }
 
 func (v *visit) ScanQR(ctx context.Context, progress func(ScanProgress)) error {
-	v.mu.Lock()
-	defer v.mu.Unlock()
+	v.op.Lock()
+	defer v.op.Unlock()
 	return v.step(&v.timings.Scan, func() error {
 		if v.flow.Purpose() != kiosk.PurposeActivation || v.flow.State() != kiosk.StateIdle {
 			return &kiosk.TransitionError{From: v.flow.State(), Action: "scan QR"}
@@ -138,33 +156,33 @@ func (v *visit) ScanQR(ctx context.Context, progress func(ScanProgress)) error {
 }
 
 func (v *visit) EnterToken(ctx context.Context, text string) error {
-	v.mu.Lock()
-	defer v.mu.Unlock()
+	v.op.Lock()
+	defer v.op.Unlock()
 	return v.step(&v.timings.Scan, func() error { return v.flow.ScanToken(ctx, strings.TrimSpace(text)) })
 }
 
 func (v *visit) EnterNIK(ctx context.Context, text string) error {
-	v.mu.Lock()
-	defer v.mu.Unlock()
+	v.op.Lock()
+	defer v.op.Unlock()
 	return v.step(&v.timings.Scan, func() error { return v.flow.EnterNIK(text) })
 }
 
 func (v *visit) FindResident(ctx context.Context) error {
-	v.mu.Lock()
-	defer v.mu.Unlock()
+	v.op.Lock()
+	defer v.op.Unlock()
 	return v.step(&v.timings.Resident, func() error { return v.flow.FindResident(ctx) })
 }
 
 func (v *visit) CaptureFace(ctx context.Context, progress func(FaceProgress)) error {
-	v.mu.Lock()
-	defer v.mu.Unlock()
+	v.op.Lock()
+	defer v.op.Unlock()
 	v.progress = progress
 	defer func() { v.progress = nil }()
 	return v.step(&v.timings.Face, func() error { return v.flow.VerifyFace(ctx) })
 }
 
 // visitFaces is the flow's face verifier: the App's pipeline once loaded, on the camera bus,
-// reporting to the visit's progress callback. The flow calls it with v.mu held.
+// reporting to the visit's progress callback. The flow calls it with v.op held.
 type visitFaces struct{ v *visit }
 
 func (f visitFaces) VerifyFace(ctx context.Context, r kiosk.Resident) (kiosk.FaceResult, error) {
@@ -193,7 +211,9 @@ func (f visitFaces) VerifyFace(ctx context.Context, r kiosk.Resident) (kiosk.Fac
 		fp := FaceProgress{Hint: pr.Prompt.Code, Prompt: kiosk.Message{ID: pr.Prompt.ID, EN: pr.Prompt.EN}}
 		if pr.Obs != nil {
 			fp.Box = pr.Obs.Box
+			v.mu.Lock()
 			v.live = frames.last
+			v.mu.Unlock()
 		}
 		if c := a.cfg.Citizen; c != nil {
 			c.FacePrompt(pr)
@@ -224,7 +244,7 @@ func (l *lastFrame) Close() error { return l.src.Close() }
 func (v *visit) Review() Review {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	r := Review{Token: v.flow.Token(), Resident: v.flow.Resident(), Live: v.live, Face: v.flow.Face()}
+	r := Review{Token: v.view.token, Resident: v.view.resident, Live: v.live, Face: v.view.face}
 	if photo := r.Resident.Photo; len(photo) > 0 {
 		if img, _, err := image.Decode(bytes.NewReader(photo)); err == nil {
 			r.Reference = img
@@ -236,8 +256,8 @@ func (v *visit) Review() Review {
 }
 
 func (v *visit) Approve(ctx context.Context, ap kiosk.Approval) (Receipt, error) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
+	v.op.Lock()
+	defer v.op.Unlock()
 	if err := v.step(&v.timings.Decision, func() error { return v.flow.Approve(ctx, ap) }); err != nil {
 		return Receipt{}, err
 	}
@@ -252,8 +272,8 @@ func (v *visit) Approve(ctx context.Context, ap kiosk.Approval) (Receipt, error)
 }
 
 func (v *visit) Reject(ctx context.Context, reason RejectReason, note string) error {
-	v.mu.Lock()
-	defer v.mu.Unlock()
+	v.op.Lock()
+	defer v.op.Unlock()
 	note = strings.TrimSpace(note)
 	switch {
 	case !validReason(reason):
@@ -282,10 +302,10 @@ func validReason(r RejectReason) bool {
 }
 
 func (v *visit) Abandon(ctx context.Context) error {
-	v.mu.Lock()
-	defer v.mu.Unlock()
+	v.op.Lock()
+	defer v.op.Unlock()
 	started := v.flow.State() != kiosk.StateIdle
-	if err := v.flow.Abandon(ctx); err != nil {
+	if err := v.step(new(time.Duration), func() error { return v.flow.Abandon(ctx) }); err != nil {
 		return err
 	}
 	if started { // a visit that never began served no one
@@ -296,7 +316,10 @@ func (v *visit) Abandon(ctx context.Context) error {
 
 // finish stores the visit's statistics; a failure there must not undo the decision.
 func (v *visit) finish(ctx context.Context, outcome string) {
+	v.mu.Lock()
 	v.timings.Total = time.Since(v.start)
+	t := v.timings
+	v.mu.Unlock()
 	if v.recorded {
 		return
 	}
@@ -305,7 +328,6 @@ func (v *visit) finish(ctx context.Context, outcome string) {
 	if err != nil {
 		return
 	}
-	t := v.timings
 	err = st.AddVisitStat(ctx, store.VisitStat{At: st.Now(), Purpose: v.flow.Purpose(), Outcome: outcome,
 		Scan: t.Scan, Resident: t.Resident, Face: t.Face, Decision: t.Decision, All: t.Total})
 	if err != nil {
@@ -317,7 +339,7 @@ func (v *visit) Timings() Timings {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	t := v.timings
-	if !v.flow.State().Terminal() {
+	if !v.view.state.Terminal() {
 		t.Total = time.Since(v.start)
 	}
 	return t

@@ -31,6 +31,10 @@ type SettingsScreen struct {
 	Save     *widget.Button
 	Back     *widget.Button
 	Error    *widget.Label
+	TestCam  *widget.Button
+	Preview  *Preview // the camera test view, once asked for
+	camBox   *fyne.Container
+	endCam   context.CancelFunc
 	cur      app.Settings
 }
 
@@ -55,7 +59,26 @@ func newSettingsScreen(s *Shell, by kiosk.Officer) *SettingsScreen {
 	p.SupDeact.SetChecked(cur.SupervisorForDeactivation)
 	p.Save = s.bigButton("ui.settings.save", p.save)
 	p.Back = s.button("ui.common.back", s.showHome)
+	p.TestCam = s.button("ui.settings.test_camera", p.testCamera)
+	p.camBox = container.NewStack()
 	return p
+}
+
+// testCamera shows the running camera's picture, so the supervisor sees the device and
+// resolution work before saving (a changed device applies when saved).
+func (p *SettingsScreen) testCamera() {
+	p.stop()
+	ctx, end := context.WithCancel(context.Background())
+	p.endCam = end
+	p.Preview = newPreview()
+	p.camBox.Objects = []fyne.CanvasObject{container.NewGridWrap(fyne.NewSize(320, 180), p.Preview.view())}
+	p.camBox.Refresh()
+	frames, err := p.s.k.Preview(ctx)
+	if err != nil {
+		p.Preview.Status.SetText(p.s.tx.T("ui.visit.no_camera", p.s.tx.Err(err)))
+		return
+	}
+	p.s.goAsync(func() { p.Preview.run(ctx, frames) })
 }
 
 // read turns the fields into settings; a field that is not a number is named in the error.
@@ -113,7 +136,7 @@ func (p *SettingsScreen) back() { p.s.showHome() }
 func (p *SettingsScreen) view() fyne.CanvasObject {
 	tx := p.s.tx
 	form := widget.NewForm(
-		widget.NewFormItem(tx.T("ui.settings.camera"), p.Camera),
+		widget.NewFormItem(tx.T("ui.settings.camera"), container.NewBorder(nil, nil, nil, p.TestCam, p.Camera)),
 		widget.NewFormItem(tx.T("ui.settings.width"), p.Width),
 		widget.NewFormItem(tx.T("ui.settings.height"), p.Height),
 		widget.NewFormItem(tx.T("ui.settings.registry"), p.Registry),
@@ -123,9 +146,15 @@ func (p *SettingsScreen) view() fyne.CanvasObject {
 		widget.NewFormItem(tx.T("ui.settings.lang"), p.Lang),
 		widget.NewFormItem("", p.SupDeact),
 	)
-	return container.NewCenter(container.NewGridWrap(fyne.NewSize(760, 640), container.NewVBox(
-		heading(tx.T("ui.settings.title")), wrapped(tx.T("ui.settings.bounds")), form, p.Error,
+	// The scroll fills the page so that a short window (1366×768 with the camera test shown)
+	// still reaches the buttons.
+	return container.NewVScroll(container.NewCenter(container.NewVBox(
+		heading(tx.T("ui.settings.title")), wrapped(tx.T("ui.settings.bounds")), form, container.NewCenter(p.camBox), p.Error,
 		container.NewHBox(touchSized(p.Save), touchSized(p.Back)))))
 }
 
-func (p *SettingsScreen) stop() {}
+func (p *SettingsScreen) stop() {
+	if p.endCam != nil {
+		p.endCam()
+	}
+}

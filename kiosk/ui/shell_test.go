@@ -321,6 +321,10 @@ func TestSupervisorOnlyScreens(t *testing.T) {
 	if !ok {
 		t.Fatalf("after the supervisor's PIN: %T", h.s.cur)
 	}
+	test.Tap(st.TestCam)
+	if st.Preview == nil || st.Preview.Image.Image == nil {
+		t.Fatal("the camera test view shows no picture")
+	}
 	st.IdleMin.SetText("lima")
 	test.Tap(st.Save)
 	if !strings.Contains(st.Error.Text, "angka") {

@@ -99,7 +99,8 @@ var shots = []shot{
 		s.showSync()
 	}, nil},
 	{"11-stats", func(s *Shell, k *fakeKiosk) { login(s, k, sari); s.showStats() }, nil},
-	{"12-settings", func(s *Shell, k *fakeKiosk) { login(s, k, sari); s.showSettings() }, nil},
+	{"12-settings", func(s *Shell, k *fakeKiosk) { login(s, k, sari); s.showSettings() },
+		func(s *Shell) { s.cur.(*SettingsScreen).TestCam.OnTapped() }},
 	{"13-home-en", func(s *Shell, k *fakeKiosk) { login(s, k, budi); s.SetLang(kiosk.LangEN) }, nil},
 }
 

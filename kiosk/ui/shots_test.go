@@ -214,6 +214,27 @@ func checkRendered(t *testing.T, img image.Image, size fyne.Size) {
 	if len(colours) < 8 {
 		t.Errorf("only %d colours: the screen looks blank", len(colours))
 	}
+	// Below the header, a laid-out page spans a fair part of the window; a page whose layout
+	// collapsed (a scroll in a centre container, say) is a thin strip.
+	bg := [3]uint32{}
+	for c, n := range colours {
+		if n > colours[bg] {
+			bg = c
+		}
+	}
+	drawn := image.Rectangle{}
+	for y := b.Min.Y + 50; y < b.Max.Y; y += 2 {
+		for x := b.Min.X; x < b.Max.X; x += 2 {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			if [3]uint32{r >> 12, g >> 12, bl >> 12} != bg {
+				drawn = drawn.Union(image.Rect(x, y, x+1, y+1))
+			}
+		}
+	}
+	t.Logf("page drawn over %v", drawn)
+	if drawn.Dx() < b.Dx()/4 || drawn.Dy() < b.Dy()*15/100 {
+		t.Errorf("the page spans only %v of %v: its layout collapsed?", drawn.Size(), b.Size())
+	}
 	dark, light := 0, 0
 	for y := b.Min.Y; y < b.Min.Y+40 && y < b.Max.Y; y++ {
 		for x := b.Min.X; x < b.Min.X+400 && x < b.Max.X; x++ {

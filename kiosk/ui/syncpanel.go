@@ -40,11 +40,21 @@ func newSyncScreen(s *Shell) *SyncScreen {
 		func(i widget.ListItemID, o fyne.CanvasObject) {
 			if i < len(p.rejected) {
 				r := p.rejected[i]
-				o.(*widget.Label).SetText(s.tx.T("ui.sync.rejected_item", r.ID, string(r.Kind), s.registryReason(r.Answer)))
+				o.(*widget.Label).SetText(s.tx.T("ui.sync.rejected_item", r.ID, s.kindWords(r.Kind), s.registryReason(r.Answer)))
 			}
 		})
 	p.refresh()
 	return p
+}
+
+func (s *Shell) kindWords(k kiosk.RecordKind) string {
+	switch k {
+	case kiosk.KindActivation:
+		return s.tx.T("ui.stats.activation")
+	case kiosk.KindDeactivation:
+		return s.tx.T("ui.stats.deactivation")
+	}
+	return string(k)
 }
 
 // registryReason turns the registry's answer (a code when it is one) into the officer's words.

@@ -351,9 +351,9 @@ func (d *Demo) Close() error {
 		errs = append(errs, d.Kiosk.Close())
 	}
 	if d.httpSrv != nil {
-		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		errs = append(errs, d.httpSrv.Shutdown(shutdown))
-		cancel()
+		// Close, not Shutdown: the kiosk, the only client, is gone, and Shutdown would wait
+		// seconds for a connection it dialled but never used.
+		errs = append(errs, d.httpSrv.Close())
 	}
 	d.cancel()
 	d.wg.Wait()

@@ -166,16 +166,6 @@ func (p *FacePipeline) RefreshIndex(ctx context.Context, refs ReferenceSource) e
 	return p.rebuild()
 }
 
-// IndexLen is the number of references in the 1:N index.
-func (p *FacePipeline) IndexLen() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.index == nil {
-		return 0
-	}
-	return p.index.Len()
-}
-
 // Live is the counter's face verifier on frames: capture with the liveness challenge, then
 // the verifier. onProgress, if set, sees every frame's progress.
 func (p *FacePipeline) Live(frames camera.Source, timeout time.Duration, onProgress func(face.Progress)) *face.LiveVerifier {

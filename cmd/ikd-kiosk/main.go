@@ -1,8 +1,9 @@
-// Command ikd-kiosk is the officer's counter application. `ikd-kiosk --demo` runs the whole
-// path from the citizen's QR to the e-mailed code with no camera, no network and no set-up:
-// kiosk/app's demo puts the registry, its mail worker and an SMTP mailbox in this process.
-// Without a display (DISPLAY unset) it walks through the workflow headless, printing each
-// step. The fyne window comes with the UI issue.
+// Command ikd-kiosk is the officer's counter application: `ikd-kiosk --data DIR` opens the
+// kiosk's window over its encrypted store, camera and registry. `ikd-kiosk --demo` opens the
+// window over an in-process registry, mailbox and scripted camera when a display is there,
+// and otherwise walks through the workflow headless with real components (encrypted store,
+// signed tokens, QR scanning of a synthetic camera frame, the face pipeline where its models
+// are present) and no camera or network.
 package main
 
 import (
@@ -17,9 +18,13 @@ import (
 
 	"github.com/ikd-field/ikd/assets"
 	"github.com/ikd-field/ikd/kiosk"
+	"github.com/ikd-field/ikd/kiosk/app"
 )
 
 func main() {
+	if os.Getenv(probeEnv) != "" {
+		os.Exit(probeWindow())
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
@@ -34,14 +39,40 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	lang := fs.String("lang", os.Getenv("LANG"), "language: id (Bahasa Indonesia, default) or en")
 	models := fs.String("models", os.Getenv("IKD_MODELS"), "dlib model directory for the face check (optional in the demo)")
 	faces := fs.String("faces", "", "directory of face photos (tzuyu/) for the demo's photo attack (default: ../shared/testdata/faces when present, else Debian's example photos)")
+	cam := fs.String("camera", "/dev/video0", `camera: a V4L2 device, "synthetic", "replay:DIR", or "" for none`)
+	width := fs.Int("width", 1280, "camera width")
+	height := fs.Int("height", 720, "camera height")
+	registryURL := fs.String("registry", "", "registry URL (default: the one the kiosk was enrolled with)")
+	headless := fs.Bool("headless", false, "with --demo: the headless walk-through even when a display is available")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if !*demo {
-		fmt.Fprintln(stderr, "ikd-kiosk: this version has only the headless demo; run: ikd-kiosk --demo")
-		return 2
-	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if !*demo {
+		if *dir == "" {
+			fmt.Fprintln(stderr, "ikd-kiosk: --data DIR (the kiosk's data directory) is required; or try: ikd-kiosk --demo")
+			return 2
+		}
+		if !canOpenWindow(ctx) {
+			fmt.Fprintln(stderr, "ikd-kiosk: no display with OpenGL available; the kiosk needs its window")
+			return 1
+		}
+		cfg := app.Config{DataDir: *dir, ModelDir: *models, RegistryURL: *registryURL, Lang: kiosk.ParseLang(*lang), Log: log,
+			Camera: app.CameraConfig{Device: *cam, Width: *width, Height: *height}}
+		if err := runKiosk(ctx, cfg); err != nil {
+			fmt.Fprintf(stderr, "ikd-kiosk: %v\n", err)
+			return 1
+		}
+		return 0
+	}
+	if !*headless && canOpenWindow(ctx) {
+		cfg := app.DemoConfig{Dir: *dir, ModelDir: *models, Faces: *faces, Lang: kiosk.ParseLang(*lang), Log: log}
+		if err := runWindowDemo(ctx, cfg, stdout); err != nil {
+			fmt.Fprintf(stderr, "ikd-kiosk demo: %v\n", err)
+			return 1
+		}
+		return 0
+	}
 	cfg := demoConfig{dir: *dir, lang: *lang, models: *models, faces: *faces, out: stdout, log: log}
 	if cat, err := assets.LoadCatalog(string(kiosk.ParseLang(*lang))); err == nil {
 		key := "demo.headless"

@@ -173,6 +173,8 @@ type Settings struct {
 	Lang         kiosk.Lang
 	// Thresholds may only move within the calibration's safe bounds (stricter, not looser).
 	Thresholds kiosk.FaceThresholds
+	// SupervisorForDeactivation: a lost-phone deactivation needs a supervisor's PIN.
+	SupervisorForDeactivation bool
 }
 
 // DailySummary is a day's counter statistics, exportable as CSV for the Dinas.

@@ -1,0 +1,80 @@
+package ui
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/ikd-field/ikd/kiosk"
+)
+
+// HomeScreen is the counter's start page: status at a glance and the two big actions.
+type HomeScreen struct {
+	s          *Shell
+	Queue      *widget.Label
+	Online     *widget.Label
+	LastSync   *widget.Label
+	Models     *widget.Label
+	Camera     *widget.Label
+	Clock      *widget.Label
+	Activate   *widget.Button
+	Deactivate *widget.Button
+	Sync       *widget.Button
+	Stats      *widget.Button
+	Settings   *widget.Button
+	Demo       *widget.Button
+	Notice     *widget.Label
+}
+
+func newHomeScreen(s *Shell) *HomeScreen {
+	p := &HomeScreen{s: s,
+		Queue: widget.NewLabel(""), Online: widget.NewLabel(""), LastSync: widget.NewLabel(""),
+		Models: widget.NewLabel(""), Camera: widget.NewLabel(""), Clock: widget.NewLabel(""),
+	}
+	p.Activate = s.bigButton("ui.home.activate", s.showActivation)
+	p.Deactivate = s.bigButton("ui.home.deactivate", s.showDeactivation)
+	p.Deactivate.Importance = widget.WarningImportance
+	p.Sync = s.button("ui.home.sync", s.showSync)
+	p.Stats = s.button("ui.home.stats", s.showStats)
+	p.Settings = s.button("ui.home.settings", s.showSettings)
+	if s.opt.Demo != nil {
+		p.Demo = s.button("ui.home.demo", s.showDemo)
+	}
+	p.Notice = widget.NewLabelWithStyle(s.notice, fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	p.Notice.Importance = widget.SuccessImportance
+	s.notice = ""
+	p.refresh()
+	return p
+}
+
+func (p *HomeScreen) refresh() {
+	st := p.s.k.Status()
+	tx := p.s.tx
+	p.Queue.SetText(tx.T("ui.home.queue", st.Pending, st.Counts[kiosk.RecordRejected]))
+	p.Online.SetText(p.s.onlineText(st))
+	p.LastSync.SetText(tx.T("ui.home.last_sync", p.s.whenText(lastSync(st))))
+	p.Models.SetText(p.s.modelsText(st))
+	p.Camera.SetText(p.s.cameraText(st))
+	p.Clock.SetText(p.s.clockText(st))
+}
+
+func (p *HomeScreen) view() fyne.CanvasObject {
+	tx := p.s.tx
+	status := widget.NewCard(tx.T("ui.home.status"), "", container.NewVBox(
+		p.Queue, p.Online, p.LastSync, p.Models, p.Camera, p.Clock))
+	big := func(b *widget.Button, hint string) fyne.CanvasObject {
+		return container.NewBorder(nil, widget.NewLabelWithStyle(hint, fyne.TextAlignCenter, fyne.TextStyle{}), nil, nil,
+			container.NewGridWrap(fyne.NewSize(380, 150), b))
+	}
+	actions := container.NewCenter(container.NewVBox(p.Notice, container.NewHBox(
+		big(p.Activate, tx.T("ui.home.activate_hint")),
+		big(p.Deactivate, tx.T("ui.home.deactivate_hint")))))
+	more := []fyne.CanvasObject{touchSized(p.Sync), touchSized(p.Stats), touchSized(p.Settings)}
+	if p.Demo != nil {
+		more = append(more, touchSized(p.Demo))
+	}
+	return container.NewBorder(nil, container.NewCenter(container.NewHBox(more...)),
+		container.NewPadded(status), nil, actions)
+}
+
+func (p *HomeScreen) stop() {}

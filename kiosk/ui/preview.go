@@ -1,0 +1,150 @@
+package ui
+
+import (
+	"context"
+	"image"
+	"image/color"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/ikd-field/ikd/kiosk/app"
+)
+
+var (
+	previewBackground = color.NRGBA{R: 0x20, G: 0x24, B: 0x2a, A: 0xff}
+	qrColour          = color.NRGBA{R: 0x00, G: 0xc8, B: 0xff, A: 0xff}
+	faceColour        = color.NRGBA{R: 0x30, G: 0xe0, B: 0x60, A: 0xff}
+)
+
+// Preview is the live camera picture with the QR outline and the face box drawn over it in
+// the frame's own coordinates, scaled with the picture.
+type Preview struct {
+	Image   *canvas.Image
+	Outline [4]*canvas.Line
+	Face    *canvas.Rectangle
+	Status  *widget.Label // "no camera" and the like, over the picture
+	frame   image.Point
+	quad    []image.Point
+	box     image.Rectangle
+	root    *fyne.Container
+	lay     *previewLayout
+}
+
+func newPreview() *Preview {
+	p := &Preview{Image: canvas.NewImageFromImage(nil), Face: canvas.NewRectangle(color.Transparent),
+		Status: widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})}
+	p.Image.FillMode = canvas.ImageFillContain
+	p.Image.ScaleMode = canvas.ImageScaleFastest // the preview is redrawn at camera rate
+	p.Face.StrokeColor = faceColour
+	p.Face.StrokeWidth = 4
+	p.Face.Hide()
+	objs := []fyne.CanvasObject{canvas.NewRectangle(previewBackground), p.Image}
+	for i := range p.Outline {
+		p.Outline[i] = canvas.NewLine(qrColour)
+		p.Outline[i].StrokeWidth = 4
+		p.Outline[i].Hide()
+		objs = append(objs, p.Outline[i])
+	}
+	objs = append(objs, p.Face)
+	p.lay = &previewLayout{p: p}
+	p.root = container.New(p.lay, objs...)
+	return p
+}
+
+// SetFrame shows a camera frame.
+func (p *Preview) SetFrame(img image.Image) {
+	if img == nil {
+		return
+	}
+	p.Image.Image = img
+	p.frame = img.Bounds().Size()
+	p.Image.Refresh()
+	p.relayout()
+}
+
+// SetOutline draws the QR candidate's corners (none hides it).
+func (p *Preview) SetOutline(pts []image.Point) {
+	p.quad = append(p.quad[:0], pts...)
+	p.relayout()
+}
+
+// SetFace draws the face box (an empty rectangle hides it).
+func (p *Preview) SetFace(r image.Rectangle) {
+	p.box = r
+	p.relayout()
+}
+
+func (p *Preview) relayout() {
+	p.lay.Layout(p.root.Objects, p.root.Size())
+	for _, l := range p.Outline {
+		l.Refresh()
+	}
+	p.Face.Refresh()
+}
+
+// run shows the kiosk's camera frames until ctx ends; frames come from the camera bus, so
+// a slow UI only skips frames and never holds the scanner back.
+func (p *Preview) run(ctx context.Context, frames <-chan app.Frame) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case f, ok := <-frames:
+			if !ok {
+				return
+			}
+			fyne.Do(func() { p.SetFrame(f.Image) })
+		}
+	}
+}
+
+func (p *Preview) view() fyne.CanvasObject {
+	return container.NewStack(p.root, container.NewCenter(p.Status))
+}
+
+// previewLayout maps frame coordinates onto the picture as ImageFillContain draws it.
+type previewLayout struct{ p *Preview }
+
+func (l *previewLayout) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.NewSize(320, 180) }
+
+func (l *previewLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	for _, o := range objs[:2] { // background and picture fill the area
+		o.Move(fyne.NewPos(0, 0))
+		o.Resize(size)
+	}
+	p := l.p
+	if p.frame.X == 0 || p.frame.Y == 0 {
+		for _, ln := range p.Outline {
+			ln.Hide()
+		}
+		p.Face.Hide()
+		return
+	}
+	scale := min(size.Width/float32(p.frame.X), size.Height/float32(p.frame.Y))
+	offX := (size.Width - scale*float32(p.frame.X)) / 2
+	offY := (size.Height - scale*float32(p.frame.Y)) / 2
+	at := func(pt image.Point) fyne.Position {
+		return fyne.NewPos(offX+scale*float32(pt.X), offY+scale*float32(pt.Y))
+	}
+	if len(p.quad) >= 4 {
+		for i, ln := range p.Outline {
+			ln.Position1 = at(p.quad[i])
+			ln.Position2 = at(p.quad[(i+1)%4])
+			ln.Show()
+		}
+	} else {
+		for _, ln := range p.Outline {
+			ln.Hide()
+		}
+	}
+	if p.box.Empty() {
+		p.Face.Hide()
+		return
+	}
+	p.Face.Move(at(p.box.Min))
+	p.Face.Resize(fyne.NewSize(scale*float32(p.box.Dx()), scale*float32(p.box.Dy())))
+	p.Face.Show()
+}

@@ -1,0 +1,160 @@
+package ui
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/ikd-field/ikd/kiosk"
+	"github.com/ikd-field/ikd/kiosk/app"
+)
+
+// SettingsScreen lets a supervisor change the camera, the registry URL, the face thresholds
+// (the core keeps them within the calibration's safe bounds), the idle lock and the language.
+type SettingsScreen struct {
+	s        *Shell
+	by       kiosk.Officer
+	Camera   *keyEntry
+	Width    *keyEntry
+	Height   *keyEntry
+	Registry *keyEntry
+	Match    *keyEntry
+	NoMatch  *keyEntry
+	IdleMin  *keyEntry
+	Lang     *widget.RadioGroup
+	SupDeact *widget.Check
+	Save     *widget.Button
+	Back     *widget.Button
+	Error    *widget.Label
+	TestCam  *widget.Button
+	Preview  *Preview // the camera test view, once asked for
+	camBox   *fyne.Container
+	endCam   context.CancelFunc
+	cur      app.Settings
+}
+
+func newSettingsScreen(s *Shell, by kiosk.Officer) *SettingsScreen {
+	cur := s.k.Settings()
+	p := &SettingsScreen{s: s, by: by, cur: cur, Error: errLabel()}
+	entry := func(v string) *keyEntry { e := newKeyEntry(s); e.SetText(v); return e }
+	p.Camera = entry(cur.CameraDevice)
+	p.Width = entry(strconv.Itoa(cur.CameraWidth))
+	p.Height = entry(strconv.Itoa(cur.CameraHeight))
+	p.Registry = entry(cur.RegistryURL)
+	p.Match = entry(strconv.FormatFloat(cur.Thresholds.Match, 'f', -1, 64))
+	p.NoMatch = entry(strconv.FormatFloat(cur.Thresholds.NoMatch, 'f', -1, 64))
+	p.IdleMin = entry(strconv.Itoa(int(cur.IdleLock / time.Minute)))
+	p.Lang = widget.NewRadioGroup(langNames, nil)
+	p.Lang.Horizontal = true
+	p.Lang.SetSelected(langNames[0])
+	if cur.Lang == kiosk.LangEN {
+		p.Lang.SetSelected(langNames[1])
+	}
+	p.SupDeact = widget.NewCheck(s.tx.T("ui.settings.supervisor_deactivation"), nil)
+	p.SupDeact.SetChecked(cur.SupervisorForDeactivation)
+	p.Save = s.bigButton("ui.settings.save", p.save)
+	p.Back = s.button("ui.common.back", s.showHome)
+	p.TestCam = s.button("ui.settings.test_camera", p.testCamera)
+	p.camBox = container.NewStack()
+	return p
+}
+
+// testCamera shows the running camera's picture, so the supervisor sees the device and
+// resolution work before saving (a changed device applies when saved).
+func (p *SettingsScreen) testCamera() {
+	p.stop()
+	ctx, end := context.WithCancel(context.Background())
+	p.endCam = end
+	p.Preview = newPreview()
+	p.camBox.Objects = []fyne.CanvasObject{container.NewGridWrap(fyne.NewSize(320, 180), p.Preview.view())}
+	p.camBox.Refresh()
+	frames, err := p.s.k.Preview(ctx)
+	if err != nil {
+		p.Preview.Status.SetText(p.s.tx.T("ui.visit.no_camera", p.s.tx.Err(err)))
+		return
+	}
+	p.s.goAsync(func() { p.Preview.run(ctx, frames) })
+}
+
+// read turns the fields into settings; a field that is not a number is named in the error.
+func (p *SettingsScreen) read() (app.Settings, string) {
+	n := p.cur
+	var bad string
+	num := func(e *keyEntry, key string) int {
+		v, err := strconv.Atoi(strings.TrimSpace(e.Text))
+		if err != nil || v < 0 {
+			bad = key
+		}
+		return v
+	}
+	flt := func(e *keyEntry, key string) float64 {
+		v, err := strconv.ParseFloat(strings.TrimSpace(strings.ReplaceAll(e.Text, ",", ".")), 64)
+		if err != nil {
+			bad = key
+		}
+		return v
+	}
+	n.CameraDevice = strings.TrimSpace(p.Camera.Text)
+	n.CameraWidth = num(p.Width, "ui.settings.width")
+	n.CameraHeight = num(p.Height, "ui.settings.height")
+	n.RegistryURL = strings.TrimSpace(p.Registry.Text)
+	n.Thresholds.Match = flt(p.Match, "ui.settings.match")
+	n.Thresholds.NoMatch = flt(p.NoMatch, "ui.settings.no_match")
+	n.IdleLock = time.Duration(num(p.IdleMin, "ui.settings.idle")) * time.Minute
+	n.Lang = kiosk.LangID
+	if p.Lang.Selected == langNames[1] {
+		n.Lang = kiosk.LangEN
+	}
+	n.SupervisorForDeactivation = p.SupDeact.Checked
+	return n, bad
+}
+
+func (p *SettingsScreen) save() {
+	n, bad := p.read()
+	if bad != "" {
+		p.Error.SetText(p.s.tx.T("ui.settings.not_number", p.s.tx.T(bad)))
+		return
+	}
+	p.s.async(func() error { return p.s.sess.UpdateSettings(context.Background(), p.by, n) }, func(err error) {
+		if err != nil {
+			p.Error.SetText(p.s.tx.Err(err))
+			return
+		}
+		p.s.notice = p.s.tx.T("ui.settings.saved")
+		p.s.tx.SetLang(n.Lang)
+		p.s.showHome()
+	})
+}
+
+func (p *SettingsScreen) back() { p.s.showHome() }
+
+func (p *SettingsScreen) view() fyne.CanvasObject {
+	tx := p.s.tx
+	form := widget.NewForm(
+		widget.NewFormItem(tx.T("ui.settings.camera"), container.NewBorder(nil, nil, nil, p.TestCam, p.Camera)),
+		widget.NewFormItem(tx.T("ui.settings.width"), p.Width),
+		widget.NewFormItem(tx.T("ui.settings.height"), p.Height),
+		widget.NewFormItem(tx.T("ui.settings.registry"), p.Registry),
+		widget.NewFormItem(tx.T("ui.settings.match"), p.Match),
+		widget.NewFormItem(tx.T("ui.settings.no_match"), p.NoMatch),
+		widget.NewFormItem(tx.T("ui.settings.idle"), p.IdleMin),
+		widget.NewFormItem(tx.T("ui.settings.lang"), p.Lang),
+		widget.NewFormItem("", p.SupDeact),
+	)
+	// The scroll fills the page so that a short window (1366×768 with the camera test shown)
+	// still reaches the buttons.
+	return container.NewVScroll(container.NewCenter(container.NewVBox(
+		heading(tx.T("ui.settings.title")), wrapped(tx.T("ui.settings.bounds")), form, container.NewCenter(p.camBox), p.Error,
+		container.NewHBox(touchSized(p.Save), touchSized(p.Back)))))
+}
+
+func (p *SettingsScreen) stop() {
+	if p.endCam != nil {
+		p.endCam()
+	}
+}

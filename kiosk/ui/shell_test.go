@@ -1,0 +1,402 @@
+package ui
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/ikd-field/ikd/kiosk"
+	"github.com/ikd-field/ikd/kiosk/app"
+)
+
+// harness is a shell over the fakes in a test window, with the slow calls made synchronous
+// so that each tap's whole effect is visible when test.Tap returns.
+type harness struct {
+	t   *testing.T
+	s   *Shell
+	k   *fakeKiosk
+	w   fyne.Window
+	now time.Time
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	test.NewTempApp(t)
+	h := &harness{t: t, k: newFakeKiosk(), now: time.Date(2026, 12, 1, 10, 0, 0, 0, time.Local)}
+	h.w = test.NewTempWindow(t, nil)
+	h.w.Resize(fyne.NewSize(1366, 768))
+	s, err := NewShell(h.w, h.k, Options{OutDir: t.TempDir(), Now: func() time.Time { return h.now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.goAsync = func(f func()) { f() }
+	h.s = s
+	s.Start()
+	return h
+}
+
+// loggedIn is a harness past unlock and login as who.
+func loggedIn(t *testing.T, who kiosk.Officer) *harness {
+	h := newHarness(t)
+	h.unlock("rahasia-kiosk")
+	h.login(who)
+	if _, ok := h.s.cur.(*HomeScreen); !ok {
+		t.Fatalf("after login the screen is %T, want home", h.s.cur)
+	}
+	return h
+}
+
+func (h *harness) unlock(secret string) {
+	p := h.s.cur.(*UnlockScreen)
+	test.Type(p.Secret, secret)
+	test.Tap(p.Unlock)
+}
+
+func (h *harness) login(who kiosk.Officer) {
+	p := h.s.cur.(*LoginScreen)
+	for i, o := range p.list {
+		if o.ID == who.ID {
+			test.Tap(p.Officers[i])
+		}
+	}
+	h.pin(p.Pad, pins[who.ID])
+}
+
+func (h *harness) pin(pad *PINPad, pin string) {
+	for _, c := range pin {
+		test.Tap(pad.Digits[c-'0'])
+	}
+	test.Tap(pad.OK)
+}
+
+func (h *harness) key(name fyne.KeyName) { h.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: name}) }
+
+func TestUnlockThenLogin(t *testing.T) {
+	h := newHarness(t)
+	h.unlock("salah")
+	p := h.s.cur.(*UnlockScreen)
+	if p.Error.Text != errWrongSecret.Msg.ID {
+		t.Fatalf("wrong secret shows %q", p.Error.Text)
+	}
+	h.unlock("rahasia-kiosk")
+	login, ok := h.s.cur.(*LoginScreen)
+	if !ok {
+		t.Fatalf("after unlock the screen is %T", h.s.cur)
+	}
+	if len(login.Officers) != 2 {
+		t.Fatalf("officers listed: %d", len(login.Officers))
+	}
+	test.Tap(login.Officers[0])
+	h.pin(login.Pad, "1111")
+	if login.Error.Text != errBadPIN.Msg.ID {
+		t.Fatalf("wrong PIN shows %q", login.Error.Text)
+	}
+	// The keyboard's digits and Enter work on the pad too.
+	test.TypeOnCanvas(h.w.Canvas(), "1234")
+	h.key(fyne.KeyReturn)
+	home, ok := h.s.cur.(*HomeScreen)
+	if !ok {
+		t.Fatalf("after login the screen is %T", h.s.cur)
+	}
+	if !strings.Contains(home.Queue.Text, "2 menunggu") || !strings.Contains(home.Queue.Text, "1 ditolak") {
+		t.Fatalf("queue: %q", home.Queue.Text)
+	}
+	if home.Models.Text != "Model wajah: siap" {
+		t.Fatalf("models: %q", home.Models.Text)
+	}
+}
+
+func TestActivationApproveAndReceipt(t *testing.T) {
+	h := loggedIn(t, budi)
+	h.key(fyne.KeyF2)
+	p, ok := h.s.cur.(*ActivationScreen)
+	if !ok {
+		t.Fatalf("F2 shows %T", h.s.cur)
+	}
+	if p.Review == nil {
+		t.Fatal("no review after scan and face")
+	}
+	if !p.Preview.Face.Visible() || p.Preview.Outline[0].Visible() {
+		t.Fatal("the face step should show the face box and no QR outline")
+	}
+	r := p.Review
+	if r.Name.Text != siti.Name || !strings.Contains(r.Contact.Text, "s***@gmail.com") || !strings.Contains(r.Contact.Text, "0812****789") {
+		t.Fatalf("review: %q / %q", r.Name.Text, r.Contact.Text)
+	}
+	if !strings.Contains(r.Face.Text, "cocok") || !strings.Contains(r.Face.Text, "0.21") {
+		t.Fatalf("face: %q", r.Face.Text)
+	}
+	if r.EyeCheck.Visible() {
+		t.Fatal("eye check asked for a clear match")
+	}
+	test.Tap(r.Approve)
+	rc, ok := h.s.cur.(*ReceiptScreen)
+	if !ok {
+		t.Fatalf("after approval the screen is %T (error %q)", h.s.cur, r.Error.Text)
+	}
+	if rc.Mail.Text != "Kode aktivasi akan dikirim ke s***@gmail.com setelah sinkronisasi" {
+		t.Fatalf("receipt: %q", rc.Mail.Text)
+	}
+	if rc.State.Text != "Status: menunggu sinkronisasi" {
+		t.Fatalf("state: %q", rc.State.Text)
+	}
+	h.k.records[0].State = kiosk.RecordAcknowledged
+	h.s.Refresh()
+	if rc.State.Text != "Status: diterima registri" {
+		t.Fatalf("state after sync: %q", rc.State.Text)
+	}
+	test.Tap(rc.Print)
+	path := filepath.Join(h.s.opt.OutDir, "receipt-"+rc.r.RecordID+".png")
+	if st, err := os.Stat(path); err != nil || st.Size() < 1000 {
+		t.Fatalf("printed receipt %s: %v (%q)", path, err, rc.Saved.Text)
+	}
+}
+
+func TestActivationHandScannerAndUncertainFace(t *testing.T) {
+	h := loggedIn(t, budi)
+	h.k.scanErr = errBadToken // the camera reads a bad QR first
+	h.k.face = kiosk.FaceResult{Band: kiosk.BandUncertain, Score: 0.5, OtherNIKs: []kiosk.NIK{"3171015001900004"}}
+	test.Tap(h.s.cur.(*HomeScreen).Activate)
+	p := h.s.cur.(*ActivationScreen)
+	if p.Error.Text != errBadToken.Msg.ID || !p.Retry.Visible() {
+		t.Fatalf("bad QR shows %q", p.Error.Text)
+	}
+	if !p.Preview.Outline[0].Visible() {
+		t.Fatal("the QR candidate's outline is not drawn over the preview")
+	}
+	test.Type(p.Token, "IKD1:rusak")
+	p.Token.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	if p.Error.Text != errBadToken.Msg.ID || p.Review != nil {
+		t.Fatalf("bad typed token: %q", p.Error.Text)
+	}
+	test.Type(p.Token, "IKD1:valid")
+	test.Tap(p.Use)
+	r := p.Review
+	if r == nil {
+		t.Fatalf("no review after a typed token (%q)", p.Error.Text)
+	}
+	if !r.EyeCheck.Visible() || !strings.Contains(r.Others.Text, "3171015001900004") {
+		t.Fatalf("uncertain face with a 1:N hit: eye check %v, others %q", r.EyeCheck.Visible(), r.Others.Text)
+	}
+	test.Tap(r.Approve)
+	if r.Error.Text != kiosk.ErrEyeCheckRequired.Msg.ID {
+		t.Fatalf("approve without the eye check: %q", r.Error.Text)
+	}
+	test.Tap(r.EyeCheck)
+	test.Tap(r.Approve)
+	if _, ok := h.s.cur.(*ReceiptScreen); !ok {
+		t.Fatalf("after eye check and approval: %T (%q)", h.s.cur, r.Error.Text)
+	}
+}
+
+func TestRejectNeedsReason(t *testing.T) {
+	h := loggedIn(t, budi)
+	h.k.face = kiosk.FaceResult{Band: kiosk.BandNoMatch, Score: 0.8}
+	h.key(fyne.KeyF2)
+	p := h.s.cur.(*ActivationScreen)
+	test.Tap(p.Review.Reject)
+	rj := p.Review.Rejecting
+	test.Tap(rj.Submit)
+	if rj.Error.Text != kiosk.ErrReasonRequired.Msg.ID {
+		t.Fatalf("reject with no reason: %q", rj.Error.Text)
+	}
+	rj.Choose(app.RejectOther)
+	test.Tap(rj.Submit)
+	if rj.Error.Text != kiosk.ErrReasonRequired.Msg.ID {
+		t.Fatalf("other without a note: %q", rj.Error.Text)
+	}
+	test.Type(rj.Note, "Warga tidak membawa HP sendiri")
+	test.Tap(rj.Submit)
+	home, ok := h.s.cur.(*HomeScreen)
+	if !ok {
+		t.Fatalf("after rejection: %T", h.s.cur)
+	}
+	v := h.k.sess.visits[0]
+	if v.reason != app.RejectOther || v.note == "" || home.Notice.Text == "" {
+		t.Fatalf("rejected with %q %q, notice %q", v.reason, v.note, home.Notice.Text)
+	}
+}
+
+func TestEscAbandonsVisit(t *testing.T) {
+	h := loggedIn(t, budi)
+	h.k.scanErr = errBadToken
+	h.key(fyne.KeyF2)
+	p := h.s.cur.(*ActivationScreen)
+	p.Token.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEscape}) // from the focused scanner field
+	if _, ok := h.s.cur.(*HomeScreen); !ok {
+		t.Fatalf("Esc shows %T", h.s.cur)
+	}
+	if st := h.k.sess.visits[0].state; st != kiosk.StateAbandoned {
+		t.Fatalf("visit left in %s", st)
+	}
+}
+
+func TestDeactivationValidatesNIK(t *testing.T) {
+	h := loggedIn(t, budi)
+	h.k.settings.SupervisorForDeactivation = true
+	h.key(fyne.KeyF3)
+	p, ok := h.s.cur.(*DeactivationScreen)
+	if !ok {
+		t.Fatalf("F3 shows %T", h.s.cur)
+	}
+	test.Type(p.NIK, "317101")
+	if p.Validity.Text != kiosk.ErrNIKLength.Msg.ID || !p.Next.Disabled() {
+		t.Fatalf("short NIK: %q", p.Validity.Text)
+	}
+	p.NIK.SetText("9971014508900003")
+	if p.Validity.Text != kiosk.ErrNIKProvince.Msg.ID {
+		t.Fatalf("bad province: %q", p.Validity.Text)
+	}
+	p.NIK.SetText("3171019908900003")
+	if p.Validity.Text != kiosk.ErrNIKBirthDate.Msg.ID {
+		t.Fatalf("bad birth date: %q", p.Validity.Text)
+	}
+	p.NIK.SetText(string(siti.NIK))
+	if p.Next.Disabled() {
+		t.Fatalf("valid NIK: %q", p.Validity.Text)
+	}
+	test.Tap(p.Next)
+	if p.Review == nil {
+		t.Fatalf("no review (%q)", p.Error.Text)
+	}
+	if p.Review.Reason.Text != "HP hilang" {
+		t.Fatalf("reason: %q", p.Review.Reason.Text)
+	}
+	test.Tap(p.Review.Approve)
+	if p.Supervisor == nil {
+		t.Fatal("no supervisor confirmation")
+	}
+	h.pin(p.Supervisor.Pad, "0000")
+	if p.Supervisor.Error.Text != errBadPIN.Msg.ID {
+		t.Fatalf("wrong supervisor PIN: %q", p.Supervisor.Error.Text)
+	}
+	h.pin(p.Supervisor.Pad, pins[sari.ID])
+	rc, ok := h.s.cur.(*ReceiptScreen)
+	if !ok {
+		t.Fatalf("after confirmation: %T", h.s.cur)
+	}
+	if h.k.sess.visits[0].approval.Reason != "HP hilang" || !strings.Contains(rc.Title.Text, "penonaktifan") {
+		t.Fatalf("approval %+v, title %q", h.k.sess.visits[0].approval, rc.Title.Text)
+	}
+}
+
+func TestSyncPanel(t *testing.T) {
+	h := loggedIn(t, budi)
+	h.k.status.PushError = &kiosk.Error{Code: "sync.unavailable", Msg: kiosk.Message{ID: "Registri tidak dapat dihubungi.", EN: "The registry cannot be reached."}}
+	h.k.records = []kiosk.OutboxRecord{{ID: "rec-9", Kind: kiosk.KindActivation, State: kiosk.RecordRejected, Answer: "activation.duplicate"}}
+	h.key(fyne.KeyF5)
+	p, ok := h.s.cur.(*SyncScreen)
+	if !ok || h.k.syncs != 1 {
+		t.Fatalf("F5 shows %T, %d syncs", h.s.cur, h.k.syncs)
+	}
+	if !strings.Contains(p.Counts.Text, "Menunggu: 2") || !strings.Contains(p.Counts.Text, "Ditolak: 1") {
+		t.Fatalf("counts: %q", p.Counts.Text)
+	}
+	if !strings.Contains(p.LastErr.Text, "Registri tidak dapat dihubungi.") {
+		t.Fatalf("last error: %q", p.LastErr.Text)
+	}
+	if len(p.rejected) != 1 || strings.Contains(h.s.registryReason("activation.duplicate"), "activation.duplicate") {
+		t.Fatalf("rejected: %v, reason %q", p.rejected, h.s.registryReason("activation.duplicate"))
+	}
+	test.Tap(p.SyncNow)
+	if h.k.syncs != 2 {
+		t.Fatalf("syncs: %d", h.k.syncs)
+	}
+}
+
+func TestSupervisorOnlyScreens(t *testing.T) {
+	h := loggedIn(t, budi)
+	test.Tap(h.s.cur.(*HomeScreen).Settings)
+	sup, ok := h.s.cur.(*SupervisorScreen)
+	if !ok {
+		t.Fatalf("an officer's settings tap shows %T", h.s.cur)
+	}
+	h.pin(sup.Pad, pins[sari.ID])
+	st, ok := h.s.cur.(*SettingsScreen)
+	if !ok {
+		t.Fatalf("after the supervisor's PIN: %T", h.s.cur)
+	}
+	test.Tap(st.TestCam)
+	if st.Preview == nil || st.Preview.Image.Image == nil {
+		t.Fatal("the camera test view shows no picture")
+	}
+	st.IdleMin.SetText("lima")
+	test.Tap(st.Save)
+	if !strings.Contains(st.Error.Text, "angka") {
+		t.Fatalf("a non-number: %q", st.Error.Text)
+	}
+	st.IdleMin.SetText("10")
+	st.Lang.SetSelected("English")
+	test.Tap(st.Save)
+	home, ok := h.s.cur.(*HomeScreen)
+	if !ok || h.k.settings.IdleLock != 10*time.Minute || h.k.settings.Lang != kiosk.LangEN {
+		t.Fatalf("after save: %T, %+v", h.s.cur, h.k.settings)
+	}
+	if home.Activate.Text != "Activate IKD" {
+		t.Fatalf("language not applied: %q", home.Activate.Text)
+	}
+}
+
+func TestStatsExportCSV(t *testing.T) {
+	h := loggedIn(t, sari) // a supervisor needs no second PIN
+	test.Tap(h.s.cur.(*HomeScreen).Stats)
+	p, ok := h.s.cur.(*StatsScreen)
+	if !ok {
+		t.Fatalf("stats shows %T", h.s.cur)
+	}
+	if !strings.Contains(p.Summary.Text, "dilayani 3") || !strings.Contains(p.Summary.Text, "median 95 s") {
+		t.Fatalf("summary: %q", p.Summary.Text)
+	}
+	test.Tap(p.Export)
+	b, err := os.ReadFile(filepath.Join(h.s.opt.OutDir, "statistik-2026-12-01.csv"))
+	if err != nil {
+		t.Fatalf("%v (%q)", err, p.Saved.Text)
+	}
+	for _, want := range []string{"scan_s,resident_s,face_s", "activation,approved,4.0,1.0,9.0,30.0,44.0", "rejected:face_mismatch,1", "p90_visit_s,140.0"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("csv lacks %q:\n%s", want, b)
+		}
+	}
+}
+
+func TestIdleLockAndOfficerSwitch(t *testing.T) {
+	h := loggedIn(t, budi)
+	h.key(fyne.KeyF2)
+	sess := h.k.sess
+	h.now = h.now.Add(4 * time.Minute)
+	h.s.Refresh()
+	if _, ok := h.s.cur.(*ActivationScreen); !ok {
+		t.Fatalf("locked early: %T", h.s.cur)
+	}
+	h.now = h.now.Add(5 * time.Minute)
+	h.s.Refresh()
+	if _, ok := h.s.cur.(*LoginScreen); !ok || !sess.locked {
+		t.Fatalf("after the idle time: %T, session locked %v", h.s.cur, sess.locked)
+	}
+	if st := sess.visits[0].state; st != kiosk.StateAbandoned {
+		t.Fatalf("visit left in %s by the idle lock", st)
+	}
+	h.login(sari) // another officer, no restart
+	if h.s.sess.Officer().ID != sari.ID {
+		t.Fatalf("officer: %v", h.s.sess.Officer())
+	}
+}
+
+func TestLanguageSwitchAtRunTime(t *testing.T) {
+	h := loggedIn(t, budi)
+	if h.s.cur.(*HomeScreen).Deactivate.Text != "Lapor HP hilang" {
+		t.Fatal("Bahasa Indonesia is not the default")
+	}
+	h.s.SetLang(kiosk.LangEN)
+	if got := h.s.cur.(*HomeScreen).Deactivate.Text; got != "Report a lost phone" {
+		t.Fatalf("after switching: %q", got)
+	}
+	if h.s.sess == nil {
+		t.Fatal("the switch logged the officer out")
+	}
+}

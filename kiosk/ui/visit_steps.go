@@ -1,0 +1,154 @@
+package ui
+
+import (
+	"context"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/ikd-field/ikd/kiosk"
+	"github.com/ikd-field/ikd/kiosk/app"
+)
+
+// visitPage is what activation and deactivation share: the visit, the camera preview with
+// its overlays, the large hint, and the face step leading to the review.
+type visitPage struct {
+	s       *Shell
+	v       app.Visit
+	Preview *Preview
+	Hint    *widget.Label
+	Error   *widget.Label
+	Retry   *widget.Button
+	Cancel  *widget.Button
+	Review  *ReviewPanel
+	root    *fyne.Container // the step shown: camera or review
+	ctx     context.Context
+	end     context.CancelFunc
+	retry   func()
+	// afterReview, when set, adjusts the review once it is shown.
+	afterReview func()
+}
+
+func newVisitPage(s *Shell, v app.Visit) *visitPage {
+	ctx, end := context.WithCancel(context.Background())
+	p := &visitPage{s: s, v: v, Preview: newPreview(), Hint: heading(""), Error: errLabel(),
+		root: container.NewStack(), ctx: ctx, end: end}
+	p.Cancel = s.button("ui.visit.cancel", p.back)
+	p.Retry = s.button("ui.visit.retry", func() {
+		if p.retry != nil {
+			p.retry()
+		}
+	})
+	p.Retry.Hide()
+	p.startPreview()
+	return p
+}
+
+func (p *visitPage) startPreview() {
+	frames, err := p.s.k.Preview(p.ctx)
+	if err != nil {
+		p.Preview.Status.SetText(p.s.tx.T("ui.visit.no_camera", p.s.tx.Err(err)))
+		return
+	}
+	p.s.goAsync(func() { p.Preview.run(p.ctx, frames) })
+}
+
+// fail shows a refusal with a retry of step.
+func (p *visitPage) fail(err error, step func()) {
+	p.Error.SetText(p.s.tx.Err(err))
+	p.retry = step
+	if step != nil {
+		p.Retry.Show()
+	} else {
+		p.Retry.Hide()
+	}
+}
+
+func (p *visitPage) clearError() {
+	p.Error.SetText("")
+	p.Retry.Hide()
+}
+
+// findResident looks the citizen up, then runs the face step.
+func (p *visitPage) findResident() {
+	p.clearError()
+	p.Hint.SetText(p.s.tx.T("ui.visit.finding"))
+	p.s.async(func() error { return p.v.FindResident(p.ctx) }, func(err error) {
+		if err != nil {
+			if !quiet(err) {
+				p.fail(err, nil) // the resident data will not change during the visit
+			}
+			return
+		}
+		p.captureFace()
+	})
+}
+
+// captureFace runs the camera face step with the box and the hint shown live.
+func (p *visitPage) captureFace() {
+	p.clearError()
+	p.Preview.SetOutline(nil)
+	p.Hint.SetText(p.s.tx.T("ui.face.look"))
+	progress := func(fp app.FaceProgress) {
+		fyne.Do(func() {
+			p.Preview.SetFace(fp.Box)
+			switch {
+			case fp.Loading:
+				p.Hint.SetText(p.s.tx.T("ui.face.loading"))
+			case fp.Prompt.ID != "": // the liveness prompt carries its own words
+				p.Hint.SetText(fp.Prompt.In(p.s.tx.Lang()))
+			case fp.Hint != "":
+				p.Hint.SetText(p.s.tx.Hint(fp.Hint))
+			}
+		})
+	}
+	p.s.async(func() error { return p.v.CaptureFace(p.ctx, progress) }, func(err error) {
+		if err != nil {
+			if !quiet(err) {
+				p.fail(err, p.captureFace)
+			}
+			return
+		}
+		p.showReview()
+	})
+}
+
+func (p *visitPage) showReview() {
+	p.Review = newReviewPanel(p.s, p.v, p.back)
+	p.root.Objects = []fyne.CanvasObject{p.Review.view()}
+	p.root.Refresh()
+	if p.afterReview != nil {
+		p.afterReview()
+	}
+}
+
+// back ends the visit as abandoned (the citizen left) and goes home.
+func (p *visitPage) back() {
+	p.stop()
+	p.s.showHome()
+}
+
+// stop ends the camera work and abandons a visit that did not finish, so that the idle
+// lock or an officer switch never leaves a visit half-done.
+func (p *visitPage) stop() {
+	p.end()
+	switch p.v.State() {
+	case kiosk.StateQueued, kiosk.StateRejected, kiosk.StateAbandoned:
+		return
+	}
+	if err := p.v.Abandon(context.Background()); err != nil {
+		p.Error.SetText(p.s.tx.Err(err))
+	}
+}
+
+// cameraView is the camera step's layout: the preview large, the hint under it.
+func (p *visitPage) cameraView(title string, side fyne.CanvasObject) fyne.CanvasObject {
+	bottom := container.NewVBox(p.Hint, p.Error,
+		container.NewCenter(container.NewHBox(touchSized(p.Retry), touchSized(p.Cancel))))
+	main := container.NewBorder(heading(title), bottom, nil, nil, p.Preview.view())
+	if side == nil {
+		return main
+	}
+	return container.NewBorder(nil, nil, nil, container.NewPadded(side), main)
+}

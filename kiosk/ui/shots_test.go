@@ -34,7 +34,7 @@ func TestMain(m *testing.M) {
 	glApp = fyneapp.NewWithID("id.go.dukcapil.ikd.kiosk.uishots")
 	code := 1
 	go func() {
-		defer glApp.Quit()
+		defer fyne.Do(glApp.Quit)
 		// A window that is never shown keeps the app running while each shot's window is
 		// closed (fyne quits when its last window closes).
 		fyne.DoAndWait(func() { glApp.NewWindow("keep") })

@@ -519,19 +519,15 @@ func (a *App) Preview(ctx context.Context) (<-chan Frame, error) {
 }
 
 func (a *App) subscribe() (*camera.Subscription, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.closed {
-		return nil, errors.New("app: closed")
-	}
-	if a.bus == nil {
-		return nil, ErrNoCamera.With(errors.New(a.camStatus))
-	}
-	return a.bus.Subscribe(), nil
+	return a.subscribeWith((*camera.Bus).Subscribe)
 }
 
 // subscribeNew is subscribe for frames published from now on (camera.Bus.SubscribeNew).
 func (a *App) subscribeNew() (*camera.Subscription, error) {
+	return a.subscribeWith((*camera.Bus).SubscribeNew)
+}
+
+func (a *App) subscribeWith(sub func(*camera.Bus) *camera.Subscription) (*camera.Subscription, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.closed {
@@ -540,7 +536,7 @@ func (a *App) subscribeNew() (*camera.Subscription, error) {
 	if a.bus == nil {
 		return nil, ErrNoCamera.With(errors.New(a.camStatus))
 	}
-	return a.bus.SubscribeNew(), nil
+	return sub(a.bus), nil
 }
 
 // Settings implements Kiosk.

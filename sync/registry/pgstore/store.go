@@ -13,7 +13,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"strings"
 	"time"
@@ -23,6 +22,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/ikd-field/ikd/sync/registry"
+	"github.com/ikd-field/ikd/sync/registry/internal/storeutil"
 	"github.com/ikd-field/ikd/sync/registry/mail"
 )
 
@@ -127,35 +127,16 @@ func (s *Store) inTx(ctx context.Context, fn func(ctx context.Context, tx regist
 	return nil
 }
 
-// backoff sleeps a jittered, growing delay before attempt+1.
+// backoff waits before attempt+1 of a transaction.
 func backoff(ctx context.Context, attempt int) error {
-	d := time.Duration(attempt) * 2 * time.Millisecond
-	d += rand.N(d)
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return storeutil.Backoff(ctx, attempt, 2*time.Millisecond)
 }
 
-// ns stores t as Unix nanoseconds, the zero time as 0.
-func ns(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
-
-// tm reads what ns stored.
-func tm(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
-}
+// Times are stored as Unix nanoseconds, the zero time as 0.
+var (
+	ns = storeutil.UnixNano
+	tm = storeutil.FromUnixNano
+)
 
 // Stats counts what the registry holds.
 func (s *Store) Stats(ctx context.Context) (registry.Stats, error) {

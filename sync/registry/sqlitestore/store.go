@@ -15,7 +15,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/url"
 	"path/filepath"
 	"slices"
@@ -26,6 +25,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/ikd-field/ikd/sync/registry"
+	"github.com/ikd-field/ikd/sync/registry/internal/storeutil"
 	"github.com/ikd-field/ikd/sync/registry/mail"
 )
 
@@ -162,35 +162,16 @@ func (s *Store) write(ctx context.Context, fn func(*sql.Tx) error) error {
 	return s.InTx(ctx, func(ctx context.Context, t registry.Tx) error { return fn(t.(*tx).tx) })
 }
 
-// backoff sleeps a jittered, growing delay before attempt+1.
+// backoff waits before attempt+1 of a transaction.
 func backoff(ctx context.Context, attempt int) error {
-	d := time.Duration(attempt) * 5 * time.Millisecond
-	d += rand.N(d)
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return storeutil.Backoff(ctx, attempt, 5*time.Millisecond)
 }
 
-// ns stores t as Unix nanoseconds, the zero time as 0.
-func ns(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
-
-// tm reads what ns stored.
-func tm(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
-}
+// Times are stored as Unix nanoseconds, the zero time as 0.
+var (
+	ns = storeutil.UnixNano
+	tm = storeutil.FromUnixNano
+)
 
 // Stats counts what the registry holds.
 func (s *Store) Stats(ctx context.Context) (registry.Stats, error) {

@@ -148,15 +148,25 @@ func (p *FacePipeline) RefreshIndex(ctx context.Context, refs ReferenceSource) e
 	if built {
 		return nil
 	}
-	var rs []match.Reference
+	// Built as the rows come: collecting every reference into a slice first (grown by
+	// appending) and then projecting it held two copies of the snapshot's descriptors and
+	// took the kiosk's peak memory (VmHWM) to 710 MB at 200,000 references.
+	n := 0
+	if c, ok := refs.(interface {
+		ResidentCount(context.Context) (int, error)
+	}); ok {
+		if n, err = c.ResidentCount(ctx); err != nil {
+			return fmt.Errorf("1:N index: %w", err)
+		}
+	}
+	b := match.NewIndexBuilder(p.Calibration, n)
 	err = refs.References(ctx, func(nik kiosk.NIK, d kiosk.Descriptor) error {
-		rs = append(rs, match.Reference{Key: string(nik), Descriptor: d})
-		return nil
+		return b.Add(string(nik), d)
 	})
 	if err != nil {
 		return fmt.Errorf("1:N index: %w", err)
 	}
-	ix, err := match.NewIndex(p.Calibration, rs)
+	ix, err := b.Index()
 	if err != nil {
 		return fmt.Errorf("1:N index: %w", err)
 	}

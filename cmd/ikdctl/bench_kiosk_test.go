@@ -20,7 +20,7 @@ func TestBenchKioskQuick(t *testing.T) {
 	if last := lines[len(lines)-1]; !benchKioskLastLine.MatchString(last) {
 		t.Errorf("last line %q does not match %v", last, benchKioskLastLine)
 	}
-	for _, want := range []string{"preview fps", "face analysis off", "window start-up", "not measured",
+	for _, want := range []string{"preview subscriber", "face analysis off", "window start-up", "not measured",
 		"in-process app.Open", "VmRSS", "demo visit QR → approved: face"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)

@@ -21,7 +21,7 @@ func TestBenchKioskQuick(t *testing.T) {
 		t.Errorf("last line %q does not match %v", last, benchKioskLastLine)
 	}
 	for _, want := range []string{"preview subscriber", "face analysis off", "window start-up", "not measured",
-		"in-process app.Open", "VmRSS", "demo visit QR → approved: face"} {
+		"in-process app.Open", "VmRSS", "demo visit QR → approved: face (ms)"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)
 		}

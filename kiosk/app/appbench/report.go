@@ -199,6 +199,15 @@ func spread(ds []time.Duration) string {
 	return fmt.Sprintf("%.2f–%.2f", slices.Min(ds).Seconds(), slices.Max(ds).Seconds())
 }
 
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func spreadMS(ds []time.Duration) string {
+	if len(ds) == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f–%.0f", ms(slices.Min(ds)), ms(slices.Max(ds)))
+}
+
 const mb = 1 << 20
 
 // ColdStart is the start-up number of the last line: the window's login screen when
@@ -273,7 +282,7 @@ func (r Report) Write(w io.Writer) error {
 		if st.name == "face" {
 			goal = "band " + r.FaceBand
 		}
-		row("demo visit QR → approved: "+st.name+" (s)", fmt.Sprintf("%.2f", med[i].Seconds()), spread(ds), goal)
+		row("demo visit QR → approved: "+st.name+" (ms)", fmt.Sprintf("%.1f", ms(med[i])), spreadMS(ds), goal)
 	}
 	fmt.Fprintf(&b, "kiosk-bench preview-fps %.1f cold-start-s %.2f rss-mb %.0f visit-s %.2f (scan %.2f resident %.2f face %.2f decision %.2f)\n",
 		p.PreviewFPS(), r.ColdStart().Seconds(), float64(m.RSS)/mb, med[4].Seconds(),

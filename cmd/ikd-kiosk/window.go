@@ -57,9 +57,19 @@ func runWindow(ctx context.Context, k app.Kiosk, opt ui.Options) error {
 	if opt.PollEvery == 0 {
 		opt.PollEvery = 2 * time.Second
 	}
+	probe, err := newStartupProbe(a)
+	if err != nil {
+		return err
+	}
+	if probe != nil {
+		opt.OnShow = probe.onShow
+	}
 	shell, err := ui.NewShell(w, k, opt)
 	if err != nil {
 		return fmt.Errorf("kiosk window: %w", err)
+	}
+	if probe != nil {
+		probe.shell = shell
 	}
 	w.Resize(fyne.NewSize(1366, 768))
 	w.SetOnClosed(shell.Stop)

@@ -22,5 +22,6 @@ func runBench(ctx context.Context, e env) error {
 		"qr":    benchQR,
 		"face":  benchFace,
 		"sync":  benchSync,
+		"kiosk": benchKiosk,
 	})
 }

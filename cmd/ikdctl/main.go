@@ -52,7 +52,7 @@ func commands() map[string]command {
 		"keys":      {"registry keys: keys new --out DIR | keys trust --data DIR PUBKEY", runKeys},
 		"qr":        {"activation QR: qr make ... OUT.png | qr decode [--raw] [--json] IMAGE...", runQR},
 		"face":      {"face verification: face eval | face verify", runFace},
-		"bench":     {"benchmarks: bench store | bench qr | bench face | bench sync", runBench},
+		"bench":     {"benchmarks: bench store | bench qr | bench face | bench sync | bench kiosk", runBench},
 	}
 }
 

@@ -522,6 +522,10 @@ func (a *App) subscribe() (*camera.Subscription, error) {
 	return a.subscribeWith((*camera.Bus).Subscribe)
 }
 
+// Frames subscribes to the camera bus as the kiosk's own QR and face steps do, for analysers
+// outside the App (benchmarks, diagnostics). The caller closes the subscription.
+func (a *App) Frames() (*camera.Subscription, error) { return a.subscribe() }
+
 // subscribeNew is subscribe for frames published from now on (camera.Bus.SubscribeNew).
 func (a *App) subscribeNew() (*camera.Subscription, error) {
 	return a.subscribeWith((*camera.Bus).SubscribeNew)

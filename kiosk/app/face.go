@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -148,22 +149,38 @@ func (p *FacePipeline) RefreshIndex(ctx context.Context, refs ReferenceSource) e
 	if built {
 		return nil
 	}
-	var rs []match.Reference
+	// Built as the rows come: collecting every reference into a slice first (grown by
+	// appending) and then projecting it held two copies of the snapshot's descriptors and
+	// took the kiosk's peak memory (VmHWM) to 710 MB at 200,000 references.
+	n := 0
+	if c, ok := refs.(interface {
+		ResidentCount(context.Context) (int, error)
+	}); ok {
+		if n, err = c.ResidentCount(ctx); err != nil {
+			return fmt.Errorf("1:N index: %w", err)
+		}
+	}
+	b := match.NewIndexBuilder(p.Calibration, n)
 	err = refs.References(ctx, func(nik kiosk.NIK, d kiosk.Descriptor) error {
-		rs = append(rs, match.Reference{Key: string(nik), Descriptor: d})
-		return nil
+		return b.Add(string(nik), d)
 	})
 	if err != nil {
 		return fmt.Errorf("1:N index: %w", err)
 	}
-	ix, err := match.NewIndex(p.Calibration, rs)
+	ix, err := b.Index()
 	if err != nil {
 		return fmt.Errorf("1:N index: %w", err)
 	}
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	p.index, p.indexCursor = ix, cursor
-	return p.rebuild()
+	err = p.rebuild()
+	p.mu.Unlock()
+	// The build's garbage (every row decoded) and any previous index are about as large as
+	// the index; the Go runtime would keep those pages for a long while, and the kiosk's
+	// resident memory stayed at 417 MB instead of 300 MB at 200,000 references. Hand them
+	// back now, once per snapshot change: one collection in the background.
+	debug.FreeOSMemory()
+	return err
 }
 
 // Live is the counter's face verifier on frames: capture with the liveness challenge, then

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"time"
@@ -24,7 +25,17 @@ type Options struct {
 	Now func() time.Time
 	// Demo, when set, is an extra panel (the demo mailbox) reachable from the home screen.
 	Demo func(s *Shell) fyne.CanvasObject
+	// OnShow, when set, is called on fyne's goroutine after a screen was put on the window,
+	// with its name (ScreenUnlock, ScreenLogin, or the screen's Go type): the start-up probe
+	// times the first login screen with it.
+	OnShow func(s *Shell, screen string)
 }
+
+// Screen names given to Options.OnShow.
+const (
+	ScreenUnlock = "unlock"
+	ScreenLogin  = "login"
+)
 
 // screen is one page of the window.
 type screen interface {
@@ -151,6 +162,31 @@ func (s *Shell) show(build func() screen, restartable bool) {
 		s.curBuild = build
 	}
 	s.w.SetContent(s.frame(s.cur.view()))
+	if s.opt.OnShow != nil {
+		s.opt.OnShow(s, screenName(s.cur))
+	}
+}
+
+func screenName(sc screen) string {
+	switch sc.(type) {
+	case *UnlockScreen:
+		return ScreenUnlock
+	case *LoginScreen:
+		return ScreenLogin
+	}
+	return fmt.Sprintf("%T", sc)
+}
+
+// SubmitUnlock enters secret on the unlock screen and presses its button, as the officer
+// would; it reports false when the unlock screen is not showing. Call it on fyne's goroutine.
+func (s *Shell) SubmitUnlock(secret string) bool {
+	p, ok := s.cur.(*UnlockScreen)
+	if !ok {
+		return false
+	}
+	p.Secret.SetText(secret)
+	p.submit()
+	return true
 }
 
 // SetLang switches the language at run time and rebuilds the current screen.

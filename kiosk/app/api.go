@@ -97,7 +97,7 @@ type Frame struct {
 
 // ScanProgress is the QR scanner's view of one frame.
 type ScanProgress struct {
-	Outline []image.Point // corners of the QR code found, empty if none
+	Outline []image.Point // corners of the QR code read (TL, TR, BR, BL), empty if none
 	Hint    string        // message key for the officer/citizen, e.g. "scan.hold_steady"
 }
 

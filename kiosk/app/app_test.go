@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
+	"image"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -134,11 +135,17 @@ func TestActivationFromCameraToReceipt(t *testing.T) {
 		t.Fatalf("status %+v: want the camera ready, no models and no sync", st)
 	}
 	v := s.NewActivation()
-	var hints []string
+	var (
+		hints   []string
+		outline []image.Point
+	)
 	// The screen reads the visit while the scan runs (progress comes from the scanning
 	// goroutine): that must not wait for the scan.
 	scan := func(p ScanProgress) {
 		hints = append(hints, p.Hint)
+		if p.Hint == HintQRRead {
+			outline = p.Outline
+		}
 		if v.State() != kiosk.StateIdle && p.Hint != HintQRRead {
 			t.Errorf("state %s while scanning", v.State())
 		}
@@ -148,6 +155,9 @@ func TestActivationFromCameraToReceipt(t *testing.T) {
 	}
 	if len(hints) == 0 || hints[len(hints)-1] != HintQRRead {
 		t.Errorf("scan hints %v end without %q", hints, HintQRRead)
+	}
+	if len(outline) != 4 {
+		t.Errorf("the read QR's outline is %v, want its 4 corners for the preview", outline)
 	}
 	if got := v.Review().Token.RegistrationID; got != e.qr {
 		t.Fatalf("scanned registration %s, want %s", got, e.qr)

@@ -141,11 +141,11 @@ func (v *visit) ScanQR(ctx context.Context, progress func(ScanProgress)) error {
 			if err != nil {
 				return fmt.Errorf("scan QR: %w", err)
 			}
+			if progress != nil { // the outline of what was read, also when the token is refused
+				progress(ScanProgress{Outline: scanner.Outline(), Hint: HintQRRead})
+			}
 			if err := v.flow.ScanToken(ctx, text); err != nil {
 				return err
-			}
-			if progress != nil {
-				progress(ScanProgress{Hint: HintQRRead})
 			}
 			if c := v.app.cfg.Citizen; c != nil {
 				c.QRAccepted()

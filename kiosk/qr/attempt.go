@@ -26,6 +26,35 @@ type outcome struct {
 	found []*detector.FinderPattern
 	// small are loosely matched finder patterns of codes with tiny modules (see smallFinders).
 	small []smallFinder
+	// outline is the decoded code's quadrilateral in the plane's pixels: its outer corners,
+	// estimated from the finder patterns that decoded (top-left, top-right, bottom-right,
+	// bottom-left).
+	outline []fpoint
+}
+
+type fpoint struct{ x, y float64 }
+
+// outlineOf estimates a code's outer corners from its three finder patterns: the centres are
+// 3.5 modules in from the edges, and the fourth corner completes the parallelogram.
+func outlineOf(info *detector.FinderPatternInfo) []fpoint {
+	tl, tr, bl := info.GetTopLeft(), info.GetTopRight(), info.GetBottomLeft()
+	c := func(p *detector.FinderPattern) fpoint { return fpoint{p.GetX(), p.GetY()} }
+	ptl, ptr, pbl := c(tl), c(tr), c(bl)
+	pbr := fpoint{ptr.x + pbl.x - ptl.x, ptr.y + pbl.y - ptl.y}
+	mid := fpoint{(ptr.x + pbl.x) / 2, (ptr.y + pbl.y) / 2}
+	// Push each centre outwards along its diagonal by 3.5 modules (√2 × 3.5 along it).
+	module := (tl.GetEstimatedModuleSize() + tr.GetEstimatedModuleSize() + bl.GetEstimatedModuleSize()) / 3
+	out := make([]fpoint, 0, 4)
+	for _, p := range []fpoint{ptl, ptr, pbr, pbl} {
+		dx, dy := p.x-mid.x, p.y-mid.y
+		d := math.Hypot(dx, dy)
+		if d == 0 {
+			return nil
+		}
+		k := (d + 3.5*math.Sqrt2*module) / d
+		out = append(out, fpoint{mid.x + dx*k, mid.y + dy*k})
+	}
+	return out
 }
 
 // maxTriples bounds how many finder-pattern triples are tried beyond gozxing's own choice.
@@ -137,7 +166,7 @@ func decodeBits(bits *gozxing.BitMatrix, grey plane, lightOnDark bool) (outcome,
 	if findErr == nil {
 		text, err := tryInfo(info)
 		if err == nil {
-			out.text = text
+			out.text, out.outline = text, outlineOf(info)
 			return out, nil
 		}
 		lastErr = err
@@ -145,7 +174,7 @@ func decodeBits(bits *gozxing.BitMatrix, grey plane, lightOnDark bool) (outcome,
 	for _, t := range altTriples(centers, info) {
 		text, err := tryInfo(t)
 		if err == nil {
-			out.text = text
+			out.text, out.outline = text, outlineOf(t)
 			return out, nil
 		}
 		lastErr = err

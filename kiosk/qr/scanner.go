@@ -38,7 +38,13 @@ type Scanner struct {
 	last    string          // rung that decoded the previous frame, "" if none
 	lastROI image.Rectangle // where the code was, for the zoom rungs
 	unread  int             // frames since the last read: paces the blind looks
+	outline []image.Point   // the last read code's corners in the frame
 }
+
+// Outline returns the corners (top-left, top-right, bottom-right, bottom-left, in the frame's
+// pixels) of the code the last Decode read, for drawing it over the preview; nil when the
+// last Decode read nothing.
+func (s *Scanner) Outline() []image.Point { return s.outline }
 
 // rung names: stable, they appear in benchmarks and logs.
 const (
@@ -86,16 +92,16 @@ func (s *Scanner) Decode(ctx context.Context, img image.Image) (string, error) {
 		if !s.worthTrying(rung, f) {
 			continue
 		}
-		text, roi, ok := f.try(rung)
+		text, roi, outline, ok := f.try(rung)
 		if ok {
-			s.last, s.lastROI, s.unread = rung, roi, 0
+			s.last, s.lastROI, s.unread, s.outline = rung, roi, 0, outline
 			return text, nil
 		}
 		if i == 0 && s.last != "" { // the code moved: zoom where this frame's candidates say
 			f.roi, f.zoomedSmooth = image.Rectangle{}, plane{}
 		}
 	}
-	s.last = ""
+	s.last, s.outline = "", nil
 	s.unread++ // not reset by candidates: a busy scene must not turn every look blind
 	if err := ctx.Err(); err != nil {
 		return "", err
@@ -149,8 +155,9 @@ func (f *frame) smooth() plane {
 	return f.smoothed
 }
 
-// try runs one rung and returns the text and the area the code was found in.
-func (f *frame) try(rung string) (string, image.Rectangle, bool) {
+// try runs one rung and returns the text, the area the code was found in and its outline
+// in the frame.
+func (f *frame) try(rung string) (string, image.Rectangle, []image.Point, bool) {
 	whole := image.Rect(0, 0, f.full.w, f.full.h)
 	var p plane
 	area := whole
@@ -171,7 +178,7 @@ func (f *frame) try(rung string) (string, image.Rectangle, bool) {
 			f.roi = f.zoomArea()
 		}
 		if f.roi.Empty() {
-			return "", image.Rectangle{}, false
+			return "", image.Rectangle{}, nil, false
 		}
 		area = f.roi
 		switch rung {
@@ -201,12 +208,25 @@ func (f *frame) try(rung string) (string, image.Rectangle, bool) {
 		f.small = out.small
 	}
 	if err != nil {
-		return "", image.Rectangle{}, false
+		return "", image.Rectangle{}, nil, false
+	}
+	// Back from the rung's plane to the frame: the half rung halved it, the zoom rungs
+	// cropped area and doubled it.
+	scale, off := 1.0, image.Point{}
+	switch rung {
+	case rungHalf:
+		scale = 2
+	case rungZoom, rungZoomSmooth, rungZoomGlobal, rungZoomSharp:
+		scale, off = 0.5, area.Min
+	}
+	var outline []image.Point
+	for _, p := range out.outline {
+		outline = append(outline, image.Pt(off.X+int(math.Round(p.x*scale)), off.Y+int(math.Round(p.y*scale))))
 	}
 	if area == whole {
 		area = image.Rectangle{}
 	}
-	return out.text, area, true
+	return out.text, area, outline, true
 }
 
 // plausible counts finder candidates that could belong to a code: at least 1.5 px per

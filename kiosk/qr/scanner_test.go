@@ -149,3 +149,40 @@ func TestScannerFinderLikeData(t *testing.T) {
 		t.Fatalf("Decode = %q, %v; want the token", got, err)
 	}
 }
+
+// TestScannerOutline: the outline of a read code lies on its corners in the frame, wherever
+// the code sits, and there is none after a frame with nothing to read.
+func TestScannerOutline(t *testing.T) {
+	const side = 330 // 33 modules of 10 px
+	bits, err := qrcode.NewQRCodeWriter().Encode(qrbench.TokenText(1)[:60], gozxing.BarcodeFormat_QR_CODE, side, side,
+		map[gozxing.EncodeHintType]any{gozxing.EncodeHintType_MARGIN: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := image.NewGray(bits.Bounds())
+	draw.Draw(code, code.Bounds(), bits, image.Point{}, draw.Src)
+	size := code.Bounds().Dx()
+	for _, at := range []image.Point{{100, 80}, {700, 300}} {
+		frame := image.NewGray(image.Rect(0, 0, 1280, 720))
+		draw.Draw(frame, frame.Bounds(), image.White, image.Point{}, draw.Src)
+		draw.Draw(frame, code.Bounds().Add(at), code, image.Point{}, draw.Src)
+		s := &qr.Scanner{Budget: qr.NoBudget}
+		if _, err := s.Decode(context.Background(), frame); err != nil {
+			t.Fatal(err)
+		}
+		want := []image.Point{at, at.Add(image.Pt(size, 0)), at.Add(image.Pt(size, size)), at.Add(image.Pt(0, size))}
+		got := s.Outline()
+		if len(got) != 4 {
+			t.Fatalf("at %v: outline %v, want 4 corners", at, got)
+		}
+		for i := range want {
+			if d := got[i].Sub(want[i]); d.X*d.X+d.Y*d.Y > 15*15 { // within 1.5 modules
+				t.Errorf("at %v: corner %d at %v, want about %v", at, i, got[i], want[i])
+			}
+		}
+		blank := image.NewGray(image.Rect(0, 0, 1280, 720))
+		if _, err := s.Decode(context.Background(), blank); !errors.Is(err, qr.ErrNotFound) || s.Outline() != nil {
+			t.Errorf("after an empty frame: %v, outline %v", err, s.Outline())
+		}
+	}
+}

@@ -47,6 +47,8 @@ func runWindowDemo(ctx context.Context, cfg app.DemoConfig, out io.Writer) error
 	}
 	fmt.Fprintf(out, "Demo kiosk: log in as %s with PIN %s; the demo panel is on the home screen.\n",
 		app.DemoSupervisor.Name, app.DemoPIN)
-	werr := runWindow(ctx, d.Kiosk, ui.Options{OutDir: filepath.Join(d.Dir, "out"), Demo: ui.NewDemoPanel(demoWorld{d})})
+	panelCtx, stopPanel := context.WithCancel(ctx)
+	defer stopPanel()
+	werr := runWindow(ctx, d.Kiosk, ui.Options{OutDir: filepath.Join(d.Dir, "out"), Demo: ui.NewDemoPanel(panelCtx, demoWorld{d})})
 	return errors.Join(werr, d.Close())
 }

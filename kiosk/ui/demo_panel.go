@@ -35,13 +35,17 @@ type DemoPanel struct {
 	regID    string
 }
 
-// NewDemoPanel is Options.Demo for a demo world. One goroutine follows the mailbox for the
-// demo's lifetime and redraws the panel last built (touched only on the UI goroutine).
-func NewDemoPanel(w DemoWorld) func(s *Shell) fyne.CanvasObject {
+// NewDemoPanel is Options.Demo for a demo world. One goroutine follows the mailbox until ctx
+// ends and redraws the panel last built (touched only on the UI goroutine).
+func NewDemoPanel(ctx context.Context, w DemoWorld) func(s *Shell) fyne.CanvasObject {
 	var current *DemoPanel
 	go func() {
 		for {
-			<-w.Changed()
+			select {
+			case <-ctx.Done():
+				return
+			case <-w.Changed():
+			}
 			fyne.Do(func() {
 				if current != nil {
 					current.showMail()

@@ -27,10 +27,7 @@ import (
 
 type ctxKey int
 
-const (
-	ctxLogger ctxKey = iota
-	ctxDevice
-)
+const ctxLogger ctxKey = iota
 
 // withRequestID gives every request an id (the client's X-Request-Id if it sent a sane one),
 // echoed in the answer and attached to every log line of the request.
@@ -149,13 +146,7 @@ func (s *Server) authenticated(next func(http.ResponseWriter, *http.Request, dev
 			dev = d
 			return tx.TouchDevice(ctx, d.KioskID, now)
 		})
-		switch {
-		case err == nil:
-		case errors.Is(err, ikdsync.ErrClockSkew):
-			w.Header().Set("Date", now.UTC().Format(http.TimeFormat))
-			s.writeKioskError(w, r, http.StatusUnauthorized, err)
-			return
-		default:
+		if err != nil {
 			s.writeKioskError(w, r, http.StatusUnauthorized, err)
 			return
 		}
@@ -344,7 +335,10 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.Now()
-	var area string
+	var (
+		area string
+		keys []KeyRow
+	)
 	err = s.Store.InTx(r.Context(), func(ctx context.Context, tx Tx) error {
 		c, err := tx.TakeEnrollCode(ctx, enrollHash(req.Code), now)
 		if errors.Is(err, ErrNotFound) {
@@ -357,7 +351,11 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, ErrExists) {
 			return ikdsync.ErrAlreadyEnrolled.With(fmt.Errorf("kiosk %q", req.KioskID))
 		}
+		if err != nil {
+			return err
+		}
 		area = c.Area
+		keys, err = tx.Keys(ctx) // every registry key the new kiosk must trust
 		return err
 	})
 	switch {
@@ -371,32 +369,13 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	keys, err := s.keyChanges(r.Context())
-	if err != nil {
-		s.fail(w, r, err)
-		return
+	resp := ikdsync.EnrollResponse{Time: now.UnixMilli(), Area: area, Keys: make([]ikdsync.KeyChange, 0, len(keys))}
+	for _, k := range keys {
+		resp.Keys = append(resp.Keys, keyChange(k))
 	}
 	s.logger(r).Info("kiosk enrolled", "kiosk_id", req.KioskID, "area", area,
 		"key", hex.EncodeToString(req.PublicKey[:8]))
-	s.writeCBOR(w, r, ikdsync.EnrollResponse{Time: now.UnixMilli(), Area: area, Keys: keys})
-}
-
-// keyChanges lists every registry key a new kiosk must trust.
-func (s *Server) keyChanges(ctx context.Context) ([]ikdsync.KeyChange, error) {
-	var rows []KeyRow
-	err := s.Store.InTx(ctx, func(ctx context.Context, tx Tx) error {
-		var err error
-		rows, err = tx.Keys(ctx)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list registry keys: %w", err)
-	}
-	keys := make([]ikdsync.KeyChange, 0, len(rows))
-	for _, k := range rows {
-		keys = append(keys, keyChange(k))
-	}
-	return keys, nil
+	s.writeCBOR(w, r, resp)
 }
 
 func keyChange(k KeyRow) ikdsync.KeyChange {

@@ -335,6 +335,26 @@ func TestSupervisorOnlyActions(t *testing.T) {
 	}
 }
 
+// Regression: UpdateSettings dropped SupervisorForDeactivation.
+func TestUpdateSettingsKeepsSupervisorForDeactivation(t *testing.T) {
+	ctx := context.Background()
+	e := newKioskEnv(t)
+	a := e.open(t)
+	s := e.session(t, a, officer.ID, "135790")
+	sup, err := s.ConfirmSupervisor(ctx, DemoSupervisor.ID, DemoPIN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := a.Settings()
+	set.SupervisorForDeactivation = true
+	if err := s.UpdateSettings(ctx, sup, set); err != nil {
+		t.Fatal(err)
+	}
+	if !a.Settings().SupervisorForDeactivation {
+		t.Fatal("SupervisorForDeactivation was not saved")
+	}
+}
+
 func TestThresholdsOnlyStricter(t *testing.T) {
 	base := kiosk.FaceThresholds{Match: -0.2, NoMatch: 0.3, MatchMaxDistance: 0.6}
 	for _, tc := range []struct {

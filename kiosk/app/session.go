@@ -113,6 +113,7 @@ func (a *App) updateSettings(ctx context.Context, by kiosk.Officer, n Settings) 
 	a.mu.Lock()
 	camChanged := n.CameraDevice != a.settings.CameraDevice || n.CameraWidth != a.settings.CameraWidth || n.CameraHeight != a.settings.CameraHeight
 	a.settings.IdleLock, a.settings.Lang = n.IdleLock, n.Lang
+	a.settings.SupervisorForDeactivation = n.SupervisorForDeactivation
 	if camChanged {
 		a.settings.CameraDevice, a.settings.CameraWidth, a.settings.CameraHeight = n.CameraDevice, n.CameraWidth, n.CameraHeight
 	}
@@ -123,8 +124,8 @@ func (a *App) updateSettings(ctx context.Context, by kiosk.Officer, n Settings) 
 	}
 	th := a.Settings().Thresholds
 	ev := kiosk.AuditEvent{Time: st.Now(), OfficerID: by.ID, Action: "settings.updated", Subject: "kiosk",
-		Detail: fmt.Sprintf("camera=%s %dx%d idle_lock=%v lang=%s match=%.3f no_match=%.3f max_distance=%.3f",
-			n.CameraDevice, n.CameraWidth, n.CameraHeight, n.IdleLock, n.Lang, th.Match, th.NoMatch, th.MatchMaxDistance)}
+		Detail: fmt.Sprintf("camera=%s %dx%d idle_lock=%v lang=%s supervisor_for_deactivation=%v match=%.3f no_match=%.3f max_distance=%.3f",
+			n.CameraDevice, n.CameraWidth, n.CameraHeight, n.IdleLock, n.Lang, n.SupervisorForDeactivation, th.Match, th.NoMatch, th.MatchMaxDistance)}
 	if err := st.Record(ctx, ev); err != nil {
 		return fmt.Errorf("audit settings: %w", err)
 	}

@@ -443,9 +443,7 @@ func (e *Engine) pullAll(ctx context.Context) (PullResult, error) {
 			}
 			return res, nil
 		}
-		if page.Cursor != "" {
-			cursor = page.Cursor
-		}
+		cursor = page.Cursor // checked above: more to come always brings a new cursor
 	}
 	return res, nil // the rest comes with the next round
 }

@@ -147,10 +147,10 @@ func (b *batchTombstones) prefetch(ctx context.Context, tx Tx, todo []*ingested)
 	return nil
 }
 
-// latest is tx.LatestTombstone(nik), from the prefetched map when there is one. A NIK that
-// is not among the batch's activations (a registration of another NIK) is read on its own.
-func (b *batchTombstones) latest(ctx context.Context, tx Tx, nik string, batchNIK string) (Tombstone, error) {
-	if b == nil || b.byNIK == nil || nik != batchNIK {
+// latest is tx.LatestTombstone(nik) for an activation's NIK, from the prefetched map when
+// there is one.
+func (b *batchTombstones) latest(ctx context.Context, tx Tx, nik string) (Tombstone, error) {
+	if b == nil || b.byNIK == nil {
 		return tx.LatestTombstone(ctx, nik)
 	}
 	if t, ok := b.byNIK[nik]; ok {
@@ -260,7 +260,7 @@ func (s *Server) applyActivation(ctx context.Context, tx Tx, in *ingested, now t
 	// A tombstone made after the registration ends it even if the deactivation record
 	// arrived before the registration existed here (the registration table and the kiosks
 	// are not in step).
-	tomb, err := tombs.latest(ctx, tx, reg.NIK, string(act.NIK))
+	tomb, err := tombs.latest(ctx, tx, reg.NIK)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return ikdsync.Answer{}, err
 	}

@@ -379,8 +379,7 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 }
 
 func keyChange(k KeyRow) ikdsync.KeyChange {
-	return ikdsync.KeyChange{KeyID: k.KeyID, PublicKey: k.PublicKey,
-		NotBefore: ikdsync.TimeMillis(k.NotBefore), NotAfter: ikdsync.TimeMillis(k.NotAfter)}
+	return ikdsync.EncodeKeyChange(kiosk.RegistryKey{KeyID: k.KeyID, PublicKey: k.PublicKey, NotBefore: k.NotBefore, NotAfter: k.NotAfter})
 }
 
 // ConfirmRequest is what the citizen's app sends with the e-mailed code.

@@ -104,12 +104,7 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 	} else {
 		failed = 1
 	}
-	var devs []Device
-	err = c.st.InTx(ctx, func(ctx context.Context, tx Tx) error {
-		var err error
-		devs, err = tx.Devices(ctx)
-		return err
-	})
+	devs, err := ListDevices(ctx, c.st)
 	if err == nil {
 		for _, d := range devs {
 			if d.LastSeen.IsZero() || !d.RevokedAt.IsZero() {

@@ -386,6 +386,13 @@ func (t *tx) nextChanges(ctx context.Context, k int) (int64, error) {
 	return n - int64(k) + 1, nil
 }
 
+// putResidentSQL upserts a resident, remembering the old kecamatan of one who moved.
+const putResidentSQL = `INSERT INTO residents (nik, kecamatan, prev_kecamatan, removed, data, seq)
+		VALUES (?, ?, '', ?, ?, ?) ON CONFLICT (nik) DO UPDATE SET
+		prev_kecamatan = CASE WHEN residents.kecamatan <> excluded.kecamatan THEN residents.kecamatan
+			ELSE residents.prev_kecamatan END,
+		kecamatan = excluded.kecamatan, removed = excluded.removed, data = excluded.data, seq = excluded.seq`
+
 func (t *tx) PutResidents(ctx context.Context, rs []registry.ResidentRow) error {
 	if len(rs) == 0 {
 		return nil
@@ -394,15 +401,10 @@ func (t *tx) PutResidents(ctx context.Context, rs []registry.ResidentRow) error 
 	if err != nil {
 		return fmt.Errorf("put residents: %w", err)
 	}
-	st, err := t.tx.PrepareContext(ctx, `INSERT INTO residents (nik, kecamatan, prev_kecamatan, removed, data, seq)
-		VALUES (?, ?, '', ?, ?, ?) ON CONFLICT (nik) DO UPDATE SET
-		prev_kecamatan = CASE WHEN residents.kecamatan <> excluded.kecamatan THEN residents.kecamatan
-			ELSE residents.prev_kecamatan END,
-		kecamatan = excluded.kecamatan, removed = excluded.removed, data = excluded.data, seq = excluded.seq`)
+	st, err := t.stmt(ctx, putResidentSQL)
 	if err != nil {
 		return fmt.Errorf("put residents: %w", err)
 	}
-	defer st.Close()
 	for i, r := range rs {
 		if _, err := st.ExecContext(ctx, r.NIK, r.Kecamatan, r.Removed, r.Data, first+int64(i)); err != nil {
 			return fmt.Errorf("put resident: %w", err)

@@ -98,7 +98,7 @@ type Frame struct {
 // ScanProgress is the QR scanner's view of one frame.
 type ScanProgress struct {
 	Outline []image.Point // corners of the QR code read (TL, TR, BR, BL), empty if none
-	Hint    string        // message key for the officer/citizen, e.g. "scan.hold_steady"
+	Hint    string        // message key for the officer/citizen, e.g. HintQRRead ("scan.read")
 }
 
 // FaceProgress is the face step's view of one frame.

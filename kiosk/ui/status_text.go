@@ -24,9 +24,9 @@ func (s *Shell) whenText(t time.Time) string {
 
 func (s *Shell) modelsText(st app.Status) string {
 	switch st.FaceModels {
-	case "ready":
+	case app.FaceReady:
 		return s.tx.T("ui.status.models_ready")
-	case "loading", "":
+	case app.FaceLoading, "":
 		return s.tx.T("ui.status.models_loading")
 	}
 	return s.tx.T("ui.status.models_unavailable", st.FaceModels)
@@ -34,9 +34,9 @@ func (s *Shell) modelsText(st app.Status) string {
 
 func (s *Shell) cameraText(st app.Status) string {
 	switch st.Camera {
-	case "ready":
+	case app.CameraReady:
 		return s.tx.T("ui.status.camera_ready")
-	case "none", "":
+	case app.CameraNone, "":
 		return s.tx.T("ui.status.camera_none")
 	}
 	return s.tx.T("ui.status.camera_error", st.Camera)

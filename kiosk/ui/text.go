@@ -5,6 +5,7 @@ import (
 
 	"github.com/ikd-field/ikd/assets"
 	"github.com/ikd-field/ikd/kiosk"
+	"github.com/ikd-field/ikd/kiosk/app"
 )
 
 // Text is the UI's language at run time: both catalogs are loaded once so that switching
@@ -50,10 +51,9 @@ func (t *Text) Err(err error) string { return kiosk.OfficerMessage(err, t.lang) 
 
 // hintKeys map the core's progress hints (kiosk/app) to the UI's words for the citizen.
 var hintKeys = map[string]string{
-	"scan.show_qr":     "ui.activation.show_qr",
-	"scan.read":        "ui.scan.read",
-	"scan.hold_steady": "ui.scan.hold_steady",
-	"face.loading":     "ui.face.loading",
+	app.HintShowQR:      "ui.activation.show_qr",
+	app.HintQRRead:      "ui.scan.read",
+	app.HintFaceLoading: "ui.face.loading",
 }
 
 // Hint returns the text of a hint key from the core (scan and face progress); an empty key

@@ -4,10 +4,8 @@ package pgtest
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"net/url"
+	"github.com/ikd-field/ikd/internal/pgdb"
 	"os"
 	"testing"
 	"time"
@@ -47,30 +45,15 @@ func URL(t testing.TB) string {
 // when the test ends, and returns its URL, so tests neither share state nor leave any behind.
 func FreshDatabase(t testing.TB) string {
 	t.Helper()
-	base := URL(t)
-
-	var b [8]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		t.Fatalf("pgtest: random database name: %v", err)
-	}
-	name := "ikd_t_" + hex.EncodeToString(b[:])
-
-	// The name is made here of [a-z0-9_], so quoting it as an identifier is all it needs.
-	ident := pgx.Identifier{name}.Sanitize()
-	if err := exec(base, "CREATE DATABASE "+ident); err != nil {
-		t.Fatalf("pgtest: create database %s: %v", name, err)
+	u, drop, err := pgdb.Create(context.Background(), URL(t), "ikd_t_")
+	if err != nil {
+		t.Fatalf("pgtest: create database: %v", err)
 	}
 	t.Cleanup(func() {
-		// FORCE ends connections the test left open (a pool not yet closed, say).
-		if err := exec(base, "DROP DATABASE IF EXISTS "+ident+" WITH (FORCE)"); err != nil {
-			t.Errorf("pgtest: drop database %s: %v", name, err)
+		if err := drop(); err != nil {
+			t.Errorf("pgtest: drop database: %v", err)
 		}
 	})
-
-	u, err := withDatabase(base, name)
-	if err != nil {
-		t.Fatalf("pgtest: %v", err)
-	}
 	return u
 }
 
@@ -80,47 +63,11 @@ func ping(rawURL string) error {
 	defer cancel()
 	conn, err := pgx.Connect(ctx, rawURL)
 	if err != nil {
-		return fmt.Errorf("connect to %s: %w", redact(rawURL), err)
+		return fmt.Errorf("connect to %s: %w", pgdb.Redact(rawURL), err)
 	}
 	defer conn.Close(context.Background())
 	if err := conn.Ping(ctx); err != nil {
-		return fmt.Errorf("ping %s: %w", redact(rawURL), err)
+		return fmt.Errorf("ping %s: %w", pgdb.Redact(rawURL), err)
 	}
 	return nil
-}
-
-// exec runs one statement on its own connection; CREATE and DROP DATABASE cannot run in a
-// transaction, and a short-lived connection keeps the helper free of shared state.
-func exec(rawURL, sql string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, rawURL)
-	if err != nil {
-		return fmt.Errorf("connect to %s: %w", redact(rawURL), err)
-	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(ctx, sql); err != nil {
-		return fmt.Errorf("%s: %w", sql, err)
-	}
-	return nil
-}
-
-// withDatabase returns rawURL pointing at database name, keeping user, host and options.
-func withDatabase(rawURL, name string) (string, error) {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return "", fmt.Errorf("parse %s: %w", EnvVar, err)
-	}
-	u.Path = "/" + name
-	u.RawPath = ""
-	return u.String(), nil
-}
-
-// redact hides the password so it does not end up in test logs.
-func redact(rawURL string) string {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	return u.Redacted()
 }

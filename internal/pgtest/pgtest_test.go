@@ -2,6 +2,7 @@ package pgtest
 
 import (
 	"context"
+	"github.com/ikd-field/ikd/internal/pgdb"
 	"net/url"
 	"strings"
 	"testing"
@@ -17,7 +18,7 @@ func TestFreshDatabase(t *testing.T) {
 		first = FreshDatabase(t)
 		second = FreshDatabase(t)
 		if first == second {
-			t.Fatalf("two calls gave the same database: %s", redact(first))
+			t.Fatalf("two calls gave the same database: %s", pgdb.Redact(first))
 		}
 
 		ctx := context.Background()
@@ -52,7 +53,7 @@ func TestFreshDatabase(t *testing.T) {
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, base)
 	if err != nil {
-		t.Fatalf("connect to %s: %v", redact(base), err)
+		t.Fatalf("connect to %s: %v", pgdb.Redact(base), err)
 	}
 	defer conn.Close(ctx)
 	for _, u := range []string{first, second} {
@@ -70,22 +71,11 @@ func TestFreshDatabase(t *testing.T) {
 	}
 }
 
-func TestWithDatabaseKeepsOptions(t *testing.T) {
-	got, err := withDatabase(DefaultURL, "ikd_t_00")
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := "postgres://ikd:ikd@127.0.0.1:5432/ikd_t_00?sslmode=disable"
-	if got != want {
-		t.Fatalf("withDatabase = %s, want %s", got, want)
-	}
-}
-
 func dbName(t *testing.T, rawURL string) string {
 	t.Helper()
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		t.Fatalf("parse %s: %v", redact(rawURL), err)
+		t.Fatalf("parse %s: %v", pgdb.Redact(rawURL), err)
 	}
 	return strings.TrimPrefix(u.Path, "/")
 }

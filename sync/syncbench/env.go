@@ -8,19 +8,16 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/ikd-field/ikd/internal/pgdb"
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
-	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/store/snapshot"
@@ -183,51 +180,5 @@ func sealActivation(sealer *ikdsync.Sealer, kioskID string, reg registration, ap
 // its URL and a function that drops it. Each measurement gets its own, so none inherits
 // another's rows or bloat.
 func FreshDatabase(ctx context.Context, baseURL string) (string, func() error, error) {
-	var b [6]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", nil, fmt.Errorf("database name: %w", err)
-	}
-	name := "ikd_bench_" + hex.EncodeToString(b[:])
-	ident := pgx.Identifier{name}.Sanitize()
-	if err := pgExec(ctx, baseURL, "CREATE DATABASE "+ident); err != nil {
-		return "", nil, err
-	}
-	u, err := url.Parse(baseURL)
-	if err != nil {
-		return "", nil, fmt.Errorf("parse PostgreSQL URL: %w", err)
-	}
-	u.Path, u.RawPath = "/"+name, ""
-	drop := func() error {
-		// FORCE ends connections a pool left open.
-		return pgExec(context.WithoutCancel(ctx), baseURL, "DROP DATABASE IF EXISTS "+ident+" WITH (FORCE)")
-	}
-	return u.String(), drop, nil
-}
-
-// pgExec runs one statement on a connection of its own: CREATE and DROP DATABASE cannot run
-// in a transaction.
-func pgExec(ctx context.Context, rawURL, sql string) error {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	// pgxpool's own settings (pool_max_conns, say) are no server parameters: a single
-	// connection must not pass them on.
-	if u, err := url.Parse(rawURL); err == nil {
-		q := u.Query()
-		for k := range q {
-			if strings.HasPrefix(k, "pool_") {
-				q.Del(k)
-			}
-		}
-		u.RawQuery = q.Encode()
-		rawURL = u.String()
-	}
-	conn, err := pgx.Connect(ctx, rawURL)
-	if err != nil {
-		return fmt.Errorf("connect to PostgreSQL: %w", err)
-	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(ctx, sql); err != nil {
-		return fmt.Errorf("%s: %w", sql, err)
-	}
-	return nil
+	return pgdb.Create(ctx, baseURL, "ikd_bench_")
 }

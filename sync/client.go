@@ -82,20 +82,28 @@ func (c *Client) Push(ctx context.Context, envelopes [][]byte) (PushResponse, er
 	if err := c.do(ctx, http.MethodPost, "/v1/records", body, true, maxPushAnswerBytes, &out); err != nil {
 		return PushResponse{}, fmt.Errorf("push %d records: %w", len(envelopes), err)
 	}
-	if len(out.Answers) != len(envelopes) {
-		return PushResponse{}, fmt.Errorf("push %d records: %w", len(envelopes),
-			ErrRegistryAnswer.With(fmt.Errorf("%d answers", len(out.Answers))))
+	if err := checkAnswers(len(envelopes), out.Answers); err != nil {
+		return PushResponse{}, fmt.Errorf("push %d records: %w", len(envelopes), err)
 	}
-	for i, a := range out.Answers {
+	return out, nil
+}
+
+// checkAnswers refuses a push answer that cannot be recorded: another number of answers than
+// records, an unknown status, or a rejection without a code. Nothing of such an answer is
+// kept, so the records are sent again.
+func checkAnswers(records int, answers []Answer) error {
+	if len(answers) != records {
+		return ErrRegistryAnswer.With(fmt.Errorf("%d answers for %d records", len(answers), records))
+	}
+	for i, a := range answers {
 		switch {
 		case a.Status == StatusAccepted, a.Status == StatusDuplicate:
 		case a.Status == StatusRejected && a.Code != "":
 		default:
-			return PushResponse{}, fmt.Errorf("push %d records: %w", len(envelopes),
-				ErrRegistryAnswer.With(fmt.Errorf("answer %d: status %d, code %q", i+1, a.Status, a.Code)))
+			return ErrRegistryAnswer.With(fmt.Errorf("answer %d: status %d, code %q", i+1, a.Status, a.Code))
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // Changes asks for the changes after cursor (GET /v1/changes), at most limit of them (0: the

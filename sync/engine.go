@@ -378,26 +378,21 @@ func (e *Engine) pushAll(ctx context.Context) (PushResult, error) {
 // recordAnswers maps the registry's answers to what the store keeps. A rejection's reason is
 // its code (for operators and the log) and then the officer's words in Indonesian.
 func recordAnswers(ids []string, resp PushResponse) ([]kiosk.RecordAnswer, error) {
-	if len(resp.Answers) != len(ids) {
-		return nil, ErrRegistryAnswer.With(fmt.Errorf("%d answers for %d records", len(resp.Answers), len(ids)))
+	// Client.Push checks too, but the engine takes any RegistryClient.
+	if err := checkAnswers(len(ids), resp.Answers); err != nil {
+		return nil, err
 	}
 	out := make([]kiosk.RecordAnswer, len(ids))
 	for i, a := range resp.Answers {
-		switch a.Status {
-		case StatusAccepted, StatusDuplicate:
+		if a.Status != StatusRejected {
 			out[i] = kiosk.RecordAnswer{ID: ids[i], State: kiosk.RecordAcknowledged}
-		case StatusRejected:
-			if a.Code == "" {
-				return nil, ErrRegistryAnswer.With(fmt.Errorf("answer %d: rejection without a code", i+1))
-			}
-			reason := a.Code + ": " + ErrorForCode(a.Code).Msg.ID
-			if a.Code == ErrDuplicateActivation.Code && a.Winner != "" {
-				reason += " (catatan " + a.Winner + ")"
-			}
-			out[i] = kiosk.RecordAnswer{ID: ids[i], State: kiosk.RecordRejected, Reason: reason}
-		default:
-			return nil, ErrRegistryAnswer.With(fmt.Errorf("answer %d: status %d", i+1, a.Status))
+			continue
 		}
+		reason := a.Code + ": " + ErrorForCode(a.Code).Msg.ID
+		if a.Code == ErrDuplicateActivation.Code && a.Winner != "" {
+			reason += " (catatan " + a.Winner + ")"
+		}
+		out[i] = kiosk.RecordAnswer{ID: ids[i], State: kiosk.RecordRejected, Reason: reason}
 	}
 	return out, nil
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/ikd-field/ikd/internal/secretfile"
 	"github.com/ikd-field/ikd/kiosk"
+	"github.com/ikd-field/ikd/kiosk/app"
 	"github.com/ikd-field/ikd/kiosk/store"
 )
 
@@ -26,9 +27,6 @@ import (
 
 // secretEnv names the environment variable read when --secret-file is not given.
 const secretEnv = "IKD_SECRET"
-
-// storeFile is the store's file name inside the data directory.
-const storeFile = "kiosk.db"
 
 // defaultDataDir is $XDG_DATA_HOME/ikd-kiosk, or ~/.local/share/ikd-kiosk.
 func defaultDataDir() string {
@@ -42,14 +40,14 @@ func defaultDataDir() string {
 }
 
 func dataDirFlag(fs *flag.FlagSet) *string {
-	return fs.String("data", defaultDataDir(), "kiosk data directory (holds "+storeFile+")")
+	return fs.String("data", defaultDataDir(), "kiosk data directory (holds "+app.StoreFile+")")
 }
 
 func secretFlag(fs *flag.FlagSet) *string {
 	return fs.String("secret-file", "", "file holding the kiosk unlock secret (default: $"+secretEnv+")")
 }
 
-func storePath(dataDir string) string { return filepath.Join(dataDir, storeFile) }
+func storePath(dataDir string) string { return filepath.Join(dataDir, app.StoreFile) }
 
 // readSecret returns the unlock secret from secretFile, or from $IKD_SECRET when no file is
 // given. A trailing newline in the file is not part of the secret.

@@ -212,7 +212,8 @@ func runDemo(ctx context.Context, cfg demoConfig) error {
 		return err
 	}
 	say("demo.mail", msg.To, msg.Subject)
-	fmt.Fprintf(cfg.out, "    | %s\n", firstLine(msg.Text))
+	first, _, _ := strings.Cut(msg.Text, "\n")
+	fmt.Fprintf(cfg.out, "    | %s\n", first)
 	if msg.Code == "" {
 		return errors.New("demo: the e-mail carries no activation code")
 	}
@@ -229,15 +230,6 @@ func runDemo(ctx context.Context, cfg demoConfig) error {
 	say("demo.audit", entries)
 	say("demo.done", d.Dir)
 	return nil
-}
-
-func firstLine(s string) string {
-	for i, c := range s {
-		if c == '\n' {
-			return s[:i]
-		}
-	}
-	return s
 }
 
 // envelopeOf is the signed envelope of record id among recs.

@@ -34,8 +34,8 @@ type startupProbe struct {
 	shell  *ui.Shell // set by runWindow once built
 
 	mu      sync.Mutex
-	started bool              // fyne's loop is running: the window is being drawn
-	pending map[string]string // screen → seconds, waiting for started
+	started bool            // fyne's loop is running: the window is being drawn
+	pending map[string]bool // screens shown before started
 	lines   []string
 	done    bool
 }
@@ -46,7 +46,7 @@ func newStartupProbe(a fyne.App) (*startupProbe, error) {
 	if path == "" {
 		return nil, nil
 	}
-	p := &startupProbe{path: path, app: a, pending: map[string]string{}}
+	p := &startupProbe{path: path, app: a, pending: map[string]bool{}}
 	if f := os.Getenv(startupProbeSecretEnv); f != "" {
 		b, err := os.ReadFile(f)
 		if err != nil {
@@ -67,7 +67,7 @@ func (p *startupProbe) loopStarted() {
 	p.pending = nil
 	p.mu.Unlock()
 	for _, name := range []string{ui.ScreenUnlock, ui.ScreenLogin} {
-		if _, ok := pending[name]; ok {
+		if pending[name] {
 			go fyne.Do(func() { p.reached(nil, name) })
 		}
 	}
@@ -80,7 +80,7 @@ func (p *startupProbe) onShow(s *ui.Shell, screen string) {
 	}
 	p.mu.Lock()
 	if !p.started {
-		p.pending[screen] = ""
+		p.pending[screen] = true
 		p.mu.Unlock()
 		return
 	}

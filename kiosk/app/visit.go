@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"image"
 	_ "image/jpeg" // reference photos in the snapshot are JPEG
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -276,7 +277,7 @@ func (v *visit) Reject(ctx context.Context, reason RejectReason, note string) er
 	defer v.op.Unlock()
 	note = strings.TrimSpace(note)
 	switch {
-	case !validReason(reason):
+	case !slices.Contains(RejectReasons, reason):
 		return ErrRejectReason.With(fmt.Errorf("reason %q", reason))
 	case reason == RejectOther && note == "":
 		return ErrRejectNote
@@ -290,15 +291,6 @@ func (v *visit) Reject(ctx context.Context, reason RejectReason, note string) er
 	}
 	v.finish(ctx, "rejected:"+string(reason))
 	return nil
-}
-
-func validReason(r RejectReason) bool {
-	for _, x := range RejectReasons {
-		if r == x {
-			return true
-		}
-	}
-	return false
 }
 
 func (v *visit) Abandon(ctx context.Context) error {

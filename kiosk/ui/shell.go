@@ -282,7 +282,7 @@ func (s *Shell) showDemo() {
 	if s.opt.Demo == nil || s.sess == nil {
 		return
 	}
-	s.show(func() screen { return &staticScreen{obj: s.opt.Demo(s), back: s.showHome} }, true)
+	s.show(func() screen { return &staticScreen{obj: s.opt.Demo(s)} }, true)
 }
 
 // asSupervisor runs action as the current officer when they are a supervisor, else after a
@@ -309,8 +309,7 @@ func (s *Shell) asSupervisor(action func(sup kiosk.Officer)) {
 
 // staticScreen is a page with no background work.
 type staticScreen struct {
-	obj  fyne.CanvasObject
-	back func()
+	obj fyne.CanvasObject
 }
 
 func (p *staticScreen) view() fyne.CanvasObject { return p.obj }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"image"
 	"image/color"
+	"slices"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -60,19 +61,29 @@ func (p *Preview) SetFrame(img image.Image) {
 		return
 	}
 	p.Image.Image = img
-	p.frame = img.Bounds().Size()
 	p.Image.Refresh()
-	p.relayout()
+	// The overlay depends only on the frame's size and the widget's: a frame of the size
+	// already laid out needs no new layout.
+	if sz := img.Bounds().Size(); sz != p.frame || p.root.Size() != p.lay.size {
+		p.frame = sz
+		p.relayout()
+	}
 }
 
 // SetOutline draws the QR candidate's corners (none hides it).
 func (p *Preview) SetOutline(pts []image.Point) {
+	if slices.Equal(pts, p.quad) {
+		return
+	}
 	p.quad = append(p.quad[:0], pts...)
 	p.relayout()
 }
 
 // SetFace draws the face box (an empty rectangle hides it).
 func (p *Preview) SetFace(r image.Rectangle) {
+	if r == p.box || (r.Empty() && p.box.Empty()) {
+		return
+	}
 	p.box = r
 	p.relayout()
 }
@@ -106,11 +117,15 @@ func (p *Preview) view() fyne.CanvasObject {
 }
 
 // previewLayout maps frame coordinates onto the picture as ImageFillContain draws it.
-type previewLayout struct{ p *Preview }
+type previewLayout struct {
+	p    *Preview
+	size fyne.Size // of the last layout
+}
 
 func (l *previewLayout) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.NewSize(320, 180) }
 
 func (l *previewLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	l.size = size
 	for _, o := range objs[:2] { // background and picture fill the area
 		o.Move(fyne.NewPos(0, 0))
 		o.Resize(size)

@@ -72,7 +72,9 @@ main() {
 	done
 	psql_admin -d postgres -tAc 'SELECT 1' >/dev/null
 
-	# CREATEDB lets tests make (and drop) their own throwaway databases (internal/pgtest).
+	# CREATEDB lets tests make (and drop) their own throwaway databases (internal/pgtest);
+	# pg_signal_backend lets DROP DATABASE ... WITH (FORCE) end the connections left in one,
+	# which it refuses for a backend of another role (such as an autovacuum worker) without it.
 	psql_admin -d postgres <<SQL
 DO \$\$
 BEGIN
@@ -82,6 +84,7 @@ BEGIN
 END
 \$\$;
 ALTER ROLE $role LOGIN CREATEDB PASSWORD '$password';
+GRANT pg_signal_backend TO $role;
 SELECT 'CREATE DATABASE $database OWNER $role'
 WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$database')
 \gexec

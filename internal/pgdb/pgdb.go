@@ -34,7 +34,16 @@ func Create(ctx context.Context, baseURL, prefix string) (string, func() error, 
 		return "", nil, err
 	}
 	drop := func() error {
-		return Exec(context.WithoutCancel(ctx), baseURL, "DROP DATABASE IF EXISTS "+ident+" WITH (FORCE)")
+		// A backend that is still going away (an autovacuum worker, a pool's last connection)
+		// can make one DROP fail; a few tries a moment apart outlast it.
+		var err error
+		for try := range 5 {
+			if err = Exec(context.WithoutCancel(ctx), baseURL, "DROP DATABASE IF EXISTS "+ident+" WITH (FORCE)"); err == nil {
+				return nil
+			}
+			time.Sleep(time.Duration(try+1) * 200 * time.Millisecond)
+		}
+		return err
 	}
 	return dbURL, drop, nil
 }

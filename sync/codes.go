@@ -31,6 +31,30 @@ var (
 	ErrDeviceRevokedRecord = &kiosk.Error{Code: "record.device_revoked", Msg: kiosk.Message{
 		ID: "Catatan dibuat setelah kiosk ini dicabut dari registri; hubungi petugas TI.",
 		EN: "The record was made after this kiosk was revoked at the registry; contact IT support."}}
+	ErrAreaMismatch = &kiosk.Error{Code: "record.area_mismatch", Msg: kiosk.Message{
+		ID: "Penduduk ini terdaftar di kecamatan lain; kiosk ini hanya melayani wilayah tempat kiosk didaftarkan. Arahkan penduduk ke kantor kecamatannya.",
+		EN: "This resident is registered in another kecamatan; this kiosk serves only the area it was enrolled for. Send the resident to their own kecamatan office."}}
+	ErrUnknownResident = &kiosk.Error{Code: "record.unknown_resident", Msg: kiosk.Message{
+		ID: "Registri tidak mempunyai data penduduk dengan NIK ini; periksa NIK atau minta penduduk memperbarui data di Dukcapil.",
+		EN: "The registry holds no resident with this NIK; check the NIK or ask the resident to update their data at Dukcapil."}}
+	ErrUnknownOfficer = &kiosk.Error{Code: "record.unknown_officer", Msg: kiosk.Message{
+		ID: "Petugas yang menyetujui tidak terdaftar di registri; minta admin Dukcapil mendaftarkan petugas, lalu sinkronkan.",
+		EN: "The approving officer is not registered at the registry; ask the Dukcapil admin to add the officer, then sync."}}
+	ErrOfficerDisabled = &kiosk.Error{Code: "record.officer_disabled", Msg: kiosk.Message{
+		ID: "Petugas yang menyetujui sudah dinonaktifkan di registri; persetujuannya tidak berlaku.",
+		EN: "The approving officer was disabled at the registry; their approval does not count."}}
+	ErrOfficerArea = &kiosk.Error{Code: "record.officer_area", Msg: kiosk.Message{
+		ID: "Petugas yang menyetujui tidak bertugas di kecamatan penduduk ini.",
+		EN: "The approving officer does not serve this resident's kecamatan."}}
+	ErrOfficerRole = &kiosk.Error{Code: "record.officer_role", Msg: kiosk.Message{
+		ID: "Peran petugas tidak mengizinkan tindakan ini; minta supervisor.",
+		EN: "The officer's role does not allow this action; ask a supervisor."}}
+	ErrRecordFutureDated = &kiosk.Error{Code: "record.future_dated", Msg: kiosk.Message{
+		ID: "Waktu pada catatan lebih lambat daripada waktu registri; periksa tanggal dan jam kiosk, lalu hubungi petugas TI.",
+		EN: "The record is dated later than the registry's time; check the kiosk's date and time, then contact IT support."}}
+	ErrRecordBeforeEnrolment = &kiosk.Error{Code: "record.before_enrolment", Msg: kiosk.Message{
+		ID: "Waktu pada catatan lebih awal daripada pendaftaran kiosk ini di registri; hubungi petugas TI.",
+		EN: "The record is dated before this kiosk was enrolled at the registry; contact IT support."}}
 	ErrAuditRollback = &kiosk.Error{Code: "audit.rollback", Msg: kiosk.Message{
 		ID: "PERINGATAN: log audit kiosk ini lebih lama daripada yang sudah diterima registri. Basis data mungkin dikembalikan ke salinan lama. Hentikan layanan dan hubungi petugas TI.",
 		EN: "WARNING: this kiosk's audit log is older than one the registry already received. The database may have been rolled back to an old copy. Stop serving and contact IT support."}}
@@ -82,6 +106,8 @@ var Codes = []*kiosk.Error{
 	ErrRecordMalformed, ErrRecordBadSignature, ErrRecordKioskMismatch, ErrRecordUnknownKind,
 	ErrDuplicateActivation, ErrAccountDeactivated, ErrRegistrationRevoked, ErrUnknownRegistration,
 	ErrRegistrationMismatch, ErrDeviceRevokedRecord, ErrAuditRollback,
+	ErrAreaMismatch, ErrUnknownResident, ErrUnknownOfficer, ErrOfficerDisabled, ErrOfficerArea, ErrOfficerRole,
+	ErrRecordFutureDated, ErrRecordBeforeEnrolment,
 	ErrMessageMalformed, ErrUnauthenticated, ErrUnknownDevice, ErrDeviceRevoked, ErrBadRequestSignature,
 	ErrReplay, ErrClockSkew, ErrEnrollCode, ErrAlreadyEnrolled, ErrRegistryUnavailable, ErrRegistryAnswer,
 }

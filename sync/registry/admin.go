@@ -78,6 +78,20 @@ func ImportResidents(ctx context.Context, st Store, r io.Reader) (ImportReport, 
 	return rep, nil
 }
 
+// PutResidents adds or replaces residents in one transaction: the registry's population data,
+// which authorizes every activation and deactivation (authorize.go).
+func PutResidents(ctx context.Context, st Store, rs []kiosk.Resident) error {
+	rows := make([]ResidentRow, 0, len(rs))
+	for _, r := range rs {
+		data, err := ikdsync.Marshal(ikdsync.EncodeResidentChange(r))
+		if err != nil {
+			return fmt.Errorf("resident %s: %w", r.NIK.Masked(), err)
+		}
+		rows = append(rows, ResidentRow{NIK: string(r.NIK), Kecamatan: r.Kecamatan, Data: data})
+	}
+	return st.InTx(ctx, func(ctx context.Context, tx Tx) error { return tx.PutResidents(ctx, rows) })
+}
+
 func parseImportLine(l snapshot.Line) (kiosk.Resident, error) {
 	if l.TooLong {
 		return kiosk.Resident{}, fmt.Errorf("longer than %d bytes", snapshot.MaxLineBytes)

@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -242,11 +243,53 @@ func (k *kioskSim) tryPush(envs ...[]byte) ([]ikdsync.Answer, error) {
 	return pr.Answers, nil
 }
 
+// The harness's officer and area: activation and deactivation provision both at the registry
+// (a resident of testArea, an officer of testArea), so a record they make is authorized.
+const (
+	testOfficer = "198001012005011001"
+	testArea    = "Cibinong"
+)
+
+// provision puts nik as a resident of area (unless the registry has it) and testOfficer as an
+// officer of testArea (unless it exists).
+func (e *env) provision(nik, area string) {
+	e.t.Helper()
+	ctx := context.Background()
+	err := e.st.InTx(ctx, func(ctx context.Context, tx registry.Tx) error {
+		if _, err := tx.Officer(ctx, testOfficer); errors.Is(err, registry.ErrNotFound) {
+			if err := tx.PutOfficer(ctx, registry.OfficerRow{ID: testOfficer, Name: "Petugas Uji", Area: testArea, Role: kiosk.RoleOfficer}); err != nil {
+				return err
+			}
+		} else if err != nil {
+			return err
+		}
+		_, err := tx.Resident(ctx, nik)
+		if !errors.Is(err, registry.ErrNotFound) {
+			return err
+		}
+		data, err := ikdsync.Marshal(ikdsync.EncodeResidentChange(kiosk.Resident{NIK: kiosk.NIK(nik), Name: "Warga " + nik, Kecamatan: area}))
+		if err != nil {
+			return err
+		}
+		return tx.PutResidents(ctx, []registry.ResidentRow{{NIK: nik, Kecamatan: area, Data: data}})
+	})
+	if err != nil {
+		e.t.Fatalf("provision %s: %v", nik, err)
+	}
+}
+
 func (k *kioskSim) activation(regID, nik string, approved time.Time) (string, []byte) {
+	k.e.t.Helper()
+	k.e.provision(nik, testArea)
+	return k.activationBy(testOfficer, regID, nik, approved)
+}
+
+// activationBy is an activation approved by officer, with nothing provisioned.
+func (k *kioskSim) activationBy(officer, regID, nik string, approved time.Time) (string, []byte) {
 	k.e.t.Helper()
 	id := uuid.Must(uuid.NewV7()).String()
 	env, err := k.sealer.Seal(kiosk.KindActivation, id, kiosk.Activation{ID: id, RegistrationID: regID, NIK: kiosk.NIK(nik),
-		OfficerID: "198001012005011001", KioskID: k.id, TokenKeyID: "reg-test", FaceBand: kiosk.BandMatch,
+		OfficerID: officer, KioskID: k.id, TokenKeyID: "reg-test", FaceBand: kiosk.BandMatch,
 		FaceScore: 0.2, ApprovedAt: approved})
 	if err != nil {
 		k.e.t.Fatal(err)
@@ -256,9 +299,16 @@ func (k *kioskSim) activation(regID, nik string, approved time.Time) (string, []
 
 func (k *kioskSim) deactivation(nik string, confirmed time.Time) (string, []byte) {
 	k.e.t.Helper()
+	k.e.provision(nik, testArea)
+	return k.deactivationBy(testOfficer, nik, confirmed)
+}
+
+// deactivationBy is a deactivation confirmed by officer, with nothing provisioned.
+func (k *kioskSim) deactivationBy(officer, nik string, confirmed time.Time) (string, []byte) {
+	k.e.t.Helper()
 	id := uuid.Must(uuid.NewV7()).String()
 	env, err := k.sealer.Seal(kiosk.KindDeactivation, id, kiosk.Deactivation{ID: id, NIK: kiosk.NIK(nik),
-		OfficerID: "198001012005011001", KioskID: k.id, Reason: "HP hilang", FaceBand: kiosk.BandMatch,
+		OfficerID: officer, KioskID: k.id, Reason: "HP hilang", FaceBand: kiosk.BandMatch,
 		FaceScore: 0.2, ConfirmedAt: confirmed})
 	if err != nil {
 		k.e.t.Fatal(err)

@@ -86,6 +86,7 @@ func (s *Server) ingest(ctx context.Context, dev Device, envelopes [][]byte) ([]
 		mails = mails[:0]
 		now := s.Now()
 		tombs := &batchTombstones{}
+		auth := &batchAuth{}
 		for _, in := range todo {
 			in.mailed = nil
 			if in.rec.Kind == kiosk.KindActivation && !tombs.read {
@@ -97,7 +98,7 @@ func (s *Server) ingest(ctx context.Context, dev Device, envelopes [][]byte) ([]
 					return err
 				}
 			}
-			a, err := s.apply(ctx, tx, dev, in, now, tombs)
+			a, err := s.apply(ctx, tx, dev, in, now, tombs, auth)
 			if err != nil {
 				return fmt.Errorf("record %s: %w", in.rec.ID, err)
 			}
@@ -188,7 +189,7 @@ var accepted = ikdsync.Answer{Status: ikdsync.StatusAccepted}
 // apply decides one record inside tx. It first claims the record id: a record seen before
 // (or being ingested by another process right now, whose commit InsertRecord waits for) gets
 // its stored answer and changes nothing else.
-func (s *Server) apply(ctx context.Context, tx Tx, dev Device, in *ingested, now time.Time, tombs *batchTombstones) (ikdsync.Answer, error) {
+func (s *Server) apply(ctx context.Context, tx Tx, dev Device, in *ingested, now time.Time, tombs *batchTombstones, auth *batchAuth) (ikdsync.Answer, error) {
 	stored := StoredRecord{ID: in.rec.ID, KioskID: dev.KioskID, Kind: in.rec.Kind, ReceivedAt: now,
 		Status: ikdsync.StatusAccepted, Envelope: in.env}
 	switch in.rec.Kind {
@@ -218,10 +219,22 @@ func (s *Server) apply(ctx context.Context, tx Tx, dev Device, in *ingested, now
 		return ikdsync.Answer{Status: prev.Status, Code: prev.Code, Winner: prev.Winner}, nil
 	}
 
+	var refusal *kiosk.Error
+	if dev.RevokedAt.IsZero() {
+		if refusal, err = auth.authorize(ctx, tx, dev, in.rec, now); err != nil {
+			return ikdsync.Answer{}, err
+		}
+	}
+	if refusal != nil {
+		s.Log.Warn("record refused by authorization", "kiosk_id", dev.KioskID, "record_id", in.rec.ID,
+			"kind", in.rec.Kind, "code", refusal.Code, "err", refusal)
+	}
 	var a ikdsync.Answer
 	switch {
 	case !dev.RevokedAt.IsZero():
 		a = rejectWith(ikdsync.ErrDeviceRevokedRecord)
+	case refusal != nil:
+		a = rejectWith(refusal)
 	case in.rec.Kind == kiosk.KindActivation:
 		a, err = s.applyActivation(ctx, tx, in, now, tombs)
 	case in.rec.Kind == kiosk.KindDeactivation:

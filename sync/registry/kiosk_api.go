@@ -214,14 +214,14 @@ func (s *Server) changes(w http.ResponseWriter, r *http.Request, req deviceReque
 	var ch Changes
 	err := s.Store.InTx(r.Context(), func(ctx context.Context, tx Tx) error {
 		var err error
-		ch, err = tx.Changes(ctx, req.dev.Area, after, limit)
+		ch, err = changesFor(ctx, tx, req.dev, after, limit)
 		return err
 	})
 	if err != nil {
 		s.fail(w, r, fmt.Errorf("changes after %d: %w", after, err))
 		return
 	}
-	page, err := deltaPage(req.dev.Area, ch)
+	page, err := deltaPage(req.dev, ch)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -230,11 +230,12 @@ func (s *Server) changes(w http.ResponseWriter, r *http.Request, req deviceReque
 	s.writeCBOR(w, r, page)
 }
 
-// deltaPage turns stored changes into the wire page for area.
-func deltaPage(area string, ch Changes) (ikdsync.DeltaPage, error) {
+// deltaPage turns stored changes into the wire page for dev: a resident who lives outside the
+// kiosk's areas now is sent as removed.
+func deltaPage(dev Device, ch Changes) (ikdsync.DeltaPage, error) {
 	page := ikdsync.DeltaPage{Cursor: strconv.FormatInt(ch.Last, 10), More: ch.More}
 	for _, rr := range ch.Residents {
-		if rr.Removed || rr.Kecamatan != area {
+		if rr.Removed || !dev.Serves(rr.Kecamatan) {
 			page.Residents = append(page.Residents, ikdsync.ResidentChange{NIK: rr.NIK, Removed: true})
 			continue
 		}
@@ -282,11 +283,12 @@ func (s *Server) writeCBOR(w http.ResponseWriter, r *http.Request, v any) {
 // for a one-time code that expires within a day and is checked by hash.
 const enrollAlphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
-// NewEnrollCode stores and returns a one-time enrollment code for area, valid for ttl.
+// NewEnrollCode stores and returns a one-time enrollment code for area (one kecamatan, or a
+// comma-separated list for a kabupaten/kota office), valid for ttl.
 func NewEnrollCode(ctx context.Context, st Store, area string, now time.Time, ttl time.Duration) (string, error) {
-	area = strings.TrimSpace(area)
-	if area == "" {
-		return "", errors.New("enrollment code: an area (kecamatan) is required")
+	area, err := ParseAreas(area)
+	if err != nil {
+		return "", fmt.Errorf("enrollment code: %w", err)
 	}
 	var b [10]byte
 	if _, err := rand.Read(b[:]); err != nil {
@@ -299,7 +301,7 @@ func NewEnrollCode(ctx context.Context, st Store, area string, now time.Time, tt
 		}
 		code = append(code, enrollAlphabet[int(c)%len(enrollAlphabet)])
 	}
-	err := st.InTx(ctx, func(ctx context.Context, tx Tx) error {
+	err = st.InTx(ctx, func(ctx context.Context, tx Tx) error {
 		return tx.CreateEnrollCode(ctx, EnrollCode{Hash: enrollHash(string(code)), Area: area, CreatedAt: now, ExpiresAt: now.Add(ttl)})
 	})
 	if err != nil {

@@ -96,8 +96,14 @@ type Tx interface {
 
 	// InsertTombstone records that nik was deactivated (a lost phone) at t.At.
 	InsertTombstone(ctx context.Context, t Tombstone) error
-	// LatestTombstone returns nik's latest tombstone by At, or ErrNotFound.
+	// LatestTombstone returns nik's latest tombstone by At that has not been lifted, or
+	// ErrNotFound.
 	LatestTombstone(ctx context.Context, nik string) (Tombstone, error)
+	// Tombstones lists nik's tombstones, lifted or not, oldest first.
+	Tombstones(ctx context.Context, nik string) ([]Tombstone, error)
+	// LiftTombstones lifts every tombstone of nik not lifted yet, recording when, by whom and
+	// why, and returns how many it lifted. A lifted tombstone is kept as the audit trail.
+	LiftTombstones(ctx context.Context, nik string, at time.Time, by, reason string) (int64, error)
 
 	// Checkpoint returns the newest audit checkpoint of a kiosk, locking it; ErrNotFound if none.
 	Checkpoint(ctx context.Context, kioskID string) (Checkpoint, error)
@@ -115,6 +121,10 @@ type Tx interface {
 	Resident(ctx context.Context, nik string) (ResidentRow, error)
 	// PutOfficer adds or replaces an officer by id, with a new change number.
 	PutOfficer(ctx context.Context, o OfficerRow) error
+	// Officer returns the officer with id, or ErrNotFound.
+	Officer(ctx context.Context, id string) (OfficerRow, error)
+	// Officers lists every officer, by id.
+	Officers(ctx context.Context) ([]OfficerRow, error)
 	// PutKey adds or replaces a registry key by id, with a new change number.
 	PutKey(ctx context.Context, k KeyRow) error
 	// Keys lists every registry key, by key id.
@@ -204,6 +214,11 @@ type Tombstone struct {
 	NIK      string
 	At       time.Time // the deactivation's confirmation time
 	RecordID string
+	// A supervisor at the registry lifted it (a wrongful deactivation): it no longer refuses
+	// activations. Zero LiftedAt: in force.
+	LiftedAt   time.Time
+	LiftedBy   string
+	LiftReason string
 }
 
 // Checkpoint is a kiosk's newest audit checkpoint.

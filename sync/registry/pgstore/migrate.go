@@ -149,6 +149,11 @@ var migrations = []string{
 		not_after  BIGINT NOT NULL,
 		seq        BIGINT NOT NULL UNIQUE
 	);`,
+
+	// 2: tombstones a supervisor lifted, kept as the audit trail.
+	`ALTER TABLE tombstones ADD COLUMN lifted_at BIGINT NOT NULL DEFAULT 0;
+	ALTER TABLE tombstones ADD COLUMN lifted_by TEXT NOT NULL DEFAULT '';
+	ALTER TABLE tombstones ADD COLUMN lift_reason TEXT NOT NULL DEFAULT '';`,
 }
 
 // migrate brings the schema up to date under a session advisory lock, so registry processes

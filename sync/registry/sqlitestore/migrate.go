@@ -142,6 +142,11 @@ var migrations = []string{
 		not_after  INTEGER NOT NULL,
 		seq        INTEGER NOT NULL UNIQUE
 	) STRICT;`,
+
+	// 2: tombstones a supervisor lifted, kept as the audit trail.
+	`ALTER TABLE tombstones ADD COLUMN lifted_at INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE tombstones ADD COLUMN lifted_by TEXT NOT NULL DEFAULT '';
+	ALTER TABLE tombstones ADD COLUMN lift_reason TEXT NOT NULL DEFAULT '';`,
 }
 
 // migrate identifies the file and brings its schema up to date. An empty file becomes a

@@ -325,16 +325,54 @@ func (t *tx) InsertTombstone(ctx context.Context, ts registry.Tombstone) error {
 	return nil
 }
 
-func (t *tx) LatestTombstone(ctx context.Context, nik string) (registry.Tombstone, error) {
+const tombstoneCols = `nik, at, record_id, lifted_at, lifted_by, lift_reason`
+
+func scanTombstone(sc interface{ Scan(...any) error }) (registry.Tombstone, error) {
 	var ts registry.Tombstone
-	var at int64
-	err := t.queryRow(ctx, `SELECT nik, at, record_id FROM tombstones WHERE nik = ?
-		ORDER BY at DESC, id DESC LIMIT 1`, nik).Scan(&ts.NIK, &at, &ts.RecordID)
+	var at, lifted int64
+	if err := sc.Scan(&ts.NIK, &at, &ts.RecordID, &lifted, &ts.LiftedBy, &ts.LiftReason); err != nil {
+		return registry.Tombstone{}, err
+	}
+	ts.At, ts.LiftedAt = tm(at), tm(lifted)
+	return ts, nil
+}
+
+func (t *tx) LatestTombstone(ctx context.Context, nik string) (registry.Tombstone, error) {
+	ts, err := scanTombstone(t.queryRow(ctx, `SELECT `+tombstoneCols+` FROM tombstones WHERE nik = ? AND lifted_at = 0
+		ORDER BY at DESC, id DESC LIMIT 1`, nik))
 	if err != nil {
 		return registry.Tombstone{}, notFound(err, "latest tombstone")
 	}
-	ts.At = tm(at)
 	return ts, nil
+}
+
+func (t *tx) Tombstones(ctx context.Context, nik string) ([]registry.Tombstone, error) {
+	rows, err := t.query(ctx, `SELECT `+tombstoneCols+` FROM tombstones WHERE nik = ? ORDER BY at, id`, nik)
+	if err != nil {
+		return nil, fmt.Errorf("tombstones: %w", err)
+	}
+	defer rows.Close()
+	var out []registry.Tombstone
+	for rows.Next() {
+		ts, err := scanTombstone(rows)
+		if err != nil {
+			return nil, fmt.Errorf("tombstones: %w", err)
+		}
+		out = append(out, ts)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("tombstones: %w", err)
+	}
+	return out, nil
+}
+
+func (t *tx) LiftTombstones(ctx context.Context, nik string, at time.Time, by, reason string) (int64, error) {
+	res, err := t.exec(ctx, `UPDATE tombstones SET lifted_at = ?, lifted_by = ?, lift_reason = ?
+		WHERE nik = ? AND lifted_at = 0`, ns(at), by, reason, nik)
+	if err != nil {
+		return 0, fmt.Errorf("lift tombstones: %w", err)
+	}
+	return res.RowsAffected()
 }
 
 func (t *tx) Checkpoint(ctx context.Context, kioskID string) (registry.Checkpoint, error) {
@@ -437,6 +475,46 @@ func (t *tx) PutOfficer(ctx context.Context, o registry.OfficerRow) error {
 	return nil
 }
 
+const officerCols = `id, area, name, role, disabled, seq`
+
+func scanOfficer(sc interface{ Scan(...any) error }) (registry.OfficerRow, error) {
+	var o registry.OfficerRow
+	var role string
+	if err := sc.Scan(&o.ID, &o.Area, &o.Name, &role, &o.Disabled, &o.Seq); err != nil {
+		return registry.OfficerRow{}, err
+	}
+	o.Role = kiosk.Role(role)
+	return o, nil
+}
+
+func (t *tx) Officer(ctx context.Context, id string) (registry.OfficerRow, error) {
+	o, err := scanOfficer(t.queryRow(ctx, `SELECT `+officerCols+` FROM officers WHERE id = ?`, id))
+	if err != nil {
+		return registry.OfficerRow{}, notFound(err, "officer "+id)
+	}
+	return o, nil
+}
+
+func (t *tx) Officers(ctx context.Context) ([]registry.OfficerRow, error) {
+	rows, err := t.query(ctx, `SELECT `+officerCols+` FROM officers ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("officers: %w", err)
+	}
+	defer rows.Close()
+	var out []registry.OfficerRow
+	for rows.Next() {
+		o, err := scanOfficer(rows)
+		if err != nil {
+			return nil, fmt.Errorf("officers: %w", err)
+		}
+		out = append(out, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("officers: %w", err)
+	}
+	return out, nil
+}
+
 func (t *tx) PutKey(ctx context.Context, k registry.KeyRow) error {
 	seq, err := t.nextChanges(ctx, 1)
 	if err != nil {
@@ -475,19 +553,17 @@ func (t *tx) Changes(ctx context.Context, area string, after int64, limit int) (
 	if err := rows.Err(); err != nil {
 		return ch, fmt.Errorf("changes: residents: %w", err)
 	}
-	rows, err = t.query(ctx, `SELECT id, area, name, role, disabled, seq FROM officers
+	rows, err = t.query(ctx, `SELECT `+officerCols+` FROM officers
 		WHERE seq > ? AND (area = ? OR area = '') ORDER BY seq LIMIT ?`, after, area, limit+1)
 	if err != nil {
 		return ch, fmt.Errorf("changes: officers: %w", err)
 	}
 	for rows.Next() {
-		var o registry.OfficerRow
-		var role string
-		if err := rows.Scan(&o.ID, &o.Area, &o.Name, &role, &o.Disabled, &o.Seq); err != nil {
+		o, err := scanOfficer(rows)
+		if err != nil {
 			rows.Close()
 			return ch, fmt.Errorf("changes: officers: %w", err)
 		}
-		o.Role = kiosk.Role(role)
 		ch.Officers = append(ch.Officers, o)
 	}
 	rows.Close()

@@ -167,3 +167,80 @@ func RevokeRegistration(ctx context.Context, st Store, id string, now time.Time)
 		return tx.UpdateRegistration(ctx, r)
 	})
 }
+
+// ListTombstones returns nik's deactivation tombstones, lifted ones included, oldest first.
+func ListTombstones(ctx context.Context, st Store, nik string) ([]Tombstone, error) {
+	var ts []Tombstone
+	err := st.InTx(ctx, func(ctx context.Context, tx Tx) error {
+		var err error
+		ts, err = tx.Tombstones(ctx, nik)
+		return err
+	})
+	return ts, err
+}
+
+// LiftTombstone ends a wrongful deactivation of nik: its tombstones stop refusing activations
+// and the registrations they ended are restored to where they stood (an approved one whose code
+// the deactivation erased needs its code re-issued at a counter). by must be an active
+// supervisor in the registry's list and reason is required; both stay on the tombstone as its
+// audit trail. It returns how many tombstones it lifted.
+func LiftTombstone(ctx context.Context, st Store, nik, by, reason string, now time.Time) (int64, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return 0, errors.New("lift tombstone: a reason is required")
+	}
+	var n int64
+	err := st.InTx(ctx, func(ctx context.Context, tx Tx) error {
+		sup, err := tx.Officer(ctx, by)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			return fmt.Errorf("lift tombstone: %q is not an officer in the registry's list", by)
+		case err != nil:
+			return err
+		case sup.Disabled || sup.Role != kiosk.RoleSupervisor:
+			return fmt.Errorf("lift tombstone: %q is not an active supervisor", by)
+		}
+		ts, err := tx.Tombstones(ctx, nik)
+		if err != nil {
+			return err
+		}
+		ended := map[time.Time]bool{}
+		for _, t := range ts {
+			if t.LiftedAt.IsZero() {
+				ended[t.At] = true
+			}
+		}
+		if n, err = tx.LiftTombstones(ctx, nik, now, by, reason); err != nil {
+			return err
+		}
+		regs, err := tx.RegistrationsByNIK(ctx, nik)
+		if err != nil {
+			return err
+		}
+		for _, r := range regs {
+			if r.Status != RegDeactivated || !ended[r.RevokedAt] {
+				continue
+			}
+			switch {
+			case r.ActivationRecord == "":
+				r.Status = RegPending
+			case !r.ConfirmedAt.IsZero():
+				r.Status = RegActivated
+			default:
+				r.Status = RegApproved
+			}
+			r.RevokedAt = time.Time{}
+			if err := tx.UpdateRegistration(ctx, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	if n == 0 {
+		return 0, fmt.Errorf("lift tombstone: NIK %s has no tombstone in force: %w", kiosk.NIK(nik).Masked(), ErrNotFound)
+	}
+	return n, nil
+}

@@ -1,10 +1,12 @@
 // Command ikd-registry is the reference central registry the kiosks sync with (DESIGN.md §8).
 //
 //	ikd-registry [serve] --key FILE [--db sqlite:PATH|postgres://...] [--smtp HOST:PORT ...]
-//	ikd-registry enroll-code --db DB --area KECAMATAN [--ttl 24h]
+//	ikd-registry enroll-code --db DB --area KECAMATAN[,KECAMATAN...] [--ttl 24h]
 //	ikd-registry devices list|revoke --db DB [KIOSK_ID]
 //	ikd-registry residents import --db DB FILE.ndjson
-//	ikd-registry officers put --db DB --id ID --name NAME --role officer|supervisor [--area A] [--disabled]
+//	ikd-registry officers add|put --db DB --id ID --name NAME --role officer|supervisor [--area A[,B]] [--disabled]
+//	ikd-registry officers list|disable --db DB [--id ID]
+//	ikd-registry tombstones list|lift --db DB --nik NIK [--by SUPERVISOR_ID --reason TEXT]
 //	ikd-registry registrations revoke --db DB REGISTRATION_ID
 //	ikd-registry stats --db DB
 package main
@@ -29,7 +31,6 @@ import (
 	"time"
 
 	"github.com/ikd-field/ikd/internal/secretfile"
-	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/token"
 	"github.com/ikd-field/ikd/sync/registry"
 	"github.com/ikd-field/ikd/sync/registry/mail"
@@ -82,10 +83,11 @@ func dispatch(ctx context.Context, args []string, out io.Writer, log *slog.Logge
 		}
 		return errors.New("usage: ikd-registry residents import --db DB FILE.ndjson")
 	case "officers":
-		if s, rest := sub(); s == "put" {
-			return officersPut(ctx, rest, out)
-		}
-		return errors.New("usage: ikd-registry officers put --db DB --id ID --name NAME --role ROLE [--area A] [--disabled]")
+		s, rest := sub()
+		return officers(ctx, s, rest, out)
+	case "tombstones":
+		s, rest := sub()
+		return tombstones(ctx, s, rest, out, log)
 	case "registrations":
 		if s, rest := sub(); s == "revoke" {
 			return registrationsRevoke(ctx, rest, out)
@@ -94,7 +96,7 @@ func dispatch(ctx context.Context, args []string, out io.Writer, log *slog.Logge
 	case "stats":
 		return stats(ctx, args, out)
 	}
-	return fmt.Errorf("unknown command %q (serve, enroll-code, devices, residents, officers, registrations, stats)", cmd)
+	return fmt.Errorf("unknown command %q (serve, enroll-code, devices, residents, officers, tombstones, registrations, stats)", cmd)
 }
 
 // serveConfig is what `serve` runs with.
@@ -314,26 +316,6 @@ func residentsImport(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(out, "imported %d residents\n", rep.Residents)
-	return nil
-}
-
-func officersPut(ctx context.Context, args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("officers put", flag.ContinueOnError)
-	id := fs.String("id", "", "officer id (NIP)")
-	name := fs.String("name", "", "officer name")
-	role := fs.String("role", string(kiosk.RoleOfficer), "officer or supervisor")
-	area := fs.String("area", "", "kecamatan (empty: every area)")
-	disabled := fs.Bool("disabled", false, "the officer may no longer log in")
-	st, _, err := openDB(ctx, fs, args)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	o := registry.OfficerRow{ID: *id, Name: *name, Role: kiosk.Role(*role), Area: *area, Disabled: *disabled}
-	if err := registry.PutOfficer(ctx, st, o); err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "officer %s saved\n", *id)
 	return nil
 }
 

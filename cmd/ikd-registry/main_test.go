@@ -138,3 +138,47 @@ func TestHTTPServerRefusesHugeHeaders(t *testing.T) {
 		t.Fatalf("status %d, want 431", resp.StatusCode)
 	}
 }
+
+// TestOfficersAndTombstonesCommands drives the operator commands on a real SQLite file: an
+// officer added, listed, refused a second add and disabled; a tombstone listed and lifted.
+func TestOfficersAndTombstonesCommands(t *testing.T) {
+	ctx := context.Background()
+	db := "sqlite:" + filepath.Join(t.TempDir(), "registry.db")
+	log := slog.New(slog.DiscardHandler)
+	run := func(args ...string) (string, error) {
+		var out strings.Builder
+		err := dispatch(ctx, args, &out, log)
+		return out.String(), err
+	}
+	if _, err := run("officers", "add", "--db", db, "--id", "198001012005011001", "--name", "Rina", "--area", "Cibinong, Bojong Gede", "--role", "supervisor"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run("officers", "add", "--db", db, "--id", "198001012005011001", "--name", "Rina", "--area", "Cibinong", "--role", "officer"); err == nil {
+		t.Fatal("a second add of the same id was accepted")
+	}
+	if _, err := run("officers", "add", "--db", db, "--id", "198001012005011002", "--name", "X", "--role", "admin"); err == nil {
+		t.Fatal("an unknown role was accepted")
+	}
+	out, err := run("officers", "list", "--db", db)
+	if err != nil || !strings.Contains(out, "198001012005011001") || !strings.Contains(out, "Cibinong,Bojong Gede") || !strings.Contains(out, "active") {
+		t.Fatalf("list: %q %v", out, err)
+	}
+	if _, err := run("officers", "disable", "--db", db, "--id", "198001012005011001"); err != nil {
+		t.Fatal(err)
+	}
+	if out, _ := run("officers", "list", "--db", db); !strings.Contains(out, "disabled") {
+		t.Fatalf("after disable: %q", out)
+	}
+	if _, err := run("officers", "disable", "--db", db, "--id", "nobody"); err == nil {
+		t.Fatal("disabling an unknown officer succeeded")
+	}
+	if out, err := run("tombstones", "list", "--db", db, "--nik", "3201014101900001"); err != nil || strings.Count(out, "\n") != 1 {
+		t.Fatalf("empty list: %q %v", out, err)
+	}
+	if _, err := run("tombstones", "lift", "--db", db, "--nik", "3201014101900001", "--by", "198001012005011001", "--reason", "x"); err == nil {
+		t.Fatal("lift by a disabled supervisor, of no tombstone, succeeded")
+	}
+	if _, err := run("tombstones", "list", "--db", db, "--nik", "12"); err == nil {
+		t.Fatal("a malformed NIK was accepted")
+	}
+}

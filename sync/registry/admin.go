@@ -99,13 +99,72 @@ func parseImportLine(l snapshot.Line) (kiosk.Resident, error) {
 	return snapshot.ParseLine(l.Text)
 }
 
-// PutOfficer adds or changes an officer in the registry's list; kiosks of area (every area
-// when area is empty) receive it at their next pull.
+// PutOfficer adds or changes an officer in the registry's list; kiosks of its area (every area
+// when area is empty) receive it at their next pull. The list authorizes every record at ingest.
 func PutOfficer(ctx context.Context, st Store, o OfficerRow) error {
-	if strings.TrimSpace(o.ID) == "" || !o.Role.Valid() {
-		return fmt.Errorf("officer: an id and a role (%s or %s) are required", kiosk.RoleOfficer, kiosk.RoleSupervisor)
+	o, err := checkOfficer(o)
+	if err != nil {
+		return err
 	}
 	return st.InTx(ctx, func(ctx context.Context, tx Tx) error { return tx.PutOfficer(ctx, o) })
+}
+
+// AddOfficer is PutOfficer for an id the registry does not hold yet.
+func AddOfficer(ctx context.Context, st Store, o OfficerRow) error {
+	o, err := checkOfficer(o)
+	if err != nil {
+		return err
+	}
+	return st.InTx(ctx, func(ctx context.Context, tx Tx) error {
+		_, err := tx.Officer(ctx, o.ID)
+		switch {
+		case err == nil:
+			return fmt.Errorf("officer %s: %w (change it with officers put)", o.ID, ErrExists)
+		case !errors.Is(err, ErrNotFound):
+			return err
+		}
+		return tx.PutOfficer(ctx, o)
+	})
+}
+
+func checkOfficer(o OfficerRow) (OfficerRow, error) {
+	o.ID, o.Name = strings.TrimSpace(o.ID), strings.TrimSpace(o.Name)
+	if o.ID == "" || !o.Role.Valid() {
+		return o, fmt.Errorf("officer: an id and a role (%s or %s) are required", kiosk.RoleOfficer, kiosk.RoleSupervisor)
+	}
+	if strings.TrimSpace(o.Area) != "" {
+		areas, err := ParseAreas(o.Area)
+		if err != nil {
+			return o, fmt.Errorf("officer %s: %w", o.ID, err)
+		}
+		o.Area = areas
+	}
+	return o, nil
+}
+
+// ListOfficers returns the registry's officers by id.
+func ListOfficers(ctx context.Context, st Store) ([]OfficerRow, error) {
+	var os []OfficerRow
+	err := st.InTx(ctx, func(ctx context.Context, tx Tx) error {
+		var err error
+		os, err = tx.Officers(ctx)
+		return err
+	})
+	return os, err
+}
+
+// DisableOfficer stops an officer: kiosks refuse their login after the next pull and the
+// registry refuses every record of theirs that arrives from then on, also one made offline
+// before (the safe side when an officer is disabled for fraud).
+func DisableOfficer(ctx context.Context, st Store, id string) error {
+	return st.InTx(ctx, func(ctx context.Context, tx Tx) error {
+		o, err := tx.Officer(ctx, id)
+		if err != nil {
+			return fmt.Errorf("officer %q: %w", id, err)
+		}
+		o.Disabled = true
+		return tx.PutOfficer(ctx, o)
+	})
 }
 
 // PutKey publishes a registry token-signing key (or changes its validity window, to retire

@@ -69,10 +69,12 @@ func TestLoadgen(t *testing.T) {
 		name          string
 		kiosks, count int
 		officer       bool // approve as the supervisor made by init rather than a fresh officer
-		registryDB    bool
+		registryDB    bool // provision residents and the officer at the registry
 	}{
-		{name: "OneKiosk", kiosks: 1, count: 4, officer: true},
+		{name: "OneKiosk", kiosks: 1, count: 4, officer: true, registryDB: true},
 		{name: "ThreeKiosksRoundRobin", kiosks: 3, count: 7, registryDB: true},
+		// The registry refuses activations of residents and by an officer it does not hold.
+		{name: "RegistryNotProvisioned", kiosks: 1, count: 2, officer: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -114,8 +116,12 @@ func TestLoadgen(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if s.Registrations != int64(tc.count) || s.ActivationsAccepted != int64(tc.count) {
-				t.Errorf("registry stats %+v, want %d registrations and accepted activations", s, tc.count)
+			accepted := int64(tc.count)
+			if !tc.registryDB {
+				accepted = 0
+			}
+			if s.Registrations != int64(tc.count) || s.ActivationsAccepted != accepted || s.MailsQueued != accepted {
+				t.Errorf("registry stats %+v, want %d registrations and %d accepted activations", s, tc.count, accepted)
 			}
 			if tc.registryDB {
 				// The round-robin spread must give distinct residents: one per registration.

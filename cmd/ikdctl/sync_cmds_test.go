@@ -48,6 +48,9 @@ func TestEnrollAndSync(t *testing.T) {
 	if _, err := registry.ImportResidents(ctx, st, &ndjson); err != nil {
 		t.Fatal(err)
 	}
+	if err := registry.AddOfficer(ctx, st, registry.OfficerRow{ID: "sup1", Name: "Supervisor", Area: "Cibinong", Role: kiosk.RoleSupervisor}); err != nil {
+		t.Fatal(err)
+	}
 	nik := snapshot.Synthetic(3, 0).NIK
 	resp, err := http.Post(hs.URL+"/v1/registrations", "application/json",
 		strings.NewReader(`{"nik":"`+string(nik)+`","email":"warga@example.id","phone":"081234567789"}`))

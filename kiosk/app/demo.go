@@ -288,7 +288,8 @@ func describePhoto(ctx context.Context, p *FacePipeline, path string, chip bool)
 	return desc, nil
 }
 
-// loadResidents imports the demo's people into the registry, as the Dukcapil's data would be.
+// loadResidents imports the demo's people and its officer into the registry, as the
+// Dukcapil's data would be.
 func (d *Demo) loadResidents(ctx context.Context) error {
 	var b bytes.Buffer
 	for _, r := range d.Residents {
@@ -301,6 +302,11 @@ func (d *Demo) loadResidents(ctx context.Context) error {
 	}
 	if _, err := registry.ImportResidents(ctx, d.regStore, &b); err != nil {
 		return fmt.Errorf("demo residents: %w", err)
+	}
+	// The registry authorizes each record by its officer: the demo's supervisor is in its list.
+	if err := registry.AddOfficer(ctx, d.regStore, registry.OfficerRow{ID: DemoSupervisor.ID, Name: DemoSupervisor.Name,
+		Area: DemoArea, Role: DemoSupervisor.Role}); err != nil {
+		return fmt.Errorf("demo officer: %w", err)
 	}
 	return nil
 }

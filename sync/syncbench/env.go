@@ -29,6 +29,9 @@ import (
 // Area is the kecamatan every benchmark kiosk serves; the synthetic residents live there.
 const Area = "Cibinong"
 
+// benchOfficer approves every activation of the benchmark.
+const benchOfficer = "198001012005011001"
+
 // countingListener counts every byte read from and written to the connections it accepts,
 // HTTP headers and chunk framing included: what a kiosk's data plan pays for.
 type countingListener struct {
@@ -138,17 +141,35 @@ type registration struct {
 
 // insertRegistrations creates n pending registrations straight through the store (the
 // citizen API would sign a token for each, which is not what is measured), residents
-// first..first+n-1 of the synthetic population, in chunks of one transaction each.
+// first..first+n-1 of the synthetic population (put in the registry's population data with
+// them, and benchOfficer in its officer list, so ingest authorizes their activations), in
+// chunks of one transaction each.
 func insertRegistrations(ctx context.Context, st registry.Store, first, n int) ([]registration, error) {
 	regs := make([]registration, n)
 	now := time.Now().Add(-time.Hour).Truncate(time.Second)
 	for i := range regs {
 		regs[i] = registration{ID: uuid.Must(uuid.NewV7()).String(), NIK: snapshot.Synthetic(7, first+i).NIK}
 	}
+	err := registry.AddOfficer(ctx, st, registry.OfficerRow{ID: benchOfficer, Name: "Petugas Bench", Area: Area, Role: kiosk.RoleOfficer})
+	if err != nil && !errors.Is(err, registry.ErrExists) {
+		return nil, fmt.Errorf("officer: %w", err)
+	}
 	const chunk = 2000
 	for start := 0; start < n; start += chunk {
 		part := regs[start:min(start+chunk, n)]
 		err := st.InTx(ctx, func(ctx context.Context, tx registry.Tx) error {
+			rows := make([]registry.ResidentRow, 0, len(part))
+			for i := range part {
+				r := snapshot.Synthetic(7, first+start+i)
+				data, err := ikdsync.Marshal(ikdsync.EncodeResidentChange(r))
+				if err != nil {
+					return err
+				}
+				rows = append(rows, registry.ResidentRow{NIK: string(r.NIK), Kecamatan: r.Kecamatan, Data: data})
+			}
+			if err := tx.PutResidents(ctx, rows); err != nil {
+				return fmt.Errorf("residents: %w", err)
+			}
 			for _, r := range part {
 				if err := tx.InsertRegistration(ctx, registry.Registration{ID: r.ID, NIK: string(r.NIK),
 					Email: "warga@example.id", Phone: "0812-3456-7789", CreatedAt: now, Status: registry.RegPending}); err != nil {
@@ -168,7 +189,7 @@ func insertRegistrations(ctx context.Context, st registry.Store, first, n int) (
 func sealActivation(sealer *ikdsync.Sealer, kioskID string, reg registration, approved time.Time) (id string, env []byte, err error) {
 	id = uuid.Must(uuid.NewV7()).String()
 	env, err = sealer.Seal(kiosk.KindActivation, id, kiosk.Activation{ID: id, RegistrationID: reg.ID, NIK: reg.NIK,
-		OfficerID: "198001012005011001", KioskID: kioskID, TokenKeyID: "reg-bench", FaceBand: kiosk.BandMatch,
+		OfficerID: benchOfficer, KioskID: kioskID, TokenKeyID: "reg-bench", FaceBand: kiosk.BandMatch,
 		FaceScore: 0.21, ApprovedAt: approved})
 	if err != nil {
 		return "", nil, fmt.Errorf("seal activation: %w", err)

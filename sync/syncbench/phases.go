@@ -101,7 +101,7 @@ func PrepareDrain(ctx context.Context, dir string, st registry.Store, n int) (_ 
 			return nil, err
 		}
 		if err := ks.Enqueue(ctx, kiosk.OutboxRecord{ID: id, Kind: kiosk.KindActivation, NIK: r.NIK, RegistrationID: r.ID,
-			Envelope: env}, kiosk.AuditEvent{OfficerID: "198001012005011001", Action: "activation.approved", Subject: id}); err != nil {
+			Envelope: env}, kiosk.AuditEvent{OfficerID: benchOfficer, Action: "activation.approved", Subject: id}); err != nil {
 			return nil, err
 		}
 	}

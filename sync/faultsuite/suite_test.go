@@ -73,12 +73,18 @@ func TestFaultSuite(t *testing.T) {
 	s.seed = seed
 	ctx := s.ctx
 
-	// The load: activations spread over the kiosks by the real command.
+	// The load: activations spread over the kiosks by the real command, with their residents
+	// and officer provisioned at the registry, which authorizes every record.
 	if _, err := runTool(ctx, "ikdctl", "loadgen", "--data", filepath.Dir(s.dirs[0]), "--kiosks", strconv.Itoa(nKiosks),
 		"--count", strconv.Itoa(nActivations), "--seed", strconv.FormatUint(popSeed, 10), "--officer", "sup1",
-		"--pin-file", s.pin, "--secret-file", s.secret); err != nil {
+		"--pin-file", s.pin, "--secret-file", s.secret, "--registry-db", s.dsn); err != nil {
 		t.Fatal(err)
 	}
+	regDB, err := storeopen.Open(ctx, s.dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer regDB.Close()
 	// ikdctl loadgen gives kiosk k (0-based) the residents k, k+K, k+2K, ...
 	resident := func(i int) kiosk.NIK {
 		return loadgen.Residents(loadgen.Config{Count: 1, Offset: i, Seed: popSeed})[0].NIK
@@ -89,7 +95,7 @@ func TestFaultSuite(t *testing.T) {
 	dblCfg := loadgen.Config{Count: nDouble, Offset: 100000, Seed: popSeed}
 	s.withStore(0, func(st *store.Store, o kiosk.Officer) {
 		c := dblCfg
-		c.Store, c.Officer = st, o
+		c.Store, c.Officer, c.RegistryDB = st, o, regDB
 		var err error
 		if first, err = loadgen.Run(ctx, c); err != nil {
 			t.Fatal(err)
@@ -127,11 +133,6 @@ func TestFaultSuite(t *testing.T) {
 	s.withStore(0, func(st *store.Store, o kiosk.Officer) { s.deactivate(st, o, laterLost) })
 	s.drainKiosks()
 
-	regDB, err := storeopen.Open(ctx, s.dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer regDB.Close()
 	stats := s.waitMails(regDB)
 
 	v := s.verify(regDB, first, second, crossKiosk, sameKiosk)

@@ -2,6 +2,7 @@ package registry_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -165,5 +166,53 @@ func TestTombstoneLift(t *testing.T) {
 		wantAnswer(t, "activation after the lift", k2.push(act2)[0], ikdsync.StatusAccepted, "")
 		_, act3 := k2.activation(reg2, nikSiti, e.now())
 		wantAnswer(t, "new registration after the lift", k2.push(act3)[0], ikdsync.StatusAccepted, "")
+	})
+}
+
+// TestChangesOfSeveralAreas: a kabupaten office's kiosk pulls the residents and officers of
+// each of its kecamatan, in small pages, none skipped and none twice, and hears of a resident
+// who moved out of them.
+func TestChangesOfSeveralAreas(t *testing.T) {
+	eachStore(t, func(t *testing.T, open func(*testing.T) registry.Store) {
+		e := newEnv(t, open(t))
+		ctx := context.Background()
+		var rs []kiosk.Resident
+		for i, area := range []string{"A", "B", "C", "A", "B", "C", "A", "B", "C", "B", "B"} {
+			rs = append(rs, kiosk.Resident{NIK: kiosk.NIK(fmt.Sprintf("32010101019000%02d", i+10)), Name: "Warga", Kecamatan: area})
+			// Interleave officers so pages mix both kinds.
+			if err := registry.PutOfficer(ctx, e.st, registry.OfficerRow{ID: fmt.Sprint("o-", i), Name: "P", Area: area, Role: kiosk.RoleOfficer}); err != nil {
+				t.Fatal(err)
+			}
+			if err := registry.PutResidents(ctx, e.st, rs[i:]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		k := e.enroll("A, B")
+		got := pullAll(t, k, "", 3)
+		seen := map[string]int{}
+		for _, r := range got.residents {
+			seen[r.NIK]++
+		}
+		for _, r := range rs {
+			want := 0
+			if r.Kecamatan != "C" {
+				want = 1
+			}
+			if seen[string(r.NIK)] != want {
+				t.Fatalf("resident of %s pulled %d times, want %d (pulled %v)", r.Kecamatan, seen[string(r.NIK)], want, seen)
+			}
+		}
+		if len(got.officers) != 8 || len(got.keys) != 1 || got.pages < 6 { // 17 changes, at most 3 a page
+			t.Fatalf("%d officers, %d keys in %d pages", len(got.officers), len(got.keys), got.pages)
+		}
+		moved := rs[0]
+		moved.Kecamatan = "C"
+		if err := registry.PutResidents(ctx, e.st, []kiosk.Resident{moved}); err != nil {
+			t.Fatal(err)
+		}
+		next := pullAll(t, k, got.cursor, 3)
+		if len(next.residents) != 1 || !next.residents[0].Removed || next.residents[0].NIK != string(moved.NIK) {
+			t.Fatalf("after the move: %+v", next.residents)
+		}
 	})
 }

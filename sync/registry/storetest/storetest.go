@@ -32,6 +32,7 @@ func Run(t *testing.T, open func(t *testing.T) registry.Store) {
 		{"Records", testRecords},
 		{"BulkInsertRecords", testBulkInsert},
 		{"Tombstones", testTombstones},
+		{"Officers", testOfficers},
 		{"Checkpoints", testCheckpoints},
 		{"MailQueue", testMailQueue},
 		{"MailBacklog", testMailBacklog},
@@ -470,6 +471,72 @@ func testTombstones(t *testing.T, s registry.Store) {
 			return err
 		}
 		eq(t, "latest tombstone", got, registry.Tombstone{NIK: nik, At: at(3 * time.Hour), RecordID: "d-3"})
+		return nil
+	})
+	// Lifting ends every tombstone of the NIK in force, keeps them listed with who and why,
+	// and touches no other NIK.
+	in(t, s, func(ctx context.Context, tx registry.Tx) error {
+		n, err := tx.LiftTombstones(ctx, nik, at(5*time.Hour), "sup-1", "salah NIK")
+		if err != nil {
+			return err
+		}
+		eq(t, "lifted", n, int64(3))
+		_, err = tx.LatestTombstone(ctx, nik)
+		isErr(t, "latest after the lift", err, registry.ErrNotFound)
+		if m, ok := tx.(registry.TombstonesTx); ok {
+			got, err := m.LatestTombstones(ctx, []string{nik, "3171010101900002"})
+			if err != nil {
+				return err
+			}
+			eq(t, "latest tombstones after the lift", len(got), 1)
+		}
+		all, err := tx.Tombstones(ctx, nik)
+		if err != nil {
+			return err
+		}
+		eq(t, "listed", len(all), 3)
+		eq(t, "oldest listed first", all[0].RecordID, "d-1")
+		eq(t, "lift kept", all[2], registry.Tombstone{NIK: nik, At: at(3 * time.Hour), RecordID: "d-3",
+			LiftedAt: at(5 * time.Hour), LiftedBy: "sup-1", LiftReason: "salah NIK"})
+		again, err := tx.LiftTombstones(ctx, nik, at(6*time.Hour), "sup-2", "lagi")
+		if err != nil {
+			return err
+		}
+		eq(t, "lifted again", again, int64(0))
+		other, err := tx.LatestTombstone(ctx, "3171010101900002")
+		if err != nil {
+			return err
+		}
+		eq(t, "other NIK", other.RecordID, "d-other")
+		return nil
+	})
+}
+
+func testOfficers(t *testing.T, s registry.Store) {
+	in(t, s, func(ctx context.Context, tx registry.Tx) error {
+		_, err := tx.Officer(ctx, "o1")
+		isErr(t, "no officer", err, registry.ErrNotFound)
+		for _, o := range []registry.OfficerRow{
+			{ID: "o2", Area: "A,B", Name: "Dua", Role: kiosk.RoleOfficer},
+			{ID: "o1", Area: "", Name: "Satu", Role: kiosk.RoleSupervisor},
+			{ID: "o2", Area: "A", Name: "Dua", Role: kiosk.RoleOfficer, Disabled: true},
+		} {
+			if err := tx.PutOfficer(ctx, o); err != nil {
+				return err
+			}
+		}
+		o, err := tx.Officer(ctx, "o2")
+		if err != nil {
+			return err
+		}
+		o.Seq = 0
+		eq(t, "replaced officer", o, registry.OfficerRow{ID: "o2", Area: "A", Name: "Dua", Role: kiosk.RoleOfficer, Disabled: true})
+		all, err := tx.Officers(ctx)
+		if err != nil {
+			return err
+		}
+		eq(t, "officers", len(all), 2)
+		eq(t, "by id", all[0].ID+all[1].ID, "o1o2")
 		return nil
 	})
 }

@@ -103,6 +103,11 @@ type Tx interface {
 	Checkpoint(ctx context.Context, kioskID string) (Checkpoint, error)
 	// PutCheckpoint stores c as the kiosk's newest checkpoint.
 	PutCheckpoint(ctx context.Context, c Checkpoint) error
+	// AuditHead returns the newest audit head a kiosk pushed with, locking it; ErrNotFound
+	// if none.
+	AuditHead(ctx context.Context, kioskID string) (AuditHead, error)
+	// PutAuditHead stores h as the kiosk's newest audit head.
+	PutAuditHead(ctx context.Context, h AuditHead) error
 
 	// EnqueueMail adds a mail to the durable queue, due at once.
 	EnqueueMail(ctx context.Context, m mail.Mail) error
@@ -214,6 +219,15 @@ type Checkpoint struct {
 	AuditHash []byte
 	OutboxSeq int64
 	At        time.Time
+}
+
+// AuditHead is the newest audit head a kiosk pushed with (sync.PushHead).
+type AuditHead struct {
+	KioskID   string
+	AuditSeq  int64
+	AuditHash []byte
+	OutboxSeq int64
+	At        time.Time // when the push carrying it was received
 }
 
 // ResidentRow is a resident in the registry's population data.

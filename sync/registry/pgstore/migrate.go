@@ -149,6 +149,14 @@ var migrations = []string{
 		not_after  BIGINT NOT NULL,
 		seq        BIGINT NOT NULL UNIQUE
 	);`,
+	// 2: the audit head each kiosk pushed with, to refuse a rolled-back database at once.
+	`CREATE TABLE audit_heads (
+		kiosk_id   TEXT PRIMARY KEY,
+		audit_seq  BIGINT NOT NULL,
+		audit_hash BYTEA,
+		outbox_seq BIGINT NOT NULL,
+		at         BIGINT NOT NULL
+	);`,
 }
 
 // migrate brings the schema up to date under a session advisory lock, so registry processes

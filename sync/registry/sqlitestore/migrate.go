@@ -142,6 +142,14 @@ var migrations = []string{
 		not_after  INTEGER NOT NULL,
 		seq        INTEGER NOT NULL UNIQUE
 	) STRICT;`,
+	// 2: the audit head each kiosk pushed with, to refuse a rolled-back database at once.
+	`CREATE TABLE audit_heads (
+		kiosk_id   TEXT PRIMARY KEY,
+		audit_seq  INTEGER NOT NULL,
+		audit_hash BLOB,
+		outbox_seq INTEGER NOT NULL,
+		at         INTEGER NOT NULL
+	) STRICT;`,
 }
 
 // migrate identifies the file and brings its schema up to date. An empty file becomes a

@@ -220,7 +220,7 @@ func (s *Server) changes(w http.ResponseWriter, r *http.Request, req deviceReque
 		limit = n
 	}
 	var ch Changes
-	err := s.Store.InTx(r.Context(), func(ctx context.Context, tx Tx) error {
+	err := s.Store.InReadTx(r.Context(), func(ctx context.Context, tx ReadTx) error {
 		var err error
 		ch, err = tx.Changes(ctx, req.dev.Area, after, limit)
 		return err

@@ -22,6 +22,10 @@ type Store interface {
 	// another one (serialization failure, deadlock, a busy SQLite file) fn runs again in a new
 	// transaction, a bounded number of times; so fn must have no effects outside tx.
 	InTx(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error
+	// InReadTx runs fn in a read-only transaction that sees one consistent snapshot and
+	// never takes the write lock (SQLite: a deferred transaction on a query_only reader; in
+	// WAL mode it does not wait for a writer). For reads only: pulls, listings, counts.
+	InReadTx(ctx context.Context, fn func(ctx context.Context, tx ReadTx) error) error
 
 	// The durable mail queue (see mail.Queue): rows written by Tx.EnqueueMail.
 	mail.Queue
@@ -129,6 +133,14 @@ type Tx interface {
 	// area (Area ""), and keys. More reports whether there are changes after the last one
 	// returned. Change numbers are assigned in commit order, so a reader never skips a change
 	// that commits after it read a later one.
+	Changes(ctx context.Context, area string, after int64, limit int) (Changes, error)
+}
+
+// ReadTx is what a read-only transaction (Store.InReadTx) may do: the non-locking reads of
+// Tx, documented there.
+type ReadTx interface {
+	Devices(ctx context.Context) ([]Device, error)
+	Keys(ctx context.Context) ([]KeyRow, error)
 	Changes(ctx context.Context, area string, after int64, limit int) (Changes, error)
 }
 

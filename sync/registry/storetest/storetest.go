@@ -33,6 +33,8 @@ func Run(t *testing.T, open func(t *testing.T) registry.Store) {
 		{"BulkInsertRecords", testBulkInsert},
 		{"Tombstones", testTombstones},
 		{"Checkpoints", testCheckpoints},
+		{"AuditHeads", testAuditHeads},
+		{"ReadsBesideWriter", testReadsBesideWriter},
 		{"MailQueue", testMailQueue},
 		{"MailBacklog", testMailBacklog},
 		{"Stats", testStats},

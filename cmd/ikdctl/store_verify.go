@@ -68,8 +68,9 @@ func storeVerify(ctx context.Context, e env) error {
 }
 
 // storeReanchor accepts the database as it stands against a missing or newer anchor file,
-// for an operator who restored a backup on purpose: the reset is recorded in the audit log,
-// and a checkpoint tells the registry, which keeps the newer one it already has.
+// for an operator who restored a backup on purpose: the reset is recorded in the audit log
+// and a checkpoint is queued. The registry, which has seen the newer head, still refuses the
+// kiosk's next push (audit.rollback).
 func storeReanchor(ctx context.Context, e env) error {
 	path, secret, err := storeArgs(e, "store reanchor")
 	if err != nil {

@@ -99,6 +99,21 @@ type SyncStore interface {
 	ApplyDelta(ctx context.Context, d Delta) (DeltaCounts, error)
 	// AnchorClock anchors the kiosk's clock to the registry's time, read at a successful round.
 	AnchorClock(ctx context.Context, registryTime time.Time) error
+	// AuditHead is where the audit chain and the outbox stand now, read in one snapshot; it
+	// goes with every push so the registry sees a database copied back at once.
+	AuditHead(ctx context.Context) (AuditHead, error)
+	// HaltSync records durably that the registry refused this kiosk's pushes with code (a
+	// roll-back): pushes stop until an operator intervenes. Records stay in the outbox.
+	HaltSync(ctx context.Context, code, detail string) error
+	// SyncHalt returns the code HaltSync recorded, "" when pushes may go on.
+	SyncHalt(ctx context.Context) (string, error)
+}
+
+// AuditHead is where a kiosk's audit chain and outbox stand.
+type AuditHead struct {
+	AuditSeq  int64  // the newest audit entry (0: none)
+	AuditHash []byte // its chain hash
+	OutboxSeq int64  // the newest outbox record
 }
 
 // RecordAnswer is the registry's verdict on one outbox record, as the kiosk keeps it.

@@ -63,15 +63,16 @@ func (c *Client) Enroll(ctx context.Context, code string) (EnrollResponse, error
 	return out, nil
 }
 
-// Push sends signed outbox envelopes (POST /v1/records) and returns the registry's answers,
-// one per envelope in the same order. An answer that does not decode, has another number of
-// answers, or an answer with an unknown status or a rejection without a code fails with an
-// error matching ErrRegistryAnswer: nothing of it is to be recorded.
-func (c *Client) Push(ctx context.Context, envelopes [][]byte) (PushResponse, error) {
+// Push sends signed outbox envelopes (POST /v1/records) with the kiosk's audit head (nil:
+// none) and returns the registry's answers, one per envelope in the same order. An answer
+// that does not decode, has another number of answers, or an answer with an unknown status or
+// a rejection without a code fails with an error matching ErrRegistryAnswer: nothing of it is
+// to be recorded.
+func (c *Client) Push(ctx context.Context, envelopes [][]byte, head *PushHead) (PushResponse, error) {
 	if len(envelopes) == 0 || len(envelopes) > MaxBatch {
 		return PushResponse{}, fmt.Errorf("push: %d records, want 1 to %d", len(envelopes), MaxBatch)
 	}
-	body, err := Marshal(PushRequest{Records: envelopes})
+	body, err := Marshal(PushRequest{Records: envelopes, Head: head})
 	if err != nil {
 		return PushResponse{}, fmt.Errorf("push: %w", err)
 	}

@@ -386,11 +386,11 @@ func TestFullBatchAnswerFits(t *testing.T) {
 		envs[i] = []byte("e")
 	}
 	c := &ikdsync.Client{BaseURL: srv.URL, KioskID: "k", Key: key}
-	resp, err := c.Push(context.Background(), envs)
+	resp, err := c.Push(context.Background(), envs, nil)
 	if err != nil || len(resp.Answers) != ikdsync.MaxBatch {
 		t.Fatalf("push: %d answers, %v", len(resp.Answers), err)
 	}
-	if _, err := c.Push(context.Background(), append(envs, []byte("e"))); err == nil {
+	if _, err := c.Push(context.Background(), append(envs, []byte("e")), nil); err == nil {
 		t.Error("a push of more than MaxBatch records was sent")
 	}
 }

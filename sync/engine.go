@@ -23,7 +23,7 @@ import (
 
 // RegistryClient is what the engine needs from the registry; *Client implements it.
 type RegistryClient interface {
-	Push(ctx context.Context, envelopes [][]byte) (PushResponse, error)
+	Push(ctx context.Context, envelopes [][]byte, head *PushHead) (PushResponse, error)
 	Changes(ctx context.Context, cursor string, limit int) (DeltaPage, error)
 }
 
@@ -78,6 +78,8 @@ type LaneStatus struct {
 type EngineStatus struct {
 	Push, Pull LaneStatus
 	Pending    int // records the registry has not answered (pending and sent)
+	// Halted is the registry's refusal that stopped pushes (ErrAuditRollback), nil if none.
+	Halted *kiosk.Error
 }
 
 // PushResult reports one push lane run.
@@ -106,6 +108,7 @@ type Engine struct {
 
 	mu      stdsync.Mutex // guards status
 	pending int
+	halt    *kiosk.Error
 }
 
 // lane is one lane's schedule and status. run serialises the lane: Round and Run may both
@@ -219,9 +222,9 @@ func (e *Engine) Round(ctx context.Context) (RoundResult, error) {
 // Status returns a copy of the engine's state; it never waits for a lane to finish.
 func (e *Engine) Status() EngineStatus {
 	e.mu.Lock()
-	p := e.pending
+	p, h := e.pending, e.halt
 	e.mu.Unlock()
-	return EngineStatus{Push: e.push.snapshot(), Pull: e.pull.snapshot(), Pending: p}
+	return EngineStatus{Push: e.push.snapshot(), Pull: e.pull.snapshot(), Pending: p, Halted: h}
 }
 
 func (l *lane) snapshot() LaneStatus {
@@ -313,6 +316,9 @@ func (e *Engine) pushAll(ctx context.Context) (PushResult, error) {
 		alarm error
 		seen  = map[string]bool{}
 	)
+	if err := e.halted(ctx); err != nil {
+		return res, err
+	}
 	for {
 		recs, err := e.cfg.Store.ToSend(ctx, e.cfg.Batch)
 		if err != nil {
@@ -344,9 +350,13 @@ func (e *Engine) pushAll(ctx context.Context) (PushResult, error) {
 		if err := e.cfg.Store.MarkSent(ctx, ids); err != nil {
 			return res, fmt.Errorf("push: mark sent: %w", err)
 		}
-		resp, err := e.cfg.Client.Push(ctx, envs)
+		head, err := e.pushHead(ctx)
 		if err != nil {
 			return res, err
+		}
+		resp, err := e.cfg.Client.Push(ctx, envs, head)
+		if err != nil {
+			return res, e.haltOn(ctx, err)
 		}
 		answers, err := recordAnswers(ids, resp)
 		if err != nil {

@@ -25,6 +25,8 @@ type memStore struct {
 	deltas  []kiosk.Delta
 	anchors []time.Time
 	applyFn func(kiosk.Delta) error // nil: accept
+	head    kiosk.AuditHead
+	halt    string
 }
 
 var _ kiosk.SyncStore = (*memStore)(nil)
@@ -120,6 +122,25 @@ func (s *memStore) AnchorClock(_ context.Context, t time.Time) error {
 	return nil
 }
 
+func (s *memStore) AuditHead(context.Context) (kiosk.AuditHead, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.head, nil
+}
+
+func (s *memStore) HaltSync(_ context.Context, code, _ string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.halt = code
+	return nil
+}
+
+func (s *memStore) SyncHalt(context.Context) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.halt, nil
+}
+
 func (s *memStore) states() map[string]kiosk.OutboxRecord {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -134,9 +155,11 @@ func (s *memStore) states() map[string]kiosk.OutboxRecord {
 type fakeRegistry struct {
 	push    func(envelopes [][]byte) (ikdsync.PushResponse, error)
 	changes func(cursor string, limit int) (ikdsync.DeltaPage, error)
+	heads   []*ikdsync.PushHead // the head of each push, in order
 }
 
-func (f *fakeRegistry) Push(_ context.Context, envelopes [][]byte) (ikdsync.PushResponse, error) {
+func (f *fakeRegistry) Push(_ context.Context, envelopes [][]byte, head *ikdsync.PushHead) (ikdsync.PushResponse, error) {
+	f.heads = append(f.heads, head)
 	return f.push(envelopes)
 }
 
@@ -489,5 +512,43 @@ func TestAuditRollbackIsTheLanesError(t *testing.T) {
 	}
 	if got := e.Status().Push.LastError; got == nil || got.Code != ikdsync.ErrAuditRollback.Code {
 		t.Fatalf("push lane status error %v, want audit.rollback", got)
+	}
+}
+
+// TestPushRefusedForHeadHaltsPushes: the registry refuses a push for the audit head it
+// carries; the engine records the halt, keeps every record unanswered and pushes nothing more,
+// also from a new engine on the same store (a restart).
+func TestPushRefusedForHeadHaltsPushes(t *testing.T) {
+	st := newMemStore(2)
+	st.head = kiosk.AuditHead{AuditSeq: 7, AuditHash: []byte("h7"), OutboxSeq: 2}
+	refusal := ikdsync.ErrAuditRollback.With(errors.New("HTTP 409"))
+	reg := &fakeRegistry{changes: noChanges, push: func([][]byte) (ikdsync.PushResponse, error) {
+		return ikdsync.PushResponse{}, refusal
+	}}
+	e := newEngine(t, st, reg, nil)
+	if _, err := e.Push(context.Background()); !errors.Is(err, ikdsync.ErrAuditRollback) {
+		t.Fatalf("push error %v, want audit.rollback", err)
+	}
+	if len(reg.heads) != 1 || reg.heads[0] == nil || reg.heads[0].AuditSeq != 7 || string(reg.heads[0].AuditHash) != "h7" || reg.heads[0].OutboxSeq != 2 {
+		t.Fatalf("heads sent %+v, want the store's head once", reg.heads)
+	}
+	if st.halt != ikdsync.ErrAuditRollback.Code {
+		t.Fatalf("store halt %q, want %q", st.halt, ikdsync.ErrAuditRollback.Code)
+	}
+	for id, r := range st.states() {
+		if r.State != kiosk.RecordSent {
+			t.Errorf("%s: %s after the refusal, want sent (still to be answered)", id, r.State)
+		}
+	}
+	for _, eng := range []*ikdsync.Engine{e, newEngine(t, st, reg, nil)} {
+		if _, err := eng.Push(context.Background()); !errors.Is(err, ikdsync.ErrAuditRollback) {
+			t.Errorf("push while halted: error %v, want audit.rollback", err)
+		}
+		if h := eng.Status().Halted; h == nil || h.Code != ikdsync.ErrAuditRollback.Code {
+			t.Errorf("status halted %v, want audit.rollback", h)
+		}
+	}
+	if len(reg.heads) != 1 {
+		t.Errorf("%d pushes reached the registry, want 1: pushes must stop once halted", len(reg.heads))
 	}
 }

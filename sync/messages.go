@@ -35,9 +35,21 @@ const (
 	StatusRejected  = 3 // refused for good; Code says why
 )
 
-// PushRequest is POST /v1/records: signed outbox envelopes.
+// PushRequest is POST /v1/records: signed outbox envelopes and, from kiosks that have one,
+// the kiosk's audit head at the time of the push. The request signature covers the body, so
+// the head is as authentic as the records. A registry refuses the whole push with
+// ErrAuditRollback when the head went backwards; a push without a head (a kiosk built before
+// the head existed) is answered as before.
 type PushRequest struct {
-	Records [][]byte `cbor:"1,keyasint"`
+	Records [][]byte  `cbor:"1,keyasint"`
+	Head    *PushHead `cbor:"2,keyasint,omitempty"`
+}
+
+// PushHead is where the kiosk's audit chain and outbox stood when it pushed.
+type PushHead struct {
+	AuditSeq  int64  `cbor:"1,keyasint"` // sequence number of the newest audit entry (0: none)
+	AuditHash []byte `cbor:"2,keyasint"` // its chain hash (SHA-256)
+	OutboxSeq int64  `cbor:"3,keyasint"` // sequence number of the newest outbox record
 }
 
 // PushResponse answers a push: the registry's time and one answer per record, in the order of

@@ -29,6 +29,13 @@ func testRegistry(t *testing.T) (registry.Store, *httptest.Server, string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return st, serveRegistry(t, st), "sqlite:" + dbPath
+}
+
+// serveRegistry serves a real registry on st over loopback.
+func serveRegistry(t *testing.T, st registry.Store) *httptest.Server {
+	t.Helper()
+	ctx := context.Background()
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -44,7 +51,7 @@ func testRegistry(t *testing.T) (registry.Store, *httptest.Server, string) {
 		CodeKey: []byte("test code key"), Now: time.Now, Log: slog.New(slog.DiscardHandler)}
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
-	return st, hs, "sqlite:" + dbPath
+	return hs
 }
 
 // enrolledKiosk inits a kiosk store in dir and enrolls it with the registry.

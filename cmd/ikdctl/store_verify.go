@@ -26,8 +26,9 @@ func runStore(ctx context.Context, e env) error {
 }
 
 // storeVerify checks every authenticated row, the audit chain and the roll-back anchor, and
-// names the first bad row of each table. When everything is intact it queues an audit
-// checkpoint, so the registry learns how far this store had grown.
+// names the first bad row of each table. It only reads: the store is opened read-only, so a
+// check can never change the evidence (the registry learns how far the store has grown from
+// the audit head every push carries).
 func storeVerify(ctx context.Context, e env) error {
 	path, secret, err := storeArgs(e, "store verify")
 	if err != nil {
@@ -63,12 +64,13 @@ func storeVerify(ctx context.Context, e env) error {
 		return &exitError{code: 1, err: errors.New("the kiosk store fails verification: " +
 			kiosk.OfficerMessage(store.ErrTampered, kiosk.LangEN))}
 	}
-	return queueCheckpoint(ctx, e, path, secret, storeOptions(), "")
+	return nil
 }
 
 // storeReanchor accepts the database as it stands against a missing or newer anchor file,
-// for an operator who restored a backup on purpose: the reset is recorded in the audit log,
-// and a checkpoint tells the registry, which keeps the newer one it already has.
+// for an operator who restored a backup on purpose: the reset is recorded in the audit log
+// and a checkpoint is queued. The registry, which has seen the newer head, still refuses the
+// kiosk's next push (audit.rollback).
 func storeReanchor(ctx context.Context, e env) error {
 	path, secret, err := storeArgs(e, "store reanchor")
 	if err != nil {
@@ -76,12 +78,6 @@ func storeReanchor(ctx context.Context, e env) error {
 	}
 	opts := storeOptions()
 	opts.Reanchor = true
-	return queueCheckpoint(ctx, e, path, secret, opts, "anchor matches the database; ")
-}
-
-// queueCheckpoint opens the store and queues an audit checkpoint, telling the registry how far
-// the store stands now.
-func queueCheckpoint(ctx context.Context, e env, path string, secret []byte, opts store.Options, prefix string) error {
 	s, err := store.Open(ctx, path, secret, opts)
 	if err != nil {
 		return err
@@ -91,7 +87,8 @@ func queueCheckpoint(ctx context.Context, e env, path string, secret []byte, opt
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "%scheckpoint %s queued (audit entry %d, outbox record %d)\n", prefix, c.ID, c.AuditSeq, c.OutboxSeq)
+	fmt.Fprintf(e.stdout, "anchor matches the database; checkpoint %s queued (audit entry %d, outbox record %d)\n",
+		c.ID, c.AuditSeq, c.OutboxSeq)
 	return nil
 }
 

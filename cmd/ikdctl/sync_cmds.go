@@ -127,6 +127,13 @@ func syncStatus(ctx context.Context, e env) error {
 	fmt.Fprintf(e.stdout, "kiosk %s, registry %s, snapshot cursor %q\n", s.KioskID(), url, cursor)
 	fmt.Fprintf(e.stdout, "pending %d sent %d acknowledged %d rejected %d\n", counts[kiosk.RecordPending],
 		counts[kiosk.RecordSent], counts[kiosk.RecordAcknowledged], counts[kiosk.RecordRejected])
+	halt, err := s.SyncHalt(ctx)
+	if err != nil {
+		return err
+	}
+	if halt != "" {
+		fmt.Fprintf(e.stdout, "SYNC HALTED: %s\n", kiosk.OfficerMessage(ikdsync.ErrorForCode(halt), kiosk.ParseLang(os.Getenv("LANG"))))
+	}
 	rejected, err := s.Records(ctx, kiosk.RecordRejected, 20)
 	if err != nil && !errors.Is(err, store.ErrTampered) {
 		return err

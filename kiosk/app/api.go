@@ -158,6 +158,9 @@ type Status struct {
 	PullSuccess time.Time
 	PushError   *kiosk.Error
 	PullError   *kiosk.Error
+	// SyncHalted is the registry's refusal that stopped pushes (a roll-back of this kiosk's
+	// database), kept in the store until an operator intervenes; nil if none.
+	SyncHalted  *kiosk.Error
 	ClockStatus string // "synced", "restored", "unanchored"
 	// SyncUnavailable says why there is no sync engine (not enrolled); "" when it runs.
 	SyncUnavailable string

@@ -463,6 +463,7 @@ func (a *App) Status() Status {
 	s.Pending = es.Pending
 	s.PushSuccess, s.PullSuccess = es.Push.LastSuccess, es.Pull.LastSuccess
 	s.PushError, s.PullError = es.Push.LastError, es.Pull.LastError
+	s.SyncHalted = es.Halted
 	s.Online = (es.Push.LastError == nil && !es.Push.LastSuccess.IsZero()) || (es.Pull.LastError == nil && !es.Pull.LastSuccess.IsZero())
 	return s
 }

@@ -195,6 +195,10 @@ type SyncStore struct {
 	SnapshotCursorFn func(ctx context.Context) (string, error)
 	ApplyDeltaFn     func(ctx context.Context, d kiosk.Delta) (kiosk.DeltaCounts, error)
 	AnchorClockFn    func(ctx context.Context, registryTime time.Time) error
+	// AuditHeadFn nil: an empty log. SyncHaltFn nil: no halt. HaltSyncFn nil: unexpected.
+	AuditHeadFn func(ctx context.Context) (kiosk.AuditHead, error)
+	HaltSyncFn  func(ctx context.Context, code, detail string) error
+	SyncHaltFn  func(ctx context.Context) (string, error)
 }
 
 // ToSend calls ToSendFn.
@@ -251,4 +255,28 @@ func (f *SyncStore) AnchorClock(ctx context.Context, registryTime time.Time) err
 		return unexpected("SyncStore.AnchorClock")
 	}
 	return f.AnchorClockFn(ctx, registryTime)
+}
+
+// AuditHead calls AuditHeadFn.
+func (f *SyncStore) AuditHead(ctx context.Context) (kiosk.AuditHead, error) {
+	if f.AuditHeadFn == nil {
+		return kiosk.AuditHead{}, nil
+	}
+	return f.AuditHeadFn(ctx)
+}
+
+// HaltSync calls HaltSyncFn.
+func (f *SyncStore) HaltSync(ctx context.Context, code, detail string) error {
+	if f.HaltSyncFn == nil {
+		return unexpected("SyncStore.HaltSync")
+	}
+	return f.HaltSyncFn(ctx, code, detail)
+}
+
+// SyncHalt calls SyncHaltFn.
+func (f *SyncStore) SyncHalt(ctx context.Context) (string, error) {
+	if f.SyncHaltFn == nil {
+		return "", nil
+	}
+	return f.SyncHaltFn(ctx)
 }

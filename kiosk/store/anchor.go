@@ -28,9 +28,10 @@ import (
 //     that moves them. Open refuses a database behind its anchor (ErrRolledBack), and a
 //     database without one once it has had one (its data key is wrapped for schema 2, see
 //     wrapAADRowMACs). It does not help against someone who copies back the anchor file too.
-//   - audit checkpoint records in the outbox, signed by the device key, which the registry
-//     keeps: a roll-back to before the newest checkpoint the registry holds is caught at sync,
-//     even by someone with the unlock secret.
+//   - the audit head (AuditHead) every push carries and audit checkpoint records in the
+//     outbox, signed by the device key, which the registry keeps: a roll-back behind the
+//     newest head or checkpoint the registry holds is refused at the next push, even for
+//     someone with the unlock secret (sync/registry/push_head.go).
 
 // ErrRolledBack: the database is older than what this kiosk recorded outside it.
 var ErrRolledBack = &kiosk.Error{Code: "store.rolled_back", Msg: kiosk.Message{
@@ -108,7 +109,7 @@ func (s *Store) checkAnchor(ctx context.Context) error {
 			return fmt.Errorf("reset anchor: %w", err)
 		}
 		// The audit entry's commit writes the fresh anchor; the registry still sees the
-		// roll-back in the next checkpoint.
+		// roll-back at the next push.
 		cause := err
 		if u := errors.Unwrap(err); u != nil {
 			cause = u

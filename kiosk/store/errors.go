@@ -38,6 +38,11 @@ var (
 	ErrBusy = &kiosk.Error{Code: "store.busy", Msg: kiosk.Message{
 		ID: "Basis data kiosk sedang dipakai proses lain; coba lagi sebentar.",
 		EN: "The kiosk database is in use by another process; try again shortly."}}
+	// ErrNeedsMigration: Verify found a store of an older schema; it checks, it does not
+	// migrate (Open does).
+	ErrNeedsMigration = &kiosk.Error{Code: "store.needs_migration", Msg: kiosk.Message{
+		ID: "Basis data kiosk memakai skema lama; buka sekali dengan aplikasi kiosk untuk memperbaruinya, lalu periksa lagi.",
+		EN: "The kiosk database has an older schema; open it once with the kiosk application to upgrade it, then verify again."}}
 )
 
 // classify maps a SQLite failure to the store error an officer can act on, keeping the

@@ -154,6 +154,17 @@ func header(ctx context.Context, db *sql.DB) (appID, version int, err error) {
 	return appID, version, nil
 }
 
+// checkSchema refuses a store that is not at the newest schema, for a read-only open.
+func checkSchema(version int) error {
+	switch {
+	case version > len(migrations):
+		return ErrNewerSchema.With(fmt.Errorf("file schema %d, this build knows up to %d", version, len(migrations)))
+	case version < len(migrations):
+		return ErrNeedsMigration.With(fmt.Errorf("file schema %d, this build migrates to %d", version, len(migrations)))
+	}
+	return nil
+}
+
 // migrate brings a store at version from up to the newest schema, one transaction per step.
 // Without keys (before unlock) it stops at the first step that needs them; the caller runs
 // it again with the keys.

@@ -56,6 +56,10 @@ type Options struct {
 	// operator restoring a backup): the anchor is rewritten and the reset recorded in the
 	// audit log. The registry still sees the roll-back through the audit checkpoints.
 	Reanchor bool
+
+	// readOnly opens the file read-only (Verify): no journal-mode change, migration or
+	// clock save, and SQLite refuses any write.
+	readOnly bool
 }
 
 func (o Options) withDefaults() Options {
@@ -306,11 +310,17 @@ func unlock(ctx context.Context, db *sql.DB, secret []byte, opts Options) (*Stor
 	if appID != applicationID {
 		return nil, ErrNotKioskStore.With(fmt.Errorf("application_id %#x, want %#x", appID, applicationID))
 	}
-	if _, err := db.ExecContext(ctx, "PRAGMA journal_mode = WAL"); err != nil {
-		return nil, classify(err)
-	}
-	if err := migrate(ctx, db, version, nil); err != nil {
-		return nil, err
+	if opts.readOnly {
+		if err := checkSchema(version); err != nil {
+			return nil, err
+		}
+	} else {
+		if _, err := db.ExecContext(ctx, "PRAGMA journal_mode = WAL"); err != nil {
+			return nil, classify(err)
+		}
+		if err := migrate(ctx, db, version, nil); err != nil {
+			return nil, err
+		}
 	}
 	meta, err := readMeta(ctx, db, metaKDFSalt, metaKDFParams, metaWrappedKey, metaKioskID, metaDeviceKey)
 	if err != nil {
@@ -330,6 +340,9 @@ func unlock(ctx context.Context, db *sql.DB, secret []byte, opts Options) (*Stor
 	keys, err := newKeyring(dataKey)
 	if err != nil {
 		return nil, err
+	}
+	if opts.readOnly && !rowMACs {
+		return nil, ErrNeedsMigration.With(errors.New("the data key is not yet wrapped for authenticated rows"))
 	}
 	if err := migrate(ctx, db, version, keys); err != nil {
 		return nil, err
@@ -371,8 +384,19 @@ func openDB(ctx context.Context, path string, opts Options) (*sql.DB, error) {
 		return nil, err
 	}
 	q := url.Values{}
-	q.Set("mode", "rw")
-	q.Set("_txlock", "immediate") // writers queue at BEGIN, so read-then-write never deadlocks
+	if opts.readOnly {
+		q.Set("mode", "ro")
+		if _, err := os.Stat(abs + "-wal"); errors.Is(err, fs.ErrNotExist) {
+			// No connection has the file open (the last one removes the WAL). A read-only
+			// connection would still create the WAL and shared-memory files and leave them;
+			// immutable reads the file alone. A kiosk that opens the store meanwhile is not
+			// seen, which a check of a closed store does not need.
+			q.Set("immutable", "1")
+		}
+	} else {
+		q.Set("mode", "rw")
+		q.Set("_txlock", "immediate") // writers queue at BEGIN, so read-then-write never deadlocks
+	}
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(FULL)") // a commit is on disk when it returns (power cut)
@@ -413,6 +437,9 @@ func fileError(op string, err error) error {
 func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil
+	}
+	if s.opts.readOnly {
+		return s.db.Close()
 	}
 	if err := s.saveClock(context.Background()); err != nil {
 		slog.Warn("store: clock anchor not saved", "err", err)

@@ -35,12 +35,14 @@ func (r VerifyReport) OK() bool {
 	return r.Audit == nil && r.Anchor == nil
 }
 
-// Verify opens the store at path as Open does, except that a database behind its anchor file
-// is reported rather than refused, and checks everything that is authenticated. Its error is
-// for what stopped the check (a wrong secret, an unreadable file); what the check found is
-// in the report.
+// Verify opens the store at path read-only and checks everything that is authenticated; a
+// database behind its anchor file is reported rather than refused. It writes nothing, not
+// even the WAL: a store of an older schema fails with ErrNeedsMigration instead of being
+// migrated. Its error is for what stopped the check (a wrong secret, an unreadable file, an
+// old schema); what the check found is in the report.
 func Verify(ctx context.Context, path string, secret []byte, opts Options) (VerifyReport, error) {
 	opts = opts.withDefaults()
+	opts.readOnly = true
 	if _, err := os.Stat(path); err != nil {
 		return VerifyReport{}, fileError("verify store", err)
 	}

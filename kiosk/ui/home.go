@@ -17,6 +17,7 @@ type HomeScreen struct {
 	Models     *widget.Label
 	Camera     *widget.Label
 	Clock      *widget.Label
+	Halt       *widget.Label // the registry stopped this kiosk's pushes; hidden otherwise
 	Activate   *widget.Button
 	Deactivate *widget.Button
 	Sync       *widget.Button
@@ -30,7 +31,10 @@ func newHomeScreen(s *Shell) *HomeScreen {
 	p := &HomeScreen{s: s,
 		Queue: widget.NewLabel(""), Online: widget.NewLabel(""), LastSync: widget.NewLabel(""),
 		Models: widget.NewLabel(""), Camera: widget.NewLabel(""), Clock: widget.NewLabel(""),
+		Halt: widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 	}
+	p.Halt.Importance = widget.DangerImportance
+	p.Halt.Wrapping = fyne.TextWrapWord
 	p.Activate = s.bigButton("ui.home.activate", s.showActivation)
 	p.Deactivate = s.bigButton("ui.home.deactivate", s.showDeactivation)
 	p.Deactivate.Importance = widget.WarningImportance
@@ -56,12 +60,19 @@ func (p *HomeScreen) refresh() {
 	p.Models.SetText(p.s.modelsText(st))
 	p.Camera.SetText(p.s.cameraText(st))
 	p.Clock.SetText(p.s.clockText(st))
+	if st.SyncHalted == nil {
+		p.Halt.SetText("")
+		p.Halt.Hide()
+		return
+	}
+	p.Halt.SetText(tx.T("ui.home.sync_halted", tx.Err(st.SyncHalted)))
+	p.Halt.Show()
 }
 
 func (p *HomeScreen) view() fyne.CanvasObject {
 	tx := p.s.tx
 	status := widget.NewCard(tx.T("ui.home.status"), "", container.NewVBox(
-		p.Queue, p.Online, p.LastSync, p.Models, p.Camera, p.Clock))
+		p.Halt, p.Queue, p.Online, p.LastSync, p.Models, p.Camera, p.Clock))
 	big := func(b *widget.Button, hint string) fyne.CanvasObject {
 		return container.NewBorder(nil, widget.NewLabelWithStyle(hint, fyne.TextAlignCenter, fyne.TextStyle{}), nil, nil,
 			container.NewGridWrap(fyne.NewSize(380, 150), b))

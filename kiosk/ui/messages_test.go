@@ -102,6 +102,7 @@ var shownErrors = map[string]map[string]*kiosk.Error{
 		"ErrNotKioskStore": store.ErrNotKioskStore, "ErrNewerSchema": store.ErrNewerSchema,
 		"ErrStoreExists": store.ErrStoreExists, "ErrStoreMissing": store.ErrStoreMissing, "ErrCorrupt": store.ErrCorrupt,
 		"ErrDiskFull": store.ErrDiskFull, "ErrReadOnly": store.ErrReadOnly, "ErrBusy": store.ErrBusy,
+		"ErrNeedsMigration": store.ErrNeedsMigration,
 		"ErrImportRejected": store.ErrImportRejected, "ErrTampered": store.ErrTampered,
 		"ErrBadCredentials": store.ErrBadCredentials, "ErrLockedOut": store.ErrLockedOut,
 		"ErrNeedsUnlock": store.ErrNeedsUnlock, "ErrOfficerDisabled": store.ErrOfficerDisabled,

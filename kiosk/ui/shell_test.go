@@ -12,6 +12,7 @@ import (
 
 	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/app"
+	ikdsync "github.com/ikd-field/ikd/sync"
 )
 
 // harness is a shell over the fakes in a test window, with the slow calls made synchronous
@@ -398,5 +399,24 @@ func TestLanguageSwitchAtRunTime(t *testing.T) {
 	}
 	if h.s.sess == nil {
 		t.Fatal("the switch logged the officer out")
+	}
+}
+
+func TestHomeShowsSyncHalt(t *testing.T) {
+	h := loggedIn(t, budi)
+	p := h.s.cur.(*HomeScreen)
+	if p.Halt.Visible() {
+		t.Fatalf("halt shown without a halt: %q", p.Halt.Text)
+	}
+	h.k.status.SyncHalted = ikdsync.ErrAuditRollback
+	p.refresh()
+	if !p.Halt.Visible() || !strings.Contains(p.Halt.Text, "SINKRONISASI DIHENTIKAN") ||
+		!strings.Contains(p.Halt.Text, ikdsync.ErrAuditRollback.Msg.ID) {
+		t.Fatalf("halt: visible %v, %q; want the roll-back message", p.Halt.Visible(), p.Halt.Text)
+	}
+	h.k.status.SyncHalted = nil
+	p.refresh()
+	if p.Halt.Visible() {
+		t.Fatalf("halt still shown after it ended: %q", p.Halt.Text)
 	}
 }

@@ -374,7 +374,7 @@ func (s *suite) replay(k int) int {
 	tr.DisableKeepAlives = true // one connection, one fault
 	c := &ikdsync.Client{BaseURL: s.proxy.URL(), KioskID: st.KioskID(), Key: st.DeviceKey(), Now: st.Now,
 		HTTP: &http.Client{Transport: tr, Timeout: 2 * time.Minute}}
-	resp, err := c.Push(s.ctx, envs)
+	resp, err := c.Push(s.ctx, envs, nil)
 	if err != nil {
 		return 0 // the link's fault; the next replay tries again
 	}

@@ -197,7 +197,7 @@ func EnsureKey(ctx context.Context, st Store, kid string, pub ed25519.PublicKey,
 // ListDevices returns every enrolled kiosk.
 func ListDevices(ctx context.Context, st Store) ([]Device, error) {
 	var devs []Device
-	err := st.InTx(ctx, func(ctx context.Context, tx Tx) error {
+	err := st.InReadTx(ctx, func(ctx context.Context, tx ReadTx) error {
 		var err error
 		devs, err = tx.Devices(ctx)
 		return err

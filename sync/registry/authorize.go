@@ -174,7 +174,7 @@ func (b *batchAuth) authorize(ctx context.Context, tx Tx, dev Device, rec ikdsyn
 // page merged from a page per area: cut at the lowest change number an incomplete page reached
 // (so nothing after the cursor is skipped), repeats (officers of every area, keys, a resident
 // moving between two of its areas) once, and at most limit changes.
-func changesFor(ctx context.Context, tx Tx, dev Device, after int64, limit int) (Changes, error) {
+func changesFor(ctx context.Context, tx ReadTx, dev Device, after int64, limit int) (Changes, error) {
 	areas := splitAreas(dev.Area)
 	if len(areas) == 1 {
 		return tx.Changes(ctx, areas[0], after, limit)

@@ -67,8 +67,9 @@ func compareIngested(a, b *ingested) int {
 	return cmp.Or(cmp.Compare(ka, kb), ta.Compare(tb), cmp.Compare(ia, ib))
 }
 
-// ingest answers a batch of envelopes from device dev, all in one transaction.
-func (s *Server) ingest(ctx context.Context, dev Device, envelopes [][]byte) ([]ikdsync.Answer, []mail.Mail, error) {
+// ingest answers a batch of envelopes from device dev, all in one transaction, after checking
+// the kiosk's audit head (checkPushHead).
+func (s *Server) ingest(ctx context.Context, dev Device, envelopes [][]byte, head *ikdsync.PushHead) ([]ikdsync.Answer, []mail.Mail, error) {
 	answers := make([]ikdsync.Answer, len(envelopes))
 	var todo []*ingested
 	for i, env := range envelopes {
@@ -85,6 +86,9 @@ func (s *Server) ingest(ctx context.Context, dev Device, envelopes [][]byte) ([]
 	err := s.Store.InTx(ctx, func(ctx context.Context, tx Tx) error {
 		mails = mails[:0]
 		now := s.Now()
+		if err := s.checkPushHead(ctx, tx, dev.KioskID, head, now); err != nil {
+			return err
+		}
 		tombs := &batchTombstones{}
 		auth := &batchAuth{}
 		for _, in := range todo {

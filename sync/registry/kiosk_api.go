@@ -170,7 +170,15 @@ func (s *Server) push(w http.ResponseWriter, r *http.Request, req deviceRequest)
 			fmt.Errorf("%d records in a batch; 1 to %d allowed", len(msg.Records), ikdsync.MaxBatch)))
 		return
 	}
-	answers, mails, err := s.ingest(r.Context(), req.dev, msg.Records)
+	if err := checkPushHeadForm(msg.Head); err != nil {
+		s.writeKioskError(w, r, http.StatusBadRequest, err)
+		return
+	}
+	answers, mails, err := s.ingest(r.Context(), req.dev, msg.Records, msg.Head)
+	if errors.Is(err, ikdsync.ErrAuditRollback) {
+		s.writeKioskError(w, r, http.StatusConflict, err)
+		return
+	}
 	if err != nil {
 		s.fail(w, r, fmt.Errorf("ingest %d records: %w", len(msg.Records), err))
 		return
@@ -212,7 +220,7 @@ func (s *Server) changes(w http.ResponseWriter, r *http.Request, req deviceReque
 		limit = n
 	}
 	var ch Changes
-	err := s.Store.InTx(r.Context(), func(ctx context.Context, tx Tx) error {
+	err := s.Store.InReadTx(r.Context(), func(ctx context.Context, tx ReadTx) error {
 		var err error
 		ch, err = changesFor(ctx, tx, req.dev, after, limit)
 		return err

@@ -22,6 +22,10 @@ type Store interface {
 	// another one (serialization failure, deadlock, a busy SQLite file) fn runs again in a new
 	// transaction, a bounded number of times; so fn must have no effects outside tx.
 	InTx(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error
+	// InReadTx runs fn in a read-only transaction that sees one consistent snapshot and
+	// never takes the write lock (SQLite: a deferred transaction on a query_only reader; in
+	// WAL mode it does not wait for a writer). For reads only: pulls, listings, counts.
+	InReadTx(ctx context.Context, fn func(ctx context.Context, tx ReadTx) error) error
 
 	// The durable mail queue (see mail.Queue): rows written by Tx.EnqueueMail.
 	mail.Queue
@@ -109,6 +113,11 @@ type Tx interface {
 	Checkpoint(ctx context.Context, kioskID string) (Checkpoint, error)
 	// PutCheckpoint stores c as the kiosk's newest checkpoint.
 	PutCheckpoint(ctx context.Context, c Checkpoint) error
+	// AuditHead returns the newest audit head a kiosk pushed with, locking it; ErrNotFound
+	// if none.
+	AuditHead(ctx context.Context, kioskID string) (AuditHead, error)
+	// PutAuditHead stores h as the kiosk's newest audit head.
+	PutAuditHead(ctx context.Context, h AuditHead) error
 
 	// EnqueueMail adds a mail to the durable queue, due at once.
 	EnqueueMail(ctx context.Context, m mail.Mail) error
@@ -134,6 +143,14 @@ type Tx interface {
 	// area (Area ""), and keys. More reports whether there are changes after the last one
 	// returned. Change numbers are assigned in commit order, so a reader never skips a change
 	// that commits after it read a later one.
+	Changes(ctx context.Context, area string, after int64, limit int) (Changes, error)
+}
+
+// ReadTx is what a read-only transaction (Store.InReadTx) may do: the non-locking reads of
+// Tx, documented there.
+type ReadTx interface {
+	Devices(ctx context.Context) ([]Device, error)
+	Keys(ctx context.Context) ([]KeyRow, error)
 	Changes(ctx context.Context, area string, after int64, limit int) (Changes, error)
 }
 
@@ -229,6 +246,15 @@ type Checkpoint struct {
 	AuditHash []byte
 	OutboxSeq int64
 	At        time.Time
+}
+
+// AuditHead is the newest audit head a kiosk pushed with (sync.PushHead).
+type AuditHead struct {
+	KioskID   string
+	AuditSeq  int64
+	AuditHash []byte
+	OutboxSeq int64
+	At        time.Time // when the push carrying it was received
 }
 
 // ResidentRow is a resident in the registry's population data.

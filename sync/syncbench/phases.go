@@ -231,7 +231,7 @@ func (in *Ingest) Run(ctx context.Context) (IngestResult, error) {
 		wg.Go(func() {
 			ok := 0
 			for _, b := range k.batches {
-				resp, err := k.client.Push(ctx, b)
+				resp, err := k.client.Push(ctx, b, nil)
 				if err != nil {
 					mu.Lock()
 					errs = append(errs, err)

@@ -154,6 +154,15 @@ var migrations = []string{
 	`ALTER TABLE tombstones ADD COLUMN lifted_at BIGINT NOT NULL DEFAULT 0;
 	ALTER TABLE tombstones ADD COLUMN lifted_by TEXT NOT NULL DEFAULT '';
 	ALTER TABLE tombstones ADD COLUMN lift_reason TEXT NOT NULL DEFAULT '';`,
+
+	// 3: the audit head each kiosk pushed with, to refuse a rolled-back database at once.
+	`CREATE TABLE audit_heads (
+		kiosk_id   TEXT PRIMARY KEY,
+		audit_seq  BIGINT NOT NULL,
+		audit_hash BYTEA,
+		outbox_seq BIGINT NOT NULL,
+		at         BIGINT NOT NULL
+	);`,
 }
 
 // migrate brings the schema up to date under a session advisory lock, so registry processes

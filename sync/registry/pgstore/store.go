@@ -127,6 +127,23 @@ func (s *Store) inTx(ctx context.Context, fn func(ctx context.Context, tx regist
 	return nil
 }
 
+// InReadTx runs fn in a READ ONLY REPEATABLE READ transaction: the reads of a pull see one
+// snapshot, and a read-only transaction never fails for serialization.
+func (s *Store) InReadTx(ctx context.Context, fn func(ctx context.Context, tx registry.ReadTx) error) error {
+	pgTx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return fmt.Errorf("begin read: %w", err)
+	}
+	defer pgTx.Rollback(context.WithoutCancel(ctx))
+	if err := fn(ctx, &tx{tx: pgTx}); err != nil {
+		return err
+	}
+	if err := pgTx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit read: %w", err)
+	}
+	return nil
+}
+
 // backoff waits before attempt+1 of a transaction.
 func backoff(ctx context.Context, attempt int) error {
 	return storeutil.Backoff(ctx, attempt, 2*time.Millisecond)

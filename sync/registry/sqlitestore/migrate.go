@@ -147,6 +147,15 @@ var migrations = []string{
 	`ALTER TABLE tombstones ADD COLUMN lifted_at INTEGER NOT NULL DEFAULT 0;
 	ALTER TABLE tombstones ADD COLUMN lifted_by TEXT NOT NULL DEFAULT '';
 	ALTER TABLE tombstones ADD COLUMN lift_reason TEXT NOT NULL DEFAULT '';`,
+
+	// 3: the audit head each kiosk pushed with, to refuse a rolled-back database at once.
+	`CREATE TABLE audit_heads (
+		kiosk_id   TEXT PRIMARY KEY,
+		audit_seq  INTEGER NOT NULL,
+		audit_hash BLOB,
+		outbox_seq INTEGER NOT NULL,
+		at         INTEGER NOT NULL
+	) STRICT;`,
 }
 
 // migrate identifies the file and brings its schema up to date. An empty file becomes a

@@ -5,7 +5,8 @@
 // Writes are serial: every transaction runs on the one write connection and starts with
 // BEGIN IMMEDIATE, so the read-then-write rules above the Store never meet a lock upgrade
 // deadlock, and the locking reads of registry.Tx are plain reads. Reads outside transactions
-// (Stats, MailBacklog, Ping) use a separate pool and, with WAL, never wait for the writer.
+// (Stats, MailBacklog, Ping) and read transactions (InReadTx) use a separate pool of
+// query_only connections and, with WAL, never wait for the writer.
 //
 // Times are stored as INTEGER Unix nanoseconds (0 is the zero time.Time); bytes as BLOBs.
 package sqlitestore
@@ -53,7 +54,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open registry database %s: %w", path, err)
 	}
-	w, err := openDB(ctx, abs, 1)
+	w, err := openDB(ctx, abs, 1, false)
 	if err != nil {
 		return nil, fmt.Errorf("open registry database %s: %w", path, err)
 	}
@@ -66,7 +67,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("open registry database %s: %w", path, err)
 	}
-	r, err := openDB(ctx, abs, 4)
+	r, err := openDB(ctx, abs, 4, true)
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open registry database %s: %w", path, err)
@@ -74,10 +75,15 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	return &Store{w: w, r: r}, nil
 }
 
-// openDB opens a pool of conns connections with the settings every connection needs.
-func openDB(ctx context.Context, abs string, conns int) (*sql.DB, error) {
+// openDB opens a pool of conns connections with the settings every connection needs;
+// readers are query_only, so a write on them fails rather than queueing for the write lock.
+func openDB(ctx context.Context, abs string, conns int, reader bool) (*sql.DB, error) {
 	q := url.Values{}
-	q.Set("_txlock", "immediate") // take the write lock at BEGIN: no upgrade deadlocks
+	if reader {
+		q.Set("_query_only", "1")
+	} else {
+		q.Set("_txlock", "immediate") // take the write lock at BEGIN: no upgrade deadlocks
+	}
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(FULL)") // a commit is on disk when it returns
@@ -153,6 +159,23 @@ func (s *Store) inTx(ctx context.Context, fn func(ctx context.Context, tx regist
 	}
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// InReadTx runs fn in a deferred read-only transaction on the reader pool: one snapshot of
+// the file, taken without the write lock.
+func (s *Store) InReadTx(ctx context.Context, fn func(ctx context.Context, tx registry.ReadTx) error) error {
+	sqlTx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("begin read: %w", err)
+	}
+	defer sqlTx.Rollback()
+	if err := fn(ctx, &tx{tx: sqlTx}); err != nil {
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("commit read: %w", err)
 	}
 	return nil
 }

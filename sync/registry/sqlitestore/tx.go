@@ -398,6 +398,29 @@ func (t *tx) PutCheckpoint(ctx context.Context, c registry.Checkpoint) error {
 	return nil
 }
 
+func (t *tx) AuditHead(ctx context.Context, kioskID string) (registry.AuditHead, error) {
+	var h registry.AuditHead
+	var at int64
+	err := t.queryRow(ctx, `SELECT kiosk_id, audit_seq, audit_hash, outbox_seq, at
+		FROM audit_heads WHERE kiosk_id = ?`, kioskID).Scan(&h.KioskID, &h.AuditSeq, blob{&h.AuditHash}, &h.OutboxSeq, &at)
+	if err != nil {
+		return registry.AuditHead{}, notFound(err, "audit head of "+kioskID)
+	}
+	h.At = tm(at)
+	return h, nil
+}
+
+func (t *tx) PutAuditHead(ctx context.Context, h registry.AuditHead) error {
+	_, err := t.exec(ctx, `INSERT INTO audit_heads (kiosk_id, audit_seq, audit_hash, outbox_seq, at)
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT (kiosk_id) DO UPDATE SET audit_seq = excluded.audit_seq,
+		audit_hash = excluded.audit_hash, outbox_seq = excluded.outbox_seq, at = excluded.at`,
+		h.KioskID, h.AuditSeq, h.AuditHash, h.OutboxSeq, ns(h.At))
+	if err != nil {
+		return fmt.Errorf("put audit head of %s: %w", h.KioskID, err)
+	}
+	return nil
+}
+
 func (t *tx) EnqueueMail(ctx context.Context, m mail.Mail) error {
 	// Due at once: next_attempt 0 is before any claim's now, whatever the clocks say.
 	res, err := t.exec(ctx, `INSERT INTO mails (id, to_addr, code, registration_id, expires_at, attempts,

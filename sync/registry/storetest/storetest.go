@@ -34,6 +34,8 @@ func Run(t *testing.T, open func(t *testing.T) registry.Store) {
 		{"Tombstones", testTombstones},
 		{"Officers", testOfficers},
 		{"Checkpoints", testCheckpoints},
+		{"AuditHeads", testAuditHeads},
+		{"ReadsBesideWriter", testReadsBesideWriter},
 		{"MailQueue", testMailQueue},
 		{"MailBacklog", testMailBacklog},
 		{"Stats", testStats},

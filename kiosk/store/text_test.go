@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"strings"
 	"testing"
@@ -84,5 +85,42 @@ func TestApplyResidentsRefusesUnsafeText(t *testing.T) {
 	}
 	if n, _ := s.ResidentCount(ctx); n != 0 {
 		t.Errorf("%d residents stored", n)
+	}
+}
+
+// A resident an older version stored without the text check is not handed to the review
+// screen; the officer reads why.
+func TestResidentByNIKRefusesUnsafeStoredText(t *testing.T) {
+	ctx := context.Background()
+	s, _ := mustCreate(t, testOptions())
+	old, clean := snapshot.Synthetic(4, 2), snapshot.Synthetic(4, 3)
+	old.Name = "Siti \u202Ehanima"
+	clean.Name = "De\u0301sire\u0301e" // NFD from an older store displays the same: handed out
+	err := s.write(ctx, func(tx *sql.Tx) error { // as an older version wrote it: no checks
+		w, err := s.newSnapshotWriter(ctx, tx)
+		if err != nil {
+			return err
+		}
+		defer w.close()
+		for _, r := range []kiosk.Resident{old, clean} {
+			if err := w.put(ctx, s.sealResident(r)); err != nil {
+				return err
+			}
+		}
+		_, _, err = w.finish(ctx, "", 0)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.ResidentByNIK(ctx, old.NIK)
+	if !errors.Is(err, ErrUnsafeResidentText) || !strings.Contains(err.Error(), "U+202E") {
+		t.Fatalf("err = %v, want ErrUnsafeResidentText naming the character", err)
+	}
+	if msg := kiosk.OfficerMessage(err, kiosk.LangID); msg != ErrUnsafeResidentText.Msg.ID {
+		t.Errorf("officer reads %q", msg)
+	}
+	if got, err := s.ResidentByNIK(ctx, clean.NIK); err != nil || got.Name != clean.Name {
+		t.Errorf("NFD resident: %q %v", got.Name, err)
 	}
 }

@@ -95,8 +95,9 @@ func TestResidentByNIKRefusesUnsafeStoredText(t *testing.T) {
 	s, _ := mustCreate(t, testOptions())
 	old, clean := snapshot.Synthetic(4, 2), snapshot.Synthetic(4, 3)
 	old.Name = "Siti \u202Ehanima"
-	clean.Name = "De\u0301sire\u0301e"           // NFD from an older store displays the same: handed out
-	err := s.write(ctx, func(tx *sql.Tx) error { // as an older version wrote it: no checks
+	clean.Name = "De\u0301sire\u0301e" // NFD displays the same: handed out as stored
+	// Written as an older version wrote them: no checks.
+	err := s.write(ctx, func(tx *sql.Tx) error {
 		w, err := s.newSnapshotWriter(ctx, tx)
 		if err != nil {
 			return err

@@ -108,6 +108,10 @@ func Check(s string) error {
 	pos, marks := 0, 0
 	for off, r := range s {
 		pos++
+		if r >= 0x20 && r < 0x7F { // printable ASCII, the common case
+			marks = 0
+			continue
+		}
 		if r == utf8.RuneError {
 			e := &Error{Class: InvalidUTF8, Rune: r, Pos: pos, Offset: off}
 			if _, size := utf8.DecodeRuneInString(s[off:]); size == 1 {
@@ -132,8 +136,6 @@ func Check(s string) error {
 // classify returns the class of a refused valid rune, or 0.
 func classify(r rune) Class {
 	switch {
-	case r >= 0x20 && r < 0x7F:
-		return 0 // printable ASCII, the common case
 	case unicode.IsControl(r) || r == 0x2028 || r == 0x2029:
 		return Control
 	case unicode.Is(unicode.Bidi_Control, r):

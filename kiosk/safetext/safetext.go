@@ -119,7 +119,7 @@ func Check(s string) error {
 			}
 			return e
 		}
-		if unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Me, r) || unicode.Is(unicode.Mc, r) {
+		if unicode.IsMark(r) {
 			if marks++; pos == 1 || marks > MaxMarks {
 				return &Error{Class: Marks, Rune: r, Pos: pos, Offset: off}
 			}

@@ -132,6 +132,15 @@ type Delta struct {
 	Officers []Officer
 	Keys     []RegistryKey // added or changed (rotation, end of validity)
 	Cursor   string
+	// Refused are residents the page carried whose text the kiosk will not store (see
+	// sync.DecodeDeltaPage); their NIKs are also in Removed, so no older copy stays either.
+	Refused []RefusedResident
+}
+
+// RefusedResident is a resident of a delta that was not stored, and why.
+type RefusedResident struct {
+	NIK NIK
+	Err error
 }
 
 // DeltaCounts reports what a delta changed.

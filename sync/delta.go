@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ikd-field/ikd/kiosk"
+	"github.com/ikd-field/ikd/kiosk/store/snapshot"
 )
 
 // DecodeDeltaPage turns a delta page as it came off the wire into the kiosk's types. It checks
@@ -13,6 +14,14 @@ import (
 // store checks the rest (that the birth date and sex agree with the NIK, text lengths) when it
 // applies the page. Anything wrong fails with an error matching ErrMessageMalformed that names
 // the entry and the field; nothing of a bad page is to be applied.
+//
+// Names and other text are put in NFC. A resident whose text has a character that package
+// safetext refuses (a bidi override, a zero-width space...) is the exception: the page is
+// still applied, the resident goes to Refused and is removed from the kiosk's snapshot rather
+// than kept in an older version that the registry no longer vouches for. Failing the page
+// would stop every later change from reaching the kiosk (the cursor cannot pass it) for a
+// record only the registry's operator can correct; the officer finds the citizen missing
+// (resident.not_found) and sends them to the Dukcapil office.
 func DecodeDeltaPage(page DeltaPage) (kiosk.Delta, error) {
 	if n := len(page.Residents) + len(page.Officers) + len(page.Keys); n > MaxPage {
 		return kiosk.Delta{}, ErrMessageMalformed.With(fmt.Errorf("delta page: %d changes, at most %d", n, MaxPage))
@@ -30,6 +39,11 @@ func DecodeDeltaPage(page DeltaPage) (kiosk.Delta, error) {
 		r, err := decodeResidentChange(nik, rc)
 		if err != nil {
 			return kiosk.Delta{}, ErrMessageMalformed.With(fmt.Errorf("delta page: resident %d (%s): %w", i+1, nik.Masked(), err))
+		}
+		if r, err = snapshot.CleanText(r); err != nil {
+			d.Refused = append(d.Refused, kiosk.RefusedResident{NIK: nik, Err: err})
+			d.Removed = append(d.Removed, nik)
+			continue
 		}
 		d.Residents = append(d.Residents, r)
 	}

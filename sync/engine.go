@@ -439,6 +439,9 @@ func (e *Engine) pullAll(ctx context.Context) (PullResult, error) {
 		if err != nil {
 			return res, fmt.Errorf("pull: apply changes after %q: %w", cursor, err)
 		}
+		for _, r := range d.Refused {
+			e.log.Warn("sync: resident refused and removed", "nik", r.NIK.Masked(), "err", r.Err)
+		}
 		res.Pages++
 		res.Counts = addCounts(res.Counts, c)
 		e.anchor(ctx, page.Time)

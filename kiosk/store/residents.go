@@ -31,6 +31,9 @@ func (s *Store) ResidentByNIK(ctx context.Context, nik kiosk.NIK) (kiosk.Residen
 	if r.NIK != nik {
 		return kiosk.Resident{}, fmt.Errorf("resident %s: %w", nik.Masked(), ErrCorrupt.With(errors.New("sealed NIK differs from the row's")))
 	}
+	if err := checkStoredText(r); err != nil {
+		return kiosk.Resident{}, fmt.Errorf("resident %s: %w", nik.Masked(), err)
+	}
 	return r, nil
 }
 

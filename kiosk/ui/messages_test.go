@@ -94,7 +94,8 @@ var shownErrors = map[string]map[string]*kiosk.Error{
 		"ErrUnknownKey": kioskToken.ErrUnknownKey, "ErrKeyNotValid": kioskToken.ErrKeyNotValid,
 		"ErrBadSignature": kioskToken.ErrBadSignature, "ErrExpired": kioskToken.ErrExpired,
 		"ErrNotYetValid": kioskToken.ErrNotYetValid, "ErrLifetimeTooLong": kioskToken.ErrLifetimeTooLong,
-		"ErrNIKInvalid": kioskToken.ErrNIKInvalid,
+		"ErrNIKInvalid":   kioskToken.ErrNIKInvalid,
+		"ErrInvalidEmail": kioskToken.ErrInvalidEmail, "ErrInvalidPhone": kioskToken.ErrInvalidPhone,
 	},
 	"kiosk/store": {
 		"ErrRolledBack": store.ErrRolledBack, "ErrNoSealer": store.ErrNoSealer, "ErrAuditBroken": store.ErrAuditBroken,
@@ -111,7 +112,8 @@ var shownErrors = map[string]map[string]*kiosk.Error{
 		"ErrDuplicateRecord": store.ErrDuplicateRecord, "ErrInvalidRecord": store.ErrInvalidRecord,
 		"ErrUnknownRecord": store.ErrUnknownRecord, "ErrWrongKiosk": store.ErrWrongKiosk,
 		"ErrWeakSecret": store.ErrWeakSecret, "ErrInvalidRegistryKey": store.ErrInvalidRegistryKey,
-		"ErrKeyConflict": store.ErrKeyConflict,
+		"ErrKeyConflict":        store.ErrKeyConflict,
+		"ErrUnsafeResidentText": store.ErrUnsafeResidentText,
 	},
 	"camera": {
 		"ErrNoCamera": asErr(camera.ErrNoCamera), "ErrDeviceGone": asErr(camera.ErrDeviceGone),

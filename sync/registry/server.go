@@ -128,7 +128,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 	now := s.Now().Truncate(time.Second)
 	claims, err := token.NewClaims(nik, id.String(), req.Email, req.Phone, now, s.TokenTTL)
 	if err != nil {
-		writeJSON(w, http.StatusUnprocessableEntity, apiError{Code: "registration.invalid_contact", Error: err.Error()})
+		writeJSON(w, http.StatusUnprocessableEntity, contactError(err))
 		return
 	}
 	reg := Registration{ID: id.String(), NIK: string(nik), Email: strings.TrimSpace(req.Email),

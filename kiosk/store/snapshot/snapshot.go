@@ -13,9 +13,9 @@ import (
 	"math"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/ikd-field/ikd/kiosk"
+	"github.com/ikd-field/ikd/kiosk/safetext"
 )
 
 // residentLine is one line of a resident NDJSON import:
@@ -82,7 +82,35 @@ func ParseLine(line []byte) (kiosk.Resident, error) {
 			return kiosk.Resident{}, fmt.Errorf("photo: not base64: %w", err)
 		}
 	}
+	if r, err = CleanText(r); err != nil {
+		return kiosk.Resident{}, err
+	}
 	return r, Validate(r)
+}
+
+// CleanText returns r with its free-text fields in NFC, or an error that names the field and
+// wraps the *safetext.Error of the first refused character (see package safetext for why
+// they are refused rather than removed).
+func CleanText(r kiosk.Resident) (kiosk.Resident, error) {
+	for _, f := range textFields(&r) {
+		v, err := safetext.Clean(*f.v)
+		if err != nil {
+			return kiosk.Resident{}, fmt.Errorf("%s: %w", f.name, err)
+		}
+		*f.v = v
+	}
+	return r, nil
+}
+
+// textField is a free-text field of a resident that comes from outside.
+type textField struct {
+	name string
+	v    *string
+}
+
+func textFields(r *kiosk.Resident) []textField {
+	return []textField{{"name", &r.Name}, {"birth_place", &r.BirthPlace}, {"address", &r.Address},
+		{"kecamatan", &r.Kecamatan}}
 }
 
 func decodeDescriptor(s string) (kiosk.Descriptor, error) {
@@ -108,13 +136,19 @@ func Validate(r kiosk.Resident) error {
 	if _, err := kiosk.ParseNIK(string(r.NIK)); err != nil {
 		return fmt.Errorf("nik: %w", err)
 	}
-	for _, f := range []struct{ name, v string }{{"name", r.Name}, {"birth_place", r.BirthPlace},
-		{"address", r.Address}, {"kecamatan", r.Kecamatan}} {
-		if strings.TrimSpace(f.v) == "" {
+	for _, f := range textFields(&r) {
+		v := *f.v
+		if strings.TrimSpace(v) == "" {
 			return fmt.Errorf("%s is empty", f.name)
 		}
-		if len(f.v) > maxTextField || !utf8.ValidString(f.v) {
-			return fmt.Errorf("%s is not valid UTF-8 text of at most %d bytes", f.name, maxTextField)
+		if len(v) > maxTextField {
+			return fmt.Errorf("%s is %d bytes, at most %d", f.name, len(v), maxTextField)
+		}
+		if err := safetext.Check(v); err != nil {
+			return fmt.Errorf("%s: %w", f.name, err)
+		}
+		if !safetext.IsClean(v) {
+			return fmt.Errorf("%s is not in Unicode NFC", f.name)
 		}
 	}
 	if r.Sex != kiosk.Male && r.Sex != kiosk.Female {

@@ -74,6 +74,9 @@ func testRollbackCaught(t *testing.T, st registry.Store) {
 	if _, err := registry.ImportResidents(ctx, st, &ndjson); err != nil {
 		t.Fatal(err)
 	}
+	if err := registry.AddOfficer(ctx, st, registry.OfficerRow{ID: "sup1", Name: "Supervisor", Area: "Cibinong", Role: kiosk.RoleSupervisor}); err != nil {
+		t.Fatal(err)
+	}
 	next := 0
 	activate := func(n int) (ids []string) {
 		t.Helper()

@@ -33,6 +33,16 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) registry.Store { return open(t, testURL(t)) })
 }
 
+// TestConformanceSealed runs the suite through registry.Seal: sealing must not change what
+// the Store does.
+func TestConformanceSealed(t *testing.T) {
+	keys, err := registry.NewDataKeys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.Run(t, func(t *testing.T) registry.Store { return registry.Seal(open(t, testURL(t)), keys) })
+}
+
 // TestTwoProcesses runs the concurrency tests with two Stores (two pools) on one database,
 // as two registry processes would.
 func TestTwoProcesses(t *testing.T) {

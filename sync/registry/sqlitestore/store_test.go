@@ -30,6 +30,18 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// TestConformanceSealed runs the suite through registry.Seal: sealing must not change what
+// the Store does.
+func TestConformanceSealed(t *testing.T) {
+	keys, err := registry.NewDataKeys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.Run(t, func(t *testing.T) registry.Store {
+		return registry.Seal(open(t, filepath.Join(t.TempDir(), "registry.db")), keys)
+	})
+}
+
 // TestTwoStoresOneFile runs the concurrency tests with two Stores on one file, as two
 // registry processes would: the file lock, busy_timeout and the busy retry keep them correct.
 func TestTwoStoresOneFile(t *testing.T) {

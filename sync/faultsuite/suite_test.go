@@ -45,6 +45,7 @@ type suite struct {
 	t      *testing.T
 	ctx    context.Context
 	dsn    string
+	keys   string // the registry's data key file
 	reg    *registryProc
 	proxy  *faultproxy.Proxy
 	secret string // secret file
@@ -127,7 +128,7 @@ func TestFaultSuite(t *testing.T) {
 	s.withStore(0, func(st *store.Store, o kiosk.Officer) { s.deactivate(st, o, laterLost) })
 	s.drainKiosks()
 
-	regDB, err := storeopen.Open(ctx, s.dsn)
+	regDB, err := storeopen.OpenSealed(ctx, s.dsn, s.keys)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,13 +180,17 @@ func setup(t *testing.T) *suite {
 	if _, err := runTool(ctx, "ikdctl", "keys", "new", "--out", filepath.Join(work, "keys")); err != nil {
 		t.Fatal(err)
 	}
+	s.keys = filepath.Join(work, "keys", "registry-data.key")
+	if _, err := runTool(ctx, "ikd-registry", "keys", "new-data-key", "--out", s.keys); err != nil {
+		t.Fatal(err)
+	}
 	logf, err := os.Create(filepath.Join(work, "registry.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { logf.Close() })
 	s.reg = &registryProc{t: t, addr: freeAddr(t), logf: logf, args: []string{
-		"--key", filepath.Join(work, "keys", "registry-signing.key"), "--db", s.dsn,
+		"--key", filepath.Join(work, "keys", "registry-signing.key"), "--db", s.dsn, "--data-key-file", s.keys,
 		"--smtp", s.mail.addr, "--smtp-from", "IKD Dukcapil <no-reply@ikd.test>",
 		// A killed registry's claimed mails come back after the lease: keep it short.
 		"--mail-lease", "40s", "--shutdown-grace", "1s"}}
@@ -205,7 +210,7 @@ func setup(t *testing.T) *suite {
 			"--id", "sup1", "--pin-file", s.pin, "--kdf-time", "2", "--kdf-memory", "19456"); err != nil {
 			t.Fatal(err)
 		}
-		code, err := runTool(ctx, "ikd-registry", "enroll-code", "--db", s.dsn, "--area", area)
+		code, err := runTool(ctx, "ikd-registry", "enroll-code", "--db", s.dsn, "--data-key-file", s.keys, "--area", area)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"time"
 
@@ -53,24 +54,43 @@ func (s *sealedStore) InTx(ctx context.Context, fn func(ctx context.Context, tx 
 	})
 }
 
-// Claim opens the claimed mails' address and code. A mail that does not open (a data key
-// missing from the file) fails the claim: it is a configuration error for the operator, and
-// the mails stay queued until it is fixed.
+// Claim opens the claimed mails' address and code. A mail sealed with a key the data key file
+// lacks fails the claim: that is a configuration error for the operator, and the mails stay
+// queued until it is fixed. A mail whose seal is broken can never be sent: it is failed for
+// good (its code erased) and left out, so that one damaged row does not stop the queue.
 func (s *sealedStore) Claim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]mail.Mail, error) {
 	ms, err := s.Store.Claim(ctx, now, lease, limit)
 	if err != nil {
 		return nil, err
 	}
-	for i := range ms {
-		m := &ms[i]
-		if m.To, err = s.k.openString(s.k.mail, m.To, sealMailTo, m.ID); err != nil {
+	out := ms[:0]
+	for _, m := range ms {
+		err := s.k.openMail(&m)
+		switch {
+		case err == nil:
+			out = append(out, m)
+		case errors.Is(err, ErrUnknownDataKey):
 			return nil, fmt.Errorf("claim mails: %w", err)
-		}
-		if m.Code, err = s.k.openString(s.k.mail, m.Code, sealMailCode, m.ID); err != nil {
-			return nil, fmt.Errorf("claim mails: %w", err)
+		default:
+			if ferr := s.Store.Failed(ctx, m.ID, now, now, err.Error(), true); ferr != nil {
+				return nil, fmt.Errorf("claim mails: %w", errors.Join(err, ferr))
+			}
 		}
 	}
-	return ms, nil
+	return out, nil
+}
+
+func (k *DataKeys) openMail(m *mail.Mail) error {
+	to, err := k.openString(k.mail, m.To, sealMailTo, m.ID)
+	if err != nil {
+		return err
+	}
+	code, err := k.openString(k.mail, m.Code, sealMailCode, m.ID)
+	if err != nil {
+		return err
+	}
+	m.To, m.Code = to, code
+	return nil
 }
 
 func (s *sealedStore) BulkInsertRecords(ctx context.Context, recs []StoredRecord) error {

@@ -3,10 +3,12 @@ package registry_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	gosync "sync"
 	"testing"
 	"time"
@@ -157,5 +159,53 @@ func TestNothingInClearInPostgres(t *testing.T) {
 				t.Errorf("table %s holds the %s in clear", table, what)
 			}
 		}
+	}
+}
+
+// TestBrokenMailSealDoesNotStopTheQueue: a queued mail whose sealed code was damaged is failed
+// for good and left out of the claim; the other mails are still handed out.
+func TestBrokenMailSealDoesNotStopTheQueue(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "registry.db")
+	raw, err := sqlitestore.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	st := registry.Seal(raw, testKeys(t))
+	if err := st.InTx(ctx, func(ctx context.Context, tx registry.Tx) error {
+		for _, id := range []string{"good", "broken"} {
+			if err := tx.EnqueueMail(ctx, mail.Mail{ID: id, To: id + "@example.id", Code: "123456",
+				ExpiresAt: t0.Add(time.Hour), CreatedAt: t0}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// Swap in the good mail's sealed code: valid ciphertext, bound to another row.
+	if _, err := db.Exec(`UPDATE mails SET code = (SELECT code FROM mails WHERE id = 'good') WHERE id = 'broken'`); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := st.Claim(ctx, t0, time.Minute, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) != 1 || ms[0].ID != "good" || ms[0].Code != "123456" || ms[0].To != "good@example.id" {
+		t.Fatalf("claimed %+v, want the good mail alone, opened", ms)
+	}
+	var permanent bool
+	var code, lastErr string
+	if err := db.QueryRow(`SELECT permanent, code, last_error FROM mails WHERE id = 'broken'`).Scan(&permanent, &code, &lastErr); err != nil {
+		t.Fatal(err)
+	}
+	if !permanent || code != "" || !strings.Contains(lastErr, "fails authentication") {
+		t.Errorf("broken mail: permanent=%v code=%q last_error=%q; want failed for good, code erased", permanent, code, lastErr)
 	}
 }

@@ -1,6 +1,6 @@
 // Command ikd-registry is the reference central registry the kiosks sync with (DESIGN.md §8).
 //
-//	ikd-registry [serve] --key FILE [--db sqlite:PATH|postgres://...] [--smtp HOST:PORT ...]
+//	ikd-registry [serve] --key FILE --data-key-file FILE [--db sqlite:PATH|postgres://...] [--smtp HOST:PORT ...]
 //	ikd-registry enroll-code --db DB --area KECAMATAN[,KECAMATAN...] [--ttl 24h]
 //	ikd-registry devices list|revoke --db DB [KIOSK_ID]
 //	ikd-registry residents import --db DB FILE.ndjson
@@ -9,6 +9,11 @@
 //	ikd-registry tombstones list|lift --db DB --nik NIK [--by SUPERVISOR_ID --reason TEXT]
 //	ikd-registry registrations revoke --db DB REGISTRATION_ID
 //	ikd-registry stats --db DB
+//	ikd-registry keys new-data-key --out FILE
+//	ikd-registry keys rotate-data-key --file FILE
+//
+// Every command that opens the database needs --data-key-file: the registry seals personal
+// data and activation codes at rest (see README, "Data keys").
 package main
 
 import (
@@ -95,13 +100,16 @@ func dispatch(ctx context.Context, args []string, out io.Writer, log *slog.Logge
 		return errors.New("usage: ikd-registry registrations revoke --db DB REGISTRATION_ID")
 	case "stats":
 		return stats(ctx, args, out)
+	case "keys":
+		return keysCmd(args, out)
 	}
-	return fmt.Errorf("unknown command %q (serve, enroll-code, devices, residents, officers, tombstones, registrations, stats)", cmd)
+	return fmt.Errorf("unknown command %q (serve, enroll-code, devices, residents, officers, tombstones, registrations, stats, keys)", cmd)
 }
 
 // serveConfig is what `serve` runs with.
 type serveConfig struct {
 	addr, keyFile, db        string
+	dataKeyFile              string
 	tokenTTL, codeTTL        time.Duration
 	codeTries, dedupDays     int
 	smtp, smtpFrom, smtpUser string
@@ -116,6 +124,7 @@ func serve(ctx context.Context, args []string, log *slog.Logger) error {
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "listen address")
 	fs.StringVar(&c.keyFile, "key", "", "registry signing key (PEM, from `ikdctl keys new`)")
 	fs.StringVar(&c.db, "db", defaultDB, "database: sqlite:PATH or postgres://...")
+	fs.StringVar(&c.dataKeyFile, "data-key-file", "", dataKeyFileUsage)
 	fs.DurationVar(&c.tokenTTL, "token-ttl", 10*time.Minute, "lifetime of issued activation QR tokens")
 	fs.DurationVar(&c.codeTTL, "code-ttl", registry.DefaultCodeTTL, "lifetime of e-mailed activation codes")
 	fs.IntVar(&c.codeTries, "code-tries", registry.DefaultCodeMaxTries, "wrong tries allowed per activation code")
@@ -159,7 +168,7 @@ func run(ctx context.Context, c serveConfig, ln net.Listener, log *slog.Logger) 
 	if err != nil {
 		return fmt.Errorf("derive code key: %w", err)
 	}
-	st, err := storeopen.Open(ctx, c.db)
+	st, err := storeopen.OpenSealed(ctx, c.db, c.dataKeyFile)
 	if err != nil {
 		return err
 	}
@@ -226,13 +235,16 @@ func smtpSender(c serveConfig) (*mail.SMTPSender, error) {
 	return s, nil
 }
 
-// openDB opens the --db of an operator subcommand.
+const dataKeyFileUsage = "file of the keys that seal personal data at rest (mode 600, from `ikd-registry keys new-data-key`)"
+
+// openDB opens the --db of an operator subcommand, sealed with --data-key-file.
 func openDB(ctx context.Context, fs *flag.FlagSet, args []string) (registry.Store, []string, error) {
 	db := fs.String("db", defaultDB, "database: sqlite:PATH or postgres://...")
+	dataKeyFile := fs.String("data-key-file", "", dataKeyFileUsage)
 	if err := fs.Parse(args); err != nil {
 		return nil, nil, err
 	}
-	st, err := storeopen.Open(ctx, *db)
+	st, err := storeopen.OpenSealed(ctx, *db, *dataKeyFile)
 	return st, fs.Args(), err
 }
 

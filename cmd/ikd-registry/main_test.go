@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ikd-field/ikd/sync/registry"
 )
 
 func TestRunRefusesBadKeys(t *testing.T) {
@@ -144,10 +146,14 @@ func TestHTTPServerRefusesHugeHeaders(t *testing.T) {
 func TestOfficersAndTombstonesCommands(t *testing.T) {
 	ctx := context.Background()
 	db := "sqlite:" + filepath.Join(t.TempDir(), "registry.db")
+	keyFile := filepath.Join(t.TempDir(), "data.key")
+	if err := registry.CreateDataKeyFile(keyFile); err != nil {
+		t.Fatal(err)
+	}
 	log := slog.New(slog.DiscardHandler)
 	run := func(args ...string) (string, error) {
 		var out strings.Builder
-		err := dispatch(ctx, args, &out, log)
+		err := dispatch(ctx, append(args, "--data-key-file", keyFile), &out, log)
 		return out.String(), err
 	}
 	if _, err := run("officers", "add", "--db", db, "--id", "198001012005011001", "--name", "Rina", "--area", "Cibinong, Bojong Gede", "--role", "supervisor"); err != nil {

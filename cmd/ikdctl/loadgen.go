@@ -28,11 +28,12 @@ func runLoadgen(ctx context.Context, e env) error {
 	offset := fs.Int("offset", 0, "index of the first synthetic resident")
 	kecamatan := fs.String("kecamatan", loadgen.DefaultKecamatan, "the residents' kecamatan (the kiosks' area)")
 	registryDB := fs.String("registry-db", "", "also add the residents to this registry database (sqlite:PATH or postgres://...)")
+	dataKeyFile := fs.String("data-key-file", "", "the registry's data key file (with --registry-db)")
 	if err := fs.Parse(e.args); err != nil {
 		return err
 	}
 	if *count <= 0 || *kiosks < 1 || fs.NArg() != 0 || (*officer != "") != (*pinFile != "") {
-		return usageError("loadgen --data DIR --count N [--registry URL] [--kiosks K] [--officer ID --pin-file P] [--seed S] [--registry-db DSN]")
+		return usageError("loadgen --data DIR --count N [--registry URL] [--kiosks K] [--officer ID --pin-file P] [--seed S] [--registry-db DSN --data-key-file F]")
 	}
 	var pin string
 	if *officer != "" {
@@ -43,7 +44,7 @@ func runLoadgen(ctx context.Context, e env) error {
 	}
 	var regDB registry.Store
 	if *registryDB != "" {
-		st, err := storeopen.Open(ctx, *registryDB)
+		st, err := storeopen.OpenSealed(ctx, *registryDB, *dataKeyFile)
 		if err != nil {
 			return fmt.Errorf("--registry-db: %w", err)
 		}

@@ -17,19 +17,26 @@ import (
 	"github.com/ikd-field/ikd/sync/registry/sqlitestore"
 )
 
-// testRegistry is an in-process registry on SQLite, served over HTTP on loopback.
-// testRegistry serves a real registry on SQLite over loopback; it returns the store, the
-// server and the --db value of its database.
-func testRegistry(t *testing.T) (registry.Store, *httptest.Server, string) {
+// testRegistry serves a real registry on SQLite, sealed, over loopback; it returns the store,
+// the server, the --db value of its database and its data key file.
+func testRegistry(t *testing.T) (registry.Store, *httptest.Server, string, string) {
 	t.Helper()
 	ctx := context.Background()
-	dbPath := filepath.Join(t.TempDir(), "registry.db")
-	st, err := sqlitestore.Open(ctx, dbPath)
+	dbPath, keyFile := filepath.Join(t.TempDir(), "registry.db"), filepath.Join(t.TempDir(), "data.key")
+	if err := registry.CreateDataKeyFile(keyFile); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := registry.ReadDataKeys(keyFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
-	return st, serveRegistry(t, st), "sqlite:" + dbPath
+	raw, err := sqlitestore.Open(ctx, dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { raw.Close() })
+	st := registry.Seal(raw, keys)
+	return st, serveRegistry(t, st), "sqlite:" + dbPath, keyFile
 }
 
 // serveRegistry serves a real registry on st over loopback.
@@ -85,7 +92,7 @@ func TestLoadgen(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			st, hs, dsn := testRegistry(t)
+			st, hs, dsn, keyFile := testRegistry(t)
 			url := hs.URL
 			root := t.TempDir()
 			secret := writeFile(t, "secret", "kata-sandi-kiosk\n")
@@ -105,7 +112,7 @@ func TestLoadgen(t *testing.T) {
 				args = append(args, "--officer", "sup1", "--pin-file", writeFile(t, "pin", "240817\n"))
 			}
 			if tc.registryDB {
-				args = append(args, "--registry-db", dsn)
+				args = append(args, "--registry-db", dsn, "--data-key-file", keyFile)
 			}
 			code, out, errOut := runStoreCLI(t, args...)
 			if code != 0 {

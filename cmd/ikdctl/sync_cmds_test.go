@@ -18,7 +18,7 @@ import (
 )
 
 func TestEnrollAndSync(t *testing.T) {
-	st, hs, _ := testRegistry(t)
+	st, hs, _, _ := testRegistry(t)
 	ctx := context.Background()
 	data, secret := initStore(t)
 	flags := []string{"--data", data, "--secret-file", secret}

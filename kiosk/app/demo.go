@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -93,7 +94,7 @@ type Demo struct {
 	cam       *demoCamera
 	signer    *token.Signer // the registry's
 	heldChip  bool
-	regStore  *sqlitestore.Store
+	regStore  registry.Store
 	httpSrv   *http.Server
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
@@ -180,10 +181,21 @@ func NewDemo(ctx context.Context, cfg DemoConfig) (d *Demo, err error) {
 
 // startRegistry serves the registry on loopback with its mail worker sending to the mailbox.
 func (d *Demo) startRegistry(ctx, bg context.Context, log *slog.Logger) error {
-	var err error
-	if d.regStore, err = sqlitestore.Open(ctx, filepath.Join(d.Dir, "registry.db")); err != nil {
+	// The registry seals personal data at rest as in production; the data key lives beside
+	// the database so that a kept demo directory opens again.
+	keyFile := filepath.Join(d.Dir, "registry-data.key")
+	if err := registry.CreateDataKeyFile(keyFile); err != nil && !errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("demo registry: %w", err)
 	}
+	keys, err := registry.ReadDataKeys(keyFile)
+	if err != nil {
+		return fmt.Errorf("demo registry: %w", err)
+	}
+	st, err := sqlitestore.Open(ctx, filepath.Join(d.Dir, "registry.db"))
+	if err != nil {
+		return fmt.Errorf("demo registry: %w", err)
+	}
+	d.regStore = registry.Seal(st, keys)
 	pub, key, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		return err

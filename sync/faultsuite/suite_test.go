@@ -45,6 +45,7 @@ type suite struct {
 	t      *testing.T
 	ctx    context.Context
 	dsn    string
+	keys   string // the registry's data key file
 	reg    *registryProc
 	proxy  *faultproxy.Proxy
 	secret string // secret file
@@ -77,10 +78,10 @@ func TestFaultSuite(t *testing.T) {
 	// and officer provisioned at the registry, which authorizes every record.
 	if _, err := runTool(ctx, "ikdctl", "loadgen", "--data", filepath.Dir(s.dirs[0]), "--kiosks", strconv.Itoa(nKiosks),
 		"--count", strconv.Itoa(nActivations), "--seed", strconv.FormatUint(popSeed, 10), "--officer", "sup1",
-		"--pin-file", s.pin, "--secret-file", s.secret, "--registry-db", s.dsn); err != nil {
+		"--pin-file", s.pin, "--secret-file", s.secret, "--registry-db", s.dsn, "--data-key-file", s.keys); err != nil {
 		t.Fatal(err)
 	}
-	regDB, err := storeopen.Open(ctx, s.dsn)
+	regDB, err := storeopen.OpenSealed(ctx, s.dsn, s.keys)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,13 +181,17 @@ func setup(t *testing.T) *suite {
 	if _, err := runTool(ctx, "ikdctl", "keys", "new", "--out", filepath.Join(work, "keys")); err != nil {
 		t.Fatal(err)
 	}
+	s.keys = filepath.Join(work, "keys", "registry-data.key")
+	if _, err := runTool(ctx, "ikd-registry", "keys", "new-data-key", "--out", s.keys); err != nil {
+		t.Fatal(err)
+	}
 	logf, err := os.Create(filepath.Join(work, "registry.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { logf.Close() })
 	s.reg = &registryProc{t: t, addr: freeAddr(t), logf: logf, args: []string{
-		"--key", filepath.Join(work, "keys", "registry-signing.key"), "--db", s.dsn,
+		"--key", filepath.Join(work, "keys", "registry-signing.key"), "--db", s.dsn, "--data-key-file", s.keys,
 		"--smtp", s.mail.addr, "--smtp-from", "IKD Dukcapil <no-reply@ikd.test>",
 		// A killed registry's claimed mails come back after the lease: keep it short.
 		"--mail-lease", "40s", "--shutdown-grace", "1s"}}
@@ -206,7 +211,7 @@ func setup(t *testing.T) *suite {
 			"--id", "sup1", "--pin-file", s.pin, "--kdf-time", "2", "--kdf-memory", "19456"); err != nil {
 			t.Fatal(err)
 		}
-		code, err := runTool(ctx, "ikd-registry", "enroll-code", "--db", s.dsn, "--area", area)
+		code, err := runTool(ctx, "ikd-registry", "enroll-code", "--db", s.dsn, "--data-key-file", s.keys, "--area", area)
 		if err != nil {
 			t.Fatal(err)
 		}

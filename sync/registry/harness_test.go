@@ -29,6 +29,16 @@ import (
 	"github.com/ikd-field/ikd/sync/registry/sqlitestore"
 )
 
+// testKeys seals the stores of the rules tests, as ikd-registry does.
+func testKeys(t testing.TB) *registry.DataKeys {
+	t.Helper()
+	keys, err := registry.NewDataKeys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys
+}
+
 func openSQLite(t testing.TB) registry.Store {
 	t.Helper()
 	st, err := sqlitestore.Open(context.Background(), filepath.Join(t.TempDir(), "registry.db"))
@@ -36,7 +46,7 @@ func openSQLite(t testing.TB) registry.Store {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	return st
+	return registry.Seal(st, testKeys(t))
 }
 
 func openPostgres(t *testing.T) registry.Store {
@@ -46,7 +56,7 @@ func openPostgres(t *testing.T) registry.Store {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	return st
+	return registry.Seal(st, testKeys(t))
 }
 
 // eachStore runs fn against both drivers: the rules must hold the same way on each.

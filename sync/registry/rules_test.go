@@ -236,13 +236,14 @@ func TestConfirmCode(t *testing.T) {
 // is activated once and mailed once.
 func TestTwoRegistryProcessesIngestConcurrently(t *testing.T) {
 	url := pgtest.FreshDatabase(t)
+	keys := testKeys(t) // one data key file, shared by both processes
 	open := func() registry.Store {
 		st, err := pgstore.Open(context.Background(), url)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { st.Close() })
-		return st
+		return registry.Seal(st, keys)
 	}
 	e1, e2 := newEnv(t, open()), newEnv(t, open())
 	a, b := e1.enroll("Cibinong"), e1.enroll("Cibinong")

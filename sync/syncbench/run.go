@@ -40,6 +40,9 @@ const (
 	GoalIngestOfBulk = 0.5
 	GoalSnapshot     = 30 * time.Second
 	GoalSnapshotMB   = 60
+	// GoalSealingCost bounds the share of the PostgreSQL ingest rate that sealing personal
+	// data at rest (registry.Seal) may cost.
+	GoalSealingCost = 0.20
 )
 
 // Report is one run's measurements.
@@ -48,9 +51,11 @@ type Report struct {
 	Machine        Machine
 	Drain          DrainResult
 	IngestSQLite   IngestResult
-	IngestPostgres IngestResult
-	Bulk           IngestResult
-	Snapshot       SnapshotResult
+	IngestPostgres IngestResult // sealed, as the registry runs
+	// IngestPostgresUnsealed is the same ingest without registry.Seal, to price sealing.
+	IngestPostgresUnsealed IngestResult
+	Bulk                   IngestResult
+	Snapshot               SnapshotResult
 }
 
 // Machine describes where the run happened.
@@ -87,8 +92,9 @@ func (c Config) progress(format string, a ...any) {
 	}
 }
 
-// Run measures every path in order: drain, ingest on SQLite, ingest on PostgreSQL, the
-// PostgreSQL bulk yardstick, the snapshot pull. Each gets fresh databases.
+// Run measures every path in order: drain, ingest on SQLite, ingest on PostgreSQL with and
+// without sealing, the PostgreSQL bulk yardstick, the snapshot pull. Each gets fresh
+// databases, sealed with throwaway data keys as the registry's are.
 func Run(ctx context.Context, cfg Config) (Report, error) {
 	rep := Report{Config: cfg, Machine: ThisMachine()}
 	if cfg.PostgresURL == "" {
@@ -98,27 +104,42 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		return rep, fmt.Errorf("bench sync: %d activations, %d kiosks, %d residents: each at least 1, activations at least kiosks",
 			cfg.Activations, cfg.Kiosks, cfg.Residents)
 	}
-	var err error
+	keys, err := registry.NewDataKeys()
+	if err != nil {
+		return rep, err
+	}
 	cfg.progress("drain: queueing %d activations in a kiosk store ...", cfg.Activations)
-	if rep.Drain, err = runDrain(ctx, cfg); err != nil {
+	if rep.Drain, err = runDrain(ctx, cfg, keys); err != nil {
 		return rep, err
 	}
 	cfg.progress("drain: %s", rep.Drain.Elapsed.Round(time.Millisecond))
 
 	cfg.progress("ingest: %d kiosks, %d records, SQLite ...", cfg.Kiosks, cfg.Activations)
 	var recs []registry.StoredRecord
-	if rep.IngestSQLite, recs, err = runIngest(ctx, cfg, openSQLite(cfg.Dir, "registry-ingest.db")); err != nil {
+	if rep.IngestSQLite, recs, err = runIngest(ctx, cfg, openSQLite(cfg.Dir, "registry-ingest.db", keys)); err != nil {
 		return rep, err
 	}
 	cfg.progress("ingest SQLite: %.0f rec/s", rep.IngestSQLite.RPS())
 
-	cfg.progress("ingest: %d kiosks, %d records, PostgreSQL ...", cfg.Kiosks, cfg.Activations)
-	if rep.IngestPostgres, _, err = runIngest(ctx, cfg, openPostgres(cfg.PostgresURL)); err != nil {
-		return rep, err
+	// Unsealed, sealed, sealed, unsealed: a drift of the machine over the four runs (caches
+	// warming, a neighbour's load) weighs on both sides alike.
+	for _, sealed := range []bool{false, true, true, false} {
+		k, into, what := (*registry.DataKeys)(nil), &rep.IngestPostgresUnsealed, "unsealed"
+		if sealed {
+			k, into, what = keys, &rep.IngestPostgres, "sealed"
+		}
+		cfg.progress("ingest: %d kiosks, %d records, PostgreSQL, %s ...", cfg.Kiosks, cfg.Activations, what)
+		res, _, err := runIngest(ctx, cfg, openPostgres(cfg.PostgresURL, k))
+		if err != nil {
+			return rep, err
+		}
+		into.Records += res.Records
+		into.Accepted += res.Accepted
+		into.Elapsed += res.Elapsed
+		cfg.progress("ingest PostgreSQL, %s: %.0f rec/s", what, res.RPS())
 	}
-	cfg.progress("ingest PostgreSQL: %.0f rec/s", rep.IngestPostgres.RPS())
 
-	err = withStore(ctx, openPostgres(cfg.PostgresURL), func(st registry.Store) error {
+	err = withStore(ctx, openPostgres(cfg.PostgresURL, nil), func(st registry.Store) error {
 		rep.Bulk, err = BulkInsert(ctx, st, recs)
 		return err
 	})
@@ -128,7 +149,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	cfg.progress("bulk PostgreSQL: %.0f rec/s", rep.Bulk.RPS())
 
 	cfg.progress("snapshot: importing %d residents ...", cfg.Residents)
-	err = withStore(ctx, openSQLite(cfg.Dir, "registry-snapshot.db"), func(st registry.Store) error {
+	err = withStore(ctx, openSQLite(cfg.Dir, "registry-snapshot.db", keys), func(st registry.Store) error {
 		s, err := PrepareSnapshot(ctx, cfg.Dir, st, cfg.Residents)
 		if err != nil {
 			return err
@@ -147,14 +168,22 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 // opener opens a fresh store and returns it with its clean-up.
 type opener func(ctx context.Context) (registry.Store, func() error, error)
 
-func openSQLite(dir, name string) opener {
+// sealWith seals st with keys; nil keys leave it unsealed (the yardsticks).
+func sealWith(st registry.Store, keys *registry.DataKeys) registry.Store {
+	if keys == nil {
+		return st
+	}
+	return registry.Seal(st, keys)
+}
+
+func openSQLite(dir, name string, keys *registry.DataKeys) opener {
 	return func(ctx context.Context) (registry.Store, func() error, error) {
 		path := filepath.Join(dir, name)
 		st, err := sqlitestore.Open(ctx, path)
 		if err != nil {
 			return nil, nil, err
 		}
-		return st, func() error {
+		return sealWith(st, keys), func() error {
 			return errors.Join(st.Close(), os.Remove(path), rmIfExists(path+"-wal"), rmIfExists(path+"-shm"))
 		}, nil
 	}
@@ -167,7 +196,7 @@ func rmIfExists(path string) error {
 	return nil
 }
 
-func openPostgres(base string) opener {
+func openPostgres(base string, keys *registry.DataKeys) opener {
 	return func(ctx context.Context) (registry.Store, func() error, error) {
 		u, drop, err := FreshDatabase(ctx, base)
 		if err != nil {
@@ -177,7 +206,7 @@ func openPostgres(base string) opener {
 		if err != nil {
 			return nil, nil, errors.Join(err, drop())
 		}
-		return st, func() error { return errors.Join(st.Close(), drop()) }, nil
+		return sealWith(st, keys), func() error { return errors.Join(st.Close(), drop()) }, nil
 	}
 }
 
@@ -189,8 +218,8 @@ func withStore(ctx context.Context, open opener, fn func(registry.Store) error) 
 	return errors.Join(fn(st), done())
 }
 
-func runDrain(ctx context.Context, cfg Config) (res DrainResult, err error) {
-	err = withStore(ctx, openSQLite(cfg.Dir, "registry-drain.db"), func(st registry.Store) error {
+func runDrain(ctx context.Context, cfg Config, keys *registry.DataKeys) (res DrainResult, err error) {
+	err = withStore(ctx, openSQLite(cfg.Dir, "registry-drain.db", keys), func(st registry.Store) error {
 		d, err := PrepareDrain(ctx, cfg.Dir, st, cfg.Activations)
 		if err != nil {
 			return err
@@ -220,6 +249,11 @@ func (r Report) BytesPerActivation() float64 {
 	return float64(r.Drain.Bytes) / float64(max(r.Drain.Records, 1))
 }
 
+// SealingCost is the share of the PostgreSQL ingest rate that sealing costs.
+func (r Report) SealingCost() float64 {
+	return 1 - r.IngestPostgres.RPS()/r.IngestPostgresUnsealed.RPS()
+}
+
 // SnapshotMB is the pull's wire bytes in MB (10^6).
 func (r Report) SnapshotMB() float64 { return float64(r.Snapshot.Bytes) / 1e6 }
 
@@ -244,8 +278,12 @@ func (r Report) Write(w io.Writer) error {
 	fmt.Fprintf(tw, "wire bytes per activation (TCP, both ways, during the drain)\t%.0f B\t<= %d B\t%s\n",
 		r.BytesPerActivation(), GoalBytesPerAct, yesNo(r.BytesPerActivation() <= GoalBytesPerAct))
 	fmt.Fprintf(tw, "ingest, SQLite, %d kiosks, batches of 200\t%.0f rec/s\t-\t-\n", c.Kiosks, r.IngestSQLite.RPS())
-	fmt.Fprintf(tw, "ingest, PostgreSQL, %d kiosks, batches of 200\t%.0f rec/s\t>= %d rec/s\t%s\n",
+	fmt.Fprintf(tw, "ingest, PostgreSQL, %d kiosks, batches of 200, sealed\t%.0f rec/s\t>= %d rec/s\t%s\n",
 		c.Kiosks, r.IngestPostgres.RPS(), GoalIngestPG, yesNo(r.IngestPostgres.RPS() >= GoalIngestPG))
+	fmt.Fprintf(tw, "ingest, PostgreSQL, %d kiosks, batches of 200, unsealed\t%.0f rec/s\t-\t-\n",
+		c.Kiosks, r.IngestPostgresUnsealed.RPS())
+	fmt.Fprintf(tw, "sealing cost: 1 - sealed / unsealed (2 runs each)\t%.1f %%\t< %.0f %%\t%s\n",
+		100*r.SealingCost(), 100*GoalSealingCost, yesNo(r.SealingCost() < GoalSealingCost))
 	fmt.Fprintf(tw, "PostgreSQL BulkInsertRecords (COPY), %d rows\t%.0f rec/s\t(yardstick)\t-\n", r.Bulk.Records, r.Bulk.RPS())
 	fmt.Fprintf(tw, "ingest PostgreSQL / bulk\t%.2f\t>= %.1f\t%s\n", ratio, GoalIngestOfBulk, yesNo(ratio >= GoalIngestOfBulk))
 	fmt.Fprintf(tw, "snapshot pull %d residents, %d pages, empty kiosk\t%.2f s\t<= %.0f s\t%s\n",
@@ -254,8 +292,8 @@ func (r Report) Write(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "sync-bench drain-10k-s %.2f bytes-per-activation %.0f ingest-sqlite-rps %.0f ingest-postgres-rps %.0f postgres-bulk-rps %.0f snapshot-200k-s %.2f snapshot-200k-mb %.0f\n",
+	_, err := fmt.Fprintf(w, "sync-bench drain-10k-s %.2f bytes-per-activation %.0f ingest-sqlite-rps %.0f ingest-postgres-rps %.0f postgres-bulk-rps %.0f snapshot-200k-s %.2f snapshot-200k-mb %.0f ingest-postgres-unsealed-rps %.0f sealing-cost-pct %.1f\n",
 		r.Drain.Elapsed.Seconds(), r.BytesPerActivation(), r.IngestSQLite.RPS(), r.IngestPostgres.RPS(), r.Bulk.RPS(),
-		r.Snapshot.Elapsed.Seconds(), r.SnapshotMB())
+		r.Snapshot.Elapsed.Seconds(), r.SnapshotMB(), r.IngestPostgresUnsealed.RPS(), 100*r.SealingCost())
 	return err
 }

@@ -16,7 +16,8 @@ import (
 )
 
 var summary = regexp.MustCompile(`^sync-bench drain-10k-s [0-9.]+ bytes-per-activation [0-9]+ ingest-sqlite-rps [0-9]+ ` +
-	`ingest-postgres-rps [0-9]+ postgres-bulk-rps [0-9]+ snapshot-200k-s [0-9.]+ snapshot-200k-mb [0-9]+$`)
+	`ingest-postgres-rps [0-9]+ postgres-bulk-rps [0-9]+ snapshot-200k-s [0-9.]+ snapshot-200k-mb [0-9]+ ` +
+	`ingest-postgres-unsealed-rps [0-9]+ sealing-cost-pct -?[0-9.]+$`)
 
 // TestRunTiny runs the whole benchmark at a tiny size: every record acknowledged or
 // accepted, every resident pulled, and the table ends with the summary line. No timing is
@@ -27,7 +28,8 @@ func TestRunTiny(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Drain.Acknowledged != 50 || rep.IngestSQLite.Accepted != 50 || rep.IngestPostgres.Accepted != 50 ||
+	if rep.Drain.Acknowledged != 50 || rep.IngestSQLite.Accepted != 50 || rep.IngestPostgres.Accepted != 100 ||
+		rep.IngestPostgresUnsealed.Accepted != 100 ||
 		rep.Bulk.Records != 50 || rep.Snapshot.Added != 500 {
 		t.Errorf("report %+v", rep)
 	}
@@ -54,13 +56,22 @@ func TestRunWithoutPostgres(t *testing.T) {
 	}
 }
 
+// sealed seals st with throwaway data keys, as the registry's store is.
+func sealed(b *testing.B, st registry.Store) registry.Store {
+	keys, err := registry.NewDataKeys()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return registry.Seal(st, keys)
+}
+
 func sqliteStore(b *testing.B) registry.Store {
 	st, err := sqlitestore.Open(context.Background(), filepath.Join(b.TempDir(), "registry.db"))
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { st.Close() })
-	return st
+	return sealed(b, st)
 }
 
 func postgresStore(b *testing.B) registry.Store {
@@ -69,7 +80,7 @@ func postgresStore(b *testing.B) registry.Store {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { st.Close() })
-	return st
+	return sealed(b, st)
 }
 
 // BenchmarkDrain pushes b.N queued activations from one kiosk store with Engine.Push.

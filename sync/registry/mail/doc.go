@@ -25,9 +25,12 @@
 // # Why the code is kept only until sent
 //
 // The activation code is a credential: whoever holds it can finish someone's IKD activation
-// while it is valid. The queue has to keep it in clear text, because it must be able to send
-// it again after a failure, but once the relay has accepted the mail the queue has no further
-// use for it, so Queue.Sent forgets it (the registry keeps only its own hash to check the code
-// the citizen types). A database dump or backup taken later then holds no usable codes. For
-// the same reason this package never logs a code nor puts it into an error.
+// while it is valid. The queue has to keep it, because it must be able to send it again after
+// a failure, but never in clear text: the registry's queue (registry.Seal) holds the code and
+// the address sealed under a key only the registry process has and opens them in Claim. Once
+// the relay has accepted the mail, or refused it for good, the queue has no further use for
+// the code, so Queue.Sent and a permanent Queue.Failed forget it (the registry keeps only its
+// own hash to check the code the citizen types). For the same reason this package never logs
+// a code nor puts it into an error, and masks addresses in the errors it logs and records
+// (MaskAddresses): a relay's refusal usually quotes the recipient.
 package mail

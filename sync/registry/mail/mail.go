@@ -27,7 +27,8 @@ type Queue interface {
 	// Sent marks mail id delivered and forgets its code. Idempotent.
 	Sent(ctx context.Context, id string, at time.Time) error
 	// Failed records a failed attempt and when to try again (next); permanent=true stops
-	// retrying (e.g. 5xx recipient refused) and keeps the error for the operator.
+	// retrying (e.g. 5xx recipient refused), forgets the code and keeps the error for the
+	// operator.
 	Failed(ctx context.Context, id string, at, next time.Time, reason string, permanent bool) error
 }
 

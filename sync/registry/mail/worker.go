@@ -159,7 +159,8 @@ func (w *Worker) record(ctx context.Context, m Mail, sendErr error, stopping boo
 
 	attempt := m.Attempts + 1
 	permanent := IsPermanent(sendErr)
-	reason := sendErr.Error()
+	// The reason goes to the log and the queue, kept for the operator: no full address.
+	reason := MaskAddresses(sendErr.Error())
 	next := at
 	switch {
 	case permanent:

@@ -246,11 +246,13 @@ func (s *Store) Sent(ctx context.Context, id string, at time.Time) error {
 	return affected(res, err, "mail sent "+id)
 }
 
-// Failed records a failed attempt of mail id. A failure reported after the mail was sent
-// (a late duplicate) changes nothing.
+// Failed records a failed attempt of mail id; a permanent failure forgets the code, which
+// will never be sent. A failure reported after the mail was sent (a late duplicate) changes
+// nothing.
 func (s *Store) Failed(ctx context.Context, id string, at, next time.Time, reason string, permanent bool) error {
 	res, err := s.pool.Exec(ctx, `UPDATE mails SET attempts = attempts + 1, next_attempt = $1,
-		leased_until = 0, last_error = $2, permanent = $3 WHERE id = $4 AND sent_at IS NULL`,
+		leased_until = 0, last_error = $2, permanent = $3,
+		code = CASE WHEN $3 THEN '' ELSE code END WHERE id = $4 AND sent_at IS NULL`,
 		ns(next), reason, permanent, id)
 	if err != nil {
 		return fmt.Errorf("mail failed %s: %w", id, err)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ikd-field/ikd/internal/pgtest"
 	"github.com/ikd-field/ikd/sync/registry"
+	"github.com/ikd-field/ikd/sync/registry/mail"
 	"github.com/ikd-field/ikd/sync/registry/storetest"
 )
 
@@ -31,6 +32,16 @@ func open(t *testing.T, url string) *Store {
 
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) registry.Store { return open(t, testURL(t)) })
+}
+
+// TestConformanceSealed runs the suite through registry.Seal: sealing must not change what
+// the Store does.
+func TestConformanceSealed(t *testing.T) {
+	keys, err := registry.NewDataKeys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.Run(t, func(t *testing.T) registry.Store { return registry.Seal(open(t, testURL(t)), keys) })
 }
 
 // TestTwoProcesses runs the concurrency tests with two Stores (two pools) on one database,
@@ -227,5 +238,44 @@ func TestLatestTombstones(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestMailCodeForgotten: the queue keeps a mail's code only while it may still be sent.
+func TestMailCodeForgotten(t *testing.T) {
+	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	tests := []struct {
+		name     string
+		outcome  func(s *Store, id string) error
+		wantCode string
+	}{
+		{"Sent", func(s *Store, id string) error { return s.Sent(t.Context(), id, now) }, ""},
+		{"FailedForGood", func(s *Store, id string) error {
+			return s.Failed(t.Context(), id, now, now, "550 refused", true)
+		}, ""},
+		{"FailedForNow", func(s *Store, id string) error {
+			return s.Failed(t.Context(), id, now, now.Add(time.Minute), "451 later", false)
+		}, "123456"},
+	}
+	s := open(t, testURL(t))
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			id := fmt.Sprintf("m%d", i)
+			if err := s.InTx(t.Context(), func(ctx context.Context, tx registry.Tx) error {
+				return tx.EnqueueMail(ctx, mail.Mail{ID: id, To: "a@example.id", Code: "123456", ExpiresAt: now, CreatedAt: now})
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if err := tt.outcome(s, id); err != nil {
+				t.Fatal(err)
+			}
+			var code string
+			if err := s.pool.QueryRow(t.Context(), `SELECT code FROM mails WHERE id = $1`, id).Scan(&code); err != nil {
+				t.Fatal(err)
+			}
+			if code != tt.wantCode {
+				t.Errorf("code %q, want %q", code, tt.wantCode)
+			}
+		})
 	}
 }

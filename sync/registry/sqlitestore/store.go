@@ -16,7 +16,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -54,6 +56,15 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open registry database %s: %w", path, err)
 	}
+	// SQLite creates the -wal and -shm files with the mode of the database file, so a file
+	// made private before SQLite sees it keeps all three private whatever the umask.
+	f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open registry database %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("open registry database %s: %w", path, err)
+	}
 	w, err := openDB(ctx, abs, 1, false)
 	if err != nil {
 		return nil, fmt.Errorf("open registry database %s: %w", path, err)
@@ -62,6 +73,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if _, err := w.ExecContext(ctx, "PRAGMA journal_mode = WAL"); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open registry database %s: set WAL: %w", path, err)
+	}
+	if err := makePrivate(abs); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open registry database %s: %w", path, err)
 	}
 	if err := migrate(ctx, w); err != nil {
 		w.Close()
@@ -73,6 +88,18 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("open registry database %s: %w", path, err)
 	}
 	return &Store{w: w, r: r}, nil
+}
+
+// makePrivate sets the database and its -wal and -shm files, those that exist, to mode 0600:
+// a file made by an older version (0644) is tightened too. They hold sealed personal data,
+// blind indexes and the kiosks' keys.
+func makePrivate(abs string) error {
+	for _, p := range []string{abs, abs + "-wal", abs + "-shm"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("make private: %w", err)
+		}
+	}
+	return nil
 }
 
 // openDB opens a pool of conns connections with the settings every connection needs;
@@ -289,12 +316,14 @@ func (s *Store) Sent(ctx context.Context, id string, at time.Time) error {
 	})
 }
 
-// Failed records a failed attempt of mail id.
+// Failed records a failed attempt of mail id; a permanent failure forgets the code, which
+// will never be sent.
 func (s *Store) Failed(ctx context.Context, id string, at, next time.Time, reason string, permanent bool) error {
 	return s.write(ctx, func(t *sql.Tx) error {
 		res, err := t.ExecContext(ctx, `UPDATE mails SET attempts = attempts + 1, next_attempt = ?,
-			leased_until = 0, last_error = ?, permanent = ? WHERE id = ? AND sent_at IS NULL`,
-			ns(next), reason, permanent, id)
+			leased_until = 0, last_error = ?, permanent = ?, code = CASE WHEN ? THEN '' ELSE code END
+			WHERE id = ? AND sent_at IS NULL`,
+			ns(next), reason, permanent, permanent, id)
 		if err != nil {
 			return fmt.Errorf("mail failed %s: %w", id, err)
 		}

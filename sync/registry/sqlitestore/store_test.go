@@ -5,12 +5,15 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ikd-field/ikd/sync/registry"
+	"github.com/ikd-field/ikd/sync/registry/mail"
 	"github.com/ikd-field/ikd/sync/registry/storetest"
 )
 
@@ -27,6 +30,18 @@ func open(t *testing.T, path string) *Store {
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) registry.Store {
 		return open(t, filepath.Join(t.TempDir(), "registry.db"))
+	})
+}
+
+// TestConformanceSealed runs the suite through registry.Seal: sealing must not change what
+// the Store does.
+func TestConformanceSealed(t *testing.T) {
+	keys, err := registry.NewDataKeys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.Run(t, func(t *testing.T) registry.Store {
+		return registry.Seal(open(t, filepath.Join(t.TempDir(), "registry.db")), keys)
 	})
 }
 
@@ -142,6 +157,76 @@ func TestRefusedFiles(t *testing.T) {
 				t.Fatalf("Open: %v, want %v", err, tc.want)
 			}
 			t.Log(err)
+		})
+	}
+}
+
+// TestFilesPrivate: the database, its WAL and shared-memory file are 0600 whatever the umask,
+// and a file an older version left 0644 is tightened when opened.
+func TestFilesPrivate(t *testing.T) {
+	old := syscall.Umask(0) // the most permissive: nothing may rely on the umask
+	defer syscall.Umask(old)
+	for _, existing := range []bool{false, true} {
+		p := filepath.Join(t.TempDir(), "registry.db")
+		if existing {
+			if err := os.WriteFile(p, nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s := open(t, p)
+		// A write makes sure the WAL exists.
+		if err := s.InTx(t.Context(), func(ctx context.Context, tx registry.Tx) error {
+			_, err := tx.UseNonce(ctx, "k", "n", time.Now())
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range []string{p, p + "-wal", p + "-shm"} {
+			fi, err := os.Stat(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fi.Mode().Perm() != 0o600 {
+				t.Errorf("existing=%v: %s has mode %04o, want 0600", existing, filepath.Base(f), fi.Mode().Perm())
+			}
+		}
+	}
+}
+
+// TestMailCodeForgotten: the queue keeps a mail's code only while it may still be sent.
+func TestMailCodeForgotten(t *testing.T) {
+	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	tests := []struct {
+		name     string
+		outcome  func(s *Store, id string) error
+		wantCode string
+	}{
+		{"Sent", func(s *Store, id string) error { return s.Sent(t.Context(), id, now) }, ""},
+		{"FailedForGood", func(s *Store, id string) error {
+			return s.Failed(t.Context(), id, now, now, "550 refused", true)
+		}, ""},
+		{"FailedForNow", func(s *Store, id string) error {
+			return s.Failed(t.Context(), id, now, now.Add(time.Minute), "451 later", false)
+		}, "123456"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := open(t, filepath.Join(t.TempDir(), "registry.db"))
+			if err := s.InTx(t.Context(), func(ctx context.Context, tx registry.Tx) error {
+				return tx.EnqueueMail(ctx, mail.Mail{ID: "m1", To: "a@example.id", Code: "123456", ExpiresAt: now, CreatedAt: now})
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if err := tt.outcome(s, "m1"); err != nil {
+				t.Fatal(err)
+			}
+			var code string
+			if err := s.r.QueryRowContext(t.Context(), `SELECT code FROM mails WHERE id = 'm1'`).Scan(&code); err != nil {
+				t.Fatal(err)
+			}
+			if code != tt.wantCode {
+				t.Errorf("code %q, want %q", code, tt.wantCode)
+			}
 		})
 	}
 }

@@ -4,6 +4,7 @@ package storeopen
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -26,6 +27,27 @@ func Open(ctx context.Context, dsn string) (registry.Store, error) {
 		return pgstore.Open(ctx, dsn)
 	}
 	return nil, fmt.Errorf("--db %q: want sqlite:PATH or postgres://USER@HOST/DB", Redact(dsn))
+}
+
+// ErrNoDataKey: no --data-key-file was given. The registry does not run with personal data
+// in clear.
+var ErrNoDataKey = errors.New("--data-key-file is required (make one with: ikd-registry keys new-data-key --out FILE)")
+
+// OpenSealed opens the database dsn names with personal data sealed under the keys in the
+// data key file at keyFile (see registry.Seal).
+func OpenSealed(ctx context.Context, dsn, keyFile string) (registry.Store, error) {
+	if keyFile == "" {
+		return nil, ErrNoDataKey
+	}
+	keys, err := registry.ReadDataKeys(keyFile)
+	if err != nil {
+		return nil, err
+	}
+	st, err := Open(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	return registry.Seal(st, keys), nil
 }
 
 // Redact returns dsn without its password, for logs.

@@ -17,7 +17,9 @@ import (
 	"github.com/ikd-field/ikd/sync/registry/sqlitestore"
 )
 
-// testRegistry is an in-process registry on SQLite, served over HTTP on loopback.
+// testCitizenToken is the test registry's citizen API token.
+const testCitizenToken = "citizen-test-token-0123456789"
+
 // testRegistry serves a real registry on SQLite over loopback; it returns the store, the
 // server and the --db value of its database.
 func testRegistry(t *testing.T) (registry.Store, *httptest.Server, string) {
@@ -41,7 +43,8 @@ func testRegistry(t *testing.T) (registry.Store, *httptest.Server, string) {
 		t.Fatal(err)
 	}
 	srv := &registry.Server{Store: st, Signer: signer, PublicKey: pub, TokenTTL: 10 * time.Minute,
-		CodeKey: []byte("test code key"), Now: time.Now, Log: slog.New(slog.DiscardHandler)}
+		CodeKey: []byte("test code key"), Now: time.Now, Log: slog.New(slog.DiscardHandler),
+		CitizenToken: []byte(testCitizenToken)}
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
 	return st, hs, "sqlite:" + dbPath
@@ -91,7 +94,8 @@ func TestLoadgen(t *testing.T) {
 				enrolledKiosk(t, st, url, d, secret)
 			}
 			args := []string{"loadgen", "--data", root, "--secret-file", secret, "--count", fmt.Sprint(tc.count),
-				"--kiosks", fmt.Sprint(tc.kiosks), "--seed", "7"}
+				"--kiosks", fmt.Sprint(tc.kiosks), "--seed", "7",
+				"--citizen-token-file", writeFile(t, "citizen.token", testCitizenToken+"\n")}
 			if tc.officer {
 				args = append(args, "--officer", "sup1", "--pin-file", writeFile(t, "pin", "240817\n"))
 			}
@@ -143,6 +147,7 @@ func TestLoadgenUsage(t *testing.T) {
 		{"loadgen", "--data", t.TempDir()},
 		{"loadgen", "--data", t.TempDir(), "--count", "3", "--officer", "x"},
 		{"loadgen", "--data", t.TempDir(), "--count", "3", "extra"},
+		{"loadgen", "--data", t.TempDir(), "--count", "3"}, // no --citizen-token-file
 	} {
 		if code, _, _ := runStoreCLI(t, args...); code != 2 {
 			t.Errorf("%v: exit %d, want 2", args, code)

@@ -77,7 +77,8 @@ func (s *Server) Handler() http.Handler {
 func (s *Server) limited(l *clientLimiter, next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if wait, ok := l.allow(clientKey(r), s.Now()); !ok {
-			s.logger(r).Info("rate limited", "client", clientKey(r), "route", r.Pattern)
+			// Debug: a flood must not become a flood of log lines; the metrics count the 429s.
+			s.logger(r).Debug("rate limited", "client", clientKey(r), "route", r.Pattern)
 			writeTooMany(w, wait, ikdsync.ErrRateLimited.Code, ikdsync.ErrRateLimited.Msg.EN)
 			return
 		}

@@ -51,8 +51,9 @@ type Server struct {
 	Limits Limits
 }
 
-// Handler returns the HTTP routes. Metrics are not among them: they name every kiosk and
-// area, so they are served on their own, private listener (Metrics.Handler).
+// Handler returns the HTTP routes, with rate limiters of their own for each call. Metrics are
+// not among them: they name every kiosk and area, so they are served on their own, private
+// listener (Metrics.Handler).
 func (s *Server) Handler() http.Handler {
 	lim := s.Limits.withDefaults()
 	mux := http.NewServeMux()

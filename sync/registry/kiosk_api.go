@@ -212,7 +212,8 @@ func (s *Server) authenticated(next func(http.ResponseWriter, *http.Request, dev
 		unknown := ikdsync.ErrBadRequestSignature.With(fmt.Errorf("unknown kiosk %q", sr.KioskID))
 		var dev Device
 		err = s.Store.InTx(r.Context(), func(ctx context.Context, tx Tx) error {
-			dev, err = tx.Device(ctx, sr.KioskID)
+			d, err := tx.Device(ctx, sr.KioskID)
+			dev = d
 			return err
 		})
 		if errors.Is(err, ErrNotFound) {

@@ -68,9 +68,10 @@ func SignRequest(req *http.Request, kioskID string, key ed25519.PrivateKey, body
 	return nil
 }
 
-// ParseSignedRequest reads the authentication headers of a request whose body is body. It
-// checks only their form; CheckSignature checks the signature against the device key.
-func ParseSignedRequest(req *http.Request, body []byte) (SignedRequest, []byte, error) {
+// ParseSignedRequest reads the authentication headers of req. It checks only their form and
+// leaves Body unset: the registry reads a body only after the headers name a known kiosk at a
+// time within MaxSkew (CheckTime), then sets Body and calls CheckSignature.
+func ParseSignedRequest(req *http.Request) (SignedRequest, []byte, error) {
 	kid, ts, nonce, sig := req.Header.Get(HeaderKiosk), req.Header.Get(HeaderTime),
 		req.Header.Get(HeaderNonce), req.Header.Get(HeaderSignature)
 	if kid == "" || ts == "" || nonce == "" || sig == "" {
@@ -88,17 +89,23 @@ func ParseSignedRequest(req *http.Request, body []byte) (SignedRequest, []byte, 
 		return SignedRequest{}, nil, ErrBadRequestSignature.With(errors.New("IKD-Signature is not a base64url Ed25519 signature"))
 	}
 	return SignedRequest{KioskID: kid, Method: req.Method, Target: req.URL.RequestURI(),
-		Time: time.UnixMilli(ms), Nonce: nonce, Body: body}, s, nil
+		Time: time.UnixMilli(ms), Nonce: nonce}, s, nil
 }
 
-// CheckSignature verifies sig over r with the device key pub and r's time against now.
-func CheckSignature(r SignedRequest, sig []byte, pub ed25519.PublicKey, now time.Time) error {
-	if len(pub) != ed25519.PublicKeySize || !ed25519.Verify(pub, r.message(), sig) {
-		return ErrBadRequestSignature.With(fmt.Errorf("kiosk %q", r.KioskID))
-	}
+// CheckTime refuses a request whose time is further than MaxSkew from now. It needs no key,
+// so the registry checks it before it looks up the kiosk or reads the body.
+func CheckTime(r SignedRequest, now time.Time) error {
 	if d := now.Sub(r.Time); d > MaxSkew || d < -MaxSkew {
 		return ErrClockSkew.With(fmt.Errorf("request time %s is %s from the registry's %s",
 			r.Time.UTC().Format(time.RFC3339), d.Round(time.Second), now.UTC().Format(time.RFC3339)))
+	}
+	return nil
+}
+
+// CheckSignature verifies sig over r, body included, with the device key pub.
+func CheckSignature(r SignedRequest, sig []byte, pub ed25519.PublicKey) error {
+	if len(pub) != ed25519.PublicKeySize || !ed25519.Verify(pub, r.message(), sig) {
+		return ErrBadRequestSignature.With(fmt.Errorf("kiosk %q", r.KioskID))
 	}
 	return nil
 }

@@ -37,9 +37,13 @@ func newRegistryServer(t *testing.T, pub ed25519.PublicKey, handler func(w http.
 	rs.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		if r.URL.Path != "/v1/enroll" {
-			sr, sig, err := ikdsync.ParseSignedRequest(r, body)
+			sr, sig, err := ikdsync.ParseSignedRequest(r)
 			if err == nil {
-				err = ikdsync.CheckSignature(sr, sig, pub, time.Now())
+				err = ikdsync.CheckTime(sr, time.Now())
+			}
+			if err == nil {
+				sr.Body = body
+				err = ikdsync.CheckSignature(sr, sig, pub)
 			}
 			rs.mu.Lock()
 			if err != nil {

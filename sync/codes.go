@@ -68,15 +68,14 @@ var (
 	ErrUnauthenticated = &kiosk.Error{Code: "auth.missing", Msg: kiosk.Message{
 		ID: "Permintaan tidak bertanda tangan perangkat; kiosk perlu didaftarkan (ikdctl enroll).",
 		EN: "The request carries no device signature; the kiosk needs enrolling (ikdctl enroll)."}}
-	ErrUnknownDevice = &kiosk.Error{Code: "auth.unknown_device", Msg: kiosk.Message{
-		ID: "Registri tidak mengenal kiosk ini; daftarkan kiosk dengan kode pendaftaran baru.",
-		EN: "The registry does not know this kiosk; enroll it with a new enrollment code."}}
 	ErrDeviceRevoked = &kiosk.Error{Code: "auth.device_revoked", Msg: kiosk.Message{
 		ID: "Kiosk ini telah dicabut dari registri; hubungi petugas TI.",
 		EN: "This kiosk was revoked at the registry; contact IT support."}}
+	// ErrBadRequestSignature is also the answer for a kiosk id the registry does not know:
+	// one answer for both, so nobody can learn which kiosk ids exist by asking.
 	ErrBadRequestSignature = &kiosk.Error{Code: "auth.bad_signature", Msg: kiosk.Message{
-		ID: "Tanda tangan perangkat pada permintaan tidak sah; hubungi petugas TI.",
-		EN: "The device signature on the request is not valid; contact IT support."}}
+		ID: "Registri tidak mengenali kiosk ini atau tanda tangan perangkatnya tidak sah; daftarkan ulang kiosk dengan kode pendaftaran baru atau hubungi petugas TI.",
+		EN: "The registry does not recognise this kiosk or its device signature; enroll the kiosk again with a new enrollment code or contact IT support."}}
 	ErrReplay = &kiosk.Error{Code: "auth.replay", Msg: kiosk.Message{
 		ID: "Permintaan yang sama dikirim ulang dan ditolak; sinkronisasi akan dicoba lagi.",
 		EN: "The same request was sent again and refused; sync will retry."}}
@@ -89,6 +88,9 @@ var (
 	ErrAlreadyEnrolled = &kiosk.Error{Code: "enroll.kiosk_exists", Msg: kiosk.Message{
 		ID: "Kiosk dengan ID ini sudah terdaftar dengan kunci lain; hubungi petugas TI.",
 		EN: "A kiosk with this id is already enrolled with another key; contact IT support."}}
+	ErrRateLimited = &kiosk.Error{Code: "rate.limited", Msg: kiosk.Message{
+		ID: "Terlalu banyak permintaan ke registri; tunggu sebentar lalu coba lagi.",
+		EN: "Too many requests to the registry; wait a moment and try again."}}
 	ErrRegistryUnavailable = &kiosk.Error{Code: "sync.unavailable", Msg: kiosk.Message{
 		ID: "Registri tidak dapat dihubungi; data tetap aman di kiosk dan akan dikirim saat terhubung.",
 		EN: "The registry cannot be reached; the data is safe on the kiosk and will be sent when connected."}}
@@ -108,8 +110,8 @@ var Codes = []*kiosk.Error{
 	ErrRegistrationMismatch, ErrDeviceRevokedRecord, ErrAuditRollback,
 	ErrAreaMismatch, ErrUnknownResident, ErrUnknownOfficer, ErrOfficerDisabled, ErrOfficerArea, ErrOfficerRole,
 	ErrRecordFutureDated, ErrRecordBeforeEnrolment,
-	ErrMessageMalformed, ErrUnauthenticated, ErrUnknownDevice, ErrDeviceRevoked, ErrBadRequestSignature,
-	ErrReplay, ErrClockSkew, ErrEnrollCode, ErrAlreadyEnrolled, ErrRegistryUnavailable, ErrRegistryAnswer,
+	ErrMessageMalformed, ErrUnauthenticated, ErrDeviceRevoked, ErrBadRequestSignature,
+	ErrReplay, ErrClockSkew, ErrEnrollCode, ErrAlreadyEnrolled, ErrRateLimited, ErrRegistryUnavailable, ErrRegistryAnswer,
 }
 
 // ErrorForCode returns the *kiosk.Error of a code received from the registry; an unknown code

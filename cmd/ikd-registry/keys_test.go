@@ -38,7 +38,7 @@ func TestServeRefusesNoDataKeyFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := serveConfig{keyFile: keyFile, db: "sqlite:" + filepath.Join(t.TempDir(), "registry.db"), tokenTTL: time.Minute}
-	err = run(context.Background(), c, ln, slog.New(slog.DiscardHandler))
+	err = run(context.Background(), c, ln, nil, slog.New(slog.DiscardHandler))
 	if !errors.Is(err, storeopen.ErrNoDataKey) {
 		t.Fatalf("run without --data-key-file: %v, want ErrNoDataKey", err)
 	}

@@ -1,6 +1,7 @@
 // Command ikd-registry is the reference central registry the kiosks sync with (DESIGN.md §8).
 //
 //	ikd-registry [serve] --key FILE --data-key-file FILE [--db sqlite:PATH|postgres://...] [--smtp HOST:PORT ...]
+//	    [--metrics-addr 127.0.0.1:9090] [--citizen-token-file FILE] [--citizen-rate R --citizen-burst B]
 //	ikd-registry enroll-code --db DB --area KECAMATAN[,KECAMATAN...] [--ttl 24h]
 //	ikd-registry devices list|revoke --db DB [KIOSK_ID]
 //	ikd-registry residents import --db DB FILE.ndjson
@@ -17,6 +18,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/hkdf"
@@ -116,6 +118,9 @@ type serveConfig struct {
 	smtpPasswordFile         string
 	shutdownGrace            time.Duration
 	mailLease                time.Duration
+	metricsAddr              string
+	citizenTokenFile         string
+	limits                   registry.Limits
 }
 
 func serve(ctx context.Context, args []string, log *slog.Logger) error {
@@ -136,6 +141,16 @@ func serve(ctx context.Context, args []string, log *slog.Logger) error {
 	fs.DurationVar(&c.mailLease, "mail-lease", mail.DefaultLease,
 		"how long a claimed mail is reserved for this process; a process that dies holding one delays it by this much")
 	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", 30*time.Second, "how long a shutdown waits for batches in flight")
+	fs.StringVar(&c.metricsAddr, "metrics-addr", "127.0.0.1:9090",
+		"listen address of /metrics, apart from the API because it names every kiosk (empty: no metrics)")
+	fs.StringVar(&c.citizenTokenFile, "citizen-token-file", "",
+		"file (mode 600) holding the bearer token the citizen API requires (none: the citizen API is off)")
+	fs.Float64Var(&c.limits.Citizen.PerSecond, "citizen-rate", registry.DefaultCitizenRate.PerSecond,
+		"citizen API requests per second per client address")
+	fs.IntVar(&c.limits.Citizen.Burst, "citizen-burst", registry.DefaultCitizenRate.Burst,
+		"citizen API requests per client address at once")
+	fs.IntVar(&c.limits.OpenRegistrations, "max-open-registrations", registry.DefaultOpenRegistrations,
+		"open registrations (QR or code still valid) one NIK may have")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -143,14 +158,35 @@ func serve(ctx context.Context, args []string, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	return run(ctx, c, ln, log)
+	var metricsLn net.Listener
+	if c.metricsAddr != "" {
+		if metricsLn, err = net.Listen("tcp", c.metricsAddr); err != nil {
+			ln.Close()
+			return fmt.Errorf("listen for metrics: %w", err)
+		}
+	}
+	return run(ctx, c, ln, metricsLn, log)
 }
 
-// run serves on ln until ctx is cancelled, then finishes the batches in flight.
-func run(ctx context.Context, c serveConfig, ln net.Listener, log *slog.Logger) error {
+// run serves the API on ln and the metrics on metricsLn (nil: none) until ctx is cancelled,
+// then finishes the batches in flight.
+func run(ctx context.Context, c serveConfig, ln, metricsLn net.Listener, log *slog.Logger) error {
 	defer ln.Close()
+	if metricsLn != nil {
+		defer metricsLn.Close()
+	}
 	if c.keyFile == "" {
 		return errors.New("--key is required (make one with: ikdctl keys new --out DIR)")
+	}
+	var citizenToken []byte
+	if c.citizenTokenFile != "" {
+		t, err := secretfile.Read(c.citizenTokenFile)
+		if err != nil {
+			return fmt.Errorf("--citizen-token-file: %w", err)
+		}
+		if citizenToken = bytes.TrimSpace(t); len(citizenToken) < 16 {
+			return fmt.Errorf("--citizen-token-file %s: the token must be at least 16 characters", c.citizenTokenFile)
+		}
 	}
 	kid, key, err := token.ReadPrivateKeyFile(c.keyFile)
 	if err != nil {
@@ -179,7 +215,11 @@ func run(ctx context.Context, c serveConfig, ln net.Listener, log *slog.Logger) 
 
 	metrics := registry.NewMetrics(st)
 	srv := &registry.Server{Store: st, Signer: signer, PublicKey: pub, TokenTTL: c.tokenTTL, CodeKey: codeKey,
-		CodeTTL: c.codeTTL, CodeMaxTries: c.codeTries, Now: time.Now, Log: log, Metrics: metrics}
+		CodeTTL: c.codeTTL, CodeMaxTries: c.codeTries, Now: time.Now, Log: log, Metrics: metrics,
+		CitizenToken: citizenToken, Limits: c.limits}
+	if citizenToken == nil {
+		log.Info("no --citizen-token-file: the citizen API (/v1/registrations) is off")
+	}
 
 	bg, stopBG := context.WithCancel(context.Background())
 	var wg gosync.WaitGroup
@@ -206,18 +246,28 @@ func run(ctx context.Context, c serveConfig, ln net.Listener, log *slog.Logger) 
 	wg.Go(func() { srv.Janitor(bg, 10*time.Minute, time.Duration(c.dedupDays)*24*time.Hour) })
 
 	hs := newHTTPServer(ln.Addr().String(), srv.Handler(), log)
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- hs.Serve(ln) }()
-	log.Info("ikd-registry listening", "addr", ln.Addr().String(), "kid", kid, "db", storeopen.Redact(c.db))
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
+	var ms *http.Server
+	if metricsLn != nil {
+		ms = newHTTPServer(metricsLn.Addr().String(), metrics.Handler(), log)
+		go func() { errc <- ms.Serve(metricsLn) }()
+		log.Info("metrics listening", "addr", metricsLn.Addr().String())
 	}
-	log.Info("shutting down; finishing requests in flight")
+	log.Info("ikd-registry listening", "addr", ln.Addr().String(), "kid", kid, "db", storeopen.Redact(c.db))
+	var served error
+	select {
+	case served = <-errc:
+	case <-ctx.Done():
+		log.Info("shutting down; finishing requests in flight")
+	}
 	shutdown, cancel := context.WithTimeout(context.Background(), c.shutdownGrace)
 	defer cancel()
-	return hs.Shutdown(shutdown)
+	errs := []error{served, hs.Shutdown(shutdown)}
+	if ms != nil {
+		errs = append(errs, ms.Shutdown(shutdown))
+	}
+	return errors.Join(errs...)
 }
 
 func smtpSender(c serveConfig) (*mail.SMTPSender, error) {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"io"
 	"log/slog"
 	"net"
@@ -13,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ikd-field/ikd/kiosk/token"
 	"github.com/ikd-field/ikd/sync/registry"
 )
 
@@ -45,7 +48,7 @@ func TestRunRefusesBadKeys(t *testing.T) {
 				t.Fatal(err)
 			}
 			c := serveConfig{keyFile: tt.key, db: "sqlite:" + filepath.Join(t.TempDir(), "registry.db"), tokenTTL: time.Minute}
-			err = run(context.Background(), c, ln, log)
+			err = run(context.Background(), c, ln, nil, log)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("run: %v, want an error containing %q", err, tt.want)
 			}
@@ -186,5 +189,153 @@ func TestOfficersAndTombstonesCommands(t *testing.T) {
 	}
 	if _, err := run("tombstones", "list", "--db", db, "--nik", "12"); err == nil {
 		t.Fatal("a malformed NIK was accepted")
+	}
+}
+
+// startServe runs `serve` on loopback listeners with the given citizen token file ("" for
+// none) and returns the API and metrics base URLs; the server stops with the test.
+func startServe(t *testing.T, tokenFile string) (api, metrics string) {
+	t.Helper()
+	dir := t.TempDir()
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pem, err := token.MarshalPrivateKeyPEM("reg-test", key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(dir, "registry-signing.key")
+	if err := os.WriteFile(keyFile, pem, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	dataKeyFile := filepath.Join(dir, "data.key")
+	if err := registry.CreateDataKeyFile(dataKeyFile); err != nil {
+		t.Fatal(err)
+	}
+	c := serveConfig{keyFile: keyFile, db: "sqlite:" + filepath.Join(dir, "registry.db"), tokenTTL: time.Minute,
+		citizenTokenFile: tokenFile, dataKeyFile: dataKeyFile, shutdownGrace: time.Second}
+	go func() { done <- run(ctx, c, ln, mln, slog.New(slog.DiscardHandler)) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	})
+	return "http://" + ln.Addr().String(), "http://" + mln.Addr().String()
+}
+
+// call sends a request and returns the status and body; it waits for the server to listen.
+func call(t *testing.T, method, url, body, bearer string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
+}
+
+// TestServeCitizenTokenAndMetricsAddr runs the server as `serve` does: the citizen API is off
+// without --citizen-token-file and needs the token with it; /metrics is only on the metrics
+// listener.
+func TestServeCitizenTokenAndMetricsAddr(t *testing.T) {
+	const tok = "s3cret-citizen-token-0123456789"
+	tokenFile := filepath.Join(t.TempDir(), "citizen.token")
+	if err := os.WriteFile(tokenFile, []byte(tok+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const reg = `{"nik":"3201014101900001","email":"siti.aminah@gmail.com","phone":"0812-3456-7789"}`
+	off, offMetrics := startServe(t, "")
+	on, onMetrics := startServe(t, tokenFile)
+	tests := []struct {
+		name, method, url, body, bearer string
+		status                          int
+		want                            string
+	}{
+		{"OffWithoutTokenFile", http.MethodPost, off + "/v1/registrations", reg, tok, http.StatusNotFound, `"code":"route.not_found"`},
+		{"NoBearer", http.MethodPost, on + "/v1/registrations", reg, "", http.StatusUnauthorized, `"code":"auth.citizen_token"`},
+		{"WrongBearer", http.MethodPost, on + "/v1/registrations", reg, tok + "x", http.StatusUnauthorized, `"code":"auth.citizen_token"`},
+		{"RightBearer", http.MethodPost, on + "/v1/registrations", reg, tok, http.StatusCreated, `"registration_id"`},
+		{"ConfirmWrongBearer", http.MethodPost, on + "/v1/registrations/x/confirm", `{"code":"123456"}`, "nope", http.StatusUnauthorized, `"code":"auth.citizen_token"`},
+		{"ConfirmRightBearer", http.MethodPost, on + "/v1/registrations/x/confirm", `{"code":"123456"}`, tok, http.StatusNotFound, `"code":"registration.unknown"`},
+		{"NoPublicMetrics", http.MethodGet, on + "/metrics", "", "", http.StatusNotFound, `"code":"route.not_found"`},
+		{"MetricsListener", http.MethodGet, onMetrics + "/metrics", "", "", http.StatusOK,
+			`ikd_registry_requests_total{route="POST /v1/registrations",status="201"} 1`},
+		{"MetricsListenerOff", http.MethodGet, offMetrics + "/metrics", "", "", http.StatusOK, "ikd_registry_requests_total"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, body := call(t, tt.method, tt.url, tt.body, tt.bearer)
+			if status != tt.status || !strings.Contains(body, tt.want) {
+				t.Fatalf("%s %s: %d %.400s, want %d containing %s", tt.method, tt.url, status, body, tt.status, tt.want)
+			}
+		})
+	}
+}
+
+// TestServeRefusesExposedCitizenToken: a token file others can read is refused, as the
+// signing key is.
+func TestServeRefusesExposedCitizenToken(t *testing.T) {
+	dir := t.TempDir()
+	exposed := filepath.Join(dir, "citizen.token")
+	if err := os.WriteFile(exposed, []byte("s3cret-citizen-token-0123456789"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(exposed, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	short := filepath.Join(dir, "short.token")
+	if err := os.WriteFile(short, []byte("abc\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ name, file, want string }{
+		{"WorldReadable", exposed, "chmod 600 " + exposed},
+		{"TooShort", short, "at least 16"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, key, err := ed25519.GenerateKey(rand.Reader)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pem, err := token.MarshalPrivateKeyPEM("reg-test", key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			keyFile := filepath.Join(t.TempDir(), "registry-signing.key")
+			if err := os.WriteFile(keyFile, pem, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := serveConfig{keyFile: keyFile, db: "sqlite:" + filepath.Join(t.TempDir(), "registry.db"), citizenTokenFile: tt.file}
+			if err := run(context.Background(), c, ln, nil, slog.New(slog.DiscardHandler)); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("run: %v, want an error containing %q", err, tt.want)
+			}
+		})
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/ikd-field/ikd/internal/loadgen"
+	"github.com/ikd-field/ikd/internal/secretfile"
 	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/store"
 	"github.com/ikd-field/ikd/sync/registry"
@@ -29,15 +31,19 @@ func runLoadgen(ctx context.Context, e env) error {
 	kecamatan := fs.String("kecamatan", loadgen.DefaultKecamatan, "the residents' kecamatan (the kiosks' area)")
 	registryDB := fs.String("registry-db", "", "also add the residents to this registry database (sqlite:PATH or postgres://...)")
 	dataKeyFile := fs.String("data-key-file", "", "the registry's data key file (with --registry-db)")
+	tokenFile := fs.String("citizen-token-file", "", "file (mode 600) holding the registry's citizen API token (required)")
 	if err := fs.Parse(e.args); err != nil {
 		return err
 	}
-	if *count <= 0 || *kiosks < 1 || fs.NArg() != 0 || (*officer != "") != (*pinFile != "") {
-		return usageError("loadgen --data DIR --count N [--registry URL] [--kiosks K] [--officer ID --pin-file P] [--seed S] [--registry-db DSN --data-key-file F]")
+	if *count <= 0 || *kiosks < 1 || fs.NArg() != 0 || (*officer != "") != (*pinFile != "") || *tokenFile == "" {
+		return usageError("loadgen --data DIR --count N --citizen-token-file T [--registry URL] [--kiosks K] [--officer ID --pin-file P] [--seed S] [--registry-db DSN --data-key-file F]")
+	}
+	citizenToken, err := secretfile.Read(*tokenFile)
+	if err != nil {
+		return fmt.Errorf("--citizen-token-file: %w", err)
 	}
 	var pin string
 	if *officer != "" {
-		var err error
 		if pin, err = readPIN(*pinFile); err != nil {
 			return err
 		}
@@ -69,7 +75,7 @@ func runLoadgen(ctx context.Context, e env) error {
 			continue
 		}
 		res, err := loadKiosk(ctx, dir, *secretFile, *officer, pin, loadgen.Config{RegistryURL: *registryURL,
-			Count: n, Offset: *offset + k, Stride: len(dirs), Seed: *seed, Kecamatan: *kecamatan, RegistryDB: regDB})
+			CitizenToken: string(bytes.TrimSpace(citizenToken)), Count: n, Offset: *offset + k, Stride: len(dirs), Seed: *seed, Kecamatan: *kecamatan, RegistryDB: regDB})
 		if err != nil {
 			return fmt.Errorf("kiosk %s: %w", dir, err)
 		}

@@ -17,6 +17,9 @@ import (
 	"github.com/ikd-field/ikd/sync/registry/sqlitestore"
 )
 
+// testCitizenToken is the test registry's citizen API token.
+const testCitizenToken = "citizen-test-token-0123456789"
+
 // testRegistry serves a real registry on SQLite, sealed, over loopback; it returns the store,
 // the server, the --db value of its database and its data key file.
 func testRegistry(t *testing.T) (registry.Store, *httptest.Server, string, string) {
@@ -55,7 +58,8 @@ func serveRegistry(t *testing.T, st registry.Store) *httptest.Server {
 		t.Fatal(err)
 	}
 	srv := &registry.Server{Store: st, Signer: signer, PublicKey: pub, TokenTTL: 10 * time.Minute,
-		CodeKey: []byte("test code key"), Now: time.Now, Log: slog.New(slog.DiscardHandler)}
+		CodeKey: []byte("test code key"), Now: time.Now, Log: slog.New(slog.DiscardHandler),
+		CitizenToken: []byte(testCitizenToken)}
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
 	return hs
@@ -107,7 +111,8 @@ func TestLoadgen(t *testing.T) {
 				enrolledKiosk(t, st, url, d, secret)
 			}
 			args := []string{"loadgen", "--data", root, "--secret-file", secret, "--count", fmt.Sprint(tc.count),
-				"--kiosks", fmt.Sprint(tc.kiosks), "--seed", "7"}
+				"--kiosks", fmt.Sprint(tc.kiosks), "--seed", "7",
+				"--citizen-token-file", writeFile(t, "citizen.token", testCitizenToken+"\n")}
 			if tc.officer {
 				args = append(args, "--officer", "sup1", "--pin-file", writeFile(t, "pin", "240817\n"))
 			}
@@ -163,6 +168,7 @@ func TestLoadgenUsage(t *testing.T) {
 		{"loadgen", "--data", t.TempDir()},
 		{"loadgen", "--data", t.TempDir(), "--count", "3", "--officer", "x"},
 		{"loadgen", "--data", t.TempDir(), "--count", "3", "extra"},
+		{"loadgen", "--data", t.TempDir(), "--count", "3"}, // no --citizen-token-file
 	} {
 		if code, _, _ := runStoreCLI(t, args...); code != 2 {
 			t.Errorf("%v: exit %d, want 2", args, code)

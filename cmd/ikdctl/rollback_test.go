@@ -173,8 +173,14 @@ func testRollbackCaught(t *testing.T, st registry.Store) {
 func enqueueActivation(t *testing.T, registryURL string, s *store.Store, nik kiosk.NIK) string {
 	t.Helper()
 	ctx := context.Background()
-	resp, err := http.Post(registryURL+"/v1/registrations", "application/json",
+	req, err := http.NewRequest(http.MethodPost, registryURL+"/v1/registrations",
 		strings.NewReader(`{"nik":"`+string(nik)+`","email":"warga@example.id","phone":"081234567789"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+testCitizenToken)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

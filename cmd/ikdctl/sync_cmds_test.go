@@ -52,8 +52,14 @@ func TestEnrollAndSync(t *testing.T) {
 		t.Fatal(err)
 	}
 	nik := snapshot.Synthetic(3, 0).NIK
-	resp, err := http.Post(hs.URL+"/v1/registrations", "application/json",
+	req, err := http.NewRequest(http.MethodPost, hs.URL+"/v1/registrations",
 		strings.NewReader(`{"nik":"`+string(nik)+`","email":"warga@example.id","phone":"081234567789"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+testCitizenToken)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -41,6 +42,8 @@ type Config struct {
 	Store *store.Store // an enrolled kiosk store (its registry key trusted)
 	// RegistryURL is the citizen API's base URL; empty: the store's registry URL.
 	RegistryURL string
+	// CitizenToken is the citizen API's bearer token (ikd-registry --citizen-token-file).
+	CitizenToken string
 	// Count residents are generated, the i-th being snapshot.Synthetic(Seed, Offset+i*Stride)
 	// (Stride 0 counts as 1), so several kiosks can share one population without overlap.
 	Count, Offset, Stride int
@@ -103,7 +106,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	flow := cfg.deps()
 	for i, r := range residents {
 		email := fmt.Sprintf("warga-%d-%d@%s", cfg.Seed, cfg.index(i), cfg.domain())
-		reg, err := register(ctx, hc, base, r.NIK, email, cfg.index(i))
+		reg, err := register(ctx, hc, base, cfg.CitizenToken, r.NIK, email, cfg.index(i))
 		if err != nil {
 			return res, err
 		}
@@ -351,34 +354,60 @@ func ensureRegistryResidents(ctx context.Context, st registry.Store, rs []kiosk.
 	return nil
 }
 
-// register registers one citizen through the citizen API.
-func register(ctx context.Context, hc *http.Client, base string, nik kiosk.NIK, email string, i int) (Registration, error) {
+// maxRetryWait is the longest Retry-After of a 429 that register waits out; a longer one
+// (a NIK with too many open registrations) is an error.
+const maxRetryWait = time.Minute
+
+// register registers one citizen through the citizen API. A load run from one address meets
+// the registry's per-client rate limit: a 429 is waited out as its Retry-After says.
+func register(ctx context.Context, hc *http.Client, base, token string, nik kiosk.NIK, email string, i int) (Registration, error) {
+	for {
+		reg, wait, err := registerOnce(ctx, hc, base, token, nik, email, i)
+		if err == nil || wait <= 0 || wait > maxRetryWait {
+			return reg, err
+		}
+		select {
+		case <-ctx.Done():
+			return Registration{}, fmt.Errorf("register %s: %w", nik.Masked(), ctx.Err())
+		case <-time.After(wait):
+		}
+	}
+}
+
+// registerOnce sends one registration; wait is the Retry-After of a 429.
+func registerOnce(ctx context.Context, hc *http.Client, base, token string, nik kiosk.NIK, email string, i int) (reg Registration, wait time.Duration, err error) {
 	body, err := json.Marshal(registry.RegistrationRequest{NIK: string(nik), Email: email,
 		Phone: fmt.Sprintf("0812-%04d-%04d", (i/10000)%10000, i%10000)})
 	if err != nil {
-		return Registration{}, err
+		return Registration{}, 0, err
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(base, "/")+"/v1/registrations",
 		bytes.NewReader(body))
 	if err != nil {
-		return Registration{}, fmt.Errorf("register %s: %w", nik.Masked(), err)
+		return Registration{}, 0, fmt.Errorf("register %s: %w", nik.Masked(), err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := hc.Do(req)
 	if err != nil {
-		return Registration{}, fmt.Errorf("register %s: %w", nik.Masked(), err)
+		return Registration{}, 0, fmt.Errorf("register %s: %w", nik.Masked(), err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	if err != nil {
-		return Registration{}, fmt.Errorf("register %s: read answer: %w", nik.Masked(), err)
+		return Registration{}, 0, fmt.Errorf("register %s: read answer: %w", nik.Masked(), err)
 	}
 	if resp.StatusCode != http.StatusCreated {
-		return Registration{}, fmt.Errorf("register %s: HTTP %d: %s", nik.Masked(), resp.StatusCode, bytes.TrimSpace(b))
+		if resp.StatusCode == http.StatusTooManyRequests {
+			if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil {
+				wait = time.Duration(s) * time.Second
+			}
+		}
+		return Registration{}, wait, fmt.Errorf("register %s: HTTP %d: %s", nik.Masked(), resp.StatusCode, bytes.TrimSpace(b))
 	}
 	var rr registry.RegistrationResponse
 	if err := json.Unmarshal(b, &rr); err != nil || rr.RegistrationID == "" || rr.Token == "" {
-		return Registration{}, fmt.Errorf("register %s: unreadable answer %q", nik.Masked(), b)
+		return Registration{}, 0, fmt.Errorf("register %s: unreadable answer %q", nik.Masked(), b)
 	}
-	return Registration{ID: rr.RegistrationID, NIK: nik, Email: email, Token: rr.Token}, nil
+	return Registration{ID: rr.RegistrationID, NIK: nik, Email: email, Token: rr.Token}, 0, nil
 }

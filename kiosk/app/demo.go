@@ -91,14 +91,15 @@ type Demo struct {
 	HeldPhoto   string
 	PhotoReason string
 
-	cam       *demoCamera
-	signer    *token.Signer // the registry's
-	heldChip  bool
-	regStore  registry.Store
-	httpSrv   *http.Server
-	cancel    context.CancelFunc
-	wg        sync.WaitGroup
-	removeDir bool
+	cam          *demoCamera
+	signer       *token.Signer // the registry's
+	citizenToken string        // the registry's citizen API token, which the demo's app holds
+	heldChip     bool
+	regStore     registry.Store
+	httpSrv      *http.Server
+	cancel       context.CancelFunc
+	wg           sync.WaitGroup
+	removeDir    bool
 }
 
 // NewDemo builds the demo: the registry and its mailbox, the kiosk's store (initialised with
@@ -144,7 +145,7 @@ func NewDemo(ctx context.Context, cfg DemoConfig) (d *Demo, err error) {
 	if d.cam, err = newDemoCamera(); err != nil {
 		return d, err
 	}
-	d.Citizen = &DemoCitizen{url: d.RegistryURL, cam: d.cam}
+	d.Citizen = &DemoCitizen{url: d.RegistryURL, token: d.citizenToken, cam: d.cam}
 	k, err := Open(bg, Config{DataDir: d.Dir, ModelDir: cfg.ModelDir, Camera: CameraConfig{Source: d.cam},
 		Citizen: d.cam, Lang: cfg.Lang, Log: cfg.Log,
 		// The demo's frames come from files as fast as this machine analyses them; the
@@ -212,6 +213,11 @@ func (d *Demo) startRegistry(ctx, bg context.Context, log *slog.Logger) error {
 	if _, err := rand.Read(codeKey); err != nil {
 		return err
 	}
+	citizenToken := make([]byte, 16)
+	if _, err := rand.Read(citizenToken); err != nil {
+		return err
+	}
+	d.citizenToken = hex.EncodeToString(citizenToken)
 	if d.Mailbox, err = OpenMailbox(log); err != nil {
 		return err
 	}
@@ -219,7 +225,7 @@ func (d *Demo) startRegistry(ctx, bg context.Context, log *slog.Logger) error {
 		Sender: &mail.SMTPSender{Addr: d.Mailbox.Addr(), From: "IKD Dukcapil <no-reply@ikd.invalid>", Timeout: 30 * time.Second}}
 	d.signer = signer
 	srv := &registry.Server{Store: d.regStore, Signer: signer, PublicKey: pub, TokenTTL: 10 * time.Minute,
-		CodeKey: codeKey, Now: time.Now, Log: log, MailQueued: w.Kick}
+		CodeKey: codeKey, Now: time.Now, Log: log, MailQueued: w.Kick, CitizenToken: []byte(d.citizenToken)}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return fmt.Errorf("demo registry: %w", err)
@@ -390,8 +396,9 @@ func (d *Demo) Close() error {
 // DemoCitizen is the citizen's side of the demo: the IKD app registering, the phone showing
 // its QR to the kiosk's camera, and confirming the e-mailed code.
 type DemoCitizen struct {
-	url string
-	cam *demoCamera
+	url   string
+	token string // the citizen API's bearer token
+	cam   *demoCamera
 }
 
 // Register registers nik in the citizen app and shows the QR on the phone held to the camera.
@@ -430,6 +437,7 @@ func (c *DemoCitizen) post(ctx context.Context, path string, body []byte, want i
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+c.token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return err

@@ -36,6 +36,7 @@ const (
 	targetFaults = 240
 	maxIters     = 2000 // bounds the fault loop whatever the faults do
 	secretText   = "kata-sandi-kiosk-uji"
+	citizenToken = "citizen-api-token-uji-0123456789"
 	supPIN       = "240817"
 	area         = loadgen.DefaultKecamatan
 )
@@ -50,10 +51,12 @@ type suite struct {
 	proxy  *faultproxy.Proxy
 	secret string // secret file
 	pin    string // PIN file
-	dirs   []string
-	kills  int
-	mail   *mailServer
-	seed   uint64
+	// citizenTokenFile holds citizenToken, the registry's citizen API token.
+	citizenTokenFile string
+	dirs             []string
+	kills            int
+	mail             *mailServer
+	seed             uint64
 }
 
 func TestFaultSuite(t *testing.T) {
@@ -78,7 +81,8 @@ func TestFaultSuite(t *testing.T) {
 	// and officer provisioned at the registry, which authorizes every record.
 	if _, err := runTool(ctx, "ikdctl", "loadgen", "--data", filepath.Dir(s.dirs[0]), "--kiosks", strconv.Itoa(nKiosks),
 		"--count", strconv.Itoa(nActivations), "--seed", strconv.FormatUint(popSeed, 10), "--officer", "sup1",
-		"--pin-file", s.pin, "--secret-file", s.secret, "--registry-db", s.dsn, "--data-key-file", s.keys); err != nil {
+		"--pin-file", s.pin, "--secret-file", s.secret, "--registry-db", s.dsn, "--data-key-file", s.keys,
+		"--citizen-token-file", s.citizenTokenFile); err != nil {
 		t.Fatal(err)
 	}
 	regDB, err := storeopen.OpenSealed(ctx, s.dsn, s.keys)
@@ -93,7 +97,7 @@ func TestFaultSuite(t *testing.T) {
 
 	// The same registrations approved on kiosk 1 and then, offline, on kiosk 2.
 	var first, second loadgen.Result
-	dblCfg := loadgen.Config{Count: nDouble, Offset: 100000, Seed: popSeed}
+	dblCfg := loadgen.Config{Count: nDouble, Offset: 100000, Seed: popSeed, CitizenToken: citizenToken}
 	s.withStore(0, func(st *store.Store, o kiosk.Officer) {
 		c := dblCfg
 		c.Store, c.Officer, c.RegistryDB = st, o, regDB
@@ -190,8 +194,13 @@ func setup(t *testing.T) *suite {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { logf.Close() })
+	s.citizenTokenFile = writeSecret(t, work, "citizen.token", citizenToken)
 	s.reg = &registryProc{t: t, addr: freeAddr(t), logf: logf, args: []string{
 		"--key", filepath.Join(work, "keys", "registry-signing.key"), "--db", s.dsn, "--data-key-file", s.keys,
+		// The load registers every citizen from this one address; no metrics listener, whose
+		// fixed default port another run on this machine may hold.
+		"--citizen-token-file", s.citizenTokenFile, "--citizen-rate", "1000", "--citizen-burst", "1000",
+		"--metrics-addr", "",
 		"--smtp", s.mail.addr, "--smtp-from", "IKD Dukcapil <no-reply@ikd.test>",
 		// A killed registry's claimed mails come back after the lease: keep it short.
 		"--mail-lease", "40s", "--shutdown-grace", "1s"}}
@@ -558,8 +567,14 @@ func (s *suite) confirmSome(regs loadgen.Result, msgs []mailMsg, n int) {
 		if !ok || confirmed == n {
 			continue
 		}
-		resp, err := http.Post("http://"+s.reg.addr+"/v1/registrations/"+r.ID+"/confirm", "application/json",
+		req, err := http.NewRequest(http.MethodPost, "http://"+s.reg.addr+"/v1/registrations/"+r.ID+"/confirm",
 			strings.NewReader(`{"code":"`+m.code+`"}`))
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+citizenToken)
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			s.t.Fatal(err)
 		}

@@ -77,7 +77,21 @@ type env struct {
 
 var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 
+// citizenToken is the citizen API's bearer token in tests.
+const citizenToken = "citizen-test-token"
+
+// unlimited lifts the rate limits: the rules' tests register many citizens from one address
+// on a clock that stands still.
+var unlimited = registry.Limits{Enroll: registry.Rate{PerSecond: 1e6, Burst: 1e6},
+	Citizen: registry.Rate{PerSecond: 1e6, Burst: 1e6}, OpenRegistrations: 1000}
+
 func newEnv(t testing.TB, st registry.Store) *env {
+	t.Helper()
+	return newEnvWith(t, st, func(s *registry.Server) { s.Limits = unlimited })
+}
+
+// newEnvWith is newEnv with the server changed by configure before it serves.
+func newEnvWith(t testing.TB, st registry.Store, configure func(*registry.Server)) *env {
 	t.Helper()
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -90,7 +104,8 @@ func newEnv(t testing.TB, st registry.Store) *env {
 	e := &env{t: t, st: st, clock: t0}
 	e.srv = &registry.Server{Store: st, Signer: signer, PublicKey: pub, TokenTTL: 10 * time.Minute,
 		CodeKey: []byte("test code key"), Now: e.now, Log: slog.New(slog.DiscardHandler),
-		Metrics: registry.NewMetrics(st)}
+		Metrics: registry.NewMetrics(st), CitizenToken: []byte(citizenToken)}
+	configure(e.srv)
 	if err := registry.EnsureKey(context.Background(), st, "reg-test", pub, t0); err != nil {
 		t.Fatal(err)
 	}
@@ -114,17 +129,33 @@ func (e *env) advance(d time.Duration) {
 // register registers a citizen through the citizen API and returns the registration id.
 func (e *env) register(nik, email string) string {
 	e.t.Helper()
-	body := `{"nik":"` + nik + `","email":"` + email + `","phone":"0812-3456-7789"}`
-	resp, err := http.Post(e.http.URL+"/v1/registrations", "application/json", strings.NewReader(body))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	status, body := e.tryRegister(nik, email)
 	var r registry.RegistrationResponse
-	if resp.StatusCode != http.StatusCreated || json.NewDecoder(resp.Body).Decode(&r) != nil {
-		e.t.Fatalf("register %s: status %d", nik, resp.StatusCode)
+	if status != http.StatusCreated || json.Unmarshal(body, &r) != nil {
+		e.t.Fatalf("register %s: status %d %s", nik, status, body)
 	}
 	return r.RegistrationID
+}
+
+// tryRegister registers a citizen and returns the answer, whatever it is.
+func (e *env) tryRegister(nik, email string) (int, []byte) {
+	e.t.Helper()
+	body := `{"nik":"` + nik + `","email":"` + email + `","phone":"0812-3456-7789"}`
+	return send(e.t, citizenRequest(e.t, e.http.URL+"/v1/registrations", body, citizenToken))
+}
+
+// citizenRequest is a citizen API POST of a JSON body with the bearer token (none if empty).
+func citizenRequest(t testing.TB, url, body, token string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return req
 }
 
 // kioskSim is an enrolled kiosk that seals and signs like the real one.

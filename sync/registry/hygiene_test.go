@@ -20,7 +20,7 @@ func TestRegistrationRefusesUnsendableContacts(t *testing.T) {
 	post := func(email, phone string) (int, apiError, registry.RegistrationResponse) {
 		t.Helper()
 		body, _ := json.Marshal(map[string]string{"nik": "3201014101900001", "email": email, "phone": phone})
-		resp, err := http.Post(e.http.URL+"/v1/registrations", "application/json", bytes.NewReader(body))
+		resp, err := http.DefaultClient.Do(citizenRequest(t, e.http.URL+"/v1/registrations", string(body), citizenToken))
 		if err != nil {
 			t.Fatal(err)
 		}

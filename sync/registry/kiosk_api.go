@@ -30,8 +30,10 @@ type ctxKey int
 const ctxLogger ctxKey = iota
 
 // withRequestID gives every request an id (the client's X-Request-Id if it sent a sane one),
-// echoed in the answer and attached to every log line of the request.
-func (s *Server) withRequestID(next http.Handler) http.Handler {
+// echoed in the answer and attached to every log line of the request, and counts it under
+// the pattern mux routes it to: the mux sets Request.Pattern only on the request it passes
+// down, so the pattern is asked of the mux here.
+func (s *Server) withRequestID(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-Id")
 		if len(id) == 0 || len(id) > 64 || strings.ContainsFunc(id, func(c rune) bool { return c < '!' || c > '~' }) {
@@ -40,12 +42,44 @@ func (s *Server) withRequestID(next http.Handler) http.Handler {
 		w.Header().Set("X-Request-Id", id)
 		log := s.Log.With("request_id", id)
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		var out http.ResponseWriter = sw
+		_, pattern := mux.Handler(r)
+		if pattern == "" {
+			out = &muxErrorWriter{ResponseWriter: sw}
+		}
 		start := time.Now()
-		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), ctxLogger, log)))
-		s.Metrics.request(r.Pattern, sw.status)
+		mux.ServeHTTP(out, r.WithContext(context.WithValue(r.Context(), ctxLogger, log)))
+		s.Metrics.request(pattern, sw.status)
 		log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
 			"ms", time.Since(start).Milliseconds())
 	})
+}
+
+// muxErrorWriter turns the ServeMux's own plain-text 404 and 405 into the JSON error every
+// other answer is.
+type muxErrorWriter struct {
+	http.ResponseWriter
+	replaced bool
+}
+
+func (w *muxErrorWriter) WriteHeader(code int) {
+	switch code {
+	case http.StatusNotFound:
+		writeJSON(w.ResponseWriter, code, apiError{Code: "route.not_found", Error: "no such route"})
+	case http.StatusMethodNotAllowed:
+		writeJSON(w.ResponseWriter, code, apiError{Code: "route.method_not_allowed", Error: "method not allowed; see the Allow header"})
+	default:
+		w.ResponseWriter.WriteHeader(code)
+		return
+	}
+	w.replaced = true
+}
+
+func (w *muxErrorWriter) Write(b []byte) (int, error) {
+	if w.replaced {
+		return len(b), nil // the mux's text, already answered as JSON
+	}
+	return w.ResponseWriter.Write(b)
 }
 
 type statusWriter struct {
@@ -79,13 +113,18 @@ func (s *Server) writeKioskError(w http.ResponseWriter, r *http.Request, status 
 	writeJSON(w, status, apiError{Code: e.Code, Error: e.Msg.EN})
 }
 
+// checkContentType refuses a request body not declared as CBOR.
+func checkContentType(r *http.Request) error {
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != ikdsync.ContentType {
+		return ikdsync.ErrMessageMalformed.With(fmt.Errorf("the Content-Type must be %s", ikdsync.ContentType))
+	}
+	return nil
+}
+
 // readBody reads a CBOR body of at most limit bytes.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, int, error) {
-	if r.Method != http.MethodGet {
-		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != ikdsync.ContentType {
-			return nil, http.StatusUnsupportedMediaType, ikdsync.ErrMessageMalformed.With(
-				fmt.Errorf("the Content-Type must be %s", ikdsync.ContentType))
-		}
+	if err := checkContentType(r); err != nil {
+		return nil, http.StatusUnsupportedMediaType, err
 	}
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if tooLarge(err) {
@@ -98,42 +137,113 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, int,
 	return b, 0, nil
 }
 
+// A signed request's body is read only once its headers name a known kiosk at a sane time,
+// and then within a deadline for its declared length: bodyFloor plus the time the bytes take
+// at slowLinkRate, a little under the 5 KB/s of a 2G link in a van. A full 2 MiB batch gets
+// about 9 minutes; the usual batch of a few KiB, seconds.
+const (
+	bodyFloor    = 15 * time.Second
+	slowLinkRate = 4 << 10 // bytes per second
+)
+
+func bodyDeadline(n int64) time.Duration {
+	return bodyFloor + time.Duration(n)*time.Second/slowLinkRate
+}
+
+// readSignedBody reads the body of a request whose headers passed. Its length must be
+// declared (Content-Length) and at most ikdsync.MaxPushBytes; the buffer is exactly that.
+func readSignedBody(w http.ResponseWriter, r *http.Request) ([]byte, int, error) {
+	n := r.ContentLength
+	switch {
+	case n < 0:
+		return nil, http.StatusLengthRequired, ikdsync.ErrMessageMalformed.With(errors.New("the request needs a Content-Length"))
+	case n > ikdsync.MaxPushBytes:
+		return nil, http.StatusRequestEntityTooLarge, ikdsync.ErrMessageMalformed.With(
+			fmt.Errorf("request body of %d bytes, at most %d", n, ikdsync.MaxPushBytes))
+	}
+	if r.Method != http.MethodGet {
+		if err := checkContentType(r); err != nil {
+			return nil, http.StatusUnsupportedMediaType, err
+		}
+	}
+	if n == 0 {
+		return nil, 0, nil
+	}
+	// Not supported by every ResponseWriter (a test recorder); the server-wide read timeout
+	// then stays.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(bodyDeadline(n)))
+	b := make([]byte, n)
+	if _, err := io.ReadFull(r.Body, b); err != nil {
+		return nil, http.StatusBadRequest, ikdsync.ErrMessageMalformed.With(fmt.Errorf("read body: %w", err))
+	}
+	return b, 0, nil
+}
+
 type deviceRequest struct {
 	dev  Device
 	body []byte
 }
 
-// authenticated checks the device signature of a request before next runs. A revoked device
-// is refused, except on push when allowRevoked: its records then each get a definite
-// rejection, so the kiosk's queue comes to an end instead of retrying forever.
+// authenticated checks the device signature of a request before next runs. Everything that
+// needs no body is decided first, on the headers: their form, the time, that the kiosk
+// exists. A request failing any of these is answered at once with its body unread and the
+// connection closed, so an unauthenticated client costs no buffer and no long deadline. An
+// unknown kiosk gets the answer of a bad signature, so kiosk ids cannot be probed.
+//
+// A revoked device is refused after its signature is verified (refusing it earlier would
+// tell anyone that the id exists), except on push when allowRevoked: its records then each
+// get a definite rejection, so the kiosk's queue comes to an end instead of retrying forever.
 func (s *Server) authenticated(next func(http.ResponseWriter, *http.Request, deviceRequest), allowRevoked bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// A full batch on a 5 KB/s link takes minutes; the server-wide deadlines are for small
-		// requests.
-		rc := http.NewResponseController(w)
-		_ = rc.SetReadDeadline(time.Now().Add(5 * time.Minute))
-		_ = rc.SetWriteDeadline(time.Now().Add(10 * time.Minute))
-		body, status, err := readBody(w, r, ikdsync.MaxPushBytes)
-		if err != nil {
+		refuse := func(status int, err error) {
+			w.Header().Set("Connection", "close")
 			s.writeKioskError(w, r, status, err)
-			return
 		}
-		sr, sig, err := ikdsync.ParseSignedRequest(r, body)
+		sr, sig, err := ikdsync.ParseSignedRequest(r)
 		if err != nil {
-			s.writeKioskError(w, r, http.StatusUnauthorized, err)
+			refuse(http.StatusUnauthorized, err)
 			return
 		}
-		var dev Device
 		now := s.Now()
+		if err := ikdsync.CheckTime(sr, now); err != nil {
+			refuse(http.StatusUnauthorized, err)
+			return
+		}
+		unknown := ikdsync.ErrBadRequestSignature.With(fmt.Errorf("unknown kiosk %q", sr.KioskID))
+		var dev Device
 		err = s.Store.InTx(r.Context(), func(ctx context.Context, tx Tx) error {
 			d, err := tx.Device(ctx, sr.KioskID)
+			dev = d
+			return err
+		})
+		if errors.Is(err, ErrNotFound) {
+			refuse(http.StatusUnauthorized, unknown)
+			return
+		}
+		if err != nil {
+			s.fail(w, r, fmt.Errorf("kiosk %q: %w", sr.KioskID, err))
+			return
+		}
+		body, status, err := readSignedBody(w, r)
+		if err != nil {
+			refuse(status, err)
+			return
+		}
+		sr.Body = body
+		if err := ikdsync.CheckSignature(sr, sig, dev.PublicKey); err != nil {
+			refuse(http.StatusUnauthorized, err) // the same answer, headers included, as an unknown kiosk
+			return
+		}
+		// A full delta page on a slow link takes minutes to send; the server-wide write
+		// deadline is for small answers.
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(10 * time.Minute))
+		err = s.Store.InTx(r.Context(), func(ctx context.Context, tx Tx) error {
+			// Read again: the kiosk may have been revoked while its body arrived.
+			d, err := tx.Device(ctx, sr.KioskID)
 			if errors.Is(err, ErrNotFound) {
-				return ikdsync.ErrUnknownDevice.With(fmt.Errorf("kiosk %q", sr.KioskID))
+				return unknown
 			}
 			if err != nil {
-				return err
-			}
-			if err := ikdsync.CheckSignature(sr, sig, d.PublicKey, now); err != nil {
 				return err
 			}
 			fresh, err := tx.UseNonce(ctx, sr.KioskID, sr.Nonce, now)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -98,7 +99,7 @@ func TestRequestAuthentication(t *testing.T) {
 	}{
 		{"Unsigned", func() *http.Request { r, _ := http.NewRequest(http.MethodGet, e.http.URL+"/v1/changes", nil); return r }(),
 			http.StatusUnauthorized, ikdsync.ErrUnauthenticated.Code},
-		{"UnknownDevice", signed(stranger, e.now()), http.StatusUnauthorized, ikdsync.ErrUnknownDevice.Code},
+		{"UnknownDevice", signed(stranger, e.now()), http.StatusUnauthorized, ikdsync.ErrBadRequestSignature.Code},
 		{"Replayed", replayed, http.StatusUnauthorized, ikdsync.ErrReplay.Code},
 		{"TamperedQuery", tampered, http.StatusUnauthorized, ikdsync.ErrBadRequestSignature.Code},
 		{"ForgedSignature", forged, http.StatusUnauthorized, ikdsync.ErrBadRequestSignature.Code},
@@ -155,6 +156,9 @@ func TestMalformedPushes(t *testing.T) {
 	}
 	req, _ := http.NewRequest(http.MethodPost, e.http.URL+"/v1/records", bytes.NewReader(valid))
 	req.Header.Set("Content-Type", "application/json")
+	if err := ikdsync.SignRequest(req, k.id, k.key, valid, e.now()); err != nil {
+		t.Fatal(err)
+	}
 	status, body := send(t, req)
 	wantError(t, "content type", status, body, http.StatusUnsupportedMediaType, ikdsync.ErrMessageMalformed.Code)
 	if s := e.stats(); s.ActivationsAccepted != 0 {
@@ -250,6 +254,8 @@ func pullAll(t *testing.T, k *kioskSim, cursor string, limit int) pulled {
 	}
 }
 
+// TestMetricsAndHealth: the metrics are on their own handler, not the public one, and count
+// requests under the routes' real patterns.
 func TestMetricsAndHealth(t *testing.T) {
 	e := newEnv(t, openSQLite(t))
 	k := e.enroll("Cibinong")
@@ -259,7 +265,6 @@ func TestMetricsAndHealth(t *testing.T) {
 	for path, want := range map[string]string{
 		"/healthz": "ok",
 		"/readyz":  "ready",
-		"/metrics": `ikd_registry_records_total{answer="accepted"} 1`,
 	} {
 		req, _ := http.NewRequest(http.MethodGet, e.http.URL+path, nil)
 		status, body := send(t, req)
@@ -268,10 +273,24 @@ func TestMetricsAndHealth(t *testing.T) {
 		}
 	}
 	req, _ := http.NewRequest(http.MethodGet, e.http.URL+"/metrics", nil)
-	_, body := send(t, req)
-	for _, m := range []string{"ikd_registry_mail_queue_depth 1", "ikd_registry_kiosk_sync_lag_seconds{", "ikd_registry_requests_total{"} {
-		if !strings.Contains(string(body), m) {
-			t.Errorf("metrics lack %q", m)
+	status, body := send(t, req)
+	wantError(t, "public /metrics", status, body, http.StatusNotFound, "route.not_found")
+
+	rec := httptest.NewRecorder()
+	e.srv.Metrics.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	metrics := rec.Body.String()
+	for _, m := range []string{
+		`ikd_registry_records_total{answer="accepted"} 1`,
+		"ikd_registry_mail_queue_depth 1",
+		"ikd_registry_kiosk_sync_lag_seconds{",
+		`ikd_registry_requests_total{route="POST /v1/enroll",status="200"} 1`,
+		`ikd_registry_requests_total{route="POST /v1/registrations",status="201"} 1`,
+		`ikd_registry_requests_total{route="POST /v1/records",status="200"} 1`,
+		`ikd_registry_requests_total{route="GET /healthz",status="200"} 1`,
+		`ikd_registry_requests_total{route="unmatched",status="404"} 1`,
+	} {
+		if !strings.Contains(metrics, m) {
+			t.Errorf("metrics lack %q in\n%s", m, metrics)
 		}
 	}
 	e.st.Close()

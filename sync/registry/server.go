@@ -8,6 +8,8 @@ package registry
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -23,6 +25,7 @@ import (
 
 	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/token"
+	ikdsync "github.com/ikd-field/ikd/sync"
 )
 
 // Server answers the registry's HTTP API.
@@ -40,10 +43,19 @@ type Server struct {
 	Metrics      *Metrics // nil: no metrics
 	// MailQueued is called after a commit that queued activation mails, to wake the sender.
 	MailQueued func()
+	// CitizenToken is the bearer token the citizen API (register, confirm) requires. Empty:
+	// the citizen API is off and its routes answer 404 like any route that does not exist.
+	CitizenToken []byte
+	// Limits are the rate limits of enrollment and the citizen API; zero fields take the
+	// defaults.
+	Limits Limits
 }
 
-// Handler returns the HTTP routes.
+// Handler returns the HTTP routes, with rate limiters of their own for each call. Metrics are
+// not among them: they name every kiosk and area, so they are served on their own, private
+// listener (Metrics.Handler).
 func (s *Server) Handler() http.Handler {
+	lim := s.Limits.withDefaults()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -51,15 +63,47 @@ func (s *Server) Handler() http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", s.ready)
 	mux.HandleFunc("GET /v1/keys", s.keys)
-	mux.HandleFunc("POST /v1/registrations", s.register)
-	mux.HandleFunc("POST /v1/registrations/{id}/confirm", s.confirm)
-	mux.HandleFunc("POST /v1/enroll", s.enroll)
+	if len(s.CitizenToken) > 0 {
+		citizen := newClientLimiter(lim.Citizen, lim.Clients)
+		mux.Handle("POST /v1/registrations", s.citizen(citizen, s.register))
+		mux.Handle("POST /v1/registrations/{id}/confirm", s.citizen(citizen, s.confirm))
+	}
+	mux.Handle("POST /v1/enroll", s.limited(newClientLimiter(lim.Enroll, lim.Clients), s.enroll))
 	mux.Handle("POST /v1/records", s.authenticated(s.push, true))
 	mux.Handle("GET /v1/changes", s.authenticated(s.changes, false))
-	if s.Metrics != nil {
-		mux.Handle("GET /metrics", s.Metrics.Handler())
-	}
 	return s.withRequestID(mux)
+}
+
+// limited refuses a client over its rate with 429 before next reads anything.
+func (s *Server) limited(l *clientLimiter, next http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if wait, ok := l.allow(clientKey(r), s.Now()); !ok {
+			// Debug: a flood must not become a flood of log lines; the metrics count the 429s.
+			s.logger(r).Debug("rate limited", "client", clientKey(r), "route", r.Pattern)
+			writeTooMany(w, wait, ikdsync.ErrRateLimited.Code, ikdsync.ErrRateLimited.Msg.EN)
+			return
+		}
+		next(w, r)
+	})
+}
+
+// citizen guards a citizen API route: the client's rate first, so guessing the token is
+// limited too, then the bearer token.
+func (s *Server) citizen(l *clientLimiter, next http.HandlerFunc) http.Handler {
+	want := sha256.Sum256(s.CitizenToken)
+	return s.limited(l, func(w http.ResponseWriter, r *http.Request) {
+		// Comparing hashes keeps the comparison constant-time whatever the lengths.
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		sum := sha256.Sum256([]byte(got))
+		if !ok || subtle.ConstantTimeCompare(sum[:], want[:]) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="ikd-citizen"`)
+			w.Header().Set("Connection", "close")
+			writeJSON(w, http.StatusUnauthorized, apiError{Code: "auth.citizen_token",
+				Error: "the citizen API needs Authorization: Bearer with the registry's citizen token"})
+			return
+		}
+		next(w, r)
+	})
 }
 
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
@@ -133,9 +177,26 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 	}
 	reg := Registration{ID: id.String(), NIK: string(nik), Email: strings.TrimSpace(req.Email),
 		Phone: strings.TrimSpace(req.Phone), CreatedAt: now, Status: RegPending}
-	if err := s.Store.InTx(r.Context(), func(ctx context.Context, tx Tx) error {
+	maxOpen := s.Limits.withDefaults().OpenRegistrations
+	var wait time.Duration
+	err = s.Store.InTx(r.Context(), func(ctx context.Context, tx Tx) error {
+		regs, err := tx.RegistrationsByNIK(ctx, reg.NIK)
+		if err != nil {
+			return err
+		}
+		var n int
+		if n, wait = openRegistrations(regs, now, s.TokenTTL); n >= maxOpen {
+			return errTooManyOpen
+		}
 		return tx.InsertRegistration(ctx, reg)
-	}); err != nil {
+	})
+	if errors.Is(err, errTooManyOpen) {
+		s.logger(r).Info("registration refused: too many open", "nik", nik.Masked(), "open", maxOpen)
+		writeTooMany(w, wait, "registration.too_many_open", fmt.Sprintf(
+			"this NIK already has %d open registrations; use one of them or wait until one expires", maxOpen))
+		return
+	}
+	if err != nil {
 		s.fail(w, r, fmt.Errorf("store registration: %w", err))
 		return
 	}
@@ -147,6 +208,31 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 	s.logger(r).Info("registration", "registration_id", claims.RegistrationID, "nik", nik.Masked())
 	writeJSON(w, http.StatusCreated, RegistrationResponse{RegistrationID: claims.RegistrationID,
 		Token: text, ExpiresAt: claims.ExpiresAt})
+}
+
+var errTooManyOpen = errors.New("too many open registrations")
+
+// openRegistrations counts the registrations that may still lead to an activation the citizen
+// completes: pending ones whose QR token has not expired, approved ones whose code has not.
+// wait is how long until the first of them closes.
+func openRegistrations(regs []Registration, now time.Time, tokenTTL time.Duration) (n int, wait time.Duration) {
+	for _, reg := range regs {
+		var closes time.Time
+		switch reg.Status {
+		case RegPending:
+			closes = reg.CreatedAt.Add(tokenTTL)
+		case RegApproved:
+			closes = reg.CodeExpires
+		}
+		if !closes.After(now) {
+			continue
+		}
+		if n == 0 || closes.Sub(now) < wait {
+			wait = closes.Sub(now)
+		}
+		n++
+	}
+	return n, wait
 }
 
 // Errors of decodeJSON, the reasons a request body is refused before it is looked at.

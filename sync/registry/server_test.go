@@ -37,7 +37,8 @@ func newServer(t *testing.T, now time.Time) *httptest.Server {
 		t.Fatal(err)
 	}
 	s := &registry.Server{Store: openSQLite(t), Signer: signer, PublicKey: pub, TokenTTL: 10 * time.Minute,
-		Now: func() time.Time { return now }, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		Now: func() time.Time { return now }, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		CitizenToken: []byte(citizenToken), Limits: unlimited}
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	return srv
@@ -62,7 +63,7 @@ func TestRegistrationTokenVerifiesWithPublishedKey(t *testing.T) {
 	}
 
 	body := `{"nik":"3201014101900001","email":"siti.aminah@gmail.com","phone":"0812-3456-7789"}`
-	resp, err = http.Post(srv.URL+"/v1/registrations", "application/json", strings.NewReader(body))
+	resp, err = http.DefaultClient.Do(citizenRequest(t, srv.URL+"/v1/registrations", body, citizenToken))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +105,7 @@ func TestRegistrationRejectsBadInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp, err := http.Post(srv.URL+"/v1/registrations", "application/json", strings.NewReader(tt.body))
+			resp, err := http.DefaultClient.Do(citizenRequest(t, srv.URL+"/v1/registrations", tt.body, citizenToken))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -153,6 +154,7 @@ func TestRegistrationRefusesBodiesItWouldMisread(t *testing.T) {
 			if tt.contentType != "" {
 				req.Header.Set("Content-Type", tt.contentType)
 			}
+			req.Header.Set("Authorization", "Bearer "+citizenToken)
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Fatal(err)

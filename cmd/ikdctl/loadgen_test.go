@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/token"
 	"github.com/ikd-field/ikd/sync/registry"
 	"github.com/ikd-field/ikd/sync/registry/sqlitestore"
@@ -90,9 +91,11 @@ func TestLoadgen(t *testing.T) {
 		registryDB    bool // provision residents and the officer at the registry
 	}{
 		{name: "OneKiosk", kiosks: 1, count: 4, officer: true, registryDB: true},
-		{name: "ThreeKiosksRoundRobin", kiosks: 3, count: 7, registryDB: true},
-		// The registry refuses activations of residents and by an officer it does not hold.
-		{name: "RegistryNotProvisioned", kiosks: 1, count: 2, officer: true},
+		{name: "ThreeKiosksRoundRobin", kiosks: 3, count: 7, officer: true, registryDB: true},
+		// The registry refuses activations of residents it does not hold, and by an officer it
+		// does not list (loadgen's fresh officer exists only on the kiosk).
+		{name: "ResidentsNotAtRegistry", kiosks: 1, count: 2, officer: true},
+		{name: "OfficerNotAtRegistry", kiosks: 1, count: 2, registryDB: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -109,6 +112,11 @@ func TestLoadgen(t *testing.T) {
 			}
 			for _, d := range dirs {
 				enrolledKiosk(t, st, url, d, secret)
+			}
+			// sup1, the supervisor each kiosk was made with, is in the registry's list.
+			if err := registry.AddOfficer(context.Background(), st, registry.OfficerRow{ID: "sup1", Name: "Budi Santoso",
+				Area: "Cibinong", Role: kiosk.RoleSupervisor}); err != nil {
+				t.Fatal(err)
 			}
 			args := []string{"loadgen", "--data", root, "--secret-file", secret, "--count", fmt.Sprint(tc.count),
 				"--kiosks", fmt.Sprint(tc.kiosks), "--seed", "7",
@@ -136,7 +144,7 @@ func TestLoadgen(t *testing.T) {
 				t.Fatal(err)
 			}
 			accepted := int64(tc.count)
-			if !tc.registryDB {
+			if !tc.registryDB || !tc.officer {
 				accepted = 0
 			}
 			if s.Registrations != int64(tc.count) || s.ActivationsAccepted != accepted || s.MailsQueued != accepted {

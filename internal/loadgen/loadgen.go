@@ -94,9 +94,6 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		if err := ensureRegistryResidents(ctx, cfg.RegistryDB, residents); err != nil {
 			return res, err
 		}
-		if err := ensureRegistryOfficer(ctx, cfg.RegistryDB, cfg.Officer, cfg.kecamatan()); err != nil {
-			return res, err
-		}
 	}
 	base, err := cfg.registryURL(ctx)
 	if err != nil {
@@ -313,16 +310,6 @@ func AddResidents(ctx context.Context, s *store.Store, rs []kiosk.Resident) (int
 }
 
 // ensureRegistryResidents adds the residents missing from the registry's population data.
-// ensureRegistryOfficer puts the approving officer in the registry's list for area unless it
-// is there: the registry refuses records by officers it does not know.
-func ensureRegistryOfficer(ctx context.Context, st registry.Store, o kiosk.Officer, area string) error {
-	err := registry.AddOfficer(ctx, st, registry.OfficerRow{ID: o.ID, Name: o.Name, Role: o.Role, Area: area})
-	if err != nil && !errors.Is(err, registry.ErrExists) {
-		return fmt.Errorf("loadgen: registry officer %s: %w", o.ID, err)
-	}
-	return nil
-}
-
 func ensureRegistryResidents(ctx context.Context, st registry.Store, rs []kiosk.Resident) error {
 	for start := 0; start < len(rs); start += residentChunk {
 		chunk := rs[start:min(start+residentChunk, len(rs))]

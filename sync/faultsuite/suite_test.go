@@ -213,6 +213,11 @@ func setup(t *testing.T) *suite {
 
 	s.secret = writeSecret(t, work, "secret", secretText)
 	s.pin = writeSecret(t, work, "pin", supPIN)
+	// The kiosks' supervisor signs every record: the registry must list them for the area.
+	if _, err := runTool(ctx, "ikd-registry", "officers", "add", "--db", s.dsn, "--data-key-file", s.keys,
+		"--id", "sup1", "--name", "Budi Santoso", "--area", area, "--role", "supervisor"); err != nil {
+		t.Fatal(err)
+	}
 	for k := 1; k <= nKiosks; k++ {
 		dir := filepath.Join(work, "kiosks", fmt.Sprintf("kiosk-%02d", k))
 		s.dirs = append(s.dirs, dir)

@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -64,6 +66,28 @@ func serveRegistry(t *testing.T, st registry.Store) *httptest.Server {
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
 	return hs
+}
+
+// registerCitizen registers nik through the test registry's citizen API.
+func registerCitizen(t *testing.T, registryURL string, nik kiosk.NIK) registry.RegistrationResponse {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, registryURL+"/v1/registrations",
+		strings.NewReader(`{"nik":"`+string(nik)+`","email":"warga@example.id","phone":"081234567789"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+testCitizenToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var reg registry.RegistrationResponse
+	if err := json.NewDecoder(resp.Body).Decode(&reg); err != nil || reg.RegistrationID == "" {
+		t.Fatalf("register %s: %v (HTTP %d)", nik.Masked(), err, resp.StatusCode)
+	}
+	return reg
 }
 
 // enrolledKiosk inits a kiosk store in dir and enrolls it with the registry.

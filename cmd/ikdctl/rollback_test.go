@@ -3,10 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"io/fs"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -173,23 +171,7 @@ func testRollbackCaught(t *testing.T, st registry.Store) {
 func enqueueActivation(t *testing.T, registryURL string, s *store.Store, nik kiosk.NIK) string {
 	t.Helper()
 	ctx := context.Background()
-	req, err := http.NewRequest(http.MethodPost, registryURL+"/v1/registrations",
-		strings.NewReader(`{"nik":"`+string(nik)+`","email":"warga@example.id","phone":"081234567789"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+testCitizenToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var reg registry.RegistrationResponse
-	err = json.NewDecoder(resp.Body).Decode(&reg)
-	resp.Body.Close()
-	if err != nil || reg.RegistrationID == "" {
-		t.Fatalf("register %s: %v (HTTP %d)", nik.Masked(), err, resp.StatusCode)
-	}
+	reg := registerCitizen(t, registryURL, nik)
 	sealer, err := ikdsync.NewSealer(s.KioskID(), s.DeviceKey())
 	if err != nil {
 		t.Fatal(err)

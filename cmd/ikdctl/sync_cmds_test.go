@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -52,22 +50,7 @@ func TestEnrollAndSync(t *testing.T) {
 		t.Fatal(err)
 	}
 	nik := snapshot.Synthetic(3, 0).NIK
-	req, err := http.NewRequest(http.MethodPost, hs.URL+"/v1/registrations",
-		strings.NewReader(`{"nik":"`+string(nik)+`","email":"warga@example.id","phone":"081234567789"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+testCitizenToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var reg registry.RegistrationResponse
-	if err := json.NewDecoder(resp.Body).Decode(&reg); err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	reg := registerCitizen(t, hs.URL, nik)
 	s, err := openStore(ctx, data, secret)
 	if err != nil {
 		t.Fatal(err)

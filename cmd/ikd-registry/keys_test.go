@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"errors"
 	"log/slog"
 	"net"
@@ -14,25 +12,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ikd-field/ikd/kiosk/token"
 	"github.com/ikd-field/ikd/sync/registry/storeopen"
 )
 
 // TestServeRefusesNoDataKeyFile: without --data-key-file the registry does not start, so it
 // never writes personal data in clear.
 func TestServeRefusesNoDataKeyFile(t *testing.T) {
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pemKey, err := token.MarshalPrivateKeyPEM("reg-test", priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyFile := filepath.Join(t.TempDir(), "registry-signing.key")
-	if err := os.WriteFile(keyFile, pemKey, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	keyFile := signingKeyFile(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

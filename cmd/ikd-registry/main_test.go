@@ -192,11 +192,9 @@ func TestOfficersAndTombstonesCommands(t *testing.T) {
 	}
 }
 
-// startServe runs `serve` on loopback listeners with the given citizen token file ("" for
-// none) and returns the API and metrics base URLs; the server stops with the test.
-func startServe(t *testing.T, tokenFile string) (api, metrics string) {
+// signingKeyFile writes a new registry signing key, mode 600, and returns its path.
+func signingKeyFile(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
 	_, key, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -205,10 +203,19 @@ func startServe(t *testing.T, tokenFile string) (api, metrics string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keyFile := filepath.Join(dir, "registry-signing.key")
+	keyFile := filepath.Join(t.TempDir(), "registry-signing.key")
 	if err := os.WriteFile(keyFile, pem, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return keyFile
+}
+
+// startServe runs `serve` on loopback listeners with the given citizen token file ("" for
+// none) and returns the API and metrics base URLs; the server stops with the test.
+func startServe(t *testing.T, tokenFile string) (api, metrics string) {
+	t.Helper()
+	dir := t.TempDir()
+	keyFile := signingKeyFile(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -316,18 +323,7 @@ func TestServeRefusesExposedCitizenToken(t *testing.T) {
 		{"TooShort", short, "at least 16"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			_, key, err := ed25519.GenerateKey(rand.Reader)
-			if err != nil {
-				t.Fatal(err)
-			}
-			pem, err := token.MarshalPrivateKeyPEM("reg-test", key)
-			if err != nil {
-				t.Fatal(err)
-			}
-			keyFile := filepath.Join(t.TempDir(), "registry-signing.key")
-			if err := os.WriteFile(keyFile, pem, 0o600); err != nil {
-				t.Fatal(err)
-			}
+			keyFile := signingKeyFile(t)
 			ln, err := net.Listen("tcp", "127.0.0.1:0")
 			if err != nil {
 				t.Fatal(err)

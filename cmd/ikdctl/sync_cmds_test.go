@@ -7,11 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/store/snapshot"
-	ikdsync "github.com/ikd-field/ikd/sync"
 	"github.com/ikd-field/ikd/sync/registry"
 )
 
@@ -50,29 +47,12 @@ func TestEnrollAndSync(t *testing.T) {
 		t.Fatal(err)
 	}
 	nik := snapshot.Synthetic(3, 0).NIK
-	reg := registerCitizen(t, hs.URL, nik)
 	s, err := openStore(ctx, data, secret)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sealer, err := ikdsync.NewSealer(s.KioskID(), s.DeviceKey())
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := uuid.Must(uuid.NewV7()).String()
-	act := kiosk.Activation{ID: id, RegistrationID: reg.RegistrationID, NIK: nik, OfficerID: "sup1", KioskID: s.KioskID(),
-		TokenKeyID: "reg-1", FaceBand: kiosk.BandMatch, FaceScore: 0.2, ApprovedAt: time.Now()}
-	env, err := sealer.Seal(kiosk.KindActivation, id, act)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = s.Enqueue(ctx, kiosk.OutboxRecord{ID: id, Kind: kiosk.KindActivation, NIK: nik, RegistrationID: reg.RegistrationID,
-		Envelope: env, State: kiosk.RecordPending, CreatedAt: time.Now()},
-		kiosk.AuditEvent{Time: time.Now(), OfficerID: "sup1", Action: "activation.approved", Subject: id})
+	enqueueActivation(t, hs.URL, s, nik)
 	s.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
 
 	code, out, errOut = runStoreCLI(t, append([]string{"sync"}, flags...)...)
 	if code != 0 || !strings.Contains(out, "acknowledged 1, rejected 0") || !strings.Contains(out, "residents +30") ||

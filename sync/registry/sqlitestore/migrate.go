@@ -147,6 +147,11 @@ var migrations = []string{
 	`ALTER TABLE tombstones ADD COLUMN lifted_at INTEGER NOT NULL DEFAULT 0;
 	ALTER TABLE tombstones ADD COLUMN lifted_by TEXT NOT NULL DEFAULT '';
 	ALTER TABLE tombstones ADD COLUMN lift_reason TEXT NOT NULL DEFAULT '';`,
+
+	// 3: code re-issues: the mail says it replaces an earlier code, and the per-registration
+	// limit counts a registration's re-issues without scanning every record.
+	`ALTER TABLE mails ADD COLUMN replaces INTEGER NOT NULL DEFAULT 0;
+	CREATE INDEX records_reissue ON records (registration_id, received_at) WHERE kind = 'code_reissue';`,
 }
 
 // migrate identifies the file and brings its schema up to date. An empty file becomes a

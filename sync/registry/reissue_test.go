@@ -3,6 +3,7 @@ package registry_test
 import (
 	"context"
 	"errors"
+	gosync "sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -231,6 +232,60 @@ func TestReissueAuthorization(t *testing.T) {
 			wantAnswer(t, "re-issue", home.push(env)[0], ikdsync.StatusAccepted, "")
 			e.advance(registry.DefaultCodeTTL)
 		}
+	})
+}
+
+// TestConcurrentReissues: several pushes of re-issues of one burned code at once, from two
+// kiosks (on PostgreSQL, concurrent transactions): one is accepted and mails one code, the
+// others find that code fresh.
+func TestConcurrentReissues(t *testing.T) {
+	eachStore(t, func(t *testing.T, open func(*testing.T) registry.Store) {
+		e := newEnv(t, open(t))
+		a, b := e.enroll(testArea), e.enroll(testArea)
+		reg, first := approved(t, e, a)
+		burn(t, e, reg, first.Code)
+		const n = 6
+		envs := make([][]byte, n)
+		for i := range envs {
+			k := a
+			if i%2 == 1 {
+				k = b
+			}
+			_, envs[i] = k.reissue(reg, nikSiti, e.now())
+		}
+		answers := make([]ikdsync.Answer, n)
+		errs := make([]error, n)
+		var wg gosync.WaitGroup
+		for i := range envs {
+			k := a
+			if i%2 == 1 {
+				k = b
+			}
+			wg.Go(func() {
+				got, err := k.tryPush(envs[i])
+				if err == nil {
+					answers[i] = got[0]
+				}
+				errs[i] = err
+			})
+		}
+		wg.Wait()
+		accepted := 0
+		for i, ans := range answers {
+			if errs[i] != nil {
+				t.Fatal(errs[i])
+			}
+			switch {
+			case ans.Status == ikdsync.StatusAccepted:
+				accepted++
+			case ans.Code != ikdsync.ErrReissueCodeValid.Code:
+				t.Errorf("answer %+v", ans)
+			}
+		}
+		if accepted != 1 {
+			t.Fatalf("%d re-issues accepted, want 1: %+v", accepted, answers)
+		}
+		reissued(t, e, reg, first)
 	})
 }
 

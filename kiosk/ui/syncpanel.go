@@ -78,9 +78,19 @@ func newSyncScreen(s *Shell) *SyncScreen {
 			} else {
 				r.Reissue.Hide()
 			}
+			fitRow(p.Codes, i, o)
 		})
 	p.refresh()
 	return p
+}
+
+// fitRow gives list row i the height its wrapped text needs at the list's width: a list
+// otherwise gives every row the template's height, and a long answer runs into the next row.
+func fitRow(l *widget.List, i widget.ListItemID, o fyne.CanvasObject) {
+	if w := l.Size().Width; w > 0 {
+		o.Resize(fyne.NewSize(w, o.MinSize().Height))
+		l.SetItemHeight(i, o.MinSize().Height)
+	}
 }
 
 // canReissue: only the code of an activation the registry accepted can be re-sent; a

@@ -107,6 +107,14 @@ var (
 	ErrAlreadyDeactivated = &Error{Code: "deactivation.duplicate", Msg: Message{
 		ID: "Penonaktifan untuk NIK ini sudah tercatat dan menunggu sinkronisasi.",
 		EN: "A deactivation for this NIK is already recorded and waiting for sync."}}
+	// ErrReissuePending: a code re-issue for this registration is queued and not answered yet.
+	ErrReissuePending = &Error{Code: "reissue.pending", Msg: Message{
+		ID: "Permintaan kirim ulang kode untuk registrasi ini sudah tercatat dan menunggu sinkronisasi.",
+		EN: "A request to re-send the code of this registration is already recorded and waiting for sync."}}
+	// ErrReissueNoRegistration: a code re-issue names no registration.
+	ErrReissueNoRegistration = &Error{Code: "reissue.no_registration", Msg: Message{
+		ID: "Pilih registrasi yang kode aktivasinya akan dikirim ulang.",
+		EN: "Choose the registration whose activation code is to be re-sent."}}
 	// ErrReasonRequired: a rejection or deactivation needs a reason.
 	ErrReasonRequired = &Error{Code: "workflow.reason_required", Msg: Message{
 		ID: "Alasan wajib diisi.", EN: "A reason is required."}}

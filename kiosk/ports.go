@@ -47,7 +47,8 @@ type AuditLog interface {
 
 // Sealer turns a record payload into the signed bytes that go on the wire.
 type Sealer interface {
-	// Seal signs payload (an Activation or a Deactivation) with the kiosk's device key.
+	// Seal signs payload (an Activation, Deactivation, AuditCheckpoint or CodeReissue) with
+	// the kiosk's device key.
 	Seal(kind RecordKind, id string, payload any) ([]byte, error)
 }
 

@@ -66,6 +66,18 @@ type Deactivation struct {
 	ConfirmedAt time.Time `json:"confirmed_at"`
 }
 
+// CodeReissue asks the registry for a new activation code for a registration approved at a
+// kiosk whose code expired or was burned by wrong tries, the payload of an outbox record. The
+// registry kills the old code and mails a new one; the citizen need not register again.
+type CodeReissue struct {
+	ID             string    `json:"id"`
+	RegistrationID string    `json:"registration_id"`
+	NIK            NIK       `json:"nik"`
+	OfficerID      string    `json:"officer_id"`
+	KioskID        string    `json:"kiosk_id"`
+	RequestedAt    time.Time `json:"requested_at"`
+}
+
 // AuditCheckpoint is the payload of an audit checkpoint record: how far this kiosk's audit
 // log and outbox had grown, signed by its device key. The registry keeps the newest one, so
 // a kiosk database rolled back to before it (audit tail removed, an older file copied back)
@@ -86,6 +98,7 @@ const (
 	KindActivation      RecordKind = "activation"
 	KindDeactivation    RecordKind = "deactivation"
 	KindAuditCheckpoint RecordKind = "audit_checkpoint"
+	KindCodeReissue     RecordKind = "code_reissue"
 )
 
 // RecordState is where an outbox record is in its delivery.
@@ -103,7 +116,7 @@ type OutboxRecord struct {
 	ID             string
 	Kind           RecordKind
 	NIK            NIK    // for duplicate checks; stored as a blind index only
-	RegistrationID string // empty for deactivations
+	RegistrationID string // empty for deactivations and checkpoints
 	Envelope       []byte // the signed wire bytes, exactly as they will be sent
 	State          RecordState
 	Answer         string // the registry's answer (reason for a rejection)

@@ -55,6 +55,18 @@ var (
 	ErrRecordBeforeEnrolment = &kiosk.Error{Code: "record.before_enrolment", Msg: kiosk.Message{
 		ID: "Waktu pada catatan lebih awal daripada pendaftaran kiosk ini di registri; hubungi petugas TI.",
 		EN: "The record is dated before this kiosk was enrolled at the registry; contact IT support."}}
+	ErrReissueConfirmed = &kiosk.Error{Code: "reissue.already_confirmed", Msg: kiosk.Message{
+		ID: "Penduduk sudah memasukkan kode dan IKD-nya sudah aktif; kode baru tidak diperlukan.",
+		EN: "The resident already entered the code and their IKD is active; no new code is needed."}}
+	ErrReissueNotApproved = &kiosk.Error{Code: "reissue.not_approved", Msg: kiosk.Message{
+		ID: "Registrasi ini belum disetujui di loket; lakukan aktivasi (pindai QR warga), bukan kirim ulang kode.",
+		EN: "This registration has not been approved at a counter; activate it (scan the resident's QR) instead of re-sending the code."}}
+	ErrReissueCodeValid = &kiosk.Error{Code: "reissue.code_still_valid", Msg: kiosk.Message{
+		ID: "Kode aktivasi yang dikirim masih berlaku; minta penduduk memeriksa e-mail (juga folder spam). Kode baru hanya dikirim bila kode lama kedaluwarsa atau terkunci karena salah berulang kali.",
+		EN: "The code sent is still valid; ask the resident to check their e-mail (and the spam folder). A new code is sent only when the old one expired or was locked by repeated wrong tries."}}
+	ErrReissueRateLimited = &kiosk.Error{Code: "reissue.rate_limited", Msg: kiosk.Message{
+		ID: "Kode untuk registrasi ini sudah terlalu sering dikirim ulang dalam 24 jam terakhir; coba lagi besok atau hubungi petugas TI bila ada penyalahgunaan.",
+		EN: "The code of this registration was re-sent too often in the last 24 hours; try again tomorrow, or contact IT support if it is being misused."}}
 	ErrAuditRollback = &kiosk.Error{Code: "audit.rollback", Msg: kiosk.Message{
 		ID: "PERINGATAN: log audit kiosk ini lebih lama daripada yang sudah diterima registri. Basis data mungkin dikembalikan ke salinan lama. Hentikan layanan dan hubungi petugas TI.",
 		EN: "WARNING: this kiosk's audit log is older than one the registry already received. The database may have been rolled back to an old copy. Stop serving and contact IT support."}}
@@ -110,6 +122,7 @@ var Codes = []*kiosk.Error{
 	ErrRegistrationMismatch, ErrDeviceRevokedRecord, ErrAuditRollback,
 	ErrAreaMismatch, ErrUnknownResident, ErrUnknownOfficer, ErrOfficerDisabled, ErrOfficerArea, ErrOfficerRole,
 	ErrRecordFutureDated, ErrRecordBeforeEnrolment,
+	ErrReissueConfirmed, ErrReissueNotApproved, ErrReissueCodeValid, ErrReissueRateLimited,
 	ErrMessageMalformed, ErrUnauthenticated, ErrDeviceRevoked, ErrBadRequestSignature,
 	ErrReplay, ErrClockSkew, ErrEnrollCode, ErrAlreadyEnrolled, ErrRateLimited, ErrRegistryUnavailable, ErrRegistryAnswer,
 }

@@ -26,11 +26,11 @@ import (
 //	                  else the device key signs, such as request signatures, can pass as a record)
 //	payload:          CBOR map {1: kind, 2: record id, 3: kiosk id, 4: body}
 //
-// kind is 1 for an activation, 2 for a deactivation and 3 for an audit checkpoint. The
-// body is a CBOR map with small integer keys (see activationWire, deactivationWire and
-// checkpointWire); the
-// record id and kiosk id are not repeated in it. Times travel as Unix milliseconds, so they come
-// back from Open in UTC at millisecond precision. Encoding is CBOR core deterministic: a record
+// kind is 1 for an activation, 2 for a deactivation, 3 for an audit checkpoint and 4 for a
+// code re-issue. The body is a CBOR map with small integer keys (see activationWire,
+// deactivationWire, checkpointWire and reissueWire); the record id and kiosk id are not
+// repeated in it. Times travel as Unix milliseconds, so they come back from Open in UTC at
+// millisecond precision. Encoding is CBOR core deterministic: a record
 // always seals to the same bytes.
 
 // externalAAD is the COSE external additional data of every record signature.
@@ -64,6 +64,7 @@ type Record struct {
 	Activation   *kiosk.Activation      // set when Kind is kiosk.KindActivation
 	Deactivation *kiosk.Deactivation    // set when Kind is kiosk.KindDeactivation
 	Checkpoint   *kiosk.AuditCheckpoint // set when Kind is kiosk.KindAuditCheckpoint
+	Reissue      *kiosk.CodeReissue     // set when Kind is kiosk.KindCodeReissue
 }
 
 // Sealer signs outbox records with the kiosk's device key. It implements kiosk.Sealer and is
@@ -90,9 +91,9 @@ func NewSealer(kioskID string, key ed25519.PrivateKey) (*Sealer, error) {
 	return &Sealer{kioskID: kioskID, signer: s}, nil
 }
 
-// Seal signs payload, a kiosk.Activation, kiosk.Deactivation or kiosk.AuditCheckpoint (or a
-// pointer to one) whose
-// kind is kind, whose ID is id and whose KioskID is the sealer's kiosk.
+// Seal signs payload, a kiosk.Activation, kiosk.Deactivation, kiosk.AuditCheckpoint or
+// kiosk.CodeReissue (or a pointer to one) whose kind is kind, whose ID is id and whose
+// KioskID is the sealer's kiosk.
 func (s *Sealer) Seal(kind kiosk.RecordKind, id string, payload any) ([]byte, error) {
 	if id == "" || len(id) > maxIDLen {
 		return nil, fmt.Errorf("seal record: id must be 1 to %d bytes, got %d", maxIDLen, len(id))

@@ -19,6 +19,7 @@ var kindCodes = map[kiosk.RecordKind]uint64{
 	kiosk.KindActivation:      1,
 	kiosk.KindDeactivation:    2,
 	kiosk.KindAuditCheckpoint: 3,
+	kiosk.KindCodeReissue:     4,
 }
 
 var (
@@ -89,6 +90,21 @@ type checkpointWire struct {
 	At        int64  `cbor:"4,keyasint"` // Unix milliseconds
 }
 
+// reissueWire is the body of a code re-issue record.
+type reissueWire struct {
+	RegistrationID string `cbor:"1,keyasint"`
+	NIK            string `cbor:"2,keyasint"`
+	OfficerID      string `cbor:"3,keyasint"`
+	RequestedAt    int64  `cbor:"4,keyasint"` // Unix milliseconds
+}
+
+func checkReissue(r reissueWire) error {
+	if r.RegistrationID == "" || r.OfficerID == "" {
+		return errors.New("code re-issue without registration id or officer id")
+	}
+	return checkFields(r.NIK, r.RegistrationID, r.OfficerID)
+}
+
 func checkCheckpoint(c checkpointWire) error {
 	if c.AuditSeq < 1 || c.OutboxSeq < 0 || len(c.AuditHash) != 32 {
 		return fmt.Errorf("checkpoint at audit entry %d, outbox seq %d, %d-byte hash", c.AuditSeq, c.OutboxSeq, len(c.AuditHash))
@@ -115,6 +131,21 @@ func encodeBody(kind kiosk.RecordKind, id, kioskID string, payload any) (cbor.Ra
 			return nil, errors.New("nil audit checkpoint")
 		}
 		return encodeBody(kind, id, kioskID, *p)
+	case *kiosk.CodeReissue:
+		if p == nil {
+			return nil, errors.New("nil code re-issue")
+		}
+		return encodeBody(kind, id, kioskID, *p)
+	case kiosk.CodeReissue:
+		if err := checkHeader(kind, kiosk.KindCodeReissue, id, p.ID, kioskID, p.KioskID); err != nil {
+			return nil, err
+		}
+		w := reissueWire{RegistrationID: p.RegistrationID, NIK: string(p.NIK), OfficerID: p.OfficerID,
+			RequestedAt: p.RequestedAt.UnixMilli()}
+		if err := checkReissue(w); err != nil {
+			return nil, err
+		}
+		return encMode.Marshal(w)
 	case kiosk.AuditCheckpoint:
 		if err := checkHeader(kind, kiosk.KindAuditCheckpoint, id, p.ID, kioskID, p.KioskID); err != nil {
 			return nil, err
@@ -147,7 +178,7 @@ func encodeBody(kind kiosk.RecordKind, id, kioskID string, payload any) (cbor.Ra
 		}
 		return encMode.Marshal(w)
 	}
-	return nil, fmt.Errorf("payload is a %T, not a kiosk.Activation, kiosk.Deactivation or kiosk.AuditCheckpoint", payload)
+	return nil, fmt.Errorf("payload is a %T, not a kiosk.Activation, kiosk.Deactivation, kiosk.AuditCheckpoint or kiosk.CodeReissue", payload)
 }
 
 func checkHeader(kind, payloadKind kiosk.RecordKind, id, payloadID, kioskID, payloadKioskID string) error {
@@ -229,6 +260,17 @@ func decodeBody(w recordWire) (Record, error) {
 		rec.Kind = kiosk.KindAuditCheckpoint
 		rec.Checkpoint = &kiosk.AuditCheckpoint{ID: w.ID, KioskID: w.KioskID, AuditSeq: c.AuditSeq,
 			AuditHash: c.AuditHash, OutboxSeq: c.OutboxSeq, At: time.UnixMilli(c.At).UTC()}
+	case kindCodes[kiosk.KindCodeReissue]:
+		var r reissueWire
+		if err := decMode.Unmarshal(w.Body, &r); err != nil {
+			return Record{}, ErrRecordMalformed.With(fmt.Errorf("code re-issue body: %w", err))
+		}
+		if err := checkReissue(r); err != nil {
+			return Record{}, ErrRecordMalformed.With(fmt.Errorf("code re-issue body: %w", err))
+		}
+		rec.Kind = kiosk.KindCodeReissue
+		rec.Reissue = &kiosk.CodeReissue{ID: w.ID, RegistrationID: r.RegistrationID, NIK: kiosk.NIK(r.NIK),
+			OfficerID: r.OfficerID, KioskID: w.KioskID, RequestedAt: time.UnixMilli(r.RequestedAt).UTC()}
 	default:
 		return Record{}, ErrRecordUnknownKind.With(fmt.Errorf("kind %d", w.Kind))
 	}

@@ -1,9 +1,6 @@
 package sync
 
 import (
-	"encoding/hex"
-	"os"
-	"strings"
 	"testing"
 
 	"github.com/ikd-field/ikd/kiosk"
@@ -12,17 +9,12 @@ import (
 // FuzzOpen feeds arbitrary bytes to Open: it must never panic, and what it accepts must be a
 // complete record from the trusted kiosk.
 func FuzzOpen(f *testing.F) {
-	b, err := os.ReadFile(goldenPath(f, goldenEnvelope))
-	if err != nil {
-		f.Fatal(err)
-	}
-	golden, err := hex.DecodeString(strings.TrimSpace(string(b)))
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Add(golden)
-	for _, n := range []int{len(golden) - 1, len(golden) - 64, len(golden) / 2, 2, 0} {
-		f.Add(golden[:n])
+	for _, name := range []string{goldenEnvelope, goldenReissue} {
+		golden := readGoldenHex(f, name)
+		f.Add(golden)
+		for _, n := range []int{len(golden) - 1, len(golden) - 64, len(golden) / 2, 2, 0} {
+			f.Add(golden[:n])
+		}
 	}
 	d := typicalDeactivation()
 	s, err := NewSealer(kioskID, devKey)
@@ -40,7 +32,13 @@ func FuzzOpen(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if rec.KioskID != kioskID || rec.ID == "" || (rec.Activation == nil) == (rec.Deactivation == nil) {
+		payloads := 0
+		for _, set := range []bool{rec.Activation != nil, rec.Deactivation != nil, rec.Checkpoint != nil, rec.Reissue != nil} {
+			if set {
+				payloads++
+			}
+		}
+		if rec.KioskID != kioskID || rec.ID == "" || payloads != 1 {
 			t.Fatalf("accepted an incomplete record: %+v", rec)
 		}
 	})

@@ -72,6 +72,17 @@ func typicalDeactivation() kiosk.Deactivation {
 	}
 }
 
+func typicalReissue() kiosk.CodeReissue {
+	return kiosk.CodeReissue{
+		ID:             "019ab0d1-2f40-7c55-8d66-7e8f90a1b2c3",
+		RegistrationID: "0190f3b2-7c1e-7a4b-9c3d-5e6f708192a3",
+		NIK:            "3201014501900001",
+		OfficerID:      "198705122010011003",
+		KioskID:        kioskID,
+		RequestedAt:    time.Date(2026, 11, 24, 2, 30, 0, 500e6, time.UTC),
+	}
+}
+
 func TestSealOpenActivation(t *testing.T) {
 	a := typicalActivation()
 	env, err := mustSealer(t, kioskID, devKey).Seal(kiosk.KindActivation, a.ID, a)
@@ -127,6 +138,23 @@ func TestSealOpenAuditCheckpoint(t *testing.T) {
 	}
 }
 
+func TestSealOpenCodeReissue(t *testing.T) {
+	r := typicalReissue()
+	for _, payload := range []any{r, &r} {
+		env, err := mustSealer(t, kioskID, devKey).Seal(kiosk.KindCodeReissue, r.ID, payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec, err := Open(env, devPub())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Kind != kiosk.KindCodeReissue || rec.Activation != nil || rec.Deactivation != nil || rec.Reissue == nil || *rec.Reissue != r {
+			t.Fatalf("record %+v, re-issue %+v; want %+v", rec, rec.Reissue, r)
+		}
+	}
+}
+
 func TestTimesTravelAtMillisecondsInUTC(t *testing.T) {
 	a := typicalActivation()
 	wib := time.FixedZone("WIB", 7*3600)
@@ -146,8 +174,9 @@ func TestTimesTravelAtMillisecondsInUTC(t *testing.T) {
 }
 
 func TestSealRejects(t *testing.T) {
-	a, d := typicalActivation(), typicalDeactivation()
+	a, d, r := typicalActivation(), typicalDeactivation(), typicalReissue()
 	var nilActivation *kiosk.Activation
+	var nilReissue *kiosk.CodeReissue
 	tests := []struct {
 		name    string
 		kind    kiosk.RecordKind
@@ -165,6 +194,12 @@ func TestSealRejects(t *testing.T) {
 		{"ReasonNotUTF8", kiosk.KindDeactivation, d.ID, func() kiosk.Deactivation { x := d; x.Reason = "HP \xffhilang"; return x }()},
 		{"ReasonTooLarge", kiosk.KindDeactivation, d.ID, func() kiosk.Deactivation { x := d; x.Reason = strings.Repeat("x", maxEnvelope); return x }()},
 		{"NilPointer", kiosk.KindActivation, a.ID, nilActivation},
+		{"ReissueAsActivation", kiosk.KindActivation, r.ID, r},
+		{"ReissueNoRegistrationID", kiosk.KindCodeReissue, r.ID, func() kiosk.CodeReissue { x := r; x.RegistrationID = ""; return x }()},
+		{"ReissueNoOfficer", kiosk.KindCodeReissue, r.ID, func() kiosk.CodeReissue { x := r; x.OfficerID = ""; return x }()},
+		{"ReissueInvalidNIK", kiosk.KindCodeReissue, r.ID, func() kiosk.CodeReissue { x := r; x.NIK = "3201014501900000"; return x }()},
+		{"ReissueOtherKiosk", kiosk.KindCodeReissue, r.ID, func() kiosk.CodeReissue { x := r; x.KioskID = "kiosk-9"; return x }()},
+		{"ReissueNilPointer", kiosk.KindCodeReissue, r.ID, nilReissue},
 		{"OtherType", kiosk.KindActivation, a.ID, "activation"},
 		{"NilPayload", kiosk.KindActivation, a.ID, nil},
 	}
@@ -222,6 +257,7 @@ func TestOpenErrors(t *testing.T) {
 		return recordWire{Kind: kind, ID: id, KioskID: kiosk, Body: b}
 	}
 	badNIK, _ := encMode.Marshal(activationWire{RegistrationID: "r", NIK: "3201014501900000", OfficerID: "x"})
+	reissueNoReg, _ := encMode.Marshal(reissueWire{NIK: string(a.NIK), OfficerID: "x"})
 	tampered := bytes.Clone(good)
 	tampered[len(tampered)-70] ^= 0x01 // a byte of the payload, just before the signature
 
@@ -244,6 +280,7 @@ func TestOpenErrors(t *testing.T) {
 		{"NoRecordID", signRaw(t, devKey, kioskID, rec(1, "", kioskID, body), externalAAD), ErrRecordMalformed},
 		{"BodyNotAMap", signRaw(t, devKey, kioskID, rec(1, a.ID, kioskID, []byte{0x83, 1, 2, 3}), externalAAD), ErrRecordMalformed},
 		{"BodyInvalidNIK", signRaw(t, devKey, kioskID, rec(1, a.ID, kioskID, badNIK), externalAAD), ErrRecordMalformed},
+		{"ReissueWithoutRegistration", signRaw(t, devKey, kioskID, rec(4, a.ID, kioskID, reissueNoReg), externalAAD), ErrRecordMalformed},
 		{"PayloadNotAMap", signRaw(t, devKey, kioskID, "activation", externalAAD), ErrRecordMalformed},
 	}
 	for _, tt := range tests {
@@ -344,6 +381,45 @@ func TestGoldenEnvelope(t *testing.T) {
 		t.Fatalf("golden envelope opens to %+v, %v", rec.Activation, err)
 	}
 	t.Logf("typical activation envelope: %d bytes", len(want))
+}
+
+// The golden re-issue envelope: device key deviceKey(kioskID), typicalReissue(), as hex.
+const goldenReissue = "envelope-code-reissue.hex"
+
+func TestGoldenReissueEnvelope(t *testing.T) {
+	r := typicalReissue()
+	env, err := mustSealer(t, kioskID, devKey).Seal(kiosk.KindCodeReissue, r.ID, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := goldenPath(t, goldenReissue)
+	if *update {
+		if err := os.WriteFile(path, []byte(hex.EncodeToString(env)+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := readGoldenHex(t, goldenReissue)
+	if !bytes.Equal(env, want) {
+		t.Fatalf("envelope bytes changed; the record wire format is frozen.\ngot  %x\nwant %x", env, want)
+	}
+	rec, err := Open(want, devPub())
+	if err != nil || rec.Reissue == nil || *rec.Reissue != r {
+		t.Fatalf("golden envelope opens to %+v, %v", rec.Reissue, err)
+	}
+}
+
+// readGoldenHex reads a golden envelope of testdata/token.
+func readGoldenHex(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(goldenPath(t, name))
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	env, err := hex.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return env
 }
 
 func BenchmarkSeal(b *testing.B) {

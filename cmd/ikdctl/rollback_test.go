@@ -84,7 +84,8 @@ func testRollbackCaught(t *testing.T, st registry.Store) {
 		}
 		defer s.Close()
 		for range n {
-			ids = append(ids, enqueueActivation(t, hs.URL, s, snapshot.Synthetic(3, next).NIK))
+			id, _ := enqueueActivation(t, hs.URL, s, snapshot.Synthetic(3, next).NIK)
+			ids = append(ids, id)
 			next++
 		}
 		return ids
@@ -168,7 +169,7 @@ func testRollbackCaught(t *testing.T, st registry.Store) {
 
 // enqueueActivation registers a citizen with nik at the registry and queues an approved
 // activation of it in s, returning the record id.
-func enqueueActivation(t *testing.T, registryURL string, s *store.Store, nik kiosk.NIK) string {
+func enqueueActivation(t *testing.T, registryURL string, s *store.Store, nik kiosk.NIK) (recordID, regID string) {
 	t.Helper()
 	ctx := context.Background()
 	reg := registerCitizen(t, registryURL, nik)
@@ -189,7 +190,7 @@ func enqueueActivation(t *testing.T, registryURL string, s *store.Store, nik kio
 	if err != nil {
 		t.Fatal(err)
 	}
-	return id
+	return id, reg.RegistrationID
 }
 
 // copyStoreFiles copies the database at dbPath and the files that belong to it (WAL, shared

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -35,24 +36,7 @@ func TestEnrollAndSync(t *testing.T) {
 		t.Fatalf("enroll: exit %d: %s%s", code, out, errOut)
 	}
 
-	// Residents at the registry, and one approved activation in the kiosk's outbox.
-	var ndjson bytes.Buffer
-	if err := snapshot.WriteSynthetic(&ndjson, 3, 30); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := registry.ImportResidents(ctx, st, &ndjson); err != nil {
-		t.Fatal(err)
-	}
-	if err := registry.AddOfficer(ctx, st, registry.OfficerRow{ID: "sup1", Name: "Supervisor", Area: "Cibinong", Role: kiosk.RoleSupervisor}); err != nil {
-		t.Fatal(err)
-	}
-	nik := snapshot.Synthetic(3, 0).NIK
-	s, err := openStore(ctx, data, secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	enqueueActivation(t, hs.URL, s, nik)
-	s.Close()
+	approvedInOutbox(t, st, hs.URL, data, secret)
 
 	code, out, errOut = runStoreCLI(t, append([]string{"sync"}, flags...)...)
 	if code != 0 || !strings.Contains(out, "acknowledged 1, rejected 0") || !strings.Contains(out, "residents +30") ||
@@ -73,5 +57,108 @@ func TestEnrollAndSync(t *testing.T) {
 	code, _, errOut = runStoreCLI(t, append([]string{"sync"}, flags...)...)
 	if code != 1 || !strings.Contains(errOut, "tidak dapat dihubungi") {
 		t.Fatalf("sync with the registry down: exit %d: %s", code, errOut)
+	}
+}
+
+// approvedInOutbox puts residents and officer sup1 at the registry, registers a citizen, and
+// queues an activation of the registration approved by sup1 in the kiosk's outbox.
+func approvedInOutbox(t *testing.T, st registry.Store, url, data, secret string) (regID string, nik kiosk.NIK) {
+	t.Helper()
+	ctx := context.Background()
+	var ndjson bytes.Buffer
+	if err := snapshot.WriteSynthetic(&ndjson, 3, 30); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := registry.ImportResidents(ctx, st, &ndjson); err != nil {
+		t.Fatal(err)
+	}
+	if err := registry.AddOfficer(ctx, st, registry.OfficerRow{ID: "sup1", Name: "Supervisor", Area: "Cibinong", Role: kiosk.RoleSupervisor}); err != nil {
+		t.Fatal(err)
+	}
+	nik = snapshot.Synthetic(3, 0).NIK
+	s, err := openStore(ctx, data, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, regID = enqueueActivation(t, url, s, nik)
+	s.Close()
+	return regID, nik
+}
+
+// enrolled inits a kiosk store and enrolls it with the registry for Cibinong.
+func enrolled(t *testing.T, st registry.Store, url string) (data, secret string) {
+	t.Helper()
+	data, secret = initStore(t)
+	enrollCode, err := registry.NewEnrollCode(context.Background(), st, "Cibinong", time.Now(), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := runStoreCLI(t, "enroll", "--data", data, "--secret-file", secret, "--registry", url, "--code", enrollCode); code != 0 {
+		t.Fatalf("enroll: exit %d: %s%s", code, out, errOut)
+	}
+	return data, secret
+}
+
+// confirm posts a code to the citizen API and returns the HTTP status.
+func confirm(t *testing.T, url, regID, code string) int {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url+"/v1/registrations/"+regID+"/confirm", strings.NewReader(`{"code":"`+code+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+testCitizenToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestCodeReissue: support staff re-issue a burned code with ikdctl; the next sync sends the
+// signed record, the registry accepts it and mails a replacement code that activates.
+func TestCodeReissue(t *testing.T) {
+	st, hs, _, _ := testRegistry(t)
+	ctx := context.Background()
+	data, secret := enrolled(t, st, hs.URL)
+	flags := []string{"--data", data, "--secret-file", secret}
+	regID, nik := approvedInOutbox(t, st, hs.URL, data, secret)
+	if code, out, errOut := runStoreCLI(t, append([]string{"sync"}, flags...)...); code != 0 || !strings.Contains(out, "acknowledged 1, rejected 0") {
+		t.Fatalf("sync: exit %d: %s%s", code, out, errOut)
+	}
+	first, err := st.Claim(ctx, time.Now(), time.Hour, 10)
+	if err != nil || len(first) != 1 {
+		t.Fatalf("first mail %+v, %v", first, err)
+	}
+	wrong := "000000"
+	if first[0].Code == wrong {
+		wrong = "111111"
+	}
+	for range registry.DefaultCodeMaxTries {
+		confirm(t, hs.URL, regID, wrong)
+	}
+	if got := confirm(t, hs.URL, regID, first[0].Code); got != http.StatusTooManyRequests {
+		t.Fatalf("the burned code: HTTP %d", got)
+	}
+
+	pin := writeFile(t, "pin-reissue", "240817\n")
+	reissue := append([]string{"code", "reissue", "--registration", regID, "--nik", string(nik), "--officer", "sup1", "--pin-file", pin}, flags...)
+	if code, _, errOut := runStoreCLI(t, append([]string{"code", "reissue", "--registration", regID, "--nik", "123", "--officer", "sup1", "--pin-file", pin}, flags...)...); code == 0 {
+		t.Fatalf("a re-issue with an invalid NIK: exit 0: %s", errOut)
+	}
+	code, out, errOut := runStoreCLI(t, reissue...)
+	if code != 0 || !strings.Contains(out, "queued code re-issue") || strings.Contains(out, string(nik)) {
+		t.Fatalf("code reissue: exit %d: %s%s", code, out, errOut)
+	}
+	if code, out, errOut := runStoreCLI(t, append([]string{"sync"}, flags...)...); code != 0 || !strings.Contains(out, "sent 1, acknowledged 1, rejected 0") {
+		t.Fatalf("sync of the re-issue: exit %d: %s%s", code, out, errOut)
+	}
+	second, err := st.Claim(ctx, time.Now(), time.Hour, 10)
+	if err != nil || len(second) != 1 || !second[0].Replaces || second[0].RegistrationID != regID {
+		t.Fatalf("replacement mail %+v, %v", second, err)
+	}
+	if got := confirm(t, hs.URL, regID, second[0].Code); got != http.StatusOK {
+		t.Fatalf("the replacement code: HTTP %d", got)
 	}
 }

@@ -53,7 +53,14 @@ type Session interface {
 	// Stats returns the counter statistics of day (local date).
 	Stats(ctx context.Context, day time.Time) (DailySummary, error)
 	// Records lists outbox records in state (all if empty), newest first, for the sync panel.
+	// Activations and code re-issues carry their registration id and NIK, read from the
+	// signed record, so the panel can offer a re-issue of an activation's code.
 	Records(ctx context.Context, state kiosk.RecordState, limit int) ([]kiosk.OutboxRecord, error)
+	// ReissueCode asks the registry for a new activation code of registrationID (approved at
+	// a counter, not confirmed, its code expired or burned by wrong tries): it queues a signed
+	// code_reissue record with its audit entry and asks for a sync. The registry's answer
+	// shows in Records after the sync.
+	ReissueCode(ctx context.Context, registrationID string, nik kiosk.NIK) (kiosk.OutboxRecord, error)
 	// Lock ends the session (idle timeout, officer switch).
 	Lock()
 }

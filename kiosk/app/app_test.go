@@ -17,6 +17,7 @@ import (
 	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/store"
 	"github.com/ikd-field/ikd/kiosk/token"
+	ikdsync "github.com/ikd-field/ikd/sync"
 	"github.com/ikd-field/ikd/sync/registry/mail"
 )
 
@@ -420,5 +421,53 @@ func TestIdleSessionLocks(t *testing.T) {
 	mu.Unlock()
 	if _, err := s.Stats(ctx, time.Now()); !errors.Is(err, ErrSessionLocked) {
 		t.Fatalf("after %v idle: %v", DefaultIdleLock, err)
+	}
+}
+
+// TestReissueCodeQueuesSignedRecord: the officer's re-issue is a code_reissue record signed
+// with the device key, audited, listed with its registration and NIK, and one at a time.
+func TestReissueCodeQueuesSignedRecord(t *testing.T) {
+	ctx := context.Background()
+	e := newKioskEnv(t)
+	a := e.open(t)
+	s := e.session(t, a, officer.ID, "135790")
+	nik := demoResidents[1].NIK
+
+	if _, err := s.ReissueCode(ctx, "", nik); !errors.Is(err, kiosk.ErrReissueNoRegistration) {
+		t.Fatalf("re-issue without a registration: %v", err)
+	}
+	before, err := a.Store().VerifyAudit(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := s.ReissueCode(ctx, e.qr, nik)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := a.store()
+	if err != nil {
+		t.Fatal(err)
+	}
+	opened, err := ikdsync.Open(rec.Envelope, st.DeviceKey().Public().(ed25519.PublicKey))
+	if err != nil {
+		t.Fatalf("the queued envelope does not open with the device key: %v", err)
+	}
+	got := opened.Reissue
+	if opened.Kind != kiosk.KindCodeReissue || got == nil || got.RegistrationID != e.qr || got.NIK != nik ||
+		got.OfficerID != officer.ID || got.KioskID != st.KioskID() {
+		t.Fatalf("sealed record %+v, re-issue %+v", opened, got)
+	}
+	recs, err := s.Records(ctx, kiosk.RecordPending, 10)
+	if err != nil || len(recs) != 1 || recs[0].ID != rec.ID || recs[0].RegistrationID != e.qr || recs[0].NIK != nik {
+		t.Fatalf("pending records %+v, %v", recs, err)
+	}
+	if _, err := s.ReissueCode(ctx, e.qr, nik); !errors.Is(err, kiosk.ErrReissuePending) {
+		t.Fatalf("a second re-issue before the answer: %v", err)
+	}
+	if a.Status().Counts[kiosk.RecordPending] != 1 {
+		t.Errorf("status counts %v, want the re-issue pending", a.Status().Counts)
+	}
+	if after, err := st.VerifyAudit(ctx); err != nil || after != before+1 {
+		t.Fatalf("audit entries %d → %d (%v), want one more", before, after, err)
 	}
 }

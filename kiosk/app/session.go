@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto/ed25519"
 	"fmt"
 	"math"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ikd-field/ikd/kiosk"
+	ikdsync "github.com/ikd-field/ikd/sync"
 )
 
 // session is one logged-in officer.
@@ -165,7 +167,38 @@ func (s *session) Records(ctx context.Context, state kiosk.RecordState, limit in
 		recs = recs[len(recs)-limit:]
 	}
 	slices.Reverse(recs)
+	pub := st.DeviceKey().Public().(ed25519.PublicKey)
+	for i, r := range recs {
+		if r.Kind != kiosk.KindActivation && r.Kind != kiosk.KindCodeReissue {
+			continue
+		}
+		// The store keeps only blind indexes of these; the signed record holds them in clear.
+		rec, oerr := ikdsync.Open(r.Envelope, pub)
+		switch {
+		case oerr != nil:
+			s.app.log.Warn("outbox record unreadable", "record_id", r.ID, "err", oerr)
+		case rec.Activation != nil:
+			recs[i].RegistrationID, recs[i].NIK = rec.Activation.RegistrationID, rec.Activation.NIK
+		case rec.Reissue != nil:
+			recs[i].RegistrationID, recs[i].NIK = rec.Reissue.RegistrationID, rec.Reissue.NIK
+		}
+	}
 	return recs, err
+}
+
+// ReissueCode implements Session.
+func (s *session) ReissueCode(ctx context.Context, registrationID string, nik kiosk.NIK) (kiosk.OutboxRecord, error) {
+	if err := s.active(); err != nil {
+		return kiosk.OutboxRecord{}, err
+	}
+	rec, err := kiosk.ReissueCode(ctx, s.app.visitDeps(), s.officer, registrationID, nik)
+	if err != nil {
+		return kiosk.OutboxRecord{}, err
+	}
+	s.app.log.Info("code re-issue queued", "record_id", rec.ID, "officer_id", s.officer.ID)
+	s.app.SyncNow()
+	s.app.updateCounts(ctx)
+	return rec, nil
 }
 
 // Lock implements Session.

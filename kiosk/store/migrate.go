@@ -119,6 +119,32 @@ var migrations = []migration{
 		total_ms    INTEGER NOT NULL
 	) STRICT;
 	CREATE INDEX visit_stats_by_time ON visit_stats(at);`},
+	// 4: code re-issue records. SQLite cannot change a CHECK, so the outbox is rebuilt with
+	// its rows as they are (their MACs cover the values, not the table); one open re-issue
+	// per registration, as for deactivations per NIK.
+	{sql: `CREATE TABLE outbox_v4 (
+		seq        INTEGER PRIMARY KEY,
+		id         TEXT NOT NULL UNIQUE,
+		kind       TEXT NOT NULL CHECK (kind IN ('activation', 'deactivation', 'audit_checkpoint', 'code_reissue')),
+		nik_bi     BLOB,
+		reg_bi     BLOB,
+		envelope   BLOB NOT NULL,
+		state      TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'acknowledged', 'rejected')),
+		answer     TEXT NOT NULL DEFAULT '',
+		created_at INTEGER NOT NULL,
+		updated_at INTEGER NOT NULL,
+		mac        BLOB
+	) STRICT;
+	INSERT INTO outbox_v4 (seq, id, kind, nik_bi, reg_bi, envelope, state, answer, created_at, updated_at, mac)
+		SELECT seq, id, kind, nik_bi, reg_bi, envelope, state, answer, created_at, updated_at, mac FROM outbox;
+	DROP TABLE outbox;
+	ALTER TABLE outbox_v4 RENAME TO outbox;
+	CREATE UNIQUE INDEX outbox_one_activation ON outbox(reg_bi) WHERE kind = 'activation';
+	CREATE UNIQUE INDEX outbox_one_open_deactivation ON outbox(nik_bi)
+		WHERE kind = 'deactivation' AND state IN ('pending', 'sent');
+	CREATE UNIQUE INDEX outbox_one_open_reissue ON outbox(reg_bi)
+		WHERE kind = 'code_reissue' AND state IN ('pending', 'sent');
+	CREATE INDEX outbox_by_state ON outbox(state, seq);`},
 }
 
 // rowMACSchema is the first schema whose trust rows carry MACs (migration 2).

@@ -67,6 +67,13 @@ func (s *Store) enqueue(ctx context.Context, tx *sql.Tx, rec kiosk.OutboxRecord,
 			AND state IN ('pending', 'sent')`, r.nikBI); err != nil || open {
 			return errOr(err, kiosk.ErrAlreadyDeactivated)
 		}
+	case kiosk.KindCodeReissue:
+		// One request in flight per registration: a second press would only be refused by
+		// the registry (the first one's fresh code is still valid) after costing a try.
+		if open, err := exists(ctx, tx, `SELECT 1 FROM outbox WHERE kind = 'code_reissue' AND reg_bi = ?
+			AND state IN ('pending', 'sent')`, r.regBI); err != nil || open {
+			return errOr(err, kiosk.ErrReissuePending)
+		}
 	}
 	head, err := s.outboxHead(ctx, tx)
 	if err != nil {
@@ -102,7 +109,10 @@ func validRecord(rec kiosk.OutboxRecord) error {
 		problem = "activation without registration id or NIK"
 	case rec.Kind == kiosk.KindDeactivation && rec.NIK == "":
 		problem = "deactivation without NIK"
-	case rec.Kind != kiosk.KindActivation && rec.Kind != kiosk.KindDeactivation && rec.Kind != kiosk.KindAuditCheckpoint:
+	case rec.Kind == kiosk.KindCodeReissue && (rec.RegistrationID == "" || rec.NIK == ""):
+		problem = "code re-issue without registration id or NIK"
+	case rec.Kind != kiosk.KindActivation && rec.Kind != kiosk.KindDeactivation && rec.Kind != kiosk.KindAuditCheckpoint &&
+		rec.Kind != kiosk.KindCodeReissue:
 		problem = fmt.Sprintf("unknown kind %q", rec.Kind)
 	default:
 		return nil

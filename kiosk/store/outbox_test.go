@@ -148,6 +148,56 @@ func TestOutbox(t *testing.T) {
 	})
 }
 
+func reissue(id, reg string, nik kiosk.NIK) kiosk.OutboxRecord {
+	return kiosk.OutboxRecord{ID: id, Kind: kiosk.KindCodeReissue, NIK: nik, RegistrationID: reg,
+		Envelope: []byte(`{"id":"` + id + `","registration_id":"` + reg + `"}`)}
+}
+
+func TestOutboxCodeReissue(t *testing.T) {
+	ctx := context.Background()
+	s, _ := mustCreate(t, testOptions())
+	ev := func(id string) kiosk.AuditEvent {
+		return kiosk.AuditEvent{OfficerID: "199001012020011001", Action: "code_reissue.requested", Subject: id}
+	}
+	if err := s.Enqueue(ctx, activation("a1", "reg-1", testNIK), approved("a1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Enqueue(ctx, reissue("c1", "reg-1", testNIK), ev("c1")); err != nil {
+		t.Fatalf("a re-issue for an activated registration: %v", err)
+	}
+	if err := s.Enqueue(ctx, reissue("c2", "reg-1", testNIK), ev("c2")); !errors.Is(err, kiosk.ErrReissuePending) {
+		t.Fatalf("a second re-issue while the first is open: %v, want ErrReissuePending", err)
+	}
+	if err := s.Enqueue(ctx, reissue("c3", "reg-2", testNIK), ev("c3")); err != nil {
+		t.Fatalf("a re-issue of another registration: %v", err)
+	}
+	recs, err := s.ToSend(ctx, 10)
+	if err != nil || len(recs) != 3 || recs[1].ID != "c1" || recs[1].Kind != kiosk.KindCodeReissue {
+		t.Fatalf("to send %v, %v", ids(recs), err)
+	}
+	if err := s.MarkSent(ctx, []string{"c1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Enqueue(ctx, reissue("c4", "reg-1", testNIK), ev("c4")); !errors.Is(err, kiosk.ErrReissuePending) {
+		t.Fatalf("a re-issue while the first is sent: %v, want ErrReissuePending", err)
+	}
+	// Once the registry answered, another may be asked for (the registry has its own limit).
+	if err := s.RecordAnswers(ctx, []kiosk.RecordAnswer{{ID: "c1", State: kiosk.RecordRejected, Reason: "reissue.code_still_valid"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Enqueue(ctx, reissue("c5", "reg-1", testNIK), ev("c5")); err != nil {
+		t.Fatalf("a re-issue after the answer: %v", err)
+	}
+	for _, rec := range []kiosk.OutboxRecord{
+		{ID: "x1", Kind: kiosk.KindCodeReissue, NIK: testNIK, Envelope: []byte("x")},
+		{ID: "x2", Kind: kiosk.KindCodeReissue, RegistrationID: "reg-3", Envelope: []byte("x")},
+	} {
+		if err := s.Enqueue(ctx, rec, ev(rec.ID)); !errors.Is(err, ErrInvalidRecord) {
+			t.Errorf("%+v: err = %v, want ErrInvalidRecord", rec, err)
+		}
+	}
+}
+
 func ids(recs []kiosk.OutboxRecord) []string {
 	var out []string
 	for _, r := range recs {
@@ -189,5 +239,36 @@ func TestConcurrentEnqueue(t *testing.T) {
 	// One entry at create, one import, one per record.
 	if n := auditLen(t, s); n != 2+workers*each {
 		t.Errorf("audit length = %d, want %d", n, 2+workers*each)
+	}
+}
+
+// TestMigrationKeepsOutboxForReissues: a schema-3 store, whose outbox allowed three kinds,
+// keeps its records (and their MACs) when migration 4 rebuilds the table for re-issues.
+func TestMigrationKeepsOutboxForReissues(t *testing.T) {
+	ctx := context.Background()
+	tr := makeTrial(t)
+	edit(t, tr.path,
+		`CREATE TABLE outbox_v3 (
+			seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,
+			kind TEXT NOT NULL CHECK (kind IN ('activation', 'deactivation', 'audit_checkpoint')),
+			nik_bi BLOB, reg_bi BLOB, envelope BLOB NOT NULL,
+			state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'acknowledged', 'rejected')),
+			answer TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, mac BLOB
+		) STRICT`,
+		"INSERT INTO outbox_v3 SELECT * FROM outbox",
+		"DROP TABLE outbox",
+		"ALTER TABLE outbox_v3 RENAME TO outbox",
+		"PRAGMA user_version = 3")
+	s := mustOpen(t, tr.path, trialOptions())
+	if rep, err := s.Verify(ctx); err != nil || !rep.OK() {
+		t.Fatalf("verify after migration: %+v, %v", rep, err)
+	}
+	recs, err := s.Records(ctx, "", 10)
+	if err != nil || len(recs) != 3 {
+		t.Fatalf("records after migration: %d, %v", len(recs), err)
+	}
+	ev := kiosk.AuditEvent{OfficerID: "sup1", Action: "code_reissue.requested", Subject: "c1"}
+	if err := s.Enqueue(ctx, reissue("c1", "reg-1", testNIK), ev); err != nil {
+		t.Fatalf("a re-issue after migration: %v", err)
 	}
 }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"image"
 	"image/color"
 	"sync"
@@ -159,6 +160,17 @@ func (s *fakeSession) Records(_ context.Context, state kiosk.RecordState, limit 
 		}
 	}
 	return out, nil
+}
+func (s *fakeSession) ReissueCode(_ context.Context, regID string, nik kiosk.NIK) (kiosk.OutboxRecord, error) {
+	for _, r := range s.k.records {
+		if r.Kind == kiosk.KindCodeReissue && r.RegistrationID == regID && (r.State == kiosk.RecordPending || r.State == kiosk.RecordSent) {
+			return kiosk.OutboxRecord{}, kiosk.ErrReissuePending
+		}
+	}
+	rec := kiosk.OutboxRecord{ID: fmt.Sprintf("reissue-%d", len(s.k.records)), Kind: kiosk.KindCodeReissue,
+		RegistrationID: regID, NIK: nik, State: kiosk.RecordPending}
+	s.k.records = append(s.k.records, rec)
+	return rec, nil
 }
 func (s *fakeSession) Lock() { s.locked = true }
 

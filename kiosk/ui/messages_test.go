@@ -87,6 +87,7 @@ var shownErrors = map[string]map[string]*kiosk.Error{
 		"ErrFaceNotMatched": kiosk.ErrFaceNotMatched, "ErrPermission": kiosk.ErrPermission,
 		"ErrNIKLength": kiosk.ErrNIKLength, "ErrNIKProvince": kiosk.ErrNIKProvince, "ErrNIKRegion": kiosk.ErrNIKRegion,
 		"ErrNIKBirthDate": kiosk.ErrNIKBirthDate, "ErrNIKSerial": kiosk.ErrNIKSerial,
+		"ErrReissuePending": kiosk.ErrReissuePending, "ErrReissueNoRegistration": kiosk.ErrReissueNoRegistration,
 	},
 	"kiosk/token": {
 		"ErrNotIKD": kioskToken.ErrNotIKD, "ErrUnsupportedVersion": kioskToken.ErrUnsupportedVersion,

@@ -9,6 +9,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/app"
@@ -307,6 +308,78 @@ func TestSyncPanel(t *testing.T) {
 	test.Tap(p.SyncNow)
 	if h.k.syncs != 2 {
 		t.Fatalf("syncs: %d", h.k.syncs)
+	}
+}
+
+// TestSyncPanelReissue: an acknowledged activation offers "Kirim ulang kode aktivasi"; the tap
+// queues a re-issue for its registration and NIK, and the list then shows it with its state.
+func TestSyncPanelReissue(t *testing.T) {
+	h := loggedIn(t, budi)
+	const nik = kiosk.NIK("3201014101900001")
+	h.k.records = []kiosk.OutboxRecord{
+		{ID: "act-ok", Kind: kiosk.KindActivation, RegistrationID: "reg-ok", NIK: nik, State: kiosk.RecordAcknowledged},
+		{ID: "act-no", Kind: kiosk.KindActivation, RegistrationID: "reg-no", NIK: nik, State: kiosk.RecordRejected, Answer: "activation.duplicate"},
+		{ID: "act-wait", Kind: kiosk.KindActivation, RegistrationID: "reg-wait", NIK: nik, State: kiosk.RecordPending},
+		{ID: "dea", Kind: kiosk.KindDeactivation, NIK: nik, State: kiosk.RecordAcknowledged},
+	}
+	h.key(fyne.KeyF5)
+	p := h.s.cur.(*SyncScreen)
+	if len(p.codes) != 3 {
+		t.Fatalf("codes list %v, want the three activations", p.codes)
+	}
+	row := func(i int) (*widget.Label, *widget.Button) {
+		o := p.Codes.CreateItem()
+		p.Codes.UpdateItem(i, o)
+		var (
+			l *widget.Label
+			b *widget.Button
+		)
+		for _, c := range o.(*fyne.Container).Objects {
+			switch w := c.(type) {
+			case *widget.Label:
+				l = w
+			case *widget.Button:
+				b = w
+			}
+		}
+		return l, b
+	}
+	for i, rec := range p.codes {
+		_, b := row(i)
+		if want := rec.ID == "act-ok"; b.Visible() != want {
+			t.Errorf("%s: re-send button visible %v, want %v", rec.ID, b.Visible(), want)
+		}
+	}
+	_, b := row(0)
+	if b.Text != "Kirim ulang kode aktivasi" {
+		t.Fatalf("button %q", b.Text)
+	}
+	test.Tap(b)
+	last := h.k.records[len(h.k.records)-1]
+	if last.Kind != kiosk.KindCodeReissue || last.RegistrationID != "reg-ok" || last.NIK != nik {
+		t.Fatalf("queued %+v", last)
+	}
+	if p.Notice.Text == "" || p.Error.Text != "" {
+		t.Fatalf("notice %q, error %q", p.Notice.Text, p.Error.Text)
+	}
+	if len(p.codes) != 4 {
+		t.Fatalf("after the tap the list has %d rows, want the re-issue too", len(p.codes))
+	}
+	l, b := row(3)
+	if b.Visible() || !strings.Contains(l.Text, "Kirim ulang kode") || !strings.Contains(l.Text, "menunggu") {
+		t.Fatalf("re-issue row %q, button visible %v", l.Text, b.Visible())
+	}
+	// A second tap before the answer is refused in words.
+	_, b = row(0)
+	test.Tap(b)
+	if !strings.Contains(p.Error.Text, "menunggu sinkronisasi") {
+		t.Fatalf("second re-send: error %q", p.Error.Text)
+	}
+	// The registry's answer shows in words after the sync.
+	h.k.records[4].State, h.k.records[4].Answer = kiosk.RecordRejected, "reissue.code_still_valid"
+	p.refresh()
+	if l, _ := row(3); !strings.Contains(l.Text, "masih berlaku") {
+		t.Fatalf("answered re-issue row %q", l.Text)
 	}
 }
 

@@ -94,7 +94,14 @@ var shots = []shot{
 	}, nil},
 	{"10-sync", func(s *Shell, k *fakeKiosk) {
 		k.status.PushError = &kiosk.Error{Code: "sync.unavailable", Msg: kiosk.Message{ID: "Registri tidak dapat dihubungi; data tetap tersimpan dan dikirim nanti.", EN: "The registry cannot be reached."}}
-		k.records = []kiosk.OutboxRecord{{ID: "0193a3c2-7b1e-7000-8000-000000000009", Kind: kiosk.KindActivation, State: kiosk.RecordRejected, Answer: "activation.duplicate"}}
+		k.records = []kiosk.OutboxRecord{
+			{ID: "0193a3c2-7b1e-7000-8000-000000000009", Kind: kiosk.KindActivation, RegistrationID: "0193a3c1-0000-7000-8000-000000000001",
+				NIK: "3201014101900001", State: kiosk.RecordRejected, Answer: "activation.duplicate"},
+			{ID: "0193a3c2-7b1e-7000-8000-00000000000a", Kind: kiosk.KindActivation, RegistrationID: "0193a3c1-0000-7000-8000-000000000002",
+				NIK: "3171019908900003", State: kiosk.RecordAcknowledged},
+			{ID: "0193a3c2-7b1e-7000-8000-00000000000b", Kind: kiosk.KindCodeReissue, RegistrationID: "0193a3c1-0000-7000-8000-000000000003",
+				NIK: "3201010101900002", State: kiosk.RecordRejected, Answer: "reissue.code_still_valid"},
+		}
 		login(s, k, budi)
 		s.showSync()
 	}, nil},

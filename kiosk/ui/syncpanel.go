@@ -13,7 +13,9 @@ import (
 )
 
 // SyncScreen is the sync panel: counts per state, last success and error, a sync button,
-// and the records the registry rejected with its reason.
+// the records the registry rejected with its reason, and the activations and code re-issues
+// with the registry's answer, where an acknowledged activation's code can be re-sent (the
+// citizen's code expired or was burned by wrong guesses).
 type SyncScreen struct {
 	s        *Shell
 	Counts   *widget.Label
@@ -24,12 +26,22 @@ type SyncScreen struct {
 	Back     *widget.Button
 	Rejected *widget.List
 	rejected []kiosk.OutboxRecord
+	Codes    *widget.List
+	codes    []kiosk.OutboxRecord
+	Notice   *widget.Label
 	Error    *widget.Label
+}
+
+// codeRow is one row of the Codes list.
+type codeRow struct {
+	Label   *widget.Label
+	Reissue *widget.Button
+	obj     fyne.CanvasObject
 }
 
 func newSyncScreen(s *Shell) *SyncScreen {
 	p := &SyncScreen{s: s, Counts: wrapped(""), Online: widget.NewLabel(""), Success: wrapped(""),
-		LastErr: errLabel(), Error: errLabel()}
+		LastErr: errLabel(), Error: errLabel(), Notice: wrapped("")}
 	p.SyncNow = s.bigButton("ui.sync.now", func() {
 		s.k.SyncNow()
 		p.LastErr.SetText(s.tx.T("ui.sync.started"))
@@ -43,8 +55,70 @@ func newSyncScreen(s *Shell) *SyncScreen {
 				o.(*widget.Label).SetText(s.tx.T("ui.sync.rejected_item", r.ID, s.kindWords(r.Kind), s.registryReason(r.Answer)))
 			}
 		})
+	rows := map[fyne.CanvasObject]*codeRow{}
+	p.Codes = widget.NewList(func() int { return len(p.codes) },
+		func() fyne.CanvasObject {
+			r := &codeRow{Label: wrapped("")}
+			r.Reissue = s.button("ui.sync.reissue", func() {})
+			r.obj = container.NewBorder(nil, nil, nil, r.Reissue, r.Label)
+			rows[r.obj] = r
+			return r.obj
+		},
+		func(i widget.ListItemID, o fyne.CanvasObject) {
+			r := rows[o]
+			if r == nil || i >= len(p.codes) {
+				return
+			}
+			rec := p.codes[i]
+			r.Label.SetText(s.tx.T("ui.sync.code_item", s.kindWords(rec.Kind), maskNIK(rec.NIK), rec.RegistrationID,
+				s.stateWords(rec.State), s.registryReason(rec.Answer)))
+			if p.canReissue(rec) {
+				r.Reissue.OnTapped = func() { s.touch(); p.reissue(rec) }
+				r.Reissue.Show()
+			} else {
+				r.Reissue.Hide()
+			}
+			fitRow(p.Codes, i, o)
+		})
 	p.refresh()
 	return p
+}
+
+// fitRow gives list row i the height its wrapped text needs at the list's width: a list
+// otherwise gives every row the template's height, and a long answer runs into the next row.
+func fitRow(l *widget.List, i widget.ListItemID, o fyne.CanvasObject) {
+	if w := l.Size().Width; w > 0 {
+		o.Resize(fyne.NewSize(w, o.MinSize().Height))
+		l.SetItemHeight(i, o.MinSize().Height)
+	}
+}
+
+// canReissue: only the code of an activation the registry accepted can be re-sent; a
+// rejected one never had a code.
+func (p *SyncScreen) canReissue(rec kiosk.OutboxRecord) bool {
+	return rec.Kind == kiosk.KindActivation && rec.State == kiosk.RecordAcknowledged && rec.RegistrationID != ""
+}
+
+// reissue queues a code re-issue for rec's registration; the registry's answer shows in the
+// list after the next sync.
+func (p *SyncScreen) reissue(rec kiosk.OutboxRecord) {
+	sess := p.s.sess
+	if sess == nil {
+		return
+	}
+	p.Error.SetText("")
+	p.Notice.SetText("")
+	p.s.async(func() error {
+		_, err := sess.ReissueCode(context.Background(), rec.RegistrationID, rec.NIK)
+		return err
+	}, func(err error) {
+		if err != nil {
+			p.Error.SetText(p.s.tx.Err(err))
+			return
+		}
+		p.Notice.SetText(p.s.tx.T("ui.sync.reissue_queued", maskNIK(rec.NIK)))
+		p.refresh()
+	})
 }
 
 func (s *Shell) kindWords(k kiosk.RecordKind) string {
@@ -53,6 +127,8 @@ func (s *Shell) kindWords(k kiosk.RecordKind) string {
 		return s.tx.T("ui.stats.activation")
 	case kiosk.KindDeactivation:
 		return s.tx.T("ui.stats.deactivation")
+	case kiosk.KindCodeReissue:
+		return s.tx.T("ui.sync.kind_reissue")
 	}
 	return string(k)
 }
@@ -95,6 +171,18 @@ func (p *SyncScreen) refresh() {
 	}
 	p.rejected = recs
 	p.Rejected.Refresh()
+	all, err := p.s.sess.Records(context.Background(), "", 100)
+	if err != nil {
+		p.Error.SetText(tx.Err(fmt.Errorf("sync panel records: %w", err)))
+		return
+	}
+	p.codes = p.codes[:0]
+	for _, r := range all {
+		if r.Kind == kiosk.KindActivation || r.Kind == kiosk.KindCodeReissue {
+			p.codes = append(p.codes, r)
+		}
+	}
+	p.Codes.Refresh()
 }
 
 func (p *SyncScreen) back() { p.s.showHome() }
@@ -102,9 +190,14 @@ func (p *SyncScreen) back() { p.s.showHome() }
 func (p *SyncScreen) view() fyne.CanvasObject {
 	tx := p.s.tx
 	top := container.NewVBox(heading(tx.T("ui.sync.title")), p.Counts, p.Online, p.Success, p.LastErr,
-		container.NewHBox(touchSized(p.SyncNow), touchSized(p.Back)), p.Error,
-		widget.NewLabelWithStyle(tx.T("ui.sync.rejected"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
-	return container.NewPadded(container.NewBorder(top, nil, nil, nil, p.Rejected))
+		container.NewHBox(touchSized(p.SyncNow), touchSized(p.Back)), p.Error, p.Notice)
+	bold := func(key string) *widget.Label {
+		return widget.NewLabelWithStyle(tx.T(key), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	}
+	lists := container.NewGridWithRows(2,
+		container.NewBorder(bold("ui.sync.rejected"), nil, nil, nil, p.Rejected),
+		container.NewBorder(bold("ui.sync.codes"), nil, nil, nil, p.Codes))
+	return container.NewPadded(container.NewBorder(top, nil, nil, nil, lists))
 }
 
 func (p *SyncScreen) stop() {}

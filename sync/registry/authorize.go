@@ -15,7 +15,7 @@ import (
 )
 
 // Authorization at ingest: a signature says which kiosk sent a record, not that the kiosk may
-// do what the record says. Every activation and deactivation is checked, in the batch's
+// do what the record says. Every activation, deactivation and code re-issue is checked, in the batch's
 // transaction, against what the registry itself holds:
 //
 //   - the resident (by NIK) exists, has not been removed, and lives (now) in an area the kiosk
@@ -66,11 +66,12 @@ func (o OfficerRow) serves(kecamatan string) bool {
 }
 
 // rolesFor are the roles allowed to sign each kind of record. Both counter roles may approve
-// an activation or confirm a lost phone; a kiosk may ask more of its own officers (a
+// an activation, confirm a lost phone or re-issue a code; a kiosk may ask more of its own officers (a
 // supervisor for deactivations), which is its setting, not the registry's rule.
 var rolesFor = map[kiosk.RecordKind][]kiosk.Role{
 	kiosk.KindActivation:   {kiosk.RoleOfficer, kiosk.RoleSupervisor},
 	kiosk.KindDeactivation: {kiosk.RoleOfficer, kiosk.RoleSupervisor},
+	kiosk.KindCodeReissue:  {kiosk.RoleOfficer, kiosk.RoleSupervisor},
 }
 
 // batchAuth caches the officers and residents a batch reads, so a batch of 200 records by one
@@ -134,6 +135,8 @@ func (b *batchAuth) authorize(ctx context.Context, tx Tx, dev Device, rec ikdsyn
 		nik, officerID, at = rec.Activation.NIK, rec.Activation.OfficerID, rec.Activation.ApprovedAt
 	case kiosk.KindDeactivation:
 		nik, officerID, at = rec.Deactivation.NIK, rec.Deactivation.OfficerID, rec.Deactivation.ConfirmedAt
+	case kiosk.KindCodeReissue:
+		nik, officerID, at = rec.Reissue.NIK, rec.Reissue.OfficerID, rec.Reissue.RequestedAt
 	default:
 		return nil, nil
 	}

@@ -13,7 +13,7 @@ import (
 // FuzzPush sends arbitrary bodies, correctly signed by an enrolled kiosk, to the batch
 // endpoint: whatever arrives, the registry answers 200 with one answer per record or a 4xx
 // with a reason, never a 5xx or a crash. The seeds are a real batch of an activation, a
-// deactivation and a checkpoint, and broken copies of it. Under -fuzz it runs slowly (the
+// deactivation, a checkpoint and a code re-issue, and broken copies of it. Under -fuzz it runs slowly (the
 // coverage-instrumented SQLite is most of each request); sync's FuzzOpenPushRequest covers
 // the decoding at fuzzing speed.
 func FuzzPush(f *testing.F) {
@@ -22,7 +22,8 @@ func FuzzPush(f *testing.F) {
 	reg := e.register(nikSiti, "siti@example.id")
 	_, act := k.activation(reg, nikSiti, t0)
 	_, deact := k.deactivation(nikBudi, t0)
-	batch, err := ikdsync.Marshal(ikdsync.PushRequest{Records: [][]byte{act, deact, k.checkpoint(10, 1, 7)}})
+	_, reissue := k.reissue(reg, nikSiti, t0)
+	batch, err := ikdsync.Marshal(ikdsync.PushRequest{Records: [][]byte{act, deact, k.checkpoint(10, 1, 7), reissue}})
 	if err != nil {
 		f.Fatal(err)
 	}

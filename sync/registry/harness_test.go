@@ -25,6 +25,7 @@ import (
 	"github.com/ikd-field/ikd/kiosk/token"
 	ikdsync "github.com/ikd-field/ikd/sync"
 	"github.com/ikd-field/ikd/sync/registry"
+	"github.com/ikd-field/ikd/sync/registry/mail"
 	"github.com/ikd-field/ikd/sync/registry/pgstore"
 	"github.com/ikd-field/ikd/sync/registry/sqlitestore"
 )
@@ -357,6 +358,24 @@ func (k *kioskSim) deactivationBy(officer, nik string, confirmed time.Time) (str
 	return id, env
 }
 
+func (k *kioskSim) reissue(regID, nik string, requested time.Time) (string, []byte) {
+	k.e.t.Helper()
+	k.e.provision(nik, testArea)
+	return k.reissueBy(testOfficer, regID, nik, requested)
+}
+
+// reissueBy is a code re-issue requested by officer, with nothing provisioned.
+func (k *kioskSim) reissueBy(officer, regID, nik string, requested time.Time) (string, []byte) {
+	k.e.t.Helper()
+	id := uuid.Must(uuid.NewV7()).String()
+	env, err := k.sealer.Seal(kiosk.KindCodeReissue, id, kiosk.CodeReissue{ID: id, RegistrationID: regID,
+		NIK: kiosk.NIK(nik), OfficerID: officer, KioskID: k.id, RequestedAt: requested})
+	if err != nil {
+		k.e.t.Fatal(err)
+	}
+	return id, env
+}
+
 func (k *kioskSim) checkpoint(auditSeq, outboxSeq int64, hash byte) []byte {
 	k.e.t.Helper()
 	id := uuid.Must(uuid.NewV7()).String()
@@ -383,6 +402,23 @@ func (e *env) mails() map[string]string {
 		out[m.RegistrationID] = m.Code
 	}
 	return out
+}
+
+// sentMails claims every queued mail and marks it sent, so each mail is returned once however
+// far the clock moves afterwards.
+func (e *env) sentMails() []mail.Mail {
+	e.t.Helper()
+	ctx := context.Background()
+	ms, err := e.st.Claim(ctx, e.now().Add(time.Hour), time.Minute, 1000)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, m := range ms {
+		if err := e.st.Sent(ctx, m.ID, e.now()); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	return ms
 }
 
 func (e *env) stats() registry.Stats {

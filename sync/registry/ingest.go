@@ -34,6 +34,11 @@ import (
 //   - Every record of a revoked kiosk is rejected (record.device_revoked).
 //   - An audit checkpoint older than the newest one received from the kiosk is rejected
 //     (audit.rollback): the kiosk's database was rolled back.
+//   - A code re-issue replaces the code of a registration approved at a kiosk and not yet
+//     confirmed, only when that code expired or was burned by wrong tries (so re-issues cannot
+//     flood a mailbox while a code works), and at most maxReissues times in reissueWindow.
+//     The old code dies with the new one's issue. A batch applies its activations first, so a
+//     re-issue may follow the approval it refers to in one push.
 //
 // A record id seen before gets its stored answer again (accepted becomes duplicate), so
 // delivery is idempotent. Each rule reads what it decides on with a locking read inside the
@@ -48,16 +53,18 @@ type ingested struct {
 	mailed *mail.Mail // the code mail this record queued, if any
 }
 
-// order sorts a batch: deactivations first, then by record time and id, so a batch's outcome
-// does not depend on the order the kiosk listed it in.
+// order sorts a batch: deactivations first, then activations, then code re-issues, each by
+// record time and id, so a batch's outcome does not depend on the order the kiosk listed it in.
 func (in ingested) order() (int, time.Time, string) {
 	switch in.rec.Kind {
 	case kiosk.KindDeactivation:
 		return 0, in.rec.Deactivation.ConfirmedAt, in.rec.ID
 	case kiosk.KindActivation:
 		return 1, in.rec.Activation.ApprovedAt, in.rec.ID
+	case kiosk.KindCodeReissue:
+		return 2, in.rec.Reissue.RequestedAt, in.rec.ID
 	default:
-		return 2, in.rec.Checkpoint.At, in.rec.ID
+		return 3, in.rec.Checkpoint.At, in.rec.ID
 	}
 }
 
@@ -201,6 +208,8 @@ func (s *Server) apply(ctx context.Context, tx Tx, dev Device, in *ingested, now
 		stored.RegistrationID, stored.NIK, stored.At = in.rec.Activation.RegistrationID, string(in.rec.Activation.NIK), in.rec.Activation.ApprovedAt
 	case kiosk.KindDeactivation:
 		stored.NIK, stored.At = string(in.rec.Deactivation.NIK), in.rec.Deactivation.ConfirmedAt
+	case kiosk.KindCodeReissue:
+		stored.RegistrationID, stored.NIK, stored.At = in.rec.Reissue.RegistrationID, string(in.rec.Reissue.NIK), in.rec.Reissue.RequestedAt
 	case kiosk.KindAuditCheckpoint:
 		stored.At = in.rec.Checkpoint.At
 	}
@@ -243,6 +252,8 @@ func (s *Server) apply(ctx context.Context, tx Tx, dev Device, in *ingested, now
 		a, err = s.applyActivation(ctx, tx, in, now, tombs)
 	case in.rec.Kind == kiosk.KindDeactivation:
 		a, err = applyDeactivation(ctx, tx, in.rec.Deactivation)
+	case in.rec.Kind == kiosk.KindCodeReissue:
+		a, err = s.applyReissue(ctx, tx, in, now)
 	default:
 		a, err = s.applyCheckpoint(ctx, tx, in.rec.Checkpoint)
 	}
@@ -307,22 +318,74 @@ func (s *Server) applyActivation(ctx context.Context, tx Tx, in *ingested, now t
 		return accepted, tx.UpdateRegistration(ctx, reg)
 	}
 
+	reg.Status, reg.ActivationRecord, reg.ApprovedAt = RegApproved, act.ID, act.ApprovedAt
+	return accepted, s.issueCode(ctx, tx, in, reg, now, false)
+}
+
+// issueCode gives reg a new code, which replaces (kills) any earlier one, stores it and queues
+// its mail; replaces says so in the mail.
+func (s *Server) issueCode(ctx context.Context, tx Tx, in *ingested, reg Registration, now time.Time, replaces bool) error {
 	code, err := newActivationCode()
+	if err != nil {
+		return err
+	}
+	reg.CodeHash, reg.CodeExpires, reg.CodeTries = s.codeHash(reg.ID, code), now.Add(s.codeTTL()), 0
+	if err := tx.UpdateRegistration(ctx, reg); err != nil {
+		return err
+	}
+	m := mail.Mail{ID: uuid.Must(uuid.NewV7()).String(), To: reg.Email, Code: code, RegistrationID: reg.ID,
+		ExpiresAt: reg.CodeExpires, Replaces: replaces, CreatedAt: now}
+	if err := tx.EnqueueMail(ctx, m); err != nil {
+		return err
+	}
+	in.mailed = &m
+	return nil
+}
+
+// The limit of code re-issues per registration: each one mails the citizen, and whoever
+// burned one code by guessing could burn the next.
+const (
+	maxReissues   = 3
+	reissueWindow = 24 * time.Hour
+)
+
+func (s *Server) applyReissue(ctx context.Context, tx Tx, in *ingested, now time.Time) (ikdsync.Answer, error) {
+	r := in.rec.Reissue
+	reg, err := tx.Registration(ctx, r.RegistrationID)
+	if errors.Is(err, ErrNotFound) {
+		return rejectWith(ikdsync.ErrUnknownRegistration), nil
+	}
 	if err != nil {
 		return ikdsync.Answer{}, err
 	}
-	reg.Status, reg.ActivationRecord, reg.ApprovedAt = RegApproved, act.ID, act.ApprovedAt
-	reg.CodeHash, reg.CodeExpires, reg.CodeTries = s.codeHash(reg.ID, code), now.Add(s.codeTTL()), 0
-	if err := tx.UpdateRegistration(ctx, reg); err != nil {
+	switch {
+	case reg.NIK != string(r.NIK):
+		return rejectWith(ikdsync.ErrRegistrationMismatch), nil
+	case reg.Status == RegActivated:
+		return rejectWith(ikdsync.ErrReissueConfirmed), nil
+	case reg.Status == RegRevoked:
+		return rejectWith(ikdsync.ErrRegistrationRevoked), nil
+	case reg.Status == RegDeactivated:
+		return rejectWith(ikdsync.ErrAccountDeactivated), nil
+	case reg.Status != RegApproved:
+		return rejectWith(ikdsync.ErrReissueNotApproved), nil
+	case reg.CodeTries < s.codeMaxTries() && now.Before(reg.CodeExpires):
+		return rejectWith(ikdsync.ErrReissueCodeValid), nil
+	}
+	// The registration's row lock (Registration above) orders concurrent re-issues of it, so
+	// the count cannot be raced. It includes this record, stored as accepted before the rules.
+	n, err := tx.CountAccepted(ctx, kiosk.KindCodeReissue, reg.ID, now.Add(-reissueWindow))
+	if err != nil {
 		return ikdsync.Answer{}, err
 	}
-	m := mail.Mail{ID: uuid.Must(uuid.NewV7()).String(), To: reg.Email, Code: code, RegistrationID: reg.ID,
-		ExpiresAt: reg.CodeExpires, CreatedAt: now}
-	if err := tx.EnqueueMail(ctx, m); err != nil {
-		return ikdsync.Answer{}, err
+	if n > maxReissues {
+		s.Log.Warn("code re-issue refused: limit reached", "registration_id", reg.ID, "record_id", r.ID,
+			"kiosk_id", r.KioskID, "reissues", n-1, "window", reissueWindow)
+		return rejectWith(ikdsync.ErrReissueRateLimited), nil
 	}
-	in.mailed = &m
-	return accepted, nil
+	s.Log.Info("activation code re-issued", "registration_id", reg.ID, "record_id", r.ID,
+		"kiosk_id", r.KioskID, "officer_id", r.OfficerID, "burned", reg.CodeTries >= s.codeMaxTries())
+	return accepted, s.issueCode(ctx, tx, in, reg, now, true)
 }
 
 // earlier reports whether approval (at, id) comes before (otherAt, otherID).

@@ -95,6 +95,9 @@ type Tx interface {
 	Record(ctx context.Context, id string) (StoredRecord, error)
 	// SetRecordAnswer replaces the stored answer of record id; ErrNotFound if none.
 	SetRecordAnswer(ctx context.Context, id string, status int, code, winner string) error
+	// CountAccepted counts the records of kind for registration regID that are answered
+	// accepted and were received at or after since, this transaction's own included.
+	CountAccepted(ctx context.Context, kind kiosk.RecordKind, regID string, since time.Time) (int, error)
 	// PurgeRecords forgets records received before before (the dedup window).
 	PurgeRecords(ctx context.Context, before time.Time) (int64, error)
 
@@ -216,9 +219,9 @@ type StoredRecord struct {
 	ID             string
 	KioskID        string
 	Kind           kiosk.RecordKind
-	RegistrationID string // activations
+	RegistrationID string // activations and code re-issues
 	NIK            string
-	At             time.Time // approval (activation), confirmation (deactivation) or checkpoint time
+	At             time.Time // approval (activation), confirmation (deactivation), request (re-issue) or checkpoint time
 	ReceivedAt     time.Time
 	Status         int    // sync.StatusAccepted or sync.StatusRejected
 	Code           string // rejection code

@@ -14,6 +14,7 @@ type Mail struct {
 	Code           string    // the 6-digit code
 	RegistrationID string    // the registration the code activates; shown as a reference for support
 	ExpiresAt      time.Time // when the code expires (shown in the mail, Asia/Jakarta time, WIB)
+	Replaces       bool      // the code replaces an earlier one of the registration (re-issued at a counter)
 	Attempts       int       // sends tried so far
 	CreatedAt      time.Time
 }

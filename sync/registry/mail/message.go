@@ -140,6 +140,10 @@ func MessageID(id, domain string) string {
 func indonesianText(m Mail) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Kode aktivasi IKD Anda: %s\n\n", m.Code)
+	if m.Replaces {
+		b.WriteString("Kode ini menggantikan kode yang dikirim sebelumnya atas permintaan petugas\n")
+		b.WriteString("di loket; kode lama tidak berlaku lagi.\n\n")
+	}
 	fmt.Fprintf(&b, "Kode ini berlaku sampai %s WIB.\n\n", formatIndonesian(m.ExpiresAt))
 	b.WriteString("Jangan berikan kode ini kepada siapa pun, termasuk petugas. Masukkan kode\n")
 	b.WriteString("hanya di kios atau aplikasi IKD tempat Anda melakukan aktivasi.\n\n")
@@ -154,6 +158,10 @@ func indonesianText(m Mail) string {
 func englishText(m Mail) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Your IKD activation code: %s\n\n", m.Code)
+	if m.Replaces {
+		b.WriteString("This code replaces the one sent before, at an officer's request at the\n")
+		b.WriteString("counter; the earlier code no longer works.\n\n")
+	}
 	fmt.Fprintf(&b, "This code is valid until %s WIB (UTC+7).\n\n", formatEnglish(m.ExpiresAt))
 	b.WriteString("Do not share this code with anyone, including officers. Enter it only at\n")
 	b.WriteString("the IKD kiosk or app where you are activating.\n\n")

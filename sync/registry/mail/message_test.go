@@ -28,8 +28,23 @@ func testMail() Mail {
 }
 
 func TestMessageGolden(t *testing.T) {
+	replacement := testMail()
+	replacement.ID, replacement.Replaces = "0190b6d3-0a2b-7c4d-8e5f-60718293a4b5", true
+	for _, tc := range []struct {
+		golden string
+		mail   Mail
+	}{
+		{"message.golden", testMail()},
+		{"message-replaces.golden", replacement},
+	} {
+		t.Run(tc.golden, func(t *testing.T) { checkGolden(t, tc.golden, tc.mail) })
+	}
+}
+
+// checkGolden compares the message of m with testdata/golden.
+func checkGolden(t *testing.T, golden string, m Mail) {
 	msg := Message{
-		Mail:     testMail(),
+		Mail:     m,
 		From:     "Registri IKD <noreply@ikd.example>",
 		Domain:   "registry.ikd.example",
 		Date:     time.Date(2026, 1, 2, 7, 49, 5, 0, time.UTC),
@@ -39,7 +54,7 @@ func TestMessageGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join("testdata", "message.golden")
+	path := filepath.Join("testdata", golden)
 	if *update {
 		if err := os.WriteFile(path, got, 0o644); err != nil {
 			t.Fatal(err)
@@ -64,7 +79,11 @@ func TestMessageGolden(t *testing.T) {
 			t.Errorf("line %d is %d characters long", i+1, len(line)-2)
 		}
 	}
-	checkMessage(t, got, msg.Mail, "<0190b6d2-7c1e-7a4b-9f00-5a1e2b3c4d5e@registry.ikd.example>")
+	checkMessage(t, got, msg.Mail, "<"+m.ID+"@registry.ikd.example>")
+	replaceNote := strings.Contains(string(got), "menggantikan") && strings.Contains(string(got), "replaces")
+	if replaceNote != m.Replaces {
+		t.Errorf("the message says it replaces an earlier code: %v, want %v", replaceNote, m.Replaces)
+	}
 }
 
 // part is one decoded body part.

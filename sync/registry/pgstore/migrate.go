@@ -163,6 +163,11 @@ var migrations = []string{
 		outbox_seq BIGINT NOT NULL,
 		at         BIGINT NOT NULL
 	);`,
+
+	// 4: code re-issues: the mail says it replaces an earlier code, and the per-registration
+	// limit counts a registration's re-issues without scanning every record.
+	`ALTER TABLE mails ADD COLUMN replaces BOOLEAN NOT NULL DEFAULT false;
+	CREATE INDEX records_reissue ON records (registration_id, received_at) WHERE kind = 'code_reissue';`,
 }
 
 // migrate brings the schema up to date under a session advisory lock, so registry processes

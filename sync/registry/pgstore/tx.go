@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ikd-field/ikd/kiosk"
+	ikdsync "github.com/ikd-field/ikd/sync"
 	"github.com/ikd-field/ikd/sync/registry"
 	"github.com/ikd-field/ikd/sync/registry/internal/storeutil"
 	"github.com/ikd-field/ikd/sync/registry/mail"
@@ -250,6 +251,17 @@ func (t *tx) SetRecordAnswer(ctx context.Context, id string, status int, code, w
 	return affected(res, err, "set record answer "+id)
 }
 
+func (t *tx) CountAccepted(ctx context.Context, kind kiosk.RecordKind, regID string, since time.Time) (int, error) {
+	var n int
+	err := t.tx.QueryRow(ctx, `SELECT count(*) FROM records
+		WHERE registration_id = $1 AND kind = $2 AND status = $3 AND received_at >= $4`,
+		regID, string(kind), ikdsync.StatusAccepted, ns(since)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count %s records of %s: %w", kind, regID, err)
+	}
+	return n, nil
+}
+
 func (t *tx) PurgeRecords(ctx context.Context, before time.Time) (int64, error) {
 	res, err := t.tx.Exec(ctx, `DELETE FROM records WHERE received_at < $1`, ns(before))
 	if err != nil {
@@ -393,8 +405,8 @@ func (t *tx) PutAuditHead(ctx context.Context, h registry.AuditHead) error {
 func (t *tx) EnqueueMail(ctx context.Context, m mail.Mail) error {
 	// Due at once: next_attempt 0 is before any claim's now, whatever the clocks say.
 	res, err := t.tx.Exec(ctx, `INSERT INTO mails (id, to_addr, code, registration_id, expires_at, attempts,
-		created_at, next_attempt) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
-		m.ID, m.To, m.Code, m.RegistrationID, ns(m.ExpiresAt), m.Attempts, ns(m.CreatedAt), 0)
+		created_at, next_attempt, replaces) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
+		m.ID, m.To, m.Code, m.RegistrationID, ns(m.ExpiresAt), m.Attempts, ns(m.CreatedAt), 0, m.Replaces)
 	if err != nil {
 		return fmt.Errorf("enqueue mail %s: %w", m.ID, err)
 	}

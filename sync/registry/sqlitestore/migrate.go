@@ -156,6 +156,11 @@ var migrations = []string{
 		outbox_seq INTEGER NOT NULL,
 		at         INTEGER NOT NULL
 	) STRICT;`,
+
+	// 4: code re-issues: the mail says it replaces an earlier code, and the per-registration
+	// limit counts a registration's re-issues without scanning every record.
+	`ALTER TABLE mails ADD COLUMN replaces INTEGER NOT NULL DEFAULT 0;
+	CREATE INDEX records_reissue ON records (registration_id, received_at) WHERE kind = 'code_reissue';`,
 }
 
 // migrate identifies the file and brings its schema up to date. An empty file becomes a

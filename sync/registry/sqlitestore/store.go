@@ -283,7 +283,7 @@ func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, l
 			WHERE id IN (SELECT id FROM mails
 				WHERE sent_at IS NULL AND permanent = 0 AND next_attempt <= ? AND leased_until <= ?
 				ORDER BY next_attempt, created_at, id LIMIT ?)
-			RETURNING id, to_addr, code, registration_id, expires_at, attempts, created_at`,
+			RETURNING id, to_addr, code, registration_id, expires_at, attempts, created_at, replaces`,
 			ns(now.Add(lease)), ns(now), ns(now), limit)
 		if err != nil {
 			return err
@@ -292,7 +292,7 @@ func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, l
 		for rows.Next() {
 			var m mail.Mail
 			var exp, created int64
-			if err := rows.Scan(&m.ID, &m.To, &m.Code, &m.RegistrationID, &exp, &m.Attempts, &created); err != nil {
+			if err := rows.Scan(&m.ID, &m.To, &m.Code, &m.RegistrationID, &exp, &m.Attempts, &created, &m.Replaces); err != nil {
 				return err
 			}
 			m.ExpiresAt, m.CreatedAt = tm(exp), tm(created)

@@ -30,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) registry.Store) {
 		{"Nonces", testNonces},
 		{"Registrations", testRegistrations},
 		{"Records", testRecords},
+		{"CountAccepted", testCountAccepted},
 		{"BulkInsertRecords", testBulkInsert},
 		{"Tombstones", testTombstones},
 		{"Officers", testOfficers},
@@ -421,6 +422,54 @@ func testRecords(t *testing.T, s registry.Store) {
 	})
 }
 
+func testCountAccepted(t *testing.T, s registry.Store) {
+	reissue := func(id, reg string, status int, received time.Time) registry.StoredRecord {
+		r := record(id, kiosk.KindCodeReissue, status, received)
+		r.RegistrationID = reg
+		return r
+	}
+	act := record("act-1", kiosk.KindActivation, ikdsync.StatusAccepted, at(time.Minute))
+	act.RegistrationID = "r1"
+	recs := []registry.StoredRecord{
+		act, // another kind
+		reissue("ri-old", "r1", ikdsync.StatusAccepted, at(0)), // before since
+		reissue("ri-1", "r1", ikdsync.StatusAccepted, at(time.Hour)),
+		reissue("ri-rejected", "r1", ikdsync.StatusRejected, at(time.Hour)),
+		reissue("ri-other", "r2", ikdsync.StatusAccepted, at(time.Hour)),
+	}
+	in(t, s, func(ctx context.Context, tx registry.Tx) error {
+		for _, r := range recs {
+			if _, err := tx.InsertRecord(ctx, r); err != nil {
+				return err
+			}
+		}
+		// The transaction's own insert counts, and since is inclusive.
+		if _, err := tx.InsertRecord(ctx, reissue("ri-2", "r1", ikdsync.StatusAccepted, at(time.Minute))); err != nil {
+			return err
+		}
+		for _, tc := range []struct {
+			kind  kiosk.RecordKind
+			reg   string
+			since time.Time
+			want  int
+		}{
+			{kiosk.KindCodeReissue, "r1", at(time.Minute), 2},
+			{kiosk.KindCodeReissue, "r1", at(0), 3},
+			{kiosk.KindCodeReissue, "r1", at(2 * time.Hour), 0},
+			{kiosk.KindCodeReissue, "r2", at(0), 1},
+			{kiosk.KindCodeReissue, "r-x", at(0), 0},
+			{kiosk.KindActivation, "r1", at(0), 1},
+		} {
+			n, err := tx.CountAccepted(ctx, tc.kind, tc.reg, tc.since)
+			if err != nil {
+				return err
+			}
+			eq(t, fmt.Sprintf("%s of %s since %v", tc.kind, tc.reg, tc.since), n, tc.want)
+		}
+		return nil
+	})
+}
+
 func testBulkInsert(t *testing.T, s registry.Store) {
 	var recs []registry.StoredRecord
 	for i := range 500 {
@@ -599,6 +648,7 @@ func ids(ms []mail.Mail) []string {
 func testMailQueue(t *testing.T, s registry.Store) {
 	ctx := t.Context()
 	m1, m2, m3 := newMail(1), newMail(2), newMail(3)
+	m2.Replaces = true
 	enqueue(t, s, m1, m2, m3)
 	// A mail enqueued in a transaction that rolls back is not queued.
 	boom := errors.New("boom")

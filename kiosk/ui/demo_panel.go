@@ -32,13 +32,14 @@ type DemoPanel struct {
 	Confirm  *widget.Button
 	Mail     *widget.Label
 	Status   *widget.Label
-	regID    string
+	regID   *string // demoPanels.regID
+	content fyne.CanvasObject
 }
 
 // NewDemoPanel is Options.Demo for a demo world. One goroutine follows the mailbox until ctx
 // ends and redraws the panel last built (touched only on the UI goroutine).
 func NewDemoPanel(ctx context.Context, w DemoWorld) func(s *Shell) fyne.CanvasObject {
-	var current *DemoPanel
+	d := &demoPanels{w: w}
 	go func() {
 		for {
 			select {
@@ -47,23 +48,34 @@ func NewDemoPanel(ctx context.Context, w DemoWorld) func(s *Shell) fyne.CanvasOb
 			case <-w.Changed():
 			}
 			fyne.Do(func() {
-				if current != nil {
-					current.showMail()
+				if d.current != nil {
+					d.current.showMail()
 				}
 			})
 		}
 	}()
-	return func(s *Shell) fyne.CanvasObject {
-		p := &DemoPanel{s: s, w: w, Mail: wrapped(""), Status: wrapped("")}
-		current = p
-		p.Register = s.bigButton("ui.demo.register", p.register)
-		p.Confirm = s.button("ui.demo.confirm", p.confirm)
-		p.showMail()
-		return container.NewVBox(heading(s.tx.T("ui.demo.title")), wrapped(s.tx.T("ui.demo.intro")),
-			container.NewHBox(touchSized(p.Register), touchSized(p.Confirm),
-				touchSized(s.button("ui.common.back", s.showHome))), p.Status,
-			widget.NewLabelWithStyle(s.tx.T("ui.demo.mailbox"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), p.Mail)
-	}
+	return func(s *Shell) fyne.CanvasObject { return d.build(s).content }
+}
+
+// demoPanels builds the panel each time it opens and keeps what outlives one panel: the last
+// built, and the citizen's registration (the officer leaves the panel to approve in between).
+type demoPanels struct {
+	w       DemoWorld
+	current *DemoPanel
+	regID   string
+}
+
+func (d *demoPanels) build(s *Shell) *DemoPanel {
+	p := &DemoPanel{s: s, w: d.w, Mail: wrapped(""), Status: wrapped(""), regID: &d.regID}
+	d.current = p
+	p.Register = s.bigButton("ui.demo.register", p.register)
+	p.Confirm = s.button("ui.demo.confirm", p.confirm)
+	p.showMail()
+	p.content = container.NewVBox(heading(s.tx.T("ui.demo.title")), wrapped(s.tx.T("ui.demo.intro")),
+		container.NewHBox(touchSized(p.Register), touchSized(p.Confirm),
+			touchSized(s.button("ui.common.back", s.showHome))), p.Status,
+		widget.NewLabelWithStyle(s.tx.T("ui.demo.mailbox"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), p.Mail)
+	return p
 }
 
 func (p *DemoPanel) showMail() {
@@ -91,7 +103,7 @@ func (p *DemoPanel) register() {
 			p.Status.SetText(p.s.tx.Err(err))
 			return
 		}
-		p.regID = id
+		*p.regID = id
 		p.Status.SetText(p.s.tx.T("ui.demo.registered"))
 	})
 }
@@ -103,14 +115,14 @@ func (p *DemoPanel) confirm() {
 			code = m.Code
 		}
 	}
-	if code == "" || p.regID == "" {
+	if code == "" || *p.regID == "" {
 		p.Status.SetText(p.s.tx.T("ui.demo.no_code"))
 		return
 	}
 	var status string
 	p.s.async(func() error {
 		var err error
-		status, err = p.w.ConfirmCode(context.Background(), p.regID, code)
+		status, err = p.w.ConfirmCode(context.Background(), *p.regID, code)
 		return err
 	}, func(err error) {
 		if err != nil {

@@ -66,13 +66,13 @@ func officersList(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	os, err := registry.ListOfficers(ctx, st)
+	list, err := registry.ListOfficers(ctx, st)
 	if err != nil {
 		return err
 	}
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tNAME\tROLE\tAREA\tSTATUS")
-	for _, o := range os {
+	for _, o := range list {
 		area, status := o.Area, "active"
 		if area == "" {
 			area = "(every area)"

@@ -144,13 +144,13 @@ func checkOfficer(o OfficerRow) (OfficerRow, error) {
 
 // ListOfficers returns the registry's officers by id.
 func ListOfficers(ctx context.Context, st Store) ([]OfficerRow, error) {
-	var os []OfficerRow
+	var list []OfficerRow
 	err := st.InTx(ctx, func(ctx context.Context, tx Tx) error {
 		var err error
-		os, err = tx.Officers(ctx)
+		list, err = tx.Officers(ctx)
 		return err
 	})
-	return os, err
+	return list, err
 }
 
 // DisableOfficer stops an officer: kiosks refuse their login after the next pull and the

@@ -145,7 +145,7 @@ func checkOfficer(o OfficerRow) (OfficerRow, error) {
 // ListOfficers returns the registry's officers by id.
 func ListOfficers(ctx context.Context, st Store) ([]OfficerRow, error) {
 	var list []OfficerRow
-	err := st.InTx(ctx, func(ctx context.Context, tx Tx) error {
+	err := st.InReadTx(ctx, func(ctx context.Context, tx ReadTx) error {
 		var err error
 		list, err = tx.Officers(ctx)
 		return err
@@ -230,7 +230,7 @@ func RevokeRegistration(ctx context.Context, st Store, id string, now time.Time)
 // ListTombstones returns nik's deactivation tombstones, lifted ones included, oldest first.
 func ListTombstones(ctx context.Context, st Store, nik string) ([]Tombstone, error) {
 	var ts []Tombstone
-	err := st.InTx(ctx, func(ctx context.Context, tx Tx) error {
+	err := st.InReadTx(ctx, func(ctx context.Context, tx ReadTx) error {
 		var err error
 		ts, err = tx.Tombstones(ctx, nik)
 		return err

@@ -291,7 +291,12 @@ func (k *DataKeys) openChanges(ch Changes, err error) (Changes, error) {
 }
 
 func (t *sealedTx) Tombstones(ctx context.Context, nik string) ([]Tombstone, error) {
-	ts, err := t.Tx.Tombstones(ctx, t.k.BlindNIK(nik))
+	return t.k.tombstones(ctx, t.Tx, nik)
+}
+
+// tombstones lists nik's tombstones by its blind index and gives them the NIK back.
+func (k *DataKeys) tombstones(ctx context.Context, tx ReadTx, nik string) ([]Tombstone, error) {
+	ts, err := tx.Tombstones(ctx, k.BlindNIK(nik))
 	for i := range ts {
 		ts[i].NIK = nik
 	}
@@ -308,7 +313,8 @@ func (s *sealedStore) InReadTx(ctx context.Context, fn func(ctx context.Context,
 	})
 }
 
-// sealedReadTx opens the residents of a pull read outside the write lock.
+// sealedReadTx is the seal of a read outside the write lock: residents opened, NIKs looked up
+// by blind index.
 type sealedReadTx struct {
 	ReadTx
 	k *DataKeys
@@ -316,6 +322,10 @@ type sealedReadTx struct {
 
 func (t sealedReadTx) Changes(ctx context.Context, area string, after int64, limit int) (Changes, error) {
 	return t.k.openChanges(t.ReadTx.Changes(ctx, area, after, limit))
+}
+
+func (t sealedReadTx) Tombstones(ctx context.Context, nik string) ([]Tombstone, error) {
+	return t.k.tombstones(ctx, t.ReadTx, nik)
 }
 
 // sealedTombTx keeps the driver's one-query tombstone read (TombstonesTx) behind the seal.

@@ -155,6 +155,8 @@ type ReadTx interface {
 	Devices(ctx context.Context) ([]Device, error)
 	Keys(ctx context.Context) ([]KeyRow, error)
 	Changes(ctx context.Context, area string, after int64, limit int) (Changes, error)
+	Officers(ctx context.Context) ([]OfficerRow, error)
+	Tombstones(ctx context.Context, nik string) ([]Tombstone, error)
 }
 
 // TombstonesTx is an optional extension of Tx for a database where each statement is a round

@@ -32,8 +32,8 @@ type DemoPanel struct {
 	Confirm  *widget.Button
 	Mail     *widget.Label
 	Status   *widget.Label
-	regID   *string // demoPanels.regID
-	content fyne.CanvasObject
+	regID    *string // demoPanels.regID
+	content  fyne.CanvasObject
 }
 
 // NewDemoPanel is Options.Demo for a demo world. One goroutine follows the mailbox until ctx

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ikd-field/ikd/kiosk"
+	ikdsync "github.com/ikd-field/ikd/sync"
 )
 
 // Kiosk is a running kiosk before and after unlock. Its methods are safe for concurrent use
@@ -29,6 +30,9 @@ type Kiosk interface {
 	Status() Status
 	// SyncNow asks the sync engine for a round now; it returns at once.
 	SyncNow()
+	// SyncRound runs one push and one pull now and waits for them: the officer's manual sync,
+	// answered in words. ErrNotEnrolled when the kiosk has no registry yet.
+	SyncRound(ctx context.Context) (ikdsync.RoundResult, error)
 	// Preview subscribes to the camera's latest frames for the live preview; cancel ends it.
 	Preview(ctx context.Context) (<-chan Frame, error)
 	// Settings returns the current settings.

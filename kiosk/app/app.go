@@ -74,8 +74,8 @@ var (
 		ID: "Pemeriksaan wajah tidak tersedia (model tidak dimuat); hubungi petugas TI.",
 		EN: "The face check is unavailable (models not loaded); contact IT support."}}
 	ErrNotEnrolled = &kiosk.Error{Code: "app.not_enrolled", Msg: kiosk.Message{
-		ID: "Kiosk belum terdaftar di registri; daftarkan dengan kode pendaftaran.",
-		EN: "This kiosk is not enrolled with the registry; enroll it with an enrollment code."}}
+		ID: "Kiosk belum didaftarkan ke registri — hubungi supervisor untuk kode pendaftaran.",
+		EN: "This kiosk is not enrolled with the registry — ask a supervisor for an enrollment code."}}
 	ErrSettings = &kiosk.Error{Code: "settings.invalid", Msg: kiosk.Message{
 		ID: "Pengaturan di luar batas yang aman.", EN: "The setting is outside its safe bounds."}}
 )
@@ -478,7 +478,7 @@ func (a *App) SyncNow() {
 	}
 }
 
-// SyncRound runs one push and one pull now and waits for them (the demo, ikdctl sync).
+// SyncRound implements Kiosk (also the demo's and ikdctl sync's round).
 func (a *App) SyncRound(ctx context.Context) (ikdsync.RoundResult, error) {
 	a.mu.Lock()
 	e := a.engine

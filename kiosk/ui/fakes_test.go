@@ -10,6 +10,7 @@ import (
 
 	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/app"
+	ikdsync "github.com/ikd-field/ikd/sync"
 )
 
 // Test-only fakes of the kiosk/app interfaces: they follow the contract's shape (a wrong
@@ -38,6 +39,8 @@ type fakeKiosk struct {
 	status   app.Status
 	settings app.Settings
 	syncs    int
+	round    ikdsync.RoundResult // what SyncRound answers
+	roundErr error
 	records  []kiosk.OutboxRecord
 	sess     *fakeSession
 	face     kiosk.FaceResult // what the next visit's face step gives
@@ -100,6 +103,12 @@ func (k *fakeKiosk) SyncNow() {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.syncs++
+}
+func (k *fakeKiosk) SyncRound(context.Context) (ikdsync.RoundResult, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.syncs++
+	return k.round, k.roundErr
 }
 func (k *fakeKiosk) Preview(ctx context.Context) (<-chan app.Frame, error) {
 	ch := make(chan app.Frame, 1)

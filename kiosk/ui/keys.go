@@ -28,11 +28,16 @@ func (s *Shell) typedKey(ev *fyne.KeyEvent) {
 			s.showDeactivation()
 		}
 	case fyne.KeyF5:
-		if s.sess != nil {
-			s.k.SyncNow()
-			if s.curBuild != nil {
-				s.showSync()
+		switch {
+		case s.sess == nil:
+		case s.curBuild != nil:
+			// On a screen the officer may leave: the sync panel, and its answer there.
+			s.showSync()
+			if p, ok := s.cur.(*SyncScreen); ok {
+				p.syncRound()
 			}
+		default:
+			s.k.SyncNow() // mid-visit: the engine's round, without leaving the citizen
 		}
 	case fyne.KeyEscape:
 		if b, ok := s.cur.(backer); ok {

@@ -493,3 +493,37 @@ func TestHomeShowsSyncHalt(t *testing.T) {
 		t.Fatalf("halt still shown after it ended: %q", p.Halt.Text)
 	}
 }
+
+// TestManualSyncAnswers: a manual sync ends with an answer in words, what was sent and taken
+// or why it failed; the progress line is neutral and gone once answered.
+func TestManualSyncAnswers(t *testing.T) {
+	for _, tt := range []struct {
+		name       string
+		round      ikdsync.RoundResult
+		err        error
+		want       string
+		importance widget.Importance
+	}{
+		{"Done", ikdsync.RoundResult{Push: ikdsync.PushResult{Sent: 3, Acknowledged: 2, Rejected: 1},
+			Pull: ikdsync.PullResult{Counts: kiosk.DeltaCounts{ResidentsAdded: 4, ResidentsRemoved: 1, OfficersUpdated: 1}}},
+			nil, "Sinkronisasi selesai: 3 catatan terkirim (2 diterima, 1 ditolak registri); 5 perubahan data penduduk, 1 petugas, 0 kunci diterima.",
+			widget.SuccessImportance},
+		{"NotEnrolled", ikdsync.RoundResult{}, app.ErrNotEnrolled,
+			"Sinkronisasi gagal: Kiosk belum didaftarkan ke registri — hubungi supervisor", widget.DangerImportance},
+		{"Unreachable", ikdsync.RoundResult{}, ikdsync.ErrRegistryUnavailable,
+			"Sinkronisasi gagal: Registri tidak dapat dihubungi", widget.DangerImportance},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := loggedIn(t, budi)
+			h.k.round, h.k.roundErr = tt.round, tt.err
+			h.key(fyne.KeyF5)
+			p := h.s.cur.(*SyncScreen)
+			if h.k.syncs != 1 || !strings.HasPrefix(p.Outcome.Text, tt.want) || p.Outcome.Importance != tt.importance {
+				t.Fatalf("%d rounds, outcome %q (importance %v), want %q (%v)", h.k.syncs, p.Outcome.Text, p.Outcome.Importance, tt.want, tt.importance)
+			}
+			if p.Progress.Text != "" || p.Progress.Importance == widget.DangerImportance || p.SyncNow.Disabled() {
+				t.Fatalf("after the answer: progress %q, button disabled %v", p.Progress.Text, p.SyncNow.Disabled())
+			}
+		})
+	}
+}

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -30,6 +31,9 @@ type SyncScreen struct {
 	codes    []kiosk.OutboxRecord
 	Notice   *widget.Label
 	Error    *widget.Label
+	// Progress says a manual sync runs (neutral); Outcome answers it in words when it ends.
+	Progress *widget.Label
+	Outcome  *widget.Label
 }
 
 // codeRow is one row of the Codes list.
@@ -41,11 +45,8 @@ type codeRow struct {
 
 func newSyncScreen(s *Shell) *SyncScreen {
 	p := &SyncScreen{s: s, Counts: wrapped(""), Online: widget.NewLabel(""), Success: wrapped(""),
-		LastErr: errLabel(), Error: errLabel(), Notice: wrapped("")}
-	p.SyncNow = s.bigButton("ui.sync.now", func() {
-		s.k.SyncNow()
-		p.LastErr.SetText(s.tx.T("ui.sync.started"))
-	})
+		LastErr: errLabel(), Error: errLabel(), Notice: wrapped(""), Progress: wrapped(""), Outcome: wrapped("")}
+	p.SyncNow = s.bigButton("ui.sync.now", p.syncRound)
 	p.Back = s.button("ui.common.back", s.showHome)
 	p.Rejected = widget.NewList(func() int { return len(p.rejected) },
 		func() fyne.CanvasObject { return wrapped("") },
@@ -185,12 +186,48 @@ func (p *SyncScreen) refresh() {
 	p.Codes.Refresh()
 }
 
+// manualSyncTimeout bounds a manual round: a link slow enough to need longer is answered as a
+// failure, and the engine's own rounds go on.
+const manualSyncTimeout = 2 * time.Minute
+
+// syncRound runs one round for the officer and answers it in words: what was sent and taken,
+// or why it failed (not enrolled, registry unreachable, a refusal).
+func (p *SyncScreen) syncRound() {
+	tx := p.s.tx
+	p.SyncNow.Disable()
+	p.Outcome.SetText("")
+	p.Outcome.Importance = widget.MediumImportance
+	p.Progress.SetText(tx.T("ui.sync.started"))
+	var r ikdsync.RoundResult
+	p.s.async(func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), manualSyncTimeout)
+		defer cancel()
+		var err error
+		r, err = p.s.k.SyncRound(ctx)
+		return err
+	}, func(err error) {
+		p.SyncNow.Enable()
+		p.Progress.SetText("")
+		if err != nil {
+			p.Outcome.Importance = widget.DangerImportance
+			p.Outcome.SetText(tx.T("ui.sync.failed", tx.Err(err)))
+		} else {
+			c := r.Pull.Counts
+			p.Outcome.Importance = widget.SuccessImportance
+			p.Outcome.SetText(tx.T("ui.sync.done", r.Push.Sent, r.Push.Acknowledged, r.Push.Rejected,
+				c.ResidentsAdded+c.ResidentsUpdated+c.ResidentsRemoved, c.OfficersUpdated, c.Keys))
+		}
+		p.Outcome.Refresh()
+		p.refresh()
+	})
+}
+
 func (p *SyncScreen) back() { p.s.showHome() }
 
 func (p *SyncScreen) view() fyne.CanvasObject {
 	tx := p.s.tx
 	top := container.NewVBox(heading(tx.T("ui.sync.title")), p.Counts, p.Online, p.Success, p.LastErr,
-		container.NewHBox(touchSized(p.SyncNow), touchSized(p.Back)), p.Error, p.Notice)
+		container.NewHBox(touchSized(p.SyncNow), touchSized(p.Back)), p.Progress, p.Outcome, p.Error, p.Notice)
 	bold := func(key string) *widget.Label {
 		return widget.NewLabelWithStyle(tx.T(key), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	}

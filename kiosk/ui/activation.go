@@ -86,3 +86,5 @@ func (p *ActivationScreen) tokenRead() {
 }
 
 func (p *ActivationScreen) view() fyne.CanvasObject { return p.root }
+
+func (p *ActivationScreen) focusTarget() fyne.Focusable { return p.Token }

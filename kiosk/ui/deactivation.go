@@ -99,3 +99,5 @@ func (p *DeactivationScreen) nikView() fyne.CanvasObject {
 }
 
 func (p *DeactivationScreen) view() fyne.CanvasObject { return p.root }
+
+func (p *DeactivationScreen) focusTarget() fyne.Focusable { return p.NIK }

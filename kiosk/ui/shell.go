@@ -48,6 +48,10 @@ type screen interface {
 // refresher is a screen whose contents follow the kiosk's status.
 type refresher interface{ refresh() }
 
+// focuser is a screen with a field that should take the keyboard when it opens, so a hand
+// scanner's or the officer's first keystroke lands there instead of vanishing.
+type focuser interface{ focusTarget() fyne.Focusable }
+
 // Shell is the window's controller: navigation, the officer's session, the idle lock,
 // keyboard shortcuts and the language.
 type Shell struct {
@@ -162,6 +166,9 @@ func (s *Shell) show(build func() screen, restartable bool) {
 		s.curBuild = build
 	}
 	s.w.SetContent(s.frame(s.cur.view()))
+	if f, ok := s.cur.(focuser); ok {
+		s.w.Canvas().Focus(f.focusTarget())
+	}
 	if s.opt.OnShow != nil {
 		s.opt.OnShow(s, screenName(s.cur))
 	}

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -525,5 +526,28 @@ func TestManualSyncAnswers(t *testing.T) {
 				t.Fatalf("after the answer: progress %q, button disabled %v", p.Progress.Text, p.SyncNow.Disabled())
 			}
 		})
+	}
+}
+
+// TestFieldsTakeTheKeyboard: a hand scanner types into whatever has focus, so each screen with
+// a field gives it the focus when it opens.
+func TestFieldsTakeTheKeyboard(t *testing.T) {
+	h := newHarness(t)
+	if u, ok := h.s.cur.(*UnlockScreen); !ok || h.w.Canvas().Focused() != u.Secret {
+		t.Fatalf("unlock: %T, focused %T", h.s.cur, h.w.Canvas().Focused())
+	}
+	h.unlock("rahasia-kiosk")
+	h.login(budi)
+	h.k.scanErr = context.Canceled // the camera reads nothing: the screen stays at the scan
+	h.key(fyne.KeyF2)
+	a, ok := h.s.cur.(*ActivationScreen)
+	if !ok || h.w.Canvas().Focused() != a.Token {
+		t.Fatalf("activation: %T, focused %T", h.s.cur, h.w.Canvas().Focused())
+	}
+	h.key(fyne.KeyEscape)
+	h.key(fyne.KeyF3)
+	d, ok := h.s.cur.(*DeactivationScreen)
+	if !ok || h.w.Canvas().Focused() != d.NIK {
+		t.Fatalf("deactivation: %T, focused %T", h.s.cur, h.w.Canvas().Focused())
 	}
 }

@@ -58,3 +58,5 @@ func (p *UnlockScreen) view() fyne.CanvasObject {
 }
 
 func (p *UnlockScreen) stop() {}
+
+func (p *UnlockScreen) focusTarget() fyne.Focusable { return p.Secret }

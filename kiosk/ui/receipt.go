@@ -38,10 +38,10 @@ func newReceiptScreen(s *Shell, r app.Receipt) *ReceiptScreen {
 	tx := s.tx
 	if r.Purpose == kiosk.PurposeDeactivation {
 		p.Title = heading(tx.T("ui.receipt.title_deactivation"))
-		p.Mail = wrapped(tx.T("ui.receipt.deactivated"))
+		p.Mail = wrapped("")
 	} else {
 		p.Title = heading(tx.T("ui.receipt.title_activation"))
-		p.Mail = heading(tx.T("ui.receipt.mail", r.MaskedEmail))
+		p.Mail = heading("")
 	}
 	p.Lines = wrapped(tx.T("ui.receipt.lines", r.RecordID, r.Name, maskNIK(r.NIK),
 		r.At.Local().Format("02-01-2006 15:04"), r.KioskID, r.OfficerID))
@@ -70,16 +70,37 @@ func (p *ReceiptScreen) refresh() {
 		return
 	}
 	p.state = kiosk.RecordPending
+	answer := ""
 	for _, rec := range recs {
 		if rec.ID == p.r.RecordID {
-			p.state = rec.State
-			if rec.State == kiosk.RecordRejected {
-				p.State.SetText(p.s.tx.T("ui.receipt.state_rejected", p.s.registryReason(rec.Answer)))
-				return
-			}
+			p.state, answer = rec.State, rec.Answer
 		}
 	}
+	p.Mail.SetText(p.mailWords())
+	if p.state == kiosk.RecordRejected {
+		p.State.SetText(p.s.tx.T("ui.receipt.state_rejected", p.s.registryReason(answer)))
+		return
+	}
 	p.State.SetText(p.s.stateWords(p.state))
+}
+
+// mailWords says what happens to the citizen's code (or lost phone) in step with the record:
+// to be sent after sync, sent, or not sent at all.
+func (p *ReceiptScreen) mailWords() string {
+	tx, deact := p.s.tx, p.r.Purpose == kiosk.PurposeDeactivation
+	switch {
+	case p.state == kiosk.RecordAcknowledged && deact:
+		return tx.T("ui.receipt.deactivated_done")
+	case p.state == kiosk.RecordAcknowledged:
+		return tx.T("ui.receipt.mail_sent", p.r.MaskedEmail)
+	case p.state == kiosk.RecordRejected && deact:
+		return tx.T("ui.receipt.deactivated_refused")
+	case p.state == kiosk.RecordRejected:
+		return tx.T("ui.receipt.mail_refused")
+	case deact:
+		return tx.T("ui.receipt.deactivated")
+	}
+	return tx.T("ui.receipt.mail", p.r.MaskedEmail)
 }
 
 func (s *Shell) stateWords(st kiosk.RecordState) string {

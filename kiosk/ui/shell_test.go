@@ -153,6 +153,15 @@ func TestActivationApproveAndReceipt(t *testing.T) {
 	if rc.State.Text != "Status: diterima registri" {
 		t.Fatalf("state after sync: %q", rc.State.Text)
 	}
+	// The line about the code follows the record: no "will be sent after sync" once sent.
+	if rc.Mail.Text != "Registri telah mengirim kode aktivasi ke s***@gmail.com; warga memasukkannya di aplikasi IKD." {
+		t.Fatalf("receipt after sync: %q", rc.Mail.Text)
+	}
+	h.k.records[0].State, h.k.records[0].Answer = kiosk.RecordRejected, "activation.duplicate"
+	h.s.Refresh()
+	if rc.Mail.Text != "Registri menolak aktivasi ini; tidak ada kode yang dikirim." || !strings.HasPrefix(rc.State.Text, "Ditolak registri: ") {
+		t.Fatalf("receipt after a refusal: %q / %q", rc.Mail.Text, rc.State.Text)
+	}
 	test.Tap(rc.Print)
 	path := filepath.Join(h.s.opt.OutDir, "receipt-"+rc.r.RecordID+".png")
 	if st, err := os.Stat(path); err != nil || st.Size() < 1000 {

@@ -318,7 +318,17 @@ func (s *Store) failedLogin(ctx context.Context, tx *sql.Tx, row storedOfficer, 
 	if lockErr != nil {
 		return errKeep{lockErr}
 	}
-	return errKeep{ErrBadCredentials.With(errors.New(detail))}
+	return errKeep{wrongPIN(pol.MaxAttempts-int(row.failed), errors.New(detail))}
+}
+
+// wrongPIN is ErrBadCredentials saying how many tries are left before the lockout, so the
+// officer can stop and ask before being locked out.
+func wrongPIN(left int, detail error) *kiosk.Error {
+	e := ErrBadCredentials.With(detail)
+	e.Msg = kiosk.Message{
+		ID: fmt.Sprintf("PIN salah; sisa %d kali coba sebelum akun dikunci sementara.", left),
+		EN: fmt.Sprintf("Wrong PIN; %d tries left before the account is locked for a while.", left)}
+	return e
 }
 
 // updateLockout writes an officer's lockout state with a fresh MAC.

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -76,8 +77,14 @@ func TestOfficers(t *testing.T) {
 	t.Run("LockoutAfterFailures", func(t *testing.T) {
 		before := auditLen(t, s)
 		for i := 1; i <= 2; i++ {
-			if _, err := s.Login(ctx, "off1", "000000"); !errors.Is(err, ErrBadCredentials) {
+			_, err := s.Login(ctx, "off1", "000000")
+			if !errors.Is(err, ErrBadCredentials) {
 				t.Fatalf("attempt %d: err = %v, want ErrBadCredentials", i, err)
+			}
+			// The officer reads how many tries are left before the lockout.
+			want := fmt.Sprintf("sisa %d kali coba", 3-i)
+			if msg := kiosk.OfficerMessage(err, kiosk.LangID); !strings.Contains(msg, want) {
+				t.Fatalf("attempt %d: message %q, want %q", i, msg, want)
 			}
 		}
 		if _, err := s.Login(ctx, "off1", "000000"); !errors.Is(err, ErrLockedOut) {

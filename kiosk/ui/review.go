@@ -80,6 +80,12 @@ func newReviewPanel(s *Shell, v app.Visit, cancel func()) *ReviewPanel {
 		p.Contact.Hide()
 	}
 	p.Approve = s.bigButton("ui.review.approve", p.approve)
+	if v.Purpose() == kiosk.PurposeDeactivation {
+		// Its own words and colour: the officer must not confirm a lost phone thinking it is
+		// an activation (the home screen's lost-phone button is the same warning colour).
+		p.Approve.SetText(tx.T("ui.review.approve_deactivation"))
+		p.Approve.Importance = widget.WarningImportance
+	}
 	p.Reject = s.button("ui.review.reject", p.startReject)
 	p.Reject.Importance = widget.DangerImportance
 	p.root.Objects = []fyne.CanvasObject{p.decisionView()}
@@ -185,15 +191,19 @@ func (p *ReviewPanel) decisionView() fyne.CanvasObject {
 	tx := p.s.tx
 	photos := container.NewHBox(p.photo(p.referencePhoto(), "ui.review.reference"),
 		p.photo(p.r.Live, "ui.review.live"))
+	title, middle := tx.T("ui.review.title"), tx.T("ui.review.read_back")
+	if p.v.Purpose() == kiosk.PurposeDeactivation {
+		title, middle = tx.T("ui.review.title_deactivation"), tx.T("ui.review.reason")
+	}
 	facts := container.NewVBox(p.Name, p.Birth, p.Address, widget.NewSeparator(),
-		widget.NewLabelWithStyle(tx.T("ui.review.read_back"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		widget.NewLabelWithStyle(middle, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		p.Contact, p.Reason, widget.NewSeparator(), p.Face, p.Others, p.EyeCheck, p.Error)
 	buttons := container.NewCenter(container.NewHBox(
 		container.NewGridWrap(fyne.NewSize(260, 80), p.Approve),
 		container.NewGridWrap(fyne.NewSize(200, 80), p.Reject),
 		touchSized(p.s.button("ui.visit.cancel", p.cancel))))
 	body := container.NewBorder(nil, nil, photos, nil, container.NewVScroll(container.NewPadded(facts)))
-	return container.NewBorder(heading(tx.T("ui.review.title")), buttons, nil, nil, body)
+	return container.NewBorder(heading(title), buttons, nil, nil, body)
 }
 
 func (p *ReviewPanel) view() fyne.CanvasObject { return p.root }

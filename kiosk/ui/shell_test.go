@@ -279,6 +279,10 @@ func TestDeactivationValidatesNIK(t *testing.T) {
 	if p.Review.Reason.Text != "HP hilang" {
 		t.Fatalf("reason: %q", p.Review.Reason.Text)
 	}
+	// A lost phone does not look like an activation: its own button words and colour.
+	if p.Review.Approve.Text != "Nonaktifkan IKD" || p.Review.Approve.Importance != widget.WarningImportance {
+		t.Fatalf("approve button %q (importance %v)", p.Review.Approve.Text, p.Review.Approve.Importance)
+	}
 	test.Tap(p.Review.Approve)
 	if p.Supervisor == nil {
 		t.Fatal("no supervisor confirmation")

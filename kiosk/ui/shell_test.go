@@ -564,3 +564,17 @@ func TestFieldsTakeTheKeyboard(t *testing.T) {
 		t.Fatalf("deactivation: %T, focused %T", h.s.cur, h.w.Canvas().Focused())
 	}
 }
+
+// TestLostPhoneNotFoundSaysWhatNext: a NIK the kiosk does not hold ends the search with the
+// reason and what to do, not a "searching…" that never ends.
+func TestLostPhoneNotFoundSaysWhatNext(t *testing.T) {
+	h := loggedIn(t, budi)
+	h.key(fyne.KeyF3)
+	p := h.s.cur.(*DeactivationScreen)
+	p.NIK.SetText("3171010101900009")
+	test.Tap(p.Next)
+	if p.Error.Text != kiosk.ErrResidentNotFound.Msg.ID || strings.Contains(p.Hint.Text, "Mencari") ||
+		!strings.Contains(p.Hint.Text, "Periksa NIK") {
+		t.Fatalf("not found: error %q, hint %q", p.Error.Text, p.Hint.Text)
+	}
+}

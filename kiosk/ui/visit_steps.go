@@ -78,6 +78,7 @@ func (p *visitPage) findResident() {
 		if err != nil {
 			if !quiet(err) {
 				p.fail(err, nil) // the resident data will not change during the visit
+				p.Hint.SetText(p.s.tx.T("ui.visit.not_found_next"))
 			}
 			return
 		}

@@ -160,7 +160,8 @@ type Timings struct {
 // Status is the kiosk's state for the home screen and the sync panel.
 type Status struct {
 	Locked      bool
-	FaceModels  string // "loading", "ready", or the reason they are unavailable
+	FaceModels  string // FaceLoading, FaceReady or FaceUnavailable
+	FaceError   error  // why they are unavailable (the officer reads its *kiosk.Error)
 	Camera      string // "ready", "none", or the error in the officer's words
 	Online      bool   // the last sync lane attempt reached the registry
 	Pending     int

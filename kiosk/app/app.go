@@ -55,10 +55,11 @@ const (
 	MaxIdleLock     = time.Hour
 )
 
-// Face model states in Status.FaceModels besides the reason they are unavailable.
+// Face model states in Status.FaceModels.
 const (
-	FaceLoading = "loading"
-	FaceReady   = "ready"
+	FaceLoading     = "loading"
+	FaceReady       = "ready"
+	FaceUnavailable = "unavailable" // Status.FaceError says why
 )
 
 // Errors of the composition root the officer reads.
@@ -73,6 +74,9 @@ var (
 	ErrFaceUnavailable = &kiosk.Error{Code: "app.face_unavailable", Msg: kiosk.Message{
 		ID: "Pemeriksaan wajah tidak tersedia (model tidak dimuat); hubungi petugas TI.",
 		EN: "The face check is unavailable (models not loaded); contact IT support."}}
+	ErrNoModels = &kiosk.Error{Code: "app.no_models", Msg: kiosk.Message{
+		ID: "model belum dipasang di kiosk ini (hubungi petugas TI); wajah dibandingkan dengan mata petugas.",
+		EN: "no models are installed on this kiosk (contact IT support); faces are compared by the officer's eye."}}
 	ErrNotEnrolled = &kiosk.Error{Code: "app.not_enrolled", Msg: kiosk.Message{
 		ID: "Kiosk belum didaftarkan ke registri — hubungi supervisor untuk kode pendaftaran.",
 		EN: "This kiosk is not enrolled with the registry — ask a supervisor for an enrollment code."}}
@@ -99,6 +103,7 @@ type App struct {
 	camStatus  string
 	face       *FacePipeline
 	faceStatus string
+	faceErr    error         // why the models are unavailable
 	faceDone   chan struct{} // closed once loading ended, ready or not
 	settings   Settings
 	counts     map[kiosk.RecordState]int
@@ -237,7 +242,7 @@ func (a *App) restartCamera(c CameraConfig) {
 func (a *App) startFace() {
 	dir := a.cfg.ModelDir
 	if dir == "" {
-		a.faceStatus = "no model directory (IKD_MODELS / --models)"
+		a.faceStatus, a.faceErr = FaceUnavailable, ErrNoModels.With(errors.New("no model directory (IKD_MODELS / --models)"))
 		close(a.faceDone)
 		return
 	}
@@ -254,7 +259,7 @@ func (a *App) startFace() {
 		defer a.mu.Unlock()
 		switch {
 		case err != nil:
-			a.faceStatus = err.Error()
+			a.faceStatus, a.faceErr = FaceUnavailable, err
 			a.log.Warn("face models not loaded", "dir", dir, "err", err)
 		case a.closed:
 			p.Close()
@@ -275,7 +280,7 @@ func (a *App) FacePipeline(ctx context.Context) (*FacePipeline, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.face == nil {
-		return nil, ErrFaceUnavailable.With(errors.New(a.faceStatus))
+		return nil, ErrFaceUnavailable.With(a.faceErr)
 	}
 	return a.face, nil
 }
@@ -446,7 +451,7 @@ func (a *App) updateCounts(ctx context.Context) {
 func (a *App) Status() Status {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	s := Status{Locked: a.st == nil, FaceModels: a.faceStatus, Camera: a.camStatus, Counts: map[kiosk.RecordState]int{}}
+	s := Status{Locked: a.st == nil, FaceModels: a.faceStatus, FaceError: a.faceErr, Camera: a.camStatus, Counts: map[kiosk.RecordState]int{}}
 	if a.st == nil {
 		return s
 	}

@@ -127,7 +127,7 @@ var shownErrors = map[string]map[string]*kiosk.Error{
 	},
 	"kiosk/app": {
 		"ErrLocked": app.ErrLocked, "ErrSessionLocked": app.ErrSessionLocked, "ErrNoCamera": app.ErrNoCamera,
-		"ErrFaceUnavailable": app.ErrFaceUnavailable, "ErrNotEnrolled": app.ErrNotEnrolled, "ErrSettings": app.ErrSettings,
+		"ErrFaceUnavailable": app.ErrFaceUnavailable, "ErrNoModels": app.ErrNoModels, "ErrNotEnrolled": app.ErrNotEnrolled, "ErrSettings": app.ErrSettings,
 		"ErrThresholdsLooser": app.ErrThresholdsLooser, "ErrRejectNote": app.ErrRejectNote, "ErrRejectReason": app.ErrRejectReason,
 	},
 	"sync": {

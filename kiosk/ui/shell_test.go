@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -576,5 +577,18 @@ func TestLostPhoneNotFoundSaysWhatNext(t *testing.T) {
 	if p.Error.Text != kiosk.ErrResidentNotFound.Msg.ID || strings.Contains(p.Hint.Text, "Mencari") ||
 		!strings.Contains(p.Hint.Text, "Periksa NIK") {
 		t.Fatalf("not found: error %q, hint %q", p.Error.Text, p.Hint.Text)
+	}
+}
+
+// TestModelsMissingInWords: the home screen says why the face models are missing in the
+// officer's language, with no developer English.
+func TestModelsMissingInWords(t *testing.T) {
+	h := newHarness(t)
+	h.k.status.FaceModels, h.k.status.FaceError = app.FaceUnavailable, app.ErrNoModels.With(errors.New("no model directory (IKD_MODELS / --models)"))
+	h.unlock("rahasia-kiosk")
+	h.login(budi)
+	got := h.s.modelsText(h.k.status)
+	if got != "Model wajah tidak tersedia: "+app.ErrNoModels.Msg.ID || strings.Contains(got, "IKD_MODELS") {
+		t.Fatalf("models line %q", got)
 	}
 }

@@ -29,7 +29,7 @@ func (s *Shell) modelsText(st app.Status) string {
 	case app.FaceLoading, "":
 		return s.tx.T("ui.status.models_loading")
 	}
-	return s.tx.T("ui.status.models_unavailable", st.FaceModels)
+	return s.tx.T("ui.status.models_unavailable", s.tx.Err(st.FaceError))
 }
 
 func (s *Shell) cameraText(st app.Status) string {

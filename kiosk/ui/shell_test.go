@@ -438,7 +438,7 @@ func TestStatsExportCSV(t *testing.T) {
 	if !ok {
 		t.Fatalf("stats shows %T", h.s.cur)
 	}
-	if !strings.Contains(p.Summary.Text, "dilayani 3") || !strings.Contains(p.Summary.Text, "median 95 s") {
+	if !strings.Contains(p.Summary.Text, "dilayani 3") || !strings.Contains(p.Summary.Text, "waktu tengah 95 s, 9 dari 10 kunjungan di bawah 140 s") {
 		t.Fatalf("summary: %q", p.Summary.Text)
 	}
 	test.Tap(p.Export)

@@ -116,7 +116,7 @@ func (r *Reopener) backoff(ctx context.Context, failure error) error {
 	if log == nil {
 		log = slog.Default()
 	}
-	log.Warn("camera unavailable, retrying", "err", failure, "attempt", r.failures, "wait", wait)
+	log.Debug("camera unavailable, retrying", "err", failure, "attempt", r.failures, "wait", wait)
 	if r.OnRetry != nil {
 		r.OnRetry(failure, wait)
 	}

@@ -27,6 +27,8 @@ type Kiosk interface {
 	Login(ctx context.Context, officerID, pin string) (Session, error)
 	// Status is what the home screen and the sync panel show; cheap, never blocks on I/O.
 	Status() Status
+	// RetryCamera opens the configured camera again now instead of after the backoff.
+	RetryCamera()
 	// SyncNow asks the sync engine for a round now; it returns at once.
 	SyncNow()
 	// Preview subscribes to the camera's latest frames for the live preview; cancel ends it.
@@ -157,8 +159,8 @@ type Timings struct {
 type Status struct {
 	Locked      bool
 	FaceModels  string // "loading", "ready", or the reason they are unavailable
-	Camera      string // "ready", "none", or the error in the officer's words
-	Online      bool   // the last sync lane attempt reached the registry
+	Camera      CameraStatus
+	Online      bool // the last sync lane attempt reached the registry
 	Pending     int
 	Counts      map[kiosk.RecordState]int
 	PushSuccess time.Time

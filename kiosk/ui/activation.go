@@ -14,9 +14,14 @@ import (
 // scanner typing into Token), look them up, check the face, review and decide.
 type ActivationScreen struct {
 	*visitPage
-	Token   *keyEntry
-	Use     *widget.Button
-	endScan context.CancelFunc
+	Token *keyEntry
+	Use   *widget.Button
+	// Without a usable camera the hand scanner comes first and CamState says why, in place
+	// of the preview; CamRetry opens the camera again.
+	NoCamera bool
+	CamState *widget.Label
+	CamRetry *widget.Button
+	endScan  context.CancelFunc
 }
 
 func newActivationScreen(s *Shell, v app.Visit) *ActivationScreen {
@@ -24,9 +29,48 @@ func newActivationScreen(s *Shell, v app.Visit) *ActivationScreen {
 	p.Token.SetPlaceHolder(s.tx.T("ui.activation.token"))
 	p.Token.OnSubmitted = func(string) { p.enterToken() }
 	p.Use = s.button("ui.activation.use_token", p.enterToken)
-	p.root.Objects = []fyne.CanvasObject{p.cameraView(s.tx.T("ui.activation.title"), p.scannerPanel())}
+	p.CamState = heading("")
+	p.CamRetry = s.button("ui.status.camera_retry", func() { s.retryCamera(p.refresh) })
+	title := s.tx.T("ui.activation.title")
+	if c := s.k.Status().Camera; cameraUsable(c) {
+		p.root.Objects = []fyne.CanvasObject{p.cameraView(title, p.scannerPanel())}
+	} else {
+		p.NoCamera = true
+		p.root.Objects = []fyne.CanvasObject{p.noCameraView(title)}
+		p.refresh()
+	}
 	p.scan()
 	return p
+}
+
+// noCameraView puts the hand scanner first and the camera's state in words below it.
+func (p *ActivationScreen) noCameraView(title string) fyne.CanvasObject {
+	bottom := container.NewVBox(p.Error,
+		container.NewCenter(container.NewHBox(touchSized(p.Retry), touchSized(p.Cancel))))
+	body := container.NewVBox(p.Hint, p.scannerPanel(), p.CamState, container.NewCenter(touchSized(p.CamRetry)))
+	return container.NewBorder(heading(title), bottom, nil, nil, container.NewCenter(body))
+}
+
+// refresh follows the camera's state while the hand scanner stands in for it; the camera
+// picture is not brought back mid-visit (the scan keeps watching the camera regardless).
+func (p *ActivationScreen) refresh() {
+	if !p.NoCamera {
+		return
+	}
+	c := p.s.k.Status().Camera
+	p.CamState.SetText(p.s.cameraText(c))
+	if cameraRetryable(c) {
+		p.CamRetry.Show()
+	} else {
+		p.CamRetry.Hide()
+	}
+}
+
+// focus puts the cursor in the token field when the hand scanner is the way in.
+func (p *ActivationScreen) focus(c fyne.Canvas) {
+	if p.NoCamera {
+		c.Focus(p.Token)
+	}
 }
 
 func (p *ActivationScreen) scannerPanel() fyne.CanvasObject {
@@ -38,7 +82,11 @@ func (p *ActivationScreen) scannerPanel() fyne.CanvasObject {
 // scan watches the camera for the citizen's QR, drawing each candidate's outline.
 func (p *ActivationScreen) scan() {
 	p.clearError()
-	p.Hint.SetText(p.s.tx.T("ui.activation.show_qr"))
+	if p.NoCamera {
+		p.Hint.SetText(p.s.tx.T("ui.activation.scan_by_hand"))
+	} else {
+		p.Hint.SetText(p.s.tx.T("ui.activation.show_qr"))
+	}
 	progress := func(sp app.ScanProgress) {
 		fyne.Do(func() {
 			p.Preview.SetOutline(sp.Outline)

@@ -47,8 +47,9 @@ func newActivationScreen(s *Shell, v app.Visit) *ActivationScreen {
 func (p *ActivationScreen) noCameraView(title string) fyne.CanvasObject {
 	bottom := container.NewVBox(p.Error,
 		container.NewCenter(container.NewHBox(touchSized(p.Retry), touchSized(p.Cancel))))
-	body := container.NewVBox(p.Hint, p.scannerPanel(), p.CamState, container.NewCenter(touchSized(p.CamRetry)))
-	return container.NewBorder(heading(title), bottom, nil, nil, container.NewCenter(body))
+	body := container.NewVBox(p.Hint, container.NewCenter(p.scannerPanel()), p.CamState,
+		container.NewCenter(touchSized(p.CamRetry)))
+	return container.NewBorder(heading(title), bottom, nil, nil, body)
 }
 
 // refresh follows the camera's state while the hand scanner stands in for it; the camera

@@ -158,9 +158,9 @@ type Timings struct {
 // Status is the kiosk's state for the home screen and the sync panel.
 type Status struct {
 	Locked      bool
-	FaceModels  string // "loading", "ready", or the reason they are unavailable
-	Camera      CameraStatus
-	Online      bool // the last sync lane attempt reached the registry
+	FaceModels  string       // "loading", "ready", or the reason they are unavailable
+	Camera      CameraStatus // ready, missing, busy, lost, reconnecting… with the device and why
+	Online      bool         // the last sync lane attempt reached the registry
 	Pending     int
 	Counts      map[kiosk.RecordState]int
 	PushSuccess time.Time

@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/ikd-field/ikd/camera"
 	"github.com/ikd-field/ikd/kiosk/app"
 )
 
@@ -52,13 +53,19 @@ func (p *ActivationScreen) noCameraView(title string) fyne.CanvasObject {
 	return container.NewBorder(heading(title), bottom, nil, nil, body)
 }
 
-// refresh follows the camera's state while the hand scanner stands in for it; the camera
-// picture is not brought back mid-visit (the scan keeps watching the camera regardless).
+// refresh follows the camera's state: over the picture when the camera fails mid-visit, or
+// on the state line while the hand scanner stands in for it (the picture is not brought back
+// mid-visit; the scan keeps watching the camera regardless).
 func (p *ActivationScreen) refresh() {
+	c := p.s.k.Status().Camera
 	if !p.NoCamera {
+		if c.State == camera.StateReady {
+			p.Preview.Status.SetText("")
+		} else {
+			p.Preview.Status.SetText(p.s.cameraText(c))
+		}
 		return
 	}
-	c := p.s.k.Status().Camera
 	p.CamState.SetText(p.s.cameraText(c))
 	if cameraRetryable(c) {
 		p.CamRetry.Show()

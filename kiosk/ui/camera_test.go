@@ -68,6 +68,17 @@ func TestActivationWithCameraShowsThePreview(t *testing.T) {
 	if p.NoCamera || h.w.Canvas().Focused() == p.Token || p.Hint.Text != h.s.tx.T("ui.activation.show_qr") {
 		t.Fatalf("camera ready: hand scanner mode %v, hint %q", p.NoCamera, p.Hint.Text)
 	}
+	// Unplugged mid-visit: the picture says so.
+	h.k.status.Camera.State = camera.StateLost
+	h.s.Refresh()
+	if p.Preview.Status.Text != "Kamera: terputus — periksa kabel USB; sementara pakai pemindai genggam" {
+		t.Fatalf("camera lost mid-visit: %q over the picture", p.Preview.Status.Text)
+	}
+	h.k.status.Camera.State = camera.StateReady
+	h.s.Refresh()
+	if p.Preview.Status.Text != "" {
+		t.Fatalf("camera back: %q over the picture", p.Preview.Status.Text)
+	}
 }
 
 func TestSettingsCameraTestSaysWhy(t *testing.T) {

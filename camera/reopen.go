@@ -21,12 +21,17 @@ type Reopener struct {
 	// OnRetry, if set, is called before each wait with the failure, e.g. to show
 	// "kamera terputus" in the preview.
 	OnRetry func(err error, wait time.Duration)
+	// OnState, if set, is called from Next when the state changes: ready at the first frame,
+	// OpenState's answer when an open fails, lost when an open source fails, reconnecting
+	// when it is opened again after a loss; err is the failure, nil for ready and reconnecting.
+	OnState func(s State, err error)
 	// Logger receives the failures; nil means slog.Default().
 	Logger *slog.Logger
 
 	cur      Source
 	seq      uint64
 	failures int
+	state    State
 }
 
 var _ Source = (*Reopener)(nil)
@@ -44,8 +49,12 @@ func (r *Reopener) Next(ctx context.Context) (Frame, error) {
 			return Frame{}, err
 		}
 		if r.cur == nil {
+			if r.state == StateLost {
+				r.setState(StateReconnecting, nil)
+			}
 			src, err := r.Open(ctx)
 			if err != nil {
+				r.setState(OpenState(err), err)
 				if err := r.backoff(ctx, err); err != nil {
 					return Frame{}, err
 				}
@@ -56,6 +65,7 @@ func (r *Reopener) Next(ctx context.Context) (Frame, error) {
 		f, err := r.cur.Next(ctx)
 		if err == nil {
 			r.failures = 0
+			r.setState(StateReady, nil)
 			r.seq++
 			f.Seq = r.seq
 			return f, nil
@@ -67,9 +77,20 @@ func (r *Reopener) Next(ctx context.Context) (Frame, error) {
 			err = errors.Join(err, cerr)
 		}
 		r.cur = nil
+		r.setState(StateLost, err)
 		if err := r.backoff(ctx, err); err != nil {
 			return Frame{}, err
 		}
+	}
+}
+
+func (r *Reopener) setState(s State, err error) {
+	if s == r.state {
+		return
+	}
+	r.state = s
+	if r.OnState != nil {
+		r.OnState(s, err)
 	}
 }
 
@@ -95,7 +116,7 @@ func (r *Reopener) backoff(ctx context.Context, failure error) error {
 	if log == nil {
 		log = slog.Default()
 	}
-	log.Warn("camera unavailable, retrying", "err", failure, "attempt", r.failures, "wait", wait)
+	log.Debug("camera unavailable, retrying", "err", failure, "attempt", r.failures, "wait", wait)
 	if r.OnRetry != nil {
 		r.OnRetry(failure, wait)
 	}

@@ -31,11 +31,16 @@ func (w demoWorld) ConfirmCode(ctx context.Context, id, code string) (string, er
 
 // runKiosk opens the real kiosk and its window.
 func runKiosk(ctx context.Context, cfg app.Config) error {
+	// Opened before the window probe, which may take seconds: the camera starts at Open,
+	// so a missing one is in the log at once.
 	k, err := app.Open(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("open kiosk: %w", err)
 	}
-	werr := runWindow(ctx, k, ui.Options{OutDir: filepath.Join(cfg.DataDir, "out")})
+	if !canOpenWindow(ctx) {
+		return errors.Join(errors.New("no display with OpenGL available; the kiosk needs its window"), k.Close())
+	}
+	werr := runWindow(ctx, k, ui.Options{OutDir: filepath.Join(cfg.DataDir, "out"), Log: cfg.Log})
 	return errors.Join(werr, k.Close())
 }
 

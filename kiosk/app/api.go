@@ -28,6 +28,8 @@ type Kiosk interface {
 	Login(ctx context.Context, officerID, pin string) (Session, error)
 	// Status is what the home screen and the sync panel show; cheap, never blocks on I/O.
 	Status() Status
+	// RetryCamera opens the configured camera again now instead of after the backoff.
+	RetryCamera()
 	// SyncNow asks the sync engine for a round now; it returns at once.
 	SyncNow()
 	// SyncRound runs one push and one pull now and waits for them: the officer's manual sync,
@@ -160,10 +162,10 @@ type Timings struct {
 // Status is the kiosk's state for the home screen and the sync panel.
 type Status struct {
 	Locked      bool
-	FaceModels  string // FaceLoading, FaceReady or FaceUnavailable
-	FaceError   error  // why they are unavailable (the officer reads its *kiosk.Error)
-	Camera      string // "ready", "none", or the error in the officer's words
-	Online      bool   // the last sync lane attempt reached the registry
+	FaceModels  string       // FaceLoading, FaceReady or FaceUnavailable
+	FaceError   error        // why they are unavailable (the officer reads its *kiosk.Error)
+	Camera      CameraStatus // ready, missing, busy, lost, reconnecting… with the device and why
+	Online      bool         // the last sync lane attempt reached the registry
 	Pending     int
 	Counts      map[kiosk.RecordState]int
 	PushSuccess time.Time

@@ -100,7 +100,9 @@ type App struct {
 	bus        *camera.Bus
 	camStop    context.CancelFunc
 	camDone    chan struct{}
-	camStatus  string
+	camCfg     CameraConfig // the camera running or tried
+	camGen     int          // counts startCamera calls: a stopped camera's late reports are ignored
+	cam        CameraStatus
 	face       *FacePipeline
 	faceStatus string
 	faceErr    error         // why the models are unavailable
@@ -131,9 +133,13 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	}
 	actx, cancel := context.WithCancel(ctx)
 	a := &App{cfg: cfg, log: cfg.Log, ctx: actx, cancel: cancel, faceDone: make(chan struct{}),
-		camStatus: CameraNone, faceStatus: FaceLoading, now: time.Now}
+		faceStatus: FaceLoading, now: time.Now}
 	a.settings = Settings{CameraDevice: cfg.Camera.Device, CameraWidth: cfg.Camera.Width, CameraHeight: cfg.Camera.Height,
 		RegistryURL: cfg.RegistryURL, IdleLock: cfg.IdleLock, Lang: cfg.Lang}
+	// The camera needs no store: it starts now, so a missing one is known before unlock.
+	a.mu.Lock()
+	a.startCamera(cfg.Camera)
+	a.mu.Unlock()
 	return a, nil
 }
 
@@ -175,7 +181,6 @@ func (a *App) Unlock(ctx context.Context, secret []byte) error {
 	a.st = st
 	a.deps = kiosk.Deps{Tokens: token.NewVerifier(st), Residents: st, Outbox: st, Audit: st, Sealer: sealer,
 		Clock: clockFunc(st.Now), IDs: uuidV7{}, KioskID: st.KioskID()}
-	a.startCamera(a.cfg.Camera)
 	a.startFace()
 	if err := a.startSync(ctx); err != nil {
 		a.log.Warn("sync not started", "err", err)
@@ -191,32 +196,69 @@ func (f clockFunc) Now() time.Time { return f() }
 
 // startCamera runs the bus on the configured source; a.mu held.
 func (a *App) startCamera(c CameraConfig) {
-	src, err := openCamera(c)
+	a.camGen++
+	gen := a.camGen
+	a.camCfg = c
+	// A Reopener reports its states from the bus goroutine, where a.mu is free.
+	onState := func(s camera.State, err error) {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		if a.camGen == gen {
+			a.setCamera(s, err)
+		}
+	}
+	src, err := openCamera(c, a.log, onState)
 	if err != nil {
-		a.camStatus = kiosk.OfficerMessage(err, a.cfg.Lang)
-		a.log.Warn("camera", "err", err)
+		a.setCamera(camera.OpenState(err), err)
 		return
 	}
 	if src == nil {
-		a.camStatus = CameraNone
+		a.setCamera(camera.StateNone, nil)
 		return
 	}
 	ctx, stop := context.WithCancel(a.ctx)
 	bus, done := camera.NewBus(), make(chan struct{})
-	a.bus, a.camStop, a.camDone, a.camStatus = bus, stop, done, CameraReady
+	a.bus, a.camStop, a.camDone = bus, stop, done
+	if _, reopens := src.(*camera.Reopener); reopens {
+		a.setCamera(camera.StateStarting, nil)
+	} else {
+		a.setCamera(camera.StateReady, nil)
+	}
 	a.wg.Go(func() {
 		defer close(done)
 		defer src.Close()
 		err := bus.Run(ctx, src)
 		if err != nil && ctx.Err() == nil {
-			a.log.Warn("camera stopped", "err", err)
-			a.mu.Lock()
-			if a.bus == bus {
-				a.camStatus = kiosk.OfficerMessage(err, a.cfg.Lang)
-			}
-			a.mu.Unlock()
+			onState(camera.StateLost, err) // a source that is not re-opened
 		}
 	})
+}
+
+// setCamera records and logs a change of the camera's state; a.mu held.
+func (a *App) setCamera(s camera.State, err error) {
+	if s == a.cam.State && a.cam.Device == a.camCfg.Device {
+		return
+	}
+	a.cam = CameraStatus{State: s, Device: a.camCfg.Device}
+	level := slog.LevelInfo
+	attrs := []any{"camera", string(s), "device", a.camCfg.Device}
+	if err != nil {
+		level = slog.LevelWarn
+		a.cam.Reason = kiosk.OfficerMessage(err, a.cfg.Lang)
+		attrs = append(attrs, "err", err)
+	}
+	a.log.Log(a.ctx, level, "camera state", attrs...)
+}
+
+// RetryCamera implements Kiosk.
+func (a *App) RetryCamera() {
+	a.mu.Lock()
+	c := a.camCfg
+	a.mu.Unlock()
+	if c.Source != nil {
+		return // a given source cannot be opened again
+	}
+	a.restartCamera(c)
 }
 
 // restartCamera stops the bus, waits for its source to close, and starts c. a.mu is not
@@ -224,7 +266,8 @@ func (a *App) startCamera(c CameraConfig) {
 func (a *App) restartCamera(c CameraConfig) {
 	a.mu.Lock()
 	stop, done := a.camStop, a.camDone
-	a.bus, a.camStop, a.camDone, a.camStatus = nil, nil, nil, CameraNone
+	a.bus, a.camStop, a.camDone = nil, nil, nil
+	a.camGen++ // the stopping camera's reports no longer count
 	a.mu.Unlock()
 	if stop != nil {
 		stop()
@@ -451,7 +494,7 @@ func (a *App) updateCounts(ctx context.Context) {
 func (a *App) Status() Status {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	s := Status{Locked: a.st == nil, FaceModels: a.faceStatus, FaceError: a.faceErr, Camera: a.camStatus, Counts: map[kiosk.RecordState]int{}}
+	s := Status{Locked: a.st == nil, FaceModels: a.faceStatus, FaceError: a.faceErr, Camera: a.cam, Counts: map[kiosk.RecordState]int{}}
 	if a.st == nil {
 		return s
 	}
@@ -544,7 +587,7 @@ func (a *App) subscribeWith(sub func(*camera.Bus) *camera.Subscription) (*camera
 		return nil, errors.New("app: closed")
 	}
 	if a.bus == nil {
-		return nil, ErrNoCamera.With(errors.New(a.camStatus))
+		return nil, ErrNoCamera.With(fmt.Errorf("camera %s: %s", a.cam.State, a.cam.Reason))
 	}
 	return sub(a.bus), nil
 }

@@ -132,7 +132,7 @@ func TestActivationFromCameraToReceipt(t *testing.T) {
 	s := e.session(t, a, officer.ID, "135790")
 
 	st := a.Status()
-	if st.Camera != CameraReady || st.FaceModels == FaceReady || st.SyncUnavailable == "" {
+	if st.Camera.State != camera.StateReady || st.FaceModels == FaceReady || st.SyncUnavailable == "" {
 		t.Fatalf("status %+v: want the camera ready, no models and no sync", st)
 	}
 	v := s.NewActivation()
@@ -306,15 +306,15 @@ func TestSupervisorOnlyActions(t *testing.T) {
 	}
 	// Changing the camera restarts the bus on the new source.
 	set.CameraDevice, set.CameraWidth, set.CameraHeight = "synthetic", 640, 480
-	if err := s.UpdateSettings(ctx, sup, set); err != nil || a.Status().Camera != CameraReady {
-		t.Fatalf("synthetic camera: %v, status %q", err, a.Status().Camera)
+	if err := s.UpdateSettings(ctx, sup, set); err != nil || a.Status().Camera.State != camera.StateReady {
+		t.Fatalf("synthetic camera: %v, status %+v", err, a.Status().Camera)
 	}
 	if _, err := a.Preview(ctx); err != nil {
 		t.Fatalf("preview of the synthetic camera: %v", err)
 	}
 	set.CameraDevice = ""
-	if err := s.UpdateSettings(ctx, sup, set); err != nil || a.Status().Camera != CameraNone {
-		t.Fatalf("no camera: %v, status %q", err, a.Status().Camera)
+	if err := s.UpdateSettings(ctx, sup, set); err != nil || a.Status().Camera.State != camera.StateNone {
+		t.Fatalf("no camera: %v, status %+v", err, a.Status().Camera)
 	}
 	if _, err := a.Preview(ctx); !errors.Is(err, ErrNoCamera) {
 		t.Fatalf("preview without a camera: %v", err)

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 
 	"github.com/ikd-field/ikd/camera"
@@ -21,14 +22,16 @@ type CameraConfig struct {
 	Source camera.Source
 }
 
-// Camera states in Status.Camera besides an error text.
-const (
-	CameraReady = "ready"
-	CameraNone  = "none"
-)
+// CameraStatus is the camera's state as the screens show it.
+type CameraStatus struct {
+	State  camera.State
+	Device string // as configured: a V4L2 node, "replay:DIR", "synthetic", "" for none
+	Reason string // the failure in the officer's words; "" when there is none
+}
 
-// openCamera opens the configured source; nil without a camera.
-func openCamera(c CameraConfig) (camera.Source, error) {
+// openCamera opens the configured source; nil without a camera. Webcams and replays are
+// re-opened after a failure, reporting each change of state to onState.
+func openCamera(c CameraConfig, log *slog.Logger, onState func(camera.State, error)) (camera.Source, error) {
 	if c.Source != nil {
 		return c.Source, nil
 	}
@@ -38,11 +41,14 @@ func openCamera(c CameraConfig) (camera.Source, error) {
 	case c.Device == "synthetic":
 		return camera.NewSyntheticSource(camera.SceneOptions{Width: c.Width, Height: c.Height}, fpsOr(c.FPS, 15))
 	case strings.HasPrefix(c.Device, "replay:"):
-		return camera.OpenReplay(strings.TrimPrefix(c.Device, "replay:"), camera.ReplayOptions{FPS: fpsOr(c.FPS, 15)})
+		dir, opt := strings.TrimPrefix(c.Device, "replay:"), camera.ReplayOptions{FPS: fpsOr(c.FPS, 15)}
+		return &camera.Reopener{Logger: log, OnState: onState,
+			Open: func(context.Context) (camera.Source, error) { return camera.OpenReplay(dir, opt) }}, nil
 	}
-	cfg := camera.WebcamConfig{Device: c.Device, Size: camera.Size{Width: c.Width, Height: c.Height}, FPS: c.FPS}
+	cfg := camera.WebcamConfig{Device: c.Device, Size: camera.Size{Width: c.Width, Height: c.Height}, FPS: c.FPS, Logger: log}
 	// A webcam that drops off the USB bus comes back: the reopener retries with backoff.
-	return &camera.Reopener{Open: func(context.Context) (camera.Source, error) { return camera.OpenWebcam(cfg) }}, nil
+	return &camera.Reopener{Logger: log, OnState: onState,
+		Open: func(context.Context) (camera.Source, error) { return camera.OpenWebcam(cfg) }}, nil
 }
 
 func fpsOr(fps, def float64) float64 {

@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/ikd-field/ikd/camera"
 	"github.com/ikd-field/ikd/kiosk/app"
 )
 
@@ -14,9 +15,14 @@ import (
 // scanner typing into Token), look them up, check the face, review and decide.
 type ActivationScreen struct {
 	*visitPage
-	Token   *keyEntry
-	Use     *widget.Button
-	endScan context.CancelFunc
+	Token *keyEntry
+	Use   *widget.Button
+	// Without a usable camera the hand scanner comes first and CamState says why, in place
+	// of the preview; CamRetry opens the camera again.
+	NoCamera bool
+	CamState *widget.Label
+	CamRetry *widget.Button
+	endScan  context.CancelFunc
 }
 
 func newActivationScreen(s *Shell, v app.Visit) *ActivationScreen {
@@ -24,11 +30,51 @@ func newActivationScreen(s *Shell, v app.Visit) *ActivationScreen {
 	p.Token.SetPlaceHolder(s.tx.T("ui.activation.token"))
 	p.Token.OnSubmitted = func(string) { p.enterToken() }
 	p.Use = s.button("ui.activation.use_token", p.enterToken)
-	p.root.Objects = []fyne.CanvasObject{p.cameraView(s.tx.T("ui.activation.title"), p.scannerPanel())}
+	p.CamState = heading("")
+	p.CamRetry = s.button("ui.status.camera_retry", func() { s.retryCamera(p.refresh) })
+	title := s.tx.T("ui.activation.title")
+	if c := s.k.Status().Camera; cameraUsable(c) {
+		p.root.Objects = []fyne.CanvasObject{p.cameraView(title, p.scannerPanel())}
+	} else {
+		p.NoCamera = true
+		p.root.Objects = []fyne.CanvasObject{p.noCameraView(title)}
+		p.refresh()
+	}
 	p.scan()
 	return p
 }
 
+// noCameraView puts the hand scanner first and the camera's state in words below it.
+func (p *ActivationScreen) noCameraView(title string) fyne.CanvasObject {
+	bottom := container.NewVBox(p.Error,
+		container.NewCenter(container.NewHBox(touchSized(p.Retry), touchSized(p.Cancel))))
+	body := container.NewVBox(p.Hint, container.NewCenter(p.scannerPanel()), p.CamState,
+		container.NewCenter(touchSized(p.CamRetry)))
+	return container.NewBorder(heading(title), bottom, nil, nil, body)
+}
+
+// refresh follows the camera's state: over the picture when the camera fails mid-visit, or
+// on the state line while the hand scanner stands in for it (the picture is not brought back
+// mid-visit; the scan keeps watching the camera regardless).
+func (p *ActivationScreen) refresh() {
+	c := p.s.k.Status().Camera
+	if !p.NoCamera {
+		if c.State == camera.StateReady {
+			p.Preview.Status.SetText("")
+		} else {
+			p.Preview.Status.SetText(p.s.cameraText(c))
+		}
+		return
+	}
+	p.CamState.SetText(p.s.cameraText(c))
+	if cameraRetryable(c) {
+		p.CamRetry.Show()
+	} else {
+		p.CamRetry.Hide()
+	}
+}
+
+// focus puts the cursor in the token field when the hand scanner is the way in.
 func (p *ActivationScreen) scannerPanel() fyne.CanvasObject {
 	return container.NewGridWrap(fyne.NewSize(300, 200), container.NewVBox(
 		widget.NewLabelWithStyle(p.s.tx.T("ui.activation.scanner"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
@@ -38,7 +84,11 @@ func (p *ActivationScreen) scannerPanel() fyne.CanvasObject {
 // scan watches the camera for the citizen's QR, drawing each candidate's outline.
 func (p *ActivationScreen) scan() {
 	p.clearError()
-	p.Hint.SetText(p.s.tx.T("ui.activation.show_qr"))
+	if p.NoCamera {
+		p.Hint.SetText(p.s.tx.T("ui.activation.scan_by_hand"))
+	} else {
+		p.Hint.SetText(p.s.tx.T("ui.activation.show_qr"))
+	}
 	progress := func(sp app.ScanProgress) {
 		fyne.Do(func() {
 			p.Preview.SetOutline(sp.Outline)

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ikd-field/ikd/camera"
 	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/app"
 	ikdsync "github.com/ikd-field/ikd/sync"
@@ -34,23 +35,24 @@ var (
 )
 
 type fakeKiosk struct {
-	mu       sync.Mutex
-	locked   bool
-	status   app.Status
-	settings app.Settings
-	syncs    int
-	round    ikdsync.RoundResult // what SyncRound answers
-	roundErr error
-	records  []kiosk.OutboxRecord
-	sess     *fakeSession
-	face     kiosk.FaceResult // what the next visit's face step gives
-	scanErr  error            // what ScanQR returns (nil: a token is read)
-	frame    image.Image
+	mu         sync.Mutex
+	locked     bool
+	status     app.Status
+	settings   app.Settings
+	syncs      int
+	round      ikdsync.RoundResult // what SyncRound answers
+	roundErr   error
+	camRetries int
+	records    []kiosk.OutboxRecord
+	sess       *fakeSession
+	face       kiosk.FaceResult // what the next visit's face step gives
+	scanErr    error            // what ScanQR returns (nil: a token is read)
+	frame      image.Image
 }
 
 func newFakeKiosk() *fakeKiosk {
 	return &fakeKiosk{locked: true,
-		status: app.Status{FaceModels: "ready", Camera: "ready", Online: true, Pending: 2,
+		status: app.Status{FaceModels: "ready", Camera: app.CameraStatus{State: camera.StateReady, Device: "/dev/video0"}, Online: true, Pending: 2,
 			Counts:      map[kiosk.RecordState]int{kiosk.RecordPending: 2, kiosk.RecordAcknowledged: 5, kiosk.RecordRejected: 1},
 			PushSuccess: time.Date(2026, 12, 1, 9, 30, 0, 0, time.Local), ClockStatus: "synced"},
 		settings: app.Settings{CameraDevice: "/dev/video0", CameraWidth: 1280, CameraHeight: 720,
@@ -99,6 +101,11 @@ func (k *fakeKiosk) Login(_ context.Context, id, pin string) (app.Session, error
 	return k.sess, nil
 }
 func (k *fakeKiosk) Status() app.Status { return k.status }
+func (k *fakeKiosk) RetryCamera() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.camRetries++
+}
 func (k *fakeKiosk) SyncNow() {
 	k.mu.Lock()
 	defer k.mu.Unlock()

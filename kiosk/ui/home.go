@@ -16,6 +16,7 @@ type HomeScreen struct {
 	LastSync   *widget.Label
 	Models     *widget.Label
 	Camera     *widget.Label
+	CamRetry   *widget.Button // shown while opening the camera again may help
 	Clock      *widget.Label
 	Halt       *widget.Label // the registry stopped this kiosk's pushes; hidden otherwise
 	Activate   *widget.Button
@@ -38,6 +39,7 @@ func newHomeScreen(s *Shell) *HomeScreen {
 	p.Activate = s.bigButton("ui.home.activate", s.showActivation)
 	p.Deactivate = s.bigButton("ui.home.deactivate", s.showDeactivation)
 	p.Deactivate.Importance = widget.WarningImportance
+	p.CamRetry = s.button("ui.status.camera_retry", func() { s.retryCamera(p.refresh) })
 	p.Sync = s.button("ui.home.sync", s.showSync)
 	p.Stats = s.button("ui.home.stats", s.showStats)
 	p.Settings = s.button("ui.home.settings", s.showSettings)
@@ -58,7 +60,12 @@ func (p *HomeScreen) refresh() {
 	p.Online.SetText(p.s.onlineText(st))
 	p.LastSync.SetText(tx.T("ui.home.last_sync", p.s.whenText(lastSync(st))))
 	p.Models.SetText(p.s.modelsText(st))
-	p.Camera.SetText(p.s.cameraText(st))
+	p.Camera.SetText(p.s.cameraText(st.Camera))
+	if cameraRetryable(st.Camera) {
+		p.CamRetry.Show()
+	} else {
+		p.CamRetry.Hide()
+	}
 	p.Clock.SetText(p.s.clockText(st))
 	if st.SyncHalted == nil {
 		p.Halt.SetText("")
@@ -72,7 +79,7 @@ func (p *HomeScreen) refresh() {
 func (p *HomeScreen) view() fyne.CanvasObject {
 	tx := p.s.tx
 	status := widget.NewCard(tx.T("ui.home.status"), "", container.NewVBox(
-		p.Halt, p.Queue, p.Online, p.LastSync, p.Models, p.Camera, p.Clock))
+		p.Halt, p.Queue, p.Online, p.LastSync, p.Models, p.Camera, container.NewHBox(p.CamRetry), p.Clock))
 	big := func(b *widget.Button, hint string) fyne.CanvasObject {
 		return container.NewBorder(nil, widget.NewLabelWithStyle(hint, fyne.TextAlignCenter, fyne.TextStyle{}), nil, nil,
 			container.NewGridWrap(fyne.NewSize(380, 150), b))

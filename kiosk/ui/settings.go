@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/ikd-field/ikd/camera"
 	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/app"
 )
@@ -32,7 +33,8 @@ type SettingsScreen struct {
 	Back     *widget.Button
 	Error    *widget.Label
 	TestCam  *widget.Button
-	Preview  *Preview // the camera test view, once asked for
+	CamRetry *widget.Button // beside the camera test while opening the camera again may help
+	Preview  *Preview       // the camera test view, once asked for
 	camBox   *fyne.Container
 	endCam   context.CancelFunc
 	cur      app.Settings
@@ -60,6 +62,8 @@ func newSettingsScreen(s *Shell, by kiosk.Officer) *SettingsScreen {
 	p.Save = s.bigButton("ui.settings.save", p.save)
 	p.Back = s.button("ui.common.back", s.showHome)
 	p.TestCam = s.button("ui.settings.test_camera", p.testCamera)
+	p.CamRetry = s.button("ui.status.camera_retry", func() { s.retryCamera(p.testCamera) })
+	p.CamRetry.Hide()
 	p.camBox = container.NewStack()
 	return p
 }
@@ -71,8 +75,10 @@ func (p *SettingsScreen) testCamera() {
 	ctx, end := context.WithCancel(context.Background())
 	p.endCam = end
 	p.Preview = newPreview()
-	p.camBox.Objects = []fyne.CanvasObject{container.NewGridWrap(fyne.NewSize(320, 180), p.Preview.view())}
+	p.camBox.Objects = []fyne.CanvasObject{container.NewVBox(
+		container.NewGridWrap(fyne.NewSize(320, 180), p.Preview.view()), container.NewCenter(p.CamRetry))}
 	p.camBox.Refresh()
+	p.refresh()
 	frames, err := p.s.k.Preview(ctx)
 	if err != nil {
 		p.Preview.Status.SetText(p.s.tx.T("ui.visit.no_camera", p.s.tx.Err(err)))
@@ -129,6 +135,24 @@ func (p *SettingsScreen) save() {
 		p.s.tx.SetLang(n.Lang)
 		p.s.showHome()
 	})
+}
+
+// refresh puts the camera's state in words over the test picture unless it is ready.
+func (p *SettingsScreen) refresh() {
+	if p.Preview == nil {
+		return
+	}
+	c := p.s.k.Status().Camera
+	if c.State == camera.StateReady {
+		p.Preview.Status.SetText("")
+	} else {
+		p.Preview.Status.SetText(p.s.cameraText(c))
+	}
+	if cameraRetryable(c) {
+		p.CamRetry.Show()
+	} else {
+		p.CamRetry.Hide()
+	}
 }
 
 func (p *SettingsScreen) back() { p.s.showHome() }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -26,9 +27,11 @@ type Options struct {
 	// Demo, when set, is an extra panel (the demo mailbox) reachable from the home screen.
 	Demo func(s *Shell) fyne.CanvasObject
 	// OnShow, when set, is called on fyne's goroutine after a screen was put on the window,
-	// with its name (ScreenUnlock, ScreenLogin, or the screen's Go type): the start-up probe
-	// times the first login screen with it.
+	// with its name (ScreenUnlock, ScreenLogin, "home", "activation" and the like, or the
+	// screen's Go type): the start-up probe times the first login screen with it.
 	OnShow func(s *Shell, screen string)
+	// Log receives a line for each screen shown (screen=home); nil discards.
+	Log *slog.Logger
 }
 
 // Screen names given to Options.OnShow.
@@ -59,6 +62,7 @@ type Shell struct {
 	k    app.Kiosk
 	tx   *Text
 	opt  Options
+	log  *slog.Logger
 	sess app.Session
 
 	cur        screen
@@ -87,7 +91,10 @@ func NewShell(w fyne.Window, k app.Kiosk, opt Options) (*Shell, error) {
 		}
 		opt.OutDir = filepath.Join(home, "ikd-kiosk")
 	}
-	s := &Shell{w: w, k: k, tx: tx, opt: opt, goAsync: func(f func()) { go f() }}
+	if opt.Log == nil {
+		opt.Log = slog.New(slog.DiscardHandler)
+	}
+	s := &Shell{w: w, k: k, tx: tx, opt: opt, log: opt.Log, goAsync: func(f func()) { go f() }}
 	s.lastActive = opt.Now()
 	w.Canvas().SetOnTypedKey(s.typedKey)
 	w.Canvas().SetOnTypedRune(func(r rune) {
@@ -169,8 +176,10 @@ func (s *Shell) show(build func() screen, restartable bool) {
 	if f, ok := s.cur.(focuser); ok {
 		s.w.Canvas().Focus(f.focusTarget())
 	}
+	name := screenName(s.cur)
+	s.log.Info("screen shown", "screen", name)
 	if s.opt.OnShow != nil {
-		s.opt.OnShow(s, screenName(s.cur))
+		s.opt.OnShow(s, name)
 	}
 }
 
@@ -180,6 +189,22 @@ func screenName(sc screen) string {
 		return ScreenUnlock
 	case *LoginScreen:
 		return ScreenLogin
+	case *HomeScreen:
+		return "home"
+	case *ActivationScreen:
+		return "activation"
+	case *DeactivationScreen:
+		return "deactivation"
+	case *SettingsScreen:
+		return "settings"
+	case *ReceiptScreen:
+		return "receipt"
+	case *SyncScreen:
+		return "sync"
+	case *StatsScreen:
+		return "stats"
+	case *SupervisorScreen:
+		return "supervisor"
 	}
 	return fmt.Sprintf("%T", sc)
 }

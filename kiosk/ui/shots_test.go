@@ -8,6 +8,7 @@ package ui
 // bounds the run with a timeout, because fyne hangs rather than fails where GLX is missing.
 
 import (
+	"context"
 	"fmt"
 	"image"
 	"image/png"
@@ -109,6 +110,13 @@ var shots = []shot{
 	{"12-settings", func(s *Shell, k *fakeKiosk) { login(s, k, sari); s.showSettings() },
 		func(s *Shell) { s.cur.(*SettingsScreen).TestCam.OnTapped() }},
 	{"13-home-en", func(s *Shell, k *fakeKiosk) { login(s, k, budi); s.SetLang(kiosk.LangEN) }, nil},
+	{"14-home-no-camera", func(s *Shell, k *fakeKiosk) { k.status.Camera = missingCamera; login(s, k, budi) }, nil},
+	{"15-activation-no-camera", func(s *Shell, k *fakeKiosk) {
+		k.status.Camera = missingCamera
+		login(s, k, budi)
+		k.scanErr = context.Canceled // the camera reads nothing
+		s.showActivation()
+	}, nil},
 }
 
 func login(s *Shell, k *fakeKiosk, who kiosk.Officer) {

@@ -3,6 +3,8 @@ package ui
 import (
 	"time"
 
+	"github.com/ikd-field/ikd/camera"
+
 	"github.com/ikd-field/ikd/kiosk/app"
 )
 
@@ -32,14 +34,39 @@ func (s *Shell) modelsText(st app.Status) string {
 	return s.tx.T("ui.status.models_unavailable", s.tx.Err(st.FaceError))
 }
 
-func (s *Shell) cameraText(st app.Status) string {
-	switch st.Camera {
-	case app.CameraReady:
+func (s *Shell) cameraText(c app.CameraStatus) string {
+	switch c.State {
+	case camera.StateReady:
 		return s.tx.T("ui.status.camera_ready")
-	case app.CameraNone, "":
+	case camera.StateStarting:
+		return s.tx.T("ui.status.camera_starting")
+	case camera.StateMissing:
+		return s.tx.T("ui.status.camera_missing")
+	case camera.StateBusy:
+		return s.tx.T("ui.status.camera_busy")
+	case camera.StateLost:
+		return s.tx.T("ui.status.camera_lost")
+	case camera.StateReconnecting:
+		return s.tx.T("ui.status.camera_reconnecting")
+	case camera.StateNone, "":
 		return s.tx.T("ui.status.camera_none")
 	}
-	return s.tx.T("ui.status.camera_error", st.Camera)
+	return s.tx.T("ui.status.camera_error", c.Reason)
+}
+
+// cameraUsable: the camera gives frames, or is about to.
+func cameraUsable(c app.CameraStatus) bool {
+	return c.State == camera.StateReady || c.State == camera.StateStarting
+}
+
+// cameraRetryable: opening the configured camera again may help.
+func cameraRetryable(c app.CameraStatus) bool {
+	return !cameraUsable(c) && c.State != camera.StateNone && c.State != ""
+}
+
+// retryCamera opens the camera again off the UI goroutine, then calls done.
+func (s *Shell) retryCamera(done func()) {
+	s.async(func() error { s.k.RetryCamera(); return nil }, func(error) { done() })
 }
 
 func (s *Shell) clockText(st app.Status) string {

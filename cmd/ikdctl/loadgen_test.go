@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/ikd-field/ikd/kiosk"
+	"github.com/ikd-field/ikd/kiosk/store/snapshot"
 	"github.com/ikd-field/ikd/kiosk/token"
 	"github.com/ikd-field/ikd/sync/registry"
 	"github.com/ikd-field/ikd/sync/registry/sqlitestore"
@@ -68,11 +70,10 @@ func serveRegistry(t *testing.T, st registry.Store) *httptest.Server {
 	return hs
 }
 
-// registerCitizen registers nik through the test registry's citizen API.
-func registerCitizen(t *testing.T, registryURL string, nik kiosk.NIK) registry.RegistrationResponse {
+// citizenPost posts a JSON body to the test registry's citizen API with its token.
+func citizenPost(t *testing.T, url, body string) *http.Response {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, registryURL+"/v1/registrations",
-		strings.NewReader(`{"nik":"`+string(nik)+`","email":"warga@example.id","phone":"081234567789"}`))
+	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,6 +83,31 @@ func registerCitizen(t *testing.T, registryURL string, nik kiosk.NIK) registry.R
 	if err != nil {
 		t.Fatal(err)
 	}
+	return resp
+}
+
+// provisionRegistry puts 30 synthetic residents of Cibinong and officer sup1 (the supervisor
+// the test kiosks are made with) at the registry, which authorizes records by both.
+func provisionRegistry(t *testing.T, st registry.Store) {
+	t.Helper()
+	ctx := context.Background()
+	var ndjson bytes.Buffer
+	if err := snapshot.WriteSynthetic(&ndjson, 3, 30); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := registry.ImportResidents(ctx, st, &ndjson); err != nil {
+		t.Fatal(err)
+	}
+	if err := registry.AddOfficer(ctx, st, registry.OfficerRow{ID: "sup1", Name: "Supervisor", Area: "Cibinong", Role: kiosk.RoleSupervisor}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// registerCitizen registers nik through the test registry's citizen API.
+func registerCitizen(t *testing.T, registryURL string, nik kiosk.NIK) registry.RegistrationResponse {
+	t.Helper()
+	resp := citizenPost(t, registryURL+"/v1/registrations",
+		`{"nik":"`+string(nik)+`","email":"warga@example.id","phone":"081234567789"}`)
 	defer resp.Body.Close()
 	var reg registry.RegistrationResponse
 	if err := json.NewDecoder(resp.Body).Decode(&reg); err != nil || reg.RegistrationID == "" {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io/fs"
@@ -65,16 +64,7 @@ func testRollbackCaught(t *testing.T, st registry.Store) {
 	if code, out, errOut := runStoreCLI(t, append([]string{"enroll", "--registry", hs.URL, "--code", enrollCode}, flags...)...); code != 0 {
 		t.Fatalf("enroll: exit %d: %s%s", code, out, errOut)
 	}
-	var ndjson bytes.Buffer
-	if err := snapshot.WriteSynthetic(&ndjson, 3, 30); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := registry.ImportResidents(ctx, st, &ndjson); err != nil {
-		t.Fatal(err)
-	}
-	if err := registry.AddOfficer(ctx, st, registry.OfficerRow{ID: "sup1", Name: "Supervisor", Area: "Cibinong", Role: kiosk.RoleSupervisor}); err != nil {
-		t.Fatal(err)
-	}
+	provisionRegistry(t, st)
 	next := 0
 	activate := func(n int) (ids []string) {
 		t.Helper()

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"strings"
@@ -65,16 +64,7 @@ func TestEnrollAndSync(t *testing.T) {
 func approvedInOutbox(t *testing.T, st registry.Store, url, data, secret string) (regID string, nik kiosk.NIK) {
 	t.Helper()
 	ctx := context.Background()
-	var ndjson bytes.Buffer
-	if err := snapshot.WriteSynthetic(&ndjson, 3, 30); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := registry.ImportResidents(ctx, st, &ndjson); err != nil {
-		t.Fatal(err)
-	}
-	if err := registry.AddOfficer(ctx, st, registry.OfficerRow{ID: "sup1", Name: "Supervisor", Area: "Cibinong", Role: kiosk.RoleSupervisor}); err != nil {
-		t.Fatal(err)
-	}
+	provisionRegistry(t, st)
 	nik = snapshot.Synthetic(3, 0).NIK
 	s, err := openStore(ctx, data, secret)
 	if err != nil {
@@ -102,16 +92,7 @@ func enrolled(t *testing.T, st registry.Store, url string) (data, secret string)
 // confirm posts a code to the citizen API and returns the HTTP status.
 func confirm(t *testing.T, url, regID, code string) int {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, url+"/v1/registrations/"+regID+"/confirm", strings.NewReader(`{"code":"`+code+`"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+testCitizenToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := citizenPost(t, url+"/v1/registrations/"+regID+"/confirm", `{"code":"`+code+`"}`)
 	resp.Body.Close()
 	return resp.StatusCode
 }

@@ -38,19 +38,11 @@ func codeReissue(ctx context.Context, e env) error {
 	if err != nil {
 		return err
 	}
-	pin, err := readPIN(*pinFile)
-	if err != nil {
-		return err
-	}
-	s, err := openStore(ctx, *data, *secretFile)
+	s, o, err := signIn(ctx, *data, *secretFile, *officerID, *pinFile)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	o, err := s.Login(ctx, *officerID, pin)
-	if err != nil {
-		return err
-	}
 	sealer, err := ikdsync.NewSealer(s.KioskID(), s.DeviceKey())
 	if err != nil {
 		return err

@@ -19,19 +19,11 @@ func officerUnlock(ctx context.Context, e env) error {
 	if *id == "" || *by == "" || fs.NArg() != 0 {
 		return usageError("officer unlock --data DIR --id ID --by SUPERVISOR --pin-file P")
 	}
-	pin, err := readPIN(*pinFile)
-	if err != nil {
-		return err
-	}
-	s, err := openStore(ctx, *data, *secretFile)
+	s, sup, err := signIn(ctx, *data, *secretFile, *by, *pinFile)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	sup, err := s.Login(ctx, *by, pin)
-	if err != nil {
-		return err
-	}
 	if err := s.UnlockOfficer(ctx, sup, *id); err != nil {
 		return err
 	}

@@ -82,6 +82,25 @@ func openStore(ctx context.Context, dataDir, secretFile string) (*store.Store, e
 
 // readPIN reads an officer PIN from a file (trailing newline trimmed), to sign in with: a PIN
 // set before today's PIN rules still signs in.
+// signIn opens the store and signs officerID in with the PIN in pinFile: commands that act in
+// an officer's name (the audit log records them).
+func signIn(ctx context.Context, dataDir, secretFile, officerID, pinFile string) (*store.Store, kiosk.Officer, error) {
+	pin, err := readPIN(pinFile)
+	if err != nil {
+		return nil, kiosk.Officer{}, err
+	}
+	s, err := openStore(ctx, dataDir, secretFile)
+	if err != nil {
+		return nil, kiosk.Officer{}, err
+	}
+	o, err := s.Login(ctx, officerID, pin)
+	if err != nil {
+		s.Close()
+		return nil, kiosk.Officer{}, err
+	}
+	return s, o, nil
+}
+
 func readPIN(pinFile string) (string, error) {
 	if pinFile == "" {
 		return "", &exitError{code: 2, err: errors.New("--pin-file is required")}

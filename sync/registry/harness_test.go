@@ -227,15 +227,7 @@ func (k *kioskSim) do(method, target string, body []byte) (int, []byte) {
 
 func send(t testing.TB, req *http.Request) (int, []byte) {
 	t.Helper()
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp, b := do(t, req)
 	return resp.StatusCode, b
 }
 

@@ -163,15 +163,7 @@ func TestUnknownKioskAnswersAsBadSignature(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, err := io.ReadAll(resp.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
+		resp, b := do(t, req)
 		return resp.StatusCode, resp.Header, b
 	}
 	uStatus, uHeader, uBody := answer(stranger, false)
@@ -196,7 +188,8 @@ func wantRetry(t *testing.T, what string, resp *http.Response, body []byte, code
 	}
 }
 
-func do(t *testing.T, req *http.Request) (*http.Response, []byte) {
+// do sends req and returns the answer with its whole body read.
+func do(t testing.TB, req *http.Request) (*http.Response, []byte) {
 	t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

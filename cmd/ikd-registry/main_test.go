@@ -145,7 +145,8 @@ func TestHTTPServerRefusesHugeHeaders(t *testing.T) {
 }
 
 // TestOfficersAndTombstonesCommands drives the operator commands on a real SQLite file: an
-// officer added, listed, refused a second add and disabled; a tombstone listed and lifted.
+// officer added, listed, refused a second add and disabled; tombstones listed, and a lift
+// refused (a disabled supervisor, no tombstone). Lifting itself: registry's TestTombstoneLift.
 func TestOfficersAndTombstonesCommands(t *testing.T) {
 	ctx := context.Background()
 	db := "sqlite:" + filepath.Join(t.TempDir(), "registry.db")

@@ -19,6 +19,7 @@ import (
 	"github.com/ikd-field/ikd/assets"
 	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/app"
+	"github.com/ikd-field/ikd/kiosk/demo"
 )
 
 func main() {
@@ -34,7 +35,7 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("ikd-kiosk", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	demo := fs.Bool("demo", false, "run the headless demo of the activation workflow (no camera, no network)")
+	demoMode := fs.Bool("demo", false, "run the headless demo of the activation workflow (no camera, no network)")
 	dir := fs.String("data", "", "demo data directory (default: a new temporary directory)")
 	lang := fs.String("lang", os.Getenv("LANG"), "language: id (Bahasa Indonesia, default) or en")
 	models := fs.String("models", os.Getenv("IKD_MODELS"), "dlib model directory for the face check (optional in the demo)")
@@ -48,7 +49,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	if !*demo {
+	if !*demoMode {
 		if *dir == "" {
 			fmt.Fprintln(stderr, "ikd-kiosk: --data DIR (the kiosk's data directory) is required; or try: ikd-kiosk --demo")
 			return 2
@@ -64,14 +65,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if !*headless && canOpenWindow(ctx) {
-		cfg := app.DemoConfig{Dir: *dir, ModelDir: *models, Faces: *faces, Lang: kiosk.ParseLang(*lang), Log: log}
+		cfg := demo.DemoConfig{Dir: *dir, ModelDir: *models, Faces: *faces, Lang: kiosk.ParseLang(*lang), Log: log}
 		if err := runWindowDemo(ctx, cfg, stdout); err != nil {
 			fmt.Fprintf(stderr, "ikd-kiosk demo: %v\n", err)
 			return 1
 		}
 		return 0
 	}
-	cfg := demoConfig{dir: *dir, lang: *lang, models: *models, faces: *faces, out: stdout, log: log}
+	cfg := demo.StoryConfig{Dir: *dir, Lang: *lang, Models: *models, Faces: *faces, Out: stdout, Log: log}
 	if cat, err := assets.LoadCatalog(string(kiosk.ParseLang(*lang))); err == nil {
 		key := "demo.headless"
 		if os.Getenv("DISPLAY") != "" {
@@ -79,7 +80,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintln(stdout, cat.T(key))
 	}
-	if err := runDemo(ctx, cfg); err != nil {
+	if err := demo.RunStory(ctx, cfg); err != nil {
 		fmt.Fprintf(stderr, "ikd-kiosk demo: %v\n", err)
 		return 1
 	}

@@ -45,28 +45,29 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	height := fs.Int("height", 720, "camera height")
 	registryURL := fs.String("registry", "", "registry URL (default: the one the kiosk was enrolled with)")
 	headless := fs.Bool("headless", false, "with --demo: the headless walk-through even when a display is available")
+	statusFile := fs.String("status-file", "", "debug: keep the window's state (screen, buttons and their places, fields, texts) in this file, for scripted walk-throughs")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	// The window's log says which screen is shown and each change of the camera's state.
+	windowLog := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	if !*demoMode {
 		if *dir == "" {
 			fmt.Fprintln(stderr, "ikd-kiosk: --data DIR (the kiosk's data directory) is required; or try: ikd-kiosk --demo")
 			return 2
 		}
-		// The counter's log says which screen is shown and each change of the camera's state.
-		log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-		cfg := app.Config{DataDir: *dir, ModelDir: *models, RegistryURL: *registryURL, Lang: kiosk.ParseLang(*lang), Log: log,
+		cfg := app.Config{DataDir: *dir, ModelDir: *models, RegistryURL: *registryURL, Lang: kiosk.ParseLang(*lang), Log: windowLog,
 			Camera: app.CameraConfig{Device: *cam, Width: *width, Height: *height}}
-		if err := runKiosk(ctx, cfg); err != nil {
+		if err := runKiosk(ctx, cfg, *statusFile); err != nil {
 			fmt.Fprintf(stderr, "ikd-kiosk: %v\n", err)
 			return 1
 		}
 		return 0
 	}
 	if !*headless && canOpenWindow(ctx) {
-		cfg := demo.DemoConfig{Dir: *dir, ModelDir: *models, Faces: *faces, Lang: kiosk.ParseLang(*lang), Log: log}
-		if err := runWindowDemo(ctx, cfg, stdout); err != nil {
+		cfg := demo.DemoConfig{Dir: *dir, ModelDir: *models, Faces: *faces, Lang: kiosk.ParseLang(*lang), Log: windowLog}
+		if err := runWindowDemo(ctx, cfg, stdout, *statusFile); err != nil {
 			fmt.Fprintf(stderr, "ikd-kiosk demo: %v\n", err)
 			return 1
 		}

@@ -104,6 +104,7 @@ func (p *DemoPanel) register() {
 			return
 		}
 		*p.regID = id
+		p.s.log.Info("demo citizen registered", "demo", "registered")
 		p.Status.SetText(p.s.tx.T("ui.demo.registered"))
 	})
 }
@@ -126,9 +127,11 @@ func (p *DemoPanel) confirm() {
 		return err
 	}, func(err error) {
 		if err != nil {
+			p.s.log.Warn("demo code refused", "demo", "code_refused", "err", err)
 			p.Status.SetText(p.s.tx.Err(err))
 			return
 		}
+		p.s.log.Info("demo code confirmed", "demo", "code_confirmed", "status", status)
 		p.Status.SetText(p.s.tx.T("ui.demo.confirmed", code, status))
 	})
 }

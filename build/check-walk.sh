@@ -240,6 +240,21 @@ shot deactivation-found
 click "$(t ui.visit.cancel)"
 wait_screen home
 
+# Settings with the camera test: Simpan and Kembali stay on the 1366×768 screen.
+click "$(t ui.home.settings)"
+wait_screen settings
+click "$(t ui.settings.test_camera)"
+sleep 1
+for b in "$(t ui.settings.save)" "$(t ui.common.back)"; do
+  wait_button "$b" >/dev/null
+  bottom=$(awk -v want="$b" '$1 == "button" && index($0, " " want) { print $3 + $5; exit }' "$status")
+  [ "$bottom" -le 768 ] || fail "'$b' reaches y=$bottom, below the 768 px screen"
+done
+fits settings
+shot settings-camera-test
+click "$(t ui.common.back)"
+wait_screen home
+
 click "$(t ui.header.lock)"
 wait_screen login
 shot locked

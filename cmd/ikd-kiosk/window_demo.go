@@ -33,7 +33,7 @@ func runWindowDemo(ctx context.Context, cfg demo.DemoConfig, out io.Writer, stat
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
-	fmt.Fprintf(out, "Demo kiosk: log in as %s with PIN %s; the demo panel is on the home screen.\n",
+	fmt.Fprintf(out, "Demo kiosk: log in as %s with PIN %s; the home screen's \"Demo: warga & kotak surat\" opens the demo panel.\n",
 		demo.DemoSupervisor.Name, demo.DemoPIN)
 	panelCtx, stopPanel := context.WithCancel(ctx)
 	defer stopPanel()

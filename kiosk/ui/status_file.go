@@ -117,6 +117,9 @@ func (s *Shell) StatusText() string {
 			for _, it := range w.Items {
 				fmt.Fprintf(&b, "text %s\n", oneLine(it.Text))
 				walk(it.Widget)
+				if it.HintText != "" {
+					fmt.Fprintf(&b, "text %s\n", oneLine(it.HintText))
+				}
 			}
 		case *widget.Button:
 			state := "enabled"

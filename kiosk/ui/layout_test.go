@@ -3,6 +3,8 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -163,4 +165,39 @@ func TestStatusTextPlacesButtons(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^entry .* focused 3201$`).MatchString(h.s.StatusText()) {
 		t.Fatalf("typed text not shown:\n%s", h.s.StatusText())
 	}
+}
+
+// The status file follows the window: a new screen is written, an unchanged state is not
+// written again.
+func TestStatusFileFollowsTheWindow(t *testing.T) {
+	h := loggedIn(t, budi)
+	path := filepath.Join(t.TempDir(), "status")
+	read := func() string {
+		t.Helper()
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	last := h.s.writeStatus(path, h.s.StatusText(), "")
+	if got := read(); !strings.HasPrefix(got, "screen home\n") || got != last {
+		t.Fatalf("status file %q", got)
+	}
+	h.key(fyne.KeyF2)
+	last = h.s.writeStatus(path, h.s.StatusText(), last)
+	if got := read(); !strings.HasPrefix(got, "screen activation\n") {
+		t.Fatalf("after F2 the status file says %q", got)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if h.s.writeStatus(path, last, last); fileExists(path) {
+		t.Error("an unchanged state was written again")
+	}
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

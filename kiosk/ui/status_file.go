@@ -31,13 +31,7 @@ func (s *Shell) KeepStatus(path string, interval time.Duration) (stop func()) {
 		for {
 			var text string
 			fyne.DoAndWait(func() { text = s.StatusText() })
-			if text != last {
-				if err := writeAtomic(path, text); err != nil {
-					s.log.Warn("status file", "err", err)
-				} else {
-					last = text
-				}
-			}
+			last = s.writeStatus(path, text, last)
 			select {
 			case <-done:
 				return
@@ -46,6 +40,19 @@ func (s *Shell) KeepStatus(path string, interval time.Duration) (stop func()) {
 		}
 	}()
 	return func() { close(done); <-finished }
+}
+
+// writeStatus replaces the file at path with text unless text is last, what it already
+// holds; it returns what the file holds now. A reader never sees a half-written file.
+func (s *Shell) writeStatus(path, text, last string) string {
+	if text == last {
+		return last
+	}
+	if err := writeAtomic(path, text); err != nil {
+		s.log.Warn("status file", "err", err)
+		return last
+	}
+	return text
 }
 
 func writeAtomic(path, text string) error {

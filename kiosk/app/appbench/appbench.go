@@ -103,7 +103,7 @@ func PrepareStore(ctx context.Context, dir string, residents int) error {
 	return nil
 }
 
-// previewScene is the demo's phone as a webcam sees it (camera/demo_camera.go), with a code
+// previewScene is the demo's phone as a webcam sees it (kiosk/demo/camera.go), with a code
 // the scanner reads on every frame: the scanner's full work, not its early "nothing here".
 func previewScene(w, h int) camera.SceneOptions {
 	return camera.SceneOptions{Width: w, Height: h, Text: "IKD-BENCH-PREVIEW-0123456789", ModulePx: 4,

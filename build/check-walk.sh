@@ -22,8 +22,8 @@ work=$(mktemp -d)
 # fyne writes its settings under HOME.
 export HOME=$work/home
 mkdir -p "$HOME"
-rm -rf "$shots"
 mkdir -p "$shots"
+rm -f "$shots"/demo-*.png "$shots"/nocamera-*.png
 
 xvfb_pid= kiosk_pid=
 cleanup() {
@@ -50,6 +50,7 @@ fail() {
   shot "failed" || true
   if [ -f "$status" ]; then echo "--- window state:" >&2; cat "$status" >&2; fi
   if [ -f "$log" ]; then echo "--- last log lines:" >&2; tail -20 "$log" >&2; fi
+  echo "screenshots in $shots" >&2
   exit 1
 }
 

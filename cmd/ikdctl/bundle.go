@@ -80,12 +80,8 @@ func bundleExport(ctx context.Context, e env) error {
 	if err := ikdsync.WriteBundleFile(*out, b); err != nil {
 		return err
 	}
-	var counts []string
-	for _, k := range slices.Sorted(maps.Keys(m.Counts)) {
-		counts = append(counts, fmt.Sprintf("%s %d", k, m.Counts[k]))
-	}
-	fmt.Fprintf(e.stdout, "bundle %s of kiosk %s: %d records (%s), outbox %d to %d, %d bytes, written to %s\n",
-		m.BundleID, m.KioskID, len(recs), strings.Join(counts, ", "), m.FirstSeq, m.LastSeq, len(b), *out)
+	fmt.Fprintf(e.stdout, "bundle %s of kiosk %s: %d records%s, outbox %d to %d, %d bytes, written to %s\n",
+		m.BundleID, m.KioskID, len(recs), kindList(m.Counts), m.FirstSeq, m.LastSeq, len(b), *out)
 	fmt.Fprintln(e.stdout, "the records stay pending until the registry's answers are applied (ikdctl bundle answers)")
 	return nil
 }
@@ -123,10 +119,31 @@ func bundleAnswers(ctx context.Context, e env) error {
 	if err != nil {
 		return err
 	}
-	counts, _ := s.RecordCounts(ctx)
 	fmt.Fprintf(e.stdout, "answers of bundle %s: %d records, acknowledged %d, rejected %d\n", a.BundleID, r.Sent, r.Acknowledged, r.Rejected)
-	fmt.Fprintf(e.stdout, "pending: %d\n", counts[kiosk.RecordPending]+counts[kiosk.RecordSent])
-	return nil
+	// What still waits, by kind: the answers' own audit entries may have queued the kiosk's
+	// periodic audit checkpoint, which leaves with the next stick or sync.
+	left, err := s.ToSend(ctx, ikdsync.MaxBundleRecords)
+	if err != nil && len(left) == 0 {
+		return err
+	}
+	byKind := map[string]int{}
+	for _, rec := range left {
+		byKind[string(rec.Kind)]++
+	}
+	fmt.Fprintf(e.stdout, "pending: %d%s\n", len(left), kindList(byKind))
+	return err
+}
+
+// kindList is " (kind n, ...)" of counts by kind, "" for none.
+func kindList(counts map[string]int) string {
+	if len(counts) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(counts)) {
+		parts = append(parts, fmt.Sprintf("%s %d", k, counts[k]))
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
 }
 
 // bundleApply applies a changes bundle from the registry.

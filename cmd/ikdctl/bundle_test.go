@@ -110,6 +110,9 @@ func mustCLI(t *testing.T, args ...string) string {
 // NIK, name or e-mail readable on the stick); importing it again mails nothing; the kiosk
 // applies the answers and has nothing pending.
 func TestBundleOutsideCheck(t *testing.T) {
+	if testing.Short() {
+		t.Skip("approves 50 activations through the CLI (about 40 s); runs in the full pass")
+	}
 	const n, seed = 50, 7
 	ctx := context.Background()
 	st, dsn, dataKeyFile := sealedRegistryDB(t)

@@ -9,11 +9,15 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	gosync "sync"
 	"testing"
+	"time"
 
+	"github.com/ikd-field/ikd/internal/pgtest"
 	"github.com/ikd-field/ikd/kiosk"
 	ikdsync "github.com/ikd-field/ikd/sync"
 	"github.com/ikd-field/ikd/sync/registry"
+	"github.com/ikd-field/ikd/sync/registry/pgstore"
 )
 
 // stickRecord is a record as the kiosk's outbox holds it.
@@ -218,4 +222,80 @@ func TestChangesBundleIsThePull(t *testing.T) {
 	if _, _, err := e.srv.ChangesBundle(context.Background(), " , ", 0, e.key); err == nil {
 		t.Error("changes bundle of no area")
 	}
+}
+
+// TestStickAndNetworkRace: a stick imported at one registry process while the kiosk pushes
+// the same records over the network to another, on one PostgreSQL database: every record is
+// accepted exactly once, the other side answered duplicate, and one mail goes per activation.
+func TestStickAndNetworkRace(t *testing.T) {
+	url := pgtest.FreshDatabase(t)
+	keys := testKeys(t)
+	open := func() registry.Store {
+		st, err := pgstore.Open(context.Background(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return registry.Seal(st, keys)
+	}
+	e1, e2 := newEnv(t, open()), newEnv(t, open())
+	e2.key = e1.key // both processes run with the same --key
+	k := e1.enroll(testArea)
+	const n = 60
+	var recs []kiosk.OutboxRecord
+	for i := range n {
+		nik := fmt.Sprintf("320101010190%04d", i+1)
+		id, env := k.activation(e1.register(nik, fmt.Sprintf("warga%d@example.id", i)), nik, t0.Add(time.Duration(i)*time.Second))
+		recs = append(recs, stickRecord(id, kiosk.KindActivation, i+1, env))
+	}
+	stick := k.stick(recs...)
+	net := &kioskSim{e: e2, id: k.id, key: k.key, sealer: k.sealer} // the kiosk, on the second process
+
+	var (
+		wg          gosync.WaitGroup
+		stickAns    []ikdsync.Answer
+		netAns      []ikdsync.Answer
+		stickErr    error
+		netErr      error
+		stickReport registry.BundleReport
+	)
+	wg.Go(func() {
+		var out []byte
+		out, stickReport, stickErr = e1.srv.ImportBundle(context.Background(), stick, e1.key)
+		if stickErr == nil {
+			var a ikdsync.BundleAnswers
+			a, stickErr = ikdsync.OpenAnswers(out, k.id, func(string) (kiosk.RegistryKey, error) {
+				return kiosk.RegistryKey{KeyID: e1.key.KeyID, PublicKey: e1.key.Key.Public().(ed25519.PublicKey)}, nil
+			})
+			stickAns = a.Answers
+		}
+	})
+	wg.Go(func() {
+		for i := 0; i < n; i += 10 {
+			var envs [][]byte
+			for _, r := range recs[i : i+10] {
+				envs = append(envs, r.Envelope)
+			}
+			a, err := net.tryPush(envs...)
+			if err != nil {
+				netErr = err
+				return
+			}
+			netAns = append(netAns, a...)
+		}
+	})
+	wg.Wait()
+	if stickErr != nil || netErr != nil {
+		t.Fatalf("stick: %v; network: %v", stickErr, netErr)
+	}
+	for i := range n {
+		s, w := stickAns[i].Status, netAns[i].Status
+		if !(s == ikdsync.StatusAccepted && w == ikdsync.StatusDuplicate) && !(s == ikdsync.StatusDuplicate && w == ikdsync.StatusAccepted) {
+			t.Errorf("record %d: stick %d, network %d; want one accepted and one duplicate", i+1, s, w)
+		}
+	}
+	if s := e1.stats(); s.ActivationsAccepted != n || s.MailsQueued != n {
+		t.Fatalf("stats %+v: want %d accepted activations and %d mails", s, n, n)
+	}
+	t.Logf("stick accepted %d, network accepted %d", stickReport.Accepted, n-stickReport.Accepted)
 }

@@ -42,7 +42,11 @@ func ApplyAnswers(ctx context.Context, st kiosk.SyncStore, a BundleAnswers) (Pus
 // it ErrBundleReplayed, one that starts after it ErrBundleGap; each stores nothing. A cut in
 // the middle resumes, at the next apply, after the last page applied.
 func ApplyChanges(ctx context.Context, st kiosk.SyncStore, area string, c BundleChanges, log *slog.Logger) (PullResult, error) {
-	if area == "" || c.Area != area {
+	if area == "" {
+		// Kiosks enrolled before the area was kept: the network pull still serves them.
+		return PullResult{}, ErrBundleWrongArea.With(fmt.Errorf("changes of %q; this kiosk's enrolment did not record its area", c.Area))
+	}
+	if c.Area != area {
 		return PullResult{}, ErrBundleWrongArea.With(fmt.Errorf("changes of %q, kiosk enrolled for %q", c.Area, area))
 	}
 	cursor, err := st.SnapshotCursor(ctx)

@@ -153,6 +153,7 @@ func TestBundleOutsideCheck(t *testing.T) {
 			}
 		}
 	}
+	t.Logf("stick of %d activations: %d bytes, %d a record", n, len(b), len(b)/n)
 	// Records stay pending: a second export carries them all again.
 	again := filepath.Join(t.TempDir(), "outbox-2.ikdb")
 	if out := mustCLI(t, append([]string{"bundle", "export", "--out", again}, kioskFlags...)...); !strings.Contains(out, fmt.Sprintf("%d records", n)) {

@@ -336,6 +336,11 @@ func (s *suite) faultLoop(rng *rand.Rand, seed uint64) int {
 	}
 	iters, syncKills, regKills, replays := 0, 0, 0, 0
 	var sticks stickStats
+	// Each kiosk's full outbox leaves on a stick first, racing its own sync over the faulty
+	// link; later sticks carry what the faults left behind.
+	for k := range nKiosks {
+		s.stick(k, rng, &sticks)
+	}
 	for ; iters < maxIters && faults() < targetFaults; iters++ {
 		k := rng.IntN(nKiosks)
 		cmd := exec.Command(filepath.Join(bin, "ikdctl"), "sync", "--data", s.dirs[k], "--secret-file", s.secret,
@@ -379,14 +384,15 @@ func (s *suite) faultLoop(rng *rand.Rand, seed uint64) int {
 	st := s.proxy.Stats()
 	t.Logf("fault loop: %d sync runs, %d connections, applied %v, %d sync kills, %d registry kills, %d replayed records",
 		iters, st.Connections, st.Applied, syncKills, regKills, replays)
-	t.Logf("sticks: %d exported carrying %d records, %d imports (%d killed), %d answers applied (%d killed), %d sticks lost",
-		sticks.exported, sticks.records, sticks.imports, sticks.importKills, sticks.answers, sticks.answerKills, sticks.lost)
+	t.Logf("sticks: %d exported carrying %d records, %d imports (%d killed; the others: %d accepted, %d duplicate), %d answers applied (%d killed), %d sticks or answers lost",
+		sticks.exported, sticks.records, sticks.imports, sticks.importKills, sticks.accepted, sticks.duplicate, sticks.answers, sticks.answerKills, sticks.lost)
 	return faults()
 }
 
 // stickStats counts what the sticks of the fault loop did.
 type stickStats struct {
 	exported, records, imports, importKills, answers, answerKills, lost int
+	accepted, duplicate                                                   int // answers of the imports that finished
 }
 
 // stick carries kiosk k's unanswered records on a USB stick with the real commands: export,
@@ -417,25 +423,32 @@ func (s *suite) stick(k int, rng *rand.Rand, st *stickStats) {
 	if err := syncCmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	imported := s.killable(rng, &st.importKills, "ikd-registry", "bundle", "import", "--db", s.dsn, "--data-key-file", s.keys,
+	imported, out := s.killable(rng, &st.importKills, "ikd-registry", "bundle", "import", "--db", s.dsn, "--data-key-file", s.keys,
 		"--key", s.regKey, "--in", file, "--answers", answers)
 	_ = syncCmd.Wait()
 	st.imports++
+	if i := strings.Index(out, "accepted "); imported && i >= 0 {
+		var a, d int
+		if _, err := fmt.Sscanf(out[i:], "accepted %d duplicate %d", &a, &d); err == nil {
+			st.accepted, st.duplicate = st.accepted+a, st.duplicate+d
+		}
+	}
 	if !imported || rng.IntN(6) == 0 {
 		st.lost++ // the answers never come back
 		return
 	}
-	if s.killable(rng, &st.answerKills, "ikdctl", "bundle", "answers", "--data", s.dirs[k], "--secret-file", s.secret, "--in", answers) {
+	if ok, _ := s.killable(rng, &st.answerKills, "ikdctl", "bundle", "answers", "--data", s.dirs[k], "--secret-file", s.secret, "--in", answers); ok {
 		st.answers++
 	}
 }
 
 // killable runs a tool, SIGKILLing it after a random delay one time in three, and reports
-// whether it ran to a successful end. A run that fails unkilled fails the suite.
-func (s *suite) killable(rng *rand.Rand, kills *int, name string, args ...string) bool {
-	var errOut strings.Builder
+// whether it ran to a successful end, with its output. A run that fails unkilled fails the
+// suite.
+func (s *suite) killable(rng *rand.Rand, kills *int, name string, args ...string) (bool, string) {
+	var out, errOut strings.Builder
 	cmd := exec.Command(filepath.Join(bin, name), args...)
-	cmd.Stderr = &errOut
+	cmd.Stdout, cmd.Stderr = &out, &errOut
 	if err := cmd.Start(); err != nil {
 		s.t.Fatal(err)
 	}
@@ -444,19 +457,19 @@ func (s *suite) killable(rng *rand.Rand, kills *int, name string, args ...string
 	if rng.IntN(3) == 0 {
 		select {
 		case err := <-done:
-			return err == nil
+			return err == nil, out.String()
 		case <-time.After(time.Duration(5+rng.IntN(400)) * time.Millisecond):
 			_ = cmd.Process.Kill()
 			<-done
 			*kills++
 			s.kills++
-			return false
+			return false, ""
 		}
 	}
 	if err := <-done; err != nil {
 		s.t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, errOut.String())
 	}
-	return true
+	return true, out.String()
 }
 
 // replay pushes copies of envelopes kiosk k already had acknowledged, as a kiosk restored

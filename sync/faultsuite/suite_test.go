@@ -392,7 +392,7 @@ func (s *suite) faultLoop(rng *rand.Rand, seed uint64) int {
 // stickStats counts what the sticks of the fault loop did.
 type stickStats struct {
 	exported, records, imports, importKills, answers, answerKills, lost int
-	accepted, duplicate                                                   int // answers of the imports that finished
+	accepted, duplicate                                                 int // answers of the imports that finished
 }
 
 // stick carries kiosk k's unanswered records on a USB stick with the real commands: export,

@@ -119,10 +119,6 @@ var (
 		EN: "The data on the stick starts after the kiosk's ends; changes in between are missing. Ask for a bundle from this kiosk's cursor (ikdctl sync status)."}}
 )
 
-// BundleCodes lists the bundle refusals, for the officer-message checks.
-var BundleCodes = []*kiosk.Error{ErrBundleMalformed, ErrBundleTruncated, ErrBundleTampered, ErrBundleForeignKey,
-	ErrBundleOtherKiosk, ErrBundleWrongRegistry, ErrBundleWrongArea, ErrBundleOld, ErrBundleReplayed, ErrBundleGap}
-
 // bundleFile is a bundle as it lies on the stick.
 type bundleFile struct {
 	Magic     string `cbor:"1,keyasint"`

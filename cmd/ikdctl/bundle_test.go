@@ -284,3 +284,27 @@ func TestBundleChangesApply(t *testing.T) {
 }
 
 func quietLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// TestBundleNeedsEnrolment: a kiosk that was never enrolled has no registry to encrypt to or
+// trust; every bundle command says so, and a missing flag is a usage error.
+func TestBundleNeedsEnrolment(t *testing.T) {
+	dir, secret := initStore(t)
+	f := filepath.Join(t.TempDir(), "stick.ikdb")
+	for _, args := range [][]string{
+		{"bundle", "export", "--out", f},
+		{"bundle", "answers", "--in", f},
+		{"bundle", "apply", "--in", f},
+	} {
+		code, out, errOut := runStoreCLI(t, append(args, "--data", dir, "--secret-file", secret)...)
+		if code != 2 || !strings.Contains(errOut, "not enrolled") {
+			t.Errorf("%s: exit %d\n%s%s; want 2 and not enrolled", strings.Join(args[:2], " "), code, out, errOut)
+		}
+		code, _, errOut = runStoreCLI(t, args[0], args[1], "--data", dir, "--secret-file", secret)
+		if code != 2 || !strings.Contains(errOut, "usage") {
+			t.Errorf("%s without a file: exit %d %s", strings.Join(args[:2], " "), code, errOut)
+		}
+	}
+	if _, err := os.Stat(f); err == nil {
+		t.Error("a bundle was written by a kiosk that is not enrolled")
+	}
+}

@@ -103,6 +103,9 @@ func (s *stickClient) Changes(_ context.Context, cursor string, _ int) (DeltaPag
 	for _, p := range s.c.Pages {
 		cur, _ := strconv.ParseInt(p.Cursor, 10, 64) // checked by OpenChanges
 		if at >= prev && at < cur || at == prev && cur == prev {
+			// The registry's time on a stick is when the stick was made, days ago perhaps:
+			// it must not anchor the kiosk's clock (the pull lane anchors to a page's time).
+			p.Time = 0
 			return p, nil
 		}
 		prev = cur

@@ -265,6 +265,10 @@ func TestChangesBundle(t *testing.T) {
 	if err != nil || res.Pages != 3 || st.cursor != "9" {
 		t.Fatalf("apply: %+v, cursor %q, %v", res, st.cursor, err)
 	}
+	// The stick was made at registry time 5000 (ms), maybe days ago: the kiosk's clock stays.
+	if len(st.anchors) != 0 {
+		t.Errorf("a stick anchored the kiosk's clock to %v", st.anchors)
+	}
 
 	for _, tc := range []struct {
 		name   string

@@ -189,3 +189,7 @@ func draw(doc *fpdf.Fpdf, r Receipt) {
 	doc.SetFont("Helvetica", "", 6.5)
 	doc.MultiCell(textWidth, 3.2, tr("Rekaman: "+r.RecordID), "", "C", false)
 }
+
+// FileName is the name a receipt of reference ref is saved under: one file per record, so a
+// reprint replaces the earlier copy rather than piling up.
+func FileName(ref string) string { return "tanda-terima-" + ref + ".pdf" }

@@ -130,6 +130,7 @@ var shownErrors = map[string]map[string]*kiosk.Error{
 		"ErrLocked": app.ErrLocked, "ErrSessionLocked": app.ErrSessionLocked, "ErrNoCamera": app.ErrNoCamera,
 		"ErrFaceUnavailable": app.ErrFaceUnavailable, "ErrNoModels": app.ErrNoModels, "ErrNotEnrolled": app.ErrNotEnrolled, "ErrSettings": app.ErrSettings,
 		"ErrThresholdsLooser": app.ErrThresholdsLooser, "ErrRejectNote": app.ErrRejectNote, "ErrRejectReason": app.ErrRejectReason,
+		"ErrNoSuchReceipt": app.ErrNoSuchReceipt,
 	},
 	"kiosk/printer": {
 		"ErrNoLP": printer.ErrNoLP, "ErrCUPSDown": printer.ErrCUPSDown, "ErrNoQueue": printer.ErrNoQueue,

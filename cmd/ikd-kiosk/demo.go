@@ -26,8 +26,10 @@ type demoConfig struct {
 	lang   string
 	models string
 	faces  string
-	out    io.Writer
-	log    *slog.Logger
+	// printer is the CUPS queue the receipt is printed on; empty: it is only saved.
+	printer string
+	out     io.Writer
+	log     *slog.Logger
 }
 
 // narrator prints the demo's numbered steps in the officer's language.
@@ -212,8 +214,12 @@ func runDemo(ctx context.Context, cfg demoConfig) error {
 		return err
 	}
 	say("demo.mail", msg.To, msg.Subject)
-	first, _, _ := strings.Cut(msg.Text, "\n")
-	fmt.Fprintf(cfg.out, "    | %s\n", first)
+	for _, line := range strings.Split(strings.TrimRight(msg.Text, "\n"), "\n") {
+		fmt.Fprintf(cfg.out, "    | %s\n", line)
+	}
+	if err := sayReceipt(ctx, n, d, receipt.RecordID, cfg.printer); err != nil {
+		return fmt.Errorf("receipt: %w", err)
+	}
 	if msg.Code == "" {
 		return errors.New("demo: the e-mail carries no activation code")
 	}

@@ -44,6 +44,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	height := fs.Int("height", 720, "camera height")
 	registryURL := fs.String("registry", "", "registry URL (default: the one the kiosk was enrolled with)")
 	headless := fs.Bool("headless", false, "with --demo: the headless walk-through even when a display is available")
+	queue := fs.String("printer", os.Getenv("IKD_PRINTER"), "CUPS queue receipts are printed on (lp -d QUEUE; default $IKD_PRINTER); none: receipts are saved as PDF in the data directory")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -57,7 +58,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 		cfg := app.Config{DataDir: *dir, ModelDir: *models, RegistryURL: *registryURL, Lang: kiosk.ParseLang(*lang), Log: log,
 			Camera: app.CameraConfig{Device: *cam, Width: *width, Height: *height}}
-		if err := runKiosk(ctx, cfg); err != nil {
+		if err := runKiosk(ctx, cfg, *queue); err != nil {
 			fmt.Fprintf(stderr, "ikd-kiosk: %v\n", err)
 			return 1
 		}
@@ -65,13 +66,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if !*headless && canOpenWindow(ctx) {
 		cfg := app.DemoConfig{Dir: *dir, ModelDir: *models, Faces: *faces, Lang: kiosk.ParseLang(*lang), Log: log}
-		if err := runWindowDemo(ctx, cfg, stdout); err != nil {
+		if err := runWindowDemo(ctx, cfg, stdout, *queue); err != nil {
 			fmt.Fprintf(stderr, "ikd-kiosk demo: %v\n", err)
 			return 1
 		}
 		return 0
 	}
-	cfg := demoConfig{dir: *dir, lang: *lang, models: *models, faces: *faces, out: stdout, log: log}
+	cfg := demoConfig{dir: *dir, lang: *lang, models: *models, faces: *faces, printer: *queue, out: stdout, log: log}
 	if cat, err := assets.LoadCatalog(string(kiosk.ParseLang(*lang))); err == nil {
 		key := "demo.headless"
 		if os.Getenv("DISPLAY") != "" {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 
 	"github.com/ikd-field/ikd/kiosk/app"
 	"github.com/ikd-field/ikd/kiosk/ui"
@@ -30,7 +29,7 @@ func (w demoWorld) ConfirmCode(ctx context.Context, id, code string) (string, er
 }
 
 // runKiosk opens the real kiosk and its window.
-func runKiosk(ctx context.Context, cfg app.Config) error {
+func runKiosk(ctx context.Context, cfg app.Config, queue string) error {
 	// Opened before the window probe, which may take seconds: the camera starts at Open,
 	// so a missing one is in the log at once.
 	k, err := app.Open(ctx, cfg)
@@ -40,12 +39,12 @@ func runKiosk(ctx context.Context, cfg app.Config) error {
 	if !canOpenWindow(ctx) {
 		return errors.Join(errors.New("no display with OpenGL available; the kiosk needs its window"), k.Close())
 	}
-	werr := runWindow(ctx, k, ui.Options{OutDir: filepath.Join(cfg.DataDir, "out"), Log: cfg.Log})
+	werr := runWindow(ctx, k, printerOptions(ui.Options{OutDir: receiptDir(cfg.DataDir), Log: cfg.Log}, queue))
 	return errors.Join(werr, k.Close())
 }
 
 // runWindowDemo builds the demo world and opens the window over it, with the demo panel.
-func runWindowDemo(ctx context.Context, cfg app.DemoConfig, out io.Writer) error {
+func runWindowDemo(ctx context.Context, cfg app.DemoConfig, out io.Writer, queue string) error {
 	d, err := app.NewDemo(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
@@ -54,6 +53,6 @@ func runWindowDemo(ctx context.Context, cfg app.DemoConfig, out io.Writer) error
 		app.DemoSupervisor.Name, app.DemoPIN)
 	panelCtx, stopPanel := context.WithCancel(ctx)
 	defer stopPanel()
-	werr := runWindow(ctx, d.Kiosk, ui.Options{OutDir: filepath.Join(d.Dir, "out"), Demo: ui.NewDemoPanel(panelCtx, demoWorld{d})})
+	werr := runWindow(ctx, d.Kiosk, printerOptions(ui.Options{OutDir: receiptDir(d.Dir), Demo: ui.NewDemoPanel(panelCtx, demoWorld{d})}, queue))
 	return errors.Join(werr, d.Close())
 }

@@ -159,6 +159,10 @@ func draw(doc *fpdf.Fpdf, r Receipt) {
 		doc.SetFont("Helvetica", "", 9)
 		doc.CellFormat(20, 4.6, tr(label), "", 0, "L", false, 0, "")
 		doc.SetFont("Helvetica", "B", 9)
+		if doc.GetStringWidth(tr(value)) > textWidth-20 {
+			// A long id (a kiosk's UUID) stays on one line rather than breaking mid-word.
+			doc.SetFont("Helvetica", "B", 7)
+		}
 		doc.MultiCell(textWidth-20, 4.6, tr(value), "", "L", false)
 	}
 

@@ -26,7 +26,7 @@ func siti(state kiosk.RecordState) Receipt {
 		NIK:       "3271046504900002",
 		At:        time.Date(2026, 12, 7, 11, 6, 0, 0, time.FixedZone("WIB", 7*3600)),
 		Area:      "Bogor Tengah",
-		KioskID:   "kiosk-bogor-01",
+		KioskID:   "01a24ebc-06df-7975-a41f-fe5837f6218e",
 		OfficerID: "budi",
 		State:     state,
 	}
@@ -67,7 +67,8 @@ func TestPDFText(t *testing.T) {
 		{"activation pending", siti(kiosk.RecordPending),
 			[]string{"TANDA TERIMA AKTIVASI IKD", "Siti Nurhaliza", "327104********02", "7FDK-SGSA",
 				"Status: belum terkirim ke registri", "akan dikirim", "setelah data terkirim ke registri",
-				"aplikasi IKD di HP Anda", "07-12-2026 11:06 WIB", "Bogor Tengah", "budi"},
+				"aplikasi IKD di HP Anda", "07-12-2026 11:06 WIB", "Bogor Tengah", "budi",
+				"01a24ebc-06df-7975-a41f-fe5837f6218e"},
 			[]string{"diterima registri", "sudah dikirim", "3271046504900002", "di kios"}},
 		{"activation accepted", siti(kiosk.RecordAcknowledged),
 			[]string{"Status: diterima registri", "sudah dikirim", "7FDK-SGSA"},

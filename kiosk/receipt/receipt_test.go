@@ -233,3 +233,19 @@ func golden(t *testing.T, name string, got []byte) {
 		t.Errorf("%s differs:\n got:\n%s\nwant:\n%s", path, got, want)
 	}
 }
+
+// Names and ids come from the resident snapshot and the store: any text prints, none panics
+// or breaks the layout into an error.
+func FuzzPDF(f *testing.F) {
+	f.Add("Siti Nurhaliza", "Bogor Tengah", "kiosk-bogor-01")
+	f.Add("Ṡiti \u202E Nur", "", "01a24ebc-06df-7975-a41f-fe5837f6218e01a24ebc-06df-7975-a41f-fe5837f6218e")
+	f.Add(strings.Repeat("W", 400), "\x00\xff", "")
+	f.Fuzz(func(t *testing.T, name, area, kioskID string) {
+		r := siti(kiosk.RecordPending)
+		r.Name, r.Area, r.KioskID = name, area, kioskID
+		pdf, err := PDF(r)
+		if err != nil || !bytes.HasPrefix(pdf, []byte("%PDF-")) {
+			t.Fatalf("PDF(%q, %q, %q) = %d bytes, %v", name, area, kioskID, len(pdf), err)
+		}
+	})
+}

@@ -22,6 +22,7 @@ type ReceiptScreen struct {
 	s     *Shell
 	r     app.Receipt
 	Title *widget.Label
+	Ref   *widget.Label // the short reference, large: the officer reads it aloud
 	Lines *widget.Label
 	Mail  *widget.Label
 	State *widget.Label
@@ -41,7 +42,8 @@ func newReceiptScreen(s *Shell, r app.Receipt) *ReceiptScreen {
 		p.Title = heading(tx.T("ui.receipt.title_activation"))
 		p.Mail = heading("")
 	}
-	p.Lines = wrapped(tx.T("ui.receipt.lines", kiosk.ShortRef(r.RecordID), r.Name, r.NIK.Masked(),
+	p.Ref = heading(tx.T("ui.receipt.ref", kiosk.ShortRef(r.RecordID)))
+	p.Lines = wrapped(tx.T("ui.receipt.lines", r.Name, r.NIK.Masked(),
 		r.At.Local().Format("02-01-2006 15:04"), r.KioskID, r.OfficerID))
 	p.Print = s.bigButton("ui.receipt.print", p.print)
 	p.Done = s.button("ui.receipt.done", s.showHome)
@@ -115,7 +117,7 @@ func (s *Shell) stateWords(st kiosk.RecordState) string {
 
 // card is the receipt as the officer sees it on the screen.
 func (p *ReceiptScreen) card() fyne.CanvasObject {
-	return container.NewVBox(p.Title, p.Lines, p.Mail, p.State)
+	return container.NewVBox(p.Title, p.Ref, p.Lines, p.Mail, p.State)
 }
 
 // Printer prints a receipt PDF; printer.CUPS is the kiosk's (lp to a CUPS queue).

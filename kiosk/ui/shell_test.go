@@ -153,8 +153,8 @@ func TestActivationApproveAndReceipt(t *testing.T) {
 		t.Fatalf("state: %q", rc.State.Text)
 	}
 	ref := kiosk.ShortRef(rc.r.RecordID)
-	if !strings.Contains(rc.Lines.Text, "Referensi: "+ref) || !strings.Contains(rc.Lines.Text, siti.NIK.Masked()) {
-		t.Fatalf("receipt lines: %q (want reference %s)", rc.Lines.Text, ref)
+	if rc.Ref.Text != "Referensi: "+ref || !strings.Contains(rc.Lines.Text, siti.NIK.Masked()) {
+		t.Fatalf("receipt: %q / %q (want reference %s)", rc.Ref.Text, rc.Lines.Text, ref)
 	}
 	h.k.records[0].State = kiosk.RecordAcknowledged
 	h.s.Refresh()

@@ -1,7 +1,7 @@
 # Two commands on a fresh Debian 12 machine:
 #   make demo   installs everything and runs the kiosk's headless demo (no camera, no network)
 #   make test   runs the whole test suite
-.PHONY: demo setup build test check-models check-purego check-faults check-ui check-walk bench
+.PHONY: demo setup build test check-models check-purego check-faults check-ui check-walk check-print bench
 
 BIN := bin
 
@@ -39,6 +39,11 @@ check-ui:
 # login to lock, and a kiosk with no camera (needs Xvfb, Mesa, xdotool, ImageMagick).
 check-walk:
 	build/check-walk.sh
+
+# Receipts printed through a real CUPS with a CUPS-PDF queue and read back with pdftotext
+# (starts cupsd and the queue with build/cups.sh; needs root).
+check-print:
+	build/check-print.sh
 
 bench: build
 	$(BIN)/ikdctl bench store

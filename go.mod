@@ -3,6 +3,7 @@ module github.com/ikd-field/ikd
 go 1.26.8
 
 require (
+	codeberg.org/go-pdf/fpdf v0.12.0
 	filippo.io/age v1.3.2
 	fyne.io/fyne/v2 v2.7.1
 	github.com/Kagami/go-face v0.0.0-20210630145111-0c14797b4d0e

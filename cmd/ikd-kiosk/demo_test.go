@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -31,7 +32,7 @@ func TestDemoRunsTheWholeWorkflow(t *testing.T) {
 		"Resident found: Agus Salim, born 25-08-1985",
 		"Activation approved and stored",
 		"Outbox record read back, signature valid: activation NIK 320101********23, face uncertain (score -1.000), officer's eye check: true",
-		"Receipt: the activation code will be sent to a***m@mail.demo after sync",
+		"Receipt: the activation code will be sent to a***m@mail.demo once the data has reached the registry",
 		"Refused as it should be — the same QR scanned again: This registration was already activated",
 		"Refused as it should be — a QR signed by an unknown key:",
 		"Refused as it should be — an expired QR: The QR has expired",
@@ -51,8 +52,42 @@ func TestDemoRunsTheWholeWorkflow(t *testing.T) {
 	if !regexp.MustCompile(`\| Kode aktivasi IKD Anda: \d{6}\n`).MatchString(got) {
 		t.Errorf("demo output shows no e-mailed code")
 	}
+	checkDemoReceipt(t, got)
 	if t.Failed() {
 		t.Logf("output:\n%s", got)
+	}
+}
+
+// checkDemoReceipt: the demo prints the whole e-mail, saves the receipt it would print as a
+// PDF whose path stands on a line of its own, and the e-mail repeats the receipt's reference.
+func checkDemoReceipt(t *testing.T, out string) {
+	t.Helper()
+	if !strings.Contains(out, "    | E-mail ini dikirim otomatis. Mohon tidak membalas.\n") {
+		t.Errorf("demo output lacks the end of the e-mail body")
+	}
+	ref := regexp.MustCompile(`\| Referensi tanda terima: (\w{4}-\w{4}) `).FindStringSubmatch(out)
+	path := regexp.MustCompile(`(?m)^(/\S+\.pdf)$`).FindStringSubmatch(out)
+	if ref == nil || path == nil {
+		t.Fatalf("demo output has no e-mailed reference (%v) or no receipt PDF line (%v)", ref, path)
+	}
+	pdf, err := os.ReadFile(path[1])
+	if err != nil || !bytes.HasPrefix(pdf, []byte("%PDF-")) {
+		t.Fatalf("receipt %s: %v", path[1], err)
+	}
+	if !strings.Contains(path[1], ref[1]) || !strings.Contains(out, "Receipt "+ref[1]+" (Status: diterima registri)") {
+		t.Errorf("the receipt %s is not the one of the e-mailed reference %s", path[1], ref[1])
+	}
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		return
+	}
+	text, err := exec.Command("pdftotext", path[1], "-").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"Agus Salim", "320101********23", ref[1], "Status: diterima registri"} {
+		if !strings.Contains(string(text), w) {
+			t.Errorf("receipt text lacks %q:\n%s", w, text)
+		}
 	}
 }
 

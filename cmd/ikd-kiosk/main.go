@@ -46,6 +46,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	registryURL := fs.String("registry", "", "registry URL (default: the one the kiosk was enrolled with)")
 	headless := fs.Bool("headless", false, "with --demo: the headless walk-through even when a display is available")
 	statusFile := fs.String("status-file", "", "debug: keep the window's state (screen, buttons and their places, fields, texts) in this file, for scripted walk-throughs")
+	queue := fs.String("printer", os.Getenv("IKD_PRINTER"), "CUPS queue receipts are printed on (lp -d QUEUE; default $IKD_PRINTER); none: receipts are saved as PDF in the data directory")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -59,7 +60,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		cfg := app.Config{DataDir: *dir, ModelDir: *models, RegistryURL: *registryURL, Lang: kiosk.ParseLang(*lang), Log: windowLog,
 			Camera: app.CameraConfig{Device: *cam, Width: *width, Height: *height}}
-		if err := runKiosk(ctx, cfg, *statusFile); err != nil {
+		if err := runKiosk(ctx, cfg, *statusFile, *queue); err != nil {
 			fmt.Fprintf(stderr, "ikd-kiosk: %v\n", err)
 			return 1
 		}
@@ -67,13 +68,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if !*headless && canOpenWindow(ctx) {
 		cfg := demo.DemoConfig{Dir: *dir, ModelDir: *models, Faces: *faces, Lang: kiosk.ParseLang(*lang), Log: windowLog}
-		if err := runWindowDemo(ctx, cfg, stdout, *statusFile); err != nil {
+		if err := runWindowDemo(ctx, cfg, stdout, *statusFile, *queue); err != nil {
 			fmt.Fprintf(stderr, "ikd-kiosk demo: %v\n", err)
 			return 1
 		}
 		return 0
 	}
-	cfg := demo.StoryConfig{Dir: *dir, Lang: *lang, Models: *models, Faces: *faces, Out: stdout, Log: log}
+	cfg := demo.StoryConfig{Dir: *dir, Lang: *lang, Models: *models, Faces: *faces, Printer: *queue, Out: stdout, Log: log}
 	if cat, err := assets.LoadCatalog(string(kiosk.ParseLang(*lang))); err == nil {
 		key := "demo.headless"
 		if os.Getenv("DISPLAY") != "" {

@@ -5,15 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 
 	"github.com/ikd-field/ikd/kiosk/app"
 	"github.com/ikd-field/ikd/kiosk/demo"
+	"github.com/ikd-field/ikd/kiosk/printer"
 	"github.com/ikd-field/ikd/kiosk/ui"
 )
 
 // runKiosk opens the real kiosk and its window.
-func runKiosk(ctx context.Context, cfg app.Config, statusFile string) error {
+func runKiosk(ctx context.Context, cfg app.Config, statusFile, queue string) error {
 	// Opened before the window probe, which may take seconds: the camera starts at Open,
 	// so a missing one is in the log at once.
 	k, err := app.Open(ctx, cfg)
@@ -23,12 +23,12 @@ func runKiosk(ctx context.Context, cfg app.Config, statusFile string) error {
 	if !canOpenWindow(ctx) {
 		return errors.Join(errors.New("no display with OpenGL available; the kiosk needs its window"), k.Close())
 	}
-	werr := runWindow(ctx, k, ui.Options{OutDir: filepath.Join(cfg.DataDir, "out"), Log: cfg.Log}, statusFile)
+	werr := runWindow(ctx, k, printerOptions(ui.Options{OutDir: app.ReceiptDir(cfg.DataDir), Log: cfg.Log}, queue), statusFile)
 	return errors.Join(werr, k.Close())
 }
 
 // runWindowDemo builds the demo world and opens the window over it, with the demo panel.
-func runWindowDemo(ctx context.Context, cfg demo.DemoConfig, out io.Writer, statusFile string) error {
+func runWindowDemo(ctx context.Context, cfg demo.DemoConfig, out io.Writer, statusFile, queue string) error {
 	d, err := demo.NewDemo(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
@@ -37,6 +37,14 @@ func runWindowDemo(ctx context.Context, cfg demo.DemoConfig, out io.Writer, stat
 		demo.DemoSupervisor.Name, demo.DemoPIN)
 	panelCtx, stopPanel := context.WithCancel(ctx)
 	defer stopPanel()
-	werr := runWindow(ctx, d.Kiosk, ui.Options{OutDir: filepath.Join(d.Dir, "out"), Log: cfg.Log, Demo: ui.NewDemoPanel(panelCtx, d.World())}, statusFile)
+	werr := runWindow(ctx, d.Kiosk, printerOptions(ui.Options{OutDir: app.ReceiptDir(d.Dir), Log: cfg.Log, Demo: ui.NewDemoPanel(panelCtx, d.World())}, queue), statusFile)
 	return errors.Join(werr, d.Close())
+}
+
+// printerOptions sets the window's printer: the CUPS queue, or none (receipts saved as PDF).
+func printerOptions(opt ui.Options, queue string) ui.Options {
+	if queue != "" {
+		opt.Printer, opt.PrinterName = printer.CUPS{Queue: queue}, queue
+	}
+	return opt
 }

@@ -47,6 +47,7 @@ func commands() map[string]command {
 		"store":     {"store integrity: store verify (every authenticated row, audit chain, roll-back anchor), store reanchor (after restoring a backup)", runStore},
 		"enroll":    {"register with the registry: enroll --data DIR --registry URL --code CODE", runEnroll},
 		"code":      {"activation codes: code reissue --data DIR --registration ID --nik NIK --officer ID --pin-file P", runCode},
+		"receipt":   {"reprint a receipt: " + receiptUsage, runReceipt},
 		"sync":      {"one sync round: sync --data DIR [--batch N] | sync status --data DIR", runSync},
 		"bundle":    {"records and changes on a USB stick: bundle export --out FILE | bundle answers --in FILE | bundle apply --in FILE", runBundle},
 		"loadgen":   {"synthetic activations: loadgen --data DIR --count N [--kiosks K] [--registry URL] [--officer ID --pin-file P] [--seed S] [--registry-db DSN --data-key-file F]", runLoadgen},

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ikd-field/ikd/kiosk"
+	"github.com/ikd-field/ikd/kiosk/receipt"
 	ikdsync "github.com/ikd-field/ikd/sync"
 )
 
@@ -62,6 +63,8 @@ type Session interface {
 	// Activations and code re-issues carry their registration id and NIK, read from the
 	// signed record, so the panel can offer a re-issue of an activation's code.
 	Records(ctx context.Context, state kiosk.RecordState, limit int) ([]kiosk.OutboxRecord, error)
+	// PaperReceipt is the printable receipt of record id in its current state (see PaperReceipt).
+	PaperReceipt(ctx context.Context, id string) (receipt.Receipt, error)
 	// ReissueCode asks the registry for a new activation code of registrationID (approved at
 	// a counter, not confirmed, its code expired or burned by wrong tries): it queues a signed
 	// code_reissue record with its audit entry and asks for a sync. The registry's answer

@@ -195,6 +195,16 @@ func TestActivationFromCameraToReceipt(t *testing.T) {
 	if recs, err := s.Records(ctx, "", 0); err != nil || len(recs) != 0 {
 		t.Fatalf("records with limit 0: %v, %v", recs, err)
 	}
+	// The paper receipt is read back from the signed record, as ikdctl receipt reads it.
+	paper, err := s.PaperReceipt(ctx, r.RecordID)
+	if err != nil || paper.Name != r.Name || paper.NIK != r.NIK || paper.OfficerID != officer.ID ||
+		paper.KioskID != r.KioskID || paper.Kind != kiosk.KindActivation || paper.State != kiosk.RecordPending ||
+		!paper.At.Equal(r.At) || paper.Area == "" || paper.Ref() != kiosk.ShortRef(r.RecordID) {
+		t.Fatalf("paper receipt %+v, %v; want the receipt %+v", paper, err, r)
+	}
+	if _, err := s.PaperReceipt(ctx, "0190a1b2-0000-7000-8000-000000000000"); !errors.Is(err, ErrNoSuchReceipt) {
+		t.Fatalf("paper receipt of an unknown record: %v", err)
+	}
 
 	sum, err := s.Stats(ctx, time.Now())
 	if err != nil {

@@ -27,6 +27,8 @@ type StoryConfig struct {
 	Lang   string
 	Models string
 	Faces  string
+	// Printer is the CUPS queue the receipt is printed on; empty: it is only saved.
+	Printer string
 	Out    io.Writer
 	Log    *slog.Logger
 }
@@ -213,8 +215,12 @@ func RunStory(ctx context.Context, cfg StoryConfig) error {
 		return err
 	}
 	say("demo.mail", msg.To, msg.Subject)
-	first, _, _ := strings.Cut(msg.Text, "\n")
-	fmt.Fprintf(cfg.Out, "    | %s\n", first)
+	for _, line := range strings.Split(strings.TrimRight(msg.Text, "\n"), "\n") {
+		fmt.Fprintf(cfg.Out, "    | %s\n", line)
+	}
+	if err := sayReceipt(ctx, n, d, receipt.RecordID, cfg.Printer); err != nil {
+		return fmt.Errorf("receipt: %w", err)
+	}
 	if msg.Code == "" {
 		return errors.New("demo: the e-mail carries no activation code")
 	}

@@ -2,6 +2,10 @@ package ui
 
 import (
 	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +15,7 @@ import (
 	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/app"
 	"github.com/ikd-field/ikd/kiosk/demo"
+	"github.com/ikd-field/ikd/kiosk/receipt"
 )
 
 // stillPreview is the real kiosk with the preview's frames left out: the preview would run
@@ -91,6 +96,25 @@ func TestDemoActivationThroughTheScreens(t *testing.T) {
 	msg, err := d.Mailbox.WaitFor(ctx, demo.DemoEmail(r))
 	if err != nil {
 		t.Fatal(err)
+	}
+	// "Cetak" with no printer configured keeps the record's receipt PDF; it names the citizen
+	// and carries the reference the e-mail repeats.
+	ref := kiosk.ShortRef(rc.r.RecordID)
+	if !strings.Contains(msg.Text, "Referensi tanda terima: "+ref) {
+		t.Errorf("the e-mail does not repeat the receipt's reference %s:\n%s", ref, msg.Text)
+	}
+	test.Tap(rc.Print)
+	printed := filepath.Join(s.opt.OutDir, receipt.FileName(ref))
+	if _, err := os.Stat(printed); err != nil {
+		t.Fatalf("Cetak: %v (%q)", err, rc.Saved.Text)
+	}
+	if _, err := exec.LookPath("pdftotext"); err == nil {
+		text, err := exec.Command("pdftotext", printed, "-").Output()
+		for _, want := range []string{r.Name, r.NIK.Masked(), ref, "Status: diterima registri"} {
+			if err != nil || !strings.Contains(string(text), want) {
+				t.Errorf("printed receipt lacks %q (%v):\n%s", want, err, text)
+			}
+		}
 	}
 	status, err := d.Citizen.ConfirmCode(ctx, reg.RegistrationID, msg.Code)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/ikd-field/ikd/camera"
 	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/app"
+	"github.com/ikd-field/ikd/kiosk/receipt"
 	ikdsync "github.com/ikd-field/ikd/sync"
 )
 
@@ -189,6 +190,30 @@ func (s *fakeSession) ReissueCode(_ context.Context, regID string, nik kiosk.NIK
 	return rec, nil
 }
 func (s *fakeSession) Lock() { s.locked = true }
+func (s *fakeSession) PaperReceipt(_ context.Context, id string) (receipt.Receipt, error) {
+	for _, r := range s.k.records {
+		if r.ID == id {
+			return receipt.Receipt{RecordID: id, Kind: r.Kind, Name: siti.Name, NIK: siti.NIK, Area: siti.Kecamatan,
+				At: time.Date(2026, 12, 1, 10, 5, 0, 0, time.Local), KioskID: "KIOSK-3171-01", OfficerID: budi.ID, State: r.State}, nil
+		}
+	}
+	return receipt.Receipt{}, app.ErrNoSuchReceipt
+}
+
+// fakePrinter keeps what it was asked to print, or fails with err.
+type fakePrinter struct {
+	err   error
+	pdf   []byte
+	title string
+}
+
+func (p *fakePrinter) Print(_ context.Context, pdf []byte, title string) (string, error) {
+	if p.err != nil {
+		return "", p.err
+	}
+	p.pdf, p.title = pdf, title
+	return "PDF-1", nil
+}
 
 type fakeVisit struct {
 	k        *fakeKiosk

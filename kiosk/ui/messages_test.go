@@ -16,6 +16,7 @@ import (
 	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/app"
 	"github.com/ikd-field/ikd/kiosk/face"
+	"github.com/ikd-field/ikd/kiosk/printer"
 	"github.com/ikd-field/ikd/kiosk/store"
 	kioskToken "github.com/ikd-field/ikd/kiosk/token"
 	ikdsync "github.com/ikd-field/ikd/sync"
@@ -129,6 +130,11 @@ var shownErrors = map[string]map[string]*kiosk.Error{
 		"ErrLocked": app.ErrLocked, "ErrSessionLocked": app.ErrSessionLocked, "ErrNoCamera": app.ErrNoCamera,
 		"ErrFaceUnavailable": app.ErrFaceUnavailable, "ErrNoModels": app.ErrNoModels, "ErrNotEnrolled": app.ErrNotEnrolled, "ErrSettings": app.ErrSettings,
 		"ErrThresholdsLooser": app.ErrThresholdsLooser, "ErrRejectNote": app.ErrRejectNote, "ErrRejectReason": app.ErrRejectReason,
+		"ErrNoSuchReceipt": app.ErrNoSuchReceipt,
+	},
+	"kiosk/printer": {
+		"ErrNoLP": printer.ErrNoLP, "ErrCUPSDown": printer.ErrCUPSDown, "ErrNoQueue": printer.ErrNoQueue,
+		"ErrNotAccepting": printer.ErrNotAccepting, "ErrPrintFailed": printer.ErrPrintFailed,
 	},
 	"sync": {
 		"ErrSyncFailed": ikdsync.ErrSyncFailed, "ErrUnknownCode": ikdsync.ErrUnknownCode,
@@ -148,7 +154,7 @@ func asErr(err error) *kiosk.Error {
 }
 
 // Every *kiosk.Error the UI can show has an officer-facing message in both languages: the
-// exported ones of kiosk, kiosk/token, kiosk/store, camera, kiosk/face, kiosk/app and sync (whose registry codes are all in
+// exported ones of kiosk, kiosk/token, kiosk/store, camera, kiosk/face, kiosk/app, kiosk/printer and sync (whose registry codes are all in
 // sync.Codes), found in the sources so that one added later is covered or the test says so.
 func TestErrorsHaveMessages(t *testing.T) {
 	root := filepath.Join("..", "..")

@@ -3,19 +3,17 @@ package ui
 import (
 	"context"
 	"fmt"
-	"image/png"
 	"os"
 	"path/filepath"
+	"time"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/driver/software"
-	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/app"
+	"github.com/ikd-field/ikd/kiosk/receipt"
 )
 
 // ReceiptScreen is what the citizen takes away: the reference, where the code will be sent,
@@ -24,6 +22,7 @@ type ReceiptScreen struct {
 	s     *Shell
 	r     app.Receipt
 	Title *widget.Label
+	Ref   *widget.Label // the short reference, large: the officer reads it aloud
 	Lines *widget.Label
 	Mail  *widget.Label
 	State *widget.Label
@@ -43,7 +42,8 @@ func newReceiptScreen(s *Shell, r app.Receipt) *ReceiptScreen {
 		p.Title = heading(tx.T("ui.receipt.title_activation"))
 		p.Mail = heading("")
 	}
-	p.Lines = wrapped(tx.T("ui.receipt.lines", r.RecordID, r.Name, maskNIK(r.NIK),
+	p.Ref = heading(tx.T("ui.receipt.ref", kiosk.ShortRef(r.RecordID)))
+	p.Lines = wrapped(tx.T("ui.receipt.lines", r.Name, r.NIK.Masked(),
 		r.At.Local().Format("02-01-2006 15:04"), r.KioskID, r.OfficerID))
 	p.Print = s.bigButton("ui.receipt.print", p.print)
 	p.Done = s.button("ui.receipt.done", s.showHome)
@@ -115,42 +115,84 @@ func (s *Shell) stateWords(st kiosk.RecordState) string {
 	return s.tx.T("ui.state.pending")
 }
 
-// card is the printable part of the receipt.
+// card is the receipt as the officer sees it on the screen.
 func (p *ReceiptScreen) card() fyne.CanvasObject {
-	return container.NewVBox(p.Title, p.Lines, p.Mail, p.State)
+	return container.NewVBox(p.Title, p.Ref, p.Lines, p.Mail, p.State)
 }
 
-// print renders the receipt with fyne's software painter (no window needed) to a PNG file.
+// Printer prints a receipt PDF; printer.CUPS is the kiosk's (lp to a CUPS queue).
+type Printer interface {
+	Print(ctx context.Context, pdf []byte, title string) (job string, err error)
+}
+
+// print renders the paper receipt of the record in its current state (the same bytes as
+// `ikdctl receipt`) and prints it on the configured printer; with no printer configured, or
+// when printing fails, it keeps the PDF in the kiosk's receipt folder and says so.
 func (p *ReceiptScreen) print() {
-	path, err := p.savePNG()
-	if err != nil {
-		p.Saved.SetText(p.s.tx.T("ui.receipt.print_failed", p.s.tx.Err(err)))
+	sess, tx, ref := p.s.sess, p.s.tx, kiosk.ShortRef(p.r.RecordID)
+	if sess == nil {
 		return
 	}
-	p.Saved.SetText(p.s.tx.T("ui.receipt.printed", path))
+	p.Print.Disable()
+	p.Saved.SetText(tx.T("ui.receipt.printing"))
+	p.s.goAsync(func() {
+		msg := p.printNow(sess, ref)
+		fyne.Do(func() {
+			p.Print.Enable()
+			p.Saved.SetText(msg)
+		})
+	})
 }
 
-func (p *ReceiptScreen) savePNG() (string, error) {
-	page := container.NewStack(canvas.NewRectangle(theme.Color(theme.ColorNameBackground)),
-		container.NewPadded(p.card()))
-	page.Resize(fyne.NewSize(640, page.MinSize().Height+40))
-	img := software.Render(page, fyne.CurrentApp().Settings().Theme())
+// printNow does the slow part off the UI goroutine and returns the words to show.
+func (p *ReceiptScreen) printNow(sess app.Session, ref string) string {
+	tx := p.s.tx
+	ctx, cancel := context.WithTimeout(context.Background(), printTimeout)
+	defer cancel()
+	paper, err := sess.PaperReceipt(ctx, p.r.RecordID)
+	if err != nil {
+		return tx.T("ui.receipt.print_failed", tx.Err(err))
+	}
+	pdf, err := receipt.PDF(paper)
+	if err != nil {
+		return tx.T("ui.receipt.print_failed", tx.Err(err))
+	}
+	var printErr error
+	if pr := p.s.opt.Printer; pr != nil {
+		job, err := pr.Print(ctx, pdf, "IKD-"+ref)
+		if err == nil {
+			p.s.log.Info("receipt printed", "record", p.r.RecordID, "ref", ref, "job", job)
+			return tx.T("ui.receipt.printed", p.s.opt.PrinterName)
+		}
+		printErr = err
+		p.s.log.Warn("receipt not printed", "record", p.r.RecordID, "err", err)
+	}
+	name, err := p.save(pdf, ref)
+	switch {
+	case err != nil && printErr != nil:
+		return tx.T("ui.receipt.print_failed", tx.Err(printErr))
+	case err != nil:
+		return tx.T("ui.receipt.save_failed", tx.Err(err))
+	case printErr != nil:
+		return tx.T("ui.receipt.print_failed_saved", tx.Err(printErr), name)
+	}
+	return tx.T("ui.receipt.saved", name)
+}
+
+// printTimeout bounds one print: lp hands the job to the local scheduler and returns.
+const printTimeout = 30 * time.Second
+
+// save keeps the PDF in the receipt folder of the data directory under a name the officer
+// can read out (the folder itself is not shown: it means nothing at the counter).
+func (p *ReceiptScreen) save(pdf []byte, ref string) (string, error) {
 	if err := os.MkdirAll(p.s.opt.OutDir, 0o700); err != nil {
 		return "", fmt.Errorf("receipt dir: %w", err)
 	}
-	path := filepath.Join(p.s.opt.OutDir, "receipt-"+p.r.RecordID+".png")
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
+	name := receipt.FileName(ref)
+	if err := os.WriteFile(filepath.Join(p.s.opt.OutDir, name), pdf, 0o600); err != nil {
 		return "", fmt.Errorf("receipt file: %w", err)
 	}
-	if err := png.Encode(f, img); err != nil {
-		f.Close()
-		return "", fmt.Errorf("receipt png: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return "", fmt.Errorf("receipt file: %w", err)
-	}
-	return path, nil
+	return name, nil
 }
 
 func (p *ReceiptScreen) back() { p.s.showHome() }

@@ -17,8 +17,13 @@ import (
 
 // Options are what the command decides about the window.
 type Options struct {
-	// OutDir is where printed receipts and CSV exports are written (created when needed).
+	// OutDir is where receipts that were not printed and CSV exports are written (created
+	// when needed); the data directory's, never a temporary one.
 	OutDir string
+	// Printer prints receipts; nil means no printer is configured and the receipt PDF is
+	// saved in OutDir. PrinterName is the name the officer reads (the CUPS queue).
+	Printer     Printer
+	PrinterName string
 	// PollEvery is how often the home screen, sync panel and receipt refresh their status and
 	// the idle lock is checked; 0 disables the background refresh (tests call Refresh).
 	PollEvery time.Duration

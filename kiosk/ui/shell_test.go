@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -15,6 +16,8 @@ import (
 
 	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/app"
+	"github.com/ikd-field/ikd/kiosk/printer"
+	"github.com/ikd-field/ikd/kiosk/receipt"
 	ikdsync "github.com/ikd-field/ikd/sync"
 )
 
@@ -143,11 +146,15 @@ func TestActivationApproveAndReceipt(t *testing.T) {
 	if !ok {
 		t.Fatalf("after approval the screen is %T (error %q)", h.s.cur, r.Error.Text)
 	}
-	if rc.Mail.Text != "Kode aktivasi akan dikirim ke s***@gmail.com setelah sinkronisasi" {
+	if rc.Mail.Text != "Kode aktivasi akan dikirim ke e-mail s***@gmail.com setelah data terkirim ke registri." {
 		t.Fatalf("receipt: %q", rc.Mail.Text)
 	}
 	if rc.State.Text != "Status: menunggu sinkronisasi" {
 		t.Fatalf("state: %q", rc.State.Text)
+	}
+	ref := kiosk.ShortRef(rc.r.RecordID)
+	if rc.Ref.Text != "Referensi: "+ref || !strings.Contains(rc.Lines.Text, siti.NIK.Masked()) {
+		t.Fatalf("receipt: %q / %q (want reference %s)", rc.Ref.Text, rc.Lines.Text, ref)
 	}
 	h.k.records[0].State = kiosk.RecordAcknowledged
 	h.s.Refresh()
@@ -155,7 +162,7 @@ func TestActivationApproveAndReceipt(t *testing.T) {
 		t.Fatalf("state after sync: %q", rc.State.Text)
 	}
 	// The line about the code follows the record: no "will be sent after sync" once sent.
-	if rc.Mail.Text != "Registri telah mengirim kode aktivasi ke s***@gmail.com; warga memasukkannya di aplikasi IKD." {
+	if rc.Mail.Text != "Registri sudah mengirim kode aktivasi ke s***@gmail.com; warga memasukkannya di aplikasi IKD di HP-nya." {
 		t.Fatalf("receipt after sync: %q", rc.Mail.Text)
 	}
 	h.k.records[0].State, h.k.records[0].Answer = kiosk.RecordRejected, "activation.duplicate"
@@ -163,11 +170,86 @@ func TestActivationApproveAndReceipt(t *testing.T) {
 	if rc.Mail.Text != "Registri menolak aktivasi ini; tidak ada kode yang dikirim." || !strings.HasPrefix(rc.State.Text, "Ditolak registri: ") {
 		t.Fatalf("receipt after a refusal: %q / %q", rc.Mail.Text, rc.State.Text)
 	}
-	test.Tap(rc.Print)
-	path := filepath.Join(h.s.opt.OutDir, "receipt-"+rc.r.RecordID+".png")
-	if st, err := os.Stat(path); err != nil || st.Size() < 1000 {
-		t.Fatalf("printed receipt %s: %v (%q)", path, err, rc.Saved.Text)
+}
+
+// "Cetak" prints the record's PDF receipt on the configured printer; with none configured, or
+// when the printer fails, the PDF is kept in the data directory and the officer reads which
+// file, never a path.
+func TestReceiptPrint(t *testing.T) {
+	approve := func(t *testing.T, pr Printer) (*harness, *ReceiptScreen) {
+		h := loggedIn(t, budi)
+		h.s.opt.Printer, h.s.opt.PrinterName = pr, "PDF"
+		h.key(fyne.KeyF2)
+		test.Tap(h.s.cur.(*ActivationScreen).Review.Approve)
+		rc, ok := h.s.cur.(*ReceiptScreen)
+		if !ok {
+			t.Fatalf("after approval the screen is %T", h.s.cur)
+		}
+		if rc.Print.Text != "Cetak" {
+			t.Fatalf("print button %q", rc.Print.Text)
+		}
+		test.Tap(rc.Print)
+		if rc.Print.Disabled() {
+			t.Fatal("the print button stays disabled after printing")
+		}
+		return h, rc
 	}
+	saved := func(t *testing.T, h *harness, rc *ReceiptScreen) []byte {
+		name := receipt.FileName(kiosk.ShortRef(rc.r.RecordID))
+		pdf, err := os.ReadFile(filepath.Join(h.s.opt.OutDir, name))
+		if err != nil {
+			t.Fatalf("saved receipt: %v (%q)", err, rc.Saved.Text)
+		}
+		if !strings.Contains(rc.Saved.Text, name) || strings.Contains(rc.Saved.Text, "/") {
+			t.Fatalf("the officer reads %q: want the file name %s and no path", rc.Saved.Text, name)
+		}
+		return pdf
+	}
+	t.Run("no printer", func(t *testing.T) {
+		h, rc := approve(t, nil)
+		pdf := saved(t, h, rc)
+		if !strings.HasPrefix(rc.Saved.Text, "Belum ada printer yang diatur") {
+			t.Fatalf("saved: %q", rc.Saved.Text)
+		}
+		want, err := receipt.PDF(mustPaper(t, h, rc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(pdf, want) {
+			t.Fatal("the saved PDF is not the record's receipt")
+		}
+	})
+	t.Run("printer", func(t *testing.T) {
+		pr := &fakePrinter{}
+		h, rc := approve(t, pr)
+		ref := kiosk.ShortRef(rc.r.RecordID)
+		if rc.Saved.Text != "Tanda terima dicetak di printer PDF." || pr.title != "IKD-"+ref {
+			t.Fatalf("printed: %q, job title %q", rc.Saved.Text, pr.title)
+		}
+		want, _ := receipt.PDF(mustPaper(t, h, rc))
+		if !bytes.Equal(pr.pdf, want) {
+			t.Fatal("the printer did not get the record's receipt")
+		}
+		if _, err := os.Stat(filepath.Join(h.s.opt.OutDir, receipt.FileName(ref))); err == nil {
+			t.Fatal("a printed receipt was also saved")
+		}
+	})
+	t.Run("printer fails", func(t *testing.T) {
+		h, rc := approve(t, &fakePrinter{err: printer.ErrNoQueue.With(errors.New("lp: no such queue"))})
+		saved(t, h, rc)
+		if !strings.HasPrefix(rc.Saved.Text, "Tanda terima gagal dicetak: "+printer.ErrNoQueue.Msg.ID) {
+			t.Fatalf("failed print: %q", rc.Saved.Text)
+		}
+	})
+}
+
+func mustPaper(t *testing.T, h *harness, rc *ReceiptScreen) receipt.Receipt {
+	t.Helper()
+	paper, err := h.s.sess.PaperReceipt(context.Background(), rc.r.RecordID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return paper
 }
 
 func TestActivationHandScannerAndUncertainFace(t *testing.T) {

@@ -334,7 +334,7 @@ func (s *Server) issueCode(ctx context.Context, tx Tx, in *ingested, reg Registr
 		return err
 	}
 	m := mail.Mail{ID: uuid.Must(uuid.NewV7()).String(), To: reg.Email, Code: code, RegistrationID: reg.ID,
-		ExpiresAt: reg.CodeExpires, Replaces: replaces, CreatedAt: now}
+		RecordID: reg.ActivationRecord, ExpiresAt: reg.CodeExpires, Replaces: replaces, CreatedAt: now}
 	if err := tx.EnqueueMail(ctx, m); err != nil {
 		return err
 	}

@@ -9,14 +9,18 @@ import (
 
 // Mail is one queued e-mail.
 type Mail struct {
-	ID             string    // queue id, stable; used in Message-ID so a retried send is recognisable
-	To             string    // recipient address
-	Code           string    // the 6-digit code
-	RegistrationID string    // the registration the code activates; shown as a reference for support
-	ExpiresAt      time.Time // when the code expires (shown in the mail, Asia/Jakarta time, WIB)
-	Replaces       bool      // the code replaces an earlier one of the registration (re-issued at a counter)
-	Attempts       int       // sends tried so far
-	CreatedAt      time.Time
+	ID             string // queue id, stable; used in Message-ID so a retried send is recognisable
+	To             string // recipient address
+	Code           string // the 6-digit code
+	RegistrationID string // the registration the code activates; shown as a reference for support
+	// RecordID is the kiosk record that approved the registration; the mail shows its
+	// kiosk.ShortRef, the reference on the citizen's receipt. The queue does not store it: Claim
+	// reads it from the registration, which keeps it (empty for a registration unknown there).
+	RecordID  string
+	ExpiresAt time.Time // when the code expires (shown in the mail, Asia/Jakarta time, WIB)
+	Replaces  bool      // the code replaces an earlier one of the registration (re-issued at a counter)
+	Attempts  int       // sends tried so far
+	CreatedAt time.Time
 }
 
 // Queue is the durable mail queue. Implementations are database tables; several registry

@@ -13,6 +13,8 @@ import (
 	"net/textproto"
 	"strings"
 	"time"
+
+	"github.com/ikd-field/ikd/kiosk"
 )
 
 // Subject is the mail's subject. It is in Bahasa Indonesia alone because a subject has no
@@ -145,11 +147,16 @@ func indonesianText(m Mail) string {
 		b.WriteString("di loket; kode lama tidak berlaku lagi.\n\n")
 	}
 	fmt.Fprintf(&b, "Kode ini berlaku sampai %s WIB.\n\n", formatIndonesian(m.ExpiresAt))
+	// The code goes into the app on the citizen's phone: the kiosk has no screen for it.
 	b.WriteString("Jangan berikan kode ini kepada siapa pun, termasuk petugas. Masukkan kode\n")
-	b.WriteString("hanya di kios atau aplikasi IKD tempat Anda melakukan aktivasi.\n\n")
+	b.WriteString("ini di aplikasi IKD di HP Anda, pada aktivasi yang Anda mulai di aplikasi\n")
+	b.WriteString("sebelum datang ke loket.\n\n")
 	b.WriteString("Jika Anda tidak meminta aktivasi IKD, abaikan e-mail ini.\n")
+	if m.RecordID != "" {
+		fmt.Fprintf(&b, "\nReferensi tanda terima: %s (sama dengan tanda terima dari loket)\n", kiosk.ShortRef(m.RecordID))
+	}
 	if m.RegistrationID != "" {
-		fmt.Fprintf(&b, "\nNomor referensi: %s\n", m.RegistrationID)
+		fmt.Fprintf(&b, "Nomor registrasi: %s\n", m.RegistrationID)
 	}
 	b.WriteString("\n-- \nE-mail ini dikirim otomatis. Mohon tidak membalas.\n")
 	return b.String()
@@ -163,11 +170,15 @@ func englishText(m Mail) string {
 		b.WriteString("counter; the earlier code no longer works.\n\n")
 	}
 	fmt.Fprintf(&b, "This code is valid until %s WIB (UTC+7).\n\n", formatEnglish(m.ExpiresAt))
-	b.WriteString("Do not share this code with anyone, including officers. Enter it only at\n")
-	b.WriteString("the IKD kiosk or app where you are activating.\n\n")
+	b.WriteString("Do not share this code with anyone, including officers. Enter it in the\n")
+	b.WriteString("IKD app on your phone, in the activation you started in the app before\n")
+	b.WriteString("coming to the counter.\n\n")
 	b.WriteString("If you did not request IKD activation, ignore this e-mail.\n")
+	if m.RecordID != "" {
+		fmt.Fprintf(&b, "\nReceipt reference: %s (the same as on the receipt from the counter)\n", kiosk.ShortRef(m.RecordID))
+	}
 	if m.RegistrationID != "" {
-		fmt.Fprintf(&b, "\nReference number: %s\n", m.RegistrationID)
+		fmt.Fprintf(&b, "Registration number: %s\n", m.RegistrationID)
 	}
 	b.WriteString("\n-- \nThis e-mail was sent automatically. Please do not reply.\n")
 	return b.String()

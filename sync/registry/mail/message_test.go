@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ikd-field/ikd/kiosk"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
@@ -22,8 +24,36 @@ func testMail() Mail {
 		To:             "warga@example.co.id",
 		Code:           "123456",
 		RegistrationID: "REG-2026-000042",
+		RecordID:       "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",      // kiosk.ShortRef: 7FDK-SGSA
 		ExpiresAt:      time.Date(2026, 1, 2, 8, 4, 0, 0, time.UTC), // 15.04 WIB, a Friday
 		CreatedAt:      time.Date(2026, 1, 2, 7, 49, 0, 0, time.UTC),
+	}
+}
+
+// The mail repeats the receipt's reference and sends the citizen to the IKD app, the only
+// place the code is entered (the kiosk has no such screen).
+func TestMessageReferenceAndWhereToEnter(t *testing.T) {
+	for _, c := range []struct{ text, app string }{
+		{indonesianText(testMail()), "aplikasi IKD di HP Anda"},
+		{englishText(testMail()), "IKD app on your phone"},
+	} {
+		text := c.text
+		if !strings.Contains(text, kiosk.ShortRef(testMail().RecordID)) || !strings.Contains(text, "7FDK-SGSA") {
+			t.Errorf("no receipt reference 7FDK-SGSA in:\n%s", text)
+		}
+		if !strings.Contains(strings.Join(strings.Fields(text), " "), c.app) {
+			t.Errorf("does not say the code goes into the IKD app:\n%s", text)
+		}
+		for _, bad := range []string{"di kios", "kiosk or app", "at the IKD kiosk"} {
+			if strings.Contains(text, bad) {
+				t.Errorf("tells the citizen to enter the code at the kiosk (%q):\n%s", bad, text)
+			}
+		}
+	}
+	noRecord := testMail()
+	noRecord.RecordID = ""
+	if text := indonesianText(noRecord); strings.Contains(text, "Referensi tanda terima") {
+		t.Errorf("a reference without a record:\n%s", text)
 	}
 }
 

@@ -202,6 +202,8 @@ func (s *Store) BulkInsertRecords(ctx context.Context, recs []registry.StoredRec
 
 // Claim leases up to limit due mails for lease. SKIP LOCKED lets concurrent claimers (in
 // other processes) take other mails instead of waiting.
+// The mail carries the activation record of its registration (the receipt's reference), read
+// here rather than stored twice.
 func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]mail.Mail, error) {
 	if limit <= 0 {
 		return nil, nil
@@ -210,7 +212,8 @@ func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, l
 		WHERE id IN (SELECT id FROM mails
 			WHERE sent_at IS NULL AND NOT permanent AND next_attempt <= $2 AND leased_until <= $2
 			ORDER BY next_attempt, created_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)
-		RETURNING id, to_addr, code, registration_id, expires_at, attempts, created_at, replaces`,
+		RETURNING id, to_addr, code, registration_id, expires_at, attempts, created_at, replaces,
+			coalesce((SELECT activation_record FROM registrations WHERE registrations.id = mails.registration_id), '')`,
 		ns(now.Add(lease)), ns(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("claim mails: %w", err)
@@ -220,7 +223,7 @@ func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, l
 	for rows.Next() {
 		var m mail.Mail
 		var exp, created int64
-		if err := rows.Scan(&m.ID, &m.To, &m.Code, &m.RegistrationID, &exp, &m.Attempts, &created, &m.Replaces); err != nil {
+		if err := rows.Scan(&m.ID, &m.To, &m.Code, &m.RegistrationID, &exp, &m.Attempts, &created, &m.Replaces, &m.RecordID); err != nil {
 			return nil, fmt.Errorf("claim mails: %w", err)
 		}
 		m.ExpiresAt, m.CreatedAt = tm(exp), tm(created)

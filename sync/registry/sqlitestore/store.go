@@ -272,6 +272,8 @@ func (s *Store) BulkInsertRecords(ctx context.Context, recs []registry.StoredRec
 }
 
 // Claim leases up to limit due mails for lease.
+// The mail carries the activation record of its registration (the receipt's reference), read
+// here rather than stored twice.
 func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]mail.Mail, error) {
 	if limit <= 0 {
 		return nil, nil
@@ -283,7 +285,8 @@ func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, l
 			WHERE id IN (SELECT id FROM mails
 				WHERE sent_at IS NULL AND permanent = 0 AND next_attempt <= ? AND leased_until <= ?
 				ORDER BY next_attempt, created_at, id LIMIT ?)
-			RETURNING id, to_addr, code, registration_id, expires_at, attempts, created_at, replaces`,
+			RETURNING id, to_addr, code, registration_id, expires_at, attempts, created_at, replaces,
+			coalesce((SELECT activation_record FROM registrations WHERE registrations.id = mails.registration_id), '')`,
 			ns(now.Add(lease)), ns(now), ns(now), limit)
 		if err != nil {
 			return err
@@ -292,7 +295,7 @@ func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, l
 		for rows.Next() {
 			var m mail.Mail
 			var exp, created int64
-			if err := rows.Scan(&m.ID, &m.To, &m.Code, &m.RegistrationID, &exp, &m.Attempts, &created, &m.Replaces); err != nil {
+			if err := rows.Scan(&m.ID, &m.To, &m.Code, &m.RegistrationID, &exp, &m.Attempts, &created, &m.Replaces, &m.RecordID); err != nil {
 				return err
 			}
 			m.ExpiresAt, m.CreatedAt = tm(exp), tm(created)

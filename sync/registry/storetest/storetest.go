@@ -649,7 +649,14 @@ func testMailQueue(t *testing.T, s registry.Store) {
 	ctx := t.Context()
 	m1, m2, m3 := newMail(1), newMail(2), newMail(3)
 	m2.Replaces = true
+	// m2's registration was approved by a kiosk record: Claim reads that record id (the
+	// receipt's reference in the mail) from the registration; the others have none.
+	in(t, s, func(ctx context.Context, tx registry.Tx) error {
+		return tx.InsertRegistration(ctx, registry.Registration{ID: m2.RegistrationID, NIK: "3171010101900099",
+			CreatedAt: at(0), Status: registry.RegApproved, ActivationRecord: "rec-2", ApprovedAt: at(0)})
+	})
 	enqueue(t, s, m1, m2, m3)
+	m2.RecordID = "rec-2"
 	// A mail enqueued in a transaction that rolls back is not queued.
 	boom := errors.New("boom")
 	err := s.InTx(ctx, func(ctx context.Context, tx registry.Tx) error {

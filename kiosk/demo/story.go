@@ -29,8 +29,8 @@ type StoryConfig struct {
 	Faces  string
 	// Printer is the CUPS queue the receipt is printed on; empty: it is only saved.
 	Printer string
-	Out    io.Writer
-	Log    *slog.Logger
+	Out     io.Writer
+	Log     *slog.Logger
 }
 
 // narrator prints the demo's numbered steps in the officer's language.

@@ -108,14 +108,8 @@ type scenario struct {
 // record; nDouble registrations approved on two kiosks while offline; lost phones.
 func (s *suite) load(n int) scenario {
 	t, ctx := s.t, s.ctx
-	s.nActivations = n
 	popSeed := s.popSeed()
-	if _, err := runTool(ctx, "ikdctl", "loadgen", "--data", filepath.Dir(s.dirs[0]), "--kiosks", strconv.Itoa(nKiosks),
-		"--count", strconv.Itoa(n), "--seed", strconv.FormatUint(popSeed, 10), "--officer", "sup1",
-		"--pin-file", s.pin, "--secret-file", s.secret, "--registry-db", s.dsn, "--data-key-file", s.keys,
-		"--citizen-token-file", s.citizenTokenFile); err != nil {
-		t.Fatal(err)
-	}
+	s.loadgen(n)
 	regDB, err := storeopen.OpenSealed(ctx, s.dsn, s.keys)
 	if err != nil {
 		t.Fatal(err)

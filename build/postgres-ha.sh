@@ -69,7 +69,7 @@ ensure_monitor() {
 	# 20 s: the registry's mail worker retries the mark of a sent mail for 10 s, and a failover
 	# shorter than that sends no mail twice. (On separate machines weigh this against
 	# failovers on a network hiccup.)
-	as_pg psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$monitor_port" -d pg_auto_failover <<SQL
+	as_pg psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$monitor_port" -d pg_auto_failover >/dev/null <<SQL
 ALTER SYSTEM SET pgautofailover.node_considered_unhealthy_timeout = 5000;
 ALTER SYSTEM SET pgautofailover.health_check_period = 1000;
 SELECT pg_reload_conf();

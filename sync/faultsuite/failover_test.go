@@ -67,10 +67,12 @@ func TestFailover(t *testing.T) {
 	s.seed = seed
 	sc := s.load(failoverActivations)
 	open := s.openRecords()
+	walStart := walLSN(t, dsn)
 
 	// The storm: every kiosk syncs in a loop until its outbox is answered; the primary dies
 	// once a random share (up to half) of the storm's batches were ingested.
 	logs := []string{filepath.Join(work, "registry.log"), filepath.Join(work, "registry-2.log")}
+	t.Cleanup(func() { keepLogs(t, logs) })
 	killAfter := 1 + rng.IntN(open/failoverBatch/2)
 	var wg gosync.WaitGroup
 	for k := range s.dirs {
@@ -127,6 +129,7 @@ func TestFailover(t *testing.T) {
 	}
 
 	o := s.settle(sc)
+	walBytes := walSince(t, dsn, walStart)
 	acked := 0
 	for k := range s.dirs {
 		st := s.openKiosk(k)
@@ -137,9 +140,9 @@ func TestFailover(t *testing.T) {
 		}
 		acked += c[kiosk.RecordAcknowledged]
 	}
-	summary := fmt.Sprintf("failover %s->%s promoted-after %s acknowledged %d lost %d two-winners %d accepted %d emails %d message-ids %d recipients %d redelivered %d batches-before-kill %d batches-of-dying-primary %d kill-to-first-batch %s",
+	summary := fmt.Sprintf("failover %s->%s promoted-after %s acknowledged %d lost %d two-winners %d accepted %d emails %d message-ids %d recipients %d redelivered %d batches-before-kill %d batches-of-dying-primary %d wal-bytes-per-record %d kill-to-first-batch %s",
 		oldNode, newNode, promotedAt.Sub(killedAt).Round(time.Millisecond), acked, o.lost, o.duplicated, o.stats.ActivationsAccepted, o.mails, o.distinct, o.recipients, o.redelivered,
-		before, dying, recovery.Round(time.Millisecond))
+		before, dying, walBytes/int64(max(acked, 1)), recovery.Round(time.Millisecond))
 	fmt.Println(summary)
 	t.Logf("%s (seed %d, %s)", summary, seed, time.Since(start).Round(time.Second))
 	if o.lost != 0 || o.duplicated != 0 || o.extraMails != 0 {
@@ -253,6 +256,52 @@ func waitReplayed(t *testing.T, dsn string) {
 			t.Fatalf("database not on every node after a minute: %v", err)
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// keepLogs copies the registries' logs out of the test's directory when it failed.
+func keepLogs(t *testing.T, logs []string) {
+	if !t.Failed() {
+		return
+	}
+	dir, err := os.MkdirTemp("", "ikd-failover-logs-")
+	if err != nil {
+		return
+	}
+	for _, p := range logs {
+		if b, err := os.ReadFile(p); err == nil {
+			_ = os.WriteFile(filepath.Join(dir, filepath.Base(p)), b, 0o600)
+		}
+	}
+	t.Logf("registry logs kept in %s", dir)
+}
+
+// walLSN is the primary's current WAL position.
+func walLSN(t *testing.T, dsn string) string {
+	var lsn string
+	queryHA(t, dsn, "SELECT pg_current_wal_lsn()::text", nil, &lsn)
+	return lsn
+}
+
+// walSince is the WAL the primary wrote since from (SCALING.md's bytes per record: the
+// storm's records, registrations, mails and their marks, nonces; across the failover, as
+// the new timeline continues the old one's positions).
+func walSince(t *testing.T, dsn, from string) int64 {
+	var n int64
+	queryHA(t, dsn, "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::bigint", []any{from}, &n)
+	return n
+}
+
+func queryHA(t *testing.T, dsn, q string, args []any, dest any) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if err := conn.QueryRow(ctx, q, args...).Scan(dest); err != nil {
+		t.Fatalf("%s: %v", q, err)
 	}
 }
 

@@ -47,7 +47,7 @@ func commands() map[string]command {
 		"store":     {"store integrity: store verify (every authenticated row, audit chain, roll-back anchor), store reanchor (after restoring a backup)", runStore},
 		"enroll":    {"register with the registry: enroll --data DIR --registry URL --code CODE", runEnroll},
 		"code":      {"activation codes: code reissue --data DIR --registration ID --nik NIK --officer ID --pin-file P", runCode},
-		"sync":      {"one sync round: sync --data DIR [--batch N] | sync status --data DIR", runSync},
+		"sync":      {"one sync round: sync --data DIR [--batch N] | sync status --data DIR | sync resend --data DIR --since TIME", runSync},
 		"loadgen":   {"synthetic activations: loadgen --data DIR --count N [--kiosks K] [--registry URL] [--officer ID --pin-file P] [--seed S] [--registry-db DSN --data-key-file F]", runLoadgen},
 		"camera":    {"webcams: camera list | camera snap --device DEV OUT.jpg", runCamera},
 		"keys":      {"registry keys: keys new --out DIR | keys trust --data DIR PUBKEY", runKeys},

@@ -109,12 +109,9 @@ func syncResend(ctx context.Context, e env) error {
 		return err
 	}
 	defer s.Close()
-	url, err := s.RegistryURL(ctx)
+	url, err := enrolledURL(ctx, s)
 	if err != nil {
 		return err
-	}
-	if url == "" {
-		return &exitError{code: 2, err: errors.New("this kiosk is not enrolled: run ikdctl enroll --registry URL --code CODE")}
 	}
 	r, err := app.Resend(ctx, s, url, nil, since, *batch)
 	fmt.Fprintf(e.stdout, "resend: sent %d, accepted again %d, duplicate %d, rejected %d\n", r.Sent, r.Accepted, r.Duplicate, r.Rejected)
@@ -126,14 +123,23 @@ func syncResend(ctx context.Context, e env) error {
 
 // newEngine builds the sync engine for an enrolled store.
 func newEngine(ctx context.Context, s *store.Store, hc *http.Client, batch int) (*ikdsync.Engine, error) {
-	url, err := s.RegistryURL(ctx)
+	url, err := enrolledURL(ctx, s)
 	if err != nil {
 		return nil, err
 	}
-	if url == "" {
-		return nil, &exitError{code: 2, err: errors.New("this kiosk is not enrolled: run ikdctl enroll --registry URL --code CODE")}
-	}
 	return app.NewSyncEngine(s, url, hc, nil, batch)
+}
+
+// enrolledURL is the registry an enrolled store syncs with; not enrolled is a usage error.
+func enrolledURL(ctx context.Context, s *store.Store) (string, error) {
+	url, err := s.RegistryURL(ctx)
+	if err != nil {
+		return "", err
+	}
+	if url == "" {
+		return "", &exitError{code: 2, err: errors.New("this kiosk is not enrolled: run ikdctl enroll --registry URL --code CODE")}
+	}
+	return url, nil
 }
 
 func syncStatus(ctx context.Context, e env) error {

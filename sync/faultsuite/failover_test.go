@@ -182,13 +182,7 @@ func testSeed(t *testing.T) uint64 {
 func (s *suite) openRecords() int {
 	open := 0
 	for k := range s.dirs {
-		st := s.openKiosk(k)
-		c, err := st.RecordCounts(s.ctx)
-		st.Close()
-		if err != nil {
-			s.t.Fatalf("kiosk %d counts: %v", k+1, err)
-		}
-		open += c[kiosk.RecordPending] + c[kiosk.RecordSent]
+		open += s.unanswered(k)
 	}
 	return open
 }
@@ -200,14 +194,7 @@ func (s *suite) storm(k int) {
 	for time.Now().Before(deadline) {
 		_, _ = runTool(s.ctx, "ikdctl", "sync", "--data", s.dirs[k], "--secret-file", s.secret,
 			"--batch", strconv.Itoa(failoverBatch), "--timeout", "60s")
-		st := s.openKiosk(k)
-		c, err := st.RecordCounts(s.ctx)
-		st.Close()
-		if err != nil {
-			s.t.Errorf("kiosk %d counts: %v", k+1, err)
-			return
-		}
-		if c[kiosk.RecordPending]+c[kiosk.RecordSent] == 0 {
+		if s.unanswered(k) == 0 {
 			return
 		}
 		time.Sleep(50 * time.Millisecond)

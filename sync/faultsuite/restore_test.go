@@ -67,12 +67,11 @@ func TestRestoreDrill(t *testing.T) {
 
 	// Kiosks 1 and 2 sync before the restore point, kiosk 3 after it; each phase waits for
 	// its mails.
-	s.drainKiosk(0)
-	s.drainKiosk(1)
+	s.drainKiosks(0, 1)
 	s.waitMails(regDB)
 	mailedBefore := s.mail.messages()
 	pc.sql("SELECT pg_create_restore_point('" + restorePoint + "')")
-	s.drainKiosk(2)
+	s.drainKiosks(2)
 	s.waitMails(regDB)
 	mailedAfter := len(s.mail.messages()) - len(mailedBefore)
 	regDB.Close()
@@ -216,23 +215,6 @@ func (s *suite) confirmNew(regDB registry.Store, perTo map[string][]mailMsg, bef
 	}
 }
 
-// confirm posts code for registration id to the citizen API and returns the HTTP status.
-func (s *suite) confirm(id, code string) int {
-	req, err := http.NewRequest(http.MethodPost, "http://"+s.reg.addr+"/v1/registrations/"+id+"/confirm",
-		strings.NewReader(`{"code":"`+code+`"}`))
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+citizenToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	resp.Body.Close()
-	return resp.StatusCode
-}
-
 // loadgen fills the kiosks' outboxes with n activations by the real command, their residents
 // and officer provisioned at the registry.
 func (s *suite) loadgen(n int) {
@@ -242,25 +224,6 @@ func (s *suite) loadgen(n int) {
 		"--pin-file", s.pin, "--secret-file", s.secret, "--registry-db", s.dsn, "--data-key-file", s.keys,
 		"--citizen-token-file", s.citizenTokenFile); err != nil {
 		s.t.Fatal(err)
-	}
-}
-
-// drainKiosk runs clean sync rounds of kiosk k until its records are answered.
-func (s *suite) drainKiosk(k int) {
-	for round := 0; ; round++ {
-		_, _ = runTool(s.ctx, "ikdctl", "sync", "--data", s.dirs[k], "--secret-file", s.secret)
-		st := s.openKiosk(k)
-		c, err := st.RecordCounts(s.ctx)
-		st.Close()
-		if err != nil {
-			s.t.Fatalf("kiosk %d counts: %v", k+1, err)
-		}
-		if c[kiosk.RecordPending]+c[kiosk.RecordSent] == 0 {
-			return
-		}
-		if round == 10 {
-			s.t.Fatalf("kiosk %d: records still unanswered after %d clean rounds", k+1, round+1)
-		}
 	}
 }
 

@@ -457,19 +457,20 @@ func (s *suite) replay(k int) int {
 	return len(recs)
 }
 
-// drainKiosks runs clean sync rounds until every kiosk record is answered.
-func (s *suite) drainKiosks() {
+// drainKiosks runs clean sync rounds of the kiosks ks (all when none) until each of their
+// records is answered.
+func (s *suite) drainKiosks(ks ...int) {
+	if len(ks) == 0 {
+		ks = make([]int, len(s.dirs))
+		for k := range ks {
+			ks[k] = k
+		}
+	}
 	for round := 0; ; round++ {
 		open := 0
-		for k := range s.dirs {
+		for _, k := range ks {
 			_, _ = runTool(s.ctx, "ikdctl", "sync", "--data", s.dirs[k], "--secret-file", s.secret)
-			st := s.openKiosk(k)
-			c, err := st.RecordCounts(s.ctx)
-			st.Close()
-			if err != nil {
-				s.t.Fatalf("kiosk %d counts: %v", k+1, err)
-			}
-			open += c[kiosk.RecordPending] + c[kiosk.RecordSent]
+			open += s.unanswered(k)
 		}
 		if open == 0 {
 			return
@@ -478,6 +479,17 @@ func (s *suite) drainKiosks() {
 			s.t.Fatalf("%d records still unanswered after %d clean rounds", open, round+1)
 		}
 	}
+}
+
+// unanswered counts kiosk k's records the registry has not answered yet.
+func (s *suite) unanswered(k int) int {
+	st := s.openKiosk(k)
+	c, err := st.RecordCounts(s.ctx)
+	st.Close()
+	if err != nil {
+		s.t.Fatalf("kiosk %d counts: %v", k+1, err)
+	}
+	return c[kiosk.RecordPending] + c[kiosk.RecordSent]
 }
 
 // waitMails waits until the mail worker has sent every accepted activation's mail.
@@ -624,20 +636,8 @@ func (s *suite) confirmSome(regs loadgen.Result, msgs []mailMsg, n int) {
 		if !ok || confirmed == n {
 			continue
 		}
-		req, err := http.NewRequest(http.MethodPost, "http://"+s.reg.addr+"/v1/registrations/"+r.ID+"/confirm",
-			strings.NewReader(`{"code":"`+m.code+`"}`))
-		if err != nil {
-			s.t.Fatal(err)
-		}
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+citizenToken)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			s.t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			s.t.Errorf("confirm registration %s with the e-mailed code: HTTP %d", r.ID, resp.StatusCode)
+		if st := s.confirm(r.ID, m.code); st != http.StatusOK {
+			s.t.Errorf("confirm registration %s with the e-mailed code: HTTP %d", r.ID, st)
 		}
 		confirmed++
 	}
@@ -647,3 +647,20 @@ func (s *suite) confirmSome(regs loadgen.Result, msgs []mailMsg, n int) {
 }
 
 func (s *suite) popSeed() uint64 { return s.seed % 1000003 }
+
+// confirm posts code for registration id to the citizen API and returns the HTTP status.
+func (s *suite) confirm(id, code string) int {
+	req, err := http.NewRequest(http.MethodPost, "http://"+s.reg.addr+"/v1/registrations/"+id+"/confirm",
+		strings.NewReader(`{"code":"`+code+`"}`))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+citizenToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}

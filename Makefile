@@ -1,7 +1,7 @@
 # Two commands on a fresh Debian 12 machine:
 #   make demo   installs everything and runs the kiosk's headless demo (no camera, no network)
 #   make test   runs the whole test suite
-.PHONY: demo setup build test check-models check-purego check-faults check-ui check-walk check-print bench
+.PHONY: demo setup build test check-models check-purego check-faults check-failover check-ui check-walk check-print bench
 
 BIN := bin
 
@@ -30,6 +30,11 @@ check-purego:
 # nothing lost, nothing duplicated, one e-mail per accepted activation.
 check-faults:
 	build/check-faults.sh
+
+# PostgreSQL losing its primary (root): a pg_auto_failover formation (build/postgres-ha.sh), a
+# push storm through two registries while the primary is killed, and the backup/restore drill.
+check-failover:
+	build/check-failover.sh
 
 # Screenshot tests of the kiosk window under Xvfb (needs Xvfb and Mesa; not part of make test).
 check-ui:

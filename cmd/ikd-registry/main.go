@@ -231,7 +231,8 @@ func run(ctx context.Context, c serveConfig, ln, metricsLn net.Listener, log *sl
 			// The lease must outlast one send, or a second process could send the same mail.
 			return fmt.Errorf("--mail-lease %v must be longer than the SMTP timeout %v", c.mailLease, sender.Timeout)
 		}
-		w := &mail.Worker{Queue: st, Sender: sender, Now: time.Now, Log: log, Observe: metrics.MailResult, Lease: c.mailLease}
+		queue, guarded := registry.GuardMail(st, sender)
+		w := &mail.Worker{Queue: queue, Sender: guarded, Now: time.Now, Log: log, Observe: metrics.MailResult, Lease: c.mailLease}
 		srv.MailQueued = w.Kick
 		wg.Go(func() {
 			if err := w.Run(bg); err != nil && bg.Err() == nil {

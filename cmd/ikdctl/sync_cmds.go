@@ -40,10 +40,14 @@ func runEnroll(ctx context.Context, e env) error {
 	return nil
 }
 
-// runSync runs one sync round (`sync`) or shows the queue and link (`sync status`).
+// runSync runs one sync round (`sync`), shows the queue and link (`sync status`) or resends
+// acknowledged records after a registry restore (`sync resend`).
 func runSync(ctx context.Context, e env) error {
 	if len(e.args) > 0 && e.args[0] == "status" {
 		return syncStatus(ctx, env{args: e.args[1:], stdout: e.stdout, stderr: e.stderr})
+	}
+	if len(e.args) > 0 && e.args[0] == "resend" {
+		return syncResend(ctx, env{args: e.args[1:], stdout: e.stdout, stderr: e.stderr})
 	}
 	fs := newFlags("sync", e)
 	data, secretFile := dataDirFlag(fs), secretFlag(fs)
@@ -86,16 +90,56 @@ func runSync(ctx context.Context, e env) error {
 	return nil
 }
 
+// syncResend sends the acknowledged records made since a time to the registry again, after
+// its database was restored to an earlier point (see app.Resend).
+func syncResend(ctx context.Context, e env) error {
+	fs := newFlags("sync resend", e)
+	data, secretFile := dataDirFlag(fs), secretFlag(fs)
+	sinceText := fs.String("since", "", "records made at or after this time, RFC 3339 (the restore target, less a margin)")
+	batch := fs.Int("batch", ikdsync.DefaultBatch, fmt.Sprintf("records per push request, 1 to %d", ikdsync.MaxBatch))
+	if err := fs.Parse(e.args); err != nil {
+		return err
+	}
+	since, err := time.Parse(time.RFC3339, *sinceText)
+	if err != nil || *batch < 1 || *batch > ikdsync.MaxBatch || fs.NArg() != 0 {
+		return usageError("sync resend --data DIR --since 2006-01-02T15:04:05+07:00 [--batch N (1 to %d)]", ikdsync.MaxBatch)
+	}
+	s, err := openStore(ctx, *data, *secretFile)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	url, err := enrolledURL(ctx, s)
+	if err != nil {
+		return err
+	}
+	r, err := app.Resend(ctx, s, url, nil, since, *batch)
+	fmt.Fprintf(e.stdout, "resend: sent %d, accepted again %d, duplicate %d, rejected %d\n", r.Sent, r.Accepted, r.Duplicate, r.Rejected)
+	for _, rej := range r.Rejections {
+		fmt.Fprintf(e.stdout, "rejected %s\n", rej)
+	}
+	return err
+}
+
 // newEngine builds the sync engine for an enrolled store.
 func newEngine(ctx context.Context, s *store.Store, hc *http.Client, batch int) (*ikdsync.Engine, error) {
-	url, err := s.RegistryURL(ctx)
+	url, err := enrolledURL(ctx, s)
 	if err != nil {
 		return nil, err
 	}
-	if url == "" {
-		return nil, &exitError{code: 2, err: errors.New("this kiosk is not enrolled: run ikdctl enroll --registry URL --code CODE")}
-	}
 	return app.NewSyncEngine(s, url, hc, nil, batch)
+}
+
+// enrolledURL is the registry an enrolled store syncs with; not enrolled is a usage error.
+func enrolledURL(ctx context.Context, s *store.Store) (string, error) {
+	url, err := s.RegistryURL(ctx)
+	if err != nil {
+		return "", err
+	}
+	if url == "" {
+		return "", &exitError{code: 2, err: errors.New("this kiosk is not enrolled: run ikdctl enroll --registry URL --code CODE")}
+	}
+	return url, nil
 }
 
 func syncStatus(ctx context.Context, e env) error {

@@ -50,6 +50,22 @@ func TestEnrollAndSync(t *testing.T) {
 		t.Fatalf("registry stats %+v %v", stats, err)
 	}
 
+	// A resend (after a registry restore) of what the registry kept: answered duplicate.
+	since := time.Now().Add(-time.Hour).Format(time.RFC3339)
+	code, out, errOut = runStoreCLI(t, append([]string{"sync", "resend", "--since", since}, flags...)...)
+	if code != 0 || !strings.Contains(out, "resend: sent 1, accepted again 0, duplicate 1, rejected 0") {
+		t.Fatalf("sync resend: exit %d: %s%s", code, out, errOut)
+	}
+	code, out, _ = runStoreCLI(t, append([]string{"sync", "resend", "--since", time.Now().Add(time.Hour).Format(time.RFC3339)}, flags...)...)
+	if code != 0 || !strings.Contains(out, "resend: sent 0,") {
+		t.Fatalf("sync resend of nothing: exit %d: %s", code, out)
+	}
+	for _, bad := range [][]string{{"sync", "resend"}, {"sync", "resend", "--since", "yesterday"}, {"sync", "resend", "--since", since, "--batch", "0"}} {
+		if code, _, errOut := runStoreCLI(t, append(bad, flags...)...); code != 2 || !strings.Contains(errOut, "usage: sync resend") {
+			t.Errorf("%v: exit %d: %s", bad, code, errOut)
+		}
+	}
+
 	// The registry gone: the round fails with the officer's words and nothing is lost.
 	hs.Close()
 	t.Setenv("LANG", "id_ID.UTF-8")

@@ -41,7 +41,7 @@ const (
 	area         = loadgen.DefaultKecamatan
 )
 
-// suite is the running system: registry process, proxy, kiosks.
+// suite is the running system: registry processes, proxy, kiosks.
 type suite struct {
 	t      *testing.T
 	ctx    context.Context
@@ -49,9 +49,14 @@ type suite struct {
 	keys   string // the registry's data key file
 	regKey string // the registry's signing key file
 	reg    *registryProc
-	proxy  *faultproxy.Proxy
-	secret string // secret file
-	pin    string // PIN file
+	// regs are all registry processes on the database; reg is the first.
+	regs []*registryProc
+	// proxy is the faulty link to reg; nil when kiosk k talks to regs[k%len(regs)] directly.
+	proxy *faultproxy.Proxy
+	// nActivations is the load's count of ordinary activations (see load).
+	nActivations int
+	secret       string // secret file
+	pin          string // PIN file
 	// citizenTokenFile holds citizenToken, the registry's citizen API token.
 	citizenTokenFile string
 	dirs             []string
@@ -62,126 +67,157 @@ type suite struct {
 
 func TestFaultSuite(t *testing.T) {
 	start := time.Now()
-	seed := uint64(time.Now().UnixNano())
-	if s := os.Getenv("IKD_FAULT_SEED"); s != "" {
-		v, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			t.Fatalf("IKD_FAULT_SEED %q: %v", s, err)
-		}
-		seed = v
-	}
+	seed := testSeed(t)
 	fmt.Printf("fault-suite seed %d (replay with IKD_FAULT_SEED=%d)\n", seed, seed)
 	rng := rand.New(rand.NewPCG(seed, 1))
-	popSeed := seed % 1000003
 
 	s := setup(t)
 	s.seed = seed
-	ctx := s.ctx
+	sc := s.load(nActivations)
 
-	// The load: activations spread over the kiosks by the real command, with their residents
-	// and officer provisioned at the registry, which authorizes every record.
-	if _, err := runTool(ctx, "ikdctl", "loadgen", "--data", filepath.Dir(s.dirs[0]), "--kiosks", strconv.Itoa(nKiosks),
-		"--count", strconv.Itoa(nActivations), "--seed", strconv.FormatUint(popSeed, 10), "--officer", "sup1",
-		"--pin-file", s.pin, "--secret-file", s.secret, "--registry-db", s.dsn, "--data-key-file", s.keys,
-		"--citizen-token-file", s.citizenTokenFile); err != nil {
-		t.Fatal(err)
+	// The faults.
+	faults := s.faultLoop(rng, seed)
+
+	// Clean rounds until every record is answered.
+	s.proxy.SetPlan(nil)
+	o := s.settle(sc)
+	duplicated := o.duplicated + o.extraMails + o.redelivered
+
+	summary := fmt.Sprintf("fault-suite faults %d lost %d duplicated %d emails %d accepted %d",
+		faults, o.lost, duplicated, o.mails, o.stats.ActivationsAccepted)
+	fmt.Println(summary)
+	t.Logf("%s (seed %d, %s)", summary, seed, time.Since(start).Round(time.Second))
+	if o.redelivered != 0 {
+		t.Errorf("%d e-mails delivered twice (same Message-ID)", o.redelivered)
 	}
+	if o.lost != 0 || duplicated != 0 || faults < minFaults {
+		t.Errorf("fault suite failed: lost %d duplicated %d faults %d (want >= %d)", o.lost, duplicated, faults, minFaults)
+	}
+}
+
+// scenario is the load a test puts on the kiosks, and what the verdict needs to know of it.
+type scenario struct {
+	regDB         registry.Store // the registry's database, opened by the test
+	first, second loadgen.Result // the registrations approved on kiosk 1, and again on kiosk 2
+	// Lost phones crossing offline activations: on another kiosk than the one that approved
+	// (either may arrive first) and on the same kiosk (the deactivation always goes first).
+	crossKiosk, sameKiosk []kiosk.NIK
+}
+
+// load fills the kiosks' outboxes: n activations spread over the kiosks by the real command,
+// with their residents and officer provisioned at the registry, which authorizes every
+// record; nDouble registrations approved on two kiosks while offline; lost phones.
+func (s *suite) load(n int) scenario {
+	t, ctx := s.t, s.ctx
+	popSeed := s.popSeed()
+	s.loadgen(n)
 	regDB, err := storeopen.OpenSealed(ctx, s.dsn, s.keys)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer regDB.Close()
-	// ikdctl loadgen gives kiosk k (0-based) the residents k, k+K, k+2K, ...
-	resident := func(i int) kiosk.NIK {
-		return loadgen.Residents(loadgen.Config{Count: 1, Offset: i, Seed: popSeed})[0].NIK
-	}
+	t.Cleanup(func() { regDB.Close() })
+	sc := scenario{regDB: regDB}
 
-	// The same registrations approved on kiosk 1 and then, offline, on kiosk 2.
-	var first, second loadgen.Result
 	dblCfg := loadgen.Config{Count: nDouble, Offset: 100000, Seed: popSeed, CitizenToken: citizenToken}
 	s.withStore(0, func(st *store.Store, o kiosk.Officer) {
 		c := dblCfg
 		c.Store, c.Officer, c.RegistryDB = st, o, regDB
 		var err error
-		if first, err = loadgen.Run(ctx, c); err != nil {
+		if sc.first, err = loadgen.Run(ctx, c); err != nil {
 			t.Fatal(err)
 		}
 	})
-	// Lost phones crossing offline activations: on another kiosk (either may arrive first)
-	// and on the kiosk that approved (the deactivation always goes first).
-	crossKiosk := []kiosk.NIK{resident(0), resident(3), resident(6)}
-	sameKiosk := []kiosk.NIK{resident(2), resident(5), resident(8), resident(11), resident(14)}
+	sc.crossKiosk = []kiosk.NIK{s.resident(0), s.resident(3), s.resident(6)}
+	sc.sameKiosk = []kiosk.NIK{s.resident(2), s.resident(5), s.resident(8), s.resident(11), s.resident(14)}
 	s.withStore(1, func(st *store.Store, o kiosk.Officer) {
 		c := dblCfg
 		c.Store, c.Officer = st, o
 		if _, err := loadgen.AddResidents(ctx, st, loadgen.Residents(c)); err != nil {
 			t.Fatal(err)
 		}
-		tokens := make([]string, len(first.Registrations))
-		for i, r := range first.Registrations {
+		tokens := make([]string, len(sc.first.Registrations))
+		for i, r := range sc.first.Registrations {
 			tokens[i] = r.Token
 		}
 		var err error
-		if second, err = loadgen.ApproveTokens(ctx, c, tokens); err != nil {
+		if sc.second, err = loadgen.ApproveTokens(ctx, c, tokens); err != nil {
 			t.Fatal(err)
 		}
-		s.deactivate(st, o, crossKiosk)
+		s.deactivate(st, o, sc.crossKiosk)
 	})
-	s.withStore(2, func(st *store.Store, o kiosk.Officer) { s.deactivate(st, o, sameKiosk) })
+	s.withStore(2, func(st *store.Store, o kiosk.Officer) { s.deactivate(st, o, sc.sameKiosk) })
+	return sc
+}
 
-	// The faults.
-	faults := s.faultLoop(rng, seed)
+// resident is the NIK of synthetic resident i; ikdctl loadgen gives kiosk k (0-based) the
+// residents k, k+K, k+2K, ...
+func (s *suite) resident(i int) kiosk.NIK {
+	return loadgen.Residents(loadgen.Config{Count: 1, Offset: i, Seed: s.popSeed()})[0].NIK
+}
 
-	// Clean rounds until every record is answered, then lost phones of accepted activations.
-	s.proxy.SetPlan(nil)
+// outcome is what settle found.
+type outcome struct {
+	verdict
+	stats registry.Stats
+	// mails were received by the SMTP sink, with distinct Message-IDs going to recipients
+	// addresses; extraMails counts recipients' second mails of another Message-ID (a second
+	// code), redelivered the copies of a Message-ID already received (the worker's
+	// at-least-once delivery, see sync/registry/mail).
+	mails, distinct, recipients, extraMails, redelivered int
+}
+
+// settle runs clean rounds until every record is answered, then sends lost phones of
+// accepted activations, waits for the mails and checks every kiosk record, winner and mail.
+func (s *suite) settle(sc scenario) outcome {
+	t := s.t
 	s.drainKiosks()
-	laterLost := []kiosk.NIK{resident(1), resident(4), resident(7)}
+	laterLost := []kiosk.NIK{s.resident(1), s.resident(4), s.resident(7)}
 	s.withStore(0, func(st *store.Store, o kiosk.Officer) { s.deactivate(st, o, laterLost) })
 	s.drainKiosks()
 
-	stats := s.waitMails(regDB)
-
-	v := s.verify(regDB, first, second, crossKiosk, sameKiosk)
+	o := outcome{stats: s.waitMails(sc.regDB)}
+	o.verdict = s.verify(sc.regDB, sc.first, sc.second, sc.crossKiosk, sc.sameKiosk)
 	msgs := s.mail.messages()
+	idsPerTo := map[string]map[string]bool{}
 	distinct := map[string]bool{}
-	perTo := map[string]int{}
 	for _, m := range msgs {
 		distinct[m.messageID] = true
-		perTo[m.to]++
-	}
-	extraMails := len(msgs) - len(distinct)
-	for _, n := range perTo {
-		if n > 1 {
-			extraMails += n - 1
+		if idsPerTo[m.to] == nil {
+			idsPerTo[m.to] = map[string]bool{}
 		}
+		idsPerTo[m.to][m.messageID] = true
 	}
-	duplicated := v.duplicated + extraMails
+	for _, ids := range idsPerTo {
+		o.extraMails += len(ids) - 1
+	}
+	o.mails, o.distinct, o.recipients = len(msgs), len(distinct), len(idsPerTo)
+	o.redelivered = len(msgs) - len(distinct)
 	t.Logf("e-mails: %d received, %d distinct Message-IDs, %d recipients; registry accepted %d, sent %d",
-		len(msgs), len(distinct), len(perTo), stats.ActivationsAccepted, stats.MailsSent)
-	if len(msgs) != len(distinct) {
-		t.Errorf("%d e-mails but %d distinct Message-IDs: a mail was sent twice", len(msgs), len(distinct))
+		len(msgs), len(distinct), len(idsPerTo), o.stats.ActivationsAccepted, o.stats.MailsSent)
+	if o.extraMails != 0 {
+		t.Errorf("%d recipients got a second mail of another Message-ID", o.extraMails)
 	}
-	if int64(len(distinct)) != stats.ActivationsAccepted {
-		t.Errorf("%d distinct e-mails, registry accepted %d activations", len(distinct), stats.ActivationsAccepted)
+	if int64(len(distinct)) != o.stats.ActivationsAccepted {
+		t.Errorf("%d distinct e-mails, registry accepted %d activations", len(distinct), o.stats.ActivationsAccepted)
 	}
-	if stats.ActivationsAccepted != int64(v.winners) {
-		t.Errorf("registry counts %d accepted activations, the records show %d winners", stats.ActivationsAccepted, v.winners)
+	if o.stats.ActivationsAccepted != int64(o.winners) {
+		t.Errorf("registry counts %d accepted activations, the records show %d winners", o.stats.ActivationsAccepted, o.winners)
 	}
-	s.confirmSome(first, msgs, 5)
-
-	summary := fmt.Sprintf("fault-suite faults %d lost %d duplicated %d emails %d accepted %d",
-		faults, v.lost, duplicated, len(msgs), stats.ActivationsAccepted)
-	fmt.Println(summary)
-	t.Logf("%s (seed %d, %s)", summary, seed, time.Since(start).Round(time.Second))
-	if v.lost != 0 || duplicated != 0 || faults < minFaults {
-		t.Errorf("fault suite failed: lost %d duplicated %d faults %d (want >= %d)", v.lost, duplicated, faults, minFaults)
-	}
+	s.confirmSome(sc.first, msgs, 5)
+	return o
 }
 
 func setup(t *testing.T) *suite {
-	ctx := context.Background()
 	work := t.TempDir()
-	s := &suite{t: t, ctx: ctx, dsn: database(t, work)}
+	return newSuite(t, work, database(t, work), 1, true)
+}
+
+// newSuite starts registry processes on the database dsn, with the faulty proxy in front
+// of the first when proxied, and enrolls the kiosks (kiosk k with registry k%registries
+// when not proxied).
+func newSuite(t *testing.T, work, dsn string, registries int, proxied bool) *suite {
+	ctx := context.Background()
+	s := &suite{t: t, ctx: ctx, dsn: dsn}
 	s.mail = startMailServer(t)
 	if _, err := runTool(ctx, "ikdctl", "keys", "new", "--out", filepath.Join(work, "keys")); err != nil {
 		t.Fatal(err)
@@ -191,13 +227,8 @@ func setup(t *testing.T) *suite {
 	if _, err := runTool(ctx, "ikd-registry", "keys", "new-data-key", "--out", s.keys); err != nil {
 		t.Fatal(err)
 	}
-	logf, err := os.Create(filepath.Join(work, "registry.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { logf.Close() })
 	s.citizenTokenFile = writeSecret(t, work, "citizen.token", citizenToken)
-	s.reg = &registryProc{t: t, addr: freeAddr(t), logf: logf, args: []string{
+	args := []string{
 		"--key", s.regKey, "--db", s.dsn, "--data-key-file", s.keys,
 		// The load registers every citizen from this one address; no metrics listener, whose
 		// fixed default port another run on this machine may hold.
@@ -205,13 +236,30 @@ func setup(t *testing.T) *suite {
 		"--metrics-addr", "",
 		"--smtp", s.mail.addr, "--smtp-from", "IKD Dukcapil <no-reply@ikd.test>",
 		// A killed registry's claimed mails come back after the lease: keep it short.
-		"--mail-lease", "40s", "--shutdown-grace", "1s"}}
-	s.reg.start()
-	t.Cleanup(s.reg.kill)
-	if s.proxy, err = faultproxy.Start(s.reg.addr); err != nil {
-		t.Fatal(err)
+		"--mail-lease", "40s", "--shutdown-grace", "1s"}
+	for i := range registries {
+		name := "registry.log"
+		if i > 0 {
+			name = fmt.Sprintf("registry-%d.log", i+1)
+		}
+		logf, err := os.Create(filepath.Join(work, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { logf.Close() })
+		r := &registryProc{t: t, addr: freeAddr(t), logf: logf, args: args}
+		r.start()
+		t.Cleanup(r.kill)
+		s.regs = append(s.regs, r)
 	}
-	t.Cleanup(func() { s.proxy.Close() })
+	s.reg = s.regs[0]
+	if proxied {
+		var err error
+		if s.proxy, err = faultproxy.Start(s.reg.addr); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.proxy.Close() })
+	}
 
 	s.secret = writeSecret(t, work, "secret", secretText)
 	s.pin = writeSecret(t, work, "pin", supPIN)
@@ -231,7 +279,11 @@ func setup(t *testing.T) *suite {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := runTool(ctx, "ikdctl", "enroll", "--data", dir, "--secret-file", s.secret, "--registry", s.proxy.URL(),
+		url := "http://" + s.regs[(k-1)%registries].addr
+		if proxied {
+			url = s.proxy.URL()
+		}
+		if _, err := runTool(ctx, "ikdctl", "enroll", "--data", dir, "--secret-file", s.secret, "--registry", url,
 			"--code", strings.TrimSpace(code)); err != nil {
 			t.Fatal(err)
 		}
@@ -292,7 +344,7 @@ func (s *suite) deactivate(st *store.Store, o kiosk.Officer, niks []kiosk.NIK) {
 		if err != nil {
 			// A resident of another kiosk's share of the population: bring it here.
 			idx := -1
-			for i := range nActivations {
+			for i := range s.nActivations {
 				if loadgen.Residents(loadgen.Config{Count: 1, Offset: i, Seed: s.popSeed()})[0].NIK == n {
 					idx = i
 				}
@@ -501,19 +553,20 @@ func (s *suite) replay(k int) int {
 	return len(recs)
 }
 
-// drainKiosks runs clean sync rounds until every kiosk record is answered.
-func (s *suite) drainKiosks() {
+// drainKiosks runs clean sync rounds of the kiosks ks (all when none) until each of their
+// records is answered.
+func (s *suite) drainKiosks(ks ...int) {
+	if len(ks) == 0 {
+		ks = make([]int, len(s.dirs))
+		for k := range ks {
+			ks[k] = k
+		}
+	}
 	for round := 0; ; round++ {
 		open := 0
-		for k := range s.dirs {
+		for _, k := range ks {
 			_, _ = runTool(s.ctx, "ikdctl", "sync", "--data", s.dirs[k], "--secret-file", s.secret)
-			st := s.openKiosk(k)
-			c, err := st.RecordCounts(s.ctx)
-			st.Close()
-			if err != nil {
-				s.t.Fatalf("kiosk %d counts: %v", k+1, err)
-			}
-			open += c[kiosk.RecordPending] + c[kiosk.RecordSent]
+			open += s.unanswered(k)
 		}
 		if open == 0 {
 			return
@@ -522,6 +575,17 @@ func (s *suite) drainKiosks() {
 			s.t.Fatalf("%d records still unanswered after %d clean rounds", open, round+1)
 		}
 	}
+}
+
+// unanswered counts kiosk k's records the registry has not answered yet.
+func (s *suite) unanswered(k int) int {
+	st := s.openKiosk(k)
+	c, err := st.RecordCounts(s.ctx)
+	st.Close()
+	if err != nil {
+		s.t.Fatalf("kiosk %d counts: %v", k+1, err)
+	}
+	return c[kiosk.RecordPending] + c[kiosk.RecordSent]
 }
 
 // waitMails waits until the mail worker has sent every accepted activation's mail.
@@ -668,20 +732,8 @@ func (s *suite) confirmSome(regs loadgen.Result, msgs []mailMsg, n int) {
 		if !ok || confirmed == n {
 			continue
 		}
-		req, err := http.NewRequest(http.MethodPost, "http://"+s.reg.addr+"/v1/registrations/"+r.ID+"/confirm",
-			strings.NewReader(`{"code":"`+m.code+`"}`))
-		if err != nil {
-			s.t.Fatal(err)
-		}
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+citizenToken)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			s.t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			s.t.Errorf("confirm registration %s with the e-mailed code: HTTP %d", r.ID, resp.StatusCode)
+		if st := s.confirm(r.ID, m.code); st != http.StatusOK {
+			s.t.Errorf("confirm registration %s with the e-mailed code: HTTP %d", r.ID, st)
 		}
 		confirmed++
 	}
@@ -691,3 +743,20 @@ func (s *suite) confirmSome(regs loadgen.Result, msgs []mailMsg, n int) {
 }
 
 func (s *suite) popSeed() uint64 { return s.seed % 1000003 }
+
+// confirm posts code for registration id to the citizen API and returns the HTTP status.
+func (s *suite) confirm(id, code string) int {
+	req, err := http.NewRequest(http.MethodPost, "http://"+s.reg.addr+"/v1/registrations/"+id+"/confirm",
+		strings.NewReader(`{"code":"`+code+`"}`))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+citizenToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}

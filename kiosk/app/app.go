@@ -180,7 +180,7 @@ func (a *App) Unlock(ctx context.Context, secret []byte) error {
 	}
 	a.st = st
 	a.deps = kiosk.Deps{Tokens: token.NewVerifier(st), Residents: st, Outbox: st, Audit: st, Sealer: sealer,
-		Clock: clockFunc(st.Now), IDs: uuidV7{}, KioskID: st.KioskID()}
+		Clock: clockFunc(st.Now), IDs: uuidV7{}, KioskID: st.KioskID(), Freshness: st}
 	a.startFace()
 	if err := a.startSync(ctx); err != nil {
 		a.log.Warn("sync not started", "err", err)

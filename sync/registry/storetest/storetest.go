@@ -42,6 +42,8 @@ func Run(t *testing.T, open func(t *testing.T) registry.Store) {
 		{"Stats", testStats},
 		{"Residents", testResidents},
 		{"ChangesPaging", testChangesPaging},
+		{"MovesKeepHistory", testMovesKeepHistory},
+		{"Revocations", testRevocations},
 		{"Keys", testKeys},
 		{"InTxRollback", testRollback},
 		{"Ping", func(t *testing.T, s registry.Store) {

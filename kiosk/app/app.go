@@ -109,6 +109,7 @@ type App struct {
 	faceDone   chan struct{} // closed once loading ended, ready or not
 	settings   Settings
 	counts     map[kiosk.RecordState]int
+	ages       kiosk.DataAges
 	closed     bool
 	// now measures officers' idleness (wall time on this machine; tests set it).
 	now func() time.Time
@@ -485,9 +486,21 @@ func (a *App) updateCounts(ctx context.Context) {
 		}
 		return
 	}
+	ages, err := st.DataAges(ctx)
+	if err != nil && ctx.Err() == nil {
+		a.log.Warn("data ages", "err", err)
+	}
 	a.mu.Lock()
-	a.counts = c
+	a.counts, a.ages = c, ages
 	a.mu.Unlock()
+}
+
+// stalePolicy is the supervisor's policy, or the default; a.mu must be held.
+func (a *App) stalePolicy() kiosk.StalePolicy {
+	if a.settings.Stale == (kiosk.StalePolicy{}) {
+		return kiosk.DefaultStalePolicy
+	}
+	return a.settings.Stale
 }
 
 // Status implements Kiosk.
@@ -499,6 +512,8 @@ func (a *App) Status() Status {
 		return s
 	}
 	s.ClockStatus = a.st.ClockStatus()
+	s.Data, s.Now = a.ages, a.st.Now()
+	s.Stale = a.stalePolicy().Judge(s.Data, s.Now, kiosk.PurposeActivation)
 	for k, v := range a.counts {
 		s.Counts[k] = v
 	}

@@ -201,6 +201,9 @@ type Settings struct {
 	// Stale are the limits on how old the kiosk's data may be for an activation; zero:
 	// kiosk.DefaultStalePolicy.
 	Stale kiosk.StalePolicy
+	// Retention is how long an answered record's evidence is kept (store.Purge); zero:
+	// store.DefaultRetention.
+	Retention time.Duration
 }
 
 // DailySummary is a day's counter statistics, exportable as CSV for the Dinas.

@@ -187,6 +187,7 @@ func (a *App) Unlock(ctx context.Context, secret []byte) error {
 		a.log.Warn("sync not started", "err", err)
 	}
 	a.wg.Go(a.refreshCounts)
+	a.wg.Go(a.purgeEvidence)
 	return nil
 }
 
@@ -493,6 +494,37 @@ func (a *App) updateCounts(ctx context.Context) {
 	a.mu.Lock()
 	a.counts, a.ages = c, ages
 	a.mu.Unlock()
+}
+
+// purgeEvery is how often the kiosk erases evidence past its retention (store.Purge).
+const purgeEvery = 6 * time.Hour
+
+// purgeEvidence runs the retention purge at unlock and every purgeEvery until the app stops.
+func (a *App) purgeEvidence() {
+	t := time.NewTicker(purgeEvery)
+	defer t.Stop()
+	for {
+		if st, err := a.store(); err == nil {
+			a.mu.Lock()
+			keep := a.settings.Retention
+			a.mu.Unlock()
+			if keep <= 0 {
+				keep = store.DefaultRetention
+			}
+			rep, err := st.Purge(a.ctx, keep, false)
+			switch {
+			case err != nil && a.ctx.Err() == nil:
+				a.log.Warn("retention purge", "err", err)
+			case rep.Records+rep.AuditDetails > 0:
+				a.log.Info("retention purge", "records", rep.Records, "audit_details", rep.AuditDetails, "before", rep.Before)
+			}
+		}
+		select {
+		case <-a.ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // stalePolicy is the supervisor's policy, or the default; a.mu must be held.

@@ -102,6 +102,9 @@ func (a *App) updateSettings(ctx context.Context, by kiosk.Officer, n Settings) 
 			return ErrSettings.With(err)
 		}
 	}
+	if n.Retention < 0 || (n.Retention > 0 && n.Retention < 24*time.Hour) {
+		return ErrSettings.With(fmt.Errorf("retention %v: at least a day", n.Retention))
+	}
 	cur := a.Settings()
 	if strings.TrimSpace(n.RegistryURL) != cur.RegistryURL {
 		return ErrNotEnrolled.With(fmt.Errorf("registry %q: a new registry needs an enrollment code (App.Enroll)", n.RegistryURL))
@@ -124,7 +127,10 @@ func (a *App) updateSettings(ctx context.Context, by kiosk.Officer, n Settings) 
 	if n.Stale != (kiosk.StalePolicy{}) {
 		a.settings.Stale = n.Stale
 	}
-	stale := a.stalePolicy()
+	if n.Retention > 0 {
+		a.settings.Retention = n.Retention
+	}
+	stale, retention := a.stalePolicy(), a.settings.Retention
 	if camChanged {
 		a.settings.CameraDevice, a.settings.CameraWidth, a.settings.CameraHeight = n.CameraDevice, n.CameraWidth, n.CameraHeight
 	}
@@ -135,9 +141,9 @@ func (a *App) updateSettings(ctx context.Context, by kiosk.Officer, n Settings) 
 	}
 	th := a.Settings().Thresholds
 	ev := kiosk.AuditEvent{Time: st.Now(), OfficerID: by.ID, Action: "settings.updated", Subject: "kiosk",
-		Detail: fmt.Sprintf("camera=%s %dx%d idle_lock=%v lang=%s supervisor_for_deactivation=%v match=%.3f no_match=%.3f max_distance=%.3f stale_warn=%v stale_supervisor=%v stale_stop=%v",
+		Detail: fmt.Sprintf("camera=%s %dx%d idle_lock=%v lang=%s supervisor_for_deactivation=%v match=%.3f no_match=%.3f max_distance=%.3f stale_warn=%v stale_supervisor=%v stale_stop=%v retention=%v",
 			n.CameraDevice, n.CameraWidth, n.CameraHeight, n.IdleLock, n.Lang, n.SupervisorForDeactivation, th.Match, th.NoMatch, th.MatchMaxDistance,
-			stale.WarnAfter, stale.SupervisorAfter, stale.StopAfter)}
+			stale.WarnAfter, stale.SupervisorAfter, stale.StopAfter, retention)}
 	if err := st.Record(ctx, ev); err != nil {
 		return fmt.Errorf("audit settings: %w", err)
 	}

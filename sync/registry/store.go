@@ -100,6 +100,13 @@ type Tx interface {
 	CountAccepted(ctx context.Context, kind kiosk.RecordKind, regID string, since time.Time) (int, error)
 	// PurgeRecords forgets records received before before (the dedup window).
 	PurgeRecords(ctx context.Context, before time.Time) (int64, error)
+	// PurgeMails deletes mails sent, or given up, before before (by sent time, or for one
+	// given up by queue time); mails still waiting stay.
+	PurgeMails(ctx context.Context, before time.Time) (int64, error)
+	// PurgeRegistrations deletes registrations that ended before before: activated and
+	// confirmed (by confirmation), deactivated or revoked (by revocation), pending (by
+	// creation), approved with a code that expired (by expiry). Tombstones stay.
+	PurgeRegistrations(ctx context.Context, before time.Time) (int64, error)
 
 	// InsertTombstone records that nik was deactivated (a lost phone) at t.At.
 	InsertTombstone(ctx context.Context, t Tombstone) error

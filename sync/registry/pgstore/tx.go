@@ -270,6 +270,24 @@ func (t *tx) PurgeRecords(ctx context.Context, before time.Time) (int64, error) 
 	return res.RowsAffected(), nil
 }
 
+func (t *tx) PurgeMails(ctx context.Context, before time.Time) (int64, error) {
+	res, err := t.tx.Exec(ctx, `DELETE FROM mails WHERE (sent_at IS NOT NULL AND sent_at < $1) OR (permanent AND created_at < $1)`, ns(before))
+	if err != nil {
+		return 0, fmt.Errorf("purge mails: %w", err)
+	}
+	return res.RowsAffected(), nil
+}
+
+func (t *tx) PurgeRegistrations(ctx context.Context, before time.Time) (int64, error) {
+	res, err := t.tx.Exec(ctx, `DELETE FROM registrations WHERE (status = 'activated' AND confirmed_at < $1)
+		OR (status IN ('deactivated', 'revoked') AND revoked_at < $1) OR (status = 'pending' AND created_at < $1)
+		OR (status = 'approved' AND code_expires < $1)`, ns(before))
+	if err != nil {
+		return 0, fmt.Errorf("purge registrations: %w", err)
+	}
+	return res.RowsAffected(), nil
+}
+
 func (t *tx) InsertTombstone(ctx context.Context, ts registry.Tombstone) error {
 	_, err := t.tx.Exec(ctx, `INSERT INTO tombstones (nik, at, record_id) VALUES ($1, $2, $3)`,
 		ts.NIK, ns(ts.At), ts.RecordID)

@@ -328,6 +328,24 @@ func (t *tx) PurgeRecords(ctx context.Context, before time.Time) (int64, error) 
 	return res.RowsAffected()
 }
 
+func (t *tx) PurgeMails(ctx context.Context, before time.Time) (int64, error) {
+	res, err := t.exec(ctx, `DELETE FROM mails WHERE (sent_at IS NOT NULL AND sent_at < ?) OR (permanent <> 0 AND created_at < ?)`, ns(before), ns(before))
+	if err != nil {
+		return 0, fmt.Errorf("purge mails: %w", err)
+	}
+	return res.RowsAffected()
+}
+
+func (t *tx) PurgeRegistrations(ctx context.Context, before time.Time) (int64, error) {
+	res, err := t.exec(ctx, `DELETE FROM registrations WHERE (status = 'activated' AND confirmed_at < ?)
+		OR (status IN ('deactivated', 'revoked') AND revoked_at < ?) OR (status = 'pending' AND created_at < ?)
+		OR (status = 'approved' AND code_expires < ?)`, ns(before), ns(before), ns(before), ns(before))
+	if err != nil {
+		return 0, fmt.Errorf("purge registrations: %w", err)
+	}
+	return res.RowsAffected()
+}
+
 func (t *tx) InsertTombstone(ctx context.Context, ts registry.Tombstone) error {
 	_, err := t.exec(ctx, `INSERT INTO tombstones (nik, at, record_id) VALUES (?, ?, ?)`,
 		ts.NIK, ns(ts.At), ts.RecordID)

@@ -44,6 +44,8 @@ func Run(t *testing.T, open func(t *testing.T) registry.Store) {
 		{"ChangesPaging", testChangesPaging},
 		{"MovesKeepHistory", testMovesKeepHistory},
 		{"Revocations", testRevocations},
+		{"PurgeMails", testPurgeMails},
+		{"PurgeRegistrations", testPurgeRegistrations},
 		{"Keys", testKeys},
 		{"InTxRollback", testRollback},
 		{"Ping", func(t *testing.T, s registry.Store) {

@@ -22,7 +22,20 @@ const (
 	metaRevocationsAsOf = "revocations_as_of"
 )
 
-func (s *Store) setAsOf(ctx context.Context, tx execer, key string, at time.Time) error {
+// setAsOf records that the data of key is up to date as of at, unless it already is as of a
+// later time: data brought by an older stick or page does not make the kiosk's data younger
+// or older than what it already holds.
+func (s *Store) setAsOf(ctx context.Context, tx interface {
+	execer
+	querier
+}, key string, at time.Time) error {
+	cur, err := s.asOf(ctx, tx, key)
+	if err != nil {
+		return err
+	}
+	if !cur.Before(at) {
+		return nil
+	}
 	v := binary.BigEndian.AppendUint64(nil, uint64(at.UnixNano()))
 	return setMeta(ctx, tx, key, s.keys.seal(v, []byte("meta\x00"+key)))
 }

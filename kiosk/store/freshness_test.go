@@ -80,6 +80,13 @@ func TestApplyDeltaRevocationsAndAges(t *testing.T) {
 	if !a.Residents.Equal(asOf) || !a.Keys.Equal(asOf) || !a.Revocations.Equal(asOf) {
 		t.Errorf("ages %+v, want all %v", a, asOf)
 	}
+	// An older page (a stale stick) does not move the ages back.
+	if _, err := s.ApplyDelta(ctx, kiosk.Delta{Cursor: "3", AsOf: asOf.Add(-24 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if a, _ := s.DataAges(ctx); !a.Residents.Equal(asOf) {
+		t.Errorf("ages moved back to %v", a.Residents)
+	}
 	got, err := s.ResidentByNIK(ctx, r.NIK)
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ikd-field/ikd/kiosk"
+	"github.com/ikd-field/ikd/kiosk/kiosktest"
 	"github.com/ikd-field/ikd/kiosk/store/snapshot"
 )
 
@@ -110,5 +111,25 @@ func TestDataAgesSealed(t *testing.T) {
 	}
 	if _, err := s.DataAges(ctx); !errors.Is(err, ErrTampered) {
 		t.Errorf("copied as-of: %v, want %v", err, ErrTampered)
+	}
+}
+
+// A revocation a pull stored reaches the counter: an activation flow over this store refuses
+// the QR at scan.
+func TestStoredRevocationRefusedAtScan(t *testing.T) {
+	ctx := context.Background()
+	s, _ := mustCreate(t, testOptions())
+	r := snapshot.Synthetic(11, 0)
+	r.Revocations = kiosk.Revocations{Registrations: []kiosk.RevokedRegistration{{ID: "reg-1", At: time.Now()}}}
+	if _, err := s.ApplyDelta(ctx, kiosk.Delta{Residents: []kiosk.Resident{r}, Cursor: "1"}); err != nil {
+		t.Fatal(err)
+	}
+	tokens := &kiosktest.TokenVerifier{VerifyFn: func(context.Context, string, time.Time) (kiosk.Token, error) {
+		return kiosk.Token{KeyID: "k1", NIK: r.NIK, RegistrationID: "reg-1", IssuedAt: time.Now().Add(-time.Hour)}, nil
+	}}
+	f := kiosk.NewActivation(kiosk.Deps{Tokens: tokens, Residents: s, Outbox: s, Audit: s,
+		Clock: kiosktest.FixedClock(time.Now()), Freshness: s}, kiosk.Officer{ID: "off1", Role: kiosk.RoleOfficer})
+	if err := f.ScanToken(ctx, "IKD1:x"); !errors.Is(err, kiosk.ErrRegistrationRevoked) {
+		t.Fatalf("scan: %v, want %v", err, kiosk.ErrRegistrationRevoked)
 	}
 }

@@ -126,6 +126,25 @@ var (
 	ErrFaceNotMatched = &Error{Code: "workflow.face_not_matched", Msg: Message{
 		ID: "Wajah tidak cocok dengan data penduduk; aktivasi tidak dapat disetujui.",
 		EN: "The face does not match the resident record; the activation cannot be approved."}}
+	// ErrRegistrationRevoked: the registry withdrew the registration the QR belongs to.
+	ErrRegistrationRevoked = &Error{Code: "registration.revoked", Msg: Message{
+		ID: "Registrasi ini telah dicabut oleh Dukcapil; QR tidak dapat dipakai. Warga perlu mendaftar ulang di aplikasi IKD.",
+		EN: "Dukcapil revoked this registration; the QR cannot be used. The citizen needs to register again in the IKD app."}}
+	// ErrRegistrationDeactivated: the NIK was reported lost (deactivated) after the QR's
+	// registration was made, which ended it.
+	ErrRegistrationDeactivated = &Error{Code: "registration.deactivated", Msg: Message{
+		ID: "NIK ini dilaporkan hilang (HP hilang) setelah QR ini dibuat; QR tidak berlaku. Warga perlu mendaftar ulang di aplikasi IKD dengan HP barunya.",
+		EN: "This NIK was reported lost (lost phone) after this QR was made; the QR is void. The citizen needs to register again in the IKD app on the new phone."}}
+	// ErrStaleSupervisor: the kiosk's data is old enough that an activation needs a
+	// supervisor's PIN (see StalePolicy).
+	ErrStaleSupervisor = &Error{Code: "stale.supervisor_required", Msg: Message{
+		ID: "Data kiosk sudah lama tidak diperbarui; aktivasi perlu PIN supervisor. Lakukan sinkronisasi atau pasang stik data terbaru.",
+		EN: "The kiosk's data has not been updated for a long time; an activation needs a supervisor's PIN. Sync, or apply a recent data stick."}}
+	// ErrStaleBlocked: the kiosk's data is past the hard limit; activations stop until it is
+	// updated. Deactivations go on.
+	ErrStaleBlocked = &Error{Code: "stale.activation_blocked", Msg: Message{
+		ID: "Data kiosk terlalu lama tidak diperbarui; aktivasi dihentikan. Lakukan sinkronisasi atau pasang stik data terbaru dari kantor kecamatan. Penonaktifan (HP hilang) tetap bisa dilakukan.",
+		EN: "The kiosk's data is too old; activations are stopped. Sync, or apply a recent data stick from the kecamatan office. Deactivations (lost phone) still work."}}
 	// ErrPermission: the officer's role does not allow the action.
 	ErrPermission = &Error{Code: "officer.permission", Msg: Message{
 		ID: "Peran Anda tidak diizinkan melakukan tindakan ini.",

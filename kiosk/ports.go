@@ -133,6 +133,10 @@ type Delta struct {
 	Officers []Officer
 	Keys     []RegistryKey // added or changed (rotation, end of validity)
 	Cursor   string
+	// AsOf is the registry's time of the last page of a pull (nothing more to come): the
+	// kiosk's residents, keys and revocations are then up to date as of it. Zero on the
+	// pages before it.
+	AsOf time.Time
 	// Refused are residents the page carried whose text the kiosk will not store (see
 	// sync.DecodeDeltaPage); their NIKs are also in Removed, so no older copy stays either.
 	Refused []RefusedResident
@@ -142,6 +146,11 @@ type Delta struct {
 type RefusedResident struct {
 	NIK NIK
 	Err error
+}
+
+// Freshness reports how old the kiosk's data is (see StalePolicy).
+type Freshness interface {
+	DataAges(ctx context.Context) (DataAges, error)
 }
 
 // DeltaCounts reports what a delta changed.

@@ -1,6 +1,9 @@
 package kiosk
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // ResidentStatus is the registry's status of a resident record.
 type ResidentStatus string
@@ -24,6 +27,43 @@ type Resident struct {
 	References []Descriptor
 	// Photo is an optional small reference photo (JPEG) for the officer's eye check.
 	Photo []byte
+	// Revocations are what the registry ended for this NIK, as of the last pull.
+	Revocations Revocations
+}
+
+// Revocations are a resident's deactivation and revoked registrations.
+type Revocations struct {
+	// DeactivatedAt is when the NIK was reported lost (a deactivation in force); zero: never.
+	DeactivatedAt time.Time
+	Registrations []RevokedRegistration
+}
+
+// RevokedRegistration is a registration the registry ended.
+type RevokedRegistration struct {
+	ID          string
+	At          time.Time
+	Deactivated bool // ended by the NIK's deactivation; otherwise revoked at the registry
+}
+
+// Refuses returns why an activation of registration regID, whose QR was issued at issuedAt,
+// must not go ahead, or nil. A registration made after the NIK was reported lost (the new
+// phone) may be activated; its QR is necessarily issued after the deactivation, while a QR
+// issued at or before it belongs to a registration the deactivation ended.
+func (r Revocations) Refuses(regID string, issuedAt time.Time) error {
+	for _, g := range r.Registrations {
+		if g.ID != regID {
+			continue
+		}
+		if g.Deactivated {
+			return ErrRegistrationDeactivated.With(fmt.Errorf("registration %s ended by a deactivation at %s", regID, g.At.Format(time.RFC3339)))
+		}
+		return ErrRegistrationRevoked.With(fmt.Errorf("registration %s revoked at %s", regID, g.At.Format(time.RFC3339)))
+	}
+	if !r.DeactivatedAt.IsZero() && !issuedAt.After(r.DeactivatedAt) {
+		return ErrRegistrationDeactivated.With(fmt.Errorf("QR issued %s, NIK reported lost %s",
+			issuedAt.Format(time.RFC3339), r.DeactivatedAt.Format(time.RFC3339)))
+	}
+	return nil
 }
 
 // Role is an officer's role at the kiosk.

@@ -2,8 +2,10 @@ package kiosk
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // State is a step of the counter workflow.
@@ -46,6 +48,26 @@ type Deps struct {
 	Clock     Clock
 	IDs       IDs
 	KioskID   string
+	// Freshness says how old the kiosk's data is; with it, StalePolicy (DefaultStalePolicy
+	// when zero) gates activations. Nil: no limit (tools that queue records, tests).
+	Freshness   Freshness
+	StalePolicy StalePolicy
+}
+
+// stale judges the kiosk's data for this flow; a fresh verdict without Freshness.
+func (f *Flow) stale(ctx context.Context) (StaleVerdict, error) {
+	if f.deps.Freshness == nil {
+		return StaleVerdict{}, nil
+	}
+	ages, err := f.deps.Freshness.DataAges(ctx)
+	if err != nil {
+		return StaleVerdict{}, fmt.Errorf("data ages: %w", err)
+	}
+	p := f.deps.StalePolicy
+	if p == (StalePolicy{}) {
+		p = DefaultStalePolicy
+	}
+	return p.Judge(ages, f.deps.Clock.Now(), f.purpose), nil
 }
 
 // Approval is the officer's decision to go ahead.
@@ -55,6 +77,9 @@ type Approval struct {
 	EyeChecked bool
 	// Reason is required for deactivations (for example "HP hilang").
 	Reason string
+	// Supervisor confirmed the activation with their PIN (app.Session.ConfirmSupervisor);
+	// required when the kiosk's data is older than StalePolicy.SupervisorAfter.
+	Supervisor *Officer
 }
 
 // Flow is one citizen's visit at the counter, an explicit state machine. Every action checks
@@ -109,6 +134,14 @@ func (f *Flow) ScanToken(ctx context.Context, text string) error {
 	if err := f.legal("scan token", StateIdle); err != nil {
 		return err
 	}
+	// Past the hard limit the officer hears it before the citizen's face is taken.
+	v, err := f.stale(ctx)
+	if err != nil {
+		return err
+	}
+	if v.Level == StaleBlocked {
+		return v.Gate(false)
+	}
 	tok, err := f.deps.Tokens.Verify(ctx, text, f.deps.Clock.Now())
 	if err != nil {
 		return fmt.Errorf("verify token: %w", err)
@@ -119,6 +152,18 @@ func (f *Flow) ScanToken(ctx context.Context, text string) error {
 	}
 	if used {
 		return ErrAlreadyActivated.With(fmt.Errorf("registration %s", tok.RegistrationID))
+	}
+	// A QR the registry ended (revoked, or the NIK reported lost after it was made) is
+	// refused here, while the citizen is at the counter. A NIK the snapshot lacks is
+	// FindResident's to report.
+	r, err := f.deps.Residents.ResidentByNIK(ctx, tok.NIK)
+	switch {
+	case err == nil:
+		if err := r.Revocations.Refuses(tok.RegistrationID, tok.IssuedAt); err != nil {
+			return err
+		}
+	case !errors.Is(err, ErrResidentNotFound):
+		return fmt.Errorf("find resident %s: %w", tok.NIK.Masked(), err)
 	}
 	f.token, f.nik, f.state = tok, tok.NIK, StateTokenScanned
 	return nil
@@ -151,6 +196,12 @@ func (f *Flow) FindResident(ctx context.Context) error {
 	}
 	if r.Status != ResidentActive {
 		return ErrResidentInactive.With(fmt.Errorf("resident %s status %q", f.nik.Masked(), r.Status))
+	}
+	if f.purpose == PurposeActivation {
+		// Again: a pull may have brought the revocation since the scan.
+		if err := r.Revocations.Refuses(f.token.RegistrationID, f.token.IssuedAt); err != nil {
+			return err
+		}
 	}
 	f.resident, f.state = r, StateResidentFound
 	return nil
@@ -200,6 +251,16 @@ func (f *Flow) Approve(ctx context.Context, a Approval) error {
 	if f.purpose == PurposeDeactivation && reason == "" {
 		return ErrReasonRequired
 	}
+	v, err := f.stale(ctx)
+	if err != nil {
+		return err
+	}
+	supervised := a.Supervisor != nil && a.Supervisor.Role == RoleSupervisor && !a.Supervisor.Disabled
+	if f.purpose == PurposeActivation {
+		if err := v.Gate(supervised); err != nil {
+			return err
+		}
+	}
 	now := f.deps.Clock.Now()
 	rec := OutboxRecord{ID: f.deps.IDs.NewID(), NIK: f.nik, State: RecordPending, CreatedAt: now}
 	var payload any
@@ -224,6 +285,9 @@ func (f *Flow) Approve(ctx context.Context, a Approval) error {
 	rec.Envelope = env
 	ev := AuditEvent{Time: now, OfficerID: f.officer.ID, Action: string(rec.Kind) + ".approved",
 		Subject: rec.ID, Detail: fmt.Sprintf("nik=%s band=%s score=%.3f eye_checked=%t", f.nik.Masked(), f.face.Band, f.face.Score, a.EyeChecked)}
+	if v.Level >= StaleSupervisor && f.purpose == PurposeActivation {
+		ev.Detail += fmt.Sprintf(" stale=%s:%s supervisor=%s", v.Oldest, v.Age.Round(time.Hour), a.Supervisor.ID)
+	}
 	if err := f.deps.Outbox.Enqueue(ctx, rec, ev); err != nil {
 		return fmt.Errorf("queue %s: %w", rec.Kind, err)
 	}

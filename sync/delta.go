@@ -27,6 +27,9 @@ func DecodeDeltaPage(page DeltaPage) (kiosk.Delta, error) {
 		return kiosk.Delta{}, ErrMessageMalformed.With(fmt.Errorf("delta page: %d changes, at most %d", n, MaxPage))
 	}
 	d := kiosk.Delta{Cursor: page.Cursor}
+	if !page.More {
+		d.AsOf = MillisTime(page.Time)
+	}
 	for i, rc := range page.Residents {
 		nik, err := kiosk.ParseNIK(rc.NIK)
 		if err != nil {
@@ -85,7 +88,45 @@ func decodeResidentChange(nik kiosk.NIK, rc ResidentChange) (kiosk.Resident, err
 		}
 		r.References = append(r.References, ref)
 	}
+	if rc.Revocations != nil {
+		if r.Revocations, err = decodeRevocations(*rc.Revocations); err != nil {
+			return kiosk.Resident{}, err
+		}
+	}
 	return r, nil
+}
+
+// MaxRevoked is the most revoked registrations one resident may carry.
+const MaxRevoked = 256
+
+func decodeRevocations(rv Revocations) (kiosk.Revocations, error) {
+	if rv.DeactivatedAt < 0 {
+		return kiosk.Revocations{}, fmt.Errorf("deactivated at %d", rv.DeactivatedAt)
+	}
+	if len(rv.Registrations) > MaxRevoked {
+		return kiosk.Revocations{}, fmt.Errorf("%d revoked registrations, at most %d", len(rv.Registrations), MaxRevoked)
+	}
+	out := kiosk.Revocations{DeactivatedAt: MillisTime(rv.DeactivatedAt)}
+	for i, g := range rv.Registrations {
+		if g.ID == "" || len(g.ID) > maxIDLen || g.At <= 0 {
+			return kiosk.Revocations{}, fmt.Errorf("revoked registration %d: id of %d bytes, at %d", i+1, len(g.ID), g.At)
+		}
+		out.Registrations = append(out.Registrations, kiosk.RevokedRegistration{ID: g.ID, At: MillisTime(g.At), Deactivated: g.Deactivated})
+	}
+	return out, nil
+}
+
+// EncodeRevocations is the registry's side of the revocations a resident carries; nil when
+// there are none.
+func EncodeRevocations(r kiosk.Revocations) *Revocations {
+	if r.DeactivatedAt.IsZero() && len(r.Registrations) == 0 {
+		return nil
+	}
+	rv := &Revocations{DeactivatedAt: TimeMillis(r.DeactivatedAt)}
+	for _, g := range r.Registrations {
+		rv.Registrations = append(rv.Registrations, RevokedRegistration{ID: g.ID, At: TimeMillis(g.At), Deactivated: g.Deactivated})
+	}
+	return rv
 }
 
 func decodeKeyChange(kc KeyChange) (kiosk.RegistryKey, error) {
@@ -112,6 +153,7 @@ func EncodeResidentChange(r kiosk.Resident) ResidentChange {
 	for _, d := range r.References {
 		rc.References = append(rc.References, EncodeReference(d))
 	}
+	rc.Revocations = EncodeRevocations(r.Revocations)
 	return rc
 }
 

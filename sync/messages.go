@@ -95,6 +95,27 @@ type ResidentChange struct {
 	// (256 bytes; see EncodeReference).
 	References [][]byte `cbor:"10,keyasint,omitempty"`
 	Photo      []byte   `cbor:"11,keyasint,omitempty"` // JPEG
+	// Revocations are what the registry ended for this NIK, so an offline kiosk refuses a
+	// stale QR at the counter rather than the registry after the citizen has gone.
+	Revocations *Revocations `cbor:"12,keyasint,omitempty"`
+}
+
+// Revocations of a resident: the NIK's deactivation (a lost phone) and the registrations the
+// registry ended.
+type Revocations struct {
+	// DeactivatedAt is when the NIK was last reported lost (a deactivation not lifted), Unix
+	// milliseconds; 0: none in force. A registration made before it cannot be activated.
+	DeactivatedAt int64                 `cbor:"1,keyasint,omitempty"`
+	Registrations []RevokedRegistration `cbor:"2,keyasint,omitempty"`
+}
+
+// RevokedRegistration is a registration the registry ended.
+type RevokedRegistration struct {
+	ID string `cbor:"1,keyasint"`
+	At int64  `cbor:"2,keyasint"` // Unix milliseconds
+	// Deactivated: ended by the NIK's deactivation (a lost phone); otherwise revoked at the
+	// registry.
+	Deactivated bool `cbor:"3,keyasint,omitempty"`
 }
 
 // OfficerChange is an officer's registry record. The PIN never travels: it is set at the kiosk.

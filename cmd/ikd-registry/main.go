@@ -119,6 +119,7 @@ type serveConfig struct {
 	dataKeyFile              string
 	tokenTTL, codeTTL        time.Duration
 	codeTries, dedupDays     int
+	retention                registry.Retention
 	smtp, smtpFrom, smtpUser string
 	smtpPasswordFile         string
 	shutdownGrace            time.Duration
@@ -139,6 +140,9 @@ func serve(ctx context.Context, args []string, log *slog.Logger) error {
 	fs.DurationVar(&c.codeTTL, "code-ttl", registry.DefaultCodeTTL, "lifetime of e-mailed activation codes")
 	fs.IntVar(&c.codeTries, "code-tries", registry.DefaultCodeMaxTries, "wrong tries allowed per activation code")
 	fs.IntVar(&c.dedupDays, "dedup-days", int(registry.DefaultDedupWindow/(24*time.Hour)), "days a record id is remembered")
+	fs.DurationVar(&c.retention.Mails, "mail-retention", registry.DefaultMailRetention, "how long a sent or failed activation mail is kept")
+	fs.DurationVar(&c.retention.Registrations, "registration-retention", registry.DefaultRegistrationRetention,
+		"how long a registration is kept after it ended (confirmed, deactivated, revoked, expired)")
 	fs.StringVar(&c.smtp, "smtp", "", "SMTP server HOST:PORT for activation e-mails (empty: mails stay queued)")
 	fs.StringVar(&c.smtpFrom, "smtp-from", "IKD Dukcapil <no-reply@ikd.invalid>", "sender address of activation e-mails")
 	fs.StringVar(&c.smtpUser, "smtp-user", "", "SMTP user name (AUTH PLAIN, only over TLS)")
@@ -214,7 +218,7 @@ func run(ctx context.Context, c serveConfig, ln, metricsLn net.Listener, log *sl
 	metrics := registry.NewMetrics(st)
 	srv := &registry.Server{Store: st, Signer: signer, PublicKey: pub, TokenTTL: c.tokenTTL, CodeKey: codeKey,
 		CodeTTL: c.codeTTL, CodeMaxTries: c.codeTries, Now: time.Now, Log: log, Metrics: metrics,
-		CitizenToken: citizenToken, Limits: c.limits}
+		CitizenToken: citizenToken, Limits: c.limits, Retention: c.retention}
 	if citizenToken == nil {
 		log.Info("no --citizen-token-file: the citizen API (/v1/registrations) is off")
 	}

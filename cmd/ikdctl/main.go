@@ -44,7 +44,7 @@ func commands() map[string]command {
 		"residents": {"resident snapshot: residents import FILE.ndjson | residents show NIK", runResidents},
 		"audit":     {"audit log: audit verify", runAudit},
 		"queue":     {"outbox records by state", runQueue},
-		"store":     {"store integrity: store verify (every authenticated row, audit chain, roll-back anchor), store reanchor (after restoring a backup)", runStore},
+		"store":     {"store integrity: store verify (every authenticated row, audit chain, roll-back anchor), store reanchor (after restoring a backup), store purge [--dry-run] (retention: answered records' evidence)", runStore},
 		"enroll":    {"register with the registry: enroll --data DIR --registry URL --code CODE", runEnroll},
 		"code":      {"activation codes: code reissue --data DIR --registration ID --nik NIK --officer ID --pin-file P", runCode},
 		"receipt":   {"reprint a receipt: " + receiptUsage, runReceipt},

@@ -22,6 +22,7 @@ func runStore(ctx context.Context, e env) error {
 	return subcommand(ctx, e, "store", map[string]func(context.Context, env) error{
 		"verify":   storeVerify,
 		"reanchor": storeReanchor,
+		"purge":    storePurge,
 	})
 }
 

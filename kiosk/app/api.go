@@ -181,6 +181,12 @@ type Status struct {
 	ClockStatus string // "synced", "restored", "unanchored"
 	// SyncUnavailable says why there is no sync engine (not enrolled); "" when it runs.
 	SyncUnavailable string
+	// Data is when the residents, keys and revocations were last brought up to date, Now the
+	// kiosk's time they are measured against, and Stale the policy's verdict on them for an
+	// activation (deactivations are never limited).
+	Data  kiosk.DataAges
+	Now   time.Time
+	Stale kiosk.StaleVerdict
 }
 
 // Settings are what a supervisor may change.
@@ -195,6 +201,12 @@ type Settings struct {
 	Thresholds kiosk.FaceThresholds
 	// SupervisorForDeactivation: a lost-phone deactivation needs a supervisor's PIN.
 	SupervisorForDeactivation bool
+	// Stale are the limits on how old the kiosk's data may be for an activation; zero:
+	// kiosk.DefaultStalePolicy.
+	Stale kiosk.StalePolicy
+	// Retention is how long an answered record's evidence is kept (store.Purge); zero:
+	// store.DefaultRetention.
+	Retention time.Duration
 }
 
 // DailySummary is a day's counter statistics, exportable as CSV for the Dinas.

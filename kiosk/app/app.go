@@ -109,6 +109,7 @@ type App struct {
 	faceDone   chan struct{} // closed once loading ended, ready or not
 	settings   Settings
 	counts     map[kiosk.RecordState]int
+	ages       kiosk.DataAges
 	closed     bool
 	// now measures officers' idleness (wall time on this machine; tests set it).
 	now func() time.Time
@@ -180,12 +181,13 @@ func (a *App) Unlock(ctx context.Context, secret []byte) error {
 	}
 	a.st = st
 	a.deps = kiosk.Deps{Tokens: token.NewVerifier(st), Residents: st, Outbox: st, Audit: st, Sealer: sealer,
-		Clock: clockFunc(st.Now), IDs: uuidV7{}, KioskID: st.KioskID()}
+		Clock: clockFunc(st.Now), IDs: uuidV7{}, KioskID: st.KioskID(), Freshness: st}
 	a.startFace()
 	if err := a.startSync(ctx); err != nil {
 		a.log.Warn("sync not started", "err", err)
 	}
 	a.wg.Go(a.refreshCounts)
+	a.wg.Go(a.purgeEvidence)
 	return nil
 }
 
@@ -488,9 +490,52 @@ func (a *App) updateCounts(ctx context.Context) {
 		}
 		return
 	}
+	ages, err := st.DataAges(ctx)
+	if err != nil && ctx.Err() == nil {
+		a.log.Warn("data ages", "err", err)
+	}
 	a.mu.Lock()
-	a.counts = c
+	a.counts, a.ages = c, ages
 	a.mu.Unlock()
+}
+
+// purgeEvery is how often the kiosk erases evidence past its retention (store.Purge).
+const purgeEvery = 6 * time.Hour
+
+// purgeEvidence runs the retention purge at unlock and every purgeEvery until the app stops.
+func (a *App) purgeEvidence() {
+	t := time.NewTicker(purgeEvery)
+	defer t.Stop()
+	for {
+		if st, err := a.store(); err == nil {
+			a.mu.Lock()
+			keep := a.settings.Retention
+			a.mu.Unlock()
+			if keep <= 0 {
+				keep = store.DefaultRetention
+			}
+			rep, err := st.Purge(a.ctx, keep, false)
+			switch {
+			case err != nil && a.ctx.Err() == nil:
+				a.log.Warn("retention purge", "err", err)
+			case rep.Records+rep.AuditDetails > 0:
+				a.log.Info("retention purge", "records", rep.Records, "audit_details", rep.AuditDetails, "before", rep.Before)
+			}
+		}
+		select {
+		case <-a.ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// stalePolicy is the supervisor's policy, or the default; a.mu must be held.
+func (a *App) stalePolicy() kiosk.StalePolicy {
+	if a.settings.Stale == (kiosk.StalePolicy{}) {
+		return kiosk.DefaultStalePolicy
+	}
+	return a.settings.Stale
 }
 
 // Status implements Kiosk.
@@ -502,6 +547,8 @@ func (a *App) Status() Status {
 		return s
 	}
 	s.ClockStatus = a.st.ClockStatus()
+	s.Data, s.Now = a.ages, a.st.Now()
+	s.Stale = a.stalePolicy().Judge(s.Data, s.Now, kiosk.PurposeActivation)
 	for k, v := range a.counts {
 		s.Counts[k] = v
 	}

@@ -97,6 +97,14 @@ func (a *App) updateSettings(ctx context.Context, by kiosk.Officer, n Settings) 
 	if n.CameraWidth < 0 || n.CameraHeight < 0 || n.CameraWidth > 7680 || n.CameraHeight > 4320 {
 		return ErrSettings.With(fmt.Errorf("camera size %dx%d", n.CameraWidth, n.CameraHeight))
 	}
+	if n.Stale != (kiosk.StalePolicy{}) {
+		if err := n.Stale.Valid(); err != nil {
+			return ErrSettings.With(err)
+		}
+	}
+	if n.Retention < 0 || (n.Retention > 0 && n.Retention < 24*time.Hour) {
+		return ErrSettings.With(fmt.Errorf("retention %v: at least a day", n.Retention))
+	}
 	cur := a.Settings()
 	if strings.TrimSpace(n.RegistryURL) != cur.RegistryURL {
 		return ErrNotEnrolled.With(fmt.Errorf("registry %q: a new registry needs an enrollment code (App.Enroll)", n.RegistryURL))
@@ -116,6 +124,13 @@ func (a *App) updateSettings(ctx context.Context, by kiosk.Officer, n Settings) 
 	camChanged := n.CameraDevice != a.settings.CameraDevice || n.CameraWidth != a.settings.CameraWidth || n.CameraHeight != a.settings.CameraHeight
 	a.settings.IdleLock, a.settings.Lang = n.IdleLock, n.Lang
 	a.settings.SupervisorForDeactivation = n.SupervisorForDeactivation
+	if n.Stale != (kiosk.StalePolicy{}) {
+		a.settings.Stale = n.Stale
+	}
+	if n.Retention > 0 {
+		a.settings.Retention = n.Retention
+	}
+	stale, retention := a.stalePolicy(), a.settings.Retention
 	if camChanged {
 		a.settings.CameraDevice, a.settings.CameraWidth, a.settings.CameraHeight = n.CameraDevice, n.CameraWidth, n.CameraHeight
 	}
@@ -126,8 +141,9 @@ func (a *App) updateSettings(ctx context.Context, by kiosk.Officer, n Settings) 
 	}
 	th := a.Settings().Thresholds
 	ev := kiosk.AuditEvent{Time: st.Now(), OfficerID: by.ID, Action: "settings.updated", Subject: "kiosk",
-		Detail: fmt.Sprintf("camera=%s %dx%d idle_lock=%v lang=%s supervisor_for_deactivation=%v match=%.3f no_match=%.3f max_distance=%.3f",
-			n.CameraDevice, n.CameraWidth, n.CameraHeight, n.IdleLock, n.Lang, n.SupervisorForDeactivation, th.Match, th.NoMatch, th.MatchMaxDistance)}
+		Detail: fmt.Sprintf("camera=%s %dx%d idle_lock=%v lang=%s supervisor_for_deactivation=%v match=%.3f no_match=%.3f max_distance=%.3f stale_warn=%v stale_supervisor=%v stale_stop=%v retention=%v",
+			n.CameraDevice, n.CameraWidth, n.CameraHeight, n.IdleLock, n.Lang, n.SupervisorForDeactivation, th.Match, th.NoMatch, th.MatchMaxDistance,
+			stale.WarnAfter, stale.SupervisorAfter, stale.StopAfter, retention)}
 	if err := st.Record(ctx, ev); err != nil {
 		return fmt.Errorf("audit settings: %w", err)
 	}

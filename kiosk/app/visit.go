@@ -41,7 +41,9 @@ var RejectReasons = []RejectReason{RejectFaceMismatch, RejectNotPresent, RejectD
 func (a *App) visitDeps() kiosk.Deps {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.deps
+	d := a.deps
+	d.StalePolicy = a.stalePolicy()
+	return d
 }
 
 // visit is one citizen at the counter.

@@ -56,18 +56,32 @@ func (s *Store) Record(ctx context.Context, ev kiosk.AuditEvent) error {
 type auditEntry struct {
 	seq, at                  int64
 	officer, action, subject string
-	detail                   []byte // sealed
+	detail                   []byte // sealed; empty once purged (version 2 only)
+	version                  int64  // 1: the hash covers detail; 2: it covers digest
+	digest                   []byte // SHA-256 of the sealed detail (version 2)
 }
 
+// auditHashVersion is the hash written for new entries: over the detail's digest, so the
+// retention purge can erase the detail and keep the chain.
+const auditHashVersion = 2
+
 // hash is SHA-256 over a domain label, the previous hash and the length-prefixed fields.
+// Version 1 hashes the sealed detail itself, version 2 its digest; the labels differ, so an
+// entry cannot be passed off as the other version.
 func (e auditEntry) hash(prev []byte) []byte {
 	h := sha256.New()
-	h.Write([]byte("ikd-audit v1\x00"))
+	detail := e.detail
+	if e.version == 2 {
+		h.Write([]byte("ikd-audit v2\x00"))
+		detail = e.digest
+	} else {
+		h.Write([]byte("ikd-audit v1\x00"))
+	}
 	h.Write(prev)
 	var b []byte
 	b = binary.BigEndian.AppendUint64(b, uint64(e.seq))
 	b = binary.BigEndian.AppendUint64(b, uint64(e.at))
-	for _, f := range [][]byte{[]byte(e.officer), []byte(e.action), []byte(e.subject), e.detail} {
+	for _, f := range [][]byte{[]byte(e.officer), []byte(e.action), []byte(e.subject), detail} {
 		b = binary.AppendUvarint(b, uint64(len(f)))
 		b = append(b, f...)
 	}
@@ -102,11 +116,13 @@ func (s *Store) appendAudit(ctx context.Context, tx *sql.Tx, ev kiosk.AuditEvent
 	e := auditEntry{seq: seq + 1, at: ev.Time.UnixNano(), officer: ev.OfficerID, action: ev.Action,
 		subject: ev.Subject}
 	e.detail = s.keys.seal([]byte(ev.Detail), auditAAD(e.seq))
+	d := sha256.Sum256(e.detail)
+	e.version, e.digest = auditHashVersion, d[:]
 	h := e.hash(prev)
 	_, err = tx.ExecContext(ctx, `INSERT INTO audit
-		(seq, at, officer_id, action, subject, detail_sealed, prev_hash, hash, mac)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.seq, e.at, e.officer, e.action, e.subject, e.detail, prev, h, s.auditMAC("entry", e.seq, h))
+		(seq, at, officer_id, action, subject, detail_sealed, prev_hash, hash, mac, hash_version, detail_digest)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.seq, e.at, e.officer, e.action, e.subject, e.detail, prev, h, s.auditMAC("entry", e.seq, h), e.version, e.digest)
 	if err != nil {
 		return fmt.Errorf("append audit: %w", err)
 	}
@@ -153,7 +169,7 @@ func (s *Store) VerifyAudit(ctx context.Context) (int64, error) {
 		return 0, ErrAuditBroken.With(&ChainError{Entry: 1, Reason: "head record missing (log emptied)"})
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT seq, at, officer_id, action, subject, detail_sealed,
-		prev_hash, hash, mac FROM audit ORDER BY seq`)
+		prev_hash, hash, mac, hash_version, detail_digest FROM audit ORDER BY seq`)
 	if err != nil {
 		return 0, classify(err)
 	}
@@ -163,7 +179,7 @@ func (s *Store) VerifyAudit(ctx context.Context) (int64, error) {
 	for rows.Next() {
 		var e auditEntry
 		var prevHash, h, mac []byte
-		if err := rows.Scan(&e.seq, &e.at, &e.officer, &e.action, &e.subject, &e.detail, &prevHash, &h, &mac); err != nil {
+		if err := rows.Scan(&e.seq, &e.at, &e.officer, &e.action, &e.subject, &e.detail, &prevHash, &h, &mac, &e.version, &e.digest); err != nil {
 			return n, ErrAuditBroken.With(&ChainError{Entry: n + 1, Reason: fmt.Sprintf("unreadable: %v", err)})
 		}
 		if err := s.checkEntry(e, n+1, prev, prevHash, h, mac); err != nil {
@@ -190,6 +206,12 @@ func (s *Store) checkEntry(e auditEntry, want int64, prev, prevHash, h, mac []by
 		return &ChainError{Entry: want, Reason: fmt.Sprintf("missing (next entry found is %d)", e.seq)}
 	case !bytes.Equal(prevHash, prev):
 		return &ChainError{Entry: e.seq, Reason: "does not link to the entry before it"}
+	case e.version != 1 && e.version != 2:
+		return &ChainError{Entry: e.seq, Reason: fmt.Sprintf("unknown hash version %d", e.version)}
+	case e.version == 1 && len(e.detail) == 0:
+		return &ChainError{Entry: e.seq, Reason: "detail removed from an entry that cannot be purged"}
+	case e.version == 2 && len(e.detail) > 0 && !bytes.Equal(sha256Of(e.detail), e.digest):
+		return &ChainError{Entry: e.seq, Reason: "detail does not match its digest (edited)"}
 	case !bytes.Equal(e.hash(prev), h):
 		return &ChainError{Entry: e.seq, Reason: "content does not match its hash (edited)"}
 	case !hmac.Equal(mac, s.auditMAC("entry", e.seq, h)):
@@ -213,4 +235,9 @@ func containsNIK(s string) bool {
 		}
 	}
 	return false
+}
+
+func sha256Of(b []byte) []byte {
+	h := sha256.Sum256(b)
+	return h[:]
 }

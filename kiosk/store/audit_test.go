@@ -94,7 +94,7 @@ func rehashFrom(seq int64) func(*testing.T, *sql.DB) {
 		if _, err := db.Exec("DROP TRIGGER IF EXISTS audit_no_update"); err != nil {
 			t.Fatal(err)
 		}
-		rows, err := db.Query("SELECT seq, at, officer_id, action, subject, detail_sealed, prev_hash FROM audit WHERE seq >= ? ORDER BY seq", seq-1)
+		rows, err := db.Query("SELECT seq, at, officer_id, action, subject, detail_sealed, prev_hash, hash_version, detail_digest FROM audit WHERE seq >= ? ORDER BY seq", seq-1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -103,7 +103,7 @@ func rehashFrom(seq int64) func(*testing.T, *sql.DB) {
 		for rows.Next() {
 			var e auditEntry
 			var p []byte
-			rows.Scan(&e.seq, &e.at, &e.officer, &e.action, &e.subject, &e.detail, &p)
+			rows.Scan(&e.seq, &e.at, &e.officer, &e.action, &e.subject, &e.detail, &p, &e.version, &e.digest)
 			if prev == nil {
 				prev = p
 			}

@@ -95,6 +95,10 @@ func (s *Store) ImportResidents(ctx context.Context, r io.Reader, cursor string)
 		if c.Added, c.Updated, err = w.finish(ctx, cursor, 0); err != nil {
 			return err
 		}
+		// A snapshot file says nothing of its own age: the residents count from the import.
+		if err := s.setAsOf(ctx, tx, metaResidentsAsOf, s.now()); err != nil {
+			return err
+		}
 		return s.appendAudit(ctx, tx, kiosk.AuditEvent{Action: "residents.imported",
 			Detail: fmt.Sprintf("added %d updated %d cursor %q", c.Added, c.Updated, cursor)})
 	})

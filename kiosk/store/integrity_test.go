@@ -574,6 +574,7 @@ func TestCheckpointRecords(t *testing.T) {
 // sealed summaries, no visit statistics, user_version 1. It is what someone holding the file can do.
 func toSchema1(t *testing.T, path string) {
 	t.Helper()
+	auditAsSchema4(t, path, trialOptions())
 	os.Remove(path + anchorSuffix)
 	edit(t, path,
 		"ALTER TABLE registry_keys DROP COLUMN mac",

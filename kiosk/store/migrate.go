@@ -145,6 +145,18 @@ var migrations = []migration{
 	CREATE UNIQUE INDEX outbox_one_open_reissue ON outbox(reg_bi)
 		WHERE kind = 'code_reissue' AND state IN ('pending', 'sent');
 	CREATE INDEX outbox_by_state ON outbox(state, seq);`},
+	// 5: retention purge. Audit entries from now on hash their detail's digest rather than
+	// the detail (hash_version 2), so the purge can erase an old detail and the chain still
+	// verifies; the trigger lets exactly that through and nothing else.
+	{sql: `ALTER TABLE audit ADD COLUMN hash_version INTEGER NOT NULL DEFAULT 1;
+	ALTER TABLE audit ADD COLUMN detail_digest BLOB;
+	DROP TRIGGER audit_no_update;
+	CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+		WHEN NOT (OLD.hash_version = 2 AND NEW.detail_sealed = x'' AND NEW.seq = OLD.seq AND NEW.at = OLD.at
+			AND NEW.officer_id = OLD.officer_id AND NEW.action = OLD.action AND NEW.subject = OLD.subject
+			AND NEW.prev_hash = OLD.prev_hash AND NEW.hash = OLD.hash AND NEW.mac = OLD.mac
+			AND NEW.hash_version = OLD.hash_version AND NEW.detail_digest IS OLD.detail_digest)
+		BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;`},
 }
 
 // rowMACSchema is the first schema whose trust rows carry MACs (migration 2).

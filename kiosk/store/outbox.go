@@ -282,9 +282,12 @@ func (s *Store) openOutbox(row storedOutbox) (kiosk.OutboxRecord, error) {
 	if err := s.checkOutboxRow(row); err != nil {
 		return kiosk.OutboxRecord{}, err
 	}
-	env, err := s.keys.open(row.envelope, outboxAAD(row.id))
-	if err != nil {
-		return kiosk.OutboxRecord{}, tampered("outbox", fmt.Sprintf("%d (%s)", row.seq, row.id), err.Error())
+	var env []byte
+	if !purgedRow(row) {
+		var err error
+		if env, err = s.keys.open(row.envelope, outboxAAD(row.id)); err != nil {
+			return kiosk.OutboxRecord{}, tampered("outbox", fmt.Sprintf("%d (%s)", row.seq, row.id), err.Error())
+		}
 	}
 	return kiosk.OutboxRecord{ID: row.id, Kind: kiosk.RecordKind(row.kind), Envelope: env,
 		State: kiosk.RecordState(row.state), Answer: row.answer, CreatedAt: time.Unix(0, row.createdAt), Seq: row.seq}, nil

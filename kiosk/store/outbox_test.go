@@ -247,6 +247,7 @@ func TestConcurrentEnqueue(t *testing.T) {
 func TestMigrationKeepsOutboxForReissues(t *testing.T) {
 	ctx := context.Background()
 	tr := makeTrial(t)
+	auditAsSchema4(t, tr.path, trialOptions())
 	edit(t, tr.path,
 		`CREATE TABLE outbox_v3 (
 			seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,

@@ -17,8 +17,15 @@ import (
 //	NIK, name, birth place, birth date (YYYY-MM-DD), sex, address, status: uvarint length + bytes
 //	uvarint count, then count × 128 little-endian float32 descriptors
 //	uvarint length + photo bytes
+//	(version 2) uvarint deactivation time (Unix ms, 0: none), uvarint count, then count ×
+//	(uvarint length + registration id, uvarint revocation time in Unix ms, one byte: 1 if
+//	ended by a deactivation)
+//
+// Revocations live in the sealed record rather than a table of their own so that they share
+// its encryption, MAC and snapshot digest: editing the file cannot lift one. Records written
+// as version 1 read as having none.
 
-const residentCodecVersion = 1
+const residentCodecVersion = 2
 
 func encodeResident(r kiosk.Resident) []byte {
 	b := make([]byte, 0, 64+len(r.Name)+len(r.Address)+len(r.References)*kiosk.DescriptorBytes+len(r.Photo))
@@ -33,7 +40,34 @@ func encodeResident(r kiosk.Resident) []byte {
 		b, _ = d.AppendBinary(b) // never fails
 	}
 	b = binary.AppendUvarint(b, uint64(len(r.Photo)))
-	return append(b, r.Photo...)
+	b = append(b, r.Photo...)
+	b = binary.AppendUvarint(b, uint64(unixMilli(r.Revocations.DeactivatedAt)))
+	b = binary.AppendUvarint(b, uint64(len(r.Revocations.Registrations)))
+	for _, g := range r.Revocations.Registrations {
+		b = binary.AppendUvarint(b, uint64(len(g.ID)))
+		b = append(b, g.ID...)
+		b = binary.AppendUvarint(b, uint64(unixMilli(g.At)))
+		flag := byte(0)
+		if g.Deactivated {
+			flag = 1
+		}
+		b = append(b, flag)
+	}
+	return b
+}
+
+func unixMilli(t time.Time) int64 {
+	if t.IsZero() || t.UnixMilli() < 0 {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func milliTime(ms uint64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(int64(ms)).UTC()
 }
 
 var errTruncated = errors.New("truncated resident record")
@@ -42,10 +76,19 @@ var errTruncated = errors.New("truncated resident record")
 // sealed too (the row holds only its blind index) so that a 1:N search can name who matched.
 func decodeResident(b []byte) (kiosk.Resident, error) {
 	var r kiosk.Resident
-	if len(b) == 0 || b[0] != residentCodecVersion {
+	if len(b) == 0 || b[0] < 1 || b[0] > residentCodecVersion {
 		return r, fmt.Errorf("resident record version %v", b[:min(len(b), 1)])
 	}
+	version := b[0]
 	b = b[1:]
+	uvarint := func() (uint64, error) {
+		n, k := binary.Uvarint(b)
+		if k <= 0 {
+			return 0, errTruncated
+		}
+		b = b[k:]
+		return n, nil
+	}
 	next := func() ([]byte, error) {
 		n, k := binary.Uvarint(b)
 		if k <= 0 || n > uint64(len(b)-k) {
@@ -89,8 +132,45 @@ func decodeResident(b []byte) (kiosk.Resident, error) {
 	if len(photo) > 0 {
 		r.Photo = photo
 	}
+	if version >= 2 {
+		if r.Revocations, err = decodeRevocations(next, uvarint, &b); err != nil {
+			return r, err
+		}
+	}
 	if len(b) != 0 {
 		return r, fmt.Errorf("resident record has %d trailing bytes", len(b))
 	}
 	return r, nil
+}
+
+func decodeRevocations(next func() ([]byte, error), uvarint func() (uint64, error), b *[]byte) (kiosk.Revocations, error) {
+	var rv kiosk.Revocations
+	at, err := uvarint()
+	if err != nil {
+		return rv, err
+	}
+	rv.DeactivatedAt = milliTime(at)
+	n, err := uvarint()
+	if err != nil {
+		return rv, err
+	}
+	if n > uint64(len(*b)/3) { // each entry takes at least three bytes
+		return rv, errTruncated
+	}
+	for range n {
+		id, err := next()
+		if err != nil {
+			return rv, err
+		}
+		at, err := uvarint()
+		if err != nil {
+			return rv, err
+		}
+		if len(*b) == 0 || (*b)[0] > 1 {
+			return rv, errTruncated
+		}
+		rv.Registrations = append(rv.Registrations, kiosk.RevokedRegistration{ID: string(id), At: milliTime(at), Deactivated: (*b)[0] == 1})
+		*b = (*b)[1:]
+	}
+	return rv, nil
 }

@@ -73,6 +73,13 @@ func (s *Store) ApplyDelta(ctx context.Context, d kiosk.Delta) (kiosk.DeltaCount
 				c.Keys++
 			}
 		}
+		if !d.AsOf.IsZero() {
+			for _, k := range []string{metaResidentsAsOf, metaKeysAsOf, metaRevocationsAsOf} {
+				if err := s.setAsOf(ctx, tx, k, d.AsOf); err != nil {
+					return err
+				}
+			}
+		}
 		if d.Cursor != "" {
 			return setMeta(ctx, tx, metaResidentCursor, []byte(d.Cursor))
 		}

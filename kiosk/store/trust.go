@@ -95,8 +95,10 @@ func (s *Store) AddRegistryKey(ctx context.Context, actorID string, k kiosk.Regi
 	}
 	now := s.now()
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		_, err := s.putRegistryKey(ctx, tx, actorID, k, now, false)
-		return err
+		if _, err := s.putRegistryKey(ctx, tx, actorID, k, now, false); err != nil {
+			return err
+		}
+		return s.setAsOf(ctx, tx, metaKeysAsOf, now)
 	})
 	if err != nil {
 		return fmt.Errorf("add registry key %q: %w", k.KeyID, err)

@@ -26,6 +26,7 @@ type HomeScreen struct {
 	Settings   *widget.Button
 	Demo       *widget.Button
 	Notice     *widget.Label
+	Data       *DataAge // data_age.go
 }
 
 func newHomeScreen(s *Shell) *HomeScreen {
@@ -51,6 +52,7 @@ func newHomeScreen(s *Shell) *HomeScreen {
 	p.Notice = widget.NewLabelWithStyle(s.notice, fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 	p.Notice.Importance = widget.SuccessImportance
 	s.notice = ""
+	p.Data = newDataAge(s)
 	p.refresh()
 	return p
 }
@@ -69,6 +71,7 @@ func (p *HomeScreen) refresh() {
 		p.CamRetry.Hide()
 	}
 	p.Clock.SetText(p.s.clockText(st))
+	p.Data.refresh()
 	if st.SyncHalted == nil {
 		p.Halt.SetText("")
 		p.Halt.Hide()
@@ -81,7 +84,7 @@ func (p *HomeScreen) refresh() {
 func (p *HomeScreen) view() fyne.CanvasObject {
 	tx := p.s.tx
 	status := widget.NewCard(tx.T("ui.home.status"), "", container.NewVBox(
-		p.Halt, p.Queue, p.Online, p.LastSync, p.Models, p.Camera, container.NewHBox(p.CamRetry), p.Clock))
+		p.Halt, p.Queue, p.Online, p.LastSync, p.Data.view(), p.Models, p.Camera, container.NewHBox(p.CamRetry), p.Clock))
 	big := func(b *widget.Button, hint string) fyne.CanvasObject {
 		return container.NewBorder(nil, widget.NewLabelWithStyle(hint, fyne.TextAlignCenter, fyne.TextStyle{}), nil, nil,
 			container.NewGridWrap(fyne.NewSize(380, 150), b))

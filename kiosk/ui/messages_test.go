@@ -89,6 +89,8 @@ var shownErrors = map[string]map[string]*kiosk.Error{
 		"ErrNIKLength": kiosk.ErrNIKLength, "ErrNIKProvince": kiosk.ErrNIKProvince, "ErrNIKRegion": kiosk.ErrNIKRegion,
 		"ErrNIKBirthDate": kiosk.ErrNIKBirthDate, "ErrNIKSerial": kiosk.ErrNIKSerial,
 		"ErrReissuePending": kiosk.ErrReissuePending, "ErrReissueNoRegistration": kiosk.ErrReissueNoRegistration,
+		"ErrRegistrationRevoked": kiosk.ErrRegistrationRevoked, "ErrRegistrationDeactivated": kiosk.ErrRegistrationDeactivated,
+		"ErrStaleSupervisor": kiosk.ErrStaleSupervisor, "ErrStaleBlocked": kiosk.ErrStaleBlocked,
 	},
 	"kiosk/token": {
 		"ErrNotIKD": kioskToken.ErrNotIKD, "ErrUnsupportedVersion": kioskToken.ErrUnsupportedVersion,

@@ -38,6 +38,7 @@ type ReviewPanel struct {
 	cancel    func()
 	// beforeApprove, when set, runs before Approve (the deactivation's supervisor check).
 	beforeApprove func(approve func())
+	supervisor    *kiosk.Officer // confirmed by PIN for an activation on stale data (data_age.go)
 }
 
 func newReviewPanel(s *Shell, v app.Visit, cancel func()) *ReviewPanel {
@@ -89,6 +90,7 @@ func newReviewPanel(s *Shell, v app.Visit, cancel func()) *ReviewPanel {
 	p.Reject = s.button("ui.review.reject", p.startReject)
 	p.Reject.Importance = widget.DangerImportance
 	p.root.Objects = []fyne.CanvasObject{p.decisionView()}
+	p.addStaleCheck()
 	return p
 }
 
@@ -128,7 +130,7 @@ func (p *ReviewPanel) approve() {
 }
 
 func (p *ReviewPanel) doApprove() {
-	a := kiosk.Approval{EyeChecked: p.EyeCheck.Checked}
+	a := kiosk.Approval{EyeChecked: p.EyeCheck.Checked, Supervisor: p.supervisor}
 	if p.v.Purpose() == kiosk.PurposeDeactivation {
 		a.Reason = strings.TrimSpace(p.Reason.Text)
 	}
@@ -197,7 +199,7 @@ func (p *ReviewPanel) decisionView() fyne.CanvasObject {
 	}
 	facts := container.NewVBox(p.Name, p.Birth, p.Address, widget.NewSeparator(),
 		widget.NewLabelWithStyle(middle, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		p.Contact, p.Reason, widget.NewSeparator(), p.Face, p.Others, p.EyeCheck, p.Error)
+		p.Contact, p.Reason, widget.NewSeparator(), p.Face, p.Others, p.EyeCheck, p.s.reviewData(p.r.Resident), p.Error)
 	buttons := container.NewCenter(container.NewHBox(
 		container.NewGridWrap(fyne.NewSize(260, 80), p.Approve),
 		container.NewGridWrap(fyne.NewSize(200, 80), p.Reject),

@@ -223,7 +223,10 @@ func RevokeRegistration(ctx context.Context, st Store, id string, now time.Time)
 			return nil
 		}
 		r.Status, r.RevokedAt, r.CodeHash = RegRevoked, now, nil
-		return tx.UpdateRegistration(ctx, r)
+		if err := tx.UpdateRegistration(ctx, r); err != nil {
+			return err
+		}
+		return refreshRevocations(ctx, tx, r.NIK)
 	})
 }
 
@@ -293,7 +296,7 @@ func LiftTombstone(ctx context.Context, st Store, nik, by, reason string, now ti
 				return err
 			}
 		}
-		return nil
+		return refreshRevocations(ctx, tx, nik)
 	})
 	if err != nil {
 		return 0, err

@@ -297,6 +297,9 @@ func (s *Server) applyActivation(ctx context.Context, tx Tx, in *ingested, now t
 		if err := tx.UpdateRegistration(ctx, reg); err != nil {
 			return ikdsync.Answer{}, err
 		}
+		if err := refreshRevocations(ctx, tx, reg.NIK); err != nil {
+			return ikdsync.Answer{}, err
+		}
 		return rejectWith(ikdsync.ErrAccountDeactivated), nil
 	}
 
@@ -412,6 +415,9 @@ func applyDeactivation(ctx context.Context, tx Tx, d *kiosk.Deactivation) (ikdsy
 		if err := tx.UpdateRegistration(ctx, r); err != nil {
 			return ikdsync.Answer{}, err
 		}
+	}
+	if err := refreshRevocations(ctx, tx, string(d.NIK)); err != nil {
+		return ikdsync.Answer{}, err
 	}
 	return accepted, nil
 }

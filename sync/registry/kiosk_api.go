@@ -384,6 +384,13 @@ func deltaPage(dev Device, ch Changes) (ikdsync.DeltaPage, error) {
 		if err := ikdsync.Unmarshal(rr.Data, &rc); err != nil {
 			return ikdsync.DeltaPage{}, fmt.Errorf("stored resident %d: %w", rr.Seq, err)
 		}
+		rc.Revocations = nil
+		if rr.Revocations != nil {
+			rc.Revocations = new(ikdsync.Revocations)
+			if err := ikdsync.Unmarshal(rr.Revocations, rc.Revocations); err != nil {
+				return ikdsync.DeltaPage{}, fmt.Errorf("stored resident %d: revocations: %w", rr.Seq, err)
+			}
+		}
 		page.Residents = append(page.Residents, rc)
 	}
 	for _, o := range ch.Officers {

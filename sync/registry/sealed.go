@@ -266,6 +266,10 @@ func (t *sealedTx) PutResidents(ctx context.Context, rs []ResidentRow) error {
 	return t.Tx.PutResidents(ctx, sealed)
 }
 
+func (t *sealedTx) SetRevocations(ctx context.Context, nik string, data []byte) error {
+	return t.Tx.SetRevocations(ctx, t.k.BlindNIK(nik), data)
+}
+
 func (t *sealedTx) Resident(ctx context.Context, nik string) (ResidentRow, error) {
 	r, err := t.Tx.Resident(ctx, t.k.BlindNIK(nik))
 	if err != nil {

@@ -49,6 +49,8 @@ type Server struct {
 	// Limits are the rate limits of enrollment and the citizen API; zero fields take the
 	// defaults.
 	Limits Limits
+	// Retention is how long the janitor keeps mails and ended registrations.
+	Retention Retention
 }
 
 // Handler returns the HTTP routes, with rate limiters of their own for each call. Metrics are

@@ -100,6 +100,13 @@ type Tx interface {
 	CountAccepted(ctx context.Context, kind kiosk.RecordKind, regID string, since time.Time) (int, error)
 	// PurgeRecords forgets records received before before (the dedup window).
 	PurgeRecords(ctx context.Context, before time.Time) (int64, error)
+	// PurgeMails deletes mails sent, or given up, before before (by sent time, or for one
+	// given up by queue time); mails still waiting stay.
+	PurgeMails(ctx context.Context, before time.Time) (int64, error)
+	// PurgeRegistrations deletes registrations that ended before before: activated and
+	// confirmed (by confirmation), deactivated or revoked (by revocation), pending (by
+	// creation), approved with a code that expired (by expiry). Tombstones stay.
+	PurgeRegistrations(ctx context.Context, before time.Time) (int64, error)
 
 	// InsertTombstone records that nik was deactivated (a lost phone) at t.At.
 	InsertTombstone(ctx context.Context, t Tombstone) error
@@ -126,9 +133,14 @@ type Tx interface {
 	EnqueueMail(ctx context.Context, m mail.Mail) error
 
 	// PutResidents adds or replaces residents by NIK, each with a new change number; a
-	// resident whose kecamatan changed remembers the old one (PrevKecamatan) so the old area
-	// hears that it left. A row with Removed set stays as a marker of the removal.
+	// resident whose kecamatan changed remembers the old one (PrevKecamatan) and every area
+	// it ever left, so each old area hears that it left. A row with Removed set stays as a
+	// marker of the removal. The resident's Revocations are kept as they are.
 	PutResidents(ctx context.Context, rs []ResidentRow) error
+	// SetRevocations replaces the revocations of the resident with nik (CBOR
+	// sync.Revocations) with a new change number, so the resident's areas hear of them;
+	// ErrNotFound if the registry has no such resident.
+	SetRevocations(ctx context.Context, nik string, data []byte) error
 	// Resident returns the resident with nik, or ErrNotFound.
 	Resident(ctx context.Context, nik string) (ResidentRow, error)
 	// PutOfficer adds or replaces an officer by id, with a new change number.
@@ -142,7 +154,7 @@ type Tx interface {
 	// Keys lists every registry key, by key id.
 	Keys(ctx context.Context) ([]KeyRow, error)
 	// Changes returns, in change-number order, up to limit changes after the change number
-	// after: residents whose Kecamatan or PrevKecamatan is area, officers of area or of every
+	// after: residents whose Kecamatan is area or who ever left area, officers of area or of every
 	// area (Area ""), and keys. More reports whether there are changes after the last one
 	// returned. Change numbers are assigned in commit order, so a reader never skips a change
 	// that commits after it read a later one.
@@ -269,6 +281,7 @@ type ResidentRow struct {
 	PrevKecamatan string // set by PutResidents when Kecamatan changed
 	Removed       bool
 	Data          []byte // the resident as a CBOR sync.ResidentChange
+	Revocations   []byte // CBOR sync.Revocations, set by SetRevocations; nil: none
 	Seq           int64  // change number, assigned by the store
 }
 

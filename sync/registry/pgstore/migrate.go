@@ -168,6 +168,18 @@ var migrations = []string{
 	// limit counts a registration's re-issues without scanning every record.
 	`ALTER TABLE mails ADD COLUMN replaces BOOLEAN NOT NULL DEFAULT false;
 	CREATE INDEX records_reissue ON records (registration_id, received_at) WHERE kind = 'code_reissue';`,
+
+	// 5: every area a resident left, so a resident who moves twice (A→B→C) is still a change
+	// for A; and the resident's revocations (CBOR sync.Revocations), kept apart from the
+	// population data so that re-importing a resident does not erase them.
+	`ALTER TABLE residents ADD COLUMN revocations BYTEA;
+	CREATE TABLE resident_areas_left (
+		area TEXT NOT NULL,
+		nik  TEXT NOT NULL,
+		PRIMARY KEY (area, nik)
+	);
+	INSERT INTO resident_areas_left (area, nik)
+		SELECT prev_kecamatan, nik FROM residents WHERE prev_kecamatan <> '';`,
 }
 
 // migrate brings the schema up to date under a session advisory lock, so registry processes

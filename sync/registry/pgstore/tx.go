@@ -270,6 +270,24 @@ func (t *tx) PurgeRecords(ctx context.Context, before time.Time) (int64, error) 
 	return res.RowsAffected(), nil
 }
 
+func (t *tx) PurgeMails(ctx context.Context, before time.Time) (int64, error) {
+	res, err := t.tx.Exec(ctx, `DELETE FROM mails WHERE (sent_at IS NOT NULL AND sent_at < $1) OR (permanent AND created_at < $1)`, ns(before))
+	if err != nil {
+		return 0, fmt.Errorf("purge mails: %w", err)
+	}
+	return res.RowsAffected(), nil
+}
+
+func (t *tx) PurgeRegistrations(ctx context.Context, before time.Time) (int64, error) {
+	res, err := t.tx.Exec(ctx, `DELETE FROM registrations WHERE (status = 'activated' AND confirmed_at < $1)
+		OR (status IN ('deactivated', 'revoked') AND revoked_at < $1) OR (status = 'pending' AND created_at < $1)
+		OR (status = 'approved' AND code_expires < $1)`, ns(before))
+	if err != nil {
+		return 0, fmt.Errorf("purge registrations: %w", err)
+	}
+	return res.RowsAffected(), nil
+}
+
 func (t *tx) InsertTombstone(ctx context.Context, ts registry.Tombstone) error {
 	_, err := t.tx.Exec(ctx, `INSERT INTO tombstones (nik, at, record_id) VALUES ($1, $2, $3)`,
 		ts.NIK, ns(ts.At), ts.RecordID)
@@ -440,10 +458,35 @@ func (t *tx) PutResidents(ctx context.Context, rs []registry.ResidentRow) error 
 	// behaves as two calls.
 	b := &pgx.Batch{}
 	for i, r := range rs {
+		b.Queue(leftAreaSQL, r.NIK, r.Kecamatan)
 		b.Queue(putResidentSQL, r.NIK, r.Kecamatan, r.Removed, r.Data, first+int64(i))
 	}
 	if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("put residents: %w", err)
+	}
+	return nil
+}
+
+// leftAreaSQL remembers the area a resident leaves, before the upsert moves them.
+const leftAreaSQL = `INSERT INTO resident_areas_left (area, nik)
+	SELECT kecamatan, nik FROM residents WHERE nik = $1 AND kecamatan <> $2 ON CONFLICT DO NOTHING`
+
+const (
+	residentCols  = `nik, kecamatan, prev_kecamatan, removed, data, revocations, seq`
+	residentColsR = `r.nik, r.kecamatan, r.prev_kecamatan, r.removed, r.data, r.revocations, r.seq`
+)
+
+func (t *tx) SetRevocations(ctx context.Context, nik string, data []byte) error {
+	seq, err := t.nextChanges(ctx, 1)
+	if err != nil {
+		return fmt.Errorf("set revocations: %w", err)
+	}
+	tag, err := t.tx.Exec(ctx, `UPDATE residents SET revocations = $1, seq = $2 WHERE nik = $3`, data, seq, nik)
+	if err != nil {
+		return fmt.Errorf("set revocations: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("set revocations: %w", registry.ErrNotFound)
 	}
 	return nil
 }
@@ -456,8 +499,8 @@ const putResidentSQL = `INSERT INTO residents (nik, kecamatan, prev_kecamatan, r
 
 func (t *tx) Resident(ctx context.Context, nik string) (registry.ResidentRow, error) {
 	var r registry.ResidentRow
-	err := t.tx.QueryRow(ctx, `SELECT nik, kecamatan, prev_kecamatan, removed, data, seq FROM residents
-		WHERE nik = $1`, nik).Scan(&r.NIK, &r.Kecamatan, &r.PrevKecamatan, &r.Removed, &r.Data, &r.Seq)
+	err := t.tx.QueryRow(ctx, `SELECT `+residentCols+` FROM residents
+		WHERE nik = $1`, nik).Scan(&r.NIK, &r.Kecamatan, &r.PrevKecamatan, &r.Removed, &r.Data, &r.Revocations, &r.Seq)
 	if err != nil {
 		return registry.ResidentRow{}, notFound(err, "resident")
 	}
@@ -539,14 +582,16 @@ func (t *tx) Changes(ctx context.Context, area string, after int64, limit int) (
 		return ch, nil
 	}
 	// Each kind is read up to limit+1 past after; the merge keeps the lowest limit numbers.
-	rows, err := t.tx.Query(ctx, `SELECT nik, kecamatan, prev_kecamatan, removed, data, seq FROM residents
-		WHERE seq > $1 AND (kecamatan = $2 OR prev_kecamatan = $3) ORDER BY seq LIMIT $4`, after, area, area, limit+1)
+	// Residents of the area and residents who ever left it, each read by its index.
+	rows, err := t.tx.Query(ctx, `SELECT `+residentCols+` FROM residents WHERE kecamatan = $1 AND seq > $2
+		UNION SELECT `+residentColsR+` FROM resident_areas_left l JOIN residents r ON r.nik = l.nik
+		WHERE l.area = $1 AND r.seq > $2 ORDER BY seq LIMIT $3`, area, after, limit+1)
 	if err != nil {
 		return ch, fmt.Errorf("changes: residents: %w", err)
 	}
 	for rows.Next() {
 		var r registry.ResidentRow
-		if err := rows.Scan(&r.NIK, &r.Kecamatan, &r.PrevKecamatan, &r.Removed, &r.Data, &r.Seq); err != nil {
+		if err := rows.Scan(&r.NIK, &r.Kecamatan, &r.PrevKecamatan, &r.Removed, &r.Data, &r.Revocations, &r.Seq); err != nil {
 			rows.Close()
 			return ch, fmt.Errorf("changes: residents: %w", err)
 		}

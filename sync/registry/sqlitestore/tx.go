@@ -328,6 +328,24 @@ func (t *tx) PurgeRecords(ctx context.Context, before time.Time) (int64, error) 
 	return res.RowsAffected()
 }
 
+func (t *tx) PurgeMails(ctx context.Context, before time.Time) (int64, error) {
+	res, err := t.exec(ctx, `DELETE FROM mails WHERE (sent_at IS NOT NULL AND sent_at < ?) OR (permanent <> 0 AND created_at < ?)`, ns(before), ns(before))
+	if err != nil {
+		return 0, fmt.Errorf("purge mails: %w", err)
+	}
+	return res.RowsAffected()
+}
+
+func (t *tx) PurgeRegistrations(ctx context.Context, before time.Time) (int64, error) {
+	res, err := t.exec(ctx, `DELETE FROM registrations WHERE (status = 'activated' AND confirmed_at < ?)
+		OR (status IN ('deactivated', 'revoked') AND revoked_at < ?) OR (status = 'pending' AND created_at < ?)
+		OR (status = 'approved' AND code_expires < ?)`, ns(before), ns(before), ns(before), ns(before))
+	if err != nil {
+		return 0, fmt.Errorf("purge registrations: %w", err)
+	}
+	return res.RowsAffected()
+}
+
 func (t *tx) InsertTombstone(ctx context.Context, ts registry.Tombstone) error {
 	_, err := t.exec(ctx, `INSERT INTO tombstones (nik, at, record_id) VALUES (?, ?, ?)`,
 		ts.NIK, ns(ts.At), ts.RecordID)
@@ -459,6 +477,11 @@ func (t *tx) nextChanges(ctx context.Context, k int) (int64, error) {
 	return n - int64(k) + 1, nil
 }
 
+const (
+	residentCols  = `nik, kecamatan, prev_kecamatan, removed, data, revocations, seq`
+	residentColsR = `r.nik, r.kecamatan, r.prev_kecamatan, r.removed, r.data, r.revocations, r.seq`
+)
+
 // putResidentSQL upserts a resident, remembering the old kecamatan of one who moved.
 const putResidentSQL = `INSERT INTO residents (nik, kecamatan, prev_kecamatan, removed, data, seq)
 		VALUES (?, ?, '', ?, ?, ?) ON CONFLICT (nik) DO UPDATE SET
@@ -478,7 +501,14 @@ func (t *tx) PutResidents(ctx context.Context, rs []registry.ResidentRow) error 
 	if err != nil {
 		return fmt.Errorf("put residents: %w", err)
 	}
+	left, err := t.stmt(ctx, leftAreaSQL)
+	if err != nil {
+		return fmt.Errorf("put residents: %w", err)
+	}
 	for i, r := range rs {
+		if _, err := left.ExecContext(ctx, r.NIK, r.Kecamatan); err != nil {
+			return fmt.Errorf("put resident: areas left: %w", err)
+		}
 		if _, err := st.ExecContext(ctx, r.NIK, r.Kecamatan, r.Removed, r.Data, first+int64(i)); err != nil {
 			return fmt.Errorf("put resident: %w", err)
 		}
@@ -486,10 +516,29 @@ func (t *tx) PutResidents(ctx context.Context, rs []registry.ResidentRow) error 
 	return nil
 }
 
+// leftAreaSQL remembers the area a resident leaves, before the upsert moves them.
+const leftAreaSQL = `INSERT OR IGNORE INTO resident_areas_left (area, nik)
+		SELECT kecamatan, nik FROM residents WHERE nik = ? AND kecamatan <> ?`
+
+func (t *tx) SetRevocations(ctx context.Context, nik string, data []byte) error {
+	seq, err := t.nextChanges(ctx, 1)
+	if err != nil {
+		return fmt.Errorf("set revocations: %w", err)
+	}
+	res, err := t.exec(ctx, `UPDATE residents SET revocations = ?, seq = ? WHERE nik = ?`, data, seq, nik)
+	if err != nil {
+		return fmt.Errorf("set revocations: %w", err)
+	}
+	if rowsNone(res) {
+		return fmt.Errorf("set revocations: %w", registry.ErrNotFound)
+	}
+	return nil
+}
+
 func (t *tx) Resident(ctx context.Context, nik string) (registry.ResidentRow, error) {
 	var r registry.ResidentRow
-	err := t.queryRow(ctx, `SELECT nik, kecamatan, prev_kecamatan, removed, data, seq FROM residents
-		WHERE nik = ?`, nik).Scan(&r.NIK, &r.Kecamatan, &r.PrevKecamatan, &r.Removed, blob{&r.Data}, &r.Seq)
+	err := t.queryRow(ctx, `SELECT `+residentCols+` FROM residents
+		WHERE nik = ?`, nik).Scan(&r.NIK, &r.Kecamatan, &r.PrevKecamatan, &r.Removed, blob{&r.Data}, blob{&r.Revocations}, &r.Seq)
 	if err != nil {
 		return registry.ResidentRow{}, notFound(err, "resident")
 	}
@@ -571,14 +620,16 @@ func (t *tx) Changes(ctx context.Context, area string, after int64, limit int) (
 		return ch, nil
 	}
 	// Each kind is read up to limit+1 past after; the merge keeps the lowest limit numbers.
-	rows, err := t.query(ctx, `SELECT nik, kecamatan, prev_kecamatan, removed, data, seq FROM residents
-		WHERE seq > ? AND (kecamatan = ? OR prev_kecamatan = ?) ORDER BY seq LIMIT ?`, after, area, area, limit+1)
+	// Residents of the area and residents who ever left it, each read by its index.
+	rows, err := t.query(ctx, `SELECT `+residentCols+` FROM residents WHERE kecamatan = ? AND seq > ?
+		UNION SELECT `+residentColsR+` FROM resident_areas_left l JOIN residents r ON r.nik = l.nik
+		WHERE l.area = ? AND r.seq > ? ORDER BY seq LIMIT ?`, area, after, area, after, limit+1)
 	if err != nil {
 		return ch, fmt.Errorf("changes: residents: %w", err)
 	}
 	for rows.Next() {
 		var r registry.ResidentRow
-		if err := rows.Scan(&r.NIK, &r.Kecamatan, &r.PrevKecamatan, &r.Removed, blob{&r.Data}, &r.Seq); err != nil {
+		if err := rows.Scan(&r.NIK, &r.Kecamatan, &r.PrevKecamatan, &r.Removed, blob{&r.Data}, blob{&r.Revocations}, &r.Seq); err != nil {
 			rows.Close()
 			return ch, fmt.Errorf("changes: residents: %w", err)
 		}

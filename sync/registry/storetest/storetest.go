@@ -42,6 +42,10 @@ func Run(t *testing.T, open func(t *testing.T) registry.Store) {
 		{"Stats", testStats},
 		{"Residents", testResidents},
 		{"ChangesPaging", testChangesPaging},
+		{"MovesKeepHistory", testMovesKeepHistory},
+		{"Revocations", testRevocations},
+		{"PurgeMails", testPurgeMails},
+		{"PurgeRegistrations", testPurgeRegistrations},
 		{"Keys", testKeys},
 		{"InTxRollback", testRollback},
 		{"Ping", func(t *testing.T, s registry.Store) {

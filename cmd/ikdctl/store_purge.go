@@ -1,0 +1,51 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/ikd-field/ikd/kiosk/store"
+)
+
+// storePurge erases the evidence the kiosk no longer needs (store.Purge): records the
+// registry answered more than the retention period ago lose their sealed envelope and NIK
+// index, old audit entries their detail; ids, states and the audit hash chain stay, and
+// `ikdctl store verify` still passes. --dry-run only counts.
+func storePurge(ctx context.Context, e env) error {
+	const name = "store purge"
+	fs := newFlags(name, e)
+	data, secretFile := dataDirFlag(fs), secretFlag(fs)
+	dryRun := fs.Bool("dry-run", false, "say what would be purged, change nothing")
+	days := fs.Int("retention-days", int(store.DefaultRetention/(24*time.Hour)),
+		"keep the evidence of a record this many days after the registry answered it")
+	if err := fs.Parse(e.args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 || *days < 1 {
+		return usageError(name + " --data DIR [--secret-file F] [--retention-days N (N >= 1)] [--dry-run]")
+	}
+	secret, err := readSecret(*secretFile)
+	if err != nil {
+		return err
+	}
+	s, err := store.Open(ctx, storePath(*data), secret, storeOptions())
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	rep, err := s.Purge(ctx, time.Duration(*days)*24*time.Hour, *dryRun)
+	if err != nil {
+		return err
+	}
+	verb := "purged"
+	if *dryRun {
+		verb = "would purge"
+	}
+	fmt.Fprintf(e.stdout, "%s: evidence of %d answered records (envelope, NIK index), detail of %d audit entries; answered before %s\n",
+		verb, rep.Records, rep.AuditDetails, rep.Before.UTC().Format(time.RFC3339))
+	if rep.TamperedSkips > 0 {
+		fmt.Fprintf(e.stdout, "left alone: %d records that fail their integrity check (run ikdctl store verify)\n", rep.TamperedSkips)
+	}
+	return nil
+}

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ikd-field/ikd/kiosk"
+	"github.com/ikd-field/ikd/kiosk/store"
+)
+
+// store purge --dry-run says what would go and changes nothing; without it the evidence goes
+// and store verify still passes.
+func TestStorePurge(t *testing.T) {
+	data, secret := initStore(t)
+	ctx := context.Background()
+	key, err := os.ReadFile(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Three activations the registry answered 40 days ago, one still pending.
+	opts := storeOptions()
+	opts.Now = func() time.Time { return time.Now().Add(-40 * 24 * time.Hour) }
+	s, err := store.Open(ctx, storePath(data), []byte(strings.TrimSpace(string(key))), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var answers []kiosk.RecordAnswer
+	for i := range 4 {
+		id := fmt.Sprintf("rec-%d", i)
+		rec := kiosk.OutboxRecord{ID: id, Kind: kiosk.KindActivation, NIK: "3201014101900001", RegistrationID: "reg-" + id,
+			Envelope: []byte("signed " + id)}
+		if err := s.Enqueue(ctx, rec, kiosk.AuditEvent{OfficerID: "sup1", Action: "activation.approved", Subject: id}); err != nil {
+			t.Fatal(err)
+		}
+		if i < 3 {
+			answers = append(answers, kiosk.RecordAnswer{ID: id, State: kiosk.RecordAcknowledged})
+		}
+	}
+	if err := s.RecordAnswers(ctx, answers); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	run := func(args ...string) string {
+		t.Helper()
+		code, out, errOut := runStoreCLI(t, append(args, "--data", data, "--secret-file", secret)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d\n%s%s", args, code, out, errOut)
+		}
+		return out
+	}
+	dry := run("store", "purge", "--dry-run")
+	if !strings.Contains(dry, "would purge: evidence of 3 answered records") {
+		t.Fatalf("dry run: %s", dry)
+	}
+	if again := run("store", "purge", "--dry-run"); again != dry {
+		t.Fatalf("dry run changed the store: %q then %q", dry, again)
+	}
+	if out := run("store", "purge", "--retention-days", "60"); !strings.Contains(out, "purged: evidence of 0 answered records") {
+		t.Fatalf("purge with 60 days: %s", out)
+	}
+	if out := run("store", "purge"); !strings.Contains(out, "purged: evidence of 3 answered records") {
+		t.Fatalf("purge: %s", out)
+	}
+	if out := run("store", "verify"); !strings.Contains(out, "audit          ok") || !strings.Contains(out, "outbox         ok (4 rows)") {
+		t.Fatalf("verify after purge: %s", out)
+	}
+	if code, _, errOut := runStoreCLI(t, "store", "purge", "--data", data, "--secret-file", secret, "--retention-days", "0"); code == 0 {
+		t.Errorf("retention of 0 days accepted: %s", errOut)
+	}
+}

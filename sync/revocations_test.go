@@ -1,0 +1,67 @@
+package sync_test
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ikd-field/ikd/kiosk"
+	"github.com/ikd-field/ikd/kiosk/store/snapshot"
+	ikdsync "github.com/ikd-field/ikd/sync"
+)
+
+func TestDeltaRevocations(t *testing.T) {
+	r := snapshot.Synthetic(3, 0)
+	r.Revocations = kiosk.Revocations{DeactivatedAt: time.UnixMilli(1_790_000_000_000).UTC(),
+		Registrations: []kiosk.RevokedRegistration{{ID: "reg-1", At: time.UnixMilli(1_790_000_000_000).UTC(), Deactivated: true}}}
+	page := ikdsync.DeltaPage{Time: 1_790_000_100_000, Cursor: "c1", Residents: []ikdsync.ResidentChange{ikdsync.EncodeResidentChange(r)}}
+	b, err := ikdsync.Marshal(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back ikdsync.DeltaPage
+	if err := ikdsync.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	d, err := ikdsync.DecodeDeltaPage(back)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(d.Residents[0].Revocations, r.Revocations) {
+		t.Errorf("revocations %+v, want %+v", d.Residents[0].Revocations, r.Revocations)
+	}
+	if !d.AsOf.Equal(time.UnixMilli(page.Time)) {
+		t.Errorf("as of %v on the last page", d.AsOf)
+	}
+	back.More = true
+	if d, _ := ikdsync.DecodeDeltaPage(back); !d.AsOf.IsZero() {
+		t.Errorf("as of %v on a page with more to come", d.AsOf)
+	}
+
+	many := make([]ikdsync.RevokedRegistration, ikdsync.MaxRevoked+1)
+	for i := range many {
+		many[i] = ikdsync.RevokedRegistration{ID: "r", At: 1}
+	}
+	for _, c := range []struct {
+		name string
+		rv   ikdsync.Revocations
+		want string
+	}{
+		{"negative time", ikdsync.Revocations{DeactivatedAt: -1}, "deactivated at"},
+		{"empty id", ikdsync.Revocations{Registrations: []ikdsync.RevokedRegistration{{At: 5}}}, "revoked registration 1"},
+		{"long id", ikdsync.Revocations{Registrations: []ikdsync.RevokedRegistration{{ID: strings.Repeat("x", 65), At: 5}}}, "revoked registration 1"},
+		{"no time", ikdsync.Revocations{Registrations: []ikdsync.RevokedRegistration{{ID: "r"}}}, "revoked registration 1"},
+		{"too many", ikdsync.Revocations{Registrations: many}, "at most"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rc := ikdsync.EncodeResidentChange(snapshot.Synthetic(3, 0))
+			rc.Revocations = &c.rv
+			_, err := ikdsync.DecodeDeltaPage(ikdsync.DeltaPage{Residents: []ikdsync.ResidentChange{rc}})
+			if !errors.Is(err, ikdsync.ErrMessageMalformed) || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("error %v, want malformed mentioning %q", err, c.want)
+			}
+		})
+	}
+}

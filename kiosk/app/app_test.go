@@ -173,10 +173,17 @@ func TestActivationFromCameraToReceipt(t *testing.T) {
 	if v.State() != kiosk.StateFaceUncertain {
 		t.Fatalf("state %s", v.State())
 	}
-	if _, err := v.Approve(ctx, kiosk.Approval{}); !errors.Is(err, kiosk.ErrEyeCheckRequired) {
-		t.Fatalf("approve without the eye check: %v", err)
+	// No reference photo either: the officer's tick cannot stand for a comparison nobody can
+	// make, and a supervisor named without their PIN in this session does not count.
+	for _, ap := range []kiosk.Approval{{}, {EyeChecked: true}, {Supervisor: DemoSupervisor}} {
+		if _, err := v.Approve(ctx, ap); !errors.Is(err, kiosk.ErrSupervisorRequired) {
+			t.Fatalf("approve %+v with no reference photo: %v", ap, err)
+		}
 	}
-	r, err := v.Approve(ctx, kiosk.Approval{EyeChecked: true})
+	if _, err := s.ConfirmSupervisor(ctx, DemoSupervisor.ID, DemoPIN); err != nil {
+		t.Fatal(err)
+	}
+	r, err := v.Approve(ctx, kiosk.Approval{Supervisor: kiosk.Officer{ID: DemoSupervisor.ID}})
 	if err != nil {
 		t.Fatal(err)
 	}

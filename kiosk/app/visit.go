@@ -259,6 +259,14 @@ func (v *visit) Review() Review {
 func (v *visit) Approve(ctx context.Context, ap kiosk.Approval) (Receipt, error) {
 	v.op.Lock()
 	defer v.op.Unlock()
+	if id := ap.Supervisor.ID; id != "" {
+		// Only a supervisor who gave their PIN in this session stands behind an approval.
+		sup, ok := v.session.confirmedSupervisor(id)
+		if !ok {
+			return Receipt{}, kiosk.ErrSupervisorRequired.With(fmt.Errorf("supervisor %s has not confirmed with a PIN", id))
+		}
+		ap.Supervisor = sup
+	}
 	if err := v.step(&v.timings.Decision, func() error { return v.flow.Approve(ctx, ap) }); err != nil {
 		return Receipt{}, err
 	}

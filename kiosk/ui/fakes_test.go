@@ -46,6 +46,7 @@ type fakeKiosk struct {
 	records    []kiosk.OutboxRecord
 	sess       *fakeSession
 	face       kiosk.FaceResult // what the next visit's face step gives
+	noPhoto    bool             // the resident has no reference photo
 	scanErr    error            // what ScanQR returns (nil: a token is read)
 	frame      image.Image
 }
@@ -249,13 +250,20 @@ func (v *fakeVisit) CaptureFace(_ context.Context, progress func(app.FaceProgres
 	return nil
 }
 func (v *fakeVisit) Review() app.Review {
-	return app.Review{Token: qrToken, Resident: siti, Live: testFrame(300, 360), Reference: testFrame(240, 300), Face: v.k.face}
+	r := app.Review{Token: qrToken, Resident: siti, Live: testFrame(300, 360), Reference: testFrame(240, 300), Face: v.k.face}
+	if v.k.noPhoto {
+		r.Reference = nil
+	}
+	return r
 }
 func (v *fakeVisit) Approve(_ context.Context, a kiosk.Approval) (app.Receipt, error) {
+	verdict, _ := kiosk.ReviewVerdict(v.k.face, !v.k.noPhoto)
 	switch {
 	case v.state == kiosk.StateFaceFailed:
 		return app.Receipt{}, kiosk.ErrFaceNotMatched
-	case v.state == kiosk.StateFaceUncertain && !a.EyeChecked:
+	case verdict == kiosk.VerdictSupervisor && a.Supervisor.Role != kiosk.RoleSupervisor && v.k.sess.me.Role != kiosk.RoleSupervisor:
+		return app.Receipt{}, kiosk.ErrSupervisorRequired
+	case verdict == kiosk.VerdictEyeCheck && !a.EyeChecked:
 		return app.Receipt{}, kiosk.ErrEyeCheckRequired
 	case v.purpose == kiosk.PurposeDeactivation && a.Reason == "":
 		return app.Receipt{}, kiosk.ErrReasonRequired

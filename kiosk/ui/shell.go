@@ -69,7 +69,9 @@ type Shell struct {
 	curBuild   func() screen // rebuilds cur after a language switch; nil if cur holds a visit
 	lastActive time.Time
 	stopPoll   context.CancelFunc
-	notice     string // shown once on the next home screen ("visit rejected")
+	notice     string    // shown once on the next home screen ("visit rejected")
+	scan       []rune    // a hand scanner's code being typed where no field takes it
+	lastRune   time.Time // when the last of them came
 
 	// goAsync runs slow core calls off the UI goroutine; tests make it synchronous.
 	goAsync func(func())
@@ -97,12 +99,7 @@ func NewShell(w fyne.Window, k app.Kiosk, opt Options) (*Shell, error) {
 	s := &Shell{w: w, k: k, tx: tx, opt: opt, log: opt.Log, goAsync: func(f func()) { go f() }}
 	s.lastActive = opt.Now()
 	w.Canvas().SetOnTypedKey(s.typedKey)
-	w.Canvas().SetOnTypedRune(func(r rune) {
-		s.touch()
-		if k, ok := s.cur.(runeTaker); ok {
-			k.typedRune(r)
-		}
-	})
+	w.Canvas().SetOnTypedRune(s.typedRune)
 	return s, nil
 }
 
@@ -172,10 +169,13 @@ func (s *Shell) show(build func() screen, restartable bool) {
 	if restartable {
 		s.curBuild = build
 	}
+	s.scan = s.scan[:0]
 	s.w.SetContent(s.frame(s.cur.view()))
+	var target fyne.Focusable
 	if f, ok := s.cur.(focuser); ok {
-		s.w.Canvas().Focus(f.focusTarget())
+		target = f.focusTarget()
 	}
+	s.focus(target) // nobody: the keys reach the shell (PIN pads, Enter, a scanner)
 	name := screenName(s.cur)
 	s.log.Info("screen shown", "screen", name)
 	if s.opt.OnShow != nil {

@@ -431,6 +431,34 @@ func TestIdleSessionLocks(t *testing.T) {
 	}
 }
 
+// The idle lock ends the visit it interrupts: abandoning works on the locked session and is
+// audited, so the visit is recorded as abandoned, not left open.
+func TestIdleLockedVisitIsAbandoned(t *testing.T) {
+	e := newKioskEnv(t)
+	a := e.open(t)
+	var mu sync.Mutex
+	now := time.Now()
+	a.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	s := e.session(t, a, officer.ID, "135790")
+	ctx := context.Background()
+	v := s.NewActivation()
+	if err := v.EnterToken(ctx, e.token(t, e.qr, time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	now = now.Add(DefaultIdleLock + time.Second)
+	mu.Unlock()
+	if err := v.FindResident(ctx); !errors.Is(err, ErrSessionLocked) {
+		t.Fatalf("a step on the idle session: %v", err)
+	}
+	if err := v.Abandon(ctx); err != nil {
+		t.Fatalf("abandon on the locked session: %v", err)
+	}
+	if v.State() != kiosk.StateAbandoned {
+		t.Fatalf("state %s", v.State())
+	}
+}
+
 // TestReissueCodeQueuesSignedRecord: the officer's re-issue is a code_reissue record signed
 // with the device key, audited, listed with its registration and NIK, and one at a time.
 func TestReissueCodeQueuesSignedRecord(t *testing.T) {

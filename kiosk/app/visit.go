@@ -102,6 +102,12 @@ func (v *visit) step(d *time.Duration, fn func() error) error {
 	if err := v.session.active(); err != nil {
 		return err
 	}
+	return v.record(d, fn)
+}
+
+// record runs fn, measures it into *d and publishes the flow's new view; step without the
+// session check.
+func (v *visit) record(d *time.Duration, fn func() error) error {
 	err := fn()
 	now := time.Now()
 	v.mu.Lock()
@@ -305,7 +311,9 @@ func (v *visit) Abandon(ctx context.Context) error {
 	v.op.Lock()
 	defer v.op.Unlock()
 	started := v.flow.State() != kiosk.StateIdle
-	if err := v.step(new(time.Duration), func() error { return v.flow.Abandon(ctx) }); err != nil {
+	// Ending a visit needs no live session: the idle lock ends the visit its locked session
+	// interrupted, and that must reach the audit log.
+	if err := v.record(new(time.Duration), func() error { return v.flow.Abandon(ctx) }); err != nil {
 		return err
 	}
 	if started { // a visit that never began served no one

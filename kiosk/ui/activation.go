@@ -138,4 +138,9 @@ func (p *ActivationScreen) tokenRead() {
 
 func (p *ActivationScreen) view() fyne.CanvasObject { return p.page() }
 
-func (p *ActivationScreen) focusTarget() fyne.Focusable { return p.Token }
+func (p *ActivationScreen) focusTarget() fyne.Focusable {
+	if p.Review != nil { // the visit reached its review while the screen was built
+		return p.Review.focusTarget()
+	}
+	return p.Token
+}

@@ -103,4 +103,9 @@ func (p *DeactivationScreen) nikView() fyne.CanvasObject {
 
 func (p *DeactivationScreen) view() fyne.CanvasObject { return p.page() }
 
-func (p *DeactivationScreen) focusTarget() fyne.Focusable { return p.NIK }
+func (p *DeactivationScreen) focusTarget() fyne.Focusable {
+	if p.Review != nil { // the visit reached its review while the screen was built
+		return p.Review.focusTarget()
+	}
+	return p.NIK
+}

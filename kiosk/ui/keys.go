@@ -142,17 +142,21 @@ func (s *Shell) routeScan(text string) {
 			p.enterToken()
 			return
 		}
-		p.Error.SetText(s.tx.Err(errScanMidVisit))
-		return
+		if p.v.State() != kiosk.StateIdle { // an idle visit is left without a trace
+			p.Error.SetText(s.tx.Err(errScanMidVisit))
+			return
+		}
 	case *DeactivationScreen:
-		if !tok && p.Review == nil && !p.NIK.Disabled() {
+		if !tok && !p.NIK.Disabled() {
 			s.log.Info("scan routed", "kind", kind, "screen", "deactivation")
 			p.NIK.SetText(text)
 			p.submit()
 			return
 		}
-		p.Error.SetText(s.tx.Err(errScanMidVisit))
-		return
+		if p.v.State() != kiosk.StateIdle {
+			p.Error.SetText(s.tx.Err(errScanMidVisit))
+			return
+		}
 	}
 	s.log.Info("scan routed", "kind", kind, "screen", screenName(s.cur))
 	if tok {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/app"
@@ -69,9 +70,12 @@ type Shell struct {
 	curBuild   func() screen // rebuilds cur after a language switch; nil if cur holds a visit
 	lastActive time.Time
 	stopPoll   context.CancelFunc
-	notice     string    // shown once on the next home screen ("visit rejected")
-	scan       []rune    // a hand scanner's code being typed where no field takes it
-	lastRune   time.Time // when the last of them came
+	notice     string // shown once on the next home screen ("visit rejected")
+	noticeWarn bool   // the notice is a warning (a visit the idle lock ended), not a success
+	// IdleWarn counts down to the idle lock over every screen; any key or tap cancels it.
+	IdleWarn *widget.Label
+	scan     []rune    // a hand scanner's code being typed where no field takes it
+	lastRune time.Time // when the last of them came
 
 	// goAsync runs slow core calls off the UI goroutine; tests make it synchronous.
 	goAsync func(func())
@@ -97,6 +101,9 @@ func NewShell(w fyne.Window, k app.Kiosk, opt Options) (*Shell, error) {
 		opt.Log = slog.New(slog.DiscardHandler)
 	}
 	s := &Shell{w: w, k: k, tx: tx, opt: opt, log: opt.Log, goAsync: func(f func()) { go f() }}
+	s.IdleWarn = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	s.IdleWarn.Importance = widget.WarningImportance
+	s.IdleWarn.Hide()
 	s.lastActive = opt.Now()
 	w.Canvas().SetOnTypedKey(s.typedKey)
 	w.Canvas().SetOnTypedRune(s.typedRune)
@@ -140,13 +147,21 @@ func (s *Shell) poll(ctx context.Context) {
 	}
 }
 
-// Refresh updates the current screen from the kiosk's status and applies the idle lock.
+// Refresh updates the current screen from the kiosk's status and applies the idle lock,
+// counting down to it first.
 func (s *Shell) Refresh() {
 	if s.sess != nil {
-		idle := s.k.Settings().IdleLock
-		if idle > 0 && s.opt.Now().Sub(s.lastActive) >= idle {
-			s.Lock()
+		limit := s.k.Settings().IdleLock
+		idle := s.opt.Now().Sub(s.lastActive)
+		switch {
+		case limit <= 0:
+		case idle >= limit:
+			s.idleLock()
 			return
+		case idle >= limit-idleWarning(limit):
+			left := (limit - idle + time.Second - 1) / time.Second
+			s.IdleWarn.SetText(s.tx.T("ui.idle.warning", int(left)))
+			s.IdleWarn.Show()
 		}
 	}
 	if r, ok := s.cur.(refresher); ok {
@@ -154,8 +169,42 @@ func (s *Shell) Refresh() {
 	}
 }
 
-// touch records officer activity for the idle lock.
-func (s *Shell) touch() { s.lastActive = s.opt.Now() }
+// idleWarning is how long before the idle lock its countdown shows: half a minute, or half
+// the idle time when that is shorter.
+func idleWarning(limit time.Duration) time.Duration { return min(30*time.Second, limit/2) }
+
+// idleLock locks an unattended counter. A visit still open is ended as abandoned (the core
+// locks the officer's session at the same time, so it could not go on), and the next home
+// screen says so, for whoever logs in.
+func (s *Shell) idleLock() {
+	var v app.Visit
+	switch p := s.cur.(type) {
+	case *ActivationScreen:
+		v = p.v
+	case *DeactivationScreen:
+		v = p.v
+	}
+	if v != nil && v.State() != kiosk.StateIdle && !v.State().Terminal() {
+		s.notice, s.noticeWarn = s.tx.T("ui.idle.visit_abandoned", s.purposeWords(v.Purpose()), int(s.k.Settings().IdleLock/time.Minute)), true
+		s.log.Info("idle lock ended a visit", "purpose", v.Purpose(), "state", v.State())
+	}
+	s.Lock()
+}
+
+func (s *Shell) purposeWords(p kiosk.Purpose) string {
+	if p == kiosk.PurposeDeactivation {
+		return s.tx.T("ui.idle.deactivation")
+	}
+	return s.tx.T("ui.idle.activation")
+}
+
+// touch records officer activity for the idle lock and cancels its countdown.
+func (s *Shell) touch() {
+	s.lastActive = s.opt.Now()
+	if s.IdleWarn.Visible() {
+		s.IdleWarn.Hide()
+	}
+}
 
 // show replaces the current screen. build is kept to rebuild the screen after a language
 // switch when restartable is true (screens holding a visit are not rebuilt).
@@ -239,6 +288,7 @@ func (s *Shell) Lock() {
 		s.sess.Lock()
 		s.sess = nil
 	}
+	s.IdleWarn.Hide()
 	s.showLogin()
 }
 

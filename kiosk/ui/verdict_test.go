@@ -2,6 +2,8 @@ package ui
 
 import (
 	"image"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -374,5 +376,22 @@ func TestSettingsTakeTheKeyboard(t *testing.T) {
 	p, ok := h.s.cur.(*SettingsScreen)
 	if !ok || h.w.Canvas().Focused() != p.Camera {
 		t.Fatalf("settings: %T, focused %T", h.s.cur, h.w.Canvas().Focused())
+	}
+}
+
+// TestExportFailureInWords: a statistics export that cannot be written says what to check,
+// not "system error".
+func TestExportFailureInWords(t *testing.T) {
+	h := loggedIn(t, sari)
+	blocked := filepath.Join(t.TempDir(), "berkas")
+	if err := os.WriteFile(blocked, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h.s.opt.OutDir = filepath.Join(blocked, "keluaran") // a directory under a file
+	test.Tap(h.s.cur.(*HomeScreen).Stats)
+	p := h.s.cur.(*StatsScreen)
+	test.Tap(p.Export)
+	if !strings.Contains(p.Saved.Text, errExportFailed.Msg.ID) {
+		t.Fatalf("export failure: %q", p.Saved.Text)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -60,10 +61,6 @@ func newReviewPanel(s *Shell, v app.Visit, cancel func(), supervised bool) *Revi
 	p.ref = p.referencePhoto()
 	p.verdict, esc = kiosk.ReviewVerdict(r.Face, p.ref != nil)
 	p.supervised = supervised || p.verdict == kiosk.VerdictSupervisor
-	p.Verdict = wrapped(s.verdictWords(p.verdict, esc, r.Face.OtherNIKs))
-	p.Verdict.TextStyle = fyne.TextStyle{Bold: true}
-	p.Verdict.SizeName = theme.SizeNameSubHeadingText
-	p.Verdict.Importance = verdictImportance[p.verdict]
 	p.EyeCheck = newBigCheck(s, tx.T("ui.review.eye_check"), func(bool) { s.touch(); p.enableApprove() })
 	if p.verdict != kiosk.VerdictEyeCheck {
 		p.EyeCheck.Hide()
@@ -90,6 +87,11 @@ func newReviewPanel(s *Shell, v app.Visit, cancel func(), supervised bool) *Revi
 		}
 		p.Approve.SetText(p.Approve.Text + " " + tx.T(key))
 	}
+	// The verdict names the button it sends the officer to, in that button's words.
+	p.Verdict = wrapped(s.verdictWords(p.verdict, esc, r.Face.OtherNIKs, p.Approve.Text))
+	p.Verdict.TextStyle = fyne.TextStyle{Bold: true}
+	p.Verdict.SizeName = theme.SizeNameSubHeadingText
+	p.Verdict.Importance = verdictImportance[p.verdict]
 	p.Reject = s.button("ui.review.reject", p.startReject)
 	p.Reject.Importance = widget.DangerImportance
 	if p.verdict == kiosk.VerdictNoMatch {
@@ -108,12 +110,12 @@ var verdictImportance = map[kiosk.Verdict]widget.Importance{
 }
 
 // verdictWords is the verdict as one line: what the check found and the one thing to do.
-func (s *Shell) verdictWords(v kiosk.Verdict, esc []kiosk.Escalation, others []kiosk.NIK) string {
+func (s *Shell) verdictWords(v kiosk.Verdict, esc []kiosk.Escalation, others []kiosk.NIK, approve string) string {
 	switch v {
 	case kiosk.VerdictMatch:
-		return s.tx.T("ui.verdict.match")
+		return s.tx.T("ui.verdict.match", approve)
 	case kiosk.VerdictEyeCheck:
-		return s.tx.T("ui.verdict.eye_check")
+		return s.tx.T("ui.verdict.eye_check", approve)
 	case kiosk.VerdictNoMatch:
 		return s.tx.T("ui.verdict.no_match")
 	}
@@ -200,7 +202,13 @@ func (p *ReviewPanel) approve() {
 		p.Supervisor = nil
 		p.show(p.decisionView())
 	})
-	p.show(p.Supervisor.view())
+	var why fyne.CanvasObject = layout.NewSpacer()
+	if p.verdict == kiosk.VerdictSupervisor { // what the supervisor is asked to look at
+		l := wrapped(p.Verdict.Text)
+		l.TextStyle, l.Importance, l.Alignment = fyne.TextStyle{Bold: true}, widget.WarningImportance, fyne.TextAlignCenter
+		why = l
+	}
+	p.show(container.NewBorder(why, nil, nil, nil, p.Supervisor.view()))
 }
 
 func (p *ReviewPanel) doApprove(sup kiosk.Officer) {

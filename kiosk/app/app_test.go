@@ -431,6 +431,34 @@ func TestIdleSessionLocks(t *testing.T) {
 	}
 }
 
+// Activity at the window keeps the session open past the idle time since its last action.
+func TestKeepAliveFollowsTheWindow(t *testing.T) {
+	e := newKioskEnv(t)
+	a := e.open(t)
+	var mu sync.Mutex
+	now := time.Now()
+	a.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	s := e.session(t, a, officer.ID, "135790")
+	ctx := context.Background()
+	for range 3 { // three keys, each within the idle time of the one before
+		mu.Lock()
+		now = now.Add(DefaultIdleLock - time.Second)
+		mu.Unlock()
+		if err := s.KeepAlive(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Stats(ctx, time.Now()); err != nil {
+		t.Fatalf("after activity at the window: %v", err)
+	}
+	mu.Lock()
+	now = now.Add(DefaultIdleLock + time.Second)
+	mu.Unlock()
+	if err := s.KeepAlive(); !errors.Is(err, ErrSessionLocked) {
+		t.Fatalf("keep-alive after the idle time: %v", err)
+	}
+}
+
 // The idle lock ends the visit it interrupts: abandoning works on the locked session and is
 // audited, so the visit is recorded as abandoned, not left open.
 func TestIdleLockedVisitIsAbandoned(t *testing.T) {

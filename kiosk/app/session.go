@@ -232,6 +232,9 @@ func (s *session) ReissueCode(ctx context.Context, registrationID string, nik ki
 	return rec, nil
 }
 
+// KeepAlive implements Session.
+func (s *session) KeepAlive() error { return s.active() }
+
 // Lock implements Session.
 func (s *session) Lock() {
 	s.mu.Lock()

@@ -133,6 +133,8 @@ type fakeSession struct {
 	locked  bool
 	visits  []*fakeVisit
 	updated *app.Settings
+	// keepAlives counts the window's activity reports.
+	keepAlives int
 }
 
 func (s *fakeSession) Officer() kiosk.Officer { return s.me }
@@ -188,6 +190,10 @@ func (s *fakeSession) ReissueCode(_ context.Context, regID string, nik kiosk.NIK
 		RegistrationID: regID, NIK: nik, State: kiosk.RecordPending}
 	s.k.records = append(s.k.records, rec)
 	return rec, nil
+}
+func (s *fakeSession) KeepAlive() error {
+	s.keepAlives++
+	return nil
 }
 func (s *fakeSession) Lock() { s.locked = true }
 

@@ -3,6 +3,7 @@ package ui
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image"
 	_ "image/jpeg" // reference photos in the snapshot are JPEG
 	"slices"
@@ -61,6 +62,7 @@ func newReviewPanel(s *Shell, v app.Visit, cancel func(), supervised bool) *Revi
 	p.ref = p.referencePhoto()
 	p.verdict, esc = kiosk.ReviewVerdict(r.Face, p.ref != nil)
 	p.supervised = supervised || p.verdict == kiosk.VerdictSupervisor
+	s.log.Info("review shown", "verdict", p.verdict, "escalation", fmt.Sprint(esc), "purpose", v.Purpose())
 	p.EyeCheck = newBigCheck(s, tx.T("ui.review.eye_check"), func(bool) { s.touch(); p.enableApprove() })
 	if p.verdict != kiosk.VerdictEyeCheck {
 		p.EyeCheck.Hide()

@@ -69,9 +69,11 @@ type Shell struct {
 	cur        screen
 	curBuild   func() screen // rebuilds cur after a language switch; nil if cur holds a visit
 	lastActive time.Time
-	stopPoll   context.CancelFunc
-	notice     string // shown once on the next home screen ("visit rejected")
-	noticeWarn bool   // the notice is a warning (a visit the idle lock ended), not a success
+	// lastKeepAlive is when the session was last told of activity at the window.
+	lastKeepAlive time.Time
+	stopPoll      context.CancelFunc
+	notice        string // shown once on the next home screen ("visit rejected")
+	noticeWarn    bool   // the notice is a warning (a visit the idle lock ended), not a success
 	// IdleWarn counts down to the idle lock over every screen; any key or tap cancels it.
 	IdleWarn *widget.Label
 	scan     []rune    // a hand scanner's code being typed where no field takes it
@@ -198,13 +200,24 @@ func (s *Shell) purposeWords(p kiosk.Purpose) string {
 	return s.tx.T("ui.idle.activation")
 }
 
-// touch records officer activity for the idle lock and cancels its countdown.
+// touch records officer activity for the idle lock and cancels its countdown. The session's
+// own idle lock is told too, at most every keepAliveEvery, so that a visit kept open at the
+// window is still open in the core.
 func (s *Shell) touch() {
-	s.lastActive = s.opt.Now()
+	now := s.opt.Now()
+	s.lastActive = now
 	if s.IdleWarn.Visible() {
 		s.IdleWarn.Hide()
 	}
+	if s.sess != nil && now.Sub(s.lastKeepAlive) >= keepAliveEvery {
+		s.lastKeepAlive = now
+		if err := s.sess.KeepAlive(); err != nil {
+			s.log.Info("session keep-alive refused", "err", err) // Refresh locks the window
+		}
+	}
 }
+
+const keepAliveEvery = 10 * time.Second
 
 // show replaces the current screen. build is kept to rebuild the screen after a language
 // switch when restartable is true (screens holding a visit are not rebuilt).

@@ -274,9 +274,13 @@ func TestIdleLockWarnsFirst(t *testing.T) {
 	if !h.s.IdleWarn.Visible() || !strings.Contains(h.s.IdleWarn.Text, "20 detik") {
 		t.Fatalf("countdown: visible %v, %q", h.s.IdleWarn.Visible(), h.s.IdleWarn.Text)
 	}
+	alive := h.k.sess.keepAlives
 	h.key(fyne.KeyDown) // any key
 	if h.s.IdleWarn.Visible() {
 		t.Fatal("a key did not cancel the countdown")
+	}
+	if h.k.sess.keepAlives != alive+1 {
+		t.Fatal("the session was not told the officer is back: the core would lock the visit anyway")
 	}
 	h.now = h.now.Add(4 * time.Minute)
 	h.s.Refresh()

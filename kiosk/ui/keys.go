@@ -20,6 +20,10 @@ type keyTaker interface{ typedKey(ev *fyne.KeyEvent) }
 // backer is a screen with somewhere to go back to (Esc).
 type backer interface{ back() }
 
+// stepCloser is a screen with a panel open over its page (the supervisor's PIN, the reject
+// reasons) that Esc closes first; closeStep reports whether there was one.
+type stepCloser interface{ closeStep() bool }
+
 // defaulter is a screen with a default action for Enter when no field takes it.
 type defaulter interface{ defaultAction() }
 
@@ -55,6 +59,9 @@ func (s *Shell) typedKey(ev *fyne.KeyEvent) {
 			s.k.SyncNow() // mid-visit: the engine's round, without leaving the citizen
 		}
 	case fyne.KeyEscape:
+		if c, ok := s.cur.(stepCloser); ok && c.closeStep() {
+			return // Esc left the PIN pad or the reasons, not the citizen's visit
+		}
 		if b, ok := s.cur.(backer); ok {
 			b.back()
 		}

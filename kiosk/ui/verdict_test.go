@@ -399,3 +399,31 @@ func TestExportFailureInWords(t *testing.T) {
 		t.Fatalf("export failure: %q", p.Saved.Text)
 	}
 }
+
+// TestEscClosesThePanelFirst: Esc on the supervisor's PIN pad or the reject reasons goes back
+// to the decision; only Esc on the decision ends the visit.
+func TestEscClosesThePanelFirst(t *testing.T) {
+	h := loggedIn(t, budi)
+	h.k.noPhoto = true
+	r := h.review(kiosk.FaceResult{Band: kiosk.BandUncertain})
+	test.Tap(r.Approve)
+	if r.Supervisor == nil {
+		t.Fatal("no PIN pad")
+	}
+	h.key(fyne.KeyEscape)
+	if r.Supervisor != nil {
+		t.Fatal("Esc left the PIN pad open")
+	}
+	test.Tap(r.Reject)
+	h.key(fyne.KeyEscape)
+	if r.Rejecting != nil {
+		t.Fatal("Esc left the reasons open")
+	}
+	if _, ok := h.s.cur.(*ActivationScreen); !ok || h.k.sess.visits[0].state == kiosk.StateAbandoned {
+		t.Fatalf("Esc on a panel ended the visit: %T", h.s.cur)
+	}
+	h.key(fyne.KeyEscape)
+	if h.k.sess.visits[0].state != kiosk.StateAbandoned {
+		t.Fatal("Esc on the decision did not end the visit")
+	}
+}

@@ -148,6 +148,22 @@ func (p *visitPage) typedKey(ev *fyne.KeyEvent) {
 	}
 }
 
+// closeStep closes the review's PIN pad or reject reasons, back to the decision.
+func (p *visitPage) closeStep() bool {
+	r := p.Review
+	switch {
+	case r == nil:
+		return false
+	case r.Supervisor != nil:
+		r.Supervisor.cancel()
+	case r.Rejecting != nil:
+		r.Rejecting.Back.OnTapped()
+	default:
+		return false
+	}
+	return true
+}
+
 // page is the visit's step bar above the step shown.
 func (p *visitPage) page() fyne.CanvasObject {
 	return container.NewBorder(container.NewVBox(p.Steps.view(), widget.NewSeparator()), nil, nil, nil, p.root)

@@ -300,10 +300,13 @@ func (p *ReviewPanel) decisionView() fyne.CanvasObject {
 	facts := container.NewVBox(p.Name, p.Birth, p.Address, widget.NewSeparator(),
 		widget.NewLabelWithStyle(middle, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		p.Contact, p.Reason, widget.NewSeparator(), p.Verdict, p.EyeCheck, p.Error)
-	buttons := container.NewCenter(container.NewHBox(
-		container.NewGridWrap(fyne.NewSize(260, 80), p.Approve),
-		container.NewGridWrap(fyne.NewSize(200, 80), p.Reject),
-		touchSized(p.s.button("ui.visit.cancel", p.cancel))))
+	row := container.NewHBox()
+	if p.Approve.Visible() { // a face that did not match has nothing to approve
+		row.Add(container.NewGridWrap(fyne.NewSize(260, 80), p.Approve))
+	}
+	row.Add(container.NewGridWrap(fyne.NewSize(200, 80), p.Reject))
+	row.Add(touchSized(p.s.button("ui.visit.cancel", p.cancel)))
+	buttons := container.NewCenter(row)
 	body := container.NewBorder(nil, nil, photos, nil, container.NewVScroll(container.NewPadded(facts)))
 	return container.NewBorder(heading(title), buttons, nil, nil, body)
 }

@@ -102,6 +102,9 @@ const maxScan = 4096
 func (s *Shell) takeScan() bool {
 	text := string(s.scan)
 	s.scan = s.scan[:0]
+	if s.sess == nil { // nobody logged in: Enter belongs to the PIN pad
+		return false
+	}
 	if !isScanToken(text) && !isNIKText(text) {
 		return false
 	}
@@ -134,7 +137,7 @@ var errScanMidVisit = &kiosk.Error{Code: "scan.mid_visit", Msg: kiosk.Message{
 // never left for a scan; it says why the scan was ignored.
 func (s *Shell) routeScan(text string) {
 	if s.sess == nil {
-		return // nobody logged in: nothing may start
+		return // nobody logged in: nothing may start (a QR typed into the unlock field)
 	}
 	tok := isScanToken(text)
 	kind := "nik"

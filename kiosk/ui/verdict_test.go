@@ -257,8 +257,15 @@ func TestScannerCaughtAnywhere(t *testing.T) {
 		h := newHarness(t)
 		h.unlock("rahasia-kiosk")
 		h.scan("IKD1:valid")
-		if _, ok := h.s.cur.(*LoginScreen); !ok {
+		l, ok := h.s.cur.(*LoginScreen)
+		if !ok {
 			t.Fatalf("a scan before login: %T", h.s.cur)
+		}
+		// Sixteen digits and Enter on the login screen are a (wrong) PIN, not a scan.
+		test.Tap(l.Officers[0])
+		h.scan(string(siti.NIK))
+		if l.Error.Text != errBadPIN.Msg.ID {
+			t.Fatalf("Enter after 16 digits at login: %q", l.Error.Text)
 		}
 	})
 }

@@ -7,6 +7,8 @@ import (
 	"crypto/rand"
 	"errors"
 	"image"
+	"image/jpeg"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/ikd-field/ikd/camera"
 	"github.com/ikd-field/ikd/kiosk"
+	"github.com/ikd-field/ikd/kiosk/kiosktest"
 	"github.com/ikd-field/ikd/kiosk/store"
 	"github.com/ikd-field/ikd/kiosk/token"
 	ikdsync "github.com/ikd-field/ikd/sync"
@@ -532,5 +535,29 @@ func TestReissueCodeQueuesSignedRecord(t *testing.T) {
 	}
 	if after, err := st.VerifyAudit(ctx); err != nil || after != before+1 {
 		t.Fatalf("audit entries %d → %d (%v), want one more", before, after, err)
+	}
+}
+
+// A damaged reference photo is no photo, for the flow's verdict as for the screen.
+func TestDamagedPhotoIsNoPhoto(t *testing.T) {
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, image.NewGray(image.Rect(0, 0, 8, 8)), nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name  string
+		photo []byte
+		kept  bool
+	}{{"Good", buf.Bytes(), true}, {"Damaged", []byte("not a jpeg"), false}, {"Truncated", buf.Bytes()[:buf.Len()/2], false}} {
+		t.Run(tt.name, func(t *testing.T) {
+			in := kiosk.Resident{NIK: demoResidents[0].NIK, Photo: tt.photo}
+			u := usablePhotos{&kiosktest.Residents{ResidentByNIKFn: func(context.Context, kiosk.NIK) (kiosk.Resident, error) {
+				return in, nil
+			}}, slog.New(slog.DiscardHandler)}
+			r, err := u.ResidentByNIK(context.Background(), in.NIK)
+			if err != nil || (len(r.Photo) > 0) != tt.kept {
+				t.Fatalf("photo kept %v (%v), want %v", len(r.Photo) > 0, err, tt.kept)
+			}
+		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"image"
 	_ "image/jpeg" // reference photos in the snapshot are JPEG
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -80,6 +81,7 @@ func (a *App) newVisit(s *session, purpose kiosk.Purpose) *visit {
 	v := &visit{app: a, session: s, start: now, mark: now, view: flowView{state: kiosk.StateIdle}}
 	deps := a.visitDeps()
 	deps.Faces = visitFaces{v}
+	deps.Residents = usablePhotos{deps.Residents, a.log}
 	if purpose == kiosk.PurposeActivation {
 		v.flow = kiosk.NewActivation(deps, s.officer)
 	} else {
@@ -186,6 +188,27 @@ func (v *visit) CaptureFace(ctx context.Context, progress func(FaceProgress)) er
 	v.progress = progress
 	defer func() { v.progress = nil }()
 	return v.step(&v.timings.Face, func() error { return v.flow.VerifyFace(ctx) })
+}
+
+// usablePhotos drops a reference photo that does not decode: the flow's verdict asks
+// whether there is a photo to compare with by eye, and the review shows it, so a damaged
+// photo must be no photo to both (else the screen would ask for a supervisor while the flow
+// asks for the eye check).
+type usablePhotos struct {
+	kiosk.Residents
+	log *slog.Logger
+}
+
+func (u usablePhotos) ResidentByNIK(ctx context.Context, nik kiosk.NIK) (kiosk.Resident, error) {
+	r, err := u.Residents.ResidentByNIK(ctx, nik)
+	if err != nil || len(r.Photo) == 0 {
+		return r, err
+	}
+	if _, _, derr := image.Decode(bytes.NewReader(r.Photo)); derr != nil {
+		u.log.Warn("reference photo unreadable; treated as none", "nik", nik.Masked(), "err", derr)
+		r.Photo = nil
+	}
+	return r, nil
 }
 
 // visitFaces is the flow's face verifier: the App's pipeline once loaded, on the camera bus,

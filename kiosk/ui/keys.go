@@ -86,7 +86,9 @@ func (s *Shell) typedRune(r rune) {
 		s.scan = s.scan[:0]
 	}
 	s.lastRune = now
-	if len(s.scan) < maxScan {
+	if s.pinPadShown() {
+		s.scan = s.scan[:0] // a PIN typed fast is a PIN: its Enter is the pad's
+	} else if len(s.scan) < maxScan {
 		s.scan = append(s.scan, r)
 	}
 	s.touch()
@@ -98,19 +100,47 @@ func (s *Shell) typedRune(r rune) {
 // maxScan bounds the scan buffer; an activation QR's text is well below it.
 const maxScan = 4096
 
-// takeScan routes a complete code gathered in the scan buffer, reporting whether there was one.
+// pinPadShown reports whether typed digits go to a PIN pad (login, a supervisor's PIN).
+func (s *Shell) pinPadShown() bool {
+	switch p := s.cur.(type) {
+	case *LoginScreen, *SupervisorScreen:
+		return true
+	case *ActivationScreen:
+		return p.Review != nil && p.Review.Supervisor != nil
+	case *DeactivationScreen:
+		return p.Review != nil && p.Review.Supervisor != nil
+	}
+	return false
+}
+
+// takeScan handles an Enter that ends a hand scanner's typing: a complete code is routed; a
+// code the kiosk does not know is refused in words, and its Enter does not reach the screen
+// (it must not approve a review). It reports whether the Enter was the scanner's.
 func (s *Shell) takeScan() bool {
 	text := string(s.scan)
+	scanned := len(s.scan) > 0 && s.opt.Now().Sub(s.lastRune) <= scanGap
 	s.scan = s.scan[:0]
-	if s.sess == nil { // nobody logged in: Enter belongs to the PIN pad
+	if s.sess == nil || !scanned { // nobody logged in: Enter belongs to the PIN pad
 		return false
 	}
-	if !isScanToken(text) && !isNIKText(text) {
-		return false
+	if isScanToken(text) || isNIKText(text) {
+		s.routeScan(text)
+		return true
 	}
-	s.routeScan(text)
+	s.log.Info("scan not recognised", "chars", len(text), "screen", screenName(s.cur))
+	switch p := s.cur.(type) {
+	case *ActivationScreen:
+		p.Error.SetText(s.tx.Err(errScanUnknown))
+	case *DeactivationScreen:
+		p.Error.SetText(s.tx.Err(errScanUnknown))
+	}
 	return true
 }
+
+// errScanUnknown: the hand scanner read something that is neither an IKD QR nor a NIK.
+var errScanUnknown = &kiosk.Error{Code: "scan.unknown", Msg: kiosk.Message{
+	ID: "Kode yang dipindai tidak dikenali: bukan QR aktivasi IKD atau NIK 16 angka.",
+	EN: "The scanned code is not recognised: it is neither an IKD activation QR nor a 16-digit NIK."}}
 
 func isScanToken(text string) bool { return strings.HasPrefix(text, token.Prefix) }
 

@@ -136,7 +136,7 @@ var shownErrors = map[string]map[string]*kiosk.Error{
 		"ErrSyncFailed": ikdsync.ErrSyncFailed, "ErrUnknownCode": ikdsync.ErrUnknownCode,
 	},
 	// The UI's own reasons, exported or not.
-	"kiosk/ui": {"errScanMidVisit": errScanMidVisit, "errExportFailed": errExportFailed},
+	"kiosk/ui": {"errScanMidVisit": errScanMidVisit, "errScanUnknown": errScanUnknown, "errExportFailed": errExportFailed},
 }
 
 // asErr unwraps the camera's sentinels, which are declared as error.

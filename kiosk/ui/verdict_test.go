@@ -434,3 +434,26 @@ func TestEscClosesThePanelFirst(t *testing.T) {
 		t.Fatal("Esc on the decision did not end the visit")
 	}
 }
+
+// FuzzScanMidVisit: whatever a hand scanner types (a damaged code, a long one, control
+// characters), routing it never panics and never ends the visit in progress.
+func FuzzScanMidVisit(f *testing.F) {
+	for _, seed := range []string{"IKD1:valid", "IKD1:", string(siti.NIK), "3171014508900003x", "IKD1:\x00\n", "ikd1:valid", ""} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		if text == "" {
+			return // Enter alone is the officer approving
+		}
+		h := loggedIn(t, budi)
+		h.review(kiosk.FaceResult{Band: kiosk.BandMatch})
+		h.scan(text)
+		p, ok := h.s.cur.(*ActivationScreen)
+		if !ok || h.k.sess.visits[0].state == kiosk.StateAbandoned || len(h.k.sess.visits) != 1 {
+			t.Fatalf("scan %q left the visit: %T", text, h.s.cur)
+		}
+		if p.Error.Text != errScanMidVisit.Msg.ID && p.Error.Text != errScanUnknown.Msg.ID {
+			t.Fatalf("scan %q mid-visit said %q", text, p.Error.Text)
+		}
+	})
+}

@@ -122,6 +122,11 @@ var (
 	ErrEyeCheckRequired = &Error{Code: "workflow.eye_check_required", Msg: Message{
 		ID: "Kecocokan wajah meragukan: bandingkan foto secara langsung lalu konfirmasi.",
 		EN: "The face match is uncertain: compare the photo by eye, then confirm."}}
+	// ErrSupervisorRequired: the face also matches another NIK, or must be compared by eye
+	// with no reference photo; only a supervisor may approve it.
+	ErrSupervisorRequired = &Error{Code: "workflow.supervisor_required", Msg: Message{
+		ID: "Perlu PIN supervisor untuk menyetujui kunjungan ini, atau tolak kunjungan.",
+		EN: "This visit needs a supervisor's PIN to be approved, or reject it."}}
 	// ErrFaceNotMatched: the face did not match; the flow can only be rejected.
 	ErrFaceNotMatched = &Error{Code: "workflow.face_not_matched", Msg: Message{
 		ID: "Wajah tidak cocok dengan data penduduk; aktivasi tidak dapat disetujui.",

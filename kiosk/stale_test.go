@@ -123,7 +123,7 @@ func agedDeps(h *harness, age time.Duration) kiosk.Deps {
 
 func TestStaleGatesActivationNotDeactivation(t *testing.T) {
 	ctx := context.Background()
-	supervisor := &kiosk.Officer{ID: "197001012000011001", Role: kiosk.RoleSupervisor}
+	supervisor := kiosk.Officer{ID: "197001012000011001", Role: kiosk.RoleSupervisor}
 	t.Run("blocked at scan", func(t *testing.T) {
 		h := newHarness()
 		f := kiosk.NewActivation(agedDeps(h, 31*day), officer)
@@ -149,7 +149,7 @@ func TestStaleGatesActivationNotDeactivation(t *testing.T) {
 		if err := f.Approve(ctx, kiosk.Approval{}); !errors.Is(err, kiosk.ErrStaleSupervisor) {
 			t.Fatalf("approve without supervisor: %v", err)
 		}
-		if err := f.Approve(ctx, kiosk.Approval{Supervisor: &officer}); !errors.Is(err, kiosk.ErrStaleSupervisor) {
+		if err := f.Approve(ctx, kiosk.Approval{Supervisor: officer}); !errors.Is(err, kiosk.ErrStaleSupervisor) {
 			t.Fatalf("approve with an officer who is no supervisor: %v", err)
 		}
 		if len(h.outbox.Records) != 0 {

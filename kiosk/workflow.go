@@ -77,9 +77,12 @@ type Approval struct {
 	EyeChecked bool
 	// Reason is required for deactivations (for example "HP hilang").
 	Reason string
-	// Supervisor confirmed the activation with their PIN (app.Session.ConfirmSupervisor);
-	// required when the kiosk's data is older than StalePolicy.SupervisorAfter.
-	Supervisor *Officer
+	// Supervisor is the supervisor who confirmed with their PIN (app.Session.ConfirmSupervisor);
+	// required when the review's verdict is VerdictSupervisor (a face that also matches another
+	// NIK, or an eye check with no reference photo), and then standing in for the eye check,
+	// and for an activation on data older than StalePolicy.SupervisorAfter. An approving
+	// officer who is a supervisor confirms it themselves.
+	Supervisor Officer
 }
 
 // Flow is one citizen's visit at the counter, an explicit state machine. Every action checks
@@ -235,8 +238,9 @@ func (f *Flow) VerifyFace(ctx context.Context) error {
 }
 
 // Approve seals the record and queues it durably with its audit entry. A face that did not
-// match cannot be approved; an uncertain one, or one that also matches other residents, needs
-// the officer's eye check.
+// match cannot be approved; an uncertain one needs the officer's eye check; one that also
+// matches other residents, or an uncertain one with no reference photo, needs a supervisor,
+// who is named in the audit entry with the reason (ReviewVerdict).
 func (f *Flow) Approve(ctx context.Context, a Approval) error {
 	if f.state == StateFaceFailed {
 		return ErrFaceNotMatched
@@ -244,7 +248,15 @@ func (f *Flow) Approve(ctx context.Context, a Approval) error {
 	if err := f.legal("approve", StateFaceMatched, StateFaceUncertain); err != nil {
 		return err
 	}
-	if (f.state == StateFaceUncertain || len(f.face.OtherNIKs) > 0) && !a.EyeChecked {
+	verdict, esc := ReviewVerdict(f.face, len(f.resident.Photo) > 0)
+	sup := a.Supervisor
+	if f.officer.Role == RoleSupervisor {
+		sup = f.officer
+	}
+	switch {
+	case verdict == VerdictSupervisor && sup.Role != RoleSupervisor:
+		return ErrSupervisorRequired
+	case verdict == VerdictEyeCheck && !a.EyeChecked:
 		return ErrEyeCheckRequired
 	}
 	reason := strings.TrimSpace(a.Reason)
@@ -255,7 +267,7 @@ func (f *Flow) Approve(ctx context.Context, a Approval) error {
 	if err != nil {
 		return err
 	}
-	supervised := a.Supervisor != nil && a.Supervisor.Role == RoleSupervisor && !a.Supervisor.Disabled
+	supervised := sup.Role == RoleSupervisor && !sup.Disabled
 	if f.purpose == PurposeActivation {
 		if err := v.Gate(supervised); err != nil {
 			return err
@@ -285,8 +297,11 @@ func (f *Flow) Approve(ctx context.Context, a Approval) error {
 	rec.Envelope = env
 	ev := AuditEvent{Time: now, OfficerID: f.officer.ID, Action: string(rec.Kind) + ".approved",
 		Subject: rec.ID, Detail: fmt.Sprintf("nik=%s band=%s score=%.3f eye_checked=%t", f.nik.Masked(), f.face.Band, f.face.Score, a.EyeChecked)}
+	if verdict == VerdictSupervisor { // who let it through, and why it needed them
+		ev.Detail += fmt.Sprintf(" supervisor=%s escalation=%s", sup.ID, joinEscalations(esc))
+	}
 	if v.Level >= StaleSupervisor && f.purpose == PurposeActivation {
-		ev.Detail += fmt.Sprintf(" stale=%s:%s supervisor=%s", v.Oldest, v.Age.Round(time.Hour), a.Supervisor.ID)
+		ev.Detail += fmt.Sprintf(" stale=%s:%s supervisor=%s", v.Oldest, v.Age.Round(time.Hour), sup.ID)
 	}
 	if err := f.deps.Outbox.Enqueue(ctx, rec, ev); err != nil {
 		return fmt.Errorf("queue %s: %w", rec.Kind, err)
@@ -336,4 +351,12 @@ func (f *Flow) audit(ctx context.Context, outcome, detail string) error {
 		return fmt.Errorf("audit %s: %w", ev.Action, err)
 	}
 	return nil
+}
+
+func joinEscalations(esc []Escalation) string {
+	parts := make([]string, len(esc))
+	for i, e := range esc {
+		parts[i] = string(e)
+	}
+	return strings.Join(parts, ",")
 }

@@ -34,7 +34,7 @@ type harness struct {
 func newHarness() *harness {
 	h := &harness{outbox: &kiosktest.MemOutbox{}, band: kiosk.BandMatch}
 	h.resident = kiosk.Resident{NIK: testNIK, Name: "Siti Aminah", Status: kiosk.ResidentActive,
-		References: []kiosk.Descriptor{{0.1}}}
+		References: []kiosk.Descriptor{{0.1}}, Photo: []byte{0xff, 0xd8, 0xff}}
 	h.tokens = &kiosktest.TokenVerifier{VerifyFn: func(ctx context.Context, text string, now time.Time) (kiosk.Token, error) {
 		if text != testToken {
 			return kiosk.Token{}, &kiosk.Error{Code: "token.damaged", Msg: kiosk.Message{ID: "QR rusak", EN: "QR damaged"}}
@@ -304,11 +304,70 @@ func TestFaceAlsoMatchesOtherResident(t *testing.T) {
 		return kiosk.FaceResult{Band: kiosk.BandMatch, Score: 0.2, OtherNIKs: []kiosk.NIK{otherNIK}}, nil
 	}
 	f := reach(t, h, kiosk.PurposeActivation, kiosk.StateFaceMatched)
-	if err := f.Approve(context.Background(), kiosk.Approval{}); !errors.Is(err, kiosk.ErrEyeCheckRequired) {
-		t.Fatalf("approve a face that matches another NIK without eye check: %v", err)
+	// A possible second identity is not the officer's tick to approve.
+	for _, a := range []kiosk.Approval{{}, {EyeChecked: true}, {EyeChecked: true, Supervisor: officer}} {
+		if err := f.Approve(context.Background(), a); !errors.Is(err, kiosk.ErrSupervisorRequired) {
+			t.Fatalf("approve a face that matches another NIK with %+v: %v", a, err)
+		}
 	}
-	if err := f.Approve(context.Background(), kiosk.Approval{EyeChecked: true}); err != nil {
+	sup := kiosk.Officer{ID: "197502022000032002", Name: "Sari", Role: kiosk.RoleSupervisor}
+	if err := f.Approve(context.Background(), kiosk.Approval{Supervisor: sup}); err != nil {
 		t.Fatal(err)
+	}
+	ev := h.outbox.Events[len(h.outbox.Events)-1]
+	if !strings.Contains(ev.Detail, "supervisor="+sup.ID) || !strings.Contains(ev.Detail, "escalation=other_nik") {
+		t.Fatalf("audit detail %q does not name the supervisor and the reason", ev.Detail)
+	}
+}
+
+// TestNoPhotoNeedsSupervisor: an eye check with nothing to compare with is a supervisor's.
+func TestNoPhotoNeedsSupervisor(t *testing.T) {
+	h := newHarness()
+	h.resident.Photo = nil
+	f := reach(t, h, kiosk.PurposeActivation, kiosk.StateFaceUncertain)
+	if err := f.Approve(context.Background(), kiosk.Approval{EyeChecked: true}); !errors.Is(err, kiosk.ErrSupervisorRequired) {
+		t.Fatalf("eye check with no photo: %v", err)
+	}
+	sup := kiosk.Officer{ID: "197502022000032002", Name: "Sari", Role: kiosk.RoleSupervisor}
+	if err := f.Approve(context.Background(), kiosk.Approval{Supervisor: sup}); err != nil {
+		t.Fatal(err)
+	}
+	if ev := h.outbox.Events[0]; !strings.Contains(ev.Detail, "escalation=no_reference_photo") {
+		t.Fatalf("audit detail %q", ev.Detail)
+	}
+	// A clear match needs no photo: it was compared with the reference descriptors.
+	h2 := newHarness()
+	h2.resident.Photo = nil
+	f2 := reach(t, h2, kiosk.PurposeActivation, kiosk.StateFaceMatched)
+	if err := f2.Approve(context.Background(), kiosk.Approval{}); err != nil {
+		t.Fatalf("clear match without a photo: %v", err)
+	}
+}
+
+func TestReviewVerdict(t *testing.T) {
+	other := []kiosk.NIK{otherNIK}
+	for _, tt := range []struct {
+		name  string
+		face  kiosk.FaceResult
+		photo bool
+		want  kiosk.Verdict
+		esc   []kiosk.Escalation
+	}{
+		{"Match", kiosk.FaceResult{Band: kiosk.BandMatch}, true, kiosk.VerdictMatch, nil},
+		{"MatchNoPhoto", kiosk.FaceResult{Band: kiosk.BandMatch}, false, kiosk.VerdictMatch, nil},
+		{"Uncertain", kiosk.FaceResult{Band: kiosk.BandUncertain}, true, kiosk.VerdictEyeCheck, nil},
+		{"UncertainNoPhoto", kiosk.FaceResult{Band: kiosk.BandUncertain}, false, kiosk.VerdictSupervisor, []kiosk.Escalation{kiosk.EscalateNoPhoto}},
+		{"MatchOtherNIK", kiosk.FaceResult{Band: kiosk.BandMatch, OtherNIKs: other}, true, kiosk.VerdictSupervisor, []kiosk.Escalation{kiosk.EscalateOtherNIK}},
+		{"Both", kiosk.FaceResult{Band: kiosk.BandUncertain, OtherNIKs: other}, false, kiosk.VerdictSupervisor,
+			[]kiosk.Escalation{kiosk.EscalateOtherNIK, kiosk.EscalateNoPhoto}},
+		{"NoMatch", kiosk.FaceResult{Band: kiosk.BandNoMatch, OtherNIKs: other}, false, kiosk.VerdictNoMatch, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			v, esc := kiosk.ReviewVerdict(tt.face, tt.photo)
+			if v != tt.want || fmt.Sprint(esc) != fmt.Sprint(tt.esc) {
+				t.Fatalf("verdict %s %v, want %s %v", v, esc, tt.want, tt.esc)
+			}
+		})
 	}
 }
 

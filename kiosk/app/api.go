@@ -70,6 +70,9 @@ type Session interface {
 	// code_reissue record with its audit entry and asks for a sync. The registry's answer
 	// shows in Records after the sync.
 	ReissueCode(ctx context.Context, registrationID string, nik kiosk.NIK) (kiosk.OutboxRecord, error)
+	// KeepAlive records the officer's activity at the screen (keys, taps), so that the
+	// session's idle lock follows the window's; it refuses a session already locked.
+	KeepAlive() error
 	// Lock ends the session (idle timeout, officer switch).
 	Lock()
 }

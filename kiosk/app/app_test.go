@@ -1,11 +1,14 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
 	"image"
+	"image/jpeg"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -14,6 +17,7 @@ import (
 
 	"github.com/ikd-field/ikd/camera"
 	"github.com/ikd-field/ikd/kiosk"
+	"github.com/ikd-field/ikd/kiosk/kiosktest"
 	"github.com/ikd-field/ikd/kiosk/store"
 	"github.com/ikd-field/ikd/kiosk/token"
 	ikdsync "github.com/ikd-field/ikd/sync"
@@ -171,10 +175,17 @@ func TestActivationFromCameraToReceipt(t *testing.T) {
 	if v.State() != kiosk.StateFaceUncertain {
 		t.Fatalf("state %s", v.State())
 	}
-	if _, err := v.Approve(ctx, kiosk.Approval{}); !errors.Is(err, kiosk.ErrEyeCheckRequired) {
-		t.Fatalf("approve without the eye check: %v", err)
+	// No reference photo either: the officer's tick cannot stand for a comparison nobody can
+	// make, and a supervisor named without their PIN in this session does not count.
+	for _, ap := range []kiosk.Approval{{}, {EyeChecked: true}, {Supervisor: testSupervisor}} {
+		if _, err := v.Approve(ctx, ap); !errors.Is(err, kiosk.ErrSupervisorRequired) {
+			t.Fatalf("approve %+v with no reference photo: %v", ap, err)
+		}
 	}
-	r, err := v.Approve(ctx, kiosk.Approval{EyeChecked: true})
+	if _, err := s.ConfirmSupervisor(ctx, testSupervisor.ID, testPIN); err != nil {
+		t.Fatal(err)
+	}
+	r, err := v.Approve(ctx, kiosk.Approval{Supervisor: kiosk.Officer{ID: testSupervisor.ID}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -415,6 +426,62 @@ func TestIdleSessionLocks(t *testing.T) {
 	}
 }
 
+// Activity at the window keeps the session open past the idle time since its last action.
+func TestKeepAliveFollowsTheWindow(t *testing.T) {
+	e := newKioskEnv(t)
+	a := e.open(t)
+	var mu sync.Mutex
+	now := time.Now()
+	a.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	s := e.session(t, a, officer.ID, "135790")
+	ctx := context.Background()
+	for range 3 { // three keys, each within the idle time of the one before
+		mu.Lock()
+		now = now.Add(DefaultIdleLock - time.Second)
+		mu.Unlock()
+		if err := s.KeepAlive(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Stats(ctx, time.Now()); err != nil {
+		t.Fatalf("after activity at the window: %v", err)
+	}
+	mu.Lock()
+	now = now.Add(DefaultIdleLock + time.Second)
+	mu.Unlock()
+	if err := s.KeepAlive(); !errors.Is(err, ErrSessionLocked) {
+		t.Fatalf("keep-alive after the idle time: %v", err)
+	}
+}
+
+// The idle lock ends the visit it interrupts: abandoning works on the locked session and is
+// audited, so the visit is recorded as abandoned, not left open.
+func TestIdleLockedVisitIsAbandoned(t *testing.T) {
+	e := newKioskEnv(t)
+	a := e.open(t)
+	var mu sync.Mutex
+	now := time.Now()
+	a.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	s := e.session(t, a, officer.ID, "135790")
+	ctx := context.Background()
+	v := s.NewActivation()
+	if err := v.EnterToken(ctx, e.token(t, e.qr, time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	now = now.Add(DefaultIdleLock + time.Second)
+	mu.Unlock()
+	if err := v.FindResident(ctx); !errors.Is(err, ErrSessionLocked) {
+		t.Fatalf("a step on the idle session: %v", err)
+	}
+	if err := v.Abandon(ctx); err != nil {
+		t.Fatalf("abandon on the locked session: %v", err)
+	}
+	if v.State() != kiosk.StateAbandoned {
+		t.Fatalf("state %s", v.State())
+	}
+}
+
 // TestReissueCodeQueuesSignedRecord: the officer's re-issue is a code_reissue record signed
 // with the device key, audited, listed with its registration and NIK, and one at a time.
 func TestReissueCodeQueuesSignedRecord(t *testing.T) {
@@ -460,5 +527,29 @@ func TestReissueCodeQueuesSignedRecord(t *testing.T) {
 	}
 	if after, err := st.VerifyAudit(ctx); err != nil || after != before+1 {
 		t.Fatalf("audit entries %d → %d (%v), want one more", before, after, err)
+	}
+}
+
+// A damaged reference photo is no photo, for the flow's verdict as for the screen.
+func TestDamagedPhotoIsNoPhoto(t *testing.T) {
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, image.NewGray(image.Rect(0, 0, 8, 8)), nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name  string
+		photo []byte
+		kept  bool
+	}{{"Good", buf.Bytes(), true}, {"Damaged", []byte("not a jpeg"), false}, {"Truncated", buf.Bytes()[:buf.Len()/2], false}} {
+		t.Run(tt.name, func(t *testing.T) {
+			in := kiosk.Resident{NIK: testResidents[0].NIK, Photo: tt.photo}
+			u := usablePhotos{&kiosktest.Residents{ResidentByNIKFn: func(context.Context, kiosk.NIK) (kiosk.Resident, error) {
+				return in, nil
+			}}, slog.New(slog.DiscardHandler)}
+			r, err := u.ResidentByNIK(context.Background(), in.NIK)
+			if err != nil || (len(r.Photo) > 0) != tt.kept {
+				t.Fatalf("photo kept %v (%v), want %v", len(r.Photo) > 0, err, tt.kept)
+			}
+		})
 	}
 }

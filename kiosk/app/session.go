@@ -22,6 +22,31 @@ type session struct {
 	mu       sync.Mutex
 	locked   bool
 	lastUsed time.Time
+	// confirmed are the supervisors who gave their PIN in this session, with when: an
+	// approval naming a supervisor is taken only from this list.
+	confirmed map[string]confirmedSupervisor
+}
+
+type confirmedSupervisor struct {
+	officer kiosk.Officer
+	at      time.Time
+}
+
+// supervisorConfirmTTL is how long a supervisor's PIN stands for an approval: the time to
+// look at the citizen and press approve, not the rest of the shift.
+const supervisorConfirmTTL = 10 * time.Minute
+
+// confirmedSupervisor returns the supervisor id confirmed with their PIN in this session
+// within supervisorConfirmTTL.
+func (s *session) confirmedSupervisor(id string) (kiosk.Officer, bool) {
+	now := s.app.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.confirmed[id]
+	if !ok || now.Sub(c.at) > supervisorConfirmTTL {
+		return kiosk.Officer{}, false
+	}
+	return c.officer, true
 }
 
 var _ Session = (*session)(nil)
@@ -71,6 +96,12 @@ func (s *session) ConfirmSupervisor(ctx context.Context, supervisorID, pin strin
 	if o.Role != kiosk.RoleSupervisor {
 		return kiosk.Officer{}, kiosk.ErrPermission.With(fmt.Errorf("officer %s is a %s", o.ID, o.Role))
 	}
+	s.mu.Lock()
+	if s.confirmed == nil {
+		s.confirmed = map[string]confirmedSupervisor{}
+	}
+	s.confirmed[o.ID] = confirmedSupervisor{officer: o, at: s.app.now()}
+	s.mu.Unlock()
 	return o, nil
 }
 
@@ -216,6 +247,9 @@ func (s *session) ReissueCode(ctx context.Context, registrationID string, nik ki
 	s.app.updateCounts(ctx)
 	return rec, nil
 }
+
+// KeepAlive implements Session.
+func (s *session) KeepAlive() error { return s.active() }
 
 // Lock implements Session.
 func (s *session) Lock() {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"image"
 	_ "image/jpeg" // reference photos in the snapshot are JPEG
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -82,6 +83,7 @@ func (a *App) newVisit(s *session, purpose kiosk.Purpose) *visit {
 	v := &visit{app: a, session: s, start: now, mark: now, view: flowView{state: kiosk.StateIdle}}
 	deps := a.visitDeps()
 	deps.Faces = visitFaces{v}
+	deps.Residents = usablePhotos{deps.Residents, a.log}
 	if purpose == kiosk.PurposeActivation {
 		v.flow = kiosk.NewActivation(deps, s.officer)
 	} else {
@@ -104,6 +106,12 @@ func (v *visit) step(d *time.Duration, fn func() error) error {
 	if err := v.session.active(); err != nil {
 		return err
 	}
+	return v.record(d, fn)
+}
+
+// record runs fn, measures it into *d and publishes the flow's new view; step without the
+// session check.
+func (v *visit) record(d *time.Duration, fn func() error) error {
 	err := fn()
 	now := time.Now()
 	v.mu.Lock()
@@ -184,6 +192,27 @@ func (v *visit) CaptureFace(ctx context.Context, progress func(FaceProgress)) er
 	return v.step(&v.timings.Face, func() error { return v.flow.VerifyFace(ctx) })
 }
 
+// usablePhotos drops a reference photo that does not decode: the flow's verdict asks
+// whether there is a photo to compare with by eye, and the review shows it, so a damaged
+// photo must be no photo to both (else the screen would ask for a supervisor while the flow
+// asks for the eye check).
+type usablePhotos struct {
+	kiosk.Residents
+	log *slog.Logger
+}
+
+func (u usablePhotos) ResidentByNIK(ctx context.Context, nik kiosk.NIK) (kiosk.Resident, error) {
+	r, err := u.Residents.ResidentByNIK(ctx, nik)
+	if err != nil || len(r.Photo) == 0 {
+		return r, err
+	}
+	if _, _, derr := image.Decode(bytes.NewReader(r.Photo)); derr != nil {
+		u.log.Warn("reference photo unreadable; treated as none", "nik", nik.Masked(), "err", derr)
+		r.Photo = nil
+	}
+	return r, nil
+}
+
 // visitFaces is the flow's face verifier: the App's pipeline once loaded, on the camera bus,
 // reporting to the visit's progress callback. The flow calls it with v.op held.
 type visitFaces struct{ v *visit }
@@ -261,6 +290,14 @@ func (v *visit) Review() Review {
 func (v *visit) Approve(ctx context.Context, ap kiosk.Approval) (Receipt, error) {
 	v.op.Lock()
 	defer v.op.Unlock()
+	if id := ap.Supervisor.ID; id != "" {
+		// Only a supervisor who gave their PIN in this session stands behind an approval.
+		sup, ok := v.session.confirmedSupervisor(id)
+		if !ok {
+			return Receipt{}, kiosk.ErrSupervisorRequired.With(fmt.Errorf("supervisor %s has not confirmed with a PIN", id))
+		}
+		ap.Supervisor = sup
+	}
 	if err := v.step(&v.timings.Decision, func() error { return v.flow.Approve(ctx, ap) }); err != nil {
 		return Receipt{}, err
 	}
@@ -299,7 +336,9 @@ func (v *visit) Abandon(ctx context.Context) error {
 	v.op.Lock()
 	defer v.op.Unlock()
 	started := v.flow.State() != kiosk.StateIdle
-	if err := v.step(new(time.Duration), func() error { return v.flow.Abandon(ctx) }); err != nil {
+	// Ending a visit needs no live session: the idle lock ends the visit its locked session
+	// interrupted, and that must reach the audit log.
+	if err := v.record(new(time.Duration), func() error { return v.flow.Abandon(ctx) }); err != nil {
 		return err
 	}
 	if started { // a visit that never began served no one

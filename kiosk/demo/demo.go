@@ -170,6 +170,11 @@ func NewDemo(ctx context.Context, cfg DemoConfig) (d *Demo, err error) {
 	}
 
 	d.Residents = slices.Clone(demoResidents)
+	// The activating citizen's record carries the photo his reference comes from, for the
+	// officer's eye check, also without models (then the eye is the only check).
+	if photo, err := os.ReadFile(filepath.Join(debianJohns, demoJohn.dir, demoJohn.reference)); err == nil {
+		d.Residents[1].Photo = photo
+	}
 	d.Activating, d.LostPhone = d.Residents[1], d.Residents[0]
 	if err := d.prepareFaces(ctx, cfg); err != nil {
 		return d, err
@@ -291,6 +296,9 @@ func (d *Demo) prepareFaces(ctx context.Context, cfg DemoConfig) error {
 		return err
 	}
 	holder.References = []kiosk.Descriptor{desc}
+	if holder.Photo, err = os.ReadFile(refPhoto); err != nil {
+		return fmt.Errorf("demo reference photo: %w", err)
+	}
 	d.Residents = append(d.Residents, holder)
 	d.PhotoHolder, d.HeldPhoto, d.heldChip = holder, held, chip
 	return nil

@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"errors"
+	"os"
 	"testing"
 
 	"github.com/ikd-field/ikd/kiosk"
@@ -49,6 +50,10 @@ func TestDemoFromRegistrationToActivation(t *testing.T) {
 	}
 	if err := v.CaptureFace(ctx, nil); err != nil {
 		t.Fatal(err)
+	}
+	// The officer compares with the resident's reference photo, which came with the snapshot.
+	if _, err := os.Stat(debianJohns); err == nil && v.Review().Reference == nil {
+		t.Error("the activating resident's reference photo did not reach the review")
 	}
 	if _, err := v.Approve(ctx, kiosk.Approval{EyeChecked: true}); err != nil {
 		t.Fatal(err)

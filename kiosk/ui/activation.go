@@ -27,6 +27,7 @@ type ActivationScreen struct {
 
 func newActivationScreen(s *Shell, v app.Visit) *ActivationScreen {
 	p := &ActivationScreen{visitPage: newVisitPage(s, v), Token: newKeyEntry(s)}
+	p.Token.takesToken = true
 	p.Token.SetPlaceHolder(s.tx.T("ui.activation.token"))
 	p.Token.OnSubmitted = func(string) { p.enterToken() }
 	p.Use = s.button("ui.activation.use_token", p.enterToken)
@@ -135,6 +136,11 @@ func (p *ActivationScreen) tokenRead() {
 	p.findResident()
 }
 
-func (p *ActivationScreen) view() fyne.CanvasObject { return p.root }
+func (p *ActivationScreen) view() fyne.CanvasObject { return p.page() }
 
-func (p *ActivationScreen) focusTarget() fyne.Focusable { return p.Token }
+func (p *ActivationScreen) focusTarget() fyne.Focusable {
+	if p.Review != nil { // the visit reached its review while the screen was built
+		return p.Review.focusTarget()
+	}
+	return p.Token
+}

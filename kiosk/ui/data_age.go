@@ -69,28 +69,8 @@ func (s *Shell) reviewData(r kiosk.Resident) fyne.CanvasObject {
 	return container.NewVBox(s.lostNote(r), newDataAge(s).view())
 }
 
-// addStaleCheck asks for a supervisor's PIN before an activation on data older than the
-// policy's supervisor limit; the core refuses it otherwise (kiosk.ErrStaleSupervisor).
-func (p *ReviewPanel) addStaleCheck() {
-	if p.v.Purpose() != kiosk.PurposeActivation || p.s.k.Status().Stale.Level != kiosk.StaleSupervisor {
-		return
-	}
-	p.beforeApprove = func(approve func()) {
-		if o := p.s.sess.Officer(); o.Role == kiosk.RoleSupervisor {
-			p.supervisor = &o
-			approve()
-			return
-		}
-		back := func() {
-			p.root.Objects = []fyne.CanvasObject{p.decisionView()}
-			p.root.Refresh()
-		}
-		sup := newSupervisorScreen(p.s, func(o kiosk.Officer) {
-			p.supervisor = &o
-			back()
-			approve()
-		}, back)
-		p.root.Objects = []fyne.CanvasObject{sup.view()}
-		p.root.Refresh()
-	}
+// staleNeedsSupervisor: an activation on data older than the policy's supervisor limit goes
+// through a supervisor's PIN; the core refuses it otherwise (kiosk.ErrStaleSupervisor).
+func (s *Shell) staleNeedsSupervisor(purpose kiosk.Purpose) bool {
+	return purpose == kiosk.PurposeActivation && s.k.Status().Stale.Level == kiosk.StaleSupervisor
 }

@@ -5,6 +5,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/ikd-field/ikd/camera"
 	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/app"
 )
@@ -17,8 +18,10 @@ type DeactivationScreen struct {
 	NIK      *keyEntry
 	Validity *widget.Label
 	Next     *widget.Button
-	// Supervisor is the confirmation step while it is shown.
-	Supervisor *SupervisorScreen
+	// CamState is the camera's state in words, as on the activation screen, with a retry:
+	// the face step needs the camera, and the officer should know before starting it.
+	CamState *widget.Label
+	CamRetry *widget.Button
 }
 
 func newDeactivationScreen(s *Shell, v app.Visit) *DeactivationScreen {
@@ -28,10 +31,31 @@ func newDeactivationScreen(s *Shell, v app.Visit) *DeactivationScreen {
 	p.NIK.OnSubmitted = func(string) { p.submit() }
 	p.Next = s.bigButton("ui.deactivation.next", p.submit)
 	p.Next.Disable()
-	p.afterReview = p.addSupervisorCheck
+	p.supervised = s.k.Settings().SupervisorForDeactivation
+	p.CamState = wrapped("")
+	p.CamRetry = s.button("ui.status.camera_retry", func() { s.retryCamera(p.refresh) })
 	p.Hint.SetText(s.tx.T("ui.deactivation.type_nik"))
 	p.root.Objects = []fyne.CanvasObject{p.nikView()}
+	p.refresh()
 	return p
+}
+
+// refresh follows the camera's state: on the NIK step as a line with a retry, over the
+// picture once the face step shows it.
+func (p *DeactivationScreen) refresh() {
+	c := p.s.k.Status().Camera
+	words := ""
+	if c.State != camera.StateReady {
+		words = p.s.cameraText(c)
+	}
+	p.Preview.Status.SetText(words)
+	p.CamState.SetText(words)
+	p.CamState.Importance = widget.WarningImportance
+	if words != "" && cameraRetryable(c) {
+		p.CamRetry.Show()
+	} else {
+		p.CamRetry.Hide()
+	}
 }
 
 // check validates the NIK as it is typed; the reason comes from the core's *kiosk.Error.
@@ -60,34 +84,12 @@ func (p *DeactivationScreen) submit() {
 			p.Validity.SetText(p.s.tx.Err(err))
 			return
 		}
+		p.NIK.Disable()
 		p.root.Objects = []fyne.CanvasObject{p.cameraView(p.s.tx.T("ui.deactivation.title"), nil)}
 		p.root.Refresh()
+		p.s.focus(nil) // the NIK field is gone: keys go to the shell again
 		p.findResident()
 	})
-}
-
-// addSupervisorCheck puts the supervisor's confirmation before approval where configured.
-func (p *DeactivationScreen) addSupervisorCheck() {
-	if !p.s.k.Settings().SupervisorForDeactivation {
-		return
-	}
-	p.Review.beforeApprove = func(approve func()) {
-		if p.s.sess.Officer().Role == kiosk.RoleSupervisor {
-			approve()
-			return
-		}
-		sup := newSupervisorScreen(p.s, func(kiosk.Officer) {
-			p.root.Objects = []fyne.CanvasObject{p.Review.view()}
-			p.root.Refresh()
-			approve()
-		}, func() {
-			p.root.Objects = []fyne.CanvasObject{p.Review.view()}
-			p.root.Refresh()
-		})
-		p.root.Objects = []fyne.CanvasObject{sup.view()}
-		p.root.Refresh()
-		p.Supervisor = sup
-	}
 }
 
 func (p *DeactivationScreen) nikView() fyne.CanvasObject {
@@ -95,9 +97,15 @@ func (p *DeactivationScreen) nikView() fyne.CanvasObject {
 		heading(p.s.tx.T("ui.deactivation.title")),
 		wrapped(p.s.tx.T("ui.deactivation.intro")),
 		p.NIK, p.Validity,
-		container.NewHBox(touchSized(p.Next), touchSized(p.Cancel)))))
+		container.NewHBox(touchSized(p.Next), touchSized(p.Cancel)),
+		p.CamState, container.NewHBox(touchSized(p.CamRetry)))))
 }
 
-func (p *DeactivationScreen) view() fyne.CanvasObject { return p.root }
+func (p *DeactivationScreen) view() fyne.CanvasObject { return p.page() }
 
-func (p *DeactivationScreen) focusTarget() fyne.Focusable { return p.NIK }
+func (p *DeactivationScreen) focusTarget() fyne.Focusable {
+	if p.Review != nil { // the visit reached its review while the screen was built
+		return p.Review.focusTarget()
+	}
+	return p.NIK
+}

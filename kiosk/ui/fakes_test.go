@@ -47,6 +47,7 @@ type fakeKiosk struct {
 	records    []kiosk.OutboxRecord
 	sess       *fakeSession
 	face       kiosk.FaceResult // what the next visit's face step gives
+	noPhoto    bool             // the resident has no reference photo
 	scanErr    error            // what ScanQR returns (nil: a token is read)
 	frame      image.Image
 }
@@ -133,6 +134,8 @@ type fakeSession struct {
 	locked  bool
 	visits  []*fakeVisit
 	updated *app.Settings
+	// keepAlives counts the window's activity reports.
+	keepAlives int
 }
 
 func (s *fakeSession) Officer() kiosk.Officer { return s.me }
@@ -188,6 +191,10 @@ func (s *fakeSession) ReissueCode(_ context.Context, regID string, nik kiosk.NIK
 		RegistrationID: regID, NIK: nik, State: kiosk.RecordPending}
 	s.k.records = append(s.k.records, rec)
 	return rec, nil
+}
+func (s *fakeSession) KeepAlive() error {
+	s.keepAlives++
+	return nil
 }
 func (s *fakeSession) Lock() { s.locked = true }
 func (s *fakeSession) PaperReceipt(_ context.Context, id string) (receipt.Receipt, error) {
@@ -274,13 +281,20 @@ func (v *fakeVisit) CaptureFace(_ context.Context, progress func(app.FaceProgres
 	return nil
 }
 func (v *fakeVisit) Review() app.Review {
-	return app.Review{Token: qrToken, Resident: siti, Live: testFrame(300, 360), Reference: testFrame(240, 300), Face: v.k.face}
+	r := app.Review{Token: qrToken, Resident: siti, Live: testFrame(300, 360), Reference: testFrame(240, 300), Face: v.k.face}
+	if v.k.noPhoto {
+		r.Reference = nil
+	}
+	return r
 }
 func (v *fakeVisit) Approve(_ context.Context, a kiosk.Approval) (app.Receipt, error) {
+	verdict, _ := kiosk.ReviewVerdict(v.k.face, !v.k.noPhoto)
 	switch {
 	case v.state == kiosk.StateFaceFailed:
 		return app.Receipt{}, kiosk.ErrFaceNotMatched
-	case v.state == kiosk.StateFaceUncertain && !a.EyeChecked:
+	case verdict == kiosk.VerdictSupervisor && a.Supervisor.Role != kiosk.RoleSupervisor && v.k.sess.me.Role != kiosk.RoleSupervisor:
+		return app.Receipt{}, kiosk.ErrSupervisorRequired
+	case verdict == kiosk.VerdictEyeCheck && !a.EyeChecked:
 		return app.Receipt{}, kiosk.ErrEyeCheckRequired
 	case v.purpose == kiosk.PurposeDeactivation && a.Reason == "":
 		return app.Receipt{}, kiosk.ErrReasonRequired

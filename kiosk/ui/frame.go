@@ -39,7 +39,7 @@ func (s *Shell) frame(page fyne.CanvasObject) fyne.CanvasObject {
 		right = append([]fyne.CanvasObject{who}, append(right, sw, lock)...)
 	}
 	bar := container.NewBorder(nil, nil, title, container.NewHBox(right...))
-	return container.NewBorder(container.NewVBox(bar, widget.NewSeparator()), nil, nil, nil, container.NewPadded(page))
+	return container.NewBorder(container.NewVBox(bar, widget.NewSeparator(), s.IdleWarn), nil, nil, nil, container.NewPadded(page))
 }
 
 func (s *Shell) roleName(r kiosk.Role) string {

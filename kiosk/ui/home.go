@@ -51,7 +51,11 @@ func newHomeScreen(s *Shell) *HomeScreen {
 	}
 	p.Notice = widget.NewLabelWithStyle(s.notice, fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 	p.Notice.Importance = widget.SuccessImportance
-	s.notice = ""
+	if s.noticeWarn {
+		p.Notice.Importance = widget.WarningImportance
+		p.Notice.Wrapping = fyne.TextWrapWord
+	}
+	s.notice, s.noticeWarn = "", false
 	p.Data = newDataAge(s)
 	p.refresh()
 	return p

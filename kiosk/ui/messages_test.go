@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/ikd-field/ikd/assets"
 	"github.com/ikd-field/ikd/camera"
@@ -85,7 +86,8 @@ var shownErrors = map[string]map[string]*kiosk.Error{
 		"ErrResidentInactive": kiosk.ErrResidentInactive, "ErrNoReference": kiosk.ErrNoReference,
 		"ErrAlreadyActivated": kiosk.ErrAlreadyActivated, "ErrAlreadyDeactivated": kiosk.ErrAlreadyDeactivated,
 		"ErrReasonRequired": kiosk.ErrReasonRequired, "ErrEyeCheckRequired": kiosk.ErrEyeCheckRequired,
-		"ErrFaceNotMatched": kiosk.ErrFaceNotMatched, "ErrPermission": kiosk.ErrPermission,
+		"ErrSupervisorRequired": kiosk.ErrSupervisorRequired,
+		"ErrFaceNotMatched":     kiosk.ErrFaceNotMatched, "ErrPermission": kiosk.ErrPermission,
 		"ErrNIKLength": kiosk.ErrNIKLength, "ErrNIKProvince": kiosk.ErrNIKProvince, "ErrNIKRegion": kiosk.ErrNIKRegion,
 		"ErrNIKBirthDate": kiosk.ErrNIKBirthDate, "ErrNIKSerial": kiosk.ErrNIKSerial,
 		"ErrReissuePending": kiosk.ErrReissuePending, "ErrReissueNoRegistration": kiosk.ErrReissueNoRegistration,
@@ -147,6 +149,8 @@ var shownErrors = map[string]map[string]*kiosk.Error{
 		"ErrBundleWrongArea": ikdsync.ErrBundleWrongArea, "ErrBundleOld": ikdsync.ErrBundleOld,
 		"ErrBundleReplayed": ikdsync.ErrBundleReplayed, "ErrBundleGap": ikdsync.ErrBundleGap,
 	},
+	// The UI's own reasons, exported or not.
+	"kiosk/ui": {"errScanMidVisit": errScanMidVisit, "errScanUnknown": errScanUnknown, "errExportFailed": errExportFailed},
 }
 
 // asErr unwraps the camera's sentinels, which are declared as error.
@@ -161,7 +165,7 @@ func asErr(err error) *kiosk.Error {
 func TestErrorsHaveMessages(t *testing.T) {
 	root := filepath.Join("..", "..")
 	for pkg, known := range shownErrors {
-		for _, name := range exportedErrorVars(t, filepath.Join(root, pkg)) {
+		for _, name := range errorVars(t, filepath.Join(root, pkg), pkg == "kiosk/ui") {
 			if _, ok := known[name]; ok {
 				continue
 			}
@@ -191,9 +195,9 @@ func TestErrorsHaveMessages(t *testing.T) {
 	}
 }
 
-// exportedErrorVars lists the exported package-level variables of dir initialised with
-// &Error{...} or &kiosk.Error{...}.
-func exportedErrorVars(t *testing.T, dir string) []string {
+// errorVars lists the exported (or, with all, every) package-level variables of dir
+// initialised with &Error{...} or &kiosk.Error{...}.
+func errorVars(t *testing.T, dir string, all bool) []string {
 	t.Helper()
 	var names []string
 	forEachVar(t, dir, func(name string, value ast.Expr) {
@@ -217,7 +221,7 @@ func exportedErrorVars(t *testing.T, dir string) []string {
 		default:
 			return
 		}
-		if ast.IsExported(name) {
+		if all || ast.IsExported(name) {
 			names = append(names, name)
 		}
 	})
@@ -274,4 +278,80 @@ func forEachVar(t *testing.T, dir string, fn func(name string, value ast.Expr)) 
 			}
 		}
 	}
+}
+
+// shownCalls hand their string argument to the screen.
+var shownCalls = map[string]bool{"SetText": true, "NewLabel": true, "NewLabelWithStyle": true, "wrapped": true,
+	"heading": true, "NewButton": true, "NewButtonWithIcon": true, "NewCheck": true, "SetPlaceHolder": true}
+
+// TestNoRawTextOnScreen: what the screens say comes from the catalog (ui.* keys) or from a
+// *kiosk.Error: no literal words handed to a label or button, no Go error text (.Error())
+// shown, and no error made in the UI without officer words (errors.New, or fmt.Errorf that
+// wraps nothing), which would reach the officer as "system error".
+func TestNoRawTextOnScreen(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	calls := 0
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok {
+				return true
+			}
+			calls++
+			var fn, pkg string
+			switch c := call.Fun.(type) {
+			case *ast.Ident:
+				fn = c.Name
+			case *ast.SelectorExpr:
+				fn = c.Sel.Name
+				if id, ok := c.X.(*ast.Ident); ok {
+					pkg = id.Name
+				}
+			}
+			at := fset.Position(call.Pos())
+			switch {
+			case shownCalls[fn] && len(call.Args) > 0:
+				if s, ok := stringLit(call.Args[0]); ok && hasWords(s) {
+					t.Errorf("%s: %s(%q): words not from the catalog", at, fn, s)
+				}
+			case fn == "Error" && len(call.Args) == 0 && pkg != "log" && pkg != "slog":
+				t.Errorf("%s: .Error() text may reach the screen; show tx.Err(err) instead", at)
+			case pkg == "errors" && fn == "New":
+				t.Errorf("%s: errors.New makes a reason without officer words; use a *kiosk.Error", at)
+			case pkg == "fmt" && fn == "Errorf" && len(call.Args) > 0:
+				if s, ok := stringLit(call.Args[0]); ok && !strings.Contains(s, "%w") {
+					t.Errorf("%s: fmt.Errorf(%q) wraps no error; use a *kiosk.Error", at, s)
+				}
+			}
+			return true
+		})
+	}
+	if calls < 100 {
+		t.Fatalf("found only %d calls; is the scan broken?", calls)
+	}
+}
+
+func stringLit(e ast.Expr) (string, bool) {
+	lit, ok := e.(*ast.BasicLit)
+	if !ok || lit.Kind != token.STRING {
+		return "", false
+	}
+	s, err := strconv.Unquote(lit.Value)
+	return s, err == nil
+}
+
+// hasWords reports whether s holds letters (a message) rather than symbols ("→", "").
+func hasWords(s string) bool {
+	return strings.IndexFunc(s, unicode.IsLetter) >= 0
 }

@@ -12,13 +12,35 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/ikd-field/ikd/kiosk/app"
+	"github.com/ikd-field/ikd/kiosk/face/liveness"
 )
 
 var (
 	previewBackground = color.NRGBA{R: 0x20, G: 0x24, B: 0x2a, A: 0xff}
 	qrColour          = color.NRGBA{R: 0x00, G: 0xc8, B: 0xff, A: 0xff}
 	faceColour        = color.NRGBA{R: 0x30, G: 0xe0, B: 0x60, A: 0xff}
+	arrowColour       = color.NRGBA{R: 0xff, G: 0xd0, B: 0x20, A: 0xff}
 )
+
+// turn is the way the liveness prompt asks the citizen to turn their head.
+type turn int
+
+const (
+	turnNone turn = iota
+	turnLeft      // to the citizen's own left
+	turnRight
+)
+
+// turnOf maps a liveness prompt's code to a turn.
+func turnOf(code string) turn {
+	switch code {
+	case liveness.PromptTurnLeft.Code:
+		return turnLeft
+	case liveness.PromptTurnRight.Code:
+		return turnRight
+	}
+	return turnNone
+}
 
 // Preview is the live camera picture with the QR outline and the face box drawn over it in
 // the frame's own coordinates, scaled with the picture.
@@ -27,11 +49,17 @@ type Preview struct {
 	Outline [4]*canvas.Line
 	Face    *canvas.Rectangle
 	Status  *widget.Label // "no camera" and the like, over the picture
-	frame   image.Point
-	quad    []image.Point
-	box     image.Rectangle
-	root    *fyne.Container
-	lay     *previewLayout
+	// Arrow is the head-turn prompt drawn over the picture: a shaft and two barbs.
+	Arrow [3]*canvas.Line
+	// Mirror shows the picture as a mirror would, for the citizen watching themselves turn:
+	// the citizen's own left is then the screen's left, where the arrow points.
+	Mirror bool
+	turn   turn
+	frame  image.Point
+	quad   []image.Point
+	box    image.Rectangle
+	root   *fyne.Container
+	lay    *previewLayout
 }
 
 func newPreview() *Preview {
@@ -50,6 +78,12 @@ func newPreview() *Preview {
 		objs = append(objs, p.Outline[i])
 	}
 	objs = append(objs, p.Face)
+	for i := range p.Arrow {
+		p.Arrow[i] = canvas.NewLine(arrowColour)
+		p.Arrow[i].StrokeWidth = 12
+		p.Arrow[i].Hide()
+		objs = append(objs, p.Arrow[i])
+	}
 	p.lay = &previewLayout{p: p}
 	p.root = container.New(p.lay, objs...)
 	return p
@@ -59,6 +93,9 @@ func newPreview() *Preview {
 func (p *Preview) SetFrame(img image.Image) {
 	if img == nil {
 		return
+	}
+	if p.Mirror {
+		img = mirrored(img)
 	}
 	p.Image.Image = img
 	p.Image.Refresh()
@@ -88,9 +125,33 @@ func (p *Preview) SetFace(r image.Rectangle) {
 	p.relayout()
 }
 
+// SetTurn draws the head-turn arrow (turnNone hides it).
+func (p *Preview) SetTurn(t turn) {
+	if t == p.turn {
+		return
+	}
+	p.turn = t
+	p.relayout()
+}
+
+// mirrored is img flipped left to right.
+func mirrored(img image.Image) image.Image {
+	b := img.Bounds()
+	out := image.NewNRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	for y := 0; y < b.Dy(); y++ {
+		for x := 0; x < b.Dx(); x++ {
+			out.Set(b.Dx()-1-x, y, img.At(b.Min.X+x, b.Min.Y+y))
+		}
+	}
+	return out
+}
+
 func (p *Preview) relayout() {
 	p.lay.Layout(p.root.Objects, p.root.Size())
 	for _, l := range p.Outline {
+		l.Refresh()
+	}
+	for _, l := range p.Arrow {
 		l.Refresh()
 	}
 	p.Face.Refresh()
@@ -131,6 +192,7 @@ func (l *previewLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 		o.Resize(size)
 	}
 	p := l.p
+	l.layoutArrow(size)
 	if p.frame.X == 0 || p.frame.Y == 0 {
 		for _, ln := range p.Outline {
 			ln.Hide()
@@ -142,6 +204,9 @@ func (l *previewLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	offX := (size.Width - scale*float32(p.frame.X)) / 2
 	offY := (size.Height - scale*float32(p.frame.Y)) / 2
 	at := func(pt image.Point) fyne.Position {
+		if p.Mirror {
+			pt.X = p.frame.X - pt.X
+		}
 		return fyne.NewPos(offX+scale*float32(pt.X), offY+scale*float32(pt.Y))
 	}
 	if len(p.quad) >= 4 {
@@ -159,7 +224,39 @@ func (l *previewLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 		p.Face.Hide()
 		return
 	}
-	p.Face.Move(at(p.box.Min))
+	corner := p.box.Min
+	if p.Mirror {
+		corner.X = p.box.Max.X
+	}
+	p.Face.Move(at(corner))
 	p.Face.Resize(fyne.NewSize(scale*float32(p.box.Dx()), scale*float32(p.box.Dy())))
 	p.Face.Show()
+}
+
+// layoutArrow puts the turn arrow on the side the citizen turns to, pointing outwards: the
+// citizen's left is the screen's left as they face it (and, mirrored, where their picture
+// turns).
+func (l *previewLayout) layoutArrow(size fyne.Size) {
+	p := l.p
+	if p.turn == turnNone {
+		for _, a := range p.Arrow {
+			a.Hide()
+		}
+		return
+	}
+	cy := size.Height / 2
+	reach := size.Width * 0.2
+	barb := min(reach/2, size.Height/6)
+	tip, tail := size.Width*0.06, size.Width*0.06+reach
+	dir := float32(1) // the barbs go back from the tip towards the tail
+	if p.turn == turnRight {
+		tip, tail, dir = size.Width-tip, size.Width-tail, -1
+	}
+	shaft, up, down := p.Arrow[0], p.Arrow[1], p.Arrow[2]
+	shaft.Position1, shaft.Position2 = fyne.NewPos(tail, cy), fyne.NewPos(tip, cy)
+	up.Position1, up.Position2 = fyne.NewPos(tip, cy), fyne.NewPos(tip+dir*barb, cy-barb)
+	down.Position1, down.Position2 = fyne.NewPos(tip, cy), fyne.NewPos(tip+dir*barb, cy+barb)
+	for _, a := range p.Arrow {
+		a.Show()
+	}
 }

@@ -5,6 +5,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/ikd-field/ikd/kiosk/app"
@@ -23,28 +24,42 @@ var rejectReasons = []struct {
 }
 
 // RejectPanel asks why the visit is rejected; the core requires the free text for "other".
+// Each reason is a row a finger hits (at least touchRow high); on the keyboard the note has
+// the focus, ↑/↓ choose the reason and Enter rejects.
 type RejectPanel struct {
 	s       *Shell
 	v       app.Visit
-	Reasons *widget.RadioGroup
+	Reasons []*widget.Button // in the order of rejectReasons
 	Note    *keyEntry
 	Submit  *widget.Button
 	Back    *widget.Button
 	Error   *widget.Label
-	labels  map[string]app.RejectReason
+	chosen  int // index into rejectReasons; -1 before a choice
 }
 
 func newRejectPanel(s *Shell, v app.Visit, back func()) *RejectPanel {
-	p := &RejectPanel{s: s, v: v, Note: newKeyEntry(s), Error: errLabel(), labels: map[string]app.RejectReason{}}
-	var options []string
-	for _, r := range rejectReasons {
-		label := s.tx.T(r.key)
-		options = append(options, label)
-		p.labels[label] = r.reason
+	p := &RejectPanel{s: s, v: v, Note: newKeyEntry(s), Error: errLabel(), chosen: -1}
+	for i, r := range rejectReasons {
+		b := widget.NewButtonWithIcon(s.tx.T(r.key), theme.RadioButtonIcon(), func() {
+			s.touch()
+			p.choose(i)
+		})
+		b.Alignment = widget.ButtonAlignLeading
+		p.Reasons = append(p.Reasons, b)
 	}
-	p.Reasons = widget.NewRadioGroup(options, func(string) { s.touch(); p.Error.SetText("") })
-	p.Note.MultiLine = true
 	p.Note.SetPlaceHolder(s.tx.T("ui.reject.note"))
+	p.Note.OnSubmitted = func(string) { p.submit() }
+	p.Note.keys = func(ev *fyne.KeyEvent) bool {
+		switch ev.Name {
+		case fyne.KeyUp:
+			p.choose(max(p.chosen-1, 0))
+		case fyne.KeyDown:
+			p.choose(min(p.chosen+1, len(p.Reasons)-1))
+		default:
+			return false
+		}
+		return true
+	}
 	p.Submit = s.bigButton("ui.reject.submit", p.submit)
 	p.Submit.Importance = widget.DangerImportance
 	p.Back = s.button("ui.common.back", back)
@@ -53,15 +68,35 @@ func newRejectPanel(s *Shell, v app.Visit, back func()) *RejectPanel {
 
 // Choose selects a reason by its code (tests and keyboard use).
 func (p *RejectPanel) Choose(r app.RejectReason) {
-	for label, code := range p.labels {
-		if code == r {
-			p.Reasons.SetSelected(label)
+	for i, x := range rejectReasons {
+		if x.reason == r {
+			p.choose(i)
 		}
 	}
 }
 
+func (p *RejectPanel) choose(i int) {
+	p.chosen = i
+	p.Error.SetText("")
+	for j, b := range p.Reasons {
+		b.Importance, b.Icon = widget.MediumImportance, theme.RadioButtonIcon()
+		if j == i {
+			b.Importance, b.Icon = widget.HighImportance, theme.RadioButtonCheckedIcon()
+		}
+		b.Refresh()
+	}
+}
+
+// Selected is the reason chosen, or "" before a choice.
+func (p *RejectPanel) Selected() app.RejectReason {
+	if p.chosen < 0 {
+		return ""
+	}
+	return rejectReasons[p.chosen].reason
+}
+
 func (p *RejectPanel) submit() {
-	reason := p.labels[p.Reasons.Selected]
+	reason := p.Selected()
 	note := p.Note.Text
 	p.s.async(func() error { return p.v.Reject(context.Background(), reason, note) }, func(err error) {
 		if err != nil {
@@ -74,8 +109,13 @@ func (p *RejectPanel) submit() {
 }
 
 func (p *RejectPanel) view() fyne.CanvasObject {
-	return container.NewCenter(container.NewGridWrap(fyne.NewSize(640, 520), container.NewVBox(
-		heading(p.s.tx.T("ui.reject.title")), p.Reasons,
-		container.NewGridWrap(fyne.NewSize(620, 120), p.Note), p.Error,
-		container.NewHBox(touchSized(p.Submit), touchSized(p.Back)))))
+	rows := make([]fyne.CanvasObject, 0, len(p.Reasons))
+	for _, b := range p.Reasons {
+		rows = append(rows, container.New(atLeast{fyne.NewSize(620, touchRow)}, b))
+	}
+	return container.NewCenter(container.NewVBox(
+		heading(p.s.tx.T("ui.reject.title")), container.NewVBox(rows...),
+		wrapped(p.s.tx.T("ui.reject.keys")),
+		container.New(atLeast{fyne.NewSize(620, 0)}, p.Note), p.Error,
+		container.NewHBox(touchSized(p.Submit), touchSized(p.Back))))
 }

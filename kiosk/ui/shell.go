@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/app"
@@ -73,8 +74,15 @@ type Shell struct {
 	cur        screen
 	curBuild   func() screen // rebuilds cur after a language switch; nil if cur holds a visit
 	lastActive time.Time
-	stopPoll   context.CancelFunc
-	notice     string // shown once on the next home screen ("visit rejected")
+	// lastKeepAlive is when the session was last told of activity at the window.
+	lastKeepAlive time.Time
+	stopPoll      context.CancelFunc
+	notice        string // shown once on the next home screen ("visit rejected")
+	noticeWarn    bool   // the notice is a warning (a visit the idle lock ended), not a success
+	// IdleWarn counts down to the idle lock over every screen; any key or tap cancels it.
+	IdleWarn *widget.Label
+	scan     []rune    // a hand scanner's code being typed where no field takes it
+	lastRune time.Time // when the last of them came
 
 	// goAsync runs slow core calls off the UI goroutine; tests make it synchronous.
 	goAsync func(func())
@@ -100,14 +108,12 @@ func NewShell(w fyne.Window, k app.Kiosk, opt Options) (*Shell, error) {
 		opt.Log = slog.New(slog.DiscardHandler)
 	}
 	s := &Shell{w: w, k: k, tx: tx, opt: opt, log: opt.Log, goAsync: func(f func()) { go f() }}
+	s.IdleWarn = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	s.IdleWarn.Importance = widget.WarningImportance
+	s.IdleWarn.Hide()
 	s.lastActive = opt.Now()
 	w.Canvas().SetOnTypedKey(s.typedKey)
-	w.Canvas().SetOnTypedRune(func(r rune) {
-		s.touch()
-		if k, ok := s.cur.(runeTaker); ok {
-			k.typedRune(r)
-		}
-	})
+	w.Canvas().SetOnTypedRune(s.typedRune)
 	return s, nil
 }
 
@@ -148,13 +154,21 @@ func (s *Shell) poll(ctx context.Context) {
 	}
 }
 
-// Refresh updates the current screen from the kiosk's status and applies the idle lock.
+// Refresh updates the current screen from the kiosk's status and applies the idle lock,
+// counting down to it first.
 func (s *Shell) Refresh() {
 	if s.sess != nil {
-		idle := s.k.Settings().IdleLock
-		if idle > 0 && s.opt.Now().Sub(s.lastActive) >= idle {
-			s.Lock()
+		limit := s.k.Settings().IdleLock
+		idle := s.opt.Now().Sub(s.lastActive)
+		switch {
+		case limit <= 0:
+		case idle >= limit:
+			s.idleLock()
 			return
+		case idle >= limit-idleWarning(limit):
+			left := (limit - idle + time.Second - 1) / time.Second
+			s.IdleWarn.SetText(s.tx.T("ui.idle.warning", int(left)))
+			s.IdleWarn.Show()
 		}
 	}
 	if r, ok := s.cur.(refresher); ok {
@@ -162,8 +176,53 @@ func (s *Shell) Refresh() {
 	}
 }
 
-// touch records officer activity for the idle lock.
-func (s *Shell) touch() { s.lastActive = s.opt.Now() }
+// idleWarning is how long before the idle lock its countdown shows: half a minute, or half
+// the idle time when that is shorter.
+func idleWarning(limit time.Duration) time.Duration { return min(30*time.Second, limit/2) }
+
+// idleLock locks an unattended counter. A visit still open is ended as abandoned (the core
+// locks the officer's session at the same time, so it could not go on), and the next home
+// screen says so, for whoever logs in.
+func (s *Shell) idleLock() {
+	var v app.Visit
+	switch p := s.cur.(type) {
+	case *ActivationScreen:
+		v = p.v
+	case *DeactivationScreen:
+		v = p.v
+	}
+	if v != nil && v.State() != kiosk.StateIdle && !v.State().Terminal() {
+		s.notice, s.noticeWarn = s.tx.T("ui.idle.visit_abandoned", s.purposeWords(v.Purpose()), int(s.k.Settings().IdleLock/time.Minute)), true
+		s.log.Info("idle lock ended a visit", "purpose", v.Purpose(), "state", v.State())
+	}
+	s.Lock()
+}
+
+func (s *Shell) purposeWords(p kiosk.Purpose) string {
+	if p == kiosk.PurposeDeactivation {
+		return s.tx.T("ui.idle.deactivation")
+	}
+	return s.tx.T("ui.idle.activation")
+}
+
+// touch records officer activity for the idle lock and cancels its countdown. The session's
+// own idle lock is told too, at most every keepAliveEvery, so that a visit kept open at the
+// window is still open in the core.
+func (s *Shell) touch() {
+	now := s.opt.Now()
+	s.lastActive = now
+	if s.IdleWarn.Visible() {
+		s.IdleWarn.Hide()
+	}
+	if s.sess != nil && now.Sub(s.lastKeepAlive) >= keepAliveEvery {
+		s.lastKeepAlive = now
+		if err := s.sess.KeepAlive(); err != nil {
+			s.log.Info("session keep-alive refused", "err", err) // Refresh locks the window
+		}
+	}
+}
+
+const keepAliveEvery = 10 * time.Second
 
 // show replaces the current screen. build is kept to rebuild the screen after a language
 // switch when restartable is true (screens holding a visit are not rebuilt).
@@ -177,10 +236,13 @@ func (s *Shell) show(build func() screen, restartable bool) {
 	if restartable {
 		s.curBuild = build
 	}
+	s.scan = s.scan[:0]
 	s.w.SetContent(s.frame(s.cur.view()))
+	var target fyne.Focusable
 	if f, ok := s.cur.(focuser); ok {
-		s.w.Canvas().Focus(f.focusTarget())
+		target = f.focusTarget()
 	}
+	s.focus(target) // nobody: the keys reach the shell (PIN pads, Enter, a scanner)
 	name := screenName(s.cur)
 	s.log.Info("screen shown", "screen", name)
 	if s.opt.OnShow != nil {
@@ -248,6 +310,7 @@ func (s *Shell) Lock() {
 		s.sess.Lock()
 		s.sess = nil
 	}
+	s.IdleWarn.Hide()
 	s.showLogin()
 }
 

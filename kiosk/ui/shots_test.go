@@ -24,6 +24,7 @@ import (
 
 	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/app"
+	"github.com/ikd-field/ikd/kiosk/face/liveness"
 )
 
 var glApp fyne.App
@@ -78,14 +79,33 @@ var shots = []shot{
 		p := s.cur.(*ActivationScreen)
 		p.clearError()
 		p.Preview.SetOutline(nil)
+		p.Steps.set(stepFace)
+		p.Preview.Mirror = true
 		p.Preview.SetFace(image.Rect(250, 60, 390, 240))
-		p.Hint.SetText("Tolehkan kepala perlahan ke kiri")
+		p.Preview.SetTurn(turnLeft)
+		p.Hint.SetText(liveness.PromptTurnLeft.ID)
 	}},
 	{"06-review", func(s *Shell, k *fakeKiosk) {
 		login(s, k, budi)
 		k.face = kiosk.FaceResult{Band: kiosk.BandUncertain, Score: 0.47, OtherNIKs: []kiosk.NIK{"3171015001900004"}}
 		s.showActivation()
 	}, nil},
+	{"06b-review-eye-check", func(s *Shell, k *fakeKiosk) {
+		login(s, k, budi)
+		k.face = kiosk.FaceResult{Band: kiosk.BandUncertain, Score: 0.47}
+		s.showActivation()
+	}, nil},
+	{"06c-review-no-match", func(s *Shell, k *fakeKiosk) {
+		login(s, k, budi)
+		k.face = kiosk.FaceResult{Band: kiosk.BandNoMatch, Score: 0.8}
+		s.showActivation()
+	}, nil},
+	{"06d-review-supervisor-pin", func(s *Shell, k *fakeKiosk) {
+		login(s, k, budi)
+		k.noPhoto = true
+		k.face = kiosk.FaceResult{Band: kiosk.BandUncertain, Score: -1}
+		s.showActivation()
+	}, func(s *Shell) { s.cur.(*ActivationScreen).Review.Approve.OnTapped() }},
 	{"07-reject", func(s *Shell, k *fakeKiosk) { login(s, k, budi); s.showActivation() },
 		func(s *Shell) { s.cur.(*ActivationScreen).Review.Reject.OnTapped() }},
 	{"08-receipt", func(s *Shell, k *fakeKiosk) { login(s, k, budi); s.showActivation() },
@@ -95,6 +115,12 @@ var shots = []shot{
 		s.showDeactivation()
 		s.cur.(*DeactivationScreen).NIK.SetText("3171019908900003")
 	}, nil},
+	{"09b-deactivation-review", func(s *Shell, k *fakeKiosk) {
+		login(s, k, budi)
+		k.status.Camera = missingCamera
+		s.showDeactivation()
+		s.cur.(*DeactivationScreen).NIK.SetText(string(siti.NIK))
+	}, func(s *Shell) { s.cur.(*DeactivationScreen).submit() }},
 	{"10-sync", func(s *Shell, k *fakeKiosk) {
 		k.status.PushError = &kiosk.Error{Code: "sync.unavailable", Msg: kiosk.Message{ID: "Registri tidak dapat dihubungi; data tetap tersimpan dan dikirim nanti.", EN: "The registry cannot be reached."}}
 		k.records = []kiosk.OutboxRecord{
@@ -123,6 +149,11 @@ var shots = []shot{
 		k.status.FaceModels = app.FaceUnavailable
 		k.status.FaceError = app.ErrNoModels.With(errors.New("no model directory"))
 		login(s, k, budi)
+	}, nil},
+	{"17-idle-warning", func(s *Shell, k *fakeKiosk) {
+		login(s, k, budi)
+		s.lastActive = s.opt.Now().Add(-k.settings.IdleLock + 20*time.Second)
+		s.Refresh()
 	}, nil},
 }
 
@@ -180,6 +211,11 @@ func capture(t *testing.T, size fyne.Size, sh shot) image.Image {
 	}
 	if sh.then != nil {
 		time.Sleep(300 * time.Millisecond)
+		// Each step of a visit answers with a fyne.Do that queues the next: let the chain
+		// run out (scan, resident, face, review) however slow the software renderer is.
+		for range 10 {
+			fyne.DoAndWait(func() {})
+		}
 		fyne.DoAndWait(func() { sh.then(shell) })
 	}
 	defer fyne.DoAndWait(w.Close)

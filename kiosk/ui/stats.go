@@ -34,7 +34,7 @@ func newStatsScreen(s *Shell) *StatsScreen {
 	p.Export = s.bigButton("ui.stats.export", p.export)
 	p.Back = s.button("ui.common.back", s.showHome)
 	p.Visits = widget.NewTable(func() (int, int) { return len(p.day.Visits) + 1, 8 },
-		func() fyne.CanvasObject { return widget.NewLabel("00:00:00 deactivation") },
+		func() fyne.CanvasObject { return widget.NewLabel("") },
 		func(id widget.TableCellID, o fyne.CanvasObject) { o.(*widget.Label).SetText(p.cell(id)) })
 	for col, w := range []float32{110, 170, 300, 90, 90, 90, 110, 90} {
 		p.Visits.SetColumnWidth(col, w)
@@ -115,10 +115,16 @@ func (s *Shell) outcomeWords(o string) string {
 	return o
 }
 
+// errExportFailed: the statistics file could not be written.
+var errExportFailed = &kiosk.Error{Code: "stats.export_failed", Msg: kiosk.Message{
+	ID: "folder keluaran tidak dapat ditulis; periksa folder dan ruang disk, atau hubungi petugas TI.",
+	EN: "the output folder cannot be written; check the folder and the disk space, or contact IT support."}}
+
 func (p *StatsScreen) export() {
 	path, err := p.writeCSV()
 	if err != nil {
-		p.Saved.SetText(p.s.tx.T("ui.stats.export_failed", p.s.tx.Err(err)))
+		p.s.log.Warn("statistics export failed", "err", err)
+		p.Saved.SetText(p.s.tx.T("ui.stats.export_failed", p.s.tx.Err(errExportFailed.With(err))))
 		return
 	}
 	p.Saved.SetText(p.s.tx.T("ui.stats.exported", path))

@@ -26,14 +26,21 @@ type visitPage struct {
 	ctx     context.Context
 	end     context.CancelFunc
 	retry   func()
-	// afterReview, when set, adjusts the review once it is shown.
-	afterReview func()
+	// Steps shows where the visit is; supervised makes approval go through a supervisor
+	// (the kiosk's setting for deactivations).
+	Steps      *stepBar
+	supervised bool
 }
 
 func newVisitPage(s *Shell, v app.Visit) *visitPage {
 	ctx, end := context.WithCancel(context.Background())
+	first := "ui.steps.scan"
+	if v.Purpose() == kiosk.PurposeDeactivation {
+		first = "ui.steps.nik"
+	}
 	p := &visitPage{s: s, v: v, Preview: newPreview(), Hint: heading(""), Error: errLabel(),
-		root: container.NewStack(), ctx: ctx, end: end}
+		root: container.NewStack(), ctx: ctx, end: end,
+		Steps: newStepBar(s.tx, first, "ui.steps.face", "ui.steps.review", "ui.steps.done")}
 	p.Cancel = s.button("ui.visit.cancel", p.back)
 	p.Retry = s.button("ui.visit.retry", func() {
 		if p.retry != nil {
@@ -89,6 +96,8 @@ func (p *visitPage) findResident() {
 // captureFace runs the camera face step with the box and the hint shown live.
 func (p *visitPage) captureFace() {
 	p.clearError()
+	p.Steps.set(stepFace)
+	p.Preview.Mirror = true // the citizen watches themselves turn as in a mirror
 	p.Preview.SetOutline(nil)
 	p.Hint.SetText(p.s.tx.T("ui.face.look"))
 	progress := func(fp app.FaceProgress) {
@@ -99,6 +108,7 @@ func (p *visitPage) captureFace() {
 				p.Hint.SetText(p.s.tx.T("ui.face.loading"))
 			case fp.Prompt.ID != "": // the liveness prompt carries its own words
 				p.Hint.SetText(fp.Prompt.In(p.s.tx.Lang()))
+				p.Preview.SetTurn(turnOf(fp.Hint))
 			case fp.Hint != "":
 				p.Hint.SetText(p.s.tx.Hint(fp.Hint))
 			}
@@ -116,12 +126,47 @@ func (p *visitPage) captureFace() {
 }
 
 func (p *visitPage) showReview() {
-	p.Review = newReviewPanel(p.s, p.v, p.back)
+	p.Steps.set(stepReview)
+	p.Preview.SetTurn(turnNone)
+	p.Review = newReviewPanel(p.s, p.v, p.back, p.supervised)
 	p.root.Objects = []fyne.CanvasObject{p.Review.view()}
 	p.root.Refresh()
-	if p.afterReview != nil {
-		p.afterReview()
+	p.s.focus(p.Review.focusTarget())
+}
+
+// typedRune and typedKey give the keyboard to the review once it is shown (the supervisor's
+// PIN pad, Enter to approve).
+func (p *visitPage) typedRune(r rune) {
+	if p.Review != nil {
+		p.Review.typedRune(r)
 	}
+}
+
+func (p *visitPage) typedKey(ev *fyne.KeyEvent) {
+	if p.Review != nil {
+		p.Review.typedKey(ev)
+	}
+}
+
+// closeStep closes the review's PIN pad or reject reasons, back to the decision.
+func (p *visitPage) closeStep() bool {
+	r := p.Review
+	switch {
+	case r == nil:
+		return false
+	case r.Supervisor != nil:
+		r.Supervisor.cancel()
+	case r.Rejecting != nil:
+		r.Rejecting.Back.OnTapped()
+	default:
+		return false
+	}
+	return true
+}
+
+// page is the visit's step bar above the step shown.
+func (p *visitPage) page() fyne.CanvasObject {
+	return container.NewBorder(container.NewVBox(p.Steps.view(), widget.NewSeparator()), nil, nil, nil, p.root)
 }
 
 // back ends the visit as abandoned (the citizen left) and goes home.

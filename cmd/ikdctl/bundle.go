@@ -61,6 +61,18 @@ func bundleExport(ctx context.Context, e env) error {
 	if readErr != nil && len(recs) == 0 {
 		return readErr
 	}
+	// A network push carries the kiosk's audit head; a stick carries it as a checkpoint, so
+	// the registry can refuse a rolled-back kiosk after stick-only weeks too. Queued now, it
+	// is answered with the records, and the answers' own audit entries start the count to
+	// the next periodic one afresh.
+	if len(recs) > 0 && !slices.ContainsFunc(recs, func(r kiosk.OutboxRecord) bool { return r.Kind == kiosk.KindAuditCheckpoint }) {
+		if _, err := s.Checkpoint(ctx); err != nil {
+			return fmt.Errorf("bundle export: %w", err)
+		}
+		if recs, readErr = s.ToSend(ctx, ikdsync.MaxBundleRecords); readErr != nil && len(recs) == 0 {
+			return readErr
+		}
+	}
 	if readErr != nil {
 		// Records that fail their integrity check stay behind; the good ones travel.
 		fmt.Fprintf(e.stderr, "bundle export: records left out: %v\n", readErr)
@@ -120,8 +132,8 @@ func bundleAnswers(ctx context.Context, e env) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "answers of bundle %s: %d records, acknowledged %d, rejected %d\n", a.BundleID, r.Sent, r.Acknowledged, r.Rejected)
-	// What still waits, by kind: the answers' own audit entries may have queued the kiosk's
-	// periodic audit checkpoint, which leaves with the next stick or sync.
+	// What still waits, by kind (records approved after the export, or a periodic audit
+	// checkpoint), leaves with the next stick or sync.
 	left, err := s.ToSend(ctx, ikdsync.MaxBundleRecords)
 	if err != nil && len(left) == 0 {
 		return err

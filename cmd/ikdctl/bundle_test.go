@@ -137,7 +137,8 @@ func TestBundleOutsideCheck(t *testing.T) {
 
 	stick := filepath.Join(t.TempDir(), "outbox.ikdb")
 	out = mustCLI(t, append([]string{"bundle", "export", "--out", stick}, kioskFlags...)...)
-	if !strings.Contains(out, fmt.Sprintf("%d records (activation %d)", n, n)) {
+	// The stick carries the kiosk's audit head as a checkpoint, as a push carries it.
+	if !strings.Contains(out, fmt.Sprintf("%d records (activation %d, audit_checkpoint 1)", n+1, n)) {
 		t.Fatalf("export: %s", out)
 	}
 	b, err := os.ReadFile(stick)
@@ -154,9 +155,9 @@ func TestBundleOutsideCheck(t *testing.T) {
 		}
 	}
 	t.Logf("stick of %d activations: %d bytes, %d a record", n, len(b), len(b)/n)
-	// Records stay pending: a second export carries them all again.
+	// Records stay pending: a second export carries them all again, with the same checkpoint.
 	again := filepath.Join(t.TempDir(), "outbox-2.ikdb")
-	if out := mustCLI(t, append([]string{"bundle", "export", "--out", again}, kioskFlags...)...); !strings.Contains(out, fmt.Sprintf("%d records", n)) {
+	if out := mustCLI(t, append([]string{"bundle", "export", "--out", again}, kioskFlags...)...); !strings.Contains(out, fmt.Sprintf("%d records (activation %d, audit_checkpoint 1)", n+1, n)) {
 		t.Fatalf("second export: %s", out)
 	}
 
@@ -164,8 +165,8 @@ func TestBundleOutsideCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Accepted != n || rep.Mails != n || len(rep.Rejected) != 0 {
-		t.Fatalf("import: %+v, want %d accepted and mailed", rep, n)
+	if rep.Accepted != n+1 || rep.Mails != n || len(rep.Rejected) != 0 {
+		t.Fatalf("import: %+v, want %d activations and the checkpoint accepted, %[2]d mailed", rep, n)
 	}
 	if sent := drainMails(t, st, sink); sent != n || len(sink.recipients()) != n {
 		t.Fatalf("%d mails sent, %d received, want %d", sent, len(sink.recipients()), n)
@@ -177,7 +178,7 @@ func TestBundleOutsideCheck(t *testing.T) {
 	}
 	for _, stick := range [][]byte{b, b2} {
 		_, rep, err := srv.ImportBundle(ctx, stick, key)
-		if err != nil || rep.Duplicate != n || rep.Mails != 0 {
+		if err != nil || rep.Duplicate != n+1 || rep.Mails != 0 {
 			t.Fatalf("import again: %+v, %v; want %d duplicates and no mail", rep, err, n)
 		}
 	}
@@ -190,18 +191,15 @@ func TestBundleOutsideCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	out = mustCLI(t, append([]string{"bundle", "answers", "--in", answersFile}, kioskFlags...)...)
-	// No activation is left. The 100th audit entry (50 approvals, then 50 answers) queued the
-	// kiosk's periodic audit checkpoint, as a network sync's answers would have: it is the one
-	// record that waits, for the next stick or sync.
-	if !strings.Contains(out, fmt.Sprintf("acknowledged %d, rejected 0", n)) || !strings.Contains(out, "pending: 1 (audit_checkpoint 1)") {
+	// Nothing is left: the checkpoint queued at export was answered with the activations.
+	if !strings.Contains(out, fmt.Sprintf("acknowledged %d, rejected 0", n+1)) || !strings.Contains(out, "pending: 0\n") {
 		t.Fatalf("answers: %s", out)
 	}
-	if out := mustCLI(t, append([]string{"sync", "status"}, kioskFlags...)...); !strings.Contains(out, fmt.Sprintf("pending 1 sent 0 acknowledged %d rejected 0", n)) {
-		t.Errorf("after the answers: %s", out)
+	if out := mustCLI(t, append([]string{"queue"}, kioskFlags...)...); !strings.Contains(out, "pending       0\n") {
+		t.Errorf("queue after the answers: %s", out)
 	}
-	// A network sync afterwards sends only the checkpoint and mails nothing.
-	if out := mustCLI(t, append([]string{"sync"}, kioskFlags...)...); !strings.Contains(out, "push: sent 1, acknowledged 1, rejected 0") ||
-		!strings.Contains(out, "pending: 0") {
+	// A network sync afterwards has nothing to send and mails nothing.
+	if out := mustCLI(t, append([]string{"sync"}, kioskFlags...)...); !strings.Contains(out, "pending: 0") {
 		t.Errorf("sync after the stick: %s", out)
 	}
 	if out := mustCLI(t, append([]string{"bundle", "export", "--out", filepath.Join(t.TempDir(), "x")}, kioskFlags...)...); !strings.Contains(out, "no bundle written") {

@@ -26,6 +26,17 @@ type FaceResult struct {
 	// Guarded is true when the score fell in the match band but the raw descriptor distance
 	// did not (see FaceThresholds.MatchMaxDistance), so Band is uncertain.
 	Guarded bool
+	// Modern is the modern engine's measurement (engine, similarity, model class, licence);
+	// nil without the modern engine.
+	Modern *ModernEvidence
+	// DecidedBy is the engine whose score set Band: EngineDlib or EngineModern.
+	DecidedBy string
+	// Disagree is true when the modern engine decided and dlib put the face in the opposite
+	// outer band, so Band is uncertain.
+	Disagree bool
+	// LicenceCapped is true when the modern engine measured the face but its model's licence
+	// is unverified and the operator does not let such a model decide; dlib decided.
+	LicenceCapped bool
 }
 
 // Token is what the kiosk learns from a verified activation QR.

@@ -193,7 +193,7 @@ func (f *Flow) Approve(ctx context.Context, a Approval) error {
 	if err := f.legal("approve", StateFaceMatched, StateFaceUncertain); err != nil {
 		return err
 	}
-	if (f.state == StateFaceUncertain || len(f.face.OtherNIKs) > 0) && !a.EyeChecked {
+	if NeedsEyeCheck(f.face) && !a.EyeChecked {
 		return ErrEyeCheckRequired
 	}
 	reason := strings.TrimSpace(a.Reason)

@@ -274,11 +274,9 @@ func faceStep(ctx context.Context, v app.Visit, d *app.Demo, n *narrator) error 
 	return nil
 }
 
-// eyeCheck says whether the officer must compare the face by eye before approving: an
-// uncertain band, or a 1:N hit on another resident.
-func eyeCheck(v app.Visit) bool {
-	return v.State() == kiosk.StateFaceUncertain || len(v.Review().Face.OtherNIKs) > 0
-}
+// eyeCheck says whether the officer must compare the face by eye before approving
+// (kiosk.NeedsEyeCheck).
+func eyeCheck(v app.Visit) bool { return kiosk.NeedsEyeCheck(v.Review().Face) }
 
 // sayRecord checks the queued record's signature, as the registry will, and prints what it
 // says about the face check.

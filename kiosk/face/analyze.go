@@ -33,10 +33,15 @@ const chipIOD = 55
 
 // Observation is one analysed face in one frame. Coordinates are frame pixels.
 type Observation struct {
-	Box        image.Rectangle
-	Landmarks  quality.Landmarks
+	Box       image.Rectangle
+	Landmarks quality.Landmarks
+	// Shape is every point the landmark model gave (5 or 68), in frame pixels; the modern
+	// engine aligns its crop from them.
+	Shape      []quality.Point
 	Descriptor Descriptor
-	Quality    quality.Report
+	// Embedding is the modern engine's template of the face (nil without one).
+	Embedding Embedding
+	Quality   quality.Report
 	// Refined is true when the descriptor came from a second dlib pass on a full-resolution
 	// crop (the face was small in the detection image).
 	Refined bool
@@ -45,9 +50,21 @@ type Observation struct {
 // Analyzer runs detection, landmarks, descriptor and the quality gate on frames. It is safe
 // for concurrent use when its Recognizer is (dlib's own locks serialise the heavy stages).
 type Analyzer struct {
-	rec Recognizer
-	opt Options
+	rec    Recognizer
+	opt    Options
+	modern *Modern
 }
+
+// WithModern returns a copy of a that also computes the modern engine's template of every
+// analysed face (nil: none).
+func (a *Analyzer) WithModern(m *Modern) *Analyzer {
+	c := *a
+	c.modern = m
+	return &c
+}
+
+// Modern is the modern engine a runs, or nil.
+func (a *Analyzer) Modern() *Modern { return a.modern }
 
 // NewAnalyzer checks opt and returns an analyzer using rec.
 func NewAnalyzer(rec Recognizer, opt Options) (*Analyzer, error) {
@@ -91,11 +108,11 @@ func (a *Analyzer) Analyze(ctx context.Context, frame image.Image) (Observation,
 		return Observation{}, quality.HintSeveralFaces
 	}
 	f := faces[0]
-	lm, err := scaleLandmarks(f.Landmarks, float64(factor), b.Min)
+	shape, lm, err := scaleLandmarks(f.Landmarks, float64(factor), b.Min)
 	if err != nil {
 		return Observation{}, err
 	}
-	obs := Observation{Box: scaleRect(f.Rect, factor).Add(b.Min), Landmarks: lm, Descriptor: f.Descriptor}
+	obs := Observation{Box: scaleRect(f.Rect, factor).Add(b.Min), Landmarks: lm, Shape: shape, Descriptor: f.Descriptor}
 	if factor > 1 {
 		if pose, err := quality.EstimatePose(lm); err == nil && pose.IOD/float64(factor) < chipIOD {
 			if err := a.refine(ctx, frame, &obs); err != nil {
@@ -109,6 +126,13 @@ func (a *Analyzer) Analyze(ctx context.Context, frame image.Image) (Observation,
 		return Observation{}, quality.HintNoFace
 	}
 	obs.Quality = rep
+	if a.modern != nil && rep.OK() {
+		// From the full-resolution frame: the crop is 112 px, and the landmarks are frame
+		// pixels already. Frames that fail the gate are not described: no one uses them.
+		if obs.Embedding, err = a.modern.Embed(ctx, frame, obs.Shape); err != nil {
+			return Observation{}, err
+		}
+	}
 	return obs, nil
 }
 
@@ -130,12 +154,12 @@ func (a *Analyzer) refine(ctx context.Context, frame image.Image, obs *Observati
 		return nil
 	}
 	f := faces[0]
-	lm, err := scaleLandmarks(f.Landmarks, 1, crop.Min)
+	shape, lm, err := scaleLandmarks(f.Landmarks, 1, crop.Min)
 	if err != nil {
 		return err
 	}
 	obs.Box = f.Rect.Add(crop.Min)
-	obs.Landmarks = lm
+	obs.Landmarks, obs.Shape = lm, shape
 	obs.Descriptor = f.Descriptor
 	obs.Refined = true
 	return nil
@@ -156,7 +180,7 @@ func scaleRect(r image.Rectangle, f int) image.Rectangle {
 
 // scaleLandmarks maps the landmark model's integer points to frame coordinates (the centre
 // of the source pixel, scaled, plus the frame origin) and picks the 5 the gate reads.
-func scaleLandmarks(pts []image.Point, f float64, origin image.Point) (quality.Landmarks, error) {
+func scaleLandmarks(pts []image.Point, f float64, origin image.Point) ([]quality.Point, quality.Landmarks, error) {
 	shape := make([]quality.Point, len(pts))
 	for i, p := range pts {
 		shape[i] = quality.Point{
@@ -166,7 +190,7 @@ func scaleLandmarks(pts []image.Point, f float64, origin image.Point) (quality.L
 	}
 	l, err := quality.FromShape(shape)
 	if err != nil {
-		return l, fmt.Errorf("face landmarks: %w", err)
+		return nil, l, fmt.Errorf("face landmarks: %w", err)
 	}
-	return l, nil
+	return shape, l, nil
 }

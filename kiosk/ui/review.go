@@ -69,7 +69,7 @@ func newReviewPanel(s *Shell, v app.Visit, cancel func()) *ReviewPanel {
 		p.Others.SetText(tx.T("ui.review.other_niks", strings.Join(niks, ", ")))
 	}
 	p.EyeCheck = widget.NewCheck(tx.T("ui.review.eye_check"), func(bool) { s.touch() })
-	if r.Face.Band == kiosk.BandMatch && len(r.Face.OtherNIKs) == 0 {
+	if !kiosk.NeedsEyeCheck(r.Face) {
 		p.EyeCheck.Hide()
 	}
 	p.Reason = newKeyEntry(s)

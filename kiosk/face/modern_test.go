@@ -98,7 +98,7 @@ func TestAlignArcFaceRefusesBadLandmarks(t *testing.T) {
 		{"None", nil},
 		{"Seven", make([]quality.Point, 7)},
 		{"FiveOnOnePoint", make([]quality.Point, 5)},
-		{"NaN", []quality.Point{{math.NaN(), 1}, {2, 2}, {3, 3}, {4, 4}, {5, 5}}},
+		{"NaN", []quality.Point{{X: math.NaN(), Y: 1}, {X: 2, Y: 2}, {X: 3, Y: 3}, {X: 4, Y: 4}, {X: 5, Y: 5}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := AlignArcFace(img, tc.pts); !errors.Is(err, ErrLandmarks) {

@@ -155,13 +155,14 @@ func TestModernEmbedNormalises(t *testing.T) {
 const fakeSum = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
 func TestReadModelsList(t *testing.T) {
-	good := "# operator's models\n\n" + fakeSum + " Apache-2.0 sface.onnx OpenCV zoo SFace 2021dec\n" +
+	good := "# operator's models\n\n" + fakeSum + " Apache-2.0 sface.onnx match=0.36 no_match=0.1 OpenCV zoo SFace 2021dec\n" +
 		strings.ToUpper(fakeSum) + " unverified other.onnx\n"
 	got, err := ReadModelsList(strings.NewReader(good))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 2 || got[0] != (ModelsListEntry{SHA256: fakeSum, Licence: "Apache-2.0", File: "sface.onnx", Source: "OpenCV zoo SFace 2021dec"}) ||
+	if len(got) != 2 || got[0] != (ModelsListEntry{SHA256: fakeSum, Licence: "Apache-2.0", File: "sface.onnx",
+		Thresholds: kiosk.ModernThresholds{Match: 0.36, NoMatch: 0.1}, Source: "OpenCV zoo SFace 2021dec"}) ||
 		got[1].SHA256 != fakeSum || got[1].Licence != "unverified" {
 		t.Errorf("parsed %+v", got)
 	}
@@ -171,6 +172,10 @@ func TestReadModelsList(t *testing.T) {
 		fakeSum + "00 MIT m.onnx\n",
 		fakeSum + " MIT ../m.onnx\n",
 		fakeSum + " MIT m.dat\n",
+		fakeSum + " MIT m.onnx match=x\n",
+		fakeSum + " MIT m.onnx match=0.5\n",
+		fakeSum + " MIT m.onnx match=0.2 no_match=0.5\n",
+		fakeSum + " MIT m.onnx match=NaN no_match=0.1\n",
 	} {
 		if _, err := ReadModelsList(strings.NewReader(bad)); !errors.Is(err, ErrModelsList) {
 			t.Errorf("%q: err %v, want ErrModelsList", bad, err)
@@ -224,12 +229,13 @@ func TestCheckModernModel(t *testing.T) {
 		dir := t.TempDir()
 		write(dir, "sface.onnx", string(body))
 		sum := sha256Hex(body)
-		write(dir, ModelsListFile, sum+" Apache-2.0 sface.onnx OpenCV zoo SFace\n")
+		write(dir, ModelsListFile, sum+" Apache-2.0 sface.onnx match=0.36 no_match=0.1 OpenCV zoo SFace\n")
 		m, err := CheckModernModel(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if m.File != "sface.onnx" || m.Class != kiosk.ModelOperator || m.Licence != kiosk.LicenceCleared || m.Source != "OpenCV zoo SFace" || m.Engine != "arcface112:"+sum[:16] {
+		if m.File != "sface.onnx" || m.Class != kiosk.ModelOperator || m.Licence != kiosk.LicenceCleared || m.Source != "OpenCV zoo SFace" ||
+			m.Engine != "arcface112:"+sum[:16] || m.Thresholds != (kiosk.ModernThresholds{Match: 0.36, NoMatch: 0.1}) {
 			t.Errorf("%+v", m)
 		}
 	})

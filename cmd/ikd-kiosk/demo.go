@@ -260,6 +260,9 @@ func faceStep(ctx context.Context, v app.Visit, d *app.Demo, n *narrator) error 
 			n.say(key, yaw)
 		}
 		n.say("demo.face", rv.Face.Band, rv.Face.Score)
+		if m := rv.Face.Modern; m != nil {
+			n.say("demo.face.engines", rv.Face.DecidedBy, m.Similarity, m.Engine)
+		}
 		if others := rv.Face.OtherNIKs; len(others) > 0 {
 			masked := make([]string, len(others))
 			for i, o := range others {
@@ -312,6 +315,7 @@ func sayModels(n *narrator, p *app.FacePipeline) {
 		}
 	}
 	n.say("demo.models", rec, lm, det)
+	n.say("demo.engines", p.Engines())
 }
 
 // photoAttack holds a still photo up to the camera: the liveness challenge must refuse it,

@@ -43,6 +43,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	width := fs.Int("width", 1280, "camera width")
 	height := fs.Int("height", 720, "camera height")
 	registryURL := fs.String("registry", "", "registry URL (default: the one the kiosk was enrolled with)")
+	allowUnverified := fs.Bool("allow-unverified-models", false, "let a face model whose licence is unverified decide a match (the demo always does; a production store should not)")
 	headless := fs.Bool("headless", false, "with --demo: the headless walk-through even when a display is available")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -56,7 +57,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		// The counter's log says which screen is shown and each change of the camera's state.
 		log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 		cfg := app.Config{DataDir: *dir, ModelDir: *models, RegistryURL: *registryURL, Lang: kiosk.ParseLang(*lang), Log: log,
-			Camera: app.CameraConfig{Device: *cam, Width: *width, Height: *height}}
+			AllowUnverifiedModels: *allowUnverified,
+			Camera:                app.CameraConfig{Device: *cam, Width: *width, Height: *height}}
 		if err := runKiosk(ctx, cfg); err != nil {
 			fmt.Fprintf(stderr, "ikd-kiosk: %v\n", err)
 			return 1

@@ -39,9 +39,13 @@ type Observation struct {
 	// engine aligns its crop from them.
 	Shape      []quality.Point
 	Descriptor Descriptor
-	// Embedding is the modern engine's template of the face (nil without one).
+	// Embedding is the modern engine's template of the face; the verifier computes it for the
+	// frames it uses (nil until then, and without the engine).
 	Embedding Embedding
-	Quality   quality.Report
+	// frame is the analysed frame, kept so that the modern engine describes only the best
+	// frames of a capture, at the end, rather than every frame of the challenge.
+	frame   image.Image
+	Quality quality.Report
 	// Refined is true when the descriptor came from a second dlib pass on a full-resolution
 	// crop (the face was small in the detection image).
 	Refined bool
@@ -50,21 +54,9 @@ type Observation struct {
 // Analyzer runs detection, landmarks, descriptor and the quality gate on frames. It is safe
 // for concurrent use when its Recognizer is (dlib's own locks serialise the heavy stages).
 type Analyzer struct {
-	rec    Recognizer
-	opt    Options
-	modern *Modern
+	rec Recognizer
+	opt Options
 }
-
-// WithModern returns a copy of a that also computes the modern engine's template of every
-// analysed face (nil: none).
-func (a *Analyzer) WithModern(m *Modern) *Analyzer {
-	c := *a
-	c.modern = m
-	return &c
-}
-
-// Modern is the modern engine a runs, or nil.
-func (a *Analyzer) Modern() *Modern { return a.modern }
 
 // NewAnalyzer checks opt and returns an analyzer using rec.
 func NewAnalyzer(rec Recognizer, opt Options) (*Analyzer, error) {
@@ -126,13 +118,7 @@ func (a *Analyzer) Analyze(ctx context.Context, frame image.Image) (Observation,
 		return Observation{}, quality.HintNoFace
 	}
 	obs.Quality = rep
-	if a.modern != nil && rep.OK() {
-		// From the full-resolution frame: the crop is 112 px, and the landmarks are frame
-		// pixels already. Frames that fail the gate are not described: no one uses them.
-		if obs.Embedding, err = a.modern.Embed(ctx, frame, obs.Shape); err != nil {
-			return Observation{}, err
-		}
-	}
+	obs.frame = frame
 	return obs, nil
 }
 

@@ -74,15 +74,23 @@ func (v *Verifier) Verify(live []Descriptor, r kiosk.Resident) (Verdict, error) 
 	return v.verify(context.Background(), live, nil, r)
 }
 
-// VerifyObservations is Verify on analysed faces: with the modern engine, their templates are
-// compared with r's (and with those of the residents the 1:N search finds) as well.
+// VerifyObservations is Verify on analysed faces (a capture's best frames): with the modern
+// engine, their templates (computed here from the full-resolution frame where missing) are
+// compared with r's and with those of the residents the 1:N search finds as well.
 func (v *Verifier) VerifyObservations(ctx context.Context, obs []Observation, r kiosk.Resident) (Verdict, error) {
 	live := make([]Descriptor, len(obs))
 	var embs []Embedding
 	for i, o := range obs {
 		live[i] = o.Descriptor
-		if o.Embedding != nil {
-			embs = append(embs, o.Embedding)
+		e := o.Embedding
+		if e == nil && v.modern != nil && o.frame != nil {
+			var err error
+			if e, err = v.modern.Embed(ctx, o.frame, o.Shape); err != nil {
+				return Verdict{}, fmt.Errorf("face verify: %w", err)
+			}
+		}
+		if e != nil {
+			embs = append(embs, e)
 		}
 	}
 	return v.verify(ctx, live, embs, r)

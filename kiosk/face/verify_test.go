@@ -3,6 +3,7 @@ package face
 import (
 	"context"
 	"errors"
+	"image"
 	"math"
 	"slices"
 	"testing"
@@ -175,5 +176,16 @@ func TestVerifierWithTheModernEngine(t *testing.T) {
 	}
 	if _, err := v.VerifyObservations(context.Background(), obs, kiosk.Resident{NIK: broken, References: ref}); err == nil {
 		t.Error("a template source error was swallowed")
+	}
+	// A capture's observation carries its frame: the engine describes it at verification.
+	frame := image.NewRGBA(image.Rect(0, 0, 300, 300))
+	vm := v.WithModern(NewModern(fakeNet{out: []float32{8, 6}}, m.Model()), fakeTemplates{claimed: {0.8, 0.6}})
+	vd, err = vm.VerifyObservations(context.Background(), []Observation{{frame: frame, Shape: shape68(2, complex(40, 30))}},
+		kiosk.Resident{NIK: claimed, References: ref})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vd.Modern == nil || math.Abs(vd.Modern.Similarity-1) > 1e-6 {
+		t.Errorf("the frame was not described: %+v", vd.Modern)
 	}
 }

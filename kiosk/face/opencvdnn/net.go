@@ -33,7 +33,8 @@ var _ face.Network = (*Net)(nil)
 
 const errLen = 512
 
-// Load reads the ONNX file at path for inputs of shape 1×c×h×w and outputs of outLen values.
+// Load reads the ONNX file at path for inputs of shape 1×c×h×w and outputs of outLen values
+// (0: as many as a probe pass gives).
 func Load(path string, c, h, w, outLen int) (*Net, error) {
 	cpath := C.CString(path)
 	defer C.free(unsafe.Pointer(cpath))
@@ -43,14 +44,26 @@ func Load(path string, c, h, w, outLen int) (*Net, error) {
 		return nil, fmt.Errorf("opencv dnn: load %s: %s", path, C.GoString(&buf[0]))
 	}
 	n := &Net{p: p, c: c, h: h, w: w, outLen: outLen}
-	// A probe pass finds a network whose output is not the expected length now, not at the
-	// counter.
-	if _, err := n.Run(context.Background(), make([]float32, c*h*w)); err != nil {
+	// A probe pass finds a network that does not take this input or whose output is not the
+	// expected length now, not at the counter.
+	in := make([]float32, c*h*w)
+	var one [1]C.float
+	got := C.ikd_net_run(p, (*C.float)(unsafe.Pointer(&in[0])), 1, C.int(c), C.int(h), C.int(w), &one[0], 1, &buf[0], errLen)
+	switch {
+	case got < 0:
 		n.Close()
-		return nil, err
+		return nil, fmt.Errorf("opencv dnn: %s: probe pass: %s", path, C.GoString(&buf[0]))
+	case outLen == 0 && got > 0:
+		n.outLen = int(got)
+	case int(got) != outLen:
+		n.Close()
+		return nil, fmt.Errorf("%w: %s gives %d values, want %d", ErrOutputSize, path, got, outLen)
 	}
 	return n, nil
 }
+
+// OutLen is the number of values the network gives.
+func (n *Net) OutLen() int { return n.outLen }
 
 // Run implements face.Network.
 func (n *Net) Run(ctx context.Context, in []float32) ([]float32, error) {

@@ -128,6 +128,8 @@ func TestDecideFaceModern(t *testing.T) {
 	th := FaceThresholds{Match: 0.3, NoMatch: 0.5, Modern: mt}
 	allow := th
 	allow.Modern.AllowUnverified = true
+	guarded := th
+	guarded.MatchMaxDistance = 0.45
 	cleared := func(sim float64) *ModernEvidence {
 		return &ModernEvidence{Engine: "arcface112:x", Similarity: sim, Model: ModelPublished, Licence: LicenceCleared}
 	}
@@ -161,10 +163,11 @@ func TestDecideFaceModern(t *testing.T) {
 		{"UnknownModelNeverDecides", allow, 0.4, ModelPublished, &ModernEvidence{Similarity: 0.9, Model: ModelUnknown, Licence: LicenceCleared}, BandUncertain, EngineDlib, false, false},
 		{"OperatorModelDecides", th, 0.4, ModelPublished, &ModernEvidence{Similarity: 0.9, Model: ModelOperator, Licence: LicenceCleared}, BandMatch, EngineModern, false, false},
 		{"NoComparableTemplate", allow, 0.1, ModelPublished, cleared(math.NaN()), BandMatch, EngineDlib, false, false},
+		{"GuardedDlibMatchIsNoOpinion", guarded, 0.1, ModelPublished, cleared(0.1), BandNoMatch, EngineModern, false, false},
 		{"NoModernThresholds", FaceThresholds{Match: 0.3, NoMatch: 0.5}, 0.4, ModelPublished, cleared(0.9), BandUncertain, EngineDlib, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := DecideFace(tc.th, claimed, FaceEvidence{Score: tc.dlib, Model: tc.dlibModel, Modern: tc.modern})
+			got := DecideFace(tc.th, claimed, FaceEvidence{Score: tc.dlib, Distance: 1, Model: tc.dlibModel, Modern: tc.modern})
 			if got.Band != tc.band || got.DecidedBy != tc.by || got.Disagree != tc.disagree || got.LicenceCapped != tc.licCapped {
 				t.Errorf("band %s by %s disagree %t licence-capped %t, want %s %s %t %t",
 					got.Band, got.DecidedBy, got.Disagree, got.LicenceCapped, tc.band, tc.by, tc.disagree, tc.licCapped)

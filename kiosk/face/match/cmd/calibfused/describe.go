@@ -19,8 +19,8 @@ import (
 )
 
 // photoSet is one folder of photos: labelled sets hold <person>/*.jpg (folders starting with
-// "_" skipped); unlabelled sets hold *.jpg of different people (impostor pairs only). pad puts
-// a face chip in a grey frame twice its size (HOG misses faces that fill the image).
+// "_" skipped); unlabelled sets hold *.jpg, each photo its own label. pad puts a face chip in
+// a grey frame twice its size (HOG misses faces that fill the image).
 type photoSet struct {
 	name, root    string
 	labelled, pad bool

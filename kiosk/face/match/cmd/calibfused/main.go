@@ -7,8 +7,8 @@
 //	go run ./kiosk/face/match/cmd/calibfused -models $IKD_MODELS
 //
 // Photo sets (each skipped with a message when absent): $IKD_SHARED/testdata/faces (one
-// person per folder), Debian's johns (150×150 chips, one person per folder) and Debian's
-// example faces (impostor pairs only).
+// person per folder) and Debian's johns (150×150 chips, one person per folder). Debian's
+// example faces (several people a photo) are left out: the kiosk's analyzer takes one face.
 package main
 
 import (
@@ -42,7 +42,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("calibfused", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	models := fs.String("models", os.Getenv("IKD_MODELS"), "model folder (default $IKD_MODELS)")
-	debian := fs.String("debian", debianExamples, "Debian's dlib example photos (faces/, johns/)")
+	debian := fs.String("debian", debianExamples, "Debian's dlib example photos (johns/)")
 	dump := fs.String("dump", "", "also write every sample (set, person, file, both templates) here as JSON")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -50,10 +50,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if *models == "" {
 		return errors.New("need -models (or $IKD_MODELS)")
 	}
-	sets := []photoSet{
-		{name: "Debian johns", root: filepath.Join(*debian, "johns"), labelled: true, pad: true},
-		{name: "Debian faces", root: filepath.Join(*debian, "faces")},
-	}
+	sets := []photoSet{{name: "Debian johns", root: filepath.Join(*debian, "johns"), labelled: true, pad: true}}
 	if shared, err := shareddata.Dir(); err == nil {
 		sets = append([]photoSet{{name: "shared photos", root: filepath.Join(shared, "testdata", "faces"), labelled: true}}, sets...)
 	} else {

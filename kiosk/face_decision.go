@@ -127,6 +127,16 @@ func (m *ModernEvidence) mayDecide(t ModernThresholds) bool {
 	return m.Licence == LicenceCleared || t.AllowUnverified
 }
 
+// onDlibScale maps a similarity onto dlib's calibrated scale by the affine map that puts the
+// modern Match on dlib's Match and the modern NoMatch on dlib's NoMatch (decreasing: smaller is
+// more alike), so that one score column means the same thing whichever engine decided.
+func (t ModernThresholds) onDlibScale(sim float64, th FaceThresholds) float64 {
+	if !(t.Match > t.NoMatch) {
+		return th.Match + (t.Match - sim)
+	}
+	return th.Match + (t.Match-sim)*(th.NoMatch-th.Match)/(t.Match-t.NoMatch)
+}
+
 // band places a similarity under t.
 func (t ModernThresholds) band(sim float64) Band {
 	switch {
@@ -175,7 +185,7 @@ type FaceEvidence struct {
 //     the order of the hits, unless the modern engine decides and puts that resident in its
 //     no-match band. They do not change the band: NeedsEyeCheck asks for the eye check.
 func DecideFace(th FaceThresholds, nik NIK, ev FaceEvidence) FaceResult {
-	res := FaceResult{Band: BandUncertain, Score: ev.Score, Live: ev.Live, DecidedBy: EngineDlib}
+	res := FaceResult{Band: BandUncertain, Score: ev.Score, DlibScore: ev.Score, Live: ev.Live, DecidedBy: EngineDlib}
 	switch {
 	case ev.Score < th.Match:
 		res.Band = BandMatch
@@ -204,6 +214,7 @@ func DecideFace(th FaceThresholds, nik NIK, ev FaceEvidence) FaceResult {
 			res.Band, res.Disagree = BandUncertain, true
 		}
 		res.DecidedBy, res.Capped, res.Guarded = EngineModern, false, false
+		res.Score = th.Modern.onDlibScale(ev.Modern.Similarity, th)
 	}
 	for _, h := range ev.Hits {
 		if h.NIK == nik || !(h.Score < th.Match) || slices.Contains(res.OtherNIKs, h.NIK) {

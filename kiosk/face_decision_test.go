@@ -175,6 +175,9 @@ func TestDecideFaceModern(t *testing.T) {
 			if (got.Modern == nil) != (tc.modern == nil) {
 				t.Errorf("modern evidence %v not carried", got.Modern)
 			}
+			if got.DlibScore != tc.dlib || (got.DecidedBy == EngineDlib) != (got.Score == tc.dlib) {
+				t.Errorf("score %v, dlib score %v (dlib's %v, decided by %s)", got.Score, got.DlibScore, tc.dlib, got.DecidedBy)
+			}
 		})
 	}
 	// 1:N: a dlib hit the deciding modern engine puts in its no-match band is not listed; one
@@ -191,6 +194,24 @@ func TestDecideFaceModern(t *testing.T) {
 	got = DecideFace(th, claimed, FaceEvidence{Score: 0.4, Model: ModelPublished, Modern: unverified(0.8), Hits: hits})
 	if len(got.OtherNIKs) != 3 {
 		t.Errorf("a modern engine that may not decide dismissed a hit: %v", got.OtherNIKs)
+	}
+}
+
+// The modern similarity on dlib's scale: its thresholds land on dlib's, more alike is smaller.
+func TestModernScoreOnDlibScale(t *testing.T) {
+	th := FaceThresholds{Match: 0.25, NoMatch: 0.55, Modern: ModernThresholds{Match: 0.56, NoMatch: 0.24, AllowUnverified: true}}
+	score := func(sim float64) float64 {
+		return DecideFace(th, "", FaceEvidence{Score: 0.4, Model: ModelPublished,
+			Modern: &ModernEvidence{Similarity: sim, Model: ModelPublished, Licence: LicenceUnverified}}).Score
+	}
+	if s := score(0.56); math.Abs(s-0.25) > 1e-12 {
+		t.Errorf("modern match threshold scores %v, want dlib's 0.25", s)
+	}
+	if s := score(0.24); math.Abs(s-0.55) > 1e-12 {
+		t.Errorf("modern no-match threshold scores %v, want dlib's 0.55", s)
+	}
+	if !(score(0.9) < score(0.5)) || !(score(0.5) < score(0.1)) {
+		t.Error("the mapped score does not fall as the similarity grows")
 	}
 }
 

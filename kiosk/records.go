@@ -13,8 +13,12 @@ const (
 
 // FaceResult is the outcome of a live face check against a resident's references.
 type FaceResult struct {
-	Band  Band
-	Score float64 // calibrated distance-like score; smaller is more alike
+	Band Band
+	// Score is the deciding engine's calibrated distance-like score; smaller is more alike.
+	// When the modern engine decides, its similarity is mapped onto dlib's scale so that its
+	// thresholds fall on dlib's (kiosk.DecideFace); DlibScore keeps dlib's own.
+	Score     float64
+	DlibScore float64
 	// Live is the descriptor used for the decision, kept for the 1:N check.
 	Live Descriptor
 	// OtherNIKs are residents other than the claimed one whose references also match the

@@ -26,7 +26,9 @@ func faceVerify(ctx context.Context, e env) error {
 	descriptor := fs.String("descriptor", "", "reference descriptor: base64 of 128 little-endian float32")
 	detector := fs.String("detector", "hog", "face detector: hog or cnn (about 1 s per image)")
 	detectWidth := fs.Int("detect-width", 1280, "detect on the image scaled down to at most this width")
-	allowUnverified := fs.Bool("allow-unverified-models", false, "let a face model whose licence is unverified decide (the modern engine's fr_feature.onnx)")
+	// A diagnostic that records nothing: like the demo and the tests, it lets the modern
+	// engine decide by default; the kiosk's production default is the opposite.
+	allowUnverified := fs.Bool("allow-unverified-models", true, "let a face model whose licence is unverified decide (the modern engine's fr_feature.onnx); false shows what a production kiosk decides")
 	fs.Usage = func() {
 		fmt.Fprintln(e.stderr, "usage: ikdctl face verify [--models DIR] (--reference IMG | --descriptor B64) IMG...")
 		fs.PrintDefaults()
@@ -120,7 +122,7 @@ func faceVerify(ctx context.Context, e env) error {
 		}
 		modern := ""
 		if v.Modern != nil {
-			modern = fmt.Sprintf("\tsimilarity %.4f", v.Modern.Similarity)
+			modern = fmt.Sprintf("\tsimilarity %.4f\tdlib_score %.4f", v.Modern.Similarity, v.DlibScore)
 		}
 		fmt.Fprintf(e.stdout, "%s\tdistance %.4f\tscore %.4f\tband %s%s\tdecided_by %s%s\n", path, v.Distance, float64(v.Score), v.Band, modern, v.DecidedBy, note)
 	}

@@ -1,7 +1,7 @@
 # Two commands on a fresh Debian 12 machine:
 #   make demo   installs everything and runs the kiosk's headless demo (no camera, no network)
 #   make test   runs the whole test suite
-.PHONY: demo setup build test check-models check-purego check-faults check-failover check-ui check-walk check-print bench
+.PHONY: demo setup build test check-models check-purego check-faults check-failover check-ui check-calibration check-walk check-print bench
 
 BIN := bin
 
@@ -21,6 +21,11 @@ test:
 # descriptors of the converted model on real photos.
 check-models:
 	build/check-models.sh
+
+# Both face engines on the shared photos and Debian's johns: error rates with intervals,
+# people-disjoint (needs IKD_MODELS with fr_feature.onnx; about a minute).
+check-calibration:
+	PATH=/usr/local/go/bin:$$PATH go run ./kiosk/face/match/cmd/calibfused -models $${IKD_MODELS:-models}
 
 # Everything but the dlib adapter and the binaries that link it, built and tested without cgo.
 check-purego:

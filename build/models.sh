@@ -7,6 +7,8 @@
 #      build/convert/face_api_to_dlib.cc; landmarks: Debian's 68-point model (libdlib-data),
 #      else the development 5-point model in $IKD_SHARED/models; CNN detector: the copy of
 #      dlib's file in assets/models/.
+# The modern engine's model fr_feature.onnx comes from the pinned npm package
+# faceplugin-face-recognition-js (integrity checked); its licence is unverified (see README).
 # The development stand-in recognition model is used only with IKD_ALLOW_STANDIN=1.
 # Environment: IKD_MODELS, IKD_SHARED (default ../shared), IKD_DLIB_NET=0 (skip dlib.net),
 # IKD_MODELS_CACHE (keep the verified face-api tarball there), IKD_ALLOW_STANDIN=1.
@@ -35,6 +37,15 @@ FACE_API_TGZ=vladmandic-face-api-$FACE_API_VERSION.tgz
 FACE_API_URL=https://registry.npmjs.org/@vladmandic/face-api/-/face-api-$FACE_API_VERSION.tgz
 # The converter's output with Debian 12's dlib 19.24: another dlib may serialise differently.
 CONVERTED_SHA256=cdb1d47b961fe310ef1f3aa2974c5f65d29c079346760f6b6785c7e405f7266a
+
+# The modern engine's model, pinned the same way; kiosk/face/modern_models.go knows its SHA-256.
+MODERN=fr_feature.onnx
+MODERN_PKG=faceplugin-face-recognition-js
+MODERN_VERSION=0.0.1
+MODERN_INTEGRITY=sha512-shriXjd4zJHEwhK1jHK+bWo8Vv6Vu9B/w6RRsd4AFtNM/jaI2vhuOamOSMl9qQmLd8WlQ7dgqN+3C2iOi5pXWw==
+MODERN_TGZ=$MODERN_PKG-$MODERN_VERSION.tgz
+MODERN_URL=https://registry.npmjs.org/$MODERN_PKG/-/$MODERN_TGZ
+MODERN_SHA256=87aacdfe57510db2af90c0251df680e8eec88f122ee94712121d09bcaaaf3581
 
 DEBIAN_68=/usr/share/dlib/shape_predictor_68_face_landmarks.dat
 REPO_CNN=assets/models/$CNN
@@ -78,37 +89,54 @@ from_dlib_net() {
 # The face-api functions run as conditions (set -e is off inside them), so every step checks
 # its own status. A tarball that fails its integrity check stops the script: never fall back.
 
-# face_api_tarball: fetches the pinned package (npm when present, else curl from the registry)
-# into $work and checks npm's sha512 integrity with coreutils.
-face_api_tarball() {
-  local tgz="$work/$FACE_API_TGZ"
-  if [ -n "${IKD_MODELS_CACHE:-}" ] && [ -s "$IKD_MODELS_CACHE/$FACE_API_TGZ" ]; then
-    cp "$IKD_MODELS_CACHE/$FACE_API_TGZ" "$tgz"
-    say "face-api: $FACE_API_TGZ from $IKD_MODELS_CACHE"
+# npm_tarball SPEC TGZ URL INTEGRITY: fetches the pinned package SPEC (npm when present, else
+# curl from URL) into $work/TGZ and checks npm's sha512 INTEGRITY with coreutils.
+npm_tarball() {
+  local spec=$1 name=$2 url=$3 integrity=$4
+  local tgz="$work/$name"
+  if [ -n "${IKD_MODELS_CACHE:-}" ] && [ -s "$IKD_MODELS_CACHE/$name" ]; then
+    cp "$IKD_MODELS_CACHE/$name" "$tgz"
+    say "$spec: $name from $IKD_MODELS_CACHE"
   elif command -v npm >/dev/null 2>&1; then
-    if ! (cd "$work" && npm pack --silent "@vladmandic/face-api@$FACE_API_VERSION" >/dev/null); then
-      echo "models: npm pack @vladmandic/face-api@$FACE_API_VERSION failed (registry unreachable?)" >&2
+    if ! (cd "$work" && npm pack --silent "$spec" >/dev/null); then
+      echo "models: npm pack $spec failed (registry unreachable?)" >&2
       return 1
     fi
-    say "face-api: $FACE_API_TGZ fetched with npm pack"
+    say "$spec: $name fetched with npm pack"
   else
-    if ! curl -fsSL --connect-timeout 10 --max-time 600 "$FACE_API_URL" -o "$tgz"; then
-      echo "models: could not download $FACE_API_URL (npm registry unreachable?)" >&2
+    if ! curl -fsSL --connect-timeout 10 --max-time 600 "$url" -o "$tgz"; then
+      echo "models: could not download $url (npm registry unreachable?)" >&2
       return 1
     fi
-    say "face-api: $FACE_API_TGZ fetched with curl from $FACE_API_URL"
+    say "$spec: $name fetched with curl from $url"
   fi
   local want got
-  want=$(printf '%s' "${FACE_API_INTEGRITY#sha512-}" | base64 -d | od -An -v -tx1 | tr -d ' \n')
+  want=$(printf '%s' "${integrity#sha512-}" | base64 -d | od -An -v -tx1 | tr -d ' \n')
   got=$(sha512sum "$tgz" | cut -d' ' -f1)
   if [ "$got" != "$want" ]; then
-    echo "models: $FACE_API_TGZ does not match the pinned integrity $FACE_API_INTEGRITY (sha512 $got): refusing it" >&2
+    echo "models: $name does not match the pinned integrity $integrity (sha512 $got): refusing it" >&2
     exit 1
   fi
-  say "face-api: integrity $FACE_API_INTEGRITY verified"
+  say "$spec: integrity $integrity verified"
   if [ -n "${IKD_MODELS_CACHE:-}" ]; then
-    mkdir -p "$IKD_MODELS_CACHE" && cp "$tgz" "$IKD_MODELS_CACHE/$FACE_API_TGZ" || return 1
+    mkdir -p "$IKD_MODELS_CACHE" && cp "$tgz" "$IKD_MODELS_CACHE/$name" || return 1
   fi
+}
+
+face_api_tarball() {
+  npm_tarball "@vladmandic/face-api@$FACE_API_VERSION" "$FACE_API_TGZ" "$FACE_API_URL" "$FACE_API_INTEGRITY"
+}
+
+# from_faceplugin: the modern engine's ONNX model, as the package ships it (no conversion).
+from_faceplugin() {
+  npm_tarball "$MODERN_PKG@$MODERN_VERSION" "$MODERN_TGZ" "$MODERN_URL" "$MODERN_INTEGRITY" || return 1
+  tar -xzf "$work/$MODERN_TGZ" -C "$work" package/LICENSE "package/model/$MODERN" || return 1
+  if [ "$(sha256 "$work/package/model/$MODERN")" != "$MODERN_SHA256" ]; then
+    echo "models: $MODERN in $MODERN_TGZ has SHA-256 $(sha256 "$work/package/model/$MODERN"), not $MODERN_SHA256: refusing it" >&2
+    exit 1
+  fi
+  install_file "$work/package/model/$MODERN" "$MODERN" \
+    "from npm $MODERN_PKG@$MODERN_VERSION (package says MIT; training data of the weights not stated: licence UNVERIFIED)"
 }
 
 # from_face_api: converts face-api's TF.js port of dlib's ResNet into go-face's network type.
@@ -155,6 +183,13 @@ done
 
 if ! have "$RECOG" && [ "${IKD_ALLOW_STANDIN:-0}" = 1 ] && [ -s "$shared/$RECOG" ]; then
   install_file "$shared/$RECOG" "$RECOG" "WARNING: random-weight STAND-IN from $shared (IKD_ALLOW_STANDIN=1): recognises no one"
+fi
+
+# The modern engine is optional: without it the kiosk runs dlib alone and says so.
+if have "$MODERN"; then
+  say "$MODERN: already in $dest (kept, sha256 $(sha256 "$dest/$MODERN"))"
+else
+  from_faceplugin || say "$MODERN: could not be obtained (see above); the kiosk runs dlib alone"
 fi
 
 missing=()

@@ -30,6 +30,22 @@ const (
 	ModelUnknown ModelClass = "unknown"
 )
 
+// ModelOperator is a modern-engine model the operator listed by SHA-256 and licence in the
+// models file they control (kiosk/face: ReadModelsFile); the operator vouches for it.
+const ModelOperator ModelClass = "operator"
+
+// Licence is whether the terms of a model's weights (and the data they were trained on) have
+// been cleared for production use. It is part of a model's identity.
+type Licence string
+
+const (
+	// LicenceCleared: an operator or the project has checked the licence.
+	LicenceCleared Licence = "cleared"
+	// LicenceUnverified: the licence of the weights or of their training data is not known
+	// to allow this use; such a model decides a match only where the operator allows it.
+	LicenceUnverified Licence = "unverified"
+)
+
 // MayMatch reports whether scores of a recognition model of class c may report a match.
 // Only dlib's weights do; any other model's distances mean nothing to the calibration, so
 // its matches are capped to uncertain and the officer decides by eye.
@@ -40,6 +56,8 @@ func (c ModelClass) MayMatch() bool { return c == ModelPublished || c == ModelCo
 type FaceThresholds struct {
 	Match   float64 `json:"match"`
 	NoMatch float64 `json:"no_match"`
+	// Modern are the modern engine's thresholds (kiosk/face sets them for its model).
+	Modern ModernThresholds `json:"modern,omitzero"`
 	// MatchMaxDistance, when > 0, is a second condition of a match: the raw Euclidean
 	// distance between the mean live and the mean reference descriptor must be below it.
 	// The calibration is fitted on one population and can score faces unlike it as alike
@@ -58,14 +76,76 @@ func (t FaceThresholds) Validate() error {
 	if !finite(m) || !finite(n) || !finite(g) || m > n || g < 0 {
 		return fmt.Errorf("%w (match %v, no_match %v, match_max_distance %v)", ErrBadThresholds, m, n, g)
 	}
+	if mt := t.Modern; mt.set() && !(mt.NoMatch <= mt.Match && mt.Match <= 1 && mt.NoMatch >= -1) {
+		return fmt.Errorf("%w (modern match %v, no_match %v: need -1 ≤ no_match ≤ match ≤ 1)", ErrBadThresholds, mt.Match, mt.NoMatch)
+	}
 	return nil
 }
+
+// ModernThresholds split the modern engine's cosine similarity (larger is more alike): at or
+// above Match a match, below NoMatch no match, between them uncertain. Zero Match means no
+// thresholds: the modern engine does not decide.
+type ModernThresholds struct {
+	Match   float64 `json:"match"`
+	NoMatch float64 `json:"no_match"`
+	// AllowUnverified is the operator's setting: may a model whose licence is unverified
+	// decide a match? Off in a production store, on in the demo and tests.
+	AllowUnverified bool `json:"allow_unverified,omitempty"`
+}
+
+// set reports whether t can decide.
+func (t ModernThresholds) set() bool { return t.Match > 0 }
 
 // FaceHit is one resident found by the 1:N search, with the live face's score against that
 // resident's references.
 type FaceHit struct {
 	NIK   NIK
 	Score float64
+	// Similarity is the modern engine's cosine similarity against that resident's template
+	// of the same engine; NaN when either side has none.
+	Similarity float64
+}
+
+// ModernEvidence is the modern engine's measurement of the live face against the claimed
+// resident's template of the same engine (a template of another engine or version is never
+// compared: the pipeline leaves Similarity NaN then).
+type ModernEvidence struct {
+	Engine     string  // template identity, e.g. "arcface112:87aacdfe57510db2"
+	Similarity float64 // cosine similarity; NaN: no comparable template
+	Model      ModelClass
+	Licence    Licence
+}
+
+// mayDecide reports whether the modern engine's score may set the band under t.
+func (m *ModernEvidence) mayDecide(t ModernThresholds) bool {
+	if m == nil || math.IsNaN(m.Similarity) || !t.set() {
+		return false
+	}
+	if m.Model != ModelPublished && m.Model != ModelOperator {
+		return false
+	}
+	return m.Licence == LicenceCleared || t.AllowUnverified
+}
+
+// onDlibScale maps a similarity onto dlib's calibrated scale by the affine map that puts the
+// modern Match on dlib's Match and the modern NoMatch on dlib's NoMatch (decreasing: smaller is
+// more alike), so that one score column means the same thing whichever engine decided.
+func (t ModernThresholds) onDlibScale(sim float64, th FaceThresholds) float64 {
+	if !(t.Match > t.NoMatch) {
+		return th.Match + (t.Match - sim)
+	}
+	return th.Match + (t.Match-sim)*(th.NoMatch-th.Match)/(t.Match-t.NoMatch)
+}
+
+// band places a similarity under t.
+func (t ModernThresholds) band(sim float64) Band {
+	switch {
+	case sim >= t.Match:
+		return BandMatch
+	case sim < t.NoMatch:
+		return BandNoMatch
+	}
+	return BandUncertain
 }
 
 // FaceEvidence is what the face pipeline measured for one live face and a claimed resident.
@@ -78,6 +158,8 @@ type FaceEvidence struct {
 	Distance float64
 	// Model is the class of the recognition model that made the descriptors.
 	Model ModelClass
+	// Modern is the modern engine's measurement; nil without the engine.
+	Modern *ModernEvidence
 	// Hits are the 1:N search results over the snapshot; they may include the claimed
 	// resident and residents above the match threshold.
 	Hits []FaceHit
@@ -85,17 +167,25 @@ type FaceEvidence struct {
 	Live Descriptor
 }
 
-// DecideFace places the evidence for resident nik in a band:
-//   - the score against the thresholds: below Match a match, above NoMatch no match, else
-//     uncertain;
-//   - a match from a model that may not report one (ModelClass.MayMatch) becomes uncertain,
-//     with Capped set;
-//   - a match whose raw distance is not below a set MatchMaxDistance becomes uncertain, with
-//     Guarded set;
-//   - every other resident whose score is below Match is listed once in OtherNIKs, in the
-//     order of the hits. They do not change the band: Flow.Approve asks for the eye check.
+// DecideFace places the evidence for resident nik in a band. It is the one place a band is
+// decided. The modern engine decides when it may (ModernEvidence: a comparable template, a
+// known model, a cleared licence or the operator's AllowUnverified, thresholds set); dlib is
+// then a second opinion. Otherwise dlib decides alone, as before the modern engine:
+//   - the modern similarity against th.Modern: at or above Match a match, below NoMatch no
+//     match, else uncertain; when dlib (a model that may match) puts the pair in the opposite
+//     outer band, the band is uncertain with Disagree set. Fusing the two scores was measured
+//     and not chosen (BENCHMARKS.md, "Two face engines"): on the shared East Asian photos it
+//     moved the AUC from 0.967 to at most 0.970 and caught no impostor the modern model let
+//     through, while adding weights fitted on 19 genuine pairs;
+//   - dlib's score against the thresholds: below Match a match, above NoMatch no match, else
+//     uncertain; a match from a model that may not report one (ModelClass.MayMatch) becomes
+//     uncertain, with Capped set; a match whose raw distance is not below a set
+//     MatchMaxDistance becomes uncertain, with Guarded set;
+//   - every other resident whose dlib score is below Match is listed once in OtherNIKs, in
+//     the order of the hits, unless the modern engine decides and puts that resident in its
+//     no-match band. They do not change the band: NeedsEyeCheck asks for the eye check.
 func DecideFace(th FaceThresholds, nik NIK, ev FaceEvidence) FaceResult {
-	res := FaceResult{Band: BandUncertain, Score: ev.Score, Live: ev.Live}
+	res := FaceResult{Band: BandUncertain, Score: ev.Score, DlibScore: ev.Score, Live: ev.Live, DecidedBy: EngineDlib}
 	switch {
 	case ev.Score < th.Match:
 		res.Band = BandMatch
@@ -108,10 +198,43 @@ func DecideFace(th FaceThresholds, nik NIK, ev FaceEvidence) FaceResult {
 	if res.Band == BandMatch && th.MatchMaxDistance > 0 && !(ev.Distance < th.MatchMaxDistance) {
 		res.Band, res.Guarded = BandUncertain, true
 	}
-	for _, h := range ev.Hits {
-		if h.NIK != nik && h.Score < th.Match && !slices.Contains(res.OtherNIKs, h.NIK) {
-			res.OtherNIKs = append(res.OtherNIKs, h.NIK)
+	// dlib's opinion as it would decide alone: a guarded match is no opinion (on
+	// Debian's western faces the calibration scores at least 804 of 1210 impostor pairs as matches
+	// that only the guard stops).
+	dlibOpinion := res.Band
+	modern := ev.Modern.mayDecide(th.Modern)
+	if ev.Modern != nil {
+		m := *ev.Modern
+		res.Modern = &m
+		res.LicenceCapped = !modern && !math.IsNaN(ev.Modern.Similarity) && ev.Modern.Licence != LicenceCleared && !th.Modern.AllowUnverified
+	}
+	if modern {
+		res.Band = th.Modern.band(ev.Modern.Similarity)
+		if ev.Model.MayMatch() && res.Band != BandUncertain && dlibOpinion != BandUncertain && dlibOpinion != res.Band {
+			res.Band, res.Disagree = BandUncertain, true
 		}
+		res.DecidedBy, res.Capped, res.Guarded = EngineModern, false, false
+		res.Score = th.Modern.onDlibScale(ev.Modern.Similarity, th)
+	}
+	for _, h := range ev.Hits {
+		if h.NIK == nik || !(h.Score < th.Match) || slices.Contains(res.OtherNIKs, h.NIK) {
+			continue
+		}
+		if modern && !math.IsNaN(h.Similarity) && th.Modern.band(h.Similarity) == BandNoMatch {
+			continue
+		}
+		res.OtherNIKs = append(res.OtherNIKs, h.NIK)
 	}
 	return res
 }
+
+// The engines that decide a band (FaceResult.DecidedBy).
+const (
+	EngineDlib   = "dlib"
+	EngineModern = "modern"
+)
+
+// NeedsEyeCheck is the one eye-check rule, for the workflow, the screens, the demo and the
+// benchmarks: the officer compares the citizen with the reference photo by eye before
+// approving unless the face matched and matched no one else.
+func NeedsEyeCheck(r FaceResult) bool { return r.Band != BandMatch || len(r.OtherNIKs) > 0 }

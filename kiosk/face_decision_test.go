@@ -37,10 +37,10 @@ func TestDecideFace(t *testing.T) {
 		want []NIK
 	}{
 		{"NoSearch", nil, nil},
-		{"OnlyTheClaimedResident", []FaceHit{{claimed, 0.1}}, nil},
-		{"AnotherResident", []FaceHit{{claimed, 0.1}, {other, 0.2}}, []NIK{other}},
-		{"AnotherAboveMatch", []FaceHit{{other, 0.3}}, nil},
-		{"TwoOthersOneTwice", []FaceHit{{third, 0.1}, {other, 0.2}, {third, 0.25}}, []NIK{third, other}},
+		{"OnlyTheClaimedResident", []FaceHit{{NIK: claimed, Score: 0.1}}, nil},
+		{"AnotherResident", []FaceHit{{NIK: claimed, Score: 0.1}, {NIK: other, Score: 0.2}}, []NIK{other}},
+		{"AnotherAboveMatch", []FaceHit{{NIK: other, Score: 0.3}}, nil},
+		{"TwoOthersOneTwice", []FaceHit{{NIK: third, Score: 0.1}, {NIK: other, Score: 0.2}, {NIK: third, Score: 0.25}}, []NIK{third, other}},
 	}
 	for _, sc := range scores {
 		for _, m := range models {
@@ -117,5 +117,134 @@ func TestFaceThresholdsValidate(t *testing.T) {
 				t.Fatalf("Validate(%+v) = %v", tc.th, err)
 			}
 		})
+	}
+}
+
+// The modern engine decides when its model, licence and thresholds allow; dlib is then a
+// second opinion that turns an outright disagreement into uncertain.
+func TestDecideFaceModern(t *testing.T) {
+	const claimed, other NIK = "3201010101900001", "3201010101900002"
+	mt := ModernThresholds{Match: 0.56, NoMatch: 0.24}
+	th := FaceThresholds{Match: 0.3, NoMatch: 0.5, Modern: mt}
+	allow := th
+	allow.Modern.AllowUnverified = true
+	guarded := th
+	guarded.MatchMaxDistance = 0.45
+	cleared := func(sim float64) *ModernEvidence {
+		return &ModernEvidence{Engine: "arcface112:x", Similarity: sim, Model: ModelPublished, Licence: LicenceCleared}
+	}
+	unverified := func(sim float64) *ModernEvidence {
+		m := cleared(sim)
+		m.Licence = LicenceUnverified
+		return m
+	}
+	for _, tc := range []struct {
+		name      string
+		th        FaceThresholds
+		dlib      float64
+		dlibModel ModelClass
+		modern    *ModernEvidence
+		band      Band
+		by        string
+		disagree  bool
+		licCapped bool
+	}{
+		{"NoModernDlibDecides", th, 0.1, ModelPublished, nil, BandMatch, EngineDlib, false, false},
+		{"ModernMatch", th, 0.4, ModelPublished, cleared(0.7), BandMatch, EngineModern, false, false},
+		{"ModernAtMatch", th, 0.4, ModelPublished, cleared(0.56), BandMatch, EngineModern, false, false},
+		{"ModernUncertain", th, 0.1, ModelPublished, cleared(0.4), BandUncertain, EngineModern, false, false},
+		{"ModernNoMatch", th, 0.4, ModelPublished, cleared(0.1), BandNoMatch, EngineModern, false, false},
+		{"ModernMatchDlibNoMatch", th, 0.6, ModelPublished, cleared(0.7), BandUncertain, EngineModern, true, false},
+		{"ModernNoMatchDlibMatch", th, 0.1, ModelConverted, cleared(0.1), BandUncertain, EngineModern, true, false},
+		{"DlibStandInIsNoOpinion", th, 0.6, ModelStandIn, cleared(0.7), BandMatch, EngineModern, false, false},
+		{"ModernOverridesDlibCap", th, 0.1, ModelStandIn, cleared(0.7), BandMatch, EngineModern, false, false},
+		{"UnverifiedNotAllowed", th, 0.4, ModelPublished, unverified(0.9), BandUncertain, EngineDlib, false, true},
+		{"UnverifiedAllowed", allow, 0.4, ModelPublished, unverified(0.9), BandMatch, EngineModern, false, false},
+		{"UnknownModelNeverDecides", allow, 0.4, ModelPublished, &ModernEvidence{Similarity: 0.9, Model: ModelUnknown, Licence: LicenceCleared}, BandUncertain, EngineDlib, false, false},
+		{"OperatorModelDecides", th, 0.4, ModelPublished, &ModernEvidence{Similarity: 0.9, Model: ModelOperator, Licence: LicenceCleared}, BandMatch, EngineModern, false, false},
+		{"NoComparableTemplate", allow, 0.1, ModelPublished, cleared(math.NaN()), BandMatch, EngineDlib, false, false},
+		{"GuardedDlibMatchIsNoOpinion", guarded, 0.1, ModelPublished, cleared(0.1), BandNoMatch, EngineModern, false, false},
+		{"NoModernThresholds", FaceThresholds{Match: 0.3, NoMatch: 0.5}, 0.4, ModelPublished, cleared(0.9), BandUncertain, EngineDlib, false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := DecideFace(tc.th, claimed, FaceEvidence{Score: tc.dlib, Distance: 1, Model: tc.dlibModel, Modern: tc.modern})
+			if got.Band != tc.band || got.DecidedBy != tc.by || got.Disagree != tc.disagree || got.LicenceCapped != tc.licCapped {
+				t.Errorf("band %s by %s disagree %t licence-capped %t, want %s %s %t %t",
+					got.Band, got.DecidedBy, got.Disagree, got.LicenceCapped, tc.band, tc.by, tc.disagree, tc.licCapped)
+			}
+			if (got.Modern == nil) != (tc.modern == nil) {
+				t.Errorf("modern evidence %v not carried", got.Modern)
+			}
+			if got.DlibScore != tc.dlib || (got.DecidedBy == EngineDlib) != (got.Score == tc.dlib) {
+				t.Errorf("score %v, dlib score %v (dlib's %v, decided by %s)", got.Score, got.DlibScore, tc.dlib, got.DecidedBy)
+			}
+		})
+	}
+	// 1:N: a dlib hit the deciding modern engine puts in its no-match band is not listed; one
+	// it cannot judge (NaN) or judges uncertain is.
+	hits := []FaceHit{
+		{NIK: other, Score: 0.1, Similarity: 0.1},
+		{NIK: "3201010101900003", Score: 0.1, Similarity: math.NaN()},
+		{NIK: "3201010101900004", Score: 0.1, Similarity: 0.3},
+	}
+	got := DecideFace(th, claimed, FaceEvidence{Score: 0.4, Model: ModelPublished, Modern: cleared(0.8), Hits: hits})
+	if want := []NIK{"3201010101900003", "3201010101900004"}; !slices.Equal(got.OtherNIKs, want) {
+		t.Errorf("other NIKs %v, want %v", got.OtherNIKs, want)
+	}
+	got = DecideFace(th, claimed, FaceEvidence{Score: 0.4, Model: ModelPublished, Modern: unverified(0.8), Hits: hits})
+	if len(got.OtherNIKs) != 3 {
+		t.Errorf("a modern engine that may not decide dismissed a hit: %v", got.OtherNIKs)
+	}
+}
+
+// The modern similarity on dlib's scale: its thresholds land on dlib's, more alike is smaller.
+func TestModernScoreOnDlibScale(t *testing.T) {
+	th := FaceThresholds{Match: 0.25, NoMatch: 0.55, Modern: ModernThresholds{Match: 0.56, NoMatch: 0.24, AllowUnverified: true}}
+	score := func(sim float64) float64 {
+		return DecideFace(th, "", FaceEvidence{Score: 0.4, Model: ModelPublished,
+			Modern: &ModernEvidence{Similarity: sim, Model: ModelPublished, Licence: LicenceUnverified}}).Score
+	}
+	if s := score(0.56); math.Abs(s-0.25) > 1e-12 {
+		t.Errorf("modern match threshold scores %v, want dlib's 0.25", s)
+	}
+	if s := score(0.24); math.Abs(s-0.55) > 1e-12 {
+		t.Errorf("modern no-match threshold scores %v, want dlib's 0.55", s)
+	}
+	if !(score(0.9) < score(0.5)) || !(score(0.5) < score(0.1)) {
+		t.Error("the mapped score does not fall as the similarity grows")
+	}
+}
+
+func TestNeedsEyeCheck(t *testing.T) {
+	for _, tc := range []struct {
+		r    FaceResult
+		want bool
+	}{
+		{FaceResult{Band: BandMatch}, false},
+		{FaceResult{Band: BandMatch, OtherNIKs: []NIK{"3201010101900002"}}, true},
+		{FaceResult{Band: BandUncertain}, true},
+		{FaceResult{Band: BandNoMatch}, true},
+	} {
+		if got := NeedsEyeCheck(tc.r); got != tc.want {
+			t.Errorf("NeedsEyeCheck(%+v) = %t, want %t", tc.r, got, tc.want)
+		}
+	}
+}
+
+func TestModernThresholdsValidate(t *testing.T) {
+	for _, tc := range []struct {
+		m  ModernThresholds
+		ok bool
+	}{
+		{ModernThresholds{}, true},
+		{ModernThresholds{Match: 0.56, NoMatch: 0.24}, true},
+		{ModernThresholds{Match: 0.3, NoMatch: 0.5}, false},
+		{ModernThresholds{Match: 1.5, NoMatch: 0.2}, false},
+		{ModernThresholds{Match: 0.5, NoMatch: -2}, false},
+	} {
+		err := FaceThresholds{Match: 0.3, NoMatch: 0.5, Modern: tc.m}.Validate()
+		if (err == nil) != tc.ok {
+			t.Errorf("%+v: err %v, want ok %t", tc.m, err, tc.ok)
+		}
 	}
 }

@@ -13,8 +13,12 @@ const (
 
 // FaceResult is the outcome of a live face check against a resident's references.
 type FaceResult struct {
-	Band  Band
-	Score float64 // calibrated distance-like score; smaller is more alike
+	Band Band
+	// Score is the deciding engine's calibrated distance-like score; smaller is more alike.
+	// When the modern engine decides, its similarity is mapped onto dlib's scale so that its
+	// thresholds fall on dlib's (kiosk.DecideFace); DlibScore keeps dlib's own.
+	Score     float64
+	DlibScore float64
 	// Live is the descriptor used for the decision, kept for the 1:N check.
 	Live Descriptor
 	// OtherNIKs are residents other than the claimed one whose references also match the
@@ -26,6 +30,17 @@ type FaceResult struct {
 	// Guarded is true when the score fell in the match band but the raw descriptor distance
 	// did not (see FaceThresholds.MatchMaxDistance), so Band is uncertain.
 	Guarded bool
+	// Modern is the modern engine's measurement (engine, similarity, model class, licence);
+	// nil without the modern engine.
+	Modern *ModernEvidence
+	// DecidedBy is the engine whose score set Band: EngineDlib or EngineModern.
+	DecidedBy string
+	// Disagree is true when the modern engine decided and dlib put the face in the opposite
+	// outer band, so Band is uncertain.
+	Disagree bool
+	// LicenceCapped is true when the modern engine measured the face but its model's licence
+	// is unverified and the operator does not let such a model decide; dlib decided.
+	LicenceCapped bool
 }
 
 // Token is what the kiosk learns from a verified activation QR.

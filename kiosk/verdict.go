@@ -41,7 +41,7 @@ func ReviewVerdict(face FaceResult, hasPhoto bool) (Verdict, []Escalation) {
 	if len(face.OtherNIKs) > 0 {
 		esc = append(esc, EscalateOtherNIK)
 	}
-	eye := face.Band != BandMatch
+	eye := NeedsEyeCheck(face)
 	if eye && !hasPhoto {
 		esc = append(esc, EscalateNoPhoto)
 	}

@@ -44,6 +44,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	width := fs.Int("width", 1280, "camera width")
 	height := fs.Int("height", 720, "camera height")
 	registryURL := fs.String("registry", "", "registry URL (default: the one the kiosk was enrolled with)")
+	allowUnverified := fs.Bool("allow-unverified-models", false, "let a face model whose licence is unverified decide a match (the demo always does; a production store should not)")
 	headless := fs.Bool("headless", false, "with --demo: the headless walk-through even when a display is available")
 	statusFile := fs.String("status-file", "", "debug: keep the window's state (screen, buttons and their places, fields, texts) in this file, for scripted walk-throughs")
 	queue := fs.String("printer", os.Getenv("IKD_PRINTER"), "CUPS queue receipts are printed on (lp -d QUEUE; default $IKD_PRINTER); none: receipts are saved as PDF in the data directory")
@@ -59,7 +60,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		cfg := app.Config{DataDir: *dir, ModelDir: *models, RegistryURL: *registryURL, Lang: kiosk.ParseLang(*lang), Log: windowLog,
-			Camera: app.CameraConfig{Device: *cam, Width: *width, Height: *height}}
+			AllowUnverifiedModels: *allowUnverified,
+			Camera:                app.CameraConfig{Device: *cam, Width: *width, Height: *height}}
 		if err := runKiosk(ctx, cfg, *statusFile, *queue); err != nil {
 			fmt.Fprintf(stderr, "ikd-kiosk: %v\n", err)
 			return 1

@@ -26,6 +26,9 @@ func faceVerify(ctx context.Context, e env) error {
 	descriptor := fs.String("descriptor", "", "reference descriptor: base64 of 128 little-endian float32")
 	detector := fs.String("detector", "hog", "face detector: hog or cnn (about 1 s per image)")
 	detectWidth := fs.Int("detect-width", 1280, "detect on the image scaled down to at most this width")
+	// A diagnostic that records nothing: like the demo and the tests, it lets the modern
+	// engine decide by default; the kiosk's production default is the opposite.
+	allowUnverified := fs.Bool("allow-unverified-models", true, "let a face model whose licence is unverified decide (the modern engine's fr_feature.onnx); false shows what a production kiosk decides")
 	fs.Usage = func() {
 		fmt.Fprintln(e.stderr, "usage: ikdctl face verify [--models DIR] (--reference IMG | --descriptor B64) IMG...")
 		fs.PrintDefaults()
@@ -58,14 +61,31 @@ func faceVerify(ctx context.Context, e env) error {
 		return err
 	}
 	defer p.Close()
+	if err := p.AllowUnverified(*allowUnverified); err != nil {
+		return err
+	}
 	an, verifier, model := p.Analyzer, p.Verifier(), p.Model
 	if *reference != "" {
-		obs, err := faceVerifyAnalyze(ctx, an, *reference)
+		img, err := imagefile.Read(*reference)
+		if err != nil {
+			return fmt.Errorf("reference %s: %w", *reference, err)
+		}
+		obs, err := an.Analyze(ctx, img)
 		if err != nil {
 			return fmt.Errorf("reference %s: %w", *reference, err)
 		}
 		ref = obs.Descriptor
+		if p.Modern != nil {
+			// The modern engine compares templates of the same engine only: the reference
+			// photo gives one, a bare --descriptor does not.
+			emb, err := p.Modern.Embed(ctx, img, obs.Shape)
+			if err != nil {
+				return fmt.Errorf("reference %s: %w", *reference, err)
+			}
+			verifier = verifier.WithModern(p.Modern, oneTemplate(emb))
+		}
 	}
+	fmt.Fprintf(e.stderr, "face engines: %s\n", p.Engines())
 
 	failed := 0
 	for _, path := range fs.Args() {
@@ -86,7 +106,7 @@ func faceVerify(ctx context.Context, e env) error {
 			failed++
 			continue
 		}
-		v, err := verifier.Verify([]face.Descriptor{obs.Descriptor}, kiosk.Resident{References: []kiosk.Descriptor{ref}})
+		v, err := verifier.VerifyObservations(ctx, []face.Observation{obs}, kiosk.Resident{References: []kiosk.Descriptor{ref}})
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
@@ -97,7 +117,14 @@ func faceVerify(ctx context.Context, e env) error {
 		case v.Guarded:
 			note = "\t(match by score, but the raw distance is too large: uncertain, compare the photos by eye)"
 		}
-		fmt.Fprintf(e.stdout, "%s\tdistance %.4f\tscore %.4f\tband %s%s\n", path, v.Distance, float64(v.Score), v.Band, note)
+		if v.Disagree {
+			note = "\t(the engines disagree: uncertain, compare the photos by eye)"
+		}
+		modern := ""
+		if v.Modern != nil {
+			modern = fmt.Sprintf("\tsimilarity %.4f\tdlib_score %.4f", v.Modern.Similarity, v.DlibScore)
+		}
+		fmt.Fprintf(e.stdout, "%s\tdistance %.4f\tscore %.4f\tband %s%s\tdecided_by %s%s\n", path, v.Distance, float64(v.Score), v.Band, modern, v.DecidedBy, note)
 	}
 	if !model.MayMatch() {
 		fmt.Fprintf(e.stderr, "WARNING: recognition model is %s, not dlib's weights: these results identify no one\n", model)
@@ -106,6 +133,13 @@ func faceVerify(ctx context.Context, e env) error {
 		return &exitError{code: 1, err: fmt.Errorf("%d of %d images could not be verified", failed, fs.NArg())}
 	}
 	return nil
+}
+
+// oneTemplate is the reference photo's modern template, for every resident asked about.
+type oneTemplate face.Embedding
+
+func (t oneTemplate) Template(context.Context, *face.Modern, kiosk.NIK) (face.Embedding, error) {
+	return face.Embedding(t), nil
 }
 
 func faceVerifyDecodeDescriptor(s string) (face.Descriptor, error) {

@@ -167,9 +167,12 @@ type Timings struct {
 
 // Status is the kiosk's state for the home screen and the sync panel.
 type Status struct {
-	Locked      bool
-	FaceModels  string       // FaceLoading, FaceReady or FaceUnavailable
-	FaceError   error        // why they are unavailable (the officer reads its *kiosk.Error)
+	Locked     bool
+	FaceModels string // FaceLoading, FaceReady or FaceUnavailable
+	FaceError  error  // why they are unavailable (the officer reads its *kiosk.Error)
+	// FaceEngines names the engines and model classes that decide (FacePipeline.Engines),
+	// an unverified licence among them; "" until the models are loaded.
+	FaceEngines string
 	Camera      CameraStatus // ready, missing, busy, lost, reconnecting… with the device and why
 	Online      bool         // the last sync lane attempt reached the registry
 	Pending     int

@@ -36,6 +36,10 @@ type Config struct {
 	FaceTimeout time.Duration
 	// Citizen, in the demo only, is the person in front of the camera, who reads the screen.
 	Citizen Citizen
+	// AllowUnverifiedModels is the operator's setting: a face model whose licence is
+	// unverified (the modern engine's fr_feature.onnx) may decide a match. Off for a
+	// production store; the demo and tests turn it on.
+	AllowUnverifiedModels bool
 }
 
 // Citizen is the person in front of the camera as the demo scripts them: they put the phone
@@ -296,7 +300,10 @@ func (a *App) startFace() {
 		defer close(a.faceDone)
 		p, err := LoadFace(dir, face.DefaultOptions(), a.log)
 		if err == nil {
-			if err = p.RefreshIndex(a.ctx, st); err != nil {
+			if err = p.AllowUnverified(a.cfg.AllowUnverifiedModels); err == nil {
+				err = p.RefreshIndex(a.ctx, st)
+			}
+			if err != nil {
 				p.Close()
 			}
 		}
@@ -543,6 +550,9 @@ func (a *App) Status() Status {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	s := Status{Locked: a.st == nil, FaceModels: a.faceStatus, FaceError: a.faceErr, Camera: a.cam, Counts: map[kiosk.RecordState]int{}}
+	if a.face != nil {
+		s.FaceEngines = a.face.Engines()
+	}
 	if a.st == nil {
 		return s
 	}

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 	"github.com/ikd-field/ikd/kiosk/face"
 	"github.com/ikd-field/ikd/kiosk/face/dlib"
 	"github.com/ikd-field/ikd/kiosk/face/match"
+	"github.com/ikd-field/ikd/kiosk/face/opencvdnn"
 )
 
 // FacePipeline is the face check assembled in one place for the kiosk, the demo and
@@ -25,13 +27,20 @@ type FacePipeline struct {
 	Analyzer    *face.Analyzer
 	Calibration *match.Calibration
 	Model       kiosk.ModelClass     // class of the recognition model: it caps the band
-	Thresholds  kiosk.FaceThresholds // the calibration's for Model
+	Thresholds  kiosk.FaceThresholds // the calibration's for Model, and the modern model's
+	// Modern is the second, ArcFace-style engine; nil when its model is absent (dlib alone,
+	// and ModernReason says why).
+	Modern       *face.Modern
+	ModernReason string
+	net          *opencvdnn.Net
+	logger       *slog.Logger
 
 	mu          sync.Mutex
 	strict      kiosk.FaceThresholds // Thresholds or stricter ones a supervisor set
 	index       *match.Index
 	indexCursor string // the snapshot cursor index was built at
 	verifier    *face.Verifier
+	templates   *photoTemplates
 }
 
 // LoadFace loads the models in dir and assembles the pipeline without a 1:N index.
@@ -40,7 +49,7 @@ func LoadFace(dir string, opt face.Options, log *slog.Logger) (*FacePipeline, er
 	if err != nil {
 		return nil, err
 	}
-	p, err := newFacePipeline(engine, opt)
+	p, err := newFacePipeline(engine, opt, log)
 	if err != nil {
 		engine.Close()
 		return nil, err
@@ -48,7 +57,7 @@ func LoadFace(dir string, opt face.Options, log *slog.Logger) (*FacePipeline, er
 	return p, nil
 }
 
-func newFacePipeline(engine *dlib.Engine, opt face.Options) (*FacePipeline, error) {
+func newFacePipeline(engine *dlib.Engine, opt face.Options, log *slog.Logger) (*FacePipeline, error) {
 	an, err := face.NewAnalyzer(engine, opt)
 	if err != nil {
 		return nil, err
@@ -58,16 +67,90 @@ func newFacePipeline(engine *dlib.Engine, opt face.Options) (*FacePipeline, erro
 		return nil, err
 	}
 	class := engine.Models().Class(face.RecognitionFile)
-	p := &FacePipeline{Engine: engine, Analyzer: an, Calibration: cal, Model: class, Thresholds: cal.ThresholdsFor(class)}
+	if log == nil {
+		log = slog.Default()
+	}
+	p := &FacePipeline{Engine: engine, Analyzer: an, Calibration: cal, Model: class, Thresholds: cal.ThresholdsFor(class), logger: log}
+	if err := p.loadModern(engine.Models().Dir, log); err != nil {
+		return nil, err
+	}
 	p.strict = p.Thresholds
+	p.templates = &photoTemplates{p: p}
 	if err := p.rebuild(); err != nil {
+		p.Close()
 		return nil, err
 	}
 	return p, nil
 }
 
+// loadModern loads the modern engine's model from dir when it is there. Its absence is not an
+// error: the kiosk runs dlib alone and says so. A file that is there but does not load is.
+func (p *FacePipeline) loadModern(dir string, log *slog.Logger) error {
+	mm, err := face.CheckModernModel(dir)
+	if errors.Is(err, face.ErrModelMissing) {
+		p.ModernReason = err.Error()
+		log.Warn("modern face model absent: dlib decides alone", "err", err)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	net, err := opencvdnn.Load(mm.Path, 3, face.ArcFaceSize, face.ArcFaceSize, 0)
+	if err != nil {
+		return &face.ModelError{File: mm.File, Path: mm.Path, Err: fmt.Errorf("%w: %v", face.ErrModelCorrupt, err)}
+	}
+	p.net, p.Modern = net, face.NewModern(net, mm)
+	p.Thresholds.Modern = mm.Thresholds
+	log.Info("modern face model", "file", mm.File, "engine", mm.Engine, "class", mm.Class, "licence", mm.Licence, "source", mm.Source)
+	if mm.Licence != kiosk.LicenceCleared {
+		log.Warn("modern face model's licence is UNVERIFIED: it decides a match only where the operator allows it (--allow-unverified-models)", "file", mm.File)
+	}
+	return nil
+}
+
+// AllowUnverified applies the operator's setting: may a model whose licence is unverified
+// decide a match? The default (false) suits a production store; the demo and tests allow it.
+func (p *FacePipeline) AllowUnverified(allow bool) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.Thresholds.Modern.AllowUnverified = allow
+	p.strict.Modern.AllowUnverified = allow
+	return p.rebuild()
+}
+
+// Engines says in words which engines and model classes decide, for the home screen, the
+// demo and the log: "dlib (converted)" and, with the modern engine, its file, class and
+// licence, and whether it may decide.
+func (p *FacePipeline) Engines() string {
+	s := fmt.Sprintf("dlib (%s)", p.Model)
+	if p.Modern == nil {
+		return s + "; modern engine absent"
+	}
+	m := p.Modern.Model()
+	s += fmt.Sprintf(" + %s %s (%s, licence %s", m.File, m.Engine, m.Class, m.Licence)
+	th := p.CurrentThresholds().Modern
+	switch {
+	case th.Match == 0:
+		s += ", no thresholds: measured, not deciding)"
+	case m.Licence != kiosk.LicenceCleared && !th.AllowUnverified:
+		s += ", may NOT decide: unverified licence)"
+	case m.Licence != kiosk.LicenceCleared:
+		s += ", deciding: the operator allows unverified models)"
+	default:
+		s += ", deciding)"
+	}
+	return s
+}
+
+func (p *FacePipeline) log() *slog.Logger { return p.logger }
+
 // Close releases the models.
-func (p *FacePipeline) Close() error { return p.Engine.Close() }
+func (p *FacePipeline) Close() error {
+	if p.net != nil {
+		p.net.Close()
+	}
+	return p.Engine.Close()
+}
 
 // Verifier returns the verifier with the current thresholds and index.
 func (p *FacePipeline) Verifier() *face.Verifier {
@@ -82,6 +165,9 @@ func (p *FacePipeline) rebuild() error {
 	if err != nil {
 		return err
 	}
+	if p.Modern != nil {
+		v = v.WithModern(p.Modern, p.templates)
+	}
 	p.verifier = v
 	return nil
 }
@@ -90,11 +176,16 @@ func (p *FacePipeline) rebuild() error {
 // calibration's: a match needs a score no higher, a no-match comes no later, and the raw
 // distance guard stays at least as tight.
 func (p *FacePipeline) SetThresholds(t kiosk.FaceThresholds) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if t.Modern == (kiosk.ModernThresholds{}) {
+		// A settings screen that knows only dlib's thresholds keeps the modern ones.
+		t.Modern = p.strict.Modern
+	}
+	t.Modern.AllowUnverified = p.strict.Modern.AllowUnverified // the operator's, not a threshold
 	if err := StricterThresholds(p.Thresholds, t); err != nil {
 		return err
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	old := p.strict
 	p.strict = t
 	if err := p.rebuild(); err != nil {
@@ -122,7 +213,10 @@ func StricterThresholds(base, t kiosk.FaceThresholds) error {
 		return ErrThresholdsLooser.With(err)
 	}
 	guardLooser := base.MatchMaxDistance > 0 && (t.MatchMaxDistance <= 0 || t.MatchMaxDistance > base.MatchMaxDistance)
-	if t.Match > base.Match || t.NoMatch > base.NoMatch || guardLooser {
+	// The modern score grows with likeness: stricter is a higher match and a higher no-match.
+	bm, tm := base.Modern, t.Modern
+	modernLooser := bm.Match > 0 && (tm.Match < bm.Match || tm.NoMatch < bm.NoMatch) || tm.AllowUnverified && !bm.AllowUnverified
+	if t.Match > base.Match || t.NoMatch > base.NoMatch || guardLooser || modernLooser {
 		return ErrThresholdsLooser.With(fmt.Errorf("match %v no_match %v distance %v against the calibration's %v %v %v",
 			t.Match, t.NoMatch, t.MatchMaxDistance, base.Match, base.NoMatch, base.MatchMaxDistance))
 	}
@@ -173,6 +267,9 @@ func (p *FacePipeline) RefreshIndex(ctx context.Context, refs ReferenceSource) e
 	}
 	p.mu.Lock()
 	p.index, p.indexCursor = ix, cursor
+	if lk, ok := refs.(residentLookup); ok {
+		p.templates.reset(lk) // photos may have changed with the snapshot
+	}
 	err = p.rebuild()
 	p.mu.Unlock()
 	// The build's garbage (every row decoded) and any previous index are about as large as

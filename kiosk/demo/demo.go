@@ -150,7 +150,8 @@ func NewDemo(ctx context.Context, cfg DemoConfig) (d *Demo, err error) {
 	}
 	d.Citizen = &DemoCitizen{url: d.RegistryURL, token: d.citizenToken, cam: d.cam}
 	k, err := app.Open(bg, app.Config{DataDir: d.Dir, ModelDir: cfg.ModelDir, Camera: app.CameraConfig{Source: d.cam},
-		Citizen: d.cam, Lang: cfg.Lang, Log: cfg.Log,
+		AllowUnverifiedModels: true, // a demo, not a production store
+		Citizen:               d.cam, Lang: cfg.Lang, Log: cfg.Log,
 		// The demo's frames come from files as fast as this machine analyses them; the
 		// challenge's own timeout counts the frames' timestamps.
 		FaceTimeout: 2 * time.Minute})
@@ -277,6 +278,11 @@ func (d *Demo) prepareFaces(ctx context.Context, cfg DemoConfig) error {
 			return err
 		}
 		d.Residents[1].References = []kiosk.Descriptor{desc}
+		// The small reference photo rides in the snapshot: the officer's eye check shows it and
+		// the modern engine computes its template from it.
+		if d.Residents[1].Photo, err = os.ReadFile(ref); err != nil {
+			return err
+		}
 		d.Activating, d.Reference, d.CameraPhotos = d.Residents[1], ref, len(demoJohn.frontal)+1
 		faces, err := newDemoFaces(debianJohns, filepath.Join(d.Dir, "camera", "citizen"), demoJohn)
 		if err != nil {

@@ -267,6 +267,9 @@ func faceStep(ctx context.Context, v app.Visit, d *Demo, n *narrator) error {
 			n.say(key, yaw)
 		}
 		n.say("demo.face", rv.Face.Band, rv.Face.Score)
+		if m := rv.Face.Modern; m != nil {
+			n.say("demo.face.engines", rv.Face.DecidedBy, m.Similarity, m.Engine)
+		}
 		if others := rv.Face.OtherNIKs; len(others) > 0 {
 			masked := make([]string, len(others))
 			for i, o := range others {
@@ -281,11 +284,9 @@ func faceStep(ctx context.Context, v app.Visit, d *Demo, n *narrator) error {
 	return nil
 }
 
-// eyeCheck says whether the officer must compare the face by eye before approving: an
-// uncertain band, or a 1:N hit on another resident.
-func eyeCheck(v app.Visit) bool {
-	return v.State() == kiosk.StateFaceUncertain || len(v.Review().Face.OtherNIKs) > 0
-}
+// eyeCheck says whether the officer must compare the face by eye before approving
+// (kiosk.NeedsEyeCheck).
+func eyeCheck(v app.Visit) bool { return kiosk.NeedsEyeCheck(v.Review().Face) }
 
 // sayRecord checks the queued record's signature, as the registry will, and prints what it
 // says about the face check.
@@ -321,6 +322,7 @@ func sayModels(n *narrator, p *app.FacePipeline) {
 		}
 	}
 	n.say("demo.models", rec, lm, det)
+	n.say("demo.engines", p.Engines())
 }
 
 // photoAttack holds a still photo up to the camera: the liveness challenge must refuse it,

@@ -33,10 +33,19 @@ const chipIOD = 55
 
 // Observation is one analysed face in one frame. Coordinates are frame pixels.
 type Observation struct {
-	Box        image.Rectangle
-	Landmarks  quality.Landmarks
+	Box       image.Rectangle
+	Landmarks quality.Landmarks
+	// Shape is every point the landmark model gave (5 or 68), in frame pixels; the modern
+	// engine aligns its crop from them.
+	Shape      []quality.Point
 	Descriptor Descriptor
-	Quality    quality.Report
+	// Embedding is the modern engine's template of the face; the verifier computes it for the
+	// frames it uses (nil until then, and without the engine).
+	Embedding Embedding
+	// frame is the analysed frame, kept so that the modern engine describes only the best
+	// frames of a capture, at the end, rather than every frame of the challenge.
+	frame   image.Image
+	Quality quality.Report
 	// Refined is true when the descriptor came from a second dlib pass on a full-resolution
 	// crop (the face was small in the detection image).
 	Refined bool
@@ -91,11 +100,11 @@ func (a *Analyzer) Analyze(ctx context.Context, frame image.Image) (Observation,
 		return Observation{}, quality.HintSeveralFaces
 	}
 	f := faces[0]
-	lm, err := scaleLandmarks(f.Landmarks, float64(factor), b.Min)
+	shape, lm, err := scaleLandmarks(f.Landmarks, float64(factor), b.Min)
 	if err != nil {
 		return Observation{}, err
 	}
-	obs := Observation{Box: scaleRect(f.Rect, factor).Add(b.Min), Landmarks: lm, Descriptor: f.Descriptor}
+	obs := Observation{Box: scaleRect(f.Rect, factor).Add(b.Min), Landmarks: lm, Shape: shape, Descriptor: f.Descriptor}
 	if factor > 1 {
 		if pose, err := quality.EstimatePose(lm); err == nil && pose.IOD/float64(factor) < chipIOD {
 			if err := a.refine(ctx, frame, &obs); err != nil {
@@ -109,6 +118,7 @@ func (a *Analyzer) Analyze(ctx context.Context, frame image.Image) (Observation,
 		return Observation{}, quality.HintNoFace
 	}
 	obs.Quality = rep
+	obs.frame = frame
 	return obs, nil
 }
 
@@ -130,12 +140,12 @@ func (a *Analyzer) refine(ctx context.Context, frame image.Image, obs *Observati
 		return nil
 	}
 	f := faces[0]
-	lm, err := scaleLandmarks(f.Landmarks, 1, crop.Min)
+	shape, lm, err := scaleLandmarks(f.Landmarks, 1, crop.Min)
 	if err != nil {
 		return err
 	}
 	obs.Box = f.Rect.Add(crop.Min)
-	obs.Landmarks = lm
+	obs.Landmarks, obs.Shape = lm, shape
 	obs.Descriptor = f.Descriptor
 	obs.Refined = true
 	return nil
@@ -156,7 +166,7 @@ func scaleRect(r image.Rectangle, f int) image.Rectangle {
 
 // scaleLandmarks maps the landmark model's integer points to frame coordinates (the centre
 // of the source pixel, scaled, plus the frame origin) and picks the 5 the gate reads.
-func scaleLandmarks(pts []image.Point, f float64, origin image.Point) (quality.Landmarks, error) {
+func scaleLandmarks(pts []image.Point, f float64, origin image.Point) ([]quality.Point, quality.Landmarks, error) {
 	shape := make([]quality.Point, len(pts))
 	for i, p := range pts {
 		shape[i] = quality.Point{
@@ -166,7 +176,7 @@ func scaleLandmarks(pts []image.Point, f float64, origin image.Point) (quality.L
 	}
 	l, err := quality.FromShape(shape)
 	if err != nil {
-		return l, fmt.Errorf("face landmarks: %w", err)
+		return nil, l, fmt.Errorf("face landmarks: %w", err)
 	}
-	return l, nil
+	return shape, l, nil
 }

@@ -86,11 +86,10 @@ func (v *LiveVerifier) VerifyFace(ctx context.Context, r kiosk.Resident) (kiosk.
 			break
 		}
 	}
-	live, err := capture.Result()
-	if err != nil {
+	if _, err := capture.Result(); err != nil {
 		return kiosk.FaceResult{}, livenessError(err)
 	}
-	vd, err := v.Verifier.Verify(live, r)
+	vd, err := v.Verifier.VerifyObservations(ctx, capture.Best(), r)
 	if err != nil {
 		return kiosk.FaceResult{}, err
 	}

@@ -121,6 +121,9 @@ func (e *ModelError) Error() string {
 func (e *ModelError) Unwrap() error { return e.Err }
 
 func obtainHint(file string) string {
+	if file == ModernFile {
+		return "run build/models.sh: it takes " + ModernFile + " from the pinned npm package faceplugin-face-recognition-js@0.0.1"
+	}
 	return fmt.Sprintf("download https://github.com/davisking/dlib-models/raw/master/%s.bz2 "+
 		"(also at http://dlib.net/files/), run bunzip2, check it with sha256sum and place it in the model directory", file)
 }

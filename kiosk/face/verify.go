@@ -1,8 +1,10 @@
 package face
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/face/match"
@@ -26,6 +28,23 @@ type Verifier struct {
 	thresholds kiosk.FaceThresholds
 	model      kiosk.ModelClass
 	index      *match.Index
+	modern     *Modern
+	templates  TemplateSource
+}
+
+// TemplateSource gives a resident's template for the modern engine (computed from the
+// resident's small reference photo, or carried by the snapshot). It returns nil and no error
+// when the resident has none: the modern engine then has no opinion on that resident.
+type TemplateSource interface {
+	Template(ctx context.Context, m *Modern, nik kiosk.NIK) (Embedding, error)
+}
+
+// WithModern returns a copy of v that also measures with the modern engine m, against the
+// templates src gives (both nil: dlib alone).
+func (v *Verifier) WithModern(m *Modern, src TemplateSource) *Verifier {
+	c := *v
+	c.modern, c.templates = m, src
+	return &c
 }
 
 // NewVerifier decides with scorer and thresholds; model is the class of the recognition
@@ -50,8 +69,34 @@ type Verdict struct {
 }
 
 // Verify compares the live descriptors (the best frames of a capture) with r's references
-// and, with an index, with everyone in the snapshot.
+// and, with an index, with everyone in the snapshot. It uses dlib alone.
 func (v *Verifier) Verify(live []Descriptor, r kiosk.Resident) (Verdict, error) {
+	return v.verify(context.Background(), live, nil, r)
+}
+
+// VerifyObservations is Verify on analysed faces (a capture's best frames): with the modern
+// engine, their templates (computed here from the full-resolution frame where missing) are
+// compared with r's and with those of the residents the 1:N search finds as well.
+func (v *Verifier) VerifyObservations(ctx context.Context, obs []Observation, r kiosk.Resident) (Verdict, error) {
+	live := make([]Descriptor, len(obs))
+	var embs []Embedding
+	for i, o := range obs {
+		live[i] = o.Descriptor
+		e := o.Embedding
+		if e == nil && v.modern != nil && o.frame != nil {
+			var err error
+			if e, err = v.modern.Embed(ctx, o.frame, o.Shape); err != nil {
+				return Verdict{}, fmt.Errorf("face verify: %w", err)
+			}
+		}
+		if e != nil {
+			embs = append(embs, e)
+		}
+	}
+	return v.verify(ctx, live, embs, r)
+}
+
+func (v *Verifier) verify(ctx context.Context, live []Descriptor, embs []Embedding, r kiosk.Resident) (Verdict, error) {
 	if len(live) == 0 || len(r.References) == 0 {
 		return Verdict{}, fmt.Errorf("face verify: %w", match.ErrNoDescriptors)
 	}
@@ -68,10 +113,76 @@ func (v *Verifier) Verify(live []Descriptor, r kiosk.Resident) (Verdict, error) 
 			return Verdict{}, fmt.Errorf("1:N search: %w", err)
 		}
 		for _, h := range hits {
-			ev.Hits = append(ev.Hits, kiosk.FaceHit{NIK: kiosk.NIK(h.Key), Score: float64(h.Score)})
+			ev.Hits = append(ev.Hits, kiosk.FaceHit{NIK: kiosk.NIK(h.Key), Score: float64(h.Score), Similarity: math.NaN()})
+		}
+	}
+	if v.modern != nil && v.templates != nil {
+		if err := v.measureModern(ctx, embs, r.NIK, &ev); err != nil {
+			return Verdict{}, err
 		}
 	}
 	return Verdict{FaceResult: kiosk.DecideFace(v.thresholds, r.NIK, ev), Distance: ev.Distance}, nil
+}
+
+// measureModern adds the modern engine's similarity against the claimed resident's template
+// and against each other resident the 1:N search found. No live template (no frame passed
+// the gate with the engine running) or no reference template leaves the similarity NaN.
+func (v *Verifier) measureModern(ctx context.Context, embs []Embedding, nik kiosk.NIK, ev *kiosk.FaceEvidence) error {
+	m := v.modern.Model()
+	ev.Modern = &kiosk.ModernEvidence{Engine: m.Engine, Similarity: math.NaN(), Model: m.Class, Licence: m.Licence}
+	live := MeanEmbedding(embs)
+	if live == nil {
+		return nil
+	}
+	sim := func(n kiosk.NIK) (float64, error) {
+		ref, err := v.templates.Template(ctx, v.modern, n)
+		if err != nil || ref == nil {
+			return math.NaN(), err
+		}
+		return Cosine(live, ref), nil
+	}
+	var err error
+	if ev.Modern.Similarity, err = sim(nik); err != nil {
+		return fmt.Errorf("modern template of the resident: %w", err)
+	}
+	for i, h := range ev.Hits {
+		if h.NIK == nik || !(h.Score < v.thresholds.Match) {
+			continue
+		}
+		if ev.Hits[i].Similarity, err = sim(h.NIK); err != nil {
+			return fmt.Errorf("modern template of a 1:N hit: %w", err)
+		}
+	}
+	return nil
+}
+
+// MeanEmbedding is the unit-length mean of unit templates (nil for none or a zero mean).
+func MeanEmbedding(es []Embedding) Embedding {
+	if len(es) == 0 {
+		return nil
+	}
+	sum := make([]float64, len(es[0]))
+	for _, e := range es {
+		if len(e) != len(sum) {
+			return nil
+		}
+		for i, x := range e {
+			sum[i] += float64(x)
+		}
+	}
+	var n float64
+	for _, x := range sum {
+		n += x * x
+	}
+	n = math.Sqrt(n)
+	if !(n > 0) {
+		return nil
+	}
+	out := make(Embedding, len(sum))
+	for i, x := range sum {
+		out[i] = float32(x / n)
+	}
+	return out
 }
 
 // Mean is the element-wise mean of descriptors (zero for none).

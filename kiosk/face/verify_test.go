@@ -1,7 +1,10 @@
 package face
 
 import (
+	"context"
 	"errors"
+	"image"
+	"math"
 	"slices"
 	"testing"
 
@@ -126,5 +129,63 @@ func TestMean(t *testing.T) {
 	}
 	if m := Mean(nil); m != (Descriptor{}) {
 		t.Fatal("mean of nothing not zero")
+	}
+}
+
+// fakeTemplates serves fixed templates by NIK.
+type fakeTemplates map[kiosk.NIK]Embedding
+
+func (f fakeTemplates) Template(_ context.Context, _ *Modern, nik kiosk.NIK) (Embedding, error) {
+	if e, ok := f[nik]; ok {
+		return e, nil
+	}
+	if nik == "3201014101900999" {
+		return nil, errors.New("store unreadable")
+	}
+	return nil, nil
+}
+
+// With the modern engine, the live templates are compared with the resident's and the
+// verdict is DecideFace's with that evidence; a resident without a template leaves it NaN.
+func TestVerifierWithTheModernEngine(t *testing.T) {
+	th := testThresholds
+	th.Modern = kiosk.ModernThresholds{Match: 0.5, NoMatch: 0.2}
+	v, err := NewVerifier(&fakeScorer{score: 0.4}, th, kiosk.ModelPublished, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := NewModern(fakeNet{}, ModernModel{Engine: "arcface112:test", Class: kiosk.ModelPublished, Licence: kiosk.LicenceCleared})
+	const claimed, bare, broken kiosk.NIK = "3201014101900001", "3201014101900002", "3201014101900999"
+	v = v.WithModern(m, fakeTemplates{claimed: {0.8, 0.6}})
+	obs := []Observation{{Embedding: Embedding{1, 0}}, {Embedding: Embedding{0.6, 0.8}}, {}}
+	ref := []kiosk.Descriptor{{}}
+	vd, err := v.VerifyObservations(context.Background(), obs, kiosk.Resident{NIK: claimed, References: ref})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// mean of (1,0) and (0.6,0.8) is along (0.8,0.4)/|.|: cosine with (0.8,0.6) ≈ 0.984.
+	if vd.Modern == nil || vd.Modern.Engine != "arcface112:test" || !(vd.Modern.Similarity > 0.98) || vd.Band != kiosk.BandMatch || vd.DecidedBy != kiosk.EngineModern {
+		t.Errorf("verdict %+v modern %+v", vd.FaceResult, vd.Modern)
+	}
+	vd, err = v.VerifyObservations(context.Background(), obs, kiosk.Resident{NIK: bare, References: ref})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vd.Modern == nil || !math.IsNaN(vd.Modern.Similarity) || vd.DecidedBy != kiosk.EngineDlib || vd.Band != kiosk.BandUncertain {
+		t.Errorf("resident without a template: %+v modern %+v", vd.FaceResult, vd.Modern)
+	}
+	if _, err := v.VerifyObservations(context.Background(), obs, kiosk.Resident{NIK: broken, References: ref}); err == nil {
+		t.Error("a template source error was swallowed")
+	}
+	// A capture's observation carries its frame: the engine describes it at verification.
+	frame := image.NewRGBA(image.Rect(0, 0, 300, 300))
+	vm := v.WithModern(NewModern(fakeNet{out: []float32{8, 6}}, m.Model()), fakeTemplates{claimed: {0.8, 0.6}})
+	vd, err = vm.VerifyObservations(context.Background(), []Observation{{frame: frame, Shape: shape68(2, complex(40, 30))}},
+		kiosk.Resident{NIK: claimed, References: ref})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vd.Modern == nil || math.Abs(vd.Modern.Similarity-1) > 1e-6 {
+		t.Errorf("the frame was not described: %+v", vd.Modern)
 	}
 }

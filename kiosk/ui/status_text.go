@@ -27,6 +27,9 @@ func (s *Shell) whenText(t time.Time) string {
 func (s *Shell) modelsText(st app.Status) string {
 	switch st.FaceModels {
 	case app.FaceReady:
+		if st.FaceEngines != "" {
+			return s.tx.T("ui.status.models_ready_engines", st.FaceEngines)
+		}
 		return s.tx.T("ui.status.models_ready")
 	case app.FaceLoading, "":
 		return s.tx.T("ui.status.models_loading")

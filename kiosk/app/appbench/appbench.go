@@ -393,7 +393,7 @@ func Visit(ctx context.Context, modelDir string, log *slog.Logger) (app.Timings,
 	if err := v.CaptureFace(ctx, nil); err != nil {
 		return app.Timings{}, "", fmt.Errorf("face: %w", err)
 	}
-	eye := v.State() == kiosk.StateFaceUncertain || len(v.Review().Face.OtherNIKs) > 0
+	eye := kiosk.NeedsEyeCheck(v.Review().Face)
 	band := string(v.Review().Face.Band)
 	if d.FaceReason != "" {
 		band = "officer's eye (" + d.FaceReason + ")"

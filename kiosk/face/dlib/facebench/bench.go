@@ -22,6 +22,7 @@ import (
 	"github.com/ikd-field/ikd/kiosk/face"
 	"github.com/ikd-field/ikd/kiosk/face/dlib"
 	"github.com/ikd-field/ikd/kiosk/face/match"
+	"github.com/ikd-field/ikd/kiosk/face/opencvdnn"
 )
 
 // Options choose what to measure.
@@ -102,6 +103,30 @@ func Run(ctx context.Context, opt Options) (Report, error) {
 		return Report{}, err
 	}
 
+	// The modern engine, when its model is in the directory: its stage and the frame-to-verdict
+	// with both engines deciding.
+	var modern *face.Modern
+	var both *face.Verifier
+	if mm, err := face.CheckModernModel(opt.ModelDir); err == nil {
+		net, err := opencvdnn.Load(mm.Path, 3, face.ArcFaceSize, face.ArcFaceSize, 0)
+		if err != nil {
+			return Report{}, err
+		}
+		defer net.Close()
+		modern = face.NewModern(net, mm)
+		refEmb, err := modern.Embed(ctx, frame, obs.Shape)
+		if err != nil {
+			return Report{}, err
+		}
+		th := cal.ThresholdsFor(class)
+		th.Modern = mm.Thresholds
+		th.Modern.AllowUnverified = true
+		if both, err = face.NewVerifier(cal, th, class, nil); err != nil {
+			return Report{}, err
+		}
+		both = both.WithModern(modern, oneTemplate(refEmb))
+	}
+
 	faceless := map[string]*image.YCbCr{}
 	for _, sz := range []image.Point{{640, 480}, {1280, 720}, {640, 360}} {
 		faceless[fmt.Sprintf("%dx%d", sz.X, sz.Y)] = noFaceFrame(sz.X, sz.Y)
@@ -149,6 +174,23 @@ func Run(ctx context.Context, opt Options) (Report, error) {
 				return err
 			}},
 		}
+		if modern != nil {
+			steps = append(steps, struct {
+				name string
+				f    func() error
+			}{"embed-modern", func() error { _, err := modern.Embed(ctx, frame, obs.Shape); return err }},
+				struct {
+					name string
+					f    func() error
+				}{"frame-to-verdict-both-1280x720", func() error {
+					o, err := an.Analyze(ctx, frame)
+					if err != nil {
+						return err
+					}
+					_, err = both.VerifyObservations(ctx, []face.Observation{o}, reference)
+					return err
+				}})
+		}
 		for _, s := range steps {
 			if err := timeIt(s.name, s.f); err != nil {
 				return Report{}, err
@@ -156,6 +198,9 @@ func Run(ctx context.Context, opt Options) (Report, error) {
 		}
 		series["stages-sum"] = append(series["stages-sum"],
 			series["detect-hog-640x360"][i]+series["landmarks"][i]+series["descriptor"][i])
+		if modern != nil {
+			series["stages-sum-both"] = append(series["stages-sum-both"], series["stages-sum"][i]+series["embed-modern"][i])
+		}
 	}
 
 	rep := Report{References: opt.References, ModelClass: engine.Models().Class(face.RecognitionFile), Refined: obs.Refined}
@@ -184,7 +229,8 @@ func Run(ctx context.Context, opt Options) (Report, error) {
 		}
 	}
 	for _, name := range []string{"detect-hog-640x480", "detect-hog-1280x720", "detect-hog-640x360", "landmarks", "descriptor",
-		"stages-sum", "scale-1280x720-to-640x360", "frame-to-verdict-1280x720", "search-1:N"} {
+		"stages-sum", "scale-1280x720-to-640x360", "frame-to-verdict-1280x720",
+		"embed-modern", "stages-sum-both", "frame-to-verdict-both-1280x720", "search-1:N"} {
 		if v := series[name]; len(v) > 0 {
 			rep.Stats = append(rep.Stats, summarise(name, v))
 		}
@@ -193,6 +239,13 @@ func Run(ctx context.Context, opt Options) (Report, error) {
 	rep.StagesSum = median(series["stages-sum"])
 	rep.Search = median(series["search-1:N"])
 	return rep, nil
+}
+
+// oneTemplate is the bench's template source: the reference face's modern template.
+type oneTemplate face.Embedding
+
+func (t oneTemplate) Template(context.Context, *face.Modern, kiosk.NIK) (face.Embedding, error) {
+	return face.Embedding(t), nil
 }
 
 // Write prints the report; the last line is the machine-readable summary.

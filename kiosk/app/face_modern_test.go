@@ -1,0 +1,102 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"image"
+	"testing"
+
+	"github.com/ikd-field/ikd/kiosk"
+	"github.com/ikd-field/ikd/kiosk/face"
+)
+
+// A supervisor may tighten the modern thresholds but not loosen them, and no threshold
+// setting lets an unverified model decide where the operator did not.
+func TestStricterThresholdsModern(t *testing.T) {
+	base := kiosk.FaceThresholds{Match: 0.25, NoMatch: 0.55, Modern: kiosk.ModernThresholds{Match: 0.56, NoMatch: 0.24}}
+	with := func(m kiosk.ModernThresholds) kiosk.FaceThresholds { t := base; t.Modern = m; return t }
+	for _, tc := range []struct {
+		name string
+		t    kiosk.FaceThresholds
+		ok   bool
+	}{
+		{"Same", base, true},
+		{"HigherMatch", with(kiosk.ModernThresholds{Match: 0.6, NoMatch: 0.24}), true},
+		{"HigherNoMatch", with(kiosk.ModernThresholds{Match: 0.56, NoMatch: 0.3}), true},
+		{"LowerMatch", with(kiosk.ModernThresholds{Match: 0.5, NoMatch: 0.24}), false},
+		{"LowerNoMatch", with(kiosk.ModernThresholds{Match: 0.56, NoMatch: 0.2}), false},
+		{"ModernOff", with(kiosk.ModernThresholds{}), false},
+		{"AllowUnverified", with(kiosk.ModernThresholds{Match: 0.56, NoMatch: 0.24, AllowUnverified: true}), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := StricterThresholds(base, tc.t)
+			if (err == nil) != tc.ok {
+				t.Errorf("err %v, want ok %t", err, tc.ok)
+			}
+			if err != nil && !errors.Is(err, ErrThresholdsLooser) {
+				t.Errorf("err %v is not ErrThresholdsLooser", err)
+			}
+		})
+	}
+}
+
+// fakeLookup serves residents by NIK and counts the look-ups.
+type fakeLookup struct {
+	residents map[kiosk.NIK]kiosk.Resident
+	calls     int
+}
+
+func (f *fakeLookup) ResidentByNIK(_ context.Context, nik kiosk.NIK) (kiosk.Resident, error) {
+	f.calls++
+	r, ok := f.residents[nik]
+	if !ok {
+		return kiosk.Resident{}, errors.New("not found")
+	}
+	return r, nil
+}
+
+// A resident without a photo has no template and is looked up once; a store error reaches
+// the caller; a reset forgets what was cached.
+func TestPhotoTemplatesWithoutPhotos(t *testing.T) {
+	const nik kiosk.NIK = "3201014101900001"
+	lk := &fakeLookup{residents: map[kiosk.NIK]kiosk.Resident{nik: {NIK: nik}}}
+	pt := &photoTemplates{p: &FacePipeline{}}
+	m := face.NewModern(nil, face.ModernModel{Engine: "arcface112:test"})
+	if e, err := pt.Template(context.Background(), m, nik); e != nil || err != nil {
+		t.Fatalf("before the snapshot is known: %v %v", e, err)
+	}
+	pt.reset(lk)
+	for range 2 {
+		if e, err := pt.Template(context.Background(), m, nik); e != nil || err != nil {
+			t.Fatalf("resident without a photo: %v %v", e, err)
+		}
+	}
+	if lk.calls != 1 {
+		t.Errorf("%d look-ups, want 1 (cached)", lk.calls)
+	}
+	if _, err := pt.Template(context.Background(), m, "3201014101900002"); err == nil {
+		t.Error("a look-up error was swallowed")
+	}
+	pt.reset(lk)
+	if _, err := pt.Template(context.Background(), m, nik); err != nil || lk.calls != 3 {
+		t.Errorf("after reset: %v, %d look-ups", err, lk.calls)
+	}
+}
+
+// framed puts a chip in the middle of a grey picture twice its size.
+func TestFramed(t *testing.T) {
+	chip := image.NewRGBA(image.Rect(0, 0, 10, 8))
+	for i := range chip.Pix {
+		chip.Pix[i] = 255
+	}
+	f := framed(chip)
+	if f.Bounds() != image.Rect(0, 0, 20, 16) {
+		t.Fatalf("bounds %v", f.Bounds())
+	}
+	if r, _, _, _ := f.At(10, 8).RGBA(); r>>8 != 255 {
+		t.Errorf("centre %d, want the chip", r>>8)
+	}
+	if r, _, _, _ := f.At(1, 1).RGBA(); r>>8 != 128 {
+		t.Errorf("corner %d, want grey", r>>8)
+	}
+}

@@ -10,9 +10,9 @@ import (
 	"github.com/ikd-field/ikd/sync/registry/mail"
 )
 
-// Store is the registry's database. There are two drivers, sqlitestore (embedded, the
-// default) and pgstore (PostgreSQL, production; several registry processes may share one
-// database), and both pass the conformance suite in storetest. The rules (who wins a
+// Store is the registry's database. One driver, sqlstore, serves two databases, SQLite
+// (embedded, the default) and PostgreSQL (production; several registry processes may share
+// one database), and both pass the conformance suite in storetest. The rules (who wins a
 // conflict, when a code is issued) live above this interface, in this package, and run inside
 // InTx, so both databases enforce them the same way.
 type Store interface {

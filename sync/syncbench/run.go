@@ -14,8 +14,7 @@ import (
 	"time"
 
 	"github.com/ikd-field/ikd/sync/registry"
-	"github.com/ikd-field/ikd/sync/registry/pgstore"
-	"github.com/ikd-field/ikd/sync/registry/sqlitestore"
+	"github.com/ikd-field/ikd/sync/registry/sqlstore"
 )
 
 // Config sizes a run.
@@ -179,7 +178,7 @@ func sealWith(st registry.Store, keys *registry.DataKeys) registry.Store {
 func openSQLite(dir, name string, keys *registry.DataKeys) opener {
 	return func(ctx context.Context) (registry.Store, func() error, error) {
 		path := filepath.Join(dir, name)
-		st, err := sqlitestore.Open(ctx, path)
+		st, err := sqlstore.OpenSQLite(ctx, path)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -202,7 +201,7 @@ func openPostgres(base string, keys *registry.DataKeys) opener {
 		if err != nil {
 			return nil, nil, err
 		}
-		st, err := pgstore.Open(ctx, u)
+		st, err := sqlstore.OpenPostgres(ctx, u)
 		if err != nil {
 			return nil, nil, errors.Join(err, drop())
 		}

@@ -10,8 +10,7 @@ import (
 
 	"github.com/ikd-field/ikd/internal/pgtest"
 	"github.com/ikd-field/ikd/sync/registry"
-	"github.com/ikd-field/ikd/sync/registry/pgstore"
-	"github.com/ikd-field/ikd/sync/registry/sqlitestore"
+	"github.com/ikd-field/ikd/sync/registry/sqlstore"
 	"github.com/ikd-field/ikd/sync/syncbench"
 )
 
@@ -66,7 +65,7 @@ func sealed(b *testing.B, st registry.Store) registry.Store {
 }
 
 func sqliteStore(b *testing.B) registry.Store {
-	st, err := sqlitestore.Open(context.Background(), filepath.Join(b.TempDir(), "registry.db"))
+	st, err := sqlstore.OpenSQLite(context.Background(), filepath.Join(b.TempDir(), "registry.db"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -75,7 +74,7 @@ func sqliteStore(b *testing.B) registry.Store {
 }
 
 func postgresStore(b *testing.B) registry.Store {
-	st, err := pgstore.Open(context.Background(), pgtest.FreshDatabase(b))
+	st, err := sqlstore.OpenPostgres(context.Background(), pgtest.FreshDatabase(b))
 	if err != nil {
 		b.Fatal(err)
 	}

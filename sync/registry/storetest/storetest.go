@@ -1,5 +1,5 @@
-// Package storetest is the conformance suite of registry.Store: every driver (sqlitestore,
-// pgstore) runs it from its tests, so both databases keep the contract the same way.
+// Package storetest is the conformance suite of registry.Store: sqlstore runs it on each of
+// its databases (SQLite, PostgreSQL), so both keep the contract the same way.
 package storetest
 
 import (

@@ -1,10 +1,9 @@
-package pgstore
+package sqlstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"github.com/jackc/pgx/v5"
+	"strings"
 	"time"
 
 	"github.com/ikd-field/ikd/kiosk"
@@ -14,29 +13,30 @@ import (
 	"github.com/ikd-field/ikd/sync/registry/mail"
 )
 
-// tx is a registry.Tx on a READ COMMITTED PostgreSQL transaction; the locking reads are
-// SELECT ... FOR UPDATE.
+// tx is a registry.Tx on one transaction of the dialect; the locking reads are written
+// SELECT ... FOR UPDATE (SQLite, whose write lock covers the whole transaction, drops it).
 type tx struct {
-	tx pgx.Tx
+	c dbTx
+	d dialect
 }
 
-// notFound maps pgx.ErrNoRows to registry.ErrNotFound, wrapped with what was looked up.
-func notFound(err error, what string) error {
-	if errors.Is(err, pgx.ErrNoRows) {
+// notFound maps the driver's "no rows" to registry.ErrNotFound, wrapped with what was looked up.
+func (t *tx) notFound(err error, what string) error {
+	if t.d.isNoRows(err) {
 		return fmt.Errorf("%s: %w", what, registry.ErrNotFound)
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }
 
 func (t *tx) CreateEnrollCode(ctx context.Context, c registry.EnrollCode) error {
-	res, err := t.tx.Exec(ctx, `INSERT INTO enroll_codes (hash, area, created_at, expires_at)
-		VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, c.Hash, c.Area, ns(c.CreatedAt), ns(c.ExpiresAt))
+	n, err := t.c.exec(ctx, `INSERT INTO enroll_codes (hash, area, created_at, expires_at)
+		VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`, c.Hash, c.Area, ns(c.CreatedAt), ns(c.ExpiresAt))
 	if err != nil {
 		return fmt.Errorf("create enroll code: %w", err)
 	}
 	// ON CONFLICT, not a failed statement: on PostgreSQL that would abort the whole
 	// transaction, and the caller may go on after ErrExists.
-	if res.RowsAffected() == 0 {
+	if n == 0 {
 		return fmt.Errorf("create enroll code: %w", registry.ErrExists)
 	}
 	return nil
@@ -45,24 +45,24 @@ func (t *tx) CreateEnrollCode(ctx context.Context, c registry.EnrollCode) error 
 func (t *tx) TakeEnrollCode(ctx context.Context, hash []byte, now time.Time) (registry.EnrollCode, error) {
 	var c registry.EnrollCode
 	var created, expires int64
-	err := t.tx.QueryRow(ctx, `DELETE FROM enroll_codes WHERE hash = $1 AND expires_at > $2
+	err := t.c.queryRow(ctx, `DELETE FROM enroll_codes WHERE hash = ? AND expires_at > ?
 		RETURNING hash, area, created_at, expires_at`, hash, ns(now)).Scan(&c.Hash, &c.Area, &created, &expires)
 	if err != nil {
-		return registry.EnrollCode{}, notFound(err, "take enroll code")
+		return registry.EnrollCode{}, t.notFound(err, "take enroll code")
 	}
 	c.CreatedAt, c.ExpiresAt = tm(created), tm(expires)
 	return c, nil
 }
 
 func (t *tx) InsertDevice(ctx context.Context, d registry.Device) error {
-	res, err := t.tx.Exec(ctx, `INSERT INTO devices (kiosk_id, public_key, area, enrolled_at, revoked_at, last_seen)
-		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`, d.KioskID, []byte(d.PublicKey), d.Area, ns(d.EnrolledAt), ns(d.RevokedAt), ns(d.LastSeen))
+	n, err := t.c.exec(ctx, `INSERT INTO devices (kiosk_id, public_key, area, enrolled_at, revoked_at, last_seen)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, d.KioskID, []byte(d.PublicKey), d.Area, ns(d.EnrolledAt), ns(d.RevokedAt), ns(d.LastSeen))
 	if err != nil {
 		return fmt.Errorf("insert device %s: %w", d.KioskID, err)
 	}
 	// ON CONFLICT, not a failed statement: on PostgreSQL that would abort the whole
 	// transaction, and the caller may go on after ErrExists.
-	if res.RowsAffected() == 0 {
+	if n == 0 {
 		return fmt.Errorf("insert device %s: %w", d.KioskID, registry.ErrExists)
 	}
 	return nil
@@ -70,7 +70,7 @@ func (t *tx) InsertDevice(ctx context.Context, d registry.Device) error {
 
 const deviceCols = `kiosk_id, public_key, area, enrolled_at, revoked_at, last_seen`
 
-func scanDevice(sc interface{ Scan(...any) error }) (registry.Device, error) {
+func scanDevice(sc row) (registry.Device, error) {
 	var d registry.Device
 	var pk []byte
 	var enrolled, revoked, seen int64
@@ -83,15 +83,15 @@ func scanDevice(sc interface{ Scan(...any) error }) (registry.Device, error) {
 }
 
 func (t *tx) Device(ctx context.Context, kioskID string) (registry.Device, error) {
-	d, err := scanDevice(t.tx.QueryRow(ctx, `SELECT `+deviceCols+` FROM devices WHERE kiosk_id = $1`, kioskID))
+	d, err := scanDevice(t.c.queryRow(ctx, `SELECT `+deviceCols+` FROM devices WHERE kiosk_id = ?`, kioskID))
 	if err != nil {
-		return registry.Device{}, notFound(err, "device "+kioskID)
+		return registry.Device{}, t.notFound(err, "device "+kioskID)
 	}
 	return d, nil
 }
 
 func (t *tx) Devices(ctx context.Context) ([]registry.Device, error) {
-	rows, err := t.tx.Query(ctx, `SELECT `+deviceCols+` FROM devices ORDER BY kiosk_id`)
+	rows, err := t.c.query(ctx, `SELECT `+deviceCols+` FROM devices ORDER BY kiosk_id`)
 	if err != nil {
 		return nil, fmt.Errorf("devices: %w", err)
 	}
@@ -111,13 +111,13 @@ func (t *tx) Devices(ctx context.Context) ([]registry.Device, error) {
 }
 
 func (t *tx) RevokeDevice(ctx context.Context, kioskID string, at time.Time) error {
-	res, err := t.tx.Exec(ctx, `UPDATE devices SET revoked_at = CASE WHEN revoked_at = 0 THEN $1 ELSE revoked_at END
-		WHERE kiosk_id = $2`, ns(at), kioskID)
-	return affected(res, err, "revoke device "+kioskID)
+	n, err := t.c.exec(ctx, `UPDATE devices SET revoked_at = CASE WHEN revoked_at = 0 THEN ? ELSE revoked_at END
+		WHERE kiosk_id = ?`, ns(at), kioskID)
+	return affected(n, err, "revoke device "+kioskID)
 }
 
 func (t *tx) TouchDevice(ctx context.Context, kioskID string, at time.Time) error {
-	_, err := t.tx.Exec(ctx, `UPDATE devices SET last_seen = $1 WHERE kiosk_id = $2 AND last_seen < $3`,
+	_, err := t.c.exec(ctx, `UPDATE devices SET last_seen = ? WHERE kiosk_id = ? AND last_seen < ?`,
 		ns(at), kioskID, ns(at))
 	if err != nil {
 		return fmt.Errorf("touch device %s: %w", kioskID, err)
@@ -126,20 +126,20 @@ func (t *tx) TouchDevice(ctx context.Context, kioskID string, at time.Time) erro
 }
 
 func (t *tx) UseNonce(ctx context.Context, kioskID, nonce string, at time.Time) (bool, error) {
-	res, err := t.tx.Exec(ctx, `INSERT INTO nonces (kiosk_id, nonce, at) VALUES ($1, $2, $3)
+	n, err := t.c.exec(ctx, `INSERT INTO nonces (kiosk_id, nonce, at) VALUES (?, ?, ?)
 		ON CONFLICT DO NOTHING`, kioskID, nonce, ns(at))
 	if err != nil {
 		return false, fmt.Errorf("use nonce of %s: %w", kioskID, err)
 	}
-	return res.RowsAffected() == 1, nil
+	return n == 1, nil
 }
 
 func (t *tx) PurgeNonces(ctx context.Context, before time.Time) (int64, error) {
-	res, err := t.tx.Exec(ctx, `DELETE FROM nonces WHERE at < $1`, ns(before))
+	n, err := t.c.exec(ctx, `DELETE FROM nonces WHERE at < ?`, ns(before))
 	if err != nil {
 		return 0, fmt.Errorf("purge nonces: %w", err)
 	}
-	return res.RowsAffected(), nil
+	return n, nil
 }
 
 const regCols = `id, nik, email, phone, created_at, status, revoked_at, activation_record, approved_at,
@@ -150,7 +150,7 @@ func regArgs(r registry.Registration) []any {
 		r.ActivationRecord, ns(r.ApprovedAt), r.CodeHash, ns(r.CodeExpires), r.CodeTries, ns(r.ConfirmedAt)}
 }
 
-func scanReg(sc interface{ Scan(...any) error }) (registry.Registration, error) {
+func scanReg(sc row) (registry.Registration, error) {
 	var r registry.Registration
 	var status string
 	var created, revoked, approved, expires, confirmed int64
@@ -164,29 +164,29 @@ func scanReg(sc interface{ Scan(...any) error }) (registry.Registration, error) 
 }
 
 func (t *tx) InsertRegistration(ctx context.Context, r registry.Registration) error {
-	res, err := t.tx.Exec(ctx, `INSERT INTO registrations (`+regCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT DO NOTHING`, regArgs(r)...)
+	n, err := t.c.exec(ctx, `INSERT INTO registrations (`+regCols+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, regArgs(r)...)
 	if err != nil {
 		return fmt.Errorf("insert registration %s: %w", r.ID, err)
 	}
 	// ON CONFLICT, not a failed statement: on PostgreSQL that would abort the whole
 	// transaction, and the caller may go on after ErrExists.
-	if res.RowsAffected() == 0 {
+	if n == 0 {
 		return fmt.Errorf("insert registration %s: %w", r.ID, registry.ErrExists)
 	}
 	return nil
 }
 
 func (t *tx) Registration(ctx context.Context, id string) (registry.Registration, error) {
-	r, err := scanReg(t.tx.QueryRow(ctx, `SELECT `+regCols+` FROM registrations WHERE id = $1 FOR UPDATE`, id))
+	r, err := scanReg(t.c.queryRow(ctx, `SELECT `+regCols+` FROM registrations WHERE id = ? FOR UPDATE`, id))
 	if err != nil {
-		return registry.Registration{}, notFound(err, "registration "+id)
+		return registry.Registration{}, t.notFound(err, "registration "+id)
 	}
 	return r, nil
 }
 
 func (t *tx) RegistrationsByNIK(ctx context.Context, nik string) ([]registry.Registration, error) {
-	rows, err := t.tx.Query(ctx, `SELECT `+regCols+` FROM registrations WHERE nik = $1
+	rows, err := t.c.query(ctx, `SELECT `+regCols+` FROM registrations WHERE nik = ?
 		ORDER BY created_at, id FOR UPDATE`, nik)
 	if err != nil {
 		return nil, fmt.Errorf("registrations by nik: %w", err)
@@ -208,14 +208,17 @@ func (t *tx) RegistrationsByNIK(ctx context.Context, nik string) ([]registry.Reg
 
 func (t *tx) UpdateRegistration(ctx context.Context, r registry.Registration) error {
 	a := regArgs(r)
-	res, err := t.tx.Exec(ctx, `UPDATE registrations SET nik = $1, email = $2, phone = $3, created_at = $4,
-		status = $5, revoked_at = $6, activation_record = $7, approved_at = $8, code_hash = $9, code_expires = $10,
-		code_tries = $11, confirmed_at = $12 WHERE id = $13`, append(a[1:], a[0])...)
-	return affected(res, err, "update registration "+r.ID)
+	n, err := t.c.exec(ctx, `UPDATE registrations SET nik = ?, email = ?, phone = ?, created_at = ?,
+		status = ?, revoked_at = ?, activation_record = ?, approved_at = ?, code_hash = ?, code_expires = ?,
+		code_tries = ?, confirmed_at = ? WHERE id = ?`, append(a[1:], a[0])...)
+	return affected(n, err, "update registration "+r.ID)
 }
 
-const insertRecordSQL = `INSERT INTO records (id, kiosk_id, kind, registration_id, nik, at, received_at,
-	status, code, winner, envelope) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
+var recordCols = []string{"id", "kiosk_id", "kind", "registration_id", "nik", "at", "received_at",
+	"status", "code", "winner", "envelope"}
+
+var insertRecordSQL = `INSERT INTO records (` + strings.Join(recordCols, ", ") + `)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 func recordArgs(r registry.StoredRecord) []any {
 	return []any{r.ID, r.KioskID, string(r.Kind), r.RegistrationID, r.NIK, ns(r.At), ns(r.ReceivedAt),
@@ -223,22 +226,22 @@ func recordArgs(r registry.StoredRecord) []any {
 }
 
 func (t *tx) InsertRecord(ctx context.Context, r registry.StoredRecord) (bool, error) {
-	res, err := t.tx.Exec(ctx, insertRecordSQL+` ON CONFLICT (id) DO NOTHING`, recordArgs(r)...)
+	n, err := t.c.exec(ctx, insertRecordSQL+` ON CONFLICT (id) DO NOTHING`, recordArgs(r)...)
 	if err != nil {
 		return false, fmt.Errorf("insert record %s: %w", r.ID, err)
 	}
-	return res.RowsAffected() == 1, nil
+	return n == 1, nil
 }
 
 func (t *tx) Record(ctx context.Context, id string) (registry.StoredRecord, error) {
 	var r registry.StoredRecord
 	var kind string
 	var at, received int64
-	err := t.tx.QueryRow(ctx, `SELECT id, kiosk_id, kind, registration_id, nik, at, received_at,
-		status, code, winner, envelope FROM records WHERE id = $1`, id).Scan(&r.ID, &r.KioskID, &kind,
+	err := t.c.queryRow(ctx, `SELECT id, kiosk_id, kind, registration_id, nik, at, received_at,
+		status, code, winner, envelope FROM records WHERE id = ?`, id).Scan(&r.ID, &r.KioskID, &kind,
 		&r.RegistrationID, &r.NIK, &at, &received, &r.Status, &r.Code, &r.Winner, &r.Envelope)
 	if err != nil {
-		return registry.StoredRecord{}, notFound(err, "record "+id)
+		return registry.StoredRecord{}, t.notFound(err, "record "+id)
 	}
 	r.Kind = kiosk.RecordKind(kind)
 	r.At, r.ReceivedAt = tm(at), tm(received)
@@ -246,15 +249,15 @@ func (t *tx) Record(ctx context.Context, id string) (registry.StoredRecord, erro
 }
 
 func (t *tx) SetRecordAnswer(ctx context.Context, id string, status int, code, winner string) error {
-	res, err := t.tx.Exec(ctx, `UPDATE records SET status = $1, code = $2, winner = $3 WHERE id = $4`,
+	n, err := t.c.exec(ctx, `UPDATE records SET status = ?, code = ?, winner = ? WHERE id = ?`,
 		status, code, winner, id)
-	return affected(res, err, "set record answer "+id)
+	return affected(n, err, "set record answer "+id)
 }
 
 func (t *tx) CountAccepted(ctx context.Context, kind kiosk.RecordKind, regID string, since time.Time) (int, error) {
 	var n int
-	err := t.tx.QueryRow(ctx, `SELECT count(*) FROM records
-		WHERE registration_id = $1 AND kind = $2 AND status = $3 AND received_at >= $4`,
+	err := t.c.queryRow(ctx, `SELECT count(*) FROM records
+		WHERE registration_id = ? AND kind = ? AND status = ? AND received_at >= ?`,
 		regID, string(kind), ikdsync.StatusAccepted, ns(since)).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count %s records of %s: %w", kind, regID, err)
@@ -263,15 +266,15 @@ func (t *tx) CountAccepted(ctx context.Context, kind kiosk.RecordKind, regID str
 }
 
 func (t *tx) PurgeRecords(ctx context.Context, before time.Time) (int64, error) {
-	res, err := t.tx.Exec(ctx, `DELETE FROM records WHERE received_at < $1`, ns(before))
+	n, err := t.c.exec(ctx, `DELETE FROM records WHERE received_at < ?`, ns(before))
 	if err != nil {
 		return 0, fmt.Errorf("purge records: %w", err)
 	}
-	return res.RowsAffected(), nil
+	return n, nil
 }
 
 func (t *tx) InsertTombstone(ctx context.Context, ts registry.Tombstone) error {
-	_, err := t.tx.Exec(ctx, `INSERT INTO tombstones (nik, at, record_id) VALUES ($1, $2, $3)`,
+	_, err := t.c.exec(ctx, `INSERT INTO tombstones (nik, at, record_id) VALUES (?, ?, ?)`,
 		ts.NIK, ns(ts.At), ts.RecordID)
 	if err != nil {
 		return fmt.Errorf("insert tombstone: %w", err)
@@ -281,7 +284,7 @@ func (t *tx) InsertTombstone(ctx context.Context, ts registry.Tombstone) error {
 
 const tombstoneCols = `nik, at, record_id, lifted_at, lifted_by, lift_reason`
 
-func scanTombstone(sc pgx.Row) (registry.Tombstone, error) {
+func scanTombstone(sc row) (registry.Tombstone, error) {
 	var ts registry.Tombstone
 	var at, lifted int64
 	if err := sc.Scan(&ts.NIK, &at, &ts.RecordID, &lifted, &ts.LiftedBy, &ts.LiftReason); err != nil {
@@ -292,41 +295,16 @@ func scanTombstone(sc pgx.Row) (registry.Tombstone, error) {
 }
 
 func (t *tx) LatestTombstone(ctx context.Context, nik string) (registry.Tombstone, error) {
-	ts, err := scanTombstone(t.tx.QueryRow(ctx, `SELECT `+tombstoneCols+` FROM tombstones WHERE nik = $1 AND lifted_at = 0
+	ts, err := scanTombstone(t.c.queryRow(ctx, `SELECT `+tombstoneCols+` FROM tombstones WHERE nik = ? AND lifted_at = 0
 		ORDER BY at DESC, id DESC LIMIT 1`, nik))
 	if err != nil {
-		return registry.Tombstone{}, notFound(err, "latest tombstone")
+		return registry.Tombstone{}, t.notFound(err, "latest tombstone")
 	}
 	return ts, nil
 }
 
-// LatestTombstones is LatestTombstone for many NIKs in one query (registry.TombstonesTx).
-func (t *tx) LatestTombstones(ctx context.Context, niks []string) (map[string]registry.Tombstone, error) {
-	out := map[string]registry.Tombstone{}
-	if len(niks) == 0 {
-		return out, nil
-	}
-	rows, err := t.tx.Query(ctx, `SELECT DISTINCT ON (nik) `+tombstoneCols+` FROM tombstones
-		WHERE nik = ANY($1) AND lifted_at = 0 ORDER BY nik, at DESC, id DESC`, niks)
-	if err != nil {
-		return nil, fmt.Errorf("latest tombstones: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		ts, err := scanTombstone(rows)
-		if err != nil {
-			return nil, fmt.Errorf("latest tombstones: %w", err)
-		}
-		out[ts.NIK] = ts
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("latest tombstones: %w", err)
-	}
-	return out, nil
-}
-
 func (t *tx) Tombstones(ctx context.Context, nik string) ([]registry.Tombstone, error) {
-	rows, err := t.tx.Query(ctx, `SELECT `+tombstoneCols+` FROM tombstones WHERE nik = $1 ORDER BY at, id`, nik)
+	rows, err := t.c.query(ctx, `SELECT `+tombstoneCols+` FROM tombstones WHERE nik = ? ORDER BY at, id`, nik)
 	if err != nil {
 		return nil, fmt.Errorf("tombstones: %w", err)
 	}
@@ -346,31 +324,29 @@ func (t *tx) Tombstones(ctx context.Context, nik string) ([]registry.Tombstone, 
 }
 
 func (t *tx) LiftTombstones(ctx context.Context, nik string, at time.Time, by, reason string) (int64, error) {
-	res, err := t.tx.Exec(ctx, `UPDATE tombstones SET lifted_at = $1, lifted_by = $2, lift_reason = $3
-		WHERE nik = $4 AND lifted_at = 0`, ns(at), by, reason, nik)
+	n, err := t.c.exec(ctx, `UPDATE tombstones SET lifted_at = ?, lifted_by = ?, lift_reason = ?
+		WHERE nik = ? AND lifted_at = 0`, ns(at), by, reason, nik)
 	if err != nil {
 		return 0, fmt.Errorf("lift tombstones: %w", err)
 	}
-	return res.RowsAffected(), nil
+	return n, nil
 }
-
-var _ registry.TombstonesTx = (*tx)(nil)
 
 func (t *tx) Checkpoint(ctx context.Context, kioskID string) (registry.Checkpoint, error) {
 	var c registry.Checkpoint
 	var at int64
-	err := t.tx.QueryRow(ctx, `SELECT kiosk_id, record_id, audit_seq, audit_hash, outbox_seq, at
-		FROM checkpoints WHERE kiosk_id = $1 FOR UPDATE`, kioskID).Scan(&c.KioskID, &c.RecordID, &c.AuditSeq, &c.AuditHash, &c.OutboxSeq, &at)
+	err := t.c.queryRow(ctx, `SELECT kiosk_id, record_id, audit_seq, audit_hash, outbox_seq, at
+		FROM checkpoints WHERE kiosk_id = ? FOR UPDATE`, kioskID).Scan(&c.KioskID, &c.RecordID, &c.AuditSeq, &c.AuditHash, &c.OutboxSeq, &at)
 	if err != nil {
-		return registry.Checkpoint{}, notFound(err, "checkpoint of "+kioskID)
+		return registry.Checkpoint{}, t.notFound(err, "checkpoint of "+kioskID)
 	}
 	c.At = tm(at)
 	return c, nil
 }
 
 func (t *tx) PutCheckpoint(ctx context.Context, c registry.Checkpoint) error {
-	_, err := t.tx.Exec(ctx, `INSERT INTO checkpoints (kiosk_id, record_id, audit_seq, audit_hash, outbox_seq, at)
-		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (kiosk_id) DO UPDATE SET record_id = excluded.record_id,
+	_, err := t.c.exec(ctx, `INSERT INTO checkpoints (kiosk_id, record_id, audit_seq, audit_hash, outbox_seq, at)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (kiosk_id) DO UPDATE SET record_id = excluded.record_id,
 		audit_seq = excluded.audit_seq, audit_hash = excluded.audit_hash, outbox_seq = excluded.outbox_seq, at = excluded.at`,
 		c.KioskID, c.RecordID, c.AuditSeq, c.AuditHash, c.OutboxSeq, ns(c.At))
 	if err != nil {
@@ -382,18 +358,18 @@ func (t *tx) PutCheckpoint(ctx context.Context, c registry.Checkpoint) error {
 func (t *tx) AuditHead(ctx context.Context, kioskID string) (registry.AuditHead, error) {
 	var h registry.AuditHead
 	var at int64
-	err := t.tx.QueryRow(ctx, `SELECT kiosk_id, audit_seq, audit_hash, outbox_seq, at
-		FROM audit_heads WHERE kiosk_id = $1 FOR UPDATE`, kioskID).Scan(&h.KioskID, &h.AuditSeq, &h.AuditHash, &h.OutboxSeq, &at)
+	err := t.c.queryRow(ctx, `SELECT kiosk_id, audit_seq, audit_hash, outbox_seq, at
+		FROM audit_heads WHERE kiosk_id = ? FOR UPDATE`, kioskID).Scan(&h.KioskID, &h.AuditSeq, &h.AuditHash, &h.OutboxSeq, &at)
 	if err != nil {
-		return registry.AuditHead{}, notFound(err, "audit head of "+kioskID)
+		return registry.AuditHead{}, t.notFound(err, "audit head of "+kioskID)
 	}
 	h.At = tm(at)
 	return h, nil
 }
 
 func (t *tx) PutAuditHead(ctx context.Context, h registry.AuditHead) error {
-	_, err := t.tx.Exec(ctx, `INSERT INTO audit_heads (kiosk_id, audit_seq, audit_hash, outbox_seq, at)
-		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (kiosk_id) DO UPDATE SET audit_seq = excluded.audit_seq,
+	_, err := t.c.exec(ctx, `INSERT INTO audit_heads (kiosk_id, audit_seq, audit_hash, outbox_seq, at)
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT (kiosk_id) DO UPDATE SET audit_seq = excluded.audit_seq,
 		audit_hash = excluded.audit_hash, outbox_seq = excluded.outbox_seq, at = excluded.at`,
 		h.KioskID, h.AuditSeq, h.AuditHash, h.OutboxSeq, ns(h.At))
 	if err != nil {
@@ -404,15 +380,15 @@ func (t *tx) PutAuditHead(ctx context.Context, h registry.AuditHead) error {
 
 func (t *tx) EnqueueMail(ctx context.Context, m mail.Mail) error {
 	// Due at once: next_attempt 0 is before any claim's now, whatever the clocks say.
-	res, err := t.tx.Exec(ctx, `INSERT INTO mails (id, to_addr, code, registration_id, expires_at, attempts,
-		created_at, next_attempt, replaces) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
+	n, err := t.c.exec(ctx, `INSERT INTO mails (id, to_addr, code, registration_id, expires_at, attempts,
+		created_at, next_attempt, replaces) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		m.ID, m.To, m.Code, m.RegistrationID, ns(m.ExpiresAt), m.Attempts, ns(m.CreatedAt), 0, m.Replaces)
 	if err != nil {
 		return fmt.Errorf("enqueue mail %s: %w", m.ID, err)
 	}
 	// ON CONFLICT, not a failed statement: on PostgreSQL that would abort the whole
 	// transaction, and the caller may go on after ErrExists.
-	if res.RowsAffected() == 0 {
+	if n == 0 {
 		return fmt.Errorf("enqueue mail %s: %w", m.ID, registry.ErrExists)
 	}
 	return nil
@@ -422,7 +398,7 @@ func (t *tx) EnqueueMail(ctx context.Context, m mail.Mail) error {
 // commit-ordered.
 func (t *tx) nextChanges(ctx context.Context, k int) (int64, error) {
 	var n int64
-	if err := t.tx.QueryRow(ctx, `UPDATE change_counter SET n = n + $1 WHERE id = 1 RETURNING n`, k).Scan(&n); err != nil {
+	if err := t.c.queryRow(ctx, `UPDATE change_counter SET n = n + ? WHERE id = 1 RETURNING n`, k).Scan(&n); err != nil {
 		return 0, fmt.Errorf("change counter: %w", err)
 	}
 	return n - int64(k) + 1, nil
@@ -436,30 +412,29 @@ func (t *tx) PutResidents(ctx context.Context, rs []registry.ResidentRow) error 
 	if err != nil {
 		return fmt.Errorf("put residents: %w", err)
 	}
-	// One batch: a round trip for the lot, each row its own upsert so a NIK twice in rs
-	// behaves as two calls.
-	b := &pgx.Batch{}
+	// One batch, each row its own upsert so a NIK twice in rs behaves as two calls.
+	args := make([][]any, len(rs))
 	for i, r := range rs {
-		b.Queue(putResidentSQL, r.NIK, r.Kecamatan, r.Removed, r.Data, first+int64(i))
+		args[i] = []any{r.NIK, r.Kecamatan, r.Removed, r.Data, first + int64(i)}
 	}
-	if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
+	if err := t.c.batch(ctx, putResidentSQL, args); err != nil {
 		return fmt.Errorf("put residents: %w", err)
 	}
 	return nil
 }
 
 const putResidentSQL = `INSERT INTO residents (nik, kecamatan, prev_kecamatan, removed, data, seq)
-	VALUES ($1, $2, '', $3, $4, $5) ON CONFLICT (nik) DO UPDATE SET
+	VALUES (?, ?, '', ?, ?, ?) ON CONFLICT (nik) DO UPDATE SET
 	prev_kecamatan = CASE WHEN residents.kecamatan <> excluded.kecamatan THEN residents.kecamatan
 		ELSE residents.prev_kecamatan END,
 	kecamatan = excluded.kecamatan, removed = excluded.removed, data = excluded.data, seq = excluded.seq`
 
 func (t *tx) Resident(ctx context.Context, nik string) (registry.ResidentRow, error) {
 	var r registry.ResidentRow
-	err := t.tx.QueryRow(ctx, `SELECT nik, kecamatan, prev_kecamatan, removed, data, seq FROM residents
-		WHERE nik = $1`, nik).Scan(&r.NIK, &r.Kecamatan, &r.PrevKecamatan, &r.Removed, &r.Data, &r.Seq)
+	err := t.c.queryRow(ctx, `SELECT nik, kecamatan, prev_kecamatan, removed, data, seq FROM residents
+		WHERE nik = ?`, nik).Scan(&r.NIK, &r.Kecamatan, &r.PrevKecamatan, &r.Removed, &r.Data, &r.Seq)
 	if err != nil {
-		return registry.ResidentRow{}, notFound(err, "resident")
+		return registry.ResidentRow{}, t.notFound(err, "resident")
 	}
 	return r, nil
 }
@@ -469,7 +444,7 @@ func (t *tx) PutOfficer(ctx context.Context, o registry.OfficerRow) error {
 	if err != nil {
 		return fmt.Errorf("put officer %s: %w", o.ID, err)
 	}
-	_, err = t.tx.Exec(ctx, `INSERT INTO officers (id, area, name, role, disabled, seq) VALUES ($1, $2, $3, $4, $5, $6)
+	_, err = t.c.exec(ctx, `INSERT INTO officers (id, area, name, role, disabled, seq) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET area = excluded.area, name = excluded.name, role = excluded.role,
 		disabled = excluded.disabled, seq = excluded.seq`, o.ID, o.Area, o.Name, string(o.Role), o.Disabled, seq)
 	if err != nil {
@@ -480,7 +455,7 @@ func (t *tx) PutOfficer(ctx context.Context, o registry.OfficerRow) error {
 
 const officerCols = `id, area, name, role, disabled, seq`
 
-func scanOfficer(sc pgx.Row) (registry.OfficerRow, error) {
+func scanOfficer(sc row) (registry.OfficerRow, error) {
 	var o registry.OfficerRow
 	var role string
 	if err := sc.Scan(&o.ID, &o.Area, &o.Name, &role, &o.Disabled, &o.Seq); err != nil {
@@ -491,15 +466,15 @@ func scanOfficer(sc pgx.Row) (registry.OfficerRow, error) {
 }
 
 func (t *tx) Officer(ctx context.Context, id string) (registry.OfficerRow, error) {
-	o, err := scanOfficer(t.tx.QueryRow(ctx, `SELECT `+officerCols+` FROM officers WHERE id = $1`, id))
+	o, err := scanOfficer(t.c.queryRow(ctx, `SELECT `+officerCols+` FROM officers WHERE id = ?`, id))
 	if err != nil {
-		return registry.OfficerRow{}, notFound(err, "officer "+id)
+		return registry.OfficerRow{}, t.notFound(err, "officer "+id)
 	}
 	return o, nil
 }
 
 func (t *tx) Officers(ctx context.Context) ([]registry.OfficerRow, error) {
-	rows, err := t.tx.Query(ctx, `SELECT `+officerCols+` FROM officers ORDER BY id`)
+	rows, err := t.c.query(ctx, `SELECT `+officerCols+` FROM officers ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("officers: %w", err)
 	}
@@ -523,8 +498,8 @@ func (t *tx) PutKey(ctx context.Context, k registry.KeyRow) error {
 	if err != nil {
 		return fmt.Errorf("put key %s: %w", k.KeyID, err)
 	}
-	_, err = t.tx.Exec(ctx, `INSERT INTO registry_keys (key_id, public_key, not_before, not_after, seq)
-		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key_id) DO UPDATE SET public_key = excluded.public_key,
+	_, err = t.c.exec(ctx, `INSERT INTO registry_keys (key_id, public_key, not_before, not_after, seq)
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT (key_id) DO UPDATE SET public_key = excluded.public_key,
 		not_before = excluded.not_before, not_after = excluded.not_after, seq = excluded.seq`,
 		k.KeyID, []byte(k.PublicKey), ns(k.NotBefore), ns(k.NotAfter), seq)
 	if err != nil {
@@ -539,8 +514,8 @@ func (t *tx) Changes(ctx context.Context, area string, after int64, limit int) (
 		return ch, nil
 	}
 	// Each kind is read up to limit+1 past after; the merge keeps the lowest limit numbers.
-	rows, err := t.tx.Query(ctx, `SELECT nik, kecamatan, prev_kecamatan, removed, data, seq FROM residents
-		WHERE seq > $1 AND (kecamatan = $2 OR prev_kecamatan = $3) ORDER BY seq LIMIT $4`, after, area, area, limit+1)
+	rows, err := t.c.query(ctx, `SELECT nik, kecamatan, prev_kecamatan, removed, data, seq FROM residents
+		WHERE seq > ? AND (kecamatan = ? OR prev_kecamatan = ?) ORDER BY seq LIMIT ?`, after, area, area, limit+1)
 	if err != nil {
 		return ch, fmt.Errorf("changes: residents: %w", err)
 	}
@@ -556,8 +531,8 @@ func (t *tx) Changes(ctx context.Context, area string, after int64, limit int) (
 	if err := rows.Err(); err != nil {
 		return ch, fmt.Errorf("changes: residents: %w", err)
 	}
-	rows, err = t.tx.Query(ctx, `SELECT `+officerCols+` FROM officers
-		WHERE seq > $1 AND (area = $2 OR area = '') ORDER BY seq LIMIT $3`, after, area, limit+1)
+	rows, err = t.c.query(ctx, `SELECT `+officerCols+` FROM officers
+		WHERE seq > ? AND (area = ? OR area = '') ORDER BY seq LIMIT ?`, after, area, limit+1)
 	if err != nil {
 		return ch, fmt.Errorf("changes: officers: %w", err)
 	}
@@ -573,7 +548,7 @@ func (t *tx) Changes(ctx context.Context, area string, after int64, limit int) (
 	if err := rows.Err(); err != nil {
 		return ch, fmt.Errorf("changes: officers: %w", err)
 	}
-	if ch.Keys, err = t.keys(ctx, "WHERE seq > $1 ORDER BY seq LIMIT $2", after, limit+1); err != nil {
+	if ch.Keys, err = t.keys(ctx, "WHERE seq > ? ORDER BY seq LIMIT ?", after, limit+1); err != nil {
 		return ch, fmt.Errorf("changes: %w", err)
 	}
 	return storeutil.TrimChanges(ch, limit), nil
@@ -584,7 +559,7 @@ func (t *tx) Keys(ctx context.Context) ([]registry.KeyRow, error) {
 }
 
 func (t *tx) keys(ctx context.Context, where string, args ...any) ([]registry.KeyRow, error) {
-	rows, err := t.tx.Query(ctx, "SELECT key_id, public_key, not_before, not_after, seq FROM registry_keys "+where, args...)
+	rows, err := t.c.query(ctx, "SELECT key_id, public_key, not_before, not_after, seq FROM registry_keys "+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("keys: %w", err)
 	}
@@ -602,6 +577,38 @@ func (t *tx) keys(ctx context.Context, where string, args ...any) ([]registry.Ke
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("keys: %w", err)
+	}
+	return out, nil
+}
+
+// tombTx is a tx that also answers LatestTombstone for many NIKs in one query
+// (registry.TombstonesTx), for a database where each statement is a round trip.
+type tombTx struct {
+	*tx
+	q string
+}
+
+var _ registry.TombstonesTx = (*tombTx)(nil)
+
+func (t *tombTx) LatestTombstones(ctx context.Context, niks []string) (map[string]registry.Tombstone, error) {
+	out := map[string]registry.Tombstone{}
+	if len(niks) == 0 {
+		return out, nil
+	}
+	rows, err := t.c.query(ctx, t.q, niks)
+	if err != nil {
+		return nil, fmt.Errorf("latest tombstones: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		ts, err := scanTombstone(rows)
+		if err != nil {
+			return nil, fmt.Errorf("latest tombstones: %w", err)
+		}
+		out[ts.NIK] = ts
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("latest tombstones: %w", err)
 	}
 	return out, nil
 }

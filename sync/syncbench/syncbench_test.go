@@ -16,7 +16,7 @@ import (
 
 var summary = regexp.MustCompile(`^sync-bench drain-10k-s [0-9.]+ bytes-per-activation [0-9]+ ingest-sqlite-rps [0-9]+ ` +
 	`ingest-postgres-rps [0-9]+ postgres-bulk-rps [0-9]+ snapshot-200k-s [0-9.]+ snapshot-200k-mb [0-9]+ ` +
-	`ingest-postgres-unsealed-rps [0-9]+ sealing-cost-pct -?[0-9.]+$`)
+	`ingest-postgres-unsealed-rps [0-9]+ sealing-cost-pct -?[0-9.]+ signature-floor-rps [0-9]+ ingest-of-floor [0-9.]+$`)
 
 // TestRunTiny runs the whole benchmark at a tiny size: every record acknowledged or
 // accepted, every resident pulled, and the table ends with the summary line. No timing is
@@ -29,7 +29,7 @@ func TestRunTiny(t *testing.T) {
 	}
 	if rep.Drain.Acknowledged != 50 || rep.IngestSQLite.Accepted != 50 || rep.IngestPostgres.Accepted != 100 ||
 		rep.IngestPostgresUnsealed.Accepted != 100 ||
-		rep.Bulk.Records != 50 || rep.Snapshot.Added != 500 {
+		rep.SignatureFloor.Records != 100 || rep.Bulk.Records != 50 || rep.Snapshot.Added != 500 {
 		t.Errorf("report %+v", rep)
 	}
 	if rep.Drain.Bytes == 0 || rep.Snapshot.Bytes == 0 {

@@ -98,9 +98,12 @@ func (s *Server) ingest(ctx context.Context, dev Device, envelopes [][]byte, hea
 		}
 		tombs := &batchTombstones{}
 		auth := &batchAuth{}
+		if err := auth.prefetch(ctx, tx, todo); err != nil {
+			return err
+		}
 		for _, in := range todo {
 			in.mailed = nil
-			if in.rec.Kind == kiosk.KindActivation && !tombs.read {
+			if (in.rec.Kind == kiosk.KindActivation || in.rec.Kind == kiosk.KindCodeReissue) && !tombs.read {
 				// The batch is sorted with every deactivation first, so the tombstones read
 				// here include those this batch made. A deactivation another process commits
 				// after this read is still seen: it marks the NIK's registrations deactivated,
@@ -130,7 +133,8 @@ func (s *Server) ingest(ctx context.Context, dev Device, envelopes [][]byte, hea
 }
 
 // batchTombstones holds the latest tombstones of a batch's activation NIKs, read in one query
-// when the store can (TombstonesTx); otherwise each activation reads its own.
+// when the store can (BatchReadTx); otherwise each activation reads its own. With them it locks
+// the registrations the batch's activations and re-issues name, in one query.
 type batchTombstones struct {
 	read  bool
 	byNIK map[string]Tombstone // nil: not prefetched
@@ -138,17 +142,24 @@ type batchTombstones struct {
 
 func (b *batchTombstones) prefetch(ctx context.Context, tx Tx, todo []*ingested) error {
 	b.read = true
-	tt, ok := tx.(TombstonesTx)
+	bt, ok := tx.(BatchReadTx)
 	if !ok {
 		return nil
 	}
-	var niks []string
+	var niks, regs []string
 	for _, in := range todo {
-		if in.rec.Kind == kiosk.KindActivation {
+		switch in.rec.Kind {
+		case kiosk.KindActivation:
 			niks = append(niks, string(in.rec.Activation.NIK))
+			regs = append(regs, in.rec.Activation.RegistrationID)
+		case kiosk.KindCodeReissue:
+			regs = append(regs, in.rec.Reissue.RegistrationID)
 		}
 	}
-	m, err := tt.LatestTombstones(ctx, niks)
+	if err := bt.LockRegistrations(ctx, regs); err != nil {
+		return fmt.Errorf("registrations of the batch: %w", err)
+	}
+	m, err := bt.LatestTombstones(ctx, niks)
 	if err != nil {
 		return fmt.Errorf("tombstones of the batch: %w", err)
 	}

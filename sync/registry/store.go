@@ -159,12 +159,19 @@ type ReadTx interface {
 	Tombstones(ctx context.Context, nik string) ([]Tombstone, error)
 }
 
-// TombstonesTx is an optional extension of Tx for a database where each statement is a round
-// trip (PostgreSQL): LatestTombstones answers LatestTombstone for many NIKs in one query, the
-// map holding only the NIKs that have a tombstone. Ingest reads a batch's tombstones with it
-// at once instead of one query per activation.
-type TombstonesTx interface {
+// BatchReadTx is an optional extension of Tx for a database where each statement is a round
+// trip (PostgreSQL): ingest reads what a batch needs in one query each instead of one query
+// per record.
+type BatchReadTx interface {
+	// LatestTombstones answers LatestTombstone for many NIKs, the map holding only the NIKs
+	// that have a tombstone.
 	LatestTombstones(ctx context.Context, niks []string) (map[string]Tombstone, error)
+	// Residents answers Resident for many NIKs, the map holding only the NIKs that exist.
+	Residents(ctx context.Context, niks []string) (map[string]ResidentRow, error)
+	// LockRegistrations reads and locks, as Registration does, those of the registrations ids
+	// that exist, in id order; for the rest of the transaction Registration answers for them
+	// without a round trip, including this transaction's own updates.
+	LockRegistrations(ctx context.Context, ids []string) error
 }
 
 // EnrollCode is a one-time code that lets one kiosk enroll for an area.

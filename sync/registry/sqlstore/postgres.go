@@ -108,10 +108,7 @@ func (d *pgDialect) bulkInsert(ctx context.Context, table string, cols []string,
 	return err
 }
 
-func (d *pgDialect) latestTombstonesSQL() string {
-	return `SELECT DISTINCT ON (nik) ` + tombstoneCols + ` FROM tombstones
-		WHERE nik = ANY(?) AND lifted_at = 0 ORDER BY nik, at DESC, id DESC`
-}
+func (d *pgDialect) batchReads() bool { return true }
 
 // pgConn runs the shared SQL on a pgx pool or transaction.
 type pgConn struct {

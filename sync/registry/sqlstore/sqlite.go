@@ -129,7 +129,7 @@ func (d *sqliteDialect) reader() conn                   { return sqliteConn{d.r}
 func (d *sqliteDialect) close() error                   { return errors.Join(d.r.Close(), d.w.Close()) }
 func (d *sqliteDialect) backoffStep() time.Duration     { return 5 * time.Millisecond }
 func (d *sqliteDialect) isNoRows(err error) bool        { return errors.Is(err, sql.ErrNoRows) }
-func (d *sqliteDialect) latestTombstonesSQL() string    { return "" }
+func (d *sqliteDialect) batchReads() bool               { return false }
 func (d *sqliteDialect) ping(ctx context.Context) error { return d.r.PingContext(ctx) }
 
 // retryable: the file is locked by another process past busy_timeout.

@@ -91,9 +91,9 @@ type dialect interface {
 	backoffStep() time.Duration
 	// bulkInsert writes rows into table without conflict handling.
 	bulkInsert(ctx context.Context, table string, cols []string, rows [][]any) error
-	// latestTombstonesSQL is the one-query read of registry.TombstonesTx, "" when each
-	// statement is cheap enough that the store does not offer it.
-	latestTombstonesSQL() string
+	// batchReads reports whether the store offers registry.BatchReadTx: where each statement
+	// is a round trip. Its queries use = ANY(array), which only PostgreSQL has.
+	batchReads() bool
 }
 
 // Store is a registry.Store on a SQL database.
@@ -160,11 +160,11 @@ func (s *Store) InReadTx(ctx context.Context, fn func(ctx context.Context, tx re
 	return nil
 }
 
-// tx wraps dt as a registry.Tx, a TombstonesTx where the dialect offers one.
+// tx wraps dt as a registry.Tx, a BatchReadTx where the dialect offers one.
 func (s *Store) tx(dt dbTx) registry.Tx {
 	t := &tx{c: dt, d: s.d}
-	if q := s.d.latestTombstonesSQL(); q != "" {
-		return &tombTx{tx: t, q: q}
+	if s.d.batchReads() {
+		return &batchTx{t}
 	}
 	return t
 }
@@ -172,8 +172,8 @@ func (s *Store) tx(dt dbTx) registry.Tx {
 // write runs one statement group as its own transaction (the queue methods), retried like InTx.
 func (s *Store) write(ctx context.Context, fn func(t *tx) error) error {
 	return s.InTx(ctx, func(ctx context.Context, rt registry.Tx) error {
-		if tt, ok := rt.(*tombTx); ok {
-			return fn(tt.tx)
+		if bt, ok := rt.(*batchTx); ok {
+			return fn(bt.tx)
 		}
 		return fn(rt.(*tx))
 	})
@@ -272,6 +272,30 @@ func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, l
 		}
 		return strings.Compare(a.ID, b.ID)
 	})
+	return out, nil
+}
+
+// Renew moves the lease of the mails ids still leased until held to until, in one
+// transaction, and returns those it moved.
+func (s *Store) Renew(ctx context.Context, ids []string, held, until time.Time) ([]string, error) {
+	var out []string
+	err := s.write(ctx, func(t *tx) error {
+		out = out[:0]
+		for _, id := range ids {
+			n, err := t.c.exec(ctx, `UPDATE mails SET leased_until = ?
+				WHERE id = ? AND leased_until = ? AND sent_at IS NULL AND NOT permanent`, ns(until), id, ns(held))
+			if err != nil {
+				return err
+			}
+			if n == 1 {
+				out = append(out, id)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("renew mail lease: %w", err)
+	}
 	return out, nil
 }
 

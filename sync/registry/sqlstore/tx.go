@@ -18,6 +18,9 @@ import (
 type tx struct {
 	c dbTx
 	d dialect
+	// locked are the registrations LockRegistrations read and locked, kept up to date by
+	// UpdateRegistration: no other transaction can change them before this one ends.
+	locked map[string]registry.Registration
 }
 
 // notFound maps the driver's "no rows" to registry.ErrNotFound, wrapped with what was looked up.
@@ -178,6 +181,9 @@ func (t *tx) InsertRegistration(ctx context.Context, r registry.Registration) er
 }
 
 func (t *tx) Registration(ctx context.Context, id string) (registry.Registration, error) {
+	if r, ok := t.locked[id]; ok {
+		return r, nil
+	}
 	r, err := scanReg(t.c.queryRow(ctx, `SELECT `+regCols+` FROM registrations WHERE id = ? FOR UPDATE`, id))
 	if err != nil {
 		return registry.Registration{}, t.notFound(err, "registration "+id)
@@ -211,7 +217,13 @@ func (t *tx) UpdateRegistration(ctx context.Context, r registry.Registration) er
 	n, err := t.c.exec(ctx, `UPDATE registrations SET nik = ?, email = ?, phone = ?, created_at = ?,
 		status = ?, revoked_at = ?, activation_record = ?, approved_at = ?, code_hash = ?, code_expires = ?,
 		code_tries = ?, confirmed_at = ? WHERE id = ?`, append(a[1:], a[0])...)
-	return affected(n, err, "update registration "+r.ID)
+	if err := affected(n, err, "update registration "+r.ID); err != nil {
+		return err
+	}
+	if _, ok := t.locked[r.ID]; ok {
+		t.locked[r.ID] = r
+	}
+	return nil
 }
 
 var recordCols = []string{"id", "kiosk_id", "kind", "registration_id", "nik", "at", "received_at",
@@ -581,21 +593,21 @@ func (t *tx) keys(ctx context.Context, where string, args ...any) ([]registry.Ke
 	return out, nil
 }
 
-// tombTx is a tx that also answers LatestTombstone for many NIKs in one query
-// (registry.TombstonesTx), for a database where each statement is a round trip.
-type tombTx struct {
+// batchTx is a tx that also reads for a whole batch in one query each (registry.BatchReadTx),
+// for a database where each statement is a round trip.
+type batchTx struct {
 	*tx
-	q string
 }
 
-var _ registry.TombstonesTx = (*tombTx)(nil)
+var _ registry.BatchReadTx = (*batchTx)(nil)
 
-func (t *tombTx) LatestTombstones(ctx context.Context, niks []string) (map[string]registry.Tombstone, error) {
+func (t *batchTx) LatestTombstones(ctx context.Context, niks []string) (map[string]registry.Tombstone, error) {
 	out := map[string]registry.Tombstone{}
 	if len(niks) == 0 {
 		return out, nil
 	}
-	rows, err := t.c.query(ctx, t.q, niks)
+	rows, err := t.c.query(ctx, `SELECT DISTINCT ON (nik) `+tombstoneCols+` FROM tombstones
+		WHERE nik = ANY(?) AND lifted_at = 0 ORDER BY nik, at DESC, id DESC`, niks)
 	if err != nil {
 		return nil, fmt.Errorf("latest tombstones: %w", err)
 	}
@@ -611,4 +623,54 @@ func (t *tombTx) LatestTombstones(ctx context.Context, niks []string) (map[strin
 		return nil, fmt.Errorf("latest tombstones: %w", err)
 	}
 	return out, nil
+}
+
+func (t *batchTx) Residents(ctx context.Context, niks []string) (map[string]registry.ResidentRow, error) {
+	out := map[string]registry.ResidentRow{}
+	if len(niks) == 0 {
+		return out, nil
+	}
+	rows, err := t.c.query(ctx, `SELECT nik, kecamatan, prev_kecamatan, removed, data, seq FROM residents
+		WHERE nik = ANY(?)`, niks)
+	if err != nil {
+		return nil, fmt.Errorf("residents: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r registry.ResidentRow
+		if err := rows.Scan(&r.NIK, &r.Kecamatan, &r.PrevKecamatan, &r.Removed, &r.Data, &r.Seq); err != nil {
+			return nil, fmt.Errorf("residents: %w", err)
+		}
+		out[r.NIK] = r
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("residents: %w", err)
+	}
+	return out, nil
+}
+
+func (t *batchTx) LockRegistrations(ctx context.Context, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	// Locked in id order, as every batch locks them, so two batches do not deadlock.
+	rows, err := t.c.query(ctx, `SELECT `+regCols+` FROM registrations WHERE id = ANY(?) ORDER BY id FOR UPDATE`, ids)
+	if err != nil {
+		return fmt.Errorf("lock registrations: %w", err)
+	}
+	defer rows.Close()
+	if t.locked == nil {
+		t.locked = map[string]registry.Registration{}
+	}
+	for rows.Next() {
+		r, err := scanReg(rows)
+		if err != nil {
+			return fmt.Errorf("lock registrations: %w", err)
+		}
+		t.locked[r.ID] = r
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("lock registrations: %w", err)
+	}
+	return nil
 }

@@ -92,9 +92,9 @@ type residentLookup struct {
 }
 
 // prefetch reads the residents of the batch's records in one query when the store can
-// (BatchReadTx); otherwise each record reads its own.
+// (BatchTx); otherwise each record reads its own.
 func (b *batchAuth) prefetch(ctx context.Context, tx Tx, todo []*ingested) error {
-	bt, ok := tx.(BatchReadTx)
+	bt, ok := tx.(BatchTx)
 	if !ok {
 		return nil
 	}

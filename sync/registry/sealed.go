@@ -47,7 +47,7 @@ type sealedStore struct {
 func (s *sealedStore) InTx(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error {
 	return s.Store.InTx(ctx, func(ctx context.Context, tx Tx) error {
 		st := &sealedTx{Tx: tx, k: s.k}
-		if bt, ok := tx.(BatchReadTx); ok {
+		if bt, ok := tx.(BatchTx); ok {
 			return fn(ctx, &sealedBatchTx{sealedTx: st, bt: bt})
 		}
 		return fn(ctx, st)
@@ -328,13 +328,13 @@ func (t sealedReadTx) Tombstones(ctx context.Context, nik string) ([]Tombstone, 
 	return t.k.tombstones(ctx, t.ReadTx, nik)
 }
 
-// sealedBatchTx keeps the driver's one-query batch reads (BatchReadTx) behind the seal.
+// sealedBatchTx keeps the driver's one-query batch reads (BatchTx) behind the seal.
 type sealedBatchTx struct {
 	*sealedTx
-	bt BatchReadTx
+	bt BatchTx
 }
 
-var _ BatchReadTx = (*sealedBatchTx)(nil)
+var _ BatchTx = (*sealedBatchTx)(nil)
 
 // blindNIKs returns the blind indexes of niks and the NIK of each index.
 func (t *sealedBatchTx) blindNIKs(niks []string) ([]string, map[string]string) {
@@ -383,6 +383,14 @@ func (t *sealedBatchTx) Residents(ctx context.Context, niks []string) (map[strin
 		out[nik] = r
 	}
 	return out, nil
+}
+
+func (t *sealedBatchTx) InsertRecords(ctx context.Context, rs []StoredRecord) ([]bool, error) {
+	sealed := make([]StoredRecord, len(rs))
+	for i, r := range rs {
+		sealed[i] = t.k.sealRecord(r)
+	}
+	return t.bt.InsertRecords(ctx, sealed)
 }
 
 // LockRegistrations needs nothing sealed: registration ids are not personal data, and

@@ -159,10 +159,13 @@ type ReadTx interface {
 	Tombstones(ctx context.Context, nik string) ([]Tombstone, error)
 }
 
-// BatchReadTx is an optional extension of Tx for a database where each statement is a round
-// trip (PostgreSQL): ingest reads what a batch needs in one query each instead of one query
-// per record.
-type BatchReadTx interface {
+// BatchTx is an optional extension of Tx for a database where each statement is a round
+// trip (PostgreSQL): ingest reads and writes what a batch needs in one round trip each
+// instead of one per record.
+type BatchTx interface {
+	// InsertRecords is InsertRecord for each of rs in order, in one round trip; inserted[i]
+	// answers for rs[i].
+	InsertRecords(ctx context.Context, rs []StoredRecord) (inserted []bool, err error)
 	// LatestTombstones answers LatestTombstone for many NIKs, the map holding only the NIKs
 	// that have a tombstone.
 	LatestTombstones(ctx context.Context, niks []string) (map[string]Tombstone, error)

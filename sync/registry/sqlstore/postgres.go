@@ -141,13 +141,23 @@ type pgTx struct {
 }
 
 // batch sends the statements as one pgx.Batch: one round trip for the lot.
-func (t pgTx) batch(ctx context.Context, q string, args [][]any) error {
+func (t pgTx) batch(ctx context.Context, q string, args [][]any) ([]int64, error) {
 	b := &pgx.Batch{}
 	q = pgSQL.rewrite(q)
 	for _, a := range args {
 		b.Queue(q, a...)
 	}
-	return t.t.SendBatch(ctx, b).Close()
+	res := t.t.SendBatch(ctx, b)
+	n := make([]int64, len(args))
+	for i := range n {
+		tag, err := res.Exec()
+		if err != nil {
+			res.Close()
+			return nil, err
+		}
+		n[i] = tag.RowsAffected()
+	}
+	return n, res.Close()
 }
 
 func (t pgTx) commit(ctx context.Context) error { return t.t.Commit(ctx) }

@@ -155,7 +155,7 @@ func (d *sqliteDialect) bulkInsert(ctx context.Context, table string, cols []str
 	}
 	defer t.rollback(ctx)
 	q := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES (?" + strings.Repeat(", ?", len(cols)-1) + ")"
-	if err := t.batch(ctx, q, rows); err != nil {
+	if _, err := t.batch(ctx, q, rows); err != nil {
 		return err
 	}
 	return t.commit(ctx)
@@ -234,17 +234,18 @@ func (t *sqliteTx) queryRow(ctx context.Context, q string, args ...any) row {
 }
 
 // batch runs q's prepared statement once per argument list.
-func (t *sqliteTx) batch(ctx context.Context, q string, args [][]any) error {
+func (t *sqliteTx) batch(ctx context.Context, q string, args [][]any) ([]int64, error) {
 	st, err := t.stmt(ctx, q)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	for _, a := range args {
-		if _, err := st.ExecContext(ctx, a...); err != nil {
-			return err
+	n := make([]int64, len(args))
+	for i, a := range args {
+		if n[i], err = rowsAffected(st.ExecContext(ctx, a...)); err != nil {
+			return nil, err
 		}
 	}
-	return nil
+	return n, nil
 }
 
 func (t *sqliteTx) commit(context.Context) error { return t.tx.Commit() }

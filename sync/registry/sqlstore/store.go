@@ -69,9 +69,9 @@ type rows interface {
 // dbTx is one database transaction.
 type dbTx interface {
 	conn
-	// batch runs q once per argument list, in order: one round trip on PostgreSQL, a
-	// prepared statement on SQLite.
-	batch(ctx context.Context, q string, args [][]any) error
+	// batch runs q once per argument list, in order, and returns the rows each changed: one
+	// round trip on PostgreSQL, a prepared statement on SQLite.
+	batch(ctx context.Context, q string, args [][]any) ([]int64, error)
 	commit(ctx context.Context) error
 	rollback(ctx context.Context)
 }
@@ -91,7 +91,7 @@ type dialect interface {
 	backoffStep() time.Duration
 	// bulkInsert writes rows into table without conflict handling.
 	bulkInsert(ctx context.Context, table string, cols []string, rows [][]any) error
-	// batchReads reports whether the store offers registry.BatchReadTx: where each statement
+	// batchReads reports whether the store offers registry.BatchTx: where each statement
 	// is a round trip. Its queries use = ANY(array), which only PostgreSQL has.
 	batchReads() bool
 }
@@ -160,7 +160,7 @@ func (s *Store) InReadTx(ctx context.Context, fn func(ctx context.Context, tx re
 	return nil
 }
 
-// tx wraps dt as a registry.Tx, a BatchReadTx where the dialect offers one.
+// tx wraps dt as a registry.Tx, a BatchTx where the dialect offers one.
 func (s *Store) tx(dt dbTx) registry.Tx {
 	t := &tx{c: dt, d: s.d}
 	if s.d.batchReads() {

@@ -450,7 +450,7 @@ func TestLatestTombstones(t *testing.T) {
 				return fmt.Errorf("tombstone %d: %w", i, err)
 			}
 		}
-		got, err := rtx.(registry.BatchReadTx).LatestTombstones(ctx, []string{"a", "b", "c"})
+		got, err := rtx.(registry.BatchTx).LatestTombstones(ctx, []string{"a", "b", "c"})
 		if err != nil {
 			return err
 		}

@@ -429,7 +429,7 @@ func (t *tx) PutResidents(ctx context.Context, rs []registry.ResidentRow) error 
 	for i, r := range rs {
 		args[i] = []any{r.NIK, r.Kecamatan, r.Removed, r.Data, first + int64(i)}
 	}
-	if err := t.c.batch(ctx, putResidentSQL, args); err != nil {
+	if _, err := t.c.batch(ctx, putResidentSQL, args); err != nil {
 		return fmt.Errorf("put residents: %w", err)
 	}
 	return nil
@@ -593,13 +593,13 @@ func (t *tx) keys(ctx context.Context, where string, args ...any) ([]registry.Ke
 	return out, nil
 }
 
-// batchTx is a tx that also reads for a whole batch in one query each (registry.BatchReadTx),
+// batchTx is a tx that also reads for a whole batch in one query each (registry.BatchTx),
 // for a database where each statement is a round trip.
 type batchTx struct {
 	*tx
 }
 
-var _ registry.BatchReadTx = (*batchTx)(nil)
+var _ registry.BatchTx = (*batchTx)(nil)
 
 func (t *batchTx) LatestTombstones(ctx context.Context, niks []string) (map[string]registry.Tombstone, error) {
 	out := map[string]registry.Tombstone{}
@@ -623,6 +623,22 @@ func (t *batchTx) LatestTombstones(ctx context.Context, niks []string) (map[stri
 		return nil, fmt.Errorf("latest tombstones: %w", err)
 	}
 	return out, nil
+}
+
+func (t *batchTx) InsertRecords(ctx context.Context, rs []registry.StoredRecord) ([]bool, error) {
+	args := make([][]any, len(rs))
+	for i, r := range rs {
+		args[i] = recordArgs(r)
+	}
+	n, err := t.c.batch(ctx, insertRecordSQL+` ON CONFLICT (id) DO NOTHING`, args)
+	if err != nil {
+		return nil, fmt.Errorf("insert %d records: %w", len(rs), err)
+	}
+	inserted := make([]bool, len(rs))
+	for i := range n {
+		inserted[i] = n[i] == 1
+	}
+	return inserted, nil
 }
 
 func (t *batchTx) Residents(ctx context.Context, niks []string) (map[string]registry.ResidentRow, error) {

@@ -537,7 +537,7 @@ func testTombstones(t *testing.T, s registry.Store) {
 		eq(t, "lifted", n, int64(3))
 		_, err = tx.LatestTombstone(ctx, nik)
 		isErr(t, "latest after the lift", err, registry.ErrNotFound)
-		if m, ok := tx.(registry.BatchReadTx); ok {
+		if m, ok := tx.(registry.BatchTx); ok {
 			got, err := m.LatestTombstones(ctx, []string{nik, "3171010101900002"})
 			if err != nil {
 				return err
@@ -854,7 +854,7 @@ func changes(t *testing.T, s registry.Store, area string, after int64, limit int
 	return ch
 }
 
-// testBatchReads: a store offering registry.BatchReadTx answers for many keys what Tx answers
+// testBatchReads: a store offering registry.BatchTx answers for many keys what Tx answers
 // for each, and Registration answers a locked registration with this transaction's updates.
 // A store without it passes trivially (it is optional).
 func testBatchReads(t *testing.T, s registry.Store) {
@@ -872,7 +872,7 @@ func testBatchReads(t *testing.T, s registry.Store) {
 	})
 	offered := false
 	in(t, s, func(ctx context.Context, tx registry.Tx) error {
-		bt, ok := tx.(registry.BatchReadTx)
+		bt, ok := tx.(registry.BatchTx)
 		if offered = ok; !ok {
 			return nil
 		}
@@ -888,6 +888,23 @@ func testBatchReads(t *testing.T, s registry.Store) {
 			}
 			eq(t, "resident "+r.NIK, got[r.NIK], want)
 		}
+		recs := []registry.StoredRecord{record("b-1", kiosk.KindActivation, 1, at(0)), record("b-2", kiosk.KindActivation, 1, at(0)),
+			record("b-1", kiosk.KindActivation, 1, at(time.Hour))}
+		inserted, err := bt.InsertRecords(ctx, recs)
+		if err != nil {
+			return err
+		}
+		eq(t, "inserted, the repeat not", inserted, []bool{true, true, false})
+		again, err := bt.InsertRecords(ctx, recs[1:2])
+		if err != nil {
+			return err
+		}
+		eq(t, "inserted before", again, []bool{false})
+		got1, err := tx.Record(ctx, "b-1")
+		if err != nil {
+			return err
+		}
+		eq(t, "first of the repeats kept", got1.ReceivedAt, at(0))
 		if err := bt.LockRegistrations(ctx, []string{"r-2", "r-1", "r-none"}); err != nil {
 			return err
 		}
@@ -900,11 +917,11 @@ func testBatchReads(t *testing.T, s registry.Store) {
 		if err := tx.UpdateRegistration(ctx, r1); err != nil {
 			return err
 		}
-		again, err := tx.Registration(ctx, "r-1")
+		r1again, err := tx.Registration(ctx, "r-1")
 		if err != nil {
 			return err
 		}
-		eq(t, "locked registration after its update", again, r1)
+		eq(t, "locked registration after its update", r1again, r1)
 		r2, err := tx.Registration(ctx, "r-2")
 		if err != nil {
 			return err

@@ -1,7 +1,7 @@
 # Two commands on a fresh Debian 12 machine:
 #   make demo   installs everything and runs the kiosk's headless demo (no camera, no network)
 #   make test   runs the whole test suite
-.PHONY: demo setup build test check-models check-purego check-faults check-ui bench
+.PHONY: demo setup build test check-models check-purego check-faults check-ui check-walk bench
 
 BIN := bin
 
@@ -34,6 +34,11 @@ check-faults:
 # Screenshot tests of the kiosk window under Xvfb (needs Xvfb and Mesa; not part of make test).
 check-ui:
 	build/check-ui.sh
+
+# The real window walked through with xdotool on a 1366×768 virtual display: the demo from
+# login to lock, and a kiosk with no camera (needs Xvfb, Mesa, xdotool, ImageMagick).
+check-walk:
+	build/check-walk.sh
 
 bench: build
 	$(BIN)/ikdctl bench store

@@ -121,6 +121,7 @@ type OutboxRecord struct {
 	State          RecordState
 	Answer         string // the registry's answer (reason for a rejection)
 	CreatedAt      time.Time
+	Seq            int64 // the outbox's sequence number, set by the store when it reads the record
 }
 
 // AuditEvent is one entry for the append-only, hash-chained audit log.

@@ -19,6 +19,7 @@ import (
 	"github.com/ikd-field/ikd/assets"
 	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/app"
+	"github.com/ikd-field/ikd/kiosk/demo"
 )
 
 func main() {
@@ -34,7 +35,7 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("ikd-kiosk", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	demo := fs.Bool("demo", false, "run the headless demo of the activation workflow (no camera, no network)")
+	demoMode := fs.Bool("demo", false, "run the headless demo of the activation workflow (no camera, no network)")
 	dir := fs.String("data", "", "demo data directory (default: a new temporary directory)")
 	lang := fs.String("lang", os.Getenv("LANG"), "language: id (Bahasa Indonesia, default) or en")
 	models := fs.String("models", os.Getenv("IKD_MODELS"), "dlib model directory for the face check (optional in the demo)")
@@ -44,34 +45,35 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	height := fs.Int("height", 720, "camera height")
 	registryURL := fs.String("registry", "", "registry URL (default: the one the kiosk was enrolled with)")
 	headless := fs.Bool("headless", false, "with --demo: the headless walk-through even when a display is available")
+	statusFile := fs.String("status-file", "", "debug: keep the window's state (screen, buttons and their places, fields, texts) in this file, for scripted walk-throughs")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	if !*demo {
+	// The window's log says which screen is shown and each change of the camera's state.
+	windowLog := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if !*demoMode {
 		if *dir == "" {
 			fmt.Fprintln(stderr, "ikd-kiosk: --data DIR (the kiosk's data directory) is required; or try: ikd-kiosk --demo")
 			return 2
 		}
-		// The counter's log says which screen is shown and each change of the camera's state.
-		log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-		cfg := app.Config{DataDir: *dir, ModelDir: *models, RegistryURL: *registryURL, Lang: kiosk.ParseLang(*lang), Log: log,
+		cfg := app.Config{DataDir: *dir, ModelDir: *models, RegistryURL: *registryURL, Lang: kiosk.ParseLang(*lang), Log: windowLog,
 			Camera: app.CameraConfig{Device: *cam, Width: *width, Height: *height}}
-		if err := runKiosk(ctx, cfg); err != nil {
+		if err := runKiosk(ctx, cfg, *statusFile); err != nil {
 			fmt.Fprintf(stderr, "ikd-kiosk: %v\n", err)
 			return 1
 		}
 		return 0
 	}
 	if !*headless && canOpenWindow(ctx) {
-		cfg := app.DemoConfig{Dir: *dir, ModelDir: *models, Faces: *faces, Lang: kiosk.ParseLang(*lang), Log: log}
-		if err := runWindowDemo(ctx, cfg, stdout); err != nil {
+		cfg := demo.DemoConfig{Dir: *dir, ModelDir: *models, Faces: *faces, Lang: kiosk.ParseLang(*lang), Log: windowLog}
+		if err := runWindowDemo(ctx, cfg, stdout, *statusFile); err != nil {
 			fmt.Fprintf(stderr, "ikd-kiosk demo: %v\n", err)
 			return 1
 		}
 		return 0
 	}
-	cfg := demoConfig{dir: *dir, lang: *lang, models: *models, faces: *faces, out: stdout, log: log}
+	cfg := demo.StoryConfig{Dir: *dir, Lang: *lang, Models: *models, Faces: *faces, Out: stdout, Log: log}
 	if cat, err := assets.LoadCatalog(string(kiosk.ParseLang(*lang))); err == nil {
 		key := "demo.headless"
 		if os.Getenv("DISPLAY") != "" {
@@ -79,7 +81,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintln(stdout, cat.T(key))
 	}
-	if err := runDemo(ctx, cfg); err != nil {
+	if err := demo.RunStory(ctx, cfg); err != nil {
 		fmt.Fprintf(stderr, "ikd-kiosk demo: %v\n", err)
 		return 1
 	}

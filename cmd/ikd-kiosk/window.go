@@ -51,7 +51,8 @@ func probeWindow() int {
 const appID = "id.go.dukcapil.ikd.kiosk"
 
 // runWindow shows the kiosk's screens over k until the window is closed or ctx ends.
-func runWindow(ctx context.Context, k app.Kiosk, opt ui.Options) error {
+// With statusFile set, the window keeps its state there (ui.Shell.KeepStatus).
+func runWindow(ctx context.Context, k app.Kiosk, opt ui.Options, statusFile string) error {
 	a := fyneapp.NewWithID(appID)
 	w := a.NewWindow("IKD")
 	if opt.PollEvery == 0 {
@@ -74,6 +75,10 @@ func runWindow(ctx context.Context, k app.Kiosk, opt ui.Options) error {
 	w.Resize(fyne.NewSize(1366, 768))
 	w.SetOnClosed(shell.Stop)
 	shell.Start()
+	if statusFile != "" {
+		stopStatus := shell.KeepStatus(statusFile, 200*time.Millisecond)
+		defer stopStatus()
+	}
 	stop := context.AfterFunc(ctx, func() { fyne.Do(a.Quit) })
 	defer stop()
 	w.ShowAndRun()

@@ -8,29 +8,12 @@ import (
 	"path/filepath"
 
 	"github.com/ikd-field/ikd/kiosk/app"
+	"github.com/ikd-field/ikd/kiosk/demo"
 	"github.com/ikd-field/ikd/kiosk/ui"
 )
 
-// demoWorld is the demo's citizen side for the window's demo panel.
-type demoWorld struct{ d *app.Demo }
-
-func (w demoWorld) Register(ctx context.Context) (string, error) {
-	r := w.d.Activating
-	resp, err := w.d.Citizen.Register(ctx, r.NIK, app.DemoEmail(r), "0812-3456-7789")
-	if err != nil {
-		return "", fmt.Errorf("demo citizen registers: %w", err)
-	}
-	return resp.RegistrationID, nil
-}
-
-func (w demoWorld) Messages() []app.MailMessage { return w.d.Mailbox.Messages() }
-func (w demoWorld) Changed() <-chan struct{}    { return w.d.Mailbox.Changed() }
-func (w demoWorld) ConfirmCode(ctx context.Context, id, code string) (string, error) {
-	return w.d.Citizen.ConfirmCode(ctx, id, code)
-}
-
 // runKiosk opens the real kiosk and its window.
-func runKiosk(ctx context.Context, cfg app.Config) error {
+func runKiosk(ctx context.Context, cfg app.Config, statusFile string) error {
 	// Opened before the window probe, which may take seconds: the camera starts at Open,
 	// so a missing one is in the log at once.
 	k, err := app.Open(ctx, cfg)
@@ -40,20 +23,20 @@ func runKiosk(ctx context.Context, cfg app.Config) error {
 	if !canOpenWindow(ctx) {
 		return errors.Join(errors.New("no display with OpenGL available; the kiosk needs its window"), k.Close())
 	}
-	werr := runWindow(ctx, k, ui.Options{OutDir: filepath.Join(cfg.DataDir, "out"), Log: cfg.Log})
+	werr := runWindow(ctx, k, ui.Options{OutDir: filepath.Join(cfg.DataDir, "out"), Log: cfg.Log}, statusFile)
 	return errors.Join(werr, k.Close())
 }
 
 // runWindowDemo builds the demo world and opens the window over it, with the demo panel.
-func runWindowDemo(ctx context.Context, cfg app.DemoConfig, out io.Writer) error {
-	d, err := app.NewDemo(ctx, cfg)
+func runWindowDemo(ctx context.Context, cfg demo.DemoConfig, out io.Writer, statusFile string) error {
+	d, err := demo.NewDemo(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
-	fmt.Fprintf(out, "Demo kiosk: log in as %s with PIN %s; the demo panel is on the home screen.\n",
-		app.DemoSupervisor.Name, app.DemoPIN)
+	fmt.Fprintf(out, "Demo kiosk: log in as %s with PIN %s; the home screen's \"Demo: warga & kotak surat\" opens the demo panel.\n",
+		demo.DemoSupervisor.Name, demo.DemoPIN)
 	panelCtx, stopPanel := context.WithCancel(ctx)
 	defer stopPanel()
-	werr := runWindow(ctx, d.Kiosk, ui.Options{OutDir: filepath.Join(d.Dir, "out"), Demo: ui.NewDemoPanel(panelCtx, demoWorld{d})})
+	werr := runWindow(ctx, d.Kiosk, ui.Options{OutDir: filepath.Join(d.Dir, "out"), Log: cfg.Log, Demo: ui.NewDemoPanel(panelCtx, d.World())}, statusFile)
 	return errors.Join(werr, d.Close())
 }

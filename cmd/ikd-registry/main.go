@@ -12,6 +12,8 @@
 //	ikd-registry stats --db DB
 //	ikd-registry keys new-data-key --out FILE
 //	ikd-registry keys rotate-data-key --file FILE
+//	ikd-registry bundle import --db DB --key FILE --in BUNDLE --answers OUT
+//	ikd-registry bundle changes --db DB --key FILE --area KECAMATAN [--since CURSOR] --out FILE
 //
 // Every command that opens the database needs --data-key-file: the registry seals personal
 // data and activation codes at rest (see README, "Data keys").
@@ -104,8 +106,11 @@ func dispatch(ctx context.Context, args []string, out io.Writer, log *slog.Logge
 		return stats(ctx, args, out)
 	case "keys":
 		return keysCmd(args, out)
+	case "bundle":
+		s, rest := sub()
+		return bundleCmd(ctx, s, rest, out, log)
 	}
-	return fmt.Errorf("unknown command %q (serve, enroll-code, devices, residents, officers, tombstones, registrations, stats, keys)", cmd)
+	return fmt.Errorf("unknown command %q (serve, enroll-code, devices, residents, officers, tombstones, registrations, stats, keys, bundle)", cmd)
 }
 
 // serveConfig is what `serve` runs with.
@@ -188,21 +193,14 @@ func run(ctx context.Context, c serveConfig, ln, metricsLn net.Listener, log *sl
 			return fmt.Errorf("--citizen-token-file %s: the token must be at least 16 characters", c.citizenTokenFile)
 		}
 	}
-	kid, key, err := token.ReadPrivateKeyFile(c.keyFile)
+	kid, key, codeKey, err := readRegistryKey(c.keyFile)
 	if err != nil {
 		return err
 	}
 	pub := key.Public().(ed25519.PublicKey)
-	if kid == "" {
-		kid = token.DefaultKeyID(pub)
-	}
 	signer, err := token.NewSigner(kid, key)
 	if err != nil {
 		return err
-	}
-	codeKey, err := hkdf.Key(sha256.New, key.Seed(), nil, "IKD registry activation code key v1", 32)
-	if err != nil {
-		return fmt.Errorf("derive code key: %w", err)
 	}
 	st, err := storeopen.OpenSealed(ctx, c.db, c.dataKeyFile)
 	if err != nil {
@@ -268,6 +266,23 @@ func run(ctx context.Context, c serveConfig, ln, metricsLn net.Listener, log *sl
 		errs = append(errs, ms.Shutdown(shutdown))
 	}
 	return errors.Join(errs...)
+}
+
+// readRegistryKey reads the registry signing key file (--key) and derives the key that hashes
+// activation codes from it, so every process with the key checks the same codes.
+func readRegistryKey(file string) (kid string, key ed25519.PrivateKey, codeKey []byte, err error) {
+	kid, key, err = token.ReadPrivateKeyFile(file)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	if kid == "" {
+		kid = token.DefaultKeyID(key.Public().(ed25519.PublicKey))
+	}
+	codeKey, err = hkdf.Key(sha256.New, key.Seed(), nil, "IKD registry activation code key v1", 32)
+	if err != nil {
+		return "", nil, nil, fmt.Errorf("derive code key: %w", err)
+	}
+	return kid, key, codeKey, nil
 }
 
 func smtpSender(c serveConfig) (*mail.SMTPSender, error) {

@@ -29,6 +29,14 @@ const testCitizenToken = "citizen-test-token-0123456789"
 // the server, the --db value of its database and its data key file.
 func testRegistry(t *testing.T) (registry.Store, *httptest.Server, string, string) {
 	t.Helper()
+	st, dsn, keyFile := sealedRegistryDB(t)
+	return st, serveRegistry(t, st), dsn, keyFile
+}
+
+// sealedRegistryDB opens a sealed registry database on SQLite; it returns the store, its --db
+// value and its data key file.
+func sealedRegistryDB(t *testing.T) (registry.Store, string, string) {
+	t.Helper()
 	ctx := context.Background()
 	dbPath, keyFile := filepath.Join(t.TempDir(), "registry.db"), filepath.Join(t.TempDir(), "data.key")
 	if err := registry.CreateDataKeyFile(keyFile); err != nil {
@@ -43,12 +51,18 @@ func testRegistry(t *testing.T) (registry.Store, *httptest.Server, string, strin
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { raw.Close() })
-	st := registry.Seal(raw, keys)
-	return st, serveRegistry(t, st), "sqlite:" + dbPath, keyFile
+	return registry.Seal(raw, keys), "sqlite:" + dbPath, keyFile
 }
 
 // serveRegistry serves a real registry on st over loopback.
 func serveRegistry(t *testing.T, st registry.Store) *httptest.Server {
+	t.Helper()
+	hs, _, _ := serveRegistryWithKey(t, st)
+	return hs
+}
+
+// serveRegistryWithKey is serveRegistry that also returns the server and its signing key.
+func serveRegistryWithKey(t *testing.T, st registry.Store) (*httptest.Server, *registry.Server, registry.BundleKey) {
 	t.Helper()
 	ctx := context.Background()
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
@@ -67,7 +81,7 @@ func serveRegistry(t *testing.T, st registry.Store) *httptest.Server {
 		CitizenToken: []byte(testCitizenToken)}
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
-	return hs
+	return hs, srv, registry.BundleKey{KeyID: "reg-test", Key: priv}
 }
 
 // citizenPost posts a JSON body to the test registry's citizen API with its token.

@@ -48,6 +48,7 @@ func commands() map[string]command {
 		"enroll":    {"register with the registry: enroll --data DIR --registry URL --code CODE", runEnroll},
 		"code":      {"activation codes: code reissue --data DIR --registration ID --nik NIK --officer ID --pin-file P", runCode},
 		"sync":      {"one sync round: sync --data DIR [--batch N] | sync status --data DIR", runSync},
+		"bundle":    {"records and changes on a USB stick: bundle export --out FILE | bundle answers --in FILE | bundle apply --in FILE", runBundle},
 		"loadgen":   {"synthetic activations: loadgen --data DIR --count N [--kiosks K] [--registry URL] [--officer ID --pin-file P] [--seed S] [--registry-db DSN --data-key-file F]", runLoadgen},
 		"camera":    {"webcams: camera list | camera snap --device DEV OUT.jpg", runCamera},
 		"keys":      {"registry keys: keys new --out DIR | keys trust --data DIR PUBKEY", runKeys},

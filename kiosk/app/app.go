@@ -376,6 +376,9 @@ func Enroll(ctx context.Context, s *store.Store, url, code string, hc *http.Clie
 	if err := s.SetRegistryURL(ctx, url); err != nil {
 		return Enrolled{}, err
 	}
+	if err := s.SetRegistryArea(ctx, resp.Area); err != nil {
+		return Enrolled{}, err
+	}
 	delta, err := ikdsync.DecodeDeltaPage(ikdsync.DeltaPage{Keys: resp.Keys})
 	if err != nil {
 		return Enrolled{}, fmt.Errorf("registry keys in the enrollment answer: %w", err)

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -18,7 +17,6 @@ import (
 	"github.com/ikd-field/ikd/kiosk/store"
 	"github.com/ikd-field/ikd/kiosk/token"
 	ikdsync "github.com/ikd-field/ikd/sync"
-	"github.com/ikd-field/ikd/sync/registry/mail"
 )
 
 const testSecret = "correct horse battery staple"
@@ -38,22 +36,22 @@ func newKioskEnv(t *testing.T) *kioskEnv {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	st, err := store.Init(ctx, filepath.Join(dir, StoreFile), []byte(testSecret), StoreOptions(""), DemoSupervisor, DemoPIN)
+	st, err := store.Init(ctx, filepath.Join(dir, StoreFile), []byte(testSecret), StoreOptions(""), testSupervisor, testPIN)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if err := st.AddOfficer(ctx, DemoSupervisor.ID, officer, "135790"); err != nil {
+	if err := st.AddOfficer(ctx, testSupervisor.ID, officer, "135790"); err != nil {
 		t.Fatal(err)
 	}
-	residents := append([]kiosk.Resident(nil), demoResidents...)
+	residents := append([]kiosk.Resident(nil), testResidents...)
 	residents[0].References = []kiosk.Descriptor{{1}} // Siti has a reference: her face step needs the models
 	if _, err := st.ApplyResidents(ctx, residents, nil, "test-1"); err != nil {
 		t.Fatal(err)
 	}
 	pub, key, _ := ed25519.GenerateKey(rand.Reader)
 	kid := token.DefaultKeyID(pub)
-	if err := st.AddRegistryKey(ctx, DemoSupervisor.ID, kiosk.RegistryKey{KeyID: kid, PublicKey: pub, NotBefore: time.Now().Add(-time.Hour)}); err != nil {
+	if err := st.AddRegistryKey(ctx, testSupervisor.ID, kiosk.RegistryKey{KeyID: kid, PublicKey: pub, NotBefore: time.Now().Add(-time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	signer, err := token.NewSigner(kid, key)
@@ -70,7 +68,7 @@ func newKioskEnv(t *testing.T) *kioskEnv {
 
 func (e *kioskEnv) token(t *testing.T, regID string, issued time.Time) string {
 	t.Helper()
-	c, err := token.NewClaims(demoResidents[1].NIK, regID, "agus.salim@mail.demo", "0812-3456-7789", issued, 10*time.Minute)
+	c, err := token.NewClaims(testResidents[1].NIK, regID, "agus.salim@mail.demo", "0812-3456-7789", issued, 10*time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,7 +286,7 @@ func TestSupervisorOnlyActions(t *testing.T) {
 	if _, err := s.ConfirmSupervisor(ctx, officer.ID, "135790"); !errors.Is(err, kiosk.ErrPermission) {
 		t.Fatalf("an officer confirmed as supervisor: %v", err)
 	}
-	sup, err := s.ConfirmSupervisor(ctx, DemoSupervisor.ID, DemoPIN)
+	sup, err := s.ConfirmSupervisor(ctx, testSupervisor.ID, testPIN)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -335,7 +333,7 @@ func TestUpdateSettingsKeepsSupervisorForDeactivation(t *testing.T) {
 	e := newKioskEnv(t)
 	a := e.open(t)
 	s := e.session(t, a, officer.ID, "135790")
-	sup, err := s.ConfirmSupervisor(ctx, DemoSupervisor.ID, DemoPIN)
+	sup, err := s.ConfirmSupervisor(ctx, testSupervisor.ID, testPIN)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -387,23 +385,6 @@ func TestPercentile(t *testing.T) {
 	}
 }
 
-// The mailbox reads the registry's own activation e-mail: the Indonesian part and its code.
-func TestParseMailFindsTheCode(t *testing.T) {
-	m := mail.Message{Mail: mail.Mail{ID: "m1", To: "agus.salim@mail.demo", Code: "042917", RegistrationID: "r1",
-		ExpiresAt: time.Now().Add(time.Hour)}, From: "IKD <no-reply@ikd.invalid>", Domain: "ikd.invalid", Date: time.Now()}
-	b, err := m.Bytes()
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := ParseMail(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.Code != "042917" || !strings.HasPrefix(got.Text, "Kode aktivasi IKD Anda: 042917") || got.Subject == "" {
-		t.Fatalf("parsed %+v", got)
-	}
-}
-
 // A session left alone longer than the idle lock is locked at its next use.
 func TestIdleSessionLocks(t *testing.T) {
 	e := newKioskEnv(t)
@@ -431,7 +412,7 @@ func TestReissueCodeQueuesSignedRecord(t *testing.T) {
 	e := newKioskEnv(t)
 	a := e.open(t)
 	s := e.session(t, a, officer.ID, "135790")
-	nik := demoResidents[1].NIK
+	nik := testResidents[1].NIK
 
 	if _, err := s.ReissueCode(ctx, "", nik); !errors.Is(err, kiosk.ErrReissueNoRegistration) {
 		t.Fatalf("re-issue without a registration: %v", err)

@@ -287,7 +287,7 @@ func (s *Store) openOutbox(row storedOutbox) (kiosk.OutboxRecord, error) {
 		return kiosk.OutboxRecord{}, tampered("outbox", fmt.Sprintf("%d (%s)", row.seq, row.id), err.Error())
 	}
 	return kiosk.OutboxRecord{ID: row.id, Kind: kiosk.RecordKind(row.kind), Envelope: env,
-		State: kiosk.RecordState(row.state), Answer: row.answer, CreatedAt: time.Unix(0, row.createdAt)}, nil
+		State: kiosk.RecordState(row.state), Answer: row.answer, CreatedAt: time.Unix(0, row.createdAt), Seq: row.seq}, nil
 }
 
 // RecordCounts returns how many records are in each state, counting only records that pass

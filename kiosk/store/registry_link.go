@@ -57,3 +57,33 @@ func (s *Store) verifyRegistryLink(ctx context.Context, tx *sql.Tx) (TableReport
 	}
 	return t, err
 }
+
+// The area the registry enrolled the kiosk for, also set by `ikdctl enroll`, with a row MAC
+// like the URL: a delta carried on a stick is applied only when it is for this area, so
+// editing the area would let a stick of another kecamatan replace the residents.
+const metaRegistryArea = "registry_area"
+
+// SetRegistryArea stores the area (kecamatan, or a comma-separated list) the kiosk enrolled for.
+func (s *Store) SetRegistryArea(ctx context.Context, area string) error {
+	if area == "" {
+		return ErrInvalidRecord.With(fmt.Errorf("empty registry area"))
+	}
+	b := []byte(area)
+	if err := setMeta(ctx, s.db, metaRegistryArea, append(s.keys.rowMAC("registry_area", macFields{b}), b...)); err != nil {
+		return fmt.Errorf("save registry area: %w", classify(err))
+	}
+	return nil
+}
+
+// RegistryArea returns the area the kiosk enrolled for, "" when unknown (before enrollment, or
+// enrolled by a version that did not keep it), or an error matching ErrTampered.
+func (s *Store) RegistryArea(ctx context.Context) (string, error) {
+	v, err := getMeta(ctx, s.db, metaRegistryArea)
+	if err != nil || v == nil {
+		return "", err
+	}
+	if len(v) < sha256.Size || !s.keys.checkRow("registry_area", macFields{v[sha256.Size:]}, v[:sha256.Size]) {
+		return "", tampered("meta", metaRegistryArea, "MAC does not match (edited outside the kiosk)")
+	}
+	return string(v[sha256.Size:]), nil
+}

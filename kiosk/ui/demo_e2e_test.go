@@ -10,6 +10,7 @@ import (
 
 	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/app"
+	"github.com/ikd-field/ikd/kiosk/demo"
 )
 
 // stillPreview is the real kiosk with the preview's frames left out: the preview would run
@@ -30,7 +31,7 @@ func TestDemoActivationThroughTheScreens(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	d, err := app.NewDemo(ctx, app.DemoConfig{})
+	d, err := demo.NewDemo(ctx, demo.DemoConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +49,7 @@ func TestDemoActivationThroughTheScreens(t *testing.T) {
 
 	login := s.cur.(*LoginScreen)
 	login.Choose(0)
-	for _, c := range app.DemoPIN {
+	for _, c := range demo.DemoPIN {
 		test.Tap(login.Pad.Digits[c-'0'])
 	}
 	test.Tap(login.Pad.OK)
@@ -57,7 +58,7 @@ func TestDemoActivationThroughTheScreens(t *testing.T) {
 	}
 
 	r := d.Activating
-	reg, err := d.Citizen.Register(ctx, r.NIK, app.DemoEmail(r), "0812-3456-7789")
+	reg, err := d.Citizen.Register(ctx, r.NIK, demo.DemoEmail(r), "0812-3456-7789")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +88,7 @@ func TestDemoActivationThroughTheScreens(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 		s.Refresh()
 	}
-	msg, err := d.Mailbox.WaitFor(ctx, app.DemoEmail(r))
+	msg, err := d.Mailbox.WaitFor(ctx, demo.DemoEmail(r))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/ikd-field/ikd/kiosk/app"
+	"github.com/ikd-field/ikd/kiosk/demo"
 )
 
 // DemoWorld is the demo's citizen side as the demo panel drives it: the citizen registers
@@ -18,7 +18,7 @@ import (
 type DemoWorld interface {
 	// Register registers the demo citizen and returns the registration id.
 	Register(ctx context.Context) (string, error)
-	Messages() []app.MailMessage
+	Messages() []demo.MailMessage
 	// Changed is closed when the mailbox changes (a new channel each time).
 	Changed() <-chan struct{}
 	ConfirmCode(ctx context.Context, registrationID, code string) (string, error)
@@ -104,6 +104,7 @@ func (p *DemoPanel) register() {
 			return
 		}
 		*p.regID = id
+		p.s.log.Info("demo citizen registered", "demo", "registered")
 		p.Status.SetText(p.s.tx.T("ui.demo.registered"))
 	})
 }
@@ -126,9 +127,11 @@ func (p *DemoPanel) confirm() {
 		return err
 	}, func(err error) {
 		if err != nil {
+			p.s.log.Warn("demo code refused", "demo", "code_refused", "err", err)
 			p.Status.SetText(p.s.tx.Err(err))
 			return
 		}
+		p.s.log.Info("demo code confirmed", "demo", "code_confirmed", "status", status)
 		p.Status.SetText(p.s.tx.T("ui.demo.confirmed", code, status))
 	})
 }

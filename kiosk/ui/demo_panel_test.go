@@ -6,17 +6,17 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
-	"github.com/ikd-field/ikd/kiosk/app"
+	"github.com/ikd-field/ikd/kiosk/demo"
 )
 
 // fakeDemoWorld registers one citizen and records the codes confirmed.
 type fakeDemoWorld struct {
-	msgs      []app.MailMessage
+	msgs      []demo.MailMessage
 	confirmed []string // "registration:code"
 }
 
 func (w *fakeDemoWorld) Register(context.Context) (string, error) { return "reg-1", nil }
-func (w *fakeDemoWorld) Messages() []app.MailMessage              { return w.msgs }
+func (w *fakeDemoWorld) Messages() []demo.MailMessage             { return w.msgs }
 func (w *fakeDemoWorld) Changed() <-chan struct{}                 { return make(chan struct{}) }
 func (w *fakeDemoWorld) ConfirmCode(_ context.Context, reg, code string) (string, error) {
 	w.confirmed = append(w.confirmed, reg+":"+code)
@@ -32,7 +32,7 @@ func TestDemoPanelKeepsTheRegistration(t *testing.T) {
 	p1 := d.build(h.s)
 	test.Tap(p1.Register)
 
-	w.msgs = []app.MailMessage{{To: "warga@mail.demo", Code: "123456"}}
+	w.msgs = []demo.MailMessage{{To: "warga@mail.demo", Code: "123456"}}
 	p2 := d.build(h.s)
 	test.Tap(p2.Confirm)
 	if len(w.confirmed) != 1 || w.confirmed[0] != "reg-1:123456" {

@@ -30,8 +30,10 @@ type HomeScreen struct {
 
 func newHomeScreen(s *Shell) *HomeScreen {
 	p := &HomeScreen{s: s,
-		Queue: widget.NewLabel(""), Online: widget.NewLabel(""), LastSync: widget.NewLabel(""),
-		Models: widget.NewLabel(""), Camera: widget.NewLabel(""), Clock: widget.NewLabel(""),
+		// Wrapped in a panel of fixed width: a long reason (no models, camera missing) must not
+		// widen the window past a 1366 px screen and push the actions and "Kunci" off it.
+		Queue: wrapped(""), Online: wrapped(""), LastSync: wrapped(""),
+		Models: wrapped(""), Camera: wrapped(""), Clock: wrapped(""),
 		Halt: widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 	}
 	p.Halt.Importance = widget.DangerImportance
@@ -92,7 +94,10 @@ func (p *HomeScreen) view() fyne.CanvasObject {
 		more = append(more, touchSized(p.Demo))
 	}
 	return container.NewBorder(nil, container.NewCenter(container.NewHBox(more...)),
-		container.NewPadded(status), nil, actions)
+		container.NewPadded(container.New(atLeast{fyne.NewSize(homeStatusWidth, 0)}, status)), nil, actions)
 }
 
 func (p *HomeScreen) stop() {}
+
+// homeStatusWidth leaves the two big actions (2×380) room beside the status on a 1366 px screen.
+const homeStatusWidth = 440

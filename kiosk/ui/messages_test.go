@@ -132,6 +132,12 @@ var shownErrors = map[string]map[string]*kiosk.Error{
 	},
 	"sync": {
 		"ErrSyncFailed": ikdsync.ErrSyncFailed, "ErrUnknownCode": ikdsync.ErrUnknownCode,
+		// The USB stick's refusals (ikdctl bundle ...).
+		"ErrBundleMalformed": ikdsync.ErrBundleMalformed, "ErrBundleTruncated": ikdsync.ErrBundleTruncated,
+		"ErrBundleTampered": ikdsync.ErrBundleTampered, "ErrBundleForeignKey": ikdsync.ErrBundleForeignKey,
+		"ErrBundleOtherKiosk": ikdsync.ErrBundleOtherKiosk, "ErrBundleWrongRegistry": ikdsync.ErrBundleWrongRegistry,
+		"ErrBundleWrongArea": ikdsync.ErrBundleWrongArea, "ErrBundleOld": ikdsync.ErrBundleOld,
+		"ErrBundleReplayed": ikdsync.ErrBundleReplayed, "ErrBundleGap": ikdsync.ErrBundleGap,
 	},
 }
 

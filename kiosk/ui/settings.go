@@ -36,6 +36,7 @@ type SettingsScreen struct {
 	CamRetry *widget.Button // beside the camera test while opening the camera again may help
 	Preview  *Preview       // the camera test view, once asked for
 	camBox   *fyne.Container
+	scroll   *container.Scroll // the settings above the fixed bar
 	endCam   context.CancelFunc
 	cur      app.Settings
 }
@@ -43,14 +44,35 @@ type SettingsScreen struct {
 func newSettingsScreen(s *Shell, by kiosk.Officer) *SettingsScreen {
 	cur := s.k.Settings()
 	p := &SettingsScreen{s: s, by: by, cur: cur, Error: errLabel()}
-	entry := func(v string) *keyEntry { e := newKeyEntry(s); e.SetText(v); return e }
-	p.Camera = entry(cur.CameraDevice)
-	p.Width = entry(strconv.Itoa(cur.CameraWidth))
-	p.Height = entry(strconv.Itoa(cur.CameraHeight))
-	p.Registry = entry(cur.RegistryURL)
-	p.Match = entry(strconv.FormatFloat(cur.Thresholds.Match, 'f', -1, 64))
-	p.NoMatch = entry(strconv.FormatFloat(cur.Thresholds.NoMatch, 'f', -1, 64))
-	p.IdleMin = entry(strconv.Itoa(int(cur.IdleLock / time.Minute)))
+	// A setting that is not set shows an empty field saying in words what applies instead,
+	// never a bare "0".
+	entry := func(v, unset string) *keyEntry {
+		e := newKeyEntry(s)
+		e.SetText(v)
+		e.SetPlaceHolder(unset)
+		return e
+	}
+	count := func(v int) string {
+		if v == 0 {
+			return ""
+		}
+		return strconv.Itoa(v)
+	}
+	thresholds := cur.Thresholds != (kiosk.FaceThresholds{})
+	score := func(v float64) string {
+		if !thresholds {
+			return ""
+		}
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	tx := s.tx
+	p.Camera = entry(cur.CameraDevice, tx.T("ui.settings.camera_unset"))
+	p.Width = entry(count(cur.CameraWidth), tx.T("ui.settings.unset", strconv.Itoa(camera.DefaultSize.Width)))
+	p.Height = entry(count(cur.CameraHeight), tx.T("ui.settings.unset", strconv.Itoa(camera.DefaultSize.Height)))
+	p.Registry = entry(cur.RegistryURL, tx.T("ui.settings.registry_unset"))
+	p.Match = entry(score(cur.Thresholds.Match), tx.T("ui.settings.thresholds_unset"))
+	p.NoMatch = entry(score(cur.Thresholds.NoMatch), tx.T("ui.settings.thresholds_unset"))
+	p.IdleMin = entry(count(int(cur.IdleLock/time.Minute)), tx.T("ui.settings.unset", strconv.Itoa(int(app.DefaultIdleLock/time.Minute))))
 	p.Lang = widget.NewRadioGroup(langNames, nil)
 	p.Lang.Horizontal = true
 	p.Lang.SetSelected(langNames[0])
@@ -78,6 +100,9 @@ func (p *SettingsScreen) testCamera() {
 	p.camBox.Objects = []fyne.CanvasObject{container.NewVBox(
 		container.NewGridWrap(fyne.NewSize(320, 180), p.Preview.view()), container.NewCenter(p.CamRetry))}
 	p.camBox.Refresh()
+	if p.scroll != nil {
+		p.scroll.ScrollToBottom() // the test picture, under the form, comes into sight
+	}
 	p.refresh()
 	frames, err := p.s.k.Preview(ctx)
 	if err != nil {
@@ -91,7 +116,11 @@ func (p *SettingsScreen) testCamera() {
 func (p *SettingsScreen) read() (app.Settings, string) {
 	n := p.cur
 	var bad string
+	// An empty field is a setting left unset (0): the default applies.
 	num := func(e *keyEntry, key string) int {
+		if strings.TrimSpace(e.Text) == "" {
+			return 0
+		}
 		v, err := strconv.Atoi(strings.TrimSpace(e.Text))
 		if err != nil || v < 0 {
 			bad = key
@@ -99,6 +128,9 @@ func (p *SettingsScreen) read() (app.Settings, string) {
 		return v
 	}
 	flt := func(e *keyEntry, key string) float64 {
+		if strings.TrimSpace(e.Text) == "" {
+			return 0
+		}
 		v, err := strconv.ParseFloat(strings.TrimSpace(strings.ReplaceAll(e.Text, ",", ".")), 64)
 		if err != nil {
 			bad = key
@@ -112,6 +144,9 @@ func (p *SettingsScreen) read() (app.Settings, string) {
 	n.Thresholds.Match = flt(p.Match, "ui.settings.match")
 	n.Thresholds.NoMatch = flt(p.NoMatch, "ui.settings.no_match")
 	n.IdleLock = time.Duration(num(p.IdleMin, "ui.settings.idle")) * time.Minute
+	if n.IdleLock == 0 {
+		n.IdleLock = app.DefaultIdleLock
+	}
 	n.Lang = kiosk.LangID
 	if p.Lang.Selected == langNames[1] {
 		n.Lang = kiosk.LangEN
@@ -159,22 +194,30 @@ func (p *SettingsScreen) back() { p.s.showHome() }
 
 func (p *SettingsScreen) view() fyne.CanvasObject {
 	tx := p.s.tx
+	// Each setting says under its field what it does.
+	item := func(label string, w fyne.CanvasObject, hint string) *widget.FormItem {
+		it := widget.NewFormItem(tx.T(label), w)
+		it.HintText = tx.T(hint)
+		return it
+	}
 	form := widget.NewForm(
-		widget.NewFormItem(tx.T("ui.settings.camera"), container.NewBorder(nil, nil, nil, p.TestCam, p.Camera)),
-		widget.NewFormItem(tx.T("ui.settings.width"), p.Width),
-		widget.NewFormItem(tx.T("ui.settings.height"), p.Height),
-		widget.NewFormItem(tx.T("ui.settings.registry"), p.Registry),
-		widget.NewFormItem(tx.T("ui.settings.match"), p.Match),
-		widget.NewFormItem(tx.T("ui.settings.no_match"), p.NoMatch),
-		widget.NewFormItem(tx.T("ui.settings.idle"), p.IdleMin),
-		widget.NewFormItem(tx.T("ui.settings.lang"), p.Lang),
-		widget.NewFormItem("", p.SupDeact),
+		item("ui.settings.camera", container.NewBorder(nil, nil, nil, p.TestCam, p.Camera), "ui.settings.camera_hint"),
+		item("ui.settings.width", p.Width, "ui.settings.size_hint"),
+		item("ui.settings.height", p.Height, "ui.settings.size_hint"),
+		item("ui.settings.registry", p.Registry, "ui.settings.registry_hint"),
+		item("ui.settings.match", p.Match, "ui.settings.match_hint"),
+		item("ui.settings.no_match", p.NoMatch, "ui.settings.no_match_hint"),
+		item("ui.settings.idle", p.IdleMin, "ui.settings.idle_hint"),
+		item("ui.settings.lang", p.Lang, "ui.settings.lang_hint"),
+		item("ui.settings.deactivation", p.SupDeact, "ui.settings.supervisor_deactivation_hint"),
 	)
-	// The scroll fills the page so that a short window (1366×768 with the camera test shown)
-	// still reaches the buttons.
-	return container.NewVScroll(container.NewCenter(container.NewVBox(
-		heading(tx.T("ui.settings.title")), wrapped(tx.T("ui.settings.bounds")), form, container.NewCenter(p.camBox), p.Error,
-		container.NewHBox(touchSized(p.Save), touchSized(p.Back)))))
+	// The settings scroll; the error and Simpan/Kembali stay in a bar at the bottom, on the
+	// screen whatever the camera test adds (1366×768).
+	p.scroll = container.NewVScroll(container.NewCenter(container.NewVBox(
+		heading(tx.T("ui.settings.title")), wrapped(tx.T("ui.settings.bounds")), form, container.NewCenter(p.camBox))))
+	bar := container.NewVBox(widget.NewSeparator(), p.Error,
+		container.NewCenter(container.NewHBox(touchSized(p.Save), touchSized(p.Back))))
+	return container.NewBorder(nil, bar, nil, nil, p.scroll)
 }
 
 func (p *SettingsScreen) stop() {

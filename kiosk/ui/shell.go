@@ -184,7 +184,7 @@ func (s *Shell) show(build func() screen, restartable bool) {
 }
 
 func screenName(sc screen) string {
-	switch sc.(type) {
+	switch p := sc.(type) {
 	case *UnlockScreen:
 		return ScreenUnlock
 	case *LoginScreen:
@@ -205,6 +205,10 @@ func screenName(sc screen) string {
 		return "stats"
 	case *SupervisorScreen:
 		return "supervisor"
+	case *staticScreen:
+		if p.name != "" {
+			return p.name
+		}
 	}
 	return fmt.Sprintf("%T", sc)
 }
@@ -314,7 +318,7 @@ func (s *Shell) showDemo() {
 	if s.opt.Demo == nil || s.sess == nil {
 		return
 	}
-	s.show(func() screen { return &staticScreen{obj: s.opt.Demo(s)} }, true)
+	s.show(func() screen { return &staticScreen{obj: s.opt.Demo(s), name: "demo"} }, true)
 }
 
 // asSupervisor runs action as the current officer when they are a supervisor, else after a
@@ -341,7 +345,8 @@ func (s *Shell) asSupervisor(action func(sup kiosk.Officer)) {
 
 // staticScreen is a page with no background work.
 type staticScreen struct {
-	obj fyne.CanvasObject
+	obj  fyne.CanvasObject
+	name string // for the log and the status file; "" gives the type's
 }
 
 func (p *staticScreen) view() fyne.CanvasObject { return p.obj }

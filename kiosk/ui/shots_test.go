@@ -9,6 +9,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	"image/png"
@@ -22,6 +23,7 @@ import (
 	fyneapp "fyne.io/fyne/v2/app"
 
 	"github.com/ikd-field/ikd/kiosk"
+	"github.com/ikd-field/ikd/kiosk/app"
 )
 
 var glApp fyne.App
@@ -116,6 +118,11 @@ var shots = []shot{
 		login(s, k, budi)
 		k.scanErr = context.Canceled // the camera reads nothing
 		s.showActivation()
+	}, nil},
+	{"16-home-no-models", func(s *Shell, k *fakeKiosk) {
+		k.status.FaceModels = app.FaceUnavailable
+		k.status.FaceError = app.ErrNoModels.With(errors.New("no model directory"))
+		login(s, k, budi)
 	}, nil},
 }
 
@@ -218,6 +225,11 @@ func checkRendered(t *testing.T, img image.Image, size fyne.Size) {
 	b := img.Bounds()
 	if b.Dx() < int(size.Width) || b.Dy() < int(size.Height) {
 		t.Errorf("captured %v, want at least %v", b.Size(), size)
+	}
+	// A window grows to its content's minimum size: on a screen of exactly this size, what
+	// lies past it (the home screen's "Lapor HP hilang" and "Kunci", say) is cut off.
+	if b.Dx() > int(size.Width) || b.Dy() > int(size.Height) {
+		t.Errorf("the window grew to %v to fit its content, past the %v screen", b.Size(), size)
 	}
 	colours := map[[3]uint32]int{}
 	for y := b.Min.Y; y < b.Max.Y; y += 3 {

@@ -209,9 +209,11 @@ func (p *SyncScreen) syncRound() {
 		p.SyncNow.Enable()
 		p.Progress.SetText("")
 		if err != nil {
+			p.s.log.Warn("manual sync", "sync", "failed", "err", err)
 			p.Outcome.Importance = widget.DangerImportance
 			p.Outcome.SetText(tx.T("ui.sync.failed", tx.Err(err)))
 		} else {
+			p.s.log.Info("manual sync", "sync", "done", "sent", r.Push.Sent, "acknowledged", r.Push.Acknowledged, "rejected", r.Push.Rejected)
 			c := r.Pull.Counts
 			p.Outcome.Importance = widget.SuccessImportance
 			p.Outcome.SetText(tx.T("ui.sync.done", r.Push.Sent, r.Push.Acknowledged, r.Push.Rejected,

@@ -47,6 +47,7 @@ type suite struct {
 	ctx    context.Context
 	dsn    string
 	keys   string // the registry's data key file
+	regKey string // the registry's signing key file
 	reg    *registryProc
 	proxy  *faultproxy.Proxy
 	secret string // secret file
@@ -186,6 +187,7 @@ func setup(t *testing.T) *suite {
 		t.Fatal(err)
 	}
 	s.keys = filepath.Join(work, "keys", "registry-data.key")
+	s.regKey = filepath.Join(work, "keys", "registry-signing.key")
 	if _, err := runTool(ctx, "ikd-registry", "keys", "new-data-key", "--out", s.keys); err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +198,7 @@ func setup(t *testing.T) *suite {
 	t.Cleanup(func() { logf.Close() })
 	s.citizenTokenFile = writeSecret(t, work, "citizen.token", citizenToken)
 	s.reg = &registryProc{t: t, addr: freeAddr(t), logf: logf, args: []string{
-		"--key", filepath.Join(work, "keys", "registry-signing.key"), "--db", s.dsn, "--data-key-file", s.keys,
+		"--key", s.regKey, "--db", s.dsn, "--data-key-file", s.keys,
 		// The load registers every citizen from this one address; no metrics listener, whose
 		// fixed default port another run on this machine may hold.
 		"--citizen-token-file", s.citizenTokenFile, "--citizen-rate", "1000", "--citizen-burst", "1000",
@@ -333,6 +335,12 @@ func (s *suite) faultLoop(rng *rand.Rand, seed uint64) int {
 		return n
 	}
 	iters, syncKills, regKills, replays := 0, 0, 0, 0
+	var sticks stickStats
+	// Each kiosk's full outbox leaves on a stick first, racing its own sync over the faulty
+	// link; later sticks carry what the faults left behind.
+	for k := range nKiosks {
+		s.stick(k, rng, &sticks)
+	}
 	for ; iters < maxIters && faults() < targetFaults; iters++ {
 		k := rng.IntN(nKiosks)
 		cmd := exec.Command(filepath.Join(bin, "ikdctl"), "sync", "--data", s.dirs[k], "--secret-file", s.secret,
@@ -369,11 +377,99 @@ func (s *suite) faultLoop(rng *rand.Rand, seed uint64) int {
 		if iters%12 == 11 {
 			replays += s.replay(rng.IntN(nKiosks))
 		}
+		if iters%7 == 3 {
+			s.stick(rng.IntN(nKiosks), rng, &sticks)
+		}
 	}
 	st := s.proxy.Stats()
 	t.Logf("fault loop: %d sync runs, %d connections, applied %v, %d sync kills, %d registry kills, %d replayed records",
 		iters, st.Connections, st.Applied, syncKills, regKills, replays)
+	t.Logf("sticks: %d exported carrying %d records, %d imports (%d killed; the others: %d accepted, %d duplicate), %d answers applied (%d killed), %d sticks or answers lost",
+		sticks.exported, sticks.records, sticks.imports, sticks.importKills, sticks.accepted, sticks.duplicate, sticks.answers, sticks.answerKills, sticks.lost)
 	return faults()
+}
+
+// stickStats counts what the sticks of the fault loop did.
+type stickStats struct {
+	exported, records, imports, importKills, answers, answerKills, lost int
+	accepted, duplicate                                                 int // answers of the imports that finished
+}
+
+// stick carries kiosk k's unanswered records on a USB stick with the real commands: export,
+// `ikd-registry bundle import` at the registry while the kiosk syncs the same records over
+// the faulty network at once, then the answers back. Imports and answer applications are
+// SIGKILLed part-way at random (an unplugged stick, a laptop switched off), and some sticks or
+// answer files are lost: the network, or a later stick, must bring every record still, once.
+func (s *suite) stick(k int, rng *rand.Rand, st *stickStats) {
+	t := s.t
+	dir := t.TempDir()
+	file, answers := filepath.Join(dir, "outbox.ikdb"), filepath.Join(dir, "answers.ikdb")
+	out, err := runTool(s.ctx, "ikdctl", "bundle", "export", "--data", s.dirs[k], "--secret-file", s.secret, "--out", file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if _, err := fmt.Sscanf(out[strings.Index(out, ": ")+2:], "%d records", &n); err != nil {
+		return // nothing pending: no bundle written
+	}
+	st.exported++
+	st.records += n
+	if rng.IntN(6) == 0 {
+		st.lost++ // the stick never reaches the office
+		return
+	}
+	// The kiosk syncs over the network while the stick is imported.
+	syncCmd := exec.Command(filepath.Join(bin, "ikdctl"), "sync", "--data", s.dirs[k], "--secret-file", s.secret, "--timeout", "90s")
+	if err := syncCmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	imported, out := s.killable(rng, &st.importKills, "ikd-registry", "bundle", "import", "--db", s.dsn, "--data-key-file", s.keys,
+		"--key", s.regKey, "--in", file, "--answers", answers)
+	_ = syncCmd.Wait()
+	st.imports++
+	if i := strings.Index(out, "accepted "); imported && i >= 0 {
+		var a, d int
+		if _, err := fmt.Sscanf(out[i:], "accepted %d duplicate %d", &a, &d); err == nil {
+			st.accepted, st.duplicate = st.accepted+a, st.duplicate+d
+		}
+	}
+	if !imported || rng.IntN(6) == 0 {
+		st.lost++ // the answers never come back
+		return
+	}
+	if ok, _ := s.killable(rng, &st.answerKills, "ikdctl", "bundle", "answers", "--data", s.dirs[k], "--secret-file", s.secret, "--in", answers); ok {
+		st.answers++
+	}
+}
+
+// killable runs a tool, SIGKILLing it after a random delay one time in three, and reports
+// whether it ran to a successful end, with its output. A run that fails unkilled fails the
+// suite.
+func (s *suite) killable(rng *rand.Rand, kills *int, name string, args ...string) (bool, string) {
+	var out, errOut strings.Builder
+	cmd := exec.Command(filepath.Join(bin, name), args...)
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Start(); err != nil {
+		s.t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	if rng.IntN(3) == 0 {
+		select {
+		case err := <-done:
+			return err == nil, out.String()
+		case <-time.After(time.Duration(5+rng.IntN(400)) * time.Millisecond):
+			_ = cmd.Process.Kill()
+			<-done
+			*kills++
+			s.kills++
+			return false, ""
+		}
+	}
+	if err := <-done; err != nil {
+		s.t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, errOut.String())
+	}
+	return true, out.String()
 }
 
 // replay pushes copies of envelopes kiosk k already had acknowledged, as a kiosk restored

@@ -73,6 +73,7 @@ type env struct {
 	http  *httptest.Server
 	mu    gosync.Mutex
 	clock time.Time
+	key   registry.BundleKey // the registry's signing key, "reg-test"
 }
 
 var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
@@ -101,7 +102,7 @@ func newEnvWith(t testing.TB, st registry.Store, configure func(*registry.Server
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, st: st, clock: t0}
+	e := &env{t: t, st: st, clock: t0, key: registry.BundleKey{KeyID: "reg-test", Key: priv}}
 	e.srv = &registry.Server{Store: st, Signer: signer, PublicKey: pub, TokenTTL: 10 * time.Minute,
 		CodeKey: []byte("test code key"), Now: e.now, Log: slog.New(slog.DiscardHandler),
 		Metrics: registry.NewMetrics(st), CitizenToken: []byte(citizenToken)}

@@ -275,23 +275,38 @@ func (s *Server) push(w http.ResponseWriter, r *http.Request, req deviceRequest)
 		s.writeKioskError(w, r, http.StatusBadRequest, err)
 		return
 	}
-	if len(msg.Records) == 0 || len(msg.Records) > ikdsync.MaxBatch {
-		s.writeKioskError(w, r, http.StatusBadRequest, ikdsync.ErrMessageMalformed.With(
-			fmt.Errorf("%d records in a batch; 1 to %d allowed", len(msg.Records), ikdsync.MaxBatch)))
-		return
-	}
-	if err := checkPushHeadForm(msg.Head); err != nil {
+	answers, mails, err := s.pushRecords(r.Context(), req.dev, msg.Records, msg.Head)
+	switch {
+	case errors.Is(err, ikdsync.ErrMessageMalformed):
 		s.writeKioskError(w, r, http.StatusBadRequest, err)
 		return
-	}
-	answers, mails, err := s.ingest(r.Context(), req.dev, msg.Records, msg.Head)
-	if errors.Is(err, ikdsync.ErrAuditRollback) {
+	case errors.Is(err, ikdsync.ErrAuditRollback):
 		s.writeKioskError(w, r, http.StatusConflict, err)
 		return
-	}
-	if err != nil {
+	case err != nil:
 		s.fail(w, r, fmt.Errorf("ingest %d records: %w", len(msg.Records), err))
 		return
+	}
+	s.logger(r).Info("batch ingested", "records", len(answers), "mails_queued", mails)
+	s.writeCBOR(w, r, ikdsync.PushResponse{Time: s.Now().UnixMilli(), Answers: answers})
+}
+
+// pushRecords is the core of a push, shared by POST /v1/records and a stick's import (so
+// both have exactly the same rules, authorization and idempotency): it checks the batch's
+// form, ingests it, counts the answers and wakes the mail worker. It returns the answers and
+// how many code mails it queued. A batch of the wrong size or a malformed head fails with
+// an error matching ErrMessageMalformed; a head that went back, with ErrAuditRollback.
+func (s *Server) pushRecords(ctx context.Context, dev Device, records [][]byte, head *ikdsync.PushHead) ([]ikdsync.Answer, int, error) {
+	if len(records) == 0 || len(records) > ikdsync.MaxBatch {
+		return nil, 0, ikdsync.ErrMessageMalformed.With(
+			fmt.Errorf("%d records in a batch; 1 to %d allowed", len(records), ikdsync.MaxBatch))
+	}
+	if err := checkPushHeadForm(head); err != nil {
+		return nil, 0, err
+	}
+	answers, mails, err := s.ingest(ctx, dev, records, head)
+	if err != nil {
+		return nil, 0, err
 	}
 	for _, a := range answers {
 		s.Metrics.answer(a)
@@ -299,8 +314,7 @@ func (s *Server) push(w http.ResponseWriter, r *http.Request, req deviceRequest)
 	if len(mails) > 0 && s.MailQueued != nil {
 		s.MailQueued()
 	}
-	s.logger(r).Info("batch ingested", "records", len(answers), "mails_queued", len(mails))
-	s.writeCBOR(w, r, ikdsync.PushResponse{Time: s.Now().UnixMilli(), Answers: answers})
+	return answers, len(mails), nil
 }
 
 // Page sizes of a pull.
@@ -329,23 +343,32 @@ func (s *Server) changes(w http.ResponseWriter, r *http.Request, req deviceReque
 		}
 		limit = n
 	}
-	var ch Changes
-	err := s.Store.InReadTx(r.Context(), func(ctx context.Context, tx ReadTx) error {
-		var err error
-		ch, err = changesFor(ctx, tx, req.dev, after, limit)
-		return err
-	})
+	page, err := s.changesPage(r.Context(), req.dev, after, limit)
 	if err != nil {
 		s.fail(w, r, fmt.Errorf("changes after %d: %w", after, err))
 		return
 	}
-	page, err := deltaPage(req.dev, ch)
+	s.writeCBOR(w, r, page)
+}
+
+// changesPage is the core of a pull, shared by GET /v1/changes and a stick's changes bundle:
+// the page of changes for dev after the change number after, at most limit of them.
+func (s *Server) changesPage(ctx context.Context, dev Device, after int64, limit int) (ikdsync.DeltaPage, error) {
+	var ch Changes
+	err := s.Store.InReadTx(ctx, func(ctx context.Context, tx ReadTx) error {
+		var err error
+		ch, err = changesFor(ctx, tx, dev, after, limit)
+		return err
+	})
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return ikdsync.DeltaPage{}, err
+	}
+	page, err := deltaPage(dev, ch)
+	if err != nil {
+		return ikdsync.DeltaPage{}, err
 	}
 	page.Time = s.Now().UnixMilli()
-	s.writeCBOR(w, r, page)
+	return page, nil
 }
 
 // deltaPage turns stored changes into the wire page for dev: a resident who lives outside the

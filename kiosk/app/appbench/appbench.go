@@ -25,6 +25,7 @@ import (
 	"github.com/ikd-field/ikd/camera"
 	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/app"
+	"github.com/ikd-field/ikd/kiosk/demo"
 	"github.com/ikd-field/ikd/kiosk/qr"
 	"github.com/ikd-field/ikd/kiosk/store"
 	"github.com/ikd-field/ikd/kiosk/store/snapshot"
@@ -81,7 +82,7 @@ func Secret() []byte { return slices.Clone(benchSecret) }
 // synthetic snapshot of residents (one descriptor each), as a kiosk holds after its first
 // pull.
 func PrepareStore(ctx context.Context, dir string, residents int) error {
-	st, err := store.Init(ctx, filepath.Join(dir, app.StoreFile), benchSecret, app.StoreOptions(""), app.DemoSupervisor, app.DemoPIN)
+	st, err := store.Init(ctx, filepath.Join(dir, app.StoreFile), benchSecret, app.StoreOptions(""), demo.DemoSupervisor, demo.DemoPIN)
 	if err != nil {
 		return fmt.Errorf("bench store: %w", err)
 	}
@@ -102,7 +103,7 @@ func PrepareStore(ctx context.Context, dir string, residents int) error {
 	return nil
 }
 
-// previewScene is the demo's phone as a webcam sees it (camera/demo_camera.go), with a code
+// previewScene is the demo's phone as a webcam sees it (kiosk/demo/camera.go), with a code
 // the scanner reads on every frame: the scanner's full work, not its early "nothing here".
 func previewScene(w, h int) camera.SceneOptions {
 	return camera.SceneOptions{Width: w, Height: h, Text: "IKD-BENCH-PREVIEW-0123456789", ModulePx: 4,
@@ -370,16 +371,16 @@ func procStatus() (rss, hwm int64, err error) {
 // to approved: register (the phone shows the QR), scan, resident, face, approve. It returns
 // the visit's own Timings; NewDemo and the registration are not part of them.
 func Visit(ctx context.Context, modelDir string, log *slog.Logger) (app.Timings, string, error) {
-	d, err := app.NewDemo(ctx, app.DemoConfig{ModelDir: modelDir, Log: log})
+	d, err := demo.NewDemo(ctx, demo.DemoConfig{ModelDir: modelDir, Log: log})
 	if err != nil {
 		return app.Timings{}, "", err
 	}
 	defer d.Close()
-	s, err := d.Kiosk.Login(ctx, app.DemoSupervisor.ID, app.DemoPIN)
+	s, err := d.Kiosk.Login(ctx, demo.DemoSupervisor.ID, demo.DemoPIN)
 	if err != nil {
 		return app.Timings{}, "", err
 	}
-	if _, err := d.Citizen.Register(ctx, d.Activating.NIK, app.DemoEmail(d.Activating), "0812-3456-7789"); err != nil {
+	if _, err := d.Citizen.Register(ctx, d.Activating.NIK, demo.DemoEmail(d.Activating), "0812-3456-7789"); err != nil {
 		return app.Timings{}, "", err
 	}
 	v := s.NewActivation()

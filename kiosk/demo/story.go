@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"context"
@@ -21,13 +21,14 @@ import (
 	ikdsync "github.com/ikd-field/ikd/sync"
 )
 
-type demoConfig struct {
-	dir    string
-	lang   string
-	models string
-	faces  string
-	out    io.Writer
-	log    *slog.Logger
+// StoryConfig is what the headless demo's story runs with: the flags of `ikd-kiosk --demo`.
+type StoryConfig struct {
+	Dir    string
+	Lang   string
+	Models string
+	Faces  string
+	Out    io.Writer
+	Log    *slog.Logger
 }
 
 // narrator prints the demo's numbered steps in the officer's language.
@@ -43,20 +44,20 @@ func (n *narrator) say(key string, args ...any) {
 	fmt.Fprintf(n.out, "%2d. %s\n", n.step, n.cat.T(key, args...))
 }
 
-// runDemo walks one officer through an activation up to the citizen confirming the e-mailed
-// code, four refused QR codes, a lost-phone deactivation and a held-up photo, on app.NewDemo:
+// RunStory walks one officer through an activation up to the citizen confirming the e-mailed
+// code, four refused QR codes, a lost-phone deactivation and a held-up photo, on NewDemo:
 // the real kiosk, registry, mail worker and SMTP, in this process.
-func runDemo(ctx context.Context, cfg demoConfig) error {
-	lang := kiosk.ParseLang(cfg.lang)
+func RunStory(ctx context.Context, cfg StoryConfig) error {
+	lang := kiosk.ParseLang(cfg.Lang)
 	cat, err := assets.LoadCatalog(string(lang))
 	if err != nil {
 		return err
 	}
-	n := &narrator{out: cfg.out, cat: cat, lang: lang}
+	n := &narrator{out: cfg.Out, cat: cat, lang: lang}
 	say := n.say
-	fmt.Fprintln(cfg.out, cat.T("demo.title"))
+	fmt.Fprintln(cfg.Out, cat.T("demo.title"))
 
-	d, err := app.NewDemo(ctx, app.DemoConfig{Dir: cfg.dir, ModelDir: cfg.models, Faces: cfg.faces, Lang: lang, Log: cfg.log})
+	d, err := NewDemo(ctx, DemoConfig{Dir: cfg.Dir, ModelDir: cfg.Models, Faces: cfg.Faces, Lang: lang, Log: cfg.Log})
 	if err != nil {
 		return err
 	}
@@ -64,7 +65,7 @@ func runDemo(ctx context.Context, cfg demoConfig) error {
 	k := d.Kiosk
 	say("demo.registry", d.RegistryURL, d.Mailbox.Addr())
 	say("demo.store", d.Dir, k.Store().KioskID())
-	say("demo.enrolled", app.DemoArea)
+	say("demo.enrolled", DemoArea)
 	if p, err := k.FacePipeline(ctx); err == nil {
 		sayModels(n, p)
 	}
@@ -80,7 +81,7 @@ func runDemo(ctx context.Context, cfg demoConfig) error {
 	}
 	say("demo.residents", count)
 
-	sess, err := k.Login(ctx, app.DemoSupervisor.ID, app.DemoPIN)
+	sess, err := k.Login(ctx, DemoSupervisor.ID, DemoPIN)
 	if err != nil {
 		return fmt.Errorf("login: %w", err)
 	}
@@ -89,7 +90,7 @@ func runDemo(ctx context.Context, cfg demoConfig) error {
 
 	// The citizen registers in the app and shows the QR to the kiosk's camera.
 	citizen := d.Activating
-	reg, err := d.Citizen.Register(ctx, citizen.NIK, app.DemoEmail(citizen), "0812-3456-7789")
+	reg, err := d.Citizen.Register(ctx, citizen.NIK, DemoEmail(citizen), "0812-3456-7789")
 	if err != nil {
 		return err
 	}
@@ -130,7 +131,7 @@ func runDemo(ctx context.Context, cfg demoConfig) error {
 	// the officer can act on (typed in by the hand scanner here).
 	_, strangerKey, _ := ed25519.GenerateKey(rand.Reader)
 	stranger, _ := token.NewSigner("stranger", strangerKey)
-	forgedClaims, err := token.NewClaims(citizen.NIK, "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", app.DemoEmail(citizen), "0812-3456-7789", time.Now(), 10*time.Minute)
+	forgedClaims, err := token.NewClaims(citizen.NIK, "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", DemoEmail(citizen), "0812-3456-7789", time.Now(), 10*time.Minute)
 	if err != nil {
 		return err
 	}
@@ -207,13 +208,13 @@ func runDemo(ctx context.Context, cfg demoConfig) error {
 		return err
 	}
 	say("demo.synced", counts[kiosk.RecordAcknowledged], counts[kiosk.RecordRejected], counts[kiosk.RecordPending]+counts[kiosk.RecordSent])
-	msg, err := d.Mailbox.WaitFor(ctx, app.DemoEmail(citizen))
+	msg, err := d.Mailbox.WaitFor(ctx, DemoEmail(citizen))
 	if err != nil {
 		return err
 	}
 	say("demo.mail", msg.To, msg.Subject)
 	first, _, _ := strings.Cut(msg.Text, "\n")
-	fmt.Fprintf(cfg.out, "    | %s\n", first)
+	fmt.Fprintf(cfg.Out, "    | %s\n", first)
 	if msg.Code == "" {
 		return errors.New("demo: the e-mail carries no activation code")
 	}
@@ -244,7 +245,7 @@ func envelopeOf(recs []kiosk.OutboxRecord, id string) []byte {
 
 // faceStep runs the visit's face check and, where the band is uncertain, the officer's eye
 // check, and says how the demo's citizen answered the turn prompt.
-func faceStep(ctx context.Context, v app.Visit, d *app.Demo, n *narrator) error {
+func faceStep(ctx context.Context, v app.Visit, d *Demo, n *narrator) error {
 	if err := v.CaptureFace(ctx, nil); err != nil {
 		return err
 	}
@@ -318,7 +319,7 @@ func sayModels(n *narrator, p *app.FacePipeline) {
 
 // photoAttack holds a still photo up to the camera: the liveness challenge must refuse it,
 // and the officer rejects the visit.
-func photoAttack(ctx context.Context, d *app.Demo, sess app.Session, n *narrator) error {
+func photoAttack(ctx context.Context, d *Demo, sess app.Session, n *narrator) error {
 	if err := d.ShowHeldPhoto(ctx); err != nil {
 		return err
 	}

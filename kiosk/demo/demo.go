@@ -1,4 +1,4 @@
-package app
+package demo
 
 import (
 	"bytes"
@@ -21,8 +21,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/ikd-field/ikd/camera"
 	"github.com/ikd-field/ikd/kiosk"
+	"github.com/ikd-field/ikd/kiosk/app"
 	"github.com/ikd-field/ikd/kiosk/store"
 	"github.com/ikd-field/ikd/kiosk/store/snapshot"
 	"github.com/ikd-field/ikd/kiosk/token"
@@ -67,7 +70,7 @@ func date(y, m, d int) time.Time { return time.Date(y, time.Month(m), d, 0, 0, 0
 // temporary directory on a loopback port, its mail worker, an SMTP server whose mailbox the
 // demo shows, and a scripted camera playing the citizen's phone and face.
 type Demo struct {
-	Kiosk   *App
+	Kiosk   *app.App
 	Mailbox *Mailbox
 	Citizen *DemoCitizen
 	Secret  []byte // the kiosk's unlock secret (already unlocked)
@@ -135,7 +138,7 @@ func NewDemo(ctx context.Context, cfg DemoConfig) (d *Demo, err error) {
 		return d, err
 	}
 	d.Secret = []byte(hex.EncodeToString(secret))
-	st, err := store.Init(ctx, filepath.Join(d.Dir, StoreFile), d.Secret, StoreOptions(""), DemoSupervisor, DemoPIN)
+	st, err := store.Init(ctx, filepath.Join(d.Dir, app.StoreFile), d.Secret, app.StoreOptions(""), DemoSupervisor, DemoPIN)
 	if err != nil {
 		return d, fmt.Errorf("demo store: %w", err)
 	}
@@ -146,7 +149,7 @@ func NewDemo(ctx context.Context, cfg DemoConfig) (d *Demo, err error) {
 		return d, err
 	}
 	d.Citizen = &DemoCitizen{url: d.RegistryURL, token: d.citizenToken, cam: d.cam}
-	k, err := Open(bg, Config{DataDir: d.Dir, ModelDir: cfg.ModelDir, Camera: CameraConfig{Source: d.cam},
+	k, err := app.Open(bg, app.Config{DataDir: d.Dir, ModelDir: cfg.ModelDir, Camera: app.CameraConfig{Source: d.cam},
 		Citizen: d.cam, Lang: cfg.Lang, Log: cfg.Log,
 		// The demo's frames come from files as fast as this machine analyses them; the
 		// challenge's own timeout counts the frames' timestamps.
@@ -294,7 +297,7 @@ func (d *Demo) prepareFaces(ctx context.Context, cfg DemoConfig) error {
 }
 
 // describePhoto is the reference descriptor of one photo, framed as the camera's are.
-func describePhoto(ctx context.Context, p *FacePipeline, path string, chip bool) (kiosk.Descriptor, error) {
+func describePhoto(ctx context.Context, p *app.FacePipeline, path string, chip bool) (kiosk.Descriptor, error) {
 	img, err := photoFrame(path, chip, false, image.Point{})
 	if err != nil {
 		return kiosk.Descriptor{}, err
@@ -332,7 +335,7 @@ func (d *Demo) loadResidents(ctx context.Context) error {
 // IssueToken signs a token for nik with the registry's key as the registry would have at
 // issued, for a registration that does not exist: the demo's expired QR.
 func (d *Demo) IssueToken(nik kiosk.NIK, issued time.Time) (string, error) {
-	c, err := token.NewClaims(nik, uuidV7{}.NewID(), DemoEmail(d.Activating), "0812-3456-7789", issued, 10*time.Minute)
+	c, err := token.NewClaims(nik, uuid.Must(uuid.NewV7()).String(), DemoEmail(d.Activating), "0812-3456-7789", issued, 10*time.Minute)
 	if err != nil {
 		return "", err
 	}

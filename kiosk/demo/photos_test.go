@@ -1,4 +1,4 @@
-package app
+package demo
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/ikd-field/ikd/camera"
 	"github.com/ikd-field/ikd/kiosk"
+	"github.com/ikd-field/ikd/kiosk/app"
 	"github.com/ikd-field/ikd/kiosk/face"
 	"github.com/ikd-field/ikd/kiosk/face/liveness"
 )
@@ -62,7 +63,7 @@ func (s *facesSource) Close() error { return nil }
 // demo covers one of them).
 func TestDemoPhotosPassTheGates(t *testing.T) {
 	models := realModels(t)
-	p, err := LoadFace(models, face.DefaultOptions(), slog.New(slog.DiscardHandler))
+	p, err := app.LoadFace(models, face.DefaultOptions(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

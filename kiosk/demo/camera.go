@@ -1,4 +1,4 @@
-package app
+package demo
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ikd-field/ikd/camera"
+	"github.com/ikd-field/ikd/kiosk/app"
 	"github.com/ikd-field/ikd/kiosk/face"
 )
 
@@ -41,7 +42,7 @@ const idleFrame = 300 * time.Millisecond
 
 var (
 	_ camera.Source = (*demoCamera)(nil)
-	_ Citizen       = (*demoCamera)(nil)
+	_ app.Citizen   = (*demoCamera)(nil)
 )
 
 func newDemoCamera() (*demoCamera, error) {

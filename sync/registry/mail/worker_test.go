@@ -416,14 +416,7 @@ func TestWorkersShareQueue(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	count := map[string]int{}
-	for _, r := range ts.messages() {
-		m, err := mail.ReadMessage(bytes.NewReader(r.data))
-		if err != nil {
-			t.Fatal(err)
-		}
-		count[m.Header.Get("Message-ID")]++
-	}
+	count := messageIDs(t, ts)
 	var bad []string
 	for i := range n {
 		id := MessageID(fmt.Sprintf("mail-%03d", i), "registry.ikd.example")

@@ -373,13 +373,19 @@ func (s *Server) issueCode(ctx context.Context, tx Tx, in *ingested, reg Registr
 		return err
 	}
 	reg.CodeHash, reg.CodeExpires, reg.CodeTries = s.codeHash(reg.ID, code), now.Add(s.codeTTL()), 0
-	if err := tx.UpdateRegistration(ctx, reg); err != nil {
-		return err
-	}
 	m := mail.Mail{ID: uuid.Must(uuid.NewV7()).String(), To: reg.Email, Code: code, RegistrationID: reg.ID,
 		ExpiresAt: reg.CodeExpires, Replaces: replaces, CreatedAt: now}
-	if err := tx.EnqueueMail(ctx, m); err != nil {
-		return err
+	if bt, ok := tx.(BatchTx); ok {
+		if err := bt.UpdateRegistrationAndEnqueueMail(ctx, reg, m); err != nil {
+			return err
+		}
+	} else {
+		if err := tx.UpdateRegistration(ctx, reg); err != nil {
+			return err
+		}
+		if err := tx.EnqueueMail(ctx, m); err != nil {
+			return err
+		}
 	}
 	in.mailed = &m
 	return nil

@@ -253,9 +253,14 @@ func (t *sealedTx) LatestTombstone(ctx context.Context, nik string) (Tombstone, 
 }
 
 func (t *sealedTx) EnqueueMail(ctx context.Context, m mail.Mail) error {
-	m.To = t.k.sealString(t.k.mail, m.To, sealMailTo, m.ID)
-	m.Code = t.k.sealString(t.k.mail, m.Code, sealMailCode, m.ID)
-	return t.Tx.EnqueueMail(ctx, m)
+	return t.Tx.EnqueueMail(ctx, t.k.sealMail(m))
+}
+
+// sealMail seals a queued mail's address and code.
+func (k *DataKeys) sealMail(m mail.Mail) mail.Mail {
+	m.To = k.sealString(k.mail, m.To, sealMailTo, m.ID)
+	m.Code = k.sealString(k.mail, m.Code, sealMailCode, m.ID)
+	return m
 }
 
 func (t *sealedTx) PutResidents(ctx context.Context, rs []ResidentRow) error {
@@ -391,6 +396,10 @@ func (t *sealedBatchTx) InsertRecords(ctx context.Context, rs []StoredRecord) ([
 		sealed[i] = t.k.sealRecord(r)
 	}
 	return t.bt.InsertRecords(ctx, sealed)
+}
+
+func (t *sealedBatchTx) UpdateRegistrationAndEnqueueMail(ctx context.Context, r Registration, m mail.Mail) error {
+	return t.bt.UpdateRegistrationAndEnqueueMail(ctx, t.k.sealReg(r), t.k.sealMail(m))
 }
 
 // LockRegistrations needs nothing sealed: registration ids are not personal data, and

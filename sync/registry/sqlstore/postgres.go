@@ -142,13 +142,21 @@ type pgTx struct {
 
 // batch sends the statements as one pgx.Batch: one round trip for the lot.
 func (t pgTx) batch(ctx context.Context, q string, args [][]any) ([]int64, error) {
+	stmts := make([]stmt, len(args))
+	for i, a := range args {
+		stmts[i] = stmt{q, a}
+	}
+	return t.pipeline(ctx, stmts)
+}
+
+// pipeline sends the statements as one pgx.Batch.
+func (t pgTx) pipeline(ctx context.Context, stmts []stmt) ([]int64, error) {
 	b := &pgx.Batch{}
-	q = pgSQL.rewrite(q)
-	for _, a := range args {
-		b.Queue(q, a...)
+	for _, s := range stmts {
+		b.Queue(pgSQL.rewrite(s.q), s.args...)
 	}
 	res := t.t.SendBatch(ctx, b)
-	n := make([]int64, len(args))
+	n := make([]int64, len(stmts))
 	for i := range n {
 		tag, err := res.Exec()
 		if err != nil {

@@ -248,6 +248,18 @@ func (t *sqliteTx) batch(ctx context.Context, q string, args [][]any) ([]int64, 
 	return n, nil
 }
 
+// pipeline runs the statements one after another.
+func (t *sqliteTx) pipeline(ctx context.Context, stmts []stmt) ([]int64, error) {
+	n := make([]int64, len(stmts))
+	for i, s := range stmts {
+		var err error
+		if n[i], err = t.exec(ctx, s.q, s.args...); err != nil {
+			return nil, err
+		}
+	}
+	return n, nil
+}
+
 func (t *sqliteTx) commit(context.Context) error { return t.tx.Commit() }
 func (t *sqliteTx) rollback(context.Context)     { t.tx.Rollback() }
 

@@ -59,6 +59,12 @@ type conn interface {
 
 type row interface{ Scan(dest ...any) error }
 
+// stmt is a statement of a pipeline and its arguments.
+type stmt struct {
+	q    string
+	args []any
+}
+
 type rows interface {
 	Next() bool
 	Scan(dest ...any) error
@@ -72,6 +78,9 @@ type dbTx interface {
 	// batch runs q once per argument list, in order, and returns the rows each changed: one
 	// round trip on PostgreSQL, a prepared statement on SQLite.
 	batch(ctx context.Context, q string, args [][]any) ([]int64, error)
+	// pipeline runs the statements in order and returns the rows each changed: one round
+	// trip on PostgreSQL.
+	pipeline(ctx context.Context, stmts []stmt) ([]int64, error)
 	commit(ctx context.Context) error
 	rollback(ctx context.Context)
 }

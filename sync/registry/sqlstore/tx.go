@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -212,11 +213,22 @@ func (t *tx) RegistrationsByNIK(ctx context.Context, nik string) ([]registry.Reg
 	return out, nil
 }
 
-func (t *tx) UpdateRegistration(ctx context.Context, r registry.Registration) error {
+const updateRegSQL = `UPDATE registrations SET nik = ?, email = ?, phone = ?, created_at = ?,
+	status = ?, revoked_at = ?, activation_record = ?, approved_at = ?, code_hash = ?, code_expires = ?,
+	code_tries = ?, confirmed_at = ? WHERE id = ?`
+
+func updateRegArgs(r registry.Registration) []any {
 	a := regArgs(r)
-	n, err := t.c.exec(ctx, `UPDATE registrations SET nik = ?, email = ?, phone = ?, created_at = ?,
-		status = ?, revoked_at = ?, activation_record = ?, approved_at = ?, code_hash = ?, code_expires = ?,
-		code_tries = ?, confirmed_at = ? WHERE id = ?`, append(a[1:], a[0])...)
+	return append(a[1:], a[0])
+}
+
+func (t *tx) UpdateRegistration(ctx context.Context, r registry.Registration) error {
+	n, err := t.c.exec(ctx, updateRegSQL, updateRegArgs(r)...)
+	return t.updated(r, n, err)
+}
+
+// updated checks an update of r that changed n rows and keeps a locked r current.
+func (t *tx) updated(r registry.Registration, n int64, err error) error {
 	if err := affected(n, err, "update registration "+r.ID); err != nil {
 		return err
 	}
@@ -390,11 +402,22 @@ func (t *tx) PutAuditHead(ctx context.Context, h registry.AuditHead) error {
 	return nil
 }
 
+// enqueueMailSQL queues a mail due at once: next_attempt 0 is before any claim's now,
+// whatever the clocks say.
+const enqueueMailSQL = `INSERT INTO mails (id, to_addr, code, registration_id, expires_at, attempts,
+	created_at, next_attempt, replaces) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?) ON CONFLICT DO NOTHING`
+
+func mailArgs(m mail.Mail) []any {
+	return []any{m.ID, m.To, m.Code, m.RegistrationID, ns(m.ExpiresAt), m.Attempts, ns(m.CreatedAt), m.Replaces}
+}
+
 func (t *tx) EnqueueMail(ctx context.Context, m mail.Mail) error {
-	// Due at once: next_attempt 0 is before any claim's now, whatever the clocks say.
-	n, err := t.c.exec(ctx, `INSERT INTO mails (id, to_addr, code, registration_id, expires_at, attempts,
-		created_at, next_attempt, replaces) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-		m.ID, m.To, m.Code, m.RegistrationID, ns(m.ExpiresAt), m.Attempts, ns(m.CreatedAt), 0, m.Replaces)
+	n, err := t.c.exec(ctx, enqueueMailSQL, mailArgs(m)...)
+	return enqueued(m, n, err)
+}
+
+// enqueued checks the queueing of m, which added n rows.
+func enqueued(m mail.Mail, n int64, err error) error {
 	if err != nil {
 		return fmt.Errorf("enqueue mail %s: %w", m.ID, err)
 	}
@@ -639,6 +662,14 @@ func (t *batchTx) InsertRecords(ctx context.Context, rs []registry.StoredRecord)
 		inserted[i] = n[i] == 1
 	}
 	return inserted, nil
+}
+
+func (t *batchTx) UpdateRegistrationAndEnqueueMail(ctx context.Context, r registry.Registration, m mail.Mail) error {
+	n, err := t.c.pipeline(ctx, []stmt{{updateRegSQL, updateRegArgs(r)}, {enqueueMailSQL, mailArgs(m)}})
+	if err != nil {
+		return fmt.Errorf("update registration %s and enqueue mail %s: %w", r.ID, m.ID, err)
+	}
+	return errors.Join(t.updated(r, n[0], nil), enqueued(m, n[1], nil))
 }
 
 func (t *batchTx) Residents(ctx context.Context, niks []string) (map[string]registry.ResidentRow, error) {

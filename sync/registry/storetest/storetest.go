@@ -922,6 +922,17 @@ func testBatchReads(t *testing.T, s registry.Store) {
 			return err
 		}
 		eq(t, "locked registration after its update", r1again, r1)
+		r1.CodeHash, r1.CodeTries = []byte{9}, 1
+		if err := bt.UpdateRegistrationAndEnqueueMail(ctx, r1, newMail(7)); err != nil {
+			return err
+		}
+		if r1again, err = tx.Registration(ctx, "r-1"); err != nil {
+			return err
+		}
+		eq(t, "locked registration after the code's update", r1again, r1)
+		isErr(t, "the same mail again", bt.UpdateRegistrationAndEnqueueMail(ctx, r1, newMail(7)), registry.ErrExists)
+		gone := registry.Registration{ID: "r-gone", NIK: rs[0].NIK, Status: registry.RegApproved}
+		isErr(t, "an unknown registration", bt.UpdateRegistrationAndEnqueueMail(ctx, gone, newMail(8)), registry.ErrNotFound)
 		r2, err := tx.Registration(ctx, "r-2")
 		if err != nil {
 			return err
@@ -940,6 +951,7 @@ func testBatchReads(t *testing.T, s registry.Store) {
 			return err
 		}
 		eq(t, "update committed", got.Status, registry.RegApproved)
+		eq(t, "code committed", got.CodeHash, []byte{9})
 		return nil
 	})
 }

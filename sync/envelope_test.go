@@ -445,3 +445,37 @@ func BenchmarkOpen(b *testing.B) {
 		}
 	}
 }
+
+// TestVerifySignature: the signature check alone refuses what Open refuses for the envelope
+// and its signature, and passes a validly signed record whose body Open would refuse.
+func TestVerifySignature(t *testing.T) {
+	a := typicalActivation()
+	good, err := mustSealer(t, kioskID, devKey).Seal(kiosk.KindActivation, a.ID, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tampered := bytes.Clone(good)
+	tampered[len(tampered)-70] ^= 0x01
+	body, _ := encMode.Marshal(activationWire{RegistrationID: a.RegistrationID, NIK: string(a.NIK), OfficerID: "x"})
+	unknownKind := signRaw(t, devKey, kioskID, recordWire{Kind: 9, ID: a.ID, KioskID: kioskID, Body: body}, externalAAD)
+	tests := []struct {
+		name string
+		env  []byte
+		pub  ed25519.PublicKey
+		want *kiosk.Error // nil: verified
+	}{
+		{"Good", good, devPub(), nil},
+		{"SignedButUnknownKind", unknownKind, devPub(), nil},
+		{"Tampered", tampered, devPub(), ErrRecordBadSignature},
+		{"OtherKiosksKey", good, deviceKey("kiosk-9").Public().(ed25519.PublicKey), ErrRecordBadSignature},
+		{"Truncated", good[:len(good)/2], devPub(), ErrRecordMalformed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := VerifySignature(tt.env, tt.pub)
+			if tt.want == nil && err != nil || tt.want != nil && !errors.Is(err, tt.want) {
+				t.Fatalf("VerifySignature = %v; want %v", err, tt.want)
+			}
+		})
+	}
+}

@@ -148,7 +148,7 @@ func serve(ctx context.Context, args []string, log *slog.Logger) error {
 	fs.StringVar(&c.smtpUser, "smtp-user", "", "SMTP user name (AUTH PLAIN, only over TLS)")
 	fs.StringVar(&c.smtpPasswordFile, "smtp-password-file", "", "file holding the SMTP password (mode 600)")
 	fs.DurationVar(&c.mailLease, "mail-lease", mail.DefaultLease,
-		"how long a claimed mail is reserved for this process; a process that dies holding one delays it by this much")
+		"how long a claimed mail is reserved for this process without renewal (it renews it while it sends); a process that dies holding one delays it by at most this much")
 	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", 30*time.Second, "how long a shutdown waits for batches in flight")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", "127.0.0.1:9090",
 		"listen address of /metrics, apart from the API because it names every kiosk (empty: no metrics)")
@@ -231,9 +231,9 @@ func run(ctx context.Context, c serveConfig, ln, metricsLn net.Listener, log *sl
 		if err != nil {
 			return err
 		}
-		if c.mailLease != 0 && c.mailLease <= sender.Timeout {
-			// The lease must outlast one send, or a second process could send the same mail.
-			return fmt.Errorf("--mail-lease %v must be longer than the SMTP timeout %v", c.mailLease, sender.Timeout)
+		if c.mailLease < mail.MinLease {
+			// Renewed every third of it, a shorter lease would be lost to one slow round trip.
+			return fmt.Errorf("--mail-lease %v must be at least %v", c.mailLease, mail.MinLease)
 		}
 		queue, guarded := registry.GuardMail(st, sender)
 		w := &mail.Worker{Queue: queue, Sender: guarded, Now: time.Now, Log: log, Observe: metrics.MailResult, Lease: c.mailLease}

@@ -10,7 +10,7 @@ import (
 
 var benchSyncLastLine = regexp.MustCompile(`^sync-bench drain-10k-s \d+\.\d{2} bytes-per-activation \d+ ingest-sqlite-rps \d+ ` +
 	`ingest-postgres-rps \d+ postgres-bulk-rps \d+ snapshot-200k-s \d+\.\d{2} snapshot-200k-mb \d+ ` +
-	`ingest-postgres-unsealed-rps \d+ sealing-cost-pct -?\d+\.\d$`)
+	`ingest-postgres-unsealed-rps \d+ sealing-cost-pct -?\d+\.\d signature-floor-rps \d+ ingest-of-floor \d+\.\d{2}$`)
 
 // TestBenchSyncTiny runs `bench sync` at a tiny size and checks the table's shape; no timing
 // is asserted.

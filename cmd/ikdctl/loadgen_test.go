@@ -19,7 +19,7 @@ import (
 	"github.com/ikd-field/ikd/kiosk/store/snapshot"
 	"github.com/ikd-field/ikd/kiosk/token"
 	"github.com/ikd-field/ikd/sync/registry"
-	"github.com/ikd-field/ikd/sync/registry/sqlitestore"
+	"github.com/ikd-field/ikd/sync/registry/sqlstore"
 )
 
 // testCitizenToken is the test registry's citizen API token.
@@ -46,7 +46,7 @@ func sealedRegistryDB(t *testing.T) (registry.Store, string, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, err := sqlitestore.Open(ctx, dbPath)
+	raw, err := sqlstore.OpenSQLite(ctx, dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,8 +18,7 @@ import (
 	"github.com/ikd-field/ikd/kiosk/store/snapshot"
 	ikdsync "github.com/ikd-field/ikd/sync"
 	"github.com/ikd-field/ikd/sync/registry"
-	"github.com/ikd-field/ikd/sync/registry/pgstore"
-	"github.com/ikd-field/ikd/sync/registry/sqlitestore"
+	"github.com/ikd-field/ikd/sync/registry/sqlstore"
 )
 
 // TestRollbackCaughtAtNextSync copies kiosk.db and its anchor aside after a sync, syncs more
@@ -32,7 +31,7 @@ func TestRollbackCaughtAtNextSync(t *testing.T) {
 		open func(t *testing.T) registry.Store
 	}{
 		{"SQLite", func(t *testing.T) registry.Store {
-			st, err := sqlitestore.Open(context.Background(), filepath.Join(t.TempDir(), "registry.db"))
+			st, err := sqlstore.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "registry.db"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -40,7 +39,7 @@ func TestRollbackCaughtAtNextSync(t *testing.T) {
 			return st
 		}},
 		{"PostgreSQL", func(t *testing.T) registry.Store {
-			st, err := pgstore.Open(context.Background(), pgtest.FreshDatabase(t))
+			st, err := sqlstore.OpenPostgres(context.Background(), pgtest.FreshDatabase(t))
 			if err != nil {
 				t.Fatal(err)
 			}

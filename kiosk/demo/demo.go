@@ -31,7 +31,7 @@ import (
 	"github.com/ikd-field/ikd/kiosk/token"
 	"github.com/ikd-field/ikd/sync/registry"
 	"github.com/ikd-field/ikd/sync/registry/mail"
-	"github.com/ikd-field/ikd/sync/registry/sqlitestore"
+	"github.com/ikd-field/ikd/sync/registry/sqlstore"
 )
 
 // DemoConfig is what the demo runs with. Everything else it makes itself.
@@ -201,7 +201,7 @@ func (d *Demo) startRegistry(ctx, bg context.Context, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("demo registry: %w", err)
 	}
-	st, err := sqlitestore.Open(ctx, filepath.Join(d.Dir, "registry.db"))
+	st, err := sqlstore.OpenSQLite(ctx, filepath.Join(d.Dir, "registry.db"))
 	if err != nil {
 		return fmt.Errorf("demo registry: %w", err)
 	}

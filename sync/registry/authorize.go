@@ -91,6 +91,42 @@ type residentLookup struct {
 	err error
 }
 
+// prefetch reads the residents of the batch's records in one query when the store can
+// (BatchTx); otherwise each record reads its own.
+func (b *batchAuth) prefetch(ctx context.Context, tx Tx, todo []*ingested) error {
+	bt, ok := tx.(BatchTx)
+	if !ok {
+		return nil
+	}
+	var niks []string
+	for _, in := range todo {
+		switch in.rec.Kind {
+		case kiosk.KindActivation:
+			niks = append(niks, string(in.rec.Activation.NIK))
+		case kiosk.KindDeactivation:
+			niks = append(niks, string(in.rec.Deactivation.NIK))
+		case kiosk.KindCodeReissue:
+			niks = append(niks, string(in.rec.Reissue.NIK))
+		}
+	}
+	if len(niks) == 0 {
+		return nil
+	}
+	m, err := bt.Residents(ctx, niks)
+	if err != nil {
+		return fmt.Errorf("residents of the batch: %w", err)
+	}
+	b.residents = make(map[string]residentLookup, len(niks))
+	for _, nik := range niks {
+		if r, ok := m[nik]; ok {
+			b.residents[nik] = residentLookup{r: r}
+		} else {
+			b.residents[nik] = residentLookup{err: fmt.Errorf("resident: %w", ErrNotFound)}
+		}
+	}
+	return nil
+}
+
 func (b *batchAuth) officer(ctx context.Context, tx Tx, id string) (OfficerRow, error) {
 	if l, ok := b.officers[id]; ok {
 		return l.o, l.err

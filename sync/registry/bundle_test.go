@@ -17,7 +17,7 @@ import (
 	"github.com/ikd-field/ikd/kiosk"
 	ikdsync "github.com/ikd-field/ikd/sync"
 	"github.com/ikd-field/ikd/sync/registry"
-	"github.com/ikd-field/ikd/sync/registry/pgstore"
+	"github.com/ikd-field/ikd/sync/registry/sqlstore"
 )
 
 // stickRecord is a record as the kiosk's outbox holds it.
@@ -231,7 +231,7 @@ func TestStickAndNetworkRace(t *testing.T) {
 	url := pgtest.FreshDatabase(t)
 	keys := testKeys(t)
 	open := func() registry.Store {
-		st, err := pgstore.Open(context.Background(), url)
+		st, err := sqlstore.OpenPostgres(context.Background(), url)
 		if err != nil {
 			t.Fatal(err)
 		}

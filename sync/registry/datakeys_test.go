@@ -14,7 +14,7 @@ import (
 
 	"github.com/ikd-field/ikd/internal/secretfile"
 	"github.com/ikd-field/ikd/sync/registry"
-	"github.com/ikd-field/ikd/sync/registry/sqlitestore"
+	"github.com/ikd-field/ikd/sync/registry/sqlstore"
 )
 
 const (
@@ -127,7 +127,7 @@ func TestDataKeyRotation(t *testing.T) {
 	if err := registry.CreateDataKeyFile(keyFile); err != nil {
 		t.Fatal(err)
 	}
-	raw, err := sqlitestore.Open(ctx, dbPath)
+	raw, err := sqlstore.OpenSQLite(ctx, dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +200,7 @@ func TestDataKeyRotation(t *testing.T) {
 func TestSealedValueBoundToRow(t *testing.T) {
 	ctx := context.Background()
 	dbPath := filepath.Join(t.TempDir(), "registry.db")
-	raw, err := sqlitestore.Open(ctx, dbPath)
+	raw, err := sqlstore.OpenSQLite(ctx, dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,8 +26,7 @@ import (
 	ikdsync "github.com/ikd-field/ikd/sync"
 	"github.com/ikd-field/ikd/sync/registry"
 	"github.com/ikd-field/ikd/sync/registry/mail"
-	"github.com/ikd-field/ikd/sync/registry/pgstore"
-	"github.com/ikd-field/ikd/sync/registry/sqlitestore"
+	"github.com/ikd-field/ikd/sync/registry/sqlstore"
 )
 
 // testKeys seals the stores of the rules tests, as ikd-registry does.
@@ -42,7 +41,7 @@ func testKeys(t testing.TB) *registry.DataKeys {
 
 func openSQLite(t testing.TB) registry.Store {
 	t.Helper()
-	st, err := sqlitestore.Open(context.Background(), filepath.Join(t.TempDir(), "registry.db"))
+	st, err := sqlstore.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "registry.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +51,7 @@ func openSQLite(t testing.TB) registry.Store {
 
 func openPostgres(t *testing.T) registry.Store {
 	t.Helper()
-	st, err := pgstore.Open(context.Background(), pgtest.FreshDatabase(t))
+	st, err := sqlstore.OpenPostgres(context.Background(), pgtest.FreshDatabase(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,6 +51,9 @@ type ingested struct {
 	env    []byte
 	answer ikdsync.Answer
 	mailed *mail.Mail // the code mail this record queued, if any
+	// inserted is InsertRecord's answer for this record when the batch inserted it ahead
+	// (BatchTx), nil when apply inserts it.
+	inserted *bool
 }
 
 // order sorts a batch: deactivations first, then activations, then code re-issues, each by
@@ -98,14 +101,19 @@ func (s *Server) ingest(ctx context.Context, dev Device, envelopes [][]byte, hea
 		}
 		tombs := &batchTombstones{}
 		auth := &batchAuth{}
+		if err := auth.prefetch(ctx, tx, todo); err != nil {
+			return err
+		}
 		for _, in := range todo {
-			in.mailed = nil
-			if in.rec.Kind == kiosk.KindActivation && !tombs.read {
+			in.mailed, in.inserted = nil, nil
+		}
+		for _, in := range todo {
+			if (in.rec.Kind == kiosk.KindActivation || in.rec.Kind == kiosk.KindCodeReissue) && !tombs.read {
 				// The batch is sorted with every deactivation first, so the tombstones read
 				// here include those this batch made. A deactivation another process commits
 				// after this read is still seen: it marks the NIK's registrations deactivated,
 				// and applyActivation reads the registration with a lock after this point.
-				if err := tombs.prefetch(ctx, tx, todo); err != nil {
+				if err := tombs.prefetch(ctx, tx, dev, todo, now); err != nil {
 					return err
 				}
 			}
@@ -130,25 +138,50 @@ func (s *Server) ingest(ctx context.Context, dev Device, envelopes [][]byte, hea
 }
 
 // batchTombstones holds the latest tombstones of a batch's activation NIKs, read in one query
-// when the store can (TombstonesTx); otherwise each activation reads its own.
+// when the store can (BatchTx); otherwise each activation reads its own. With them it locks
+// the registrations the batch's activations and re-issues name, in one query, and inserts the
+// batch's activation records in one round trip: the rules read no activation record but the
+// one a later approval displaces, and nothing counts them, so inserting them ahead of their
+// decisions (each still gets its answer written when it is not accepted) changes no outcome.
 type batchTombstones struct {
 	read  bool
 	byNIK map[string]Tombstone // nil: not prefetched
 }
 
-func (b *batchTombstones) prefetch(ctx context.Context, tx Tx, todo []*ingested) error {
+func (b *batchTombstones) prefetch(ctx context.Context, tx Tx, dev Device, todo []*ingested, now time.Time) error {
 	b.read = true
-	tt, ok := tx.(TombstonesTx)
+	bt, ok := tx.(BatchTx)
 	if !ok {
 		return nil
 	}
-	var niks []string
+	var (
+		niks, regs []string
+		acts       []*ingested
+		recs       []StoredRecord
+	)
 	for _, in := range todo {
-		if in.rec.Kind == kiosk.KindActivation {
+		switch in.rec.Kind {
+		case kiosk.KindActivation:
 			niks = append(niks, string(in.rec.Activation.NIK))
+			regs = append(regs, in.rec.Activation.RegistrationID)
+			acts, recs = append(acts, in), append(recs, storedRecord(dev, in, now))
+		case kiosk.KindCodeReissue:
+			regs = append(regs, in.rec.Reissue.RegistrationID)
 		}
 	}
-	m, err := tt.LatestTombstones(ctx, niks)
+	if len(recs) > 0 {
+		inserted, err := bt.InsertRecords(ctx, recs)
+		if err != nil {
+			return fmt.Errorf("records of the batch: %w", err)
+		}
+		for i, in := range acts {
+			in.inserted = &inserted[i]
+		}
+	}
+	if err := bt.LockRegistrations(ctx, regs); err != nil {
+		return fmt.Errorf("registrations of the batch: %w", err)
+	}
+	m, err := bt.LatestTombstones(ctx, niks)
 	if err != nil {
 		return fmt.Errorf("tombstones of the batch: %w", err)
 	}
@@ -197,10 +230,8 @@ func rejectWith(e *kiosk.Error) ikdsync.Answer {
 
 var accepted = ikdsync.Answer{Status: ikdsync.StatusAccepted}
 
-// apply decides one record inside tx. It first claims the record id: a record seen before
-// (or being ingested by another process right now, whose commit InsertRecord waits for) gets
-// its stored answer and changes nothing else.
-func (s *Server) apply(ctx context.Context, tx Tx, dev Device, in *ingested, now time.Time, tombs *batchTombstones, auth *batchAuth) (ikdsync.Answer, error) {
+// storedRecord is the row of in, from dev, received at now, as accepted.
+func storedRecord(dev Device, in *ingested, now time.Time) StoredRecord {
 	stored := StoredRecord{ID: in.rec.ID, KioskID: dev.KioskID, Kind: in.rec.Kind, ReceivedAt: now,
 		Status: ikdsync.StatusAccepted, Envelope: in.env}
 	switch in.rec.Kind {
@@ -213,8 +244,20 @@ func (s *Server) apply(ctx context.Context, tx Tx, dev Device, in *ingested, now
 	case kiosk.KindAuditCheckpoint:
 		stored.At = in.rec.Checkpoint.At
 	}
-	inserted, err := tx.InsertRecord(ctx, stored)
-	if err != nil {
+	return stored
+}
+
+// apply decides one record inside tx. It first claims the record id: a record seen before
+// (or being ingested by another process right now, whose commit InsertRecord waits for) gets
+// its stored answer and changes nothing else.
+func (s *Server) apply(ctx context.Context, tx Tx, dev Device, in *ingested, now time.Time, tombs *batchTombstones, auth *batchAuth) (ikdsync.Answer, error) {
+	var (
+		inserted bool
+		err      error
+	)
+	if in.inserted != nil {
+		inserted = *in.inserted
+	} else if inserted, err = tx.InsertRecord(ctx, storedRecord(dev, in, now)); err != nil {
 		return ikdsync.Answer{}, err
 	}
 	if !inserted {
@@ -333,13 +376,19 @@ func (s *Server) issueCode(ctx context.Context, tx Tx, in *ingested, reg Registr
 		return err
 	}
 	reg.CodeHash, reg.CodeExpires, reg.CodeTries = s.codeHash(reg.ID, code), now.Add(s.codeTTL()), 0
-	if err := tx.UpdateRegistration(ctx, reg); err != nil {
-		return err
-	}
 	m := mail.Mail{ID: uuid.Must(uuid.NewV7()).String(), To: reg.Email, Code: code, RegistrationID: reg.ID,
 		RecordID: reg.ActivationRecord, ExpiresAt: reg.CodeExpires, Replaces: replaces, CreatedAt: now}
-	if err := tx.EnqueueMail(ctx, m); err != nil {
-		return err
+	if bt, ok := tx.(BatchTx); ok {
+		if err := bt.UpdateRegistrationAndEnqueueMail(ctx, reg, m); err != nil {
+			return err
+		}
+	} else {
+		if err := tx.UpdateRegistration(ctx, reg); err != nil {
+			return err
+		}
+		if err := tx.EnqueueMail(ctx, m); err != nil {
+			return err
+		}
 	}
 	in.mailed = &m
 	return nil

@@ -12,7 +12,7 @@ import (
 	"github.com/ikd-field/ikd/internal/pgtest"
 	ikdsync "github.com/ikd-field/ikd/sync"
 	"github.com/ikd-field/ikd/sync/registry"
-	"github.com/ikd-field/ikd/sync/registry/pgstore"
+	"github.com/ikd-field/ikd/sync/registry/sqlstore"
 )
 
 const (
@@ -238,7 +238,7 @@ func TestTwoRegistryProcessesIngestConcurrently(t *testing.T) {
 	url := pgtest.FreshDatabase(t)
 	keys := testKeys(t) // one data key file, shared by both processes
 	open := func() registry.Store {
-		st, err := pgstore.Open(context.Background(), url)
+		st, err := sqlstore.OpenPostgres(context.Background(), url)
 		if err != nil {
 			t.Fatal(err)
 		}

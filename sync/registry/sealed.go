@@ -47,8 +47,8 @@ type sealedStore struct {
 func (s *sealedStore) InTx(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error {
 	return s.Store.InTx(ctx, func(ctx context.Context, tx Tx) error {
 		st := &sealedTx{Tx: tx, k: s.k}
-		if tt, ok := tx.(TombstonesTx); ok {
-			return fn(ctx, &sealedTombTx{sealedTx: st, tt: tt})
+		if bt, ok := tx.(BatchTx); ok {
+			return fn(ctx, &sealedBatchTx{sealedTx: st, bt: bt})
 		}
 		return fn(ctx, st)
 	})
@@ -253,9 +253,14 @@ func (t *sealedTx) LatestTombstone(ctx context.Context, nik string) (Tombstone, 
 }
 
 func (t *sealedTx) EnqueueMail(ctx context.Context, m mail.Mail) error {
-	m.To = t.k.sealString(t.k.mail, m.To, sealMailTo, m.ID)
-	m.Code = t.k.sealString(t.k.mail, m.Code, sealMailCode, m.ID)
-	return t.Tx.EnqueueMail(ctx, m)
+	return t.Tx.EnqueueMail(ctx, t.k.sealMail(m))
+}
+
+// sealMail seals a queued mail's address and code.
+func (k *DataKeys) sealMail(m mail.Mail) mail.Mail {
+	m.To = k.sealString(k.mail, m.To, sealMailTo, m.ID)
+	m.Code = k.sealString(k.mail, m.Code, sealMailCode, m.ID)
+	return m
 }
 
 func (t *sealedTx) PutResidents(ctx context.Context, rs []ResidentRow) error {
@@ -332,20 +337,28 @@ func (t sealedReadTx) Tombstones(ctx context.Context, nik string) ([]Tombstone, 
 	return t.k.tombstones(ctx, t.ReadTx, nik)
 }
 
-// sealedTombTx keeps the driver's one-query tombstone read (TombstonesTx) behind the seal.
-type sealedTombTx struct {
+// sealedBatchTx keeps the driver's one-query batch reads (BatchTx) behind the seal.
+type sealedBatchTx struct {
 	*sealedTx
-	tt TombstonesTx
+	bt BatchTx
 }
 
-func (t *sealedTombTx) LatestTombstones(ctx context.Context, niks []string) (map[string]Tombstone, error) {
+var _ BatchTx = (*sealedBatchTx)(nil)
+
+// blindNIKs returns the blind indexes of niks and the NIK of each index.
+func (t *sealedBatchTx) blindNIKs(niks []string) ([]string, map[string]string) {
 	byIndex := make(map[string]string, len(niks))
 	bis := make([]string, len(niks))
 	for i, nik := range niks {
 		bis[i] = t.k.BlindNIK(nik)
 		byIndex[bis[i]] = nik
 	}
-	m, err := t.tt.LatestTombstones(ctx, bis)
+	return bis, byIndex
+}
+
+func (t *sealedBatchTx) LatestTombstones(ctx context.Context, niks []string) (map[string]Tombstone, error) {
+	bis, byIndex := t.blindNIKs(niks)
+	m, err := t.bt.LatestTombstones(ctx, bis)
 	if err != nil {
 		return nil, err
 	}
@@ -359,4 +372,42 @@ func (t *sealedTombTx) LatestTombstones(ctx context.Context, niks []string) (map
 		out[nik] = ts
 	}
 	return out, nil
+}
+
+func (t *sealedBatchTx) Residents(ctx context.Context, niks []string) (map[string]ResidentRow, error) {
+	bis, byIndex := t.blindNIKs(niks)
+	m, err := t.bt.Residents(ctx, bis)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]ResidentRow, len(m))
+	for bi, r := range m {
+		nik, ok := byIndex[bi]
+		if !ok {
+			return nil, fmt.Errorf("residents: driver answered for a NIK not asked about")
+		}
+		if r, err = t.k.openResident(r); err != nil {
+			return nil, err
+		}
+		out[nik] = r
+	}
+	return out, nil
+}
+
+func (t *sealedBatchTx) InsertRecords(ctx context.Context, rs []StoredRecord) ([]bool, error) {
+	sealed := make([]StoredRecord, len(rs))
+	for i, r := range rs {
+		sealed[i] = t.k.sealRecord(r)
+	}
+	return t.bt.InsertRecords(ctx, sealed)
+}
+
+func (t *sealedBatchTx) UpdateRegistrationAndEnqueueMail(ctx context.Context, r Registration, m mail.Mail) error {
+	return t.bt.UpdateRegistrationAndEnqueueMail(ctx, t.k.sealReg(r), t.k.sealMail(m))
+}
+
+// LockRegistrations needs nothing sealed: registration ids are not personal data, and
+// Registration opens what the driver answers.
+func (t *sealedBatchTx) LockRegistrations(ctx context.Context, ids []string) error {
+	return t.bt.LockRegistrations(ctx, ids)
 }

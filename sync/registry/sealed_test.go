@@ -19,8 +19,7 @@ import (
 	ikdsync "github.com/ikd-field/ikd/sync"
 	"github.com/ikd-field/ikd/sync/registry"
 	"github.com/ikd-field/ikd/sync/registry/mail"
-	"github.com/ikd-field/ikd/sync/registry/pgstore"
-	"github.com/ikd-field/ikd/sync/registry/sqlitestore"
+	"github.com/ikd-field/ikd/sync/registry/sqlstore"
 )
 
 // failingSender refuses every mail for now, quoting the address as relays do, and remembers
@@ -101,7 +100,7 @@ func fillRegistry(t *testing.T, st registry.Store) map[string]string {
 // registry runs, holds no activation code and no personal data.
 func TestNothingInClearInSQLiteFiles(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "registry.db")
-	raw, err := sqlitestore.Open(context.Background(), path)
+	raw, err := sqlstore.OpenSQLite(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +131,7 @@ func TestNothingInClearInSQLiteFiles(t *testing.T) {
 // no activation code and no personal data.
 func TestNothingInClearInPostgres(t *testing.T) {
 	url := pgtest.FreshDatabase(t)
-	raw, err := pgstore.Open(context.Background(), url)
+	raw, err := sqlstore.OpenPostgres(context.Background(), url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +167,7 @@ func TestNothingInClearInPostgres(t *testing.T) {
 func TestBrokenMailSealDoesNotStopTheQueue(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "registry.db")
-	raw, err := sqlitestore.Open(ctx, path)
+	raw, err := sqlstore.OpenSQLite(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}

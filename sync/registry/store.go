@@ -10,9 +10,9 @@ import (
 	"github.com/ikd-field/ikd/sync/registry/mail"
 )
 
-// Store is the registry's database. There are two drivers, sqlitestore (embedded, the
-// default) and pgstore (PostgreSQL, production; several registry processes may share one
-// database), and both pass the conformance suite in storetest. The rules (who wins a
+// Store is the registry's database. One driver, sqlstore, serves two databases, SQLite
+// (embedded, the default) and PostgreSQL (production; several registry processes may share
+// one database), and both pass the conformance suite in storetest. The rules (who wins a
 // conflict, when a code is issued) live above this interface, in this package, and run inside
 // InTx, so both databases enforce them the same way.
 type Store interface {
@@ -171,12 +171,26 @@ type ReadTx interface {
 	Tombstones(ctx context.Context, nik string) ([]Tombstone, error)
 }
 
-// TombstonesTx is an optional extension of Tx for a database where each statement is a round
-// trip (PostgreSQL): LatestTombstones answers LatestTombstone for many NIKs in one query, the
-// map holding only the NIKs that have a tombstone. Ingest reads a batch's tombstones with it
-// at once instead of one query per activation.
-type TombstonesTx interface {
+// BatchTx is an optional extension of Tx for a database where each statement is a round
+// trip (PostgreSQL): ingest reads and writes what a batch needs in one round trip each
+// instead of one per record.
+type BatchTx interface {
+	// InsertRecords is InsertRecord for each of rs in order, in one round trip; inserted[i]
+	// answers for rs[i].
+	InsertRecords(ctx context.Context, rs []StoredRecord) (inserted []bool, err error)
+	// LatestTombstones answers LatestTombstone for many NIKs, the map holding only the NIKs
+	// that have a tombstone.
 	LatestTombstones(ctx context.Context, niks []string) (map[string]Tombstone, error)
+	// Residents answers Resident for many NIKs, the map holding only the NIKs that exist.
+	Residents(ctx context.Context, niks []string) (map[string]ResidentRow, error)
+	// UpdateRegistrationAndEnqueueMail is UpdateRegistration(r) and EnqueueMail(m) in one
+	// round trip (a new code and its mail). Both run whatever the other's outcome: after an
+	// error the transaction must not commit.
+	UpdateRegistrationAndEnqueueMail(ctx context.Context, r Registration, m mail.Mail) error
+	// LockRegistrations reads and locks, as Registration does, those of the registrations ids
+	// that exist, in id order; for the rest of the transaction Registration answers for them
+	// without a round trip, including this transaction's own updates.
+	LockRegistrations(ctx context.Context, ids []string) error
 }
 
 // EnrollCode is a one-time code that lets one kiosk enroll for an area.

@@ -9,7 +9,9 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"runtime"
 	gosync "sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -141,6 +143,7 @@ type Ingest struct {
 	kiosks  []*ingestKiosk
 	n       int
 	records []registry.StoredRecord // what the registry will store, for BulkInsert
+	pubs    map[string]ed25519.PublicKey
 }
 
 type ingestKiosk struct {
@@ -177,7 +180,7 @@ func PrepareIngest(ctx context.Context, st registry.Store, kiosks, n int) (_ *In
 	if err != nil {
 		return nil, err
 	}
-	in := &Ingest{reg: reg, n: n}
+	in := &Ingest{reg: reg, n: n, pubs: map[string]ed25519.PublicKey{}}
 	approved := time.Now().UTC().Truncate(time.Millisecond)
 	for k := range kiosks {
 		_, key, err := ed25519.GenerateKey(rand.Reader)
@@ -189,6 +192,7 @@ func PrepareIngest(ctx context.Context, st registry.Store, kiosks, n int) (_ *In
 		if err != nil {
 			return nil, err
 		}
+		in.pubs[id] = key.Public().(ed25519.PublicKey)
 		sealer, err := ikdsync.NewSealer(id, key)
 		if err != nil {
 			return nil, err
@@ -258,6 +262,32 @@ func (in *Ingest) Run(ctx context.Context) (IngestResult, error) {
 		return res, fmt.Errorf("ingest: %d of %d records accepted", accepted, in.n)
 	}
 	return res, nil
+}
+
+// VerifyFloor verifies the signatures of the fleet's records, and nothing else, on every core
+// the registry has (GOMAXPROCS goroutines): the rate no ingest can beat, since the registry
+// checks each record's signature.
+func (in *Ingest) VerifyFloor() (IngestResult, error) {
+	var (
+		next atomic.Int64
+		wg   gosync.WaitGroup
+		errs = make([]error, runtime.GOMAXPROCS(0))
+	)
+	start := time.Now()
+	for w := range errs {
+		wg.Go(func() {
+			for i := next.Add(1) - 1; i < int64(len(in.records)); i = next.Add(1) - 1 {
+				r := in.records[i]
+				if err := ikdsync.VerifySignature(r.Envelope, in.pubs[r.KioskID]); err != nil {
+					errs[w] = fmt.Errorf("signature floor: record %s: %w", r.ID, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	res := IngestResult{Records: len(in.records), Accepted: len(in.records), Elapsed: time.Since(start)}
+	return res, errors.Join(errs...)
 }
 
 // Records returns the rows the registry stores for this fleet's records: the same shapes

@@ -14,8 +14,7 @@ import (
 	"time"
 
 	"github.com/ikd-field/ikd/sync/registry"
-	"github.com/ikd-field/ikd/sync/registry/pgstore"
-	"github.com/ikd-field/ikd/sync/registry/sqlitestore"
+	"github.com/ikd-field/ikd/sync/registry/sqlstore"
 )
 
 // Config sizes a run.
@@ -38,8 +37,11 @@ const (
 	GoalBytesPerAct  = 400
 	GoalIngestPG     = 7000
 	GoalIngestOfBulk = 0.5
-	GoalSnapshot     = 30 * time.Second
-	GoalSnapshotMB   = 60
+	// GoalIngestOfFloor is the share of the signature floor (verifying the records'
+	// signatures alone on the registry's cores) PostgreSQL ingest should reach.
+	GoalIngestOfFloor = 0.7
+	GoalSnapshot      = 30 * time.Second
+	GoalSnapshotMB    = 60
 	// GoalSealingCost bounds the share of the PostgreSQL ingest rate that sealing personal
 	// data at rest (registry.Seal) may cost.
 	GoalSealingCost = 0.20
@@ -54,20 +56,24 @@ type Report struct {
 	IngestPostgres IngestResult // sealed, as the registry runs
 	// IngestPostgresUnsealed is the same ingest without registry.Seal, to price sealing.
 	IngestPostgresUnsealed IngestResult
-	Bulk                   IngestResult
-	Snapshot               SnapshotResult
+	// SignatureFloor is verifying the sealed PostgreSQL runs' records' signatures alone,
+	// right after each run, on the same cores.
+	SignatureFloor IngestResult
+	Bulk           IngestResult
+	Snapshot       SnapshotResult
 }
 
 // Machine describes where the run happened.
 type Machine struct {
 	CPU     string
 	Cores   int
+	Procs   int    // GOMAXPROCS: the cores the registry and the signature floor run on
 	LoadAvg string // the 1, 5 and 15 minute load averages at the start
 }
 
 // ThisMachine reads the CPU model and load average from /proc (empty where absent).
 func ThisMachine() Machine {
-	m := Machine{CPU: "unknown CPU", Cores: runtime.NumCPU(), LoadAvg: "unknown"}
+	m := Machine{CPU: "unknown CPU", Cores: runtime.NumCPU(), Procs: runtime.GOMAXPROCS(0), LoadAvg: "unknown"}
 	if f, err := os.Open("/proc/cpuinfo"); err == nil {
 		sc := bufio.NewScanner(f)
 		for sc.Scan() {
@@ -116,7 +122,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 
 	cfg.progress("ingest: %d kiosks, %d records, SQLite ...", cfg.Kiosks, cfg.Activations)
 	var recs []registry.StoredRecord
-	if rep.IngestSQLite, recs, err = runIngest(ctx, cfg, openSQLite(cfg.Dir, "registry-ingest.db", keys)); err != nil {
+	if rep.IngestSQLite, _, recs, err = runIngest(ctx, cfg, openSQLite(cfg.Dir, "registry-ingest.db", keys)); err != nil {
 		return rep, err
 	}
 	cfg.progress("ingest SQLite: %.0f rec/s", rep.IngestSQLite.RPS())
@@ -129,14 +135,16 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 			k, into, what = keys, &rep.IngestPostgres, "sealed"
 		}
 		cfg.progress("ingest: %d kiosks, %d records, PostgreSQL, %s ...", cfg.Kiosks, cfg.Activations, what)
-		res, _, err := runIngest(ctx, cfg, openPostgres(cfg.PostgresURL, k))
+		res, floor, _, err := runIngest(ctx, cfg, openPostgres(cfg.PostgresURL, k))
 		if err != nil {
 			return rep, err
 		}
-		into.Records += res.Records
-		into.Accepted += res.Accepted
-		into.Elapsed += res.Elapsed
+		into.add(res)
 		cfg.progress("ingest PostgreSQL, %s: %.0f rec/s", what, res.RPS())
+		if sealed {
+			rep.SignatureFloor.add(floor)
+			cfg.progress("signature floor: %.0f rec/s", floor.RPS())
+		}
 	}
 
 	err = withStore(ctx, openPostgres(cfg.PostgresURL, nil), func(st registry.Store) error {
@@ -179,7 +187,7 @@ func sealWith(st registry.Store, keys *registry.DataKeys) registry.Store {
 func openSQLite(dir, name string, keys *registry.DataKeys) opener {
 	return func(ctx context.Context) (registry.Store, func() error, error) {
 		path := filepath.Join(dir, name)
-		st, err := sqlitestore.Open(ctx, path)
+		st, err := sqlstore.OpenSQLite(ctx, path)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -202,7 +210,7 @@ func openPostgres(base string, keys *registry.DataKeys) opener {
 		if err != nil {
 			return nil, nil, err
 		}
-		st, err := pgstore.Open(ctx, u)
+		st, err := sqlstore.OpenPostgres(ctx, u)
 		if err != nil {
 			return nil, nil, errors.Join(err, drop())
 		}
@@ -231,17 +239,33 @@ func runDrain(ctx context.Context, cfg Config, keys *registry.DataKeys) (res Dra
 	return res, err
 }
 
-func runIngest(ctx context.Context, cfg Config, open opener) (res IngestResult, recs []registry.StoredRecord, err error) {
+// runIngest runs an ingest and then, on the same records, the signature floor.
+func runIngest(ctx context.Context, cfg Config, open opener) (res, floor IngestResult, recs []registry.StoredRecord, err error) {
 	err = withStore(ctx, open, func(st registry.Store) error {
 		in, err := PrepareIngest(ctx, st, cfg.Kiosks, cfg.Activations)
 		if err != nil {
 			return err
 		}
 		res, err = in.Run(ctx)
+		if err == nil {
+			floor, err = in.VerifyFloor()
+		}
 		recs = in.Records()
 		return errors.Join(err, in.Close())
 	})
-	return res, recs, err
+	return res, floor, recs, err
+}
+
+// add sums another run into r.
+func (r *IngestResult) add(o IngestResult) {
+	r.Records += o.Records
+	r.Accepted += o.Accepted
+	r.Elapsed += o.Elapsed
+}
+
+// OfFloor is PostgreSQL ingest (sealed) as a share of the signature floor.
+func (r Report) OfFloor() float64 {
+	return r.IngestPostgres.RPS() / r.SignatureFloor.RPS()
 }
 
 // BytesPerActivation is the drain's wire bytes per record.
@@ -286,14 +310,18 @@ func (r Report) Write(w io.Writer) error {
 		100*r.SealingCost(), 100*GoalSealingCost, yesNo(r.SealingCost() < GoalSealingCost))
 	fmt.Fprintf(tw, "PostgreSQL BulkInsertRecords (COPY), %d rows\t%.0f rec/s\t(yardstick)\t-\n", r.Bulk.Records, r.Bulk.RPS())
 	fmt.Fprintf(tw, "ingest PostgreSQL / bulk\t%.2f\t>= %.1f\t%s\n", ratio, GoalIngestOfBulk, yesNo(ratio >= GoalIngestOfBulk))
+	fmt.Fprintf(tw, "signature floor: verify the same records' signatures alone, %d cores\t%.0f rec/s\t(floor)\t-\n",
+		m.Procs, r.SignatureFloor.RPS())
+	fmt.Fprintf(tw, "ingest PostgreSQL / signature floor\t%.2f\t>= %.1f\t%s\n", r.OfFloor(), GoalIngestOfFloor, yesNo(r.OfFloor() >= GoalIngestOfFloor))
 	fmt.Fprintf(tw, "snapshot pull %d residents, %d pages, empty kiosk\t%.2f s\t<= %.0f s\t%s\n",
 		r.Snapshot.Residents, r.Snapshot.Pages, r.Snapshot.Elapsed.Seconds(), GoalSnapshot.Seconds(), yesNo(r.Snapshot.Elapsed <= GoalSnapshot))
 	fmt.Fprintf(tw, "snapshot wire size (gzip)\t%.1f MB\t<= %d MB\t%s\n", r.SnapshotMB(), GoalSnapshotMB, yesNo(r.SnapshotMB() <= GoalSnapshotMB))
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "sync-bench drain-10k-s %.2f bytes-per-activation %.0f ingest-sqlite-rps %.0f ingest-postgres-rps %.0f postgres-bulk-rps %.0f snapshot-200k-s %.2f snapshot-200k-mb %.0f ingest-postgres-unsealed-rps %.0f sealing-cost-pct %.1f\n",
+	_, err := fmt.Fprintf(w, "sync-bench drain-10k-s %.2f bytes-per-activation %.0f ingest-sqlite-rps %.0f ingest-postgres-rps %.0f postgres-bulk-rps %.0f snapshot-200k-s %.2f snapshot-200k-mb %.0f ingest-postgres-unsealed-rps %.0f sealing-cost-pct %.1f signature-floor-rps %.0f ingest-of-floor %.2f\n",
 		r.Drain.Elapsed.Seconds(), r.BytesPerActivation(), r.IngestSQLite.RPS(), r.IngestPostgres.RPS(), r.Bulk.RPS(),
-		r.Snapshot.Elapsed.Seconds(), r.SnapshotMB(), r.IngestPostgresUnsealed.RPS(), 100*r.SealingCost())
+		r.Snapshot.Elapsed.Seconds(), r.SnapshotMB(), r.IngestPostgresUnsealed.RPS(), 100*r.SealingCost(),
+		r.SignatureFloor.RPS(), r.OfFloor())
 	return err
 }

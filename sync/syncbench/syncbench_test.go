@@ -10,14 +10,13 @@ import (
 
 	"github.com/ikd-field/ikd/internal/pgtest"
 	"github.com/ikd-field/ikd/sync/registry"
-	"github.com/ikd-field/ikd/sync/registry/pgstore"
-	"github.com/ikd-field/ikd/sync/registry/sqlitestore"
+	"github.com/ikd-field/ikd/sync/registry/sqlstore"
 	"github.com/ikd-field/ikd/sync/syncbench"
 )
 
 var summary = regexp.MustCompile(`^sync-bench drain-10k-s [0-9.]+ bytes-per-activation [0-9]+ ingest-sqlite-rps [0-9]+ ` +
 	`ingest-postgres-rps [0-9]+ postgres-bulk-rps [0-9]+ snapshot-200k-s [0-9.]+ snapshot-200k-mb [0-9]+ ` +
-	`ingest-postgres-unsealed-rps [0-9]+ sealing-cost-pct -?[0-9.]+$`)
+	`ingest-postgres-unsealed-rps [0-9]+ sealing-cost-pct -?[0-9.]+ signature-floor-rps [0-9]+ ingest-of-floor [0-9.]+$`)
 
 // TestRunTiny runs the whole benchmark at a tiny size: every record acknowledged or
 // accepted, every resident pulled, and the table ends with the summary line. No timing is
@@ -30,7 +29,7 @@ func TestRunTiny(t *testing.T) {
 	}
 	if rep.Drain.Acknowledged != 50 || rep.IngestSQLite.Accepted != 50 || rep.IngestPostgres.Accepted != 100 ||
 		rep.IngestPostgresUnsealed.Accepted != 100 ||
-		rep.Bulk.Records != 50 || rep.Snapshot.Added != 500 {
+		rep.SignatureFloor.Records != 100 || rep.Bulk.Records != 50 || rep.Snapshot.Added != 500 {
 		t.Errorf("report %+v", rep)
 	}
 	if rep.Drain.Bytes == 0 || rep.Snapshot.Bytes == 0 {
@@ -66,7 +65,7 @@ func sealed(b *testing.B, st registry.Store) registry.Store {
 }
 
 func sqliteStore(b *testing.B) registry.Store {
-	st, err := sqlitestore.Open(context.Background(), filepath.Join(b.TempDir(), "registry.db"))
+	st, err := sqlstore.OpenSQLite(context.Background(), filepath.Join(b.TempDir(), "registry.db"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -75,7 +74,7 @@ func sqliteStore(b *testing.B) registry.Store {
 }
 
 func postgresStore(b *testing.B) registry.Store {
-	st, err := pgstore.Open(context.Background(), pgtest.FreshDatabase(b))
+	st, err := sqlstore.OpenPostgres(context.Background(), pgtest.FreshDatabase(b))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -7,6 +7,15 @@
 // Queue.Failed. Several registry processes may run a Worker on the same table; the lease is
 // what keeps two of them from sending the same mail at the same time.
 //
+// # The lease is short and renewed
+//
+// A claimed mail is leased for a short time (DefaultLease, seconds) and the Worker renews the
+// lease of its unsent mails while it works (Queue.Renew moves a lease only from the value the
+// Worker holds, so it never takes back a mail another Worker claimed after the lease ran out).
+// A process killed while it holds mails therefore delays them by one short lease, not by the
+// longest send. A Worker whose renewals fail stops sending before its lease may end, and a
+// mail whose lease it lost is left, unrecorded, to whoever claims it next.
+//
 // # Delivery is at-least-once
 //
 // A mail is marked sent only after the SMTP server has accepted it (its 250 reply to the end

@@ -29,6 +29,11 @@ type Queue interface {
 	// Claim leases up to limit mails that are due at now (next attempt <= now, not sent, lease
 	// expired) for lease; a claimed mail is not returned to another caller until the lease ends.
 	Claim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Mail, error)
+	// Renew moves the lease of the mails ids from held (the lease the caller holds, as Claim
+	// or its last Renew set it) to until and returns the ids it renewed. A mail whose lease
+	// the caller no longer holds (it ran out and another caller claimed the mail, or the mail
+	// was recorded sent or failed) is left alone and not returned.
+	Renew(ctx context.Context, ids []string, held, until time.Time) ([]string, error)
 	// Sent marks mail id delivered and forgets its code. Idempotent.
 	Sent(ctx context.Context, id string, at time.Time) error
 	// Failed records a failed attempt and when to try again (next); permanent=true stops

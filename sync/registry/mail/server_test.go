@@ -30,11 +30,15 @@ type received struct {
 
 // serverOpts configures a testServer.
 type serverOpts struct {
-	tls           *tls.Config // offer STARTTLS with this config
-	insecureAuth  bool        // offer AUTH without TLS
-	user, pass    string      // accepted AUTH PLAIN credentials
-	rcptErr       func(n int) error
-	dataErr       func(n int) error
+	tls          *tls.Config // offer STARTTLS with this config
+	insecureAuth bool        // offer AUTH without TLS
+	user, pass   string      // accepted AUTH PLAIN credentials
+	rcptErr      func(n int) error
+	dataErr      func(n int) error
+	// dataStarted, when set, is signalled when a message's data has arrived, and dataHold,
+	// when set, holds the reply to it until closed: a relay slow to accept.
+	dataStarted   chan<- struct{}
+	dataHold      <-chan struct{}
 	authAttempted *bool
 }
 
@@ -148,6 +152,12 @@ func (s *testSession) Data(r io.Reader) error {
 	b, err := io.ReadAll(r)
 	if err != nil {
 		return err
+	}
+	if c := s.srv.opts.dataStarted; c != nil {
+		c <- struct{}{}
+	}
+	if h := s.srv.opts.dataHold; h != nil {
+		<-h
 	}
 	s.srv.mu.Lock()
 	defer s.srv.mu.Unlock()

@@ -12,7 +12,10 @@ import (
 
 // Defaults for the zero fields of a Worker.
 const (
-	DefaultLease       = 5 * time.Minute
+	DefaultLease = 15 * time.Second
+	// MinLease is the shortest lease a registry process is configured with: renewed every
+	// third of it, a shorter one would be lost to a slow database round trip.
+	MinLease           = 3 * time.Second
 	DefaultBatch       = 10
 	DefaultPoll        = 15 * time.Second
 	DefaultMaxAttempts = 20
@@ -30,11 +33,15 @@ type Worker struct {
 	// time whatever Now says.
 	Now func() time.Time
 	Log *slog.Logger // nil discards
-	// Lease is how long a claimed mail is reserved for this Worker. It must be longer than
-	// sending one mail takes (the Sender's timeout); a batch stops early when its lease is
-	// running out so that another Worker cannot claim a mail while this one still sends it.
+	// Lease is how long a claimed mail is reserved for this Worker without renewal: what a
+	// Worker that dies holding mails (a killed process) delays them by. While it works the
+	// Worker renews the lease every RenewEvery, so a send may last longer than the lease; a
+	// send whose lease cannot be kept is cancelled, and a mail whose lease was lost is left to
+	// whoever claims it, so two Workers never send one mail at the same time.
 	Lease time.Duration
-	Batch int // mails claimed per round; 0 means DefaultBatch
+	// RenewEvery is how often the lease is renewed; 0 means a third of Lease.
+	RenewEvery time.Duration
+	Batch      int // mails claimed per round; 0 means DefaultBatch
 	// Poll is how long Run waits between rounds when the queue is empty; 0 means DefaultPoll.
 	Poll time.Duration
 	// Backoff is the delay before attempt+1 after attempt (1-based) failed; nil means capped
@@ -106,25 +113,36 @@ func (w *Worker) runOnce(ctx context.Context) (claimed, sent, failed int, err er
 	if w.Queue == nil || w.Sender == nil {
 		return 0, 0, 0, errors.New("mail worker: Queue and Sender must be set")
 	}
-	lease := w.lease()
 	start := w.now()
-	mails, err := w.Queue.Claim(ctx, start, lease, w.batch())
+	mails, err := w.Queue.Claim(ctx, start, w.lease(), w.batch())
 	if err != nil {
 		return 0, 0, 0, fmt.Errorf("claim mails: %w", err)
 	}
+	if len(mails) == 0 {
+		return 0, 0, 0, nil
+	}
+	keeper := w.keepLease(ctx, mails, start.Add(w.lease()))
+	defer keeper.Close()
 	var errs []error
 	for i, m := range mails {
 		if ctx.Err() != nil {
 			// The rest stay leased and come back when the lease ends.
 			break
 		}
-		if elapsed := w.now().Sub(start); elapsed > lease*3/4 {
-			// Another Worker may claim these as soon as the lease ends; sending them now
-			// could overlap with its send. Leave them to whoever claims them next.
-			w.log().Warn("mail lease running out; leaving rest of batch", "left", len(mails)-i, "elapsed", elapsed)
-			break
+		sctx, ok := keeper.begin(ctx, m.ID)
+		if !ok {
+			// Another Worker may claim it soon, or has: leave it to whoever does.
+			w.log().Warn("mail lease lost or running out; leaving the mail", "mail", m.ID, "left", len(mails)-i)
+			continue
 		}
-		sendErr := w.Sender.Send(ctx, m)
+		sendErr := w.Sender.Send(sctx, m)
+		if keeper.end(m.ID) && sendErr != nil {
+			// The send was cut short because the lease was lost: the mail is another
+			// Worker's now (or due again when the lease ends), and recording a failure
+			// would take its lease away.
+			failed++
+			continue
+		}
 		// Recording the outcome must survive a cancelled ctx: a mail the server accepted but
 		// the queue does not know about is sent again (see the package doc).
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
@@ -235,6 +253,13 @@ func (w *Worker) lease() time.Duration {
 		return w.Lease
 	}
 	return DefaultLease
+}
+
+func (w *Worker) renewEvery() time.Duration {
+	if w.RenewEvery > 0 {
+		return w.RenewEvery
+	}
+	return w.lease() / 3
 }
 
 func (w *Worker) batch() int {

@@ -21,6 +21,7 @@ type memQueue struct {
 	order    []string
 	items    map[string]*memItem
 	claimErr error
+	renewErr error
 	sentErr  int // fail this many Sent calls
 }
 
@@ -71,6 +72,22 @@ func (q *memQueue) Claim(ctx context.Context, now time.Time, lease time.Duration
 	return out, nil
 }
 
+func (q *memQueue) Renew(ctx context.Context, ids []string, held, until time.Time) ([]string, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.renewErr != nil {
+		return nil, q.renewErr
+	}
+	var out []string
+	for _, id := range ids {
+		if it, ok := q.items[id]; ok && !it.sent && !it.permanent && it.leaseUntil.Equal(held) {
+			it.leaseUntil = until
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
+
 func (q *memQueue) Sent(ctx context.Context, id string, at time.Time) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -84,6 +101,7 @@ func (q *memQueue) Sent(ctx context.Context, id string, at time.Time) error {
 	}
 	it.sent = true
 	it.m.Code = ""
+	it.leaseUntil = time.Time{}
 	return nil
 }
 
@@ -398,14 +416,7 @@ func TestWorkersShareQueue(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	count := map[string]int{}
-	for _, r := range ts.messages() {
-		m, err := mail.ReadMessage(bytes.NewReader(r.data))
-		if err != nil {
-			t.Fatal(err)
-		}
-		count[m.Header.Get("Message-ID")]++
-	}
+	count := messageIDs(t, ts)
 	var bad []string
 	for i := range n {
 		id := MessageID(fmt.Sprintf("mail-%03d", i), "registry.ikd.example")

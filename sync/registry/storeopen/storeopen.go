@@ -10,8 +10,7 @@ import (
 	"strings"
 
 	"github.com/ikd-field/ikd/sync/registry"
-	"github.com/ikd-field/ikd/sync/registry/pgstore"
-	"github.com/ikd-field/ikd/sync/registry/sqlitestore"
+	"github.com/ikd-field/ikd/sync/registry/sqlstore"
 )
 
 // Open opens and migrates the database dsn names.
@@ -22,9 +21,9 @@ func Open(ctx context.Context, dsn string) (registry.Store, error) {
 		if path == "" {
 			return nil, fmt.Errorf("--db %q: no file after sqlite:", dsn)
 		}
-		return sqlitestore.Open(ctx, path)
+		return sqlstore.OpenSQLite(ctx, path)
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		return pgstore.Open(ctx, dsn)
+		return sqlstore.OpenPostgres(ctx, dsn)
 	}
 	return nil, fmt.Errorf("--db %q: want sqlite:PATH or postgres://USER@HOST/DB", Redact(dsn))
 }

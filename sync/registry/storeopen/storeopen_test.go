@@ -15,7 +15,7 @@ func TestMultiHostURL(t *testing.T) {
 	if got, want := Redact(haURL), "postgres://ikd:xxxxx@127.0.0.1:5441,127.0.0.1:5442/ikd_ha?target_session_attrs=read-write&sslmode=disable"; got != want {
 		t.Errorf("Redact = %s, want %s", got, want)
 	}
-	// The pool the registry opens (pgstore.Open) tries the hosts in order and keeps the
+	// The pool the registry opens (sqlstore.OpenPostgres) tries the hosts in order and keeps the
 	// first that is not in recovery.
 	cfg, err := pgxpool.ParseConfig(haURL)
 	if err != nil {

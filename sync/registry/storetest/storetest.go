@@ -1,5 +1,5 @@
-// Package storetest is the conformance suite of registry.Store: every driver (sqlitestore,
-// pgstore) runs it from its tests, so both databases keep the contract the same way.
+// Package storetest is the conformance suite of registry.Store: sqlstore runs it on each of
+// its databases (SQLite, PostgreSQL), so both keep the contract the same way.
 package storetest
 
 import (
@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -38,9 +39,11 @@ func Run(t *testing.T, open func(t *testing.T) registry.Store) {
 		{"AuditHeads", testAuditHeads},
 		{"ReadsBesideWriter", testReadsBesideWriter},
 		{"MailQueue", testMailQueue},
+		{"MailLeaseRenew", testMailLeaseRenew},
 		{"MailBacklog", testMailBacklog},
 		{"Stats", testStats},
 		{"Residents", testResidents},
+		{"BatchReads", testBatchReads},
 		{"ChangesPaging", testChangesPaging},
 		{"MovesKeepHistory", testMovesKeepHistory},
 		{"Revocations", testRevocations},
@@ -538,7 +541,7 @@ func testTombstones(t *testing.T, s registry.Store) {
 		eq(t, "lifted", n, int64(3))
 		_, err = tx.LatestTombstone(ctx, nik)
 		isErr(t, "latest after the lift", err, registry.ErrNotFound)
-		if m, ok := tx.(registry.TombstonesTx); ok {
+		if m, ok := tx.(registry.BatchTx); ok {
 			got, err := m.LatestTombstones(ctx, []string{nik, "3171010101900002"})
 			if err != nil {
 				return err
@@ -720,6 +723,53 @@ func testMailQueue(t *testing.T, s registry.Store) {
 	}
 }
 
+// testMailLeaseRenew: Renew moves only leases the caller still holds, so a Worker whose lease
+// ran out and was claimed by another never takes the mail back.
+func testMailLeaseRenew(t *testing.T, s registry.Store) {
+	ctx := t.Context()
+	m1, m2, m3 := newMail(1), newMail(2), newMail(3)
+	enqueue(t, s, m1, m2, m3)
+	lease := 10 * time.Second
+	renew := func(what string, ids []string, held, until time.Time, want []string) {
+		t.Helper()
+		got, err := s.Renew(ctx, ids, held, until)
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		slices.Sort(got)
+		eq(t, what, append([]string{}, got...), want)
+	}
+	claimed, err := s.Claim(ctx, at(0), lease, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "claimed", ids(claimed), []string{"m-001", "m-002", "m-003"})
+	all := []string{"m-001", "m-002", "m-003"}
+	renew("renewed by the holder", all, at(lease), at(8*time.Second+lease), all)
+	renew("not held at the old lease", all, at(lease), at(9*time.Second+lease), []string{})
+	if ms, err := s.Claim(ctx, at(lease+time.Second), lease, 3); err != nil || len(ms) != 0 {
+		t.Fatalf("claim while renewed: %v, %v", ids(ms), err)
+	}
+	if err := s.Sent(ctx, m1.ID, at(9*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Failed(ctx, m2.ID, at(9*time.Second), at(9*time.Second), "451", false); err != nil {
+		t.Fatal(err)
+	}
+	renew("sent and failed mails are not renewed", all, at(8*time.Second+lease), at(16*time.Second+lease),
+		[]string{"m-003"})
+	// The holder stops renewing (killed); another claims m3 and m2 once the lease ends.
+	taken, err := s.Claim(ctx, at(16*time.Second+lease), lease, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "claimed by another", ids(taken), []string{"m-002", "m-003"})
+	renew("the old holder cannot take it back", []string{"m-003"}, at(16*time.Second+lease), at(20*time.Second+lease),
+		[]string{})
+	renew("the new holder renews", []string{"m-002", "m-003"}, at(16*time.Second+2*lease), at(20*time.Second+2*lease),
+		[]string{"m-002", "m-003"})
+}
+
 func testMailBacklog(t *testing.T, s registry.Store) {
 	ctx := t.Context()
 	backlog := func() (int64, time.Time) {
@@ -813,6 +863,108 @@ func changes(t *testing.T, s registry.Store, area string, after int64, limit int
 		return err
 	})
 	return ch
+}
+
+// testBatchReads: a store offering registry.BatchTx answers for many keys what Tx answers
+// for each, and Registration answers a locked registration with this transaction's updates.
+// A store without it passes trivially (it is optional).
+func testBatchReads(t *testing.T, s registry.Store) {
+	rs := []registry.ResidentRow{{NIK: "3171010101900001", Kecamatan: "A", Data: []byte("one")},
+		{NIK: "3171010101900002", Kecamatan: "B", Data: nil, Removed: true}}
+	regs := []registry.Registration{{ID: "r-1", NIK: rs[0].NIK, CreatedAt: at(0), Status: registry.RegPending},
+		{ID: "r-2", NIK: rs[1].NIK, CreatedAt: at(0), Status: registry.RegPending, CodeHash: []byte{}}}
+	in(t, s, func(ctx context.Context, tx registry.Tx) error {
+		for _, r := range regs {
+			if err := tx.InsertRegistration(ctx, r); err != nil {
+				return err
+			}
+		}
+		return tx.PutResidents(ctx, rs)
+	})
+	offered := false
+	in(t, s, func(ctx context.Context, tx registry.Tx) error {
+		bt, ok := tx.(registry.BatchTx)
+		if offered = ok; !ok {
+			return nil
+		}
+		got, err := bt.Residents(ctx, []string{rs[0].NIK, rs[1].NIK, "3171010101900009"})
+		if err != nil {
+			return err
+		}
+		eq(t, "residents found", len(got), 2)
+		for _, r := range rs {
+			want, err := tx.Resident(ctx, r.NIK)
+			if err != nil {
+				return err
+			}
+			eq(t, "resident "+r.NIK, got[r.NIK], want)
+		}
+		recs := []registry.StoredRecord{record("b-1", kiosk.KindActivation, 1, at(0)), record("b-2", kiosk.KindActivation, 1, at(0)),
+			record("b-1", kiosk.KindActivation, 1, at(time.Hour))}
+		inserted, err := bt.InsertRecords(ctx, recs)
+		if err != nil {
+			return err
+		}
+		eq(t, "inserted, the repeat not", inserted, []bool{true, true, false})
+		again, err := bt.InsertRecords(ctx, recs[1:2])
+		if err != nil {
+			return err
+		}
+		eq(t, "inserted before", again, []bool{false})
+		got1, err := tx.Record(ctx, "b-1")
+		if err != nil {
+			return err
+		}
+		eq(t, "first of the repeats kept", got1.ReceivedAt, at(0))
+		if err := bt.LockRegistrations(ctx, []string{"r-2", "r-1", "r-none"}); err != nil {
+			return err
+		}
+		r1, err := tx.Registration(ctx, "r-1")
+		if err != nil {
+			return err
+		}
+		eq(t, "locked registration", r1, regs[0])
+		r1.Status, r1.ApprovedAt = registry.RegApproved, at(time.Hour)
+		if err := tx.UpdateRegistration(ctx, r1); err != nil {
+			return err
+		}
+		r1again, err := tx.Registration(ctx, "r-1")
+		if err != nil {
+			return err
+		}
+		eq(t, "locked registration after its update", r1again, r1)
+		r1.CodeHash, r1.CodeTries = []byte{9}, 1
+		if err := bt.UpdateRegistrationAndEnqueueMail(ctx, r1, newMail(7)); err != nil {
+			return err
+		}
+		if r1again, err = tx.Registration(ctx, "r-1"); err != nil {
+			return err
+		}
+		eq(t, "locked registration after the code's update", r1again, r1)
+		isErr(t, "the same mail again", bt.UpdateRegistrationAndEnqueueMail(ctx, r1, newMail(7)), registry.ErrExists)
+		gone := registry.Registration{ID: "r-gone", NIK: rs[0].NIK, Status: registry.RegApproved}
+		isErr(t, "an unknown registration", bt.UpdateRegistrationAndEnqueueMail(ctx, gone, newMail(8)), registry.ErrNotFound)
+		r2, err := tx.Registration(ctx, "r-2")
+		if err != nil {
+			return err
+		}
+		eq(t, "empty code hash kept", r2.CodeHash != nil, true)
+		_, err = tx.Registration(ctx, "r-none")
+		isErr(t, "unknown locked registration", err, registry.ErrNotFound)
+		return nil
+	})
+	if !offered {
+		return
+	}
+	in(t, s, func(ctx context.Context, tx registry.Tx) error {
+		got, err := tx.Registration(ctx, "r-1")
+		if err != nil {
+			return err
+		}
+		eq(t, "update committed", got.Status, registry.RegApproved)
+		eq(t, "code committed", got.CodeHash, []byte{9})
+		return nil
+	})
 }
 
 func testResidents(t *testing.T, s registry.Store) {

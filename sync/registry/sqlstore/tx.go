@@ -1,10 +1,10 @@
-package sqlitestore
+package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ikd-field/ikd/kiosk"
@@ -14,79 +14,33 @@ import (
 	"github.com/ikd-field/ikd/sync/registry/mail"
 )
 
-// tx is a registry.Tx on an immediate SQLite transaction. SQLite holds the one write lock
-// for the whole transaction, so the "locking" reads need nothing extra.
+// tx is a registry.Tx on one transaction of the dialect; the locking reads are written
+// SELECT ... FOR UPDATE (SQLite, whose write lock covers the whole transaction, drops it).
 type tx struct {
-	tx *sql.Tx
-	// stmts are the statements this transaction prepared, by text. A batch of records runs
-	// the same few statements for every record, and preparing (parsing) each statement anew
-	// was a large part of ingest's time; they are closed with the transaction.
-	stmts map[string]*sql.Stmt
+	c dbTx
+	d dialect
+	// locked are the registrations LockRegistrations read and locked, kept up to date by
+	// UpdateRegistration: no other transaction can change them before this one ends.
+	locked map[string]registry.Registration
 }
 
-func (t *tx) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
-	if st, ok := t.stmts[query]; ok {
-		return st, nil
-	}
-	st, err := t.tx.PrepareContext(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	if t.stmts == nil {
-		t.stmts = map[string]*sql.Stmt{}
-	}
-	t.stmts[query] = st
-	return st, nil
-}
-
-func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	st, err := t.stmt(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	return st.ExecContext(ctx, args...)
-}
-
-func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	st, err := t.stmt(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	return st.QueryContext(ctx, args...)
-}
-
-// scanner is what callers do with one row: a *sql.Row, or errRow when preparing failed.
-type scanner interface{ Scan(dest ...any) error }
-
-type errRow struct{ err error }
-
-func (r errRow) Scan(...any) error { return r.err }
-
-func (t *tx) queryRow(ctx context.Context, query string, args ...any) scanner {
-	st, err := t.stmt(ctx, query)
-	if err != nil {
-		return errRow{err}
-	}
-	return st.QueryRowContext(ctx, args...)
-}
-
-// notFound maps sql.ErrNoRows to registry.ErrNotFound, wrapped with what was looked up.
-func notFound(err error, what string) error {
-	if errors.Is(err, sql.ErrNoRows) {
+// notFound maps the driver's "no rows" to registry.ErrNotFound, wrapped with what was looked up.
+func (t *tx) notFound(err error, what string) error {
+	if t.d.isNoRows(err) {
 		return fmt.Errorf("%s: %w", what, registry.ErrNotFound)
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }
 
 func (t *tx) CreateEnrollCode(ctx context.Context, c registry.EnrollCode) error {
-	res, err := t.exec(ctx, `INSERT INTO enroll_codes (hash, area, created_at, expires_at)
+	n, err := t.c.exec(ctx, `INSERT INTO enroll_codes (hash, area, created_at, expires_at)
 		VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`, c.Hash, c.Area, ns(c.CreatedAt), ns(c.ExpiresAt))
 	if err != nil {
 		return fmt.Errorf("create enroll code: %w", err)
 	}
 	// ON CONFLICT, not a failed statement: on PostgreSQL that would abort the whole
 	// transaction, and the caller may go on after ErrExists.
-	if rowsNone(res) {
+	if n == 0 {
 		return fmt.Errorf("create enroll code: %w", registry.ErrExists)
 	}
 	return nil
@@ -95,24 +49,24 @@ func (t *tx) CreateEnrollCode(ctx context.Context, c registry.EnrollCode) error 
 func (t *tx) TakeEnrollCode(ctx context.Context, hash []byte, now time.Time) (registry.EnrollCode, error) {
 	var c registry.EnrollCode
 	var created, expires int64
-	err := t.queryRow(ctx, `DELETE FROM enroll_codes WHERE hash = ? AND expires_at > ?
-		RETURNING hash, area, created_at, expires_at`, hash, ns(now)).Scan(blob{&c.Hash}, &c.Area, &created, &expires)
+	err := t.c.queryRow(ctx, `DELETE FROM enroll_codes WHERE hash = ? AND expires_at > ?
+		RETURNING hash, area, created_at, expires_at`, hash, ns(now)).Scan(&c.Hash, &c.Area, &created, &expires)
 	if err != nil {
-		return registry.EnrollCode{}, notFound(err, "take enroll code")
+		return registry.EnrollCode{}, t.notFound(err, "take enroll code")
 	}
 	c.CreatedAt, c.ExpiresAt = tm(created), tm(expires)
 	return c, nil
 }
 
 func (t *tx) InsertDevice(ctx context.Context, d registry.Device) error {
-	res, err := t.exec(ctx, `INSERT INTO devices (kiosk_id, public_key, area, enrolled_at, revoked_at, last_seen)
+	n, err := t.c.exec(ctx, `INSERT INTO devices (kiosk_id, public_key, area, enrolled_at, revoked_at, last_seen)
 		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, d.KioskID, []byte(d.PublicKey), d.Area, ns(d.EnrolledAt), ns(d.RevokedAt), ns(d.LastSeen))
 	if err != nil {
 		return fmt.Errorf("insert device %s: %w", d.KioskID, err)
 	}
 	// ON CONFLICT, not a failed statement: on PostgreSQL that would abort the whole
 	// transaction, and the caller may go on after ErrExists.
-	if rowsNone(res) {
+	if n == 0 {
 		return fmt.Errorf("insert device %s: %w", d.KioskID, registry.ErrExists)
 	}
 	return nil
@@ -120,11 +74,11 @@ func (t *tx) InsertDevice(ctx context.Context, d registry.Device) error {
 
 const deviceCols = `kiosk_id, public_key, area, enrolled_at, revoked_at, last_seen`
 
-func scanDevice(sc interface{ Scan(...any) error }) (registry.Device, error) {
+func scanDevice(sc row) (registry.Device, error) {
 	var d registry.Device
 	var pk []byte
 	var enrolled, revoked, seen int64
-	if err := sc.Scan(&d.KioskID, blob{&pk}, &d.Area, &enrolled, &revoked, &seen); err != nil {
+	if err := sc.Scan(&d.KioskID, &pk, &d.Area, &enrolled, &revoked, &seen); err != nil {
 		return registry.Device{}, err
 	}
 	d.PublicKey = pk
@@ -133,15 +87,15 @@ func scanDevice(sc interface{ Scan(...any) error }) (registry.Device, error) {
 }
 
 func (t *tx) Device(ctx context.Context, kioskID string) (registry.Device, error) {
-	d, err := scanDevice(t.queryRow(ctx, `SELECT `+deviceCols+` FROM devices WHERE kiosk_id = ?`, kioskID))
+	d, err := scanDevice(t.c.queryRow(ctx, `SELECT `+deviceCols+` FROM devices WHERE kiosk_id = ?`, kioskID))
 	if err != nil {
-		return registry.Device{}, notFound(err, "device "+kioskID)
+		return registry.Device{}, t.notFound(err, "device "+kioskID)
 	}
 	return d, nil
 }
 
 func (t *tx) Devices(ctx context.Context) ([]registry.Device, error) {
-	rows, err := t.query(ctx, `SELECT `+deviceCols+` FROM devices ORDER BY kiosk_id`)
+	rows, err := t.c.query(ctx, `SELECT `+deviceCols+` FROM devices ORDER BY kiosk_id`)
 	if err != nil {
 		return nil, fmt.Errorf("devices: %w", err)
 	}
@@ -161,13 +115,13 @@ func (t *tx) Devices(ctx context.Context) ([]registry.Device, error) {
 }
 
 func (t *tx) RevokeDevice(ctx context.Context, kioskID string, at time.Time) error {
-	res, err := t.exec(ctx, `UPDATE devices SET revoked_at = CASE WHEN revoked_at = 0 THEN ? ELSE revoked_at END
+	n, err := t.c.exec(ctx, `UPDATE devices SET revoked_at = CASE WHEN revoked_at = 0 THEN ? ELSE revoked_at END
 		WHERE kiosk_id = ?`, ns(at), kioskID)
-	return affected(res, err, "revoke device "+kioskID)
+	return affected(n, err, "revoke device "+kioskID)
 }
 
 func (t *tx) TouchDevice(ctx context.Context, kioskID string, at time.Time) error {
-	_, err := t.exec(ctx, `UPDATE devices SET last_seen = ? WHERE kiosk_id = ? AND last_seen < ?`,
+	_, err := t.c.exec(ctx, `UPDATE devices SET last_seen = ? WHERE kiosk_id = ? AND last_seen < ?`,
 		ns(at), kioskID, ns(at))
 	if err != nil {
 		return fmt.Errorf("touch device %s: %w", kioskID, err)
@@ -176,12 +130,8 @@ func (t *tx) TouchDevice(ctx context.Context, kioskID string, at time.Time) erro
 }
 
 func (t *tx) UseNonce(ctx context.Context, kioskID, nonce string, at time.Time) (bool, error) {
-	res, err := t.exec(ctx, `INSERT INTO nonces (kiosk_id, nonce, at) VALUES (?, ?, ?)
+	n, err := t.c.exec(ctx, `INSERT INTO nonces (kiosk_id, nonce, at) VALUES (?, ?, ?)
 		ON CONFLICT DO NOTHING`, kioskID, nonce, ns(at))
-	if err != nil {
-		return false, fmt.Errorf("use nonce of %s: %w", kioskID, err)
-	}
-	n, err := res.RowsAffected()
 	if err != nil {
 		return false, fmt.Errorf("use nonce of %s: %w", kioskID, err)
 	}
@@ -189,11 +139,11 @@ func (t *tx) UseNonce(ctx context.Context, kioskID, nonce string, at time.Time) 
 }
 
 func (t *tx) PurgeNonces(ctx context.Context, before time.Time) (int64, error) {
-	res, err := t.exec(ctx, `DELETE FROM nonces WHERE at < ?`, ns(before))
+	n, err := t.c.exec(ctx, `DELETE FROM nonces WHERE at < ?`, ns(before))
 	if err != nil {
 		return 0, fmt.Errorf("purge nonces: %w", err)
 	}
-	return res.RowsAffected()
+	return n, nil
 }
 
 const regCols = `id, nik, email, phone, created_at, status, revoked_at, activation_record, approved_at,
@@ -204,12 +154,12 @@ func regArgs(r registry.Registration) []any {
 		r.ActivationRecord, ns(r.ApprovedAt), r.CodeHash, ns(r.CodeExpires), r.CodeTries, ns(r.ConfirmedAt)}
 }
 
-func scanReg(sc interface{ Scan(...any) error }) (registry.Registration, error) {
+func scanReg(sc row) (registry.Registration, error) {
 	var r registry.Registration
 	var status string
 	var created, revoked, approved, expires, confirmed int64
 	if err := sc.Scan(&r.ID, &r.NIK, &r.Email, &r.Phone, &created, &status, &revoked, &r.ActivationRecord,
-		&approved, blob{&r.CodeHash}, &expires, &r.CodeTries, &confirmed); err != nil {
+		&approved, &r.CodeHash, &expires, &r.CodeTries, &confirmed); err != nil {
 		return registry.Registration{}, err
 	}
 	r.Status = registry.RegistrationStatus(status)
@@ -218,30 +168,33 @@ func scanReg(sc interface{ Scan(...any) error }) (registry.Registration, error) 
 }
 
 func (t *tx) InsertRegistration(ctx context.Context, r registry.Registration) error {
-	res, err := t.exec(ctx, `INSERT INTO registrations (`+regCols+`)
+	n, err := t.c.exec(ctx, `INSERT INTO registrations (`+regCols+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, regArgs(r)...)
 	if err != nil {
 		return fmt.Errorf("insert registration %s: %w", r.ID, err)
 	}
 	// ON CONFLICT, not a failed statement: on PostgreSQL that would abort the whole
 	// transaction, and the caller may go on after ErrExists.
-	if rowsNone(res) {
+	if n == 0 {
 		return fmt.Errorf("insert registration %s: %w", r.ID, registry.ErrExists)
 	}
 	return nil
 }
 
 func (t *tx) Registration(ctx context.Context, id string) (registry.Registration, error) {
-	r, err := scanReg(t.queryRow(ctx, `SELECT `+regCols+` FROM registrations WHERE id = ?`, id))
+	if r, ok := t.locked[id]; ok {
+		return r, nil
+	}
+	r, err := scanReg(t.c.queryRow(ctx, `SELECT `+regCols+` FROM registrations WHERE id = ? FOR UPDATE`, id))
 	if err != nil {
-		return registry.Registration{}, notFound(err, "registration "+id)
+		return registry.Registration{}, t.notFound(err, "registration "+id)
 	}
 	return r, nil
 }
 
 func (t *tx) RegistrationsByNIK(ctx context.Context, nik string) ([]registry.Registration, error) {
-	rows, err := t.query(ctx, `SELECT `+regCols+` FROM registrations WHERE nik = ?
-		ORDER BY created_at, id`, nik)
+	rows, err := t.c.query(ctx, `SELECT `+regCols+` FROM registrations WHERE nik = ?
+		ORDER BY created_at, id FOR UPDATE`, nik)
 	if err != nil {
 		return nil, fmt.Errorf("registrations by nik: %w", err)
 	}
@@ -260,16 +213,36 @@ func (t *tx) RegistrationsByNIK(ctx context.Context, nik string) ([]registry.Reg
 	return out, nil
 }
 
-func (t *tx) UpdateRegistration(ctx context.Context, r registry.Registration) error {
+const updateRegSQL = `UPDATE registrations SET nik = ?, email = ?, phone = ?, created_at = ?,
+	status = ?, revoked_at = ?, activation_record = ?, approved_at = ?, code_hash = ?, code_expires = ?,
+	code_tries = ?, confirmed_at = ? WHERE id = ?`
+
+func updateRegArgs(r registry.Registration) []any {
 	a := regArgs(r)
-	res, err := t.exec(ctx, `UPDATE registrations SET nik = ?, email = ?, phone = ?, created_at = ?,
-		status = ?, revoked_at = ?, activation_record = ?, approved_at = ?, code_hash = ?, code_expires = ?,
-		code_tries = ?, confirmed_at = ? WHERE id = ?`, append(a[1:], a[0])...)
-	return affected(res, err, "update registration "+r.ID)
+	return append(a[1:], a[0])
 }
 
-const insertRecordSQL = `INSERT INTO records (id, kiosk_id, kind, registration_id, nik, at, received_at,
-	status, code, winner, envelope) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+func (t *tx) UpdateRegistration(ctx context.Context, r registry.Registration) error {
+	n, err := t.c.exec(ctx, updateRegSQL, updateRegArgs(r)...)
+	return t.updated(r, n, err)
+}
+
+// updated checks an update of r that changed n rows and keeps a locked r current.
+func (t *tx) updated(r registry.Registration, n int64, err error) error {
+	if err := affected(n, err, "update registration "+r.ID); err != nil {
+		return err
+	}
+	if _, ok := t.locked[r.ID]; ok {
+		t.locked[r.ID] = r
+	}
+	return nil
+}
+
+var recordCols = []string{"id", "kiosk_id", "kind", "registration_id", "nik", "at", "received_at",
+	"status", "code", "winner", "envelope"}
+
+var insertRecordSQL = `INSERT INTO records (` + strings.Join(recordCols, ", ") + `)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 func recordArgs(r registry.StoredRecord) []any {
 	return []any{r.ID, r.KioskID, string(r.Kind), r.RegistrationID, r.NIK, ns(r.At), ns(r.ReceivedAt),
@@ -277,11 +250,7 @@ func recordArgs(r registry.StoredRecord) []any {
 }
 
 func (t *tx) InsertRecord(ctx context.Context, r registry.StoredRecord) (bool, error) {
-	res, err := t.exec(ctx, insertRecordSQL+` ON CONFLICT (id) DO NOTHING`, recordArgs(r)...)
-	if err != nil {
-		return false, fmt.Errorf("insert record %s: %w", r.ID, err)
-	}
-	n, err := res.RowsAffected()
+	n, err := t.c.exec(ctx, insertRecordSQL+` ON CONFLICT (id) DO NOTHING`, recordArgs(r)...)
 	if err != nil {
 		return false, fmt.Errorf("insert record %s: %w", r.ID, err)
 	}
@@ -292,11 +261,11 @@ func (t *tx) Record(ctx context.Context, id string) (registry.StoredRecord, erro
 	var r registry.StoredRecord
 	var kind string
 	var at, received int64
-	err := t.queryRow(ctx, `SELECT id, kiosk_id, kind, registration_id, nik, at, received_at,
+	err := t.c.queryRow(ctx, `SELECT id, kiosk_id, kind, registration_id, nik, at, received_at,
 		status, code, winner, envelope FROM records WHERE id = ?`, id).Scan(&r.ID, &r.KioskID, &kind,
-		&r.RegistrationID, &r.NIK, &at, &received, &r.Status, &r.Code, &r.Winner, blob{&r.Envelope})
+		&r.RegistrationID, &r.NIK, &at, &received, &r.Status, &r.Code, &r.Winner, &r.Envelope)
 	if err != nil {
-		return registry.StoredRecord{}, notFound(err, "record "+id)
+		return registry.StoredRecord{}, t.notFound(err, "record "+id)
 	}
 	r.Kind = kiosk.RecordKind(kind)
 	r.At, r.ReceivedAt = tm(at), tm(received)
@@ -304,14 +273,14 @@ func (t *tx) Record(ctx context.Context, id string) (registry.StoredRecord, erro
 }
 
 func (t *tx) SetRecordAnswer(ctx context.Context, id string, status int, code, winner string) error {
-	res, err := t.exec(ctx, `UPDATE records SET status = ?, code = ?, winner = ? WHERE id = ?`,
+	n, err := t.c.exec(ctx, `UPDATE records SET status = ?, code = ?, winner = ? WHERE id = ?`,
 		status, code, winner, id)
-	return affected(res, err, "set record answer "+id)
+	return affected(n, err, "set record answer "+id)
 }
 
 func (t *tx) CountAccepted(ctx context.Context, kind kiosk.RecordKind, regID string, since time.Time) (int, error) {
 	var n int
-	err := t.queryRow(ctx, `SELECT count(*) FROM records
+	err := t.c.queryRow(ctx, `SELECT count(*) FROM records
 		WHERE registration_id = ? AND kind = ? AND status = ? AND received_at >= ?`,
 		regID, string(kind), ikdsync.StatusAccepted, ns(since)).Scan(&n)
 	if err != nil {
@@ -321,33 +290,34 @@ func (t *tx) CountAccepted(ctx context.Context, kind kiosk.RecordKind, regID str
 }
 
 func (t *tx) PurgeRecords(ctx context.Context, before time.Time) (int64, error) {
-	res, err := t.exec(ctx, `DELETE FROM records WHERE received_at < ?`, ns(before))
+	n, err := t.c.exec(ctx, `DELETE FROM records WHERE received_at < ?`, ns(before))
 	if err != nil {
 		return 0, fmt.Errorf("purge records: %w", err)
 	}
-	return res.RowsAffected()
+	return n, nil
 }
 
 func (t *tx) PurgeMails(ctx context.Context, before time.Time) (int64, error) {
-	res, err := t.exec(ctx, `DELETE FROM mails WHERE (sent_at IS NOT NULL AND sent_at < ?) OR (permanent <> 0 AND created_at < ?)`, ns(before), ns(before))
+	n, err := t.c.exec(ctx, `DELETE FROM mails WHERE (sent_at IS NOT NULL AND sent_at < ?) OR (permanent AND created_at < ?)`,
+		ns(before), ns(before))
 	if err != nil {
 		return 0, fmt.Errorf("purge mails: %w", err)
 	}
-	return res.RowsAffected()
+	return n, nil
 }
 
 func (t *tx) PurgeRegistrations(ctx context.Context, before time.Time) (int64, error) {
-	res, err := t.exec(ctx, `DELETE FROM registrations WHERE (status = 'activated' AND confirmed_at < ?)
+	n, err := t.c.exec(ctx, `DELETE FROM registrations WHERE (status = 'activated' AND confirmed_at < ?)
 		OR (status IN ('deactivated', 'revoked') AND revoked_at < ?) OR (status = 'pending' AND created_at < ?)
 		OR (status = 'approved' AND code_expires < ?)`, ns(before), ns(before), ns(before), ns(before))
 	if err != nil {
 		return 0, fmt.Errorf("purge registrations: %w", err)
 	}
-	return res.RowsAffected()
+	return n, nil
 }
 
 func (t *tx) InsertTombstone(ctx context.Context, ts registry.Tombstone) error {
-	_, err := t.exec(ctx, `INSERT INTO tombstones (nik, at, record_id) VALUES (?, ?, ?)`,
+	_, err := t.c.exec(ctx, `INSERT INTO tombstones (nik, at, record_id) VALUES (?, ?, ?)`,
 		ts.NIK, ns(ts.At), ts.RecordID)
 	if err != nil {
 		return fmt.Errorf("insert tombstone: %w", err)
@@ -357,7 +327,7 @@ func (t *tx) InsertTombstone(ctx context.Context, ts registry.Tombstone) error {
 
 const tombstoneCols = `nik, at, record_id, lifted_at, lifted_by, lift_reason`
 
-func scanTombstone(sc interface{ Scan(...any) error }) (registry.Tombstone, error) {
+func scanTombstone(sc row) (registry.Tombstone, error) {
 	var ts registry.Tombstone
 	var at, lifted int64
 	if err := sc.Scan(&ts.NIK, &at, &ts.RecordID, &lifted, &ts.LiftedBy, &ts.LiftReason); err != nil {
@@ -368,16 +338,16 @@ func scanTombstone(sc interface{ Scan(...any) error }) (registry.Tombstone, erro
 }
 
 func (t *tx) LatestTombstone(ctx context.Context, nik string) (registry.Tombstone, error) {
-	ts, err := scanTombstone(t.queryRow(ctx, `SELECT `+tombstoneCols+` FROM tombstones WHERE nik = ? AND lifted_at = 0
+	ts, err := scanTombstone(t.c.queryRow(ctx, `SELECT `+tombstoneCols+` FROM tombstones WHERE nik = ? AND lifted_at = 0
 		ORDER BY at DESC, id DESC LIMIT 1`, nik))
 	if err != nil {
-		return registry.Tombstone{}, notFound(err, "latest tombstone")
+		return registry.Tombstone{}, t.notFound(err, "latest tombstone")
 	}
 	return ts, nil
 }
 
 func (t *tx) Tombstones(ctx context.Context, nik string) ([]registry.Tombstone, error) {
-	rows, err := t.query(ctx, `SELECT `+tombstoneCols+` FROM tombstones WHERE nik = ? ORDER BY at, id`, nik)
+	rows, err := t.c.query(ctx, `SELECT `+tombstoneCols+` FROM tombstones WHERE nik = ? ORDER BY at, id`, nik)
 	if err != nil {
 		return nil, fmt.Errorf("tombstones: %w", err)
 	}
@@ -397,28 +367,28 @@ func (t *tx) Tombstones(ctx context.Context, nik string) ([]registry.Tombstone, 
 }
 
 func (t *tx) LiftTombstones(ctx context.Context, nik string, at time.Time, by, reason string) (int64, error) {
-	res, err := t.exec(ctx, `UPDATE tombstones SET lifted_at = ?, lifted_by = ?, lift_reason = ?
+	n, err := t.c.exec(ctx, `UPDATE tombstones SET lifted_at = ?, lifted_by = ?, lift_reason = ?
 		WHERE nik = ? AND lifted_at = 0`, ns(at), by, reason, nik)
 	if err != nil {
 		return 0, fmt.Errorf("lift tombstones: %w", err)
 	}
-	return res.RowsAffected()
+	return n, nil
 }
 
 func (t *tx) Checkpoint(ctx context.Context, kioskID string) (registry.Checkpoint, error) {
 	var c registry.Checkpoint
 	var at int64
-	err := t.queryRow(ctx, `SELECT kiosk_id, record_id, audit_seq, audit_hash, outbox_seq, at
-		FROM checkpoints WHERE kiosk_id = ?`, kioskID).Scan(&c.KioskID, &c.RecordID, &c.AuditSeq, blob{&c.AuditHash}, &c.OutboxSeq, &at)
+	err := t.c.queryRow(ctx, `SELECT kiosk_id, record_id, audit_seq, audit_hash, outbox_seq, at
+		FROM checkpoints WHERE kiosk_id = ? FOR UPDATE`, kioskID).Scan(&c.KioskID, &c.RecordID, &c.AuditSeq, &c.AuditHash, &c.OutboxSeq, &at)
 	if err != nil {
-		return registry.Checkpoint{}, notFound(err, "checkpoint of "+kioskID)
+		return registry.Checkpoint{}, t.notFound(err, "checkpoint of "+kioskID)
 	}
 	c.At = tm(at)
 	return c, nil
 }
 
 func (t *tx) PutCheckpoint(ctx context.Context, c registry.Checkpoint) error {
-	_, err := t.exec(ctx, `INSERT INTO checkpoints (kiosk_id, record_id, audit_seq, audit_hash, outbox_seq, at)
+	_, err := t.c.exec(ctx, `INSERT INTO checkpoints (kiosk_id, record_id, audit_seq, audit_hash, outbox_seq, at)
 		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (kiosk_id) DO UPDATE SET record_id = excluded.record_id,
 		audit_seq = excluded.audit_seq, audit_hash = excluded.audit_hash, outbox_seq = excluded.outbox_seq, at = excluded.at`,
 		c.KioskID, c.RecordID, c.AuditSeq, c.AuditHash, c.OutboxSeq, ns(c.At))
@@ -431,17 +401,17 @@ func (t *tx) PutCheckpoint(ctx context.Context, c registry.Checkpoint) error {
 func (t *tx) AuditHead(ctx context.Context, kioskID string) (registry.AuditHead, error) {
 	var h registry.AuditHead
 	var at int64
-	err := t.queryRow(ctx, `SELECT kiosk_id, audit_seq, audit_hash, outbox_seq, at
-		FROM audit_heads WHERE kiosk_id = ?`, kioskID).Scan(&h.KioskID, &h.AuditSeq, blob{&h.AuditHash}, &h.OutboxSeq, &at)
+	err := t.c.queryRow(ctx, `SELECT kiosk_id, audit_seq, audit_hash, outbox_seq, at
+		FROM audit_heads WHERE kiosk_id = ? FOR UPDATE`, kioskID).Scan(&h.KioskID, &h.AuditSeq, &h.AuditHash, &h.OutboxSeq, &at)
 	if err != nil {
-		return registry.AuditHead{}, notFound(err, "audit head of "+kioskID)
+		return registry.AuditHead{}, t.notFound(err, "audit head of "+kioskID)
 	}
 	h.At = tm(at)
 	return h, nil
 }
 
 func (t *tx) PutAuditHead(ctx context.Context, h registry.AuditHead) error {
-	_, err := t.exec(ctx, `INSERT INTO audit_heads (kiosk_id, audit_seq, audit_hash, outbox_seq, at)
+	_, err := t.c.exec(ctx, `INSERT INTO audit_heads (kiosk_id, audit_seq, audit_hash, outbox_seq, at)
 		VALUES (?, ?, ?, ?, ?) ON CONFLICT (kiosk_id) DO UPDATE SET audit_seq = excluded.audit_seq,
 		audit_hash = excluded.audit_hash, outbox_seq = excluded.outbox_seq, at = excluded.at`,
 		h.KioskID, h.AuditSeq, h.AuditHash, h.OutboxSeq, ns(h.At))
@@ -451,17 +421,28 @@ func (t *tx) PutAuditHead(ctx context.Context, h registry.AuditHead) error {
 	return nil
 }
 
+// enqueueMailSQL queues a mail due at once: next_attempt 0 is before any claim's now,
+// whatever the clocks say.
+const enqueueMailSQL = `INSERT INTO mails (id, to_addr, code, registration_id, expires_at, attempts,
+	created_at, next_attempt, replaces) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?) ON CONFLICT DO NOTHING`
+
+func mailArgs(m mail.Mail) []any {
+	return []any{m.ID, m.To, m.Code, m.RegistrationID, ns(m.ExpiresAt), m.Attempts, ns(m.CreatedAt), m.Replaces}
+}
+
 func (t *tx) EnqueueMail(ctx context.Context, m mail.Mail) error {
-	// Due at once: next_attempt 0 is before any claim's now, whatever the clocks say.
-	res, err := t.exec(ctx, `INSERT INTO mails (id, to_addr, code, registration_id, expires_at, attempts,
-		created_at, next_attempt, replaces) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-		m.ID, m.To, m.Code, m.RegistrationID, ns(m.ExpiresAt), m.Attempts, ns(m.CreatedAt), 0, m.Replaces)
+	n, err := t.c.exec(ctx, enqueueMailSQL, mailArgs(m)...)
+	return enqueued(m, n, err)
+}
+
+// enqueued checks the queueing of m, which added n rows.
+func enqueued(m mail.Mail, n int64, err error) error {
 	if err != nil {
 		return fmt.Errorf("enqueue mail %s: %w", m.ID, err)
 	}
 	// ON CONFLICT, not a failed statement: on PostgreSQL that would abort the whole
 	// transaction, and the caller may go on after ErrExists.
-	if rowsNone(res) {
+	if n == 0 {
 		return fmt.Errorf("enqueue mail %s: %w", m.ID, registry.ErrExists)
 	}
 	return nil
@@ -471,23 +452,11 @@ func (t *tx) EnqueueMail(ctx context.Context, m mail.Mail) error {
 // commit-ordered.
 func (t *tx) nextChanges(ctx context.Context, k int) (int64, error) {
 	var n int64
-	if err := t.queryRow(ctx, `UPDATE change_counter SET n = n + ? WHERE id = 1 RETURNING n`, k).Scan(&n); err != nil {
+	if err := t.c.queryRow(ctx, `UPDATE change_counter SET n = n + ? WHERE id = 1 RETURNING n`, k).Scan(&n); err != nil {
 		return 0, fmt.Errorf("change counter: %w", err)
 	}
 	return n - int64(k) + 1, nil
 }
-
-const (
-	residentCols  = `nik, kecamatan, prev_kecamatan, removed, data, revocations, seq`
-	residentColsR = `r.nik, r.kecamatan, r.prev_kecamatan, r.removed, r.data, r.revocations, r.seq`
-)
-
-// putResidentSQL upserts a resident, remembering the old kecamatan of one who moved.
-const putResidentSQL = `INSERT INTO residents (nik, kecamatan, prev_kecamatan, removed, data, seq)
-		VALUES (?, ?, '', ?, ?, ?) ON CONFLICT (nik) DO UPDATE SET
-		prev_kecamatan = CASE WHEN residents.kecamatan <> excluded.kecamatan THEN residents.kecamatan
-			ELSE residents.prev_kecamatan END,
-		kecamatan = excluded.kecamatan, removed = excluded.removed, data = excluded.data, seq = excluded.seq`
 
 func (t *tx) PutResidents(ctx context.Context, rs []registry.ResidentRow) error {
 	if len(rs) == 0 {
@@ -497,50 +466,60 @@ func (t *tx) PutResidents(ctx context.Context, rs []registry.ResidentRow) error 
 	if err != nil {
 		return fmt.Errorf("put residents: %w", err)
 	}
-	st, err := t.stmt(ctx, putResidentSQL)
-	if err != nil {
-		return fmt.Errorf("put residents: %w", err)
-	}
-	left, err := t.stmt(ctx, leftAreaSQL)
-	if err != nil {
-		return fmt.Errorf("put residents: %w", err)
-	}
+	// The areas residents leave are kept before the upserts move them (a NIK twice in rs
+	// with three areas keeps its first move only), then one batch, each row its own upsert
+	// so a NIK twice in rs behaves as two calls.
+	left := make([][]any, len(rs))
+	args := make([][]any, len(rs))
 	for i, r := range rs {
-		if _, err := left.ExecContext(ctx, r.NIK, r.Kecamatan); err != nil {
-			return fmt.Errorf("put resident: areas left: %w", err)
-		}
-		if _, err := st.ExecContext(ctx, r.NIK, r.Kecamatan, r.Removed, r.Data, first+int64(i)); err != nil {
-			return fmt.Errorf("put resident: %w", err)
-		}
+		left[i] = []any{r.NIK, r.Kecamatan}
+		args[i] = []any{r.NIK, r.Kecamatan, r.Removed, r.Data, first + int64(i)}
+	}
+	if _, err := t.c.batch(ctx, leftAreaSQL, left); err != nil {
+		return fmt.Errorf("put residents: areas left: %w", err)
+	}
+	if _, err := t.c.batch(ctx, putResidentSQL, args); err != nil {
+		return fmt.Errorf("put residents: %w", err)
 	}
 	return nil
 }
 
 // leftAreaSQL remembers the area a resident leaves, before the upsert moves them.
-const leftAreaSQL = `INSERT OR IGNORE INTO resident_areas_left (area, nik)
-		SELECT kecamatan, nik FROM residents WHERE nik = ? AND kecamatan <> ?`
+const leftAreaSQL = `INSERT INTO resident_areas_left (area, nik)
+	SELECT kecamatan, nik FROM residents WHERE nik = ? AND kecamatan <> ? ON CONFLICT DO NOTHING`
+
+const (
+	residentCols  = `nik, kecamatan, prev_kecamatan, removed, data, revocations, seq`
+	residentColsR = `r.nik, r.kecamatan, r.prev_kecamatan, r.removed, r.data, r.revocations, r.seq`
+)
 
 func (t *tx) SetRevocations(ctx context.Context, nik string, data []byte) error {
 	seq, err := t.nextChanges(ctx, 1)
 	if err != nil {
 		return fmt.Errorf("set revocations: %w", err)
 	}
-	res, err := t.exec(ctx, `UPDATE residents SET revocations = ?, seq = ? WHERE nik = ?`, data, seq, nik)
+	n, err := t.c.exec(ctx, `UPDATE residents SET revocations = ?, seq = ? WHERE nik = ?`, data, seq, nik)
 	if err != nil {
 		return fmt.Errorf("set revocations: %w", err)
 	}
-	if rowsNone(res) {
+	if n == 0 {
 		return fmt.Errorf("set revocations: %w", registry.ErrNotFound)
 	}
 	return nil
 }
 
+const putResidentSQL = `INSERT INTO residents (nik, kecamatan, prev_kecamatan, removed, data, seq)
+	VALUES (?, ?, '', ?, ?, ?) ON CONFLICT (nik) DO UPDATE SET
+	prev_kecamatan = CASE WHEN residents.kecamatan <> excluded.kecamatan THEN residents.kecamatan
+		ELSE residents.prev_kecamatan END,
+	kecamatan = excluded.kecamatan, removed = excluded.removed, data = excluded.data, seq = excluded.seq`
+
 func (t *tx) Resident(ctx context.Context, nik string) (registry.ResidentRow, error) {
 	var r registry.ResidentRow
-	err := t.queryRow(ctx, `SELECT `+residentCols+` FROM residents
-		WHERE nik = ?`, nik).Scan(&r.NIK, &r.Kecamatan, &r.PrevKecamatan, &r.Removed, blob{&r.Data}, blob{&r.Revocations}, &r.Seq)
+	err := t.c.queryRow(ctx, `SELECT `+residentCols+` FROM residents
+		WHERE nik = ?`, nik).Scan(&r.NIK, &r.Kecamatan, &r.PrevKecamatan, &r.Removed, &r.Data, &r.Revocations, &r.Seq)
 	if err != nil {
-		return registry.ResidentRow{}, notFound(err, "resident")
+		return registry.ResidentRow{}, t.notFound(err, "resident")
 	}
 	return r, nil
 }
@@ -550,7 +529,7 @@ func (t *tx) PutOfficer(ctx context.Context, o registry.OfficerRow) error {
 	if err != nil {
 		return fmt.Errorf("put officer %s: %w", o.ID, err)
 	}
-	_, err = t.exec(ctx, `INSERT INTO officers (id, area, name, role, disabled, seq) VALUES (?, ?, ?, ?, ?, ?)
+	_, err = t.c.exec(ctx, `INSERT INTO officers (id, area, name, role, disabled, seq) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET area = excluded.area, name = excluded.name, role = excluded.role,
 		disabled = excluded.disabled, seq = excluded.seq`, o.ID, o.Area, o.Name, string(o.Role), o.Disabled, seq)
 	if err != nil {
@@ -561,7 +540,7 @@ func (t *tx) PutOfficer(ctx context.Context, o registry.OfficerRow) error {
 
 const officerCols = `id, area, name, role, disabled, seq`
 
-func scanOfficer(sc interface{ Scan(...any) error }) (registry.OfficerRow, error) {
+func scanOfficer(sc row) (registry.OfficerRow, error) {
 	var o registry.OfficerRow
 	var role string
 	if err := sc.Scan(&o.ID, &o.Area, &o.Name, &role, &o.Disabled, &o.Seq); err != nil {
@@ -572,15 +551,15 @@ func scanOfficer(sc interface{ Scan(...any) error }) (registry.OfficerRow, error
 }
 
 func (t *tx) Officer(ctx context.Context, id string) (registry.OfficerRow, error) {
-	o, err := scanOfficer(t.queryRow(ctx, `SELECT `+officerCols+` FROM officers WHERE id = ?`, id))
+	o, err := scanOfficer(t.c.queryRow(ctx, `SELECT `+officerCols+` FROM officers WHERE id = ?`, id))
 	if err != nil {
-		return registry.OfficerRow{}, notFound(err, "officer "+id)
+		return registry.OfficerRow{}, t.notFound(err, "officer "+id)
 	}
 	return o, nil
 }
 
 func (t *tx) Officers(ctx context.Context) ([]registry.OfficerRow, error) {
-	rows, err := t.query(ctx, `SELECT `+officerCols+` FROM officers ORDER BY id`)
+	rows, err := t.c.query(ctx, `SELECT `+officerCols+` FROM officers ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("officers: %w", err)
 	}
@@ -604,7 +583,7 @@ func (t *tx) PutKey(ctx context.Context, k registry.KeyRow) error {
 	if err != nil {
 		return fmt.Errorf("put key %s: %w", k.KeyID, err)
 	}
-	_, err = t.exec(ctx, `INSERT INTO registry_keys (key_id, public_key, not_before, not_after, seq)
+	_, err = t.c.exec(ctx, `INSERT INTO registry_keys (key_id, public_key, not_before, not_after, seq)
 		VALUES (?, ?, ?, ?, ?) ON CONFLICT (key_id) DO UPDATE SET public_key = excluded.public_key,
 		not_before = excluded.not_before, not_after = excluded.not_after, seq = excluded.seq`,
 		k.KeyID, []byte(k.PublicKey), ns(k.NotBefore), ns(k.NotAfter), seq)
@@ -621,7 +600,7 @@ func (t *tx) Changes(ctx context.Context, area string, after int64, limit int) (
 	}
 	// Each kind is read up to limit+1 past after; the merge keeps the lowest limit numbers.
 	// Residents of the area and residents who ever left it, each read by its index.
-	rows, err := t.query(ctx, `SELECT `+residentCols+` FROM residents WHERE kecamatan = ? AND seq > ?
+	rows, err := t.c.query(ctx, `SELECT `+residentCols+` FROM residents WHERE kecamatan = ? AND seq > ?
 		UNION SELECT `+residentColsR+` FROM resident_areas_left l JOIN residents r ON r.nik = l.nik
 		WHERE l.area = ? AND r.seq > ? ORDER BY seq LIMIT ?`, area, after, area, after, limit+1)
 	if err != nil {
@@ -629,7 +608,7 @@ func (t *tx) Changes(ctx context.Context, area string, after int64, limit int) (
 	}
 	for rows.Next() {
 		var r registry.ResidentRow
-		if err := rows.Scan(&r.NIK, &r.Kecamatan, &r.PrevKecamatan, &r.Removed, blob{&r.Data}, blob{&r.Revocations}, &r.Seq); err != nil {
+		if err := rows.Scan(&r.NIK, &r.Kecamatan, &r.PrevKecamatan, &r.Removed, &r.Data, &r.Revocations, &r.Seq); err != nil {
 			rows.Close()
 			return ch, fmt.Errorf("changes: residents: %w", err)
 		}
@@ -639,7 +618,7 @@ func (t *tx) Changes(ctx context.Context, area string, after int64, limit int) (
 	if err := rows.Err(); err != nil {
 		return ch, fmt.Errorf("changes: residents: %w", err)
 	}
-	rows, err = t.query(ctx, `SELECT `+officerCols+` FROM officers
+	rows, err = t.c.query(ctx, `SELECT `+officerCols+` FROM officers
 		WHERE seq > ? AND (area = ? OR area = '') ORDER BY seq LIMIT ?`, after, area, limit+1)
 	if err != nil {
 		return ch, fmt.Errorf("changes: officers: %w", err)
@@ -667,7 +646,7 @@ func (t *tx) Keys(ctx context.Context) ([]registry.KeyRow, error) {
 }
 
 func (t *tx) keys(ctx context.Context, where string, args ...any) ([]registry.KeyRow, error) {
-	rows, err := t.query(ctx, "SELECT key_id, public_key, not_before, not_after, seq FROM registry_keys "+where, args...)
+	rows, err := t.c.query(ctx, "SELECT key_id, public_key, not_before, not_after, seq FROM registry_keys "+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("keys: %w", err)
 	}
@@ -677,7 +656,7 @@ func (t *tx) keys(ctx context.Context, where string, args ...any) ([]registry.Ke
 		var k registry.KeyRow
 		var pk []byte
 		var nb, na int64
-		if err := rows.Scan(&k.KeyID, blob{&pk}, &nb, &na, &k.Seq); err != nil {
+		if err := rows.Scan(&k.KeyID, &pk, &nb, &na, &k.Seq); err != nil {
 			return nil, fmt.Errorf("keys: %w", err)
 		}
 		k.PublicKey, k.NotBefore, k.NotAfter = pk, tm(nb), tm(na)
@@ -689,26 +668,107 @@ func (t *tx) keys(ctx context.Context, where string, args ...any) ([]registry.Ke
 	return out, nil
 }
 
-// blob scans a BLOB keeping nil (NULL) and empty apart: the driver hands both a zero-length
-// blob and NULL over as nil, the first typed []byte, the second untyped.
-type blob struct{ p *[]byte }
-
-func (b blob) Scan(src any) error {
-	switch v := src.(type) {
-	case nil:
-		*b.p = nil
-	case []byte:
-		*b.p = append([]byte{}, v...)
-	case string:
-		*b.p = []byte(v)
-	default:
-		return fmt.Errorf("scan %T into bytes", src)
-	}
-	return nil
+// batchTx is a tx that also reads for a whole batch in one query each (registry.BatchTx),
+// for a database where each statement is a round trip.
+type batchTx struct {
+	*tx
 }
 
-// rowsNone reports whether a statement changed no row.
-func rowsNone(res sql.Result) bool {
-	n, err := res.RowsAffected()
-	return err == nil && n == 0
+var _ registry.BatchTx = (*batchTx)(nil)
+
+func (t *batchTx) LatestTombstones(ctx context.Context, niks []string) (map[string]registry.Tombstone, error) {
+	out := map[string]registry.Tombstone{}
+	if len(niks) == 0 {
+		return out, nil
+	}
+	rows, err := t.c.query(ctx, `SELECT DISTINCT ON (nik) `+tombstoneCols+` FROM tombstones
+		WHERE nik = ANY(?) AND lifted_at = 0 ORDER BY nik, at DESC, id DESC`, niks)
+	if err != nil {
+		return nil, fmt.Errorf("latest tombstones: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		ts, err := scanTombstone(rows)
+		if err != nil {
+			return nil, fmt.Errorf("latest tombstones: %w", err)
+		}
+		out[ts.NIK] = ts
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("latest tombstones: %w", err)
+	}
+	return out, nil
+}
+
+func (t *batchTx) InsertRecords(ctx context.Context, rs []registry.StoredRecord) ([]bool, error) {
+	args := make([][]any, len(rs))
+	for i, r := range rs {
+		args[i] = recordArgs(r)
+	}
+	n, err := t.c.batch(ctx, insertRecordSQL+` ON CONFLICT (id) DO NOTHING`, args)
+	if err != nil {
+		return nil, fmt.Errorf("insert %d records: %w", len(rs), err)
+	}
+	inserted := make([]bool, len(rs))
+	for i := range n {
+		inserted[i] = n[i] == 1
+	}
+	return inserted, nil
+}
+
+func (t *batchTx) UpdateRegistrationAndEnqueueMail(ctx context.Context, r registry.Registration, m mail.Mail) error {
+	n, err := t.c.pipeline(ctx, []stmt{{updateRegSQL, updateRegArgs(r)}, {enqueueMailSQL, mailArgs(m)}})
+	if err != nil {
+		return fmt.Errorf("update registration %s and enqueue mail %s: %w", r.ID, m.ID, err)
+	}
+	return errors.Join(t.updated(r, n[0], nil), enqueued(m, n[1], nil))
+}
+
+func (t *batchTx) Residents(ctx context.Context, niks []string) (map[string]registry.ResidentRow, error) {
+	out := map[string]registry.ResidentRow{}
+	if len(niks) == 0 {
+		return out, nil
+	}
+	rows, err := t.c.query(ctx, `SELECT `+residentCols+` FROM residents WHERE nik = ANY(?)`, niks)
+	if err != nil {
+		return nil, fmt.Errorf("residents: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r registry.ResidentRow
+		if err := rows.Scan(&r.NIK, &r.Kecamatan, &r.PrevKecamatan, &r.Removed, &r.Data, &r.Revocations, &r.Seq); err != nil {
+			return nil, fmt.Errorf("residents: %w", err)
+		}
+		out[r.NIK] = r
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("residents: %w", err)
+	}
+	return out, nil
+}
+
+func (t *batchTx) LockRegistrations(ctx context.Context, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	// Locked in id order, as every batch locks them, so two batches do not deadlock.
+	rows, err := t.c.query(ctx, `SELECT `+regCols+` FROM registrations WHERE id = ANY(?) ORDER BY id FOR UPDATE`, ids)
+	if err != nil {
+		return fmt.Errorf("lock registrations: %w", err)
+	}
+	defer rows.Close()
+	if t.locked == nil {
+		t.locked = map[string]registry.Registration{}
+	}
+	for rows.Next() {
+		r, err := scanReg(rows)
+		if err != nil {
+			return fmt.Errorf("lock registrations: %w", err)
+		}
+		t.locked[r.ID] = r
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("lock registrations: %w", err)
+	}
+	return nil
 }

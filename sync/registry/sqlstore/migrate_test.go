@@ -1,4 +1,4 @@
-package sqlitestore
+package sqlstore
 
 import (
 	"context"
@@ -18,7 +18,7 @@ func TestMigrationKeepsAreaLeft(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range migrations[:4] {
+	for _, m := range schema(dbSQLite)[:4] {
 		if _, err := db.Exec(m); err != nil {
 			t.Fatal(err)
 		}
@@ -34,7 +34,7 @@ func TestMigrationKeepsAreaLeft(t *testing.T) {
 	}
 	db.Close()
 
-	s := open(t, path)
+	s := openAt(t, OpenSQLite, path)
 	if err := s.InTx(t.Context(), func(ctx context.Context, tx registry.Tx) error {
 		return tx.PutResidents(ctx, []registry.ResidentRow{{NIK: "n1", Kecamatan: "C", Data: []byte{2}}})
 	}); err != nil {

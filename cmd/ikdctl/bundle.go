@@ -103,26 +103,36 @@ func trusted(ctx context.Context, s *store.Store) ikdsync.TrustedKey {
 	return func(kid string) (kiosk.RegistryKey, error) { return s.RegistryKey(ctx, kid) }
 }
 
-// bundleAnswers applies the registry's answers to an outbox bundle.
-func bundleAnswers(ctx context.Context, e env) error {
-	fs := newFlags("bundle answers", e)
+// readStick parses the flags of `bundle NAME --data DIR --in FILE` and returns the enrolled
+// kiosk's store (the caller closes it) and the file's bytes.
+func readStick(ctx context.Context, e env, name, inHelp string) (*store.Store, []byte, error) {
+	fs := newFlags("bundle "+name, e)
 	data, secretFile := dataDirFlag(fs), secretFlag(fs)
-	in := fs.String("in", "", "the answers file from `ikd-registry bundle import`")
+	in := fs.String("in", "", inHelp)
 	if err := fs.Parse(e.args); err != nil {
-		return err
+		return nil, nil, err
 	}
 	if *in == "" || fs.NArg() != 0 {
-		return usageError("bundle answers --data DIR --in FILE")
+		return nil, nil, usageError("bundle " + name + " --data DIR --in FILE")
 	}
 	s, err := openEnrolled(ctx, *data, *secretFile)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := ikdsync.ReadBundleFile(*in)
+	if err != nil {
+		return nil, nil, errors.Join(err, s.Close())
+	}
+	return s, b, nil
+}
+
+// bundleAnswers applies the registry's answers to an outbox bundle.
+func bundleAnswers(ctx context.Context, e env) error {
+	s, b, err := readStick(ctx, e, "answers", "the answers file from `ikd-registry bundle import`")
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	b, err := ikdsync.ReadBundleFile(*in)
-	if err != nil {
-		return err
-	}
 	a, err := ikdsync.OpenAnswers(b, s.KioskID(), trusted(ctx, s))
 	if err != nil {
 		return err
@@ -160,24 +170,11 @@ func kindList(counts map[string]int) string {
 
 // bundleApply applies a changes bundle from the registry.
 func bundleApply(ctx context.Context, e env) error {
-	fs := newFlags("bundle apply", e)
-	data, secretFile := dataDirFlag(fs), secretFlag(fs)
-	in := fs.String("in", "", "the changes file from `ikd-registry bundle changes`")
-	if err := fs.Parse(e.args); err != nil {
-		return err
-	}
-	if *in == "" || fs.NArg() != 0 {
-		return usageError("bundle apply --data DIR --in FILE")
-	}
-	s, err := openEnrolled(ctx, *data, *secretFile)
+	s, b, err := readStick(ctx, e, "apply", "the changes file from `ikd-registry bundle changes`")
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	b, err := ikdsync.ReadBundleFile(*in)
-	if err != nil {
-		return err
-	}
 	c, err := ikdsync.OpenChanges(b, trusted(ctx, s))
 	if err != nil {
 		return err

@@ -183,6 +183,12 @@ func (a *App) Unlock(ctx context.Context, secret []byte) error {
 		st.Close()
 		return fmt.Errorf("unlock: %w", err)
 	}
+	// The supervisor's limits; edited outside the kiosk, the safe defaults apply.
+	lim, err := st.Limits(ctx)
+	if err != nil {
+		a.log.Warn("stored limits unusable; the defaults apply", "err", err)
+	}
+	a.settings.Stale, a.settings.Retention = lim.Stale, lim.Retention
 	a.st = st
 	a.deps = kiosk.Deps{Tokens: token.NewVerifier(st), Residents: st, Outbox: st, Audit: st, Sealer: sealer,
 		Clock: clockFunc(st.Now), IDs: uuidV7{}, KioskID: st.KioskID(), Freshness: st}

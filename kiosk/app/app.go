@@ -59,6 +59,10 @@ const (
 	MaxIdleLock     = time.Hour
 )
 
+// DefaultRetention is how long an answered record's evidence is kept while Settings.Retention
+// is zero (store.DefaultRetention, which argues the number).
+const DefaultRetention = store.DefaultRetention
+
 // Face model states in Status.FaceModels.
 const (
 	FaceLoading     = "loading"
@@ -525,7 +529,7 @@ func (a *App) purgeEvidence() {
 			keep := a.settings.Retention
 			a.mu.Unlock()
 			if keep <= 0 {
-				keep = store.DefaultRetention
+				keep = DefaultRetention
 			}
 			rep, err := st.Purge(a.ctx, keep, false)
 			switch {

@@ -169,7 +169,7 @@ func (a *App) updateSettings(ctx context.Context, by kiosk.Officer, n Settings) 
 	a.settings.Stale, a.settings.Retention = n.Stale, n.Retention
 	stale, retention := a.stalePolicy(), a.settings.Retention
 	if retention == 0 {
-		retention = store.DefaultRetention
+		retention = DefaultRetention
 	}
 	if camChanged {
 		a.settings.CameraDevice, a.settings.CameraWidth, a.settings.CameraHeight = n.CameraDevice, n.CameraWidth, n.CameraHeight

@@ -208,10 +208,10 @@ type Settings struct {
 	// SupervisorForDeactivation: a lost-phone deactivation needs a supervisor's PIN.
 	SupervisorForDeactivation bool
 	// Stale are the limits on how old the kiosk's data may be for an activation; zero:
-	// kiosk.DefaultStalePolicy.
+	// kiosk.DefaultStalePolicy. Kept in the store with Retention across restarts.
 	Stale kiosk.StalePolicy
 	// Retention is how long an answered record's evidence is kept (store.Purge); zero:
-	// store.DefaultRetention.
+	// DefaultRetention.
 	Retention time.Duration
 }
 

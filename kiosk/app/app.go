@@ -59,6 +59,10 @@ const (
 	MaxIdleLock     = time.Hour
 )
 
+// DefaultRetention is how long an answered record's evidence is kept while Settings.Retention
+// is zero (store.DefaultRetention, which argues the number).
+const DefaultRetention = store.DefaultRetention
+
 // Face model states in Status.FaceModels.
 const (
 	FaceLoading     = "loading"
@@ -183,6 +187,12 @@ func (a *App) Unlock(ctx context.Context, secret []byte) error {
 		st.Close()
 		return fmt.Errorf("unlock: %w", err)
 	}
+	// The supervisor's limits; edited outside the kiosk, the safe defaults apply.
+	lim, err := st.Limits(ctx)
+	if err != nil {
+		a.log.Warn("stored limits unusable; the defaults apply", "err", err)
+	}
+	a.settings.Stale, a.settings.Retention = lim.Stale, lim.Retention
 	a.st = st
 	a.deps = kiosk.Deps{Tokens: token.NewVerifier(st), Residents: st, Outbox: st, Audit: st, Sealer: sealer,
 		Clock: clockFunc(st.Now), IDs: uuidV7{}, KioskID: st.KioskID(), Freshness: st}
@@ -519,7 +529,7 @@ func (a *App) purgeEvidence() {
 			keep := a.settings.Retention
 			a.mu.Unlock()
 			if keep <= 0 {
-				keep = store.DefaultRetention
+				keep = DefaultRetention
 			}
 			rep, err := st.Purge(a.ctx, keep, false)
 			switch {

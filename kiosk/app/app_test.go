@@ -368,6 +368,65 @@ func TestUpdateSettingsKeepsSupervisorForDeactivation(t *testing.T) {
 	}
 }
 
+// The supervisor's stale-data limits and retention survive a restart; a bad order or a
+// retention under a day is refused and changes nothing; cleared, the defaults apply again.
+func TestLimitsSurviveReopen(t *testing.T) {
+	ctx := context.Background()
+	e := newKioskEnv(t)
+	a := e.open(t)
+	s := e.session(t, a, testSupervisor.ID, testPIN)
+	day := 24 * time.Hour
+	want := kiosk.StalePolicy{WarnAfter: 2 * day, SupervisorAfter: 10 * day, StopAfter: 45 * day}
+	set := a.Settings()
+	set.Stale, set.Retention = want, 60*day
+	if err := s.UpdateSettings(ctx, testSupervisor, set); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []struct {
+		name      string
+		stale     kiosk.StalePolicy
+		retention time.Duration
+	}{
+		{"warn after supervisor", kiosk.StalePolicy{WarnAfter: 8 * day, SupervisorAfter: 7 * day, StopAfter: 30 * day}, 0},
+		{"supervisor after stop", kiosk.StalePolicy{WarnAfter: 3 * day, SupervisorAfter: 31 * day, StopAfter: 30 * day}, 0},
+		{"retention under a day", kiosk.StalePolicy{}, time.Hour},
+	} {
+		n := a.Settings()
+		n.Stale, n.Retention = bad.stale, bad.retention
+		if err := s.UpdateSettings(ctx, testSupervisor, n); !errors.Is(err, ErrSettings) {
+			t.Errorf("%s: %v, want ErrSettings", bad.name, err)
+		}
+	}
+	if got := a.Settings(); got.Stale != want || got.Retention != 60*day {
+		t.Fatalf("after refused changes: %+v", got)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	b := e.open(t)
+	s = e.session(t, b, testSupervisor.ID, testPIN)
+	got := b.Settings()
+	if got.Stale != want || got.Retention != 60*day {
+		t.Fatalf("after reopen: stale %+v retention %v, want %+v and 60 days", got.Stale, got.Retention, want)
+	}
+	if v := b.Status().Stale; v.Level != kiosk.StaleFresh {
+		t.Fatalf("fresh data under the reopened policy: %+v", v)
+	}
+	got.Stale, got.Retention = kiosk.StalePolicy{}, 0
+	if err := s.UpdateSettings(ctx, testSupervisor, got); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c := e.open(t)
+	e.session(t, c, testSupervisor.ID, testPIN)
+	if got := c.Settings(); got.Stale != (kiosk.StalePolicy{}) || got.Retention != 0 {
+		t.Fatalf("cleared limits after reopen: %+v", got)
+	}
+}
+
 func TestThresholdsOnlyStricter(t *testing.T) {
 	base := kiosk.FaceThresholds{Match: -0.2, NoMatch: 0.3, MatchMaxDistance: 0.6}
 	for _, tc := range []struct {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ikd-field/ikd/kiosk"
+	"github.com/ikd-field/ikd/kiosk/store"
 	ikdsync "github.com/ikd-field/ikd/sync"
 )
 
@@ -136,6 +137,10 @@ func (a *App) updateSettings(ctx context.Context, by kiosk.Officer, n Settings) 
 	if n.Retention < 0 || (n.Retention > 0 && n.Retention < 24*time.Hour) {
 		return ErrSettings.With(fmt.Errorf("retention %v: at least a day", n.Retention))
 	}
+	st, err := a.store()
+	if err != nil {
+		return err
+	}
 	cur := a.Settings()
 	if strings.TrimSpace(n.RegistryURL) != cur.RegistryURL {
 		return ErrNotEnrolled.With(fmt.Errorf("registry %q: a new registry needs an enrollment code (App.Enroll)", n.RegistryURL))
@@ -151,21 +156,24 @@ func (a *App) updateSettings(ctx context.Context, by kiosk.Officer, n Settings) 
 			return err
 		}
 	}
+	// The limits are kept in the store (zero: the default), so a restart keeps them.
+	if n.Stale != cur.Stale || n.Retention != cur.Retention {
+		if err := st.SetLimits(ctx, store.Limits{Stale: n.Stale, Retention: n.Retention}); err != nil {
+			return err
+		}
+	}
 	a.mu.Lock()
 	camChanged := n.CameraDevice != a.settings.CameraDevice || n.CameraWidth != a.settings.CameraWidth || n.CameraHeight != a.settings.CameraHeight
 	a.settings.IdleLock, a.settings.Lang = n.IdleLock, n.Lang
 	a.settings.SupervisorForDeactivation = n.SupervisorForDeactivation
-	if n.Stale != (kiosk.StalePolicy{}) {
-		a.settings.Stale = n.Stale
-	}
-	if n.Retention > 0 {
-		a.settings.Retention = n.Retention
-	}
+	a.settings.Stale, a.settings.Retention = n.Stale, n.Retention
 	stale, retention := a.stalePolicy(), a.settings.Retention
+	if retention == 0 {
+		retention = DefaultRetention
+	}
 	if camChanged {
 		a.settings.CameraDevice, a.settings.CameraWidth, a.settings.CameraHeight = n.CameraDevice, n.CameraWidth, n.CameraHeight
 	}
-	st := a.st
 	a.mu.Unlock()
 	if camChanged {
 		a.restartCamera(CameraConfig{Device: n.CameraDevice, Width: n.CameraWidth, Height: n.CameraHeight})

@@ -63,6 +63,9 @@ func makeTrial(t *testing.T) trial {
 	if err := s.SetRegistryURL(ctx, "https://registry.example.id"); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.SetLimits(ctx, Limits{Stale: kiosk.DefaultStalePolicy, Retention: DefaultRetention}); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.AddRegistryKey(ctx, "sup1", kiosk.RegistryKey{KeyID: "reg-1", PublicKey: bytes.Repeat([]byte{1}, 32)}); err != nil {
 		t.Fatal(err)
 	}

@@ -70,7 +70,7 @@ func (s *Store) Verify(ctx context.Context) (VerifyReport, error) {
 	}
 	defer tx.Rollback()
 	for _, check := range []func(context.Context, *sql.Tx) (TableReport, error){
-		s.verifyRegistryKeys, s.verifyOfficers, s.verifyOutbox, s.verifyResidents, s.verifyRegistryLink,
+		s.verifyRegistryKeys, s.verifyOfficers, s.verifyOutbox, s.verifyResidents, s.verifyRegistryLink, s.verifyLimits,
 	} {
 		t, err := check(ctx, tx)
 		if err != nil {

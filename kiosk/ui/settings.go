@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -16,7 +17,8 @@ import (
 )
 
 // SettingsScreen lets a supervisor change the camera, the registry URL, the face thresholds
-// (the core keeps them within the calibration's safe bounds), the idle lock and the language.
+// (the core keeps them within the calibration's safe bounds), the idle lock, the language, the
+// stale-data limits and the evidence retention.
 type SettingsScreen struct {
 	s        *Shell
 	by       kiosk.Officer
@@ -29,16 +31,21 @@ type SettingsScreen struct {
 	IdleMin  *keyEntry
 	Lang     *widget.RadioGroup
 	SupDeact *widget.Check
-	Save     *widget.Button
-	Back     *widget.Button
-	Error    *widget.Label
-	TestCam  *widget.Button
-	CamRetry *widget.Button // beside the camera test while opening the camera again may help
-	Preview  *Preview       // the camera test view, once asked for
-	camBox   *fyne.Container
-	scroll   *container.Scroll // the settings above the fixed bar
-	endCam   context.CancelFunc
-	cur      app.Settings
+	// The stale-data limits and the retention, in days.
+	StaleWarn *keyEntry
+	StaleSup  *keyEntry
+	StaleStop *keyEntry
+	Retention *keyEntry
+	Save      *widget.Button
+	Back      *widget.Button
+	Error     *widget.Label
+	TestCam   *widget.Button
+	CamRetry  *widget.Button // beside the camera test while opening the camera again may help
+	Preview   *Preview       // the camera test view, once asked for
+	camBox    *fyne.Container
+	scroll    *container.Scroll // the settings above the fixed bar
+	endCam    context.CancelFunc
+	cur       app.Settings
 }
 
 func newSettingsScreen(s *Shell, by kiosk.Officer) *SettingsScreen {
@@ -73,6 +80,18 @@ func newSettingsScreen(s *Shell, by kiosk.Officer) *SettingsScreen {
 	p.Match = entry(score(cur.Thresholds.Match), tx.T("ui.settings.thresholds_unset"))
 	p.NoMatch = entry(score(cur.Thresholds.NoMatch), tx.T("ui.settings.thresholds_unset"))
 	p.IdleMin = entry(count(int(cur.IdleLock/time.Minute)), tx.T("ui.settings.unset", strconv.Itoa(int(app.DefaultIdleLock/time.Minute))))
+	// The stale-data limits are one policy: unset, all three fields are empty.
+	def := kiosk.DefaultStalePolicy
+	stale := func(v time.Duration) string {
+		if cur.Stale == (kiosk.StalePolicy{}) {
+			return ""
+		}
+		return strconv.Itoa(int(v / day))
+	}
+	p.StaleWarn = entry(stale(cur.Stale.WarnAfter), tx.T("ui.settings.unset", strconv.Itoa(int(def.WarnAfter/day))))
+	p.StaleSup = entry(stale(cur.Stale.SupervisorAfter), tx.T("ui.settings.unset", strconv.Itoa(int(def.SupervisorAfter/day))))
+	p.StaleStop = entry(stale(cur.Stale.StopAfter), tx.T("ui.settings.unset", strconv.Itoa(int(def.StopAfter/day))))
+	p.Retention = entry(count(int(cur.Retention/day)), tx.T("ui.settings.unset", strconv.Itoa(int(app.DefaultRetention/day))))
 	p.Lang = widget.NewRadioGroup(langNames, nil)
 	p.Lang.Horizontal = true
 	p.Lang.SetSelected(langNames[0])
@@ -112,10 +131,13 @@ func (p *SettingsScreen) testCamera() {
 	p.s.goAsync(func() { p.Preview.run(ctx, frames) })
 }
 
-// read turns the fields into settings; a field that is not a number is named in the error.
-func (p *SettingsScreen) read() (app.Settings, string) {
-	n := p.cur
-	var bad string
+// day is the unit of the stale-data limits and the retention on this screen.
+const day = 24 * time.Hour
+
+// read turns the fields into settings. On bad input, bad is the message key and field the
+// label key of the field it names; limits out of order give "ui.settings.stale_order".
+func (p *SettingsScreen) read() (n app.Settings, bad, field string) {
+	n = p.cur
 	// An empty field is a setting left unset (0): the default applies.
 	num := func(e *keyEntry, key string) int {
 		if strings.TrimSpace(e.Text) == "" {
@@ -123,9 +145,22 @@ func (p *SettingsScreen) read() (app.Settings, string) {
 		}
 		v, err := strconv.Atoi(strings.TrimSpace(e.Text))
 		if err != nil || v < 0 {
-			bad = key
+			bad, field = "ui.settings.not_number", key
 		}
 		return v
+	}
+	// Days must be whole and at least 1; empty is unset (0).
+	days := func(e *keyEntry, key string) time.Duration {
+		t := strings.TrimSpace(e.Text)
+		if t == "" {
+			return 0
+		}
+		v, err := strconv.Atoi(t)
+		if err != nil || v < 1 || time.Duration(v) > math.MaxInt64/day {
+			bad, field = "ui.settings.not_days", key
+			return 0
+		}
+		return time.Duration(v) * day
 	}
 	flt := func(e *keyEntry, key string) float64 {
 		if strings.TrimSpace(e.Text) == "" {
@@ -133,7 +168,7 @@ func (p *SettingsScreen) read() (app.Settings, string) {
 		}
 		v, err := strconv.ParseFloat(strings.TrimSpace(strings.ReplaceAll(e.Text, ",", ".")), 64)
 		if err != nil {
-			bad = key
+			bad, field = "ui.settings.not_number", key
 		}
 		return v
 	}
@@ -152,13 +187,36 @@ func (p *SettingsScreen) read() (app.Settings, string) {
 		n.Lang = kiosk.LangEN
 	}
 	n.SupervisorForDeactivation = p.SupDeact.Checked
-	return n, bad
+	// A limit left empty beside others takes its default; all three empty: the defaults.
+	n.Stale = kiosk.StalePolicy{WarnAfter: days(p.StaleWarn, "ui.settings.stale_warn"),
+		SupervisorAfter: days(p.StaleSup, "ui.settings.stale_supervisor"), StopAfter: days(p.StaleStop, "ui.settings.stale_stop")}
+	if n.Stale != (kiosk.StalePolicy{}) {
+		or := func(v, d time.Duration) time.Duration {
+			if v == 0 {
+				return d
+			}
+			return v
+		}
+		def := kiosk.DefaultStalePolicy
+		n.Stale = kiosk.StalePolicy{WarnAfter: or(n.Stale.WarnAfter, def.WarnAfter),
+			SupervisorAfter: or(n.Stale.SupervisorAfter, def.SupervisorAfter), StopAfter: or(n.Stale.StopAfter, def.StopAfter)}
+	}
+	n.Retention = days(p.Retention, "ui.settings.retention")
+	if bad == "" && n.Stale.Valid() != nil && n.Stale != (kiosk.StalePolicy{}) {
+		bad = "ui.settings.stale_order"
+	}
+	return n, bad, field
 }
 
 func (p *SettingsScreen) save() {
-	n, bad := p.read()
-	if bad != "" {
-		p.Error.SetText(p.s.tx.T("ui.settings.not_number", p.s.tx.T(bad)))
+	n, bad, field := p.read()
+	switch {
+	case bad == "ui.settings.stale_order":
+		s := n.Stale
+		p.Error.SetText(p.s.tx.T(bad, strconv.Itoa(int(s.WarnAfter/day)), strconv.Itoa(int(s.SupervisorAfter/day)), strconv.Itoa(int(s.StopAfter/day))))
+		return
+	case bad != "":
+		p.Error.SetText(p.s.tx.T(bad, p.s.tx.T(field)))
 		return
 	}
 	p.s.async(func() error { return p.s.sess.UpdateSettings(context.Background(), p.by, n) }, func(err error) {
@@ -210,6 +268,10 @@ func (p *SettingsScreen) view() fyne.CanvasObject {
 		item("ui.settings.idle", p.IdleMin, "ui.settings.idle_hint"),
 		item("ui.settings.lang", p.Lang, "ui.settings.lang_hint"),
 		item("ui.settings.deactivation", p.SupDeact, "ui.settings.supervisor_deactivation_hint"),
+		item("ui.settings.stale_warn", p.StaleWarn, "ui.settings.stale_warn_hint"),
+		item("ui.settings.stale_supervisor", p.StaleSup, "ui.settings.stale_supervisor_hint"),
+		item("ui.settings.stale_stop", p.StaleStop, "ui.settings.stale_stop_hint"),
+		item("ui.settings.retention", p.Retention, "ui.settings.retention_hint"),
 	)
 	// The settings scroll; the error and Simpan/Kembali stay in a bar at the bottom, on the
 	// screen whatever the camera test adds (1366×768).

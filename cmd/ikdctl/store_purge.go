@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"time"
 
@@ -17,12 +18,14 @@ func storePurge(ctx context.Context, e env) error {
 	fs := newFlags(name, e)
 	data, secretFile := dataDirFlag(fs), secretFlag(fs)
 	dryRun := fs.Bool("dry-run", false, "say what would be purged, change nothing")
-	days := fs.Int("retention-days", int(store.DefaultRetention/(24*time.Hour)),
-		"keep the evidence of a record this many days after the registry answered it")
+	days := fs.Int("retention-days", 0,
+		"keep the evidence of a record this many days after the registry answered it (default: the supervisor's setting, else 30)")
 	if err := fs.Parse(e.args); err != nil {
 		return err
 	}
-	if fs.NArg() != 0 || *days < 1 {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "retention-days" })
+	if fs.NArg() != 0 || *days < 0 || (given && *days < 1) {
 		return usageError(name + " --data DIR [--secret-file F] [--retention-days N (N >= 1)] [--dry-run]")
 	}
 	secret, err := readSecret(*secretFile)
@@ -34,7 +37,18 @@ func storePurge(ctx context.Context, e env) error {
 		return err
 	}
 	defer s.Close()
-	rep, err := s.Purge(ctx, time.Duration(*days)*24*time.Hour, *dryRun)
+	retention := time.Duration(*days) * 24 * time.Hour
+	if *days == 0 {
+		// The period the supervisor set on the kiosk, as the kiosk's own purge uses it.
+		l, err := s.Limits(ctx)
+		if err != nil {
+			return err
+		}
+		if retention = l.Retention; retention == 0 {
+			retention = store.DefaultRetention
+		}
+	}
+	rep, err := s.Purge(ctx, retention, *dryRun)
 	if err != nil {
 		return err
 	}

@@ -43,6 +43,10 @@ func TestStorePurge(t *testing.T) {
 	if err := s.RecordAnswers(ctx, answers); err != nil {
 		t.Fatal(err)
 	}
+	// The supervisor keeps evidence 60 days on this kiosk: a purge without the flag follows it.
+	if err := s.SetLimits(ctx, store.Limits{Retention: 60 * 24 * time.Hour}); err != nil {
+		t.Fatal(err)
+	}
 	s.Close()
 
 	run := func(args ...string) string {
@@ -53,17 +57,17 @@ func TestStorePurge(t *testing.T) {
 		}
 		return out
 	}
-	dry := run("store", "purge", "--dry-run")
+	dry := run("store", "purge", "--dry-run", "--retention-days", "30")
 	if !strings.Contains(dry, "would purge: evidence of 3 answered records") {
 		t.Fatalf("dry run: %s", dry)
 	}
-	if again := run("store", "purge", "--dry-run"); again != dry {
+	if again := run("store", "purge", "--dry-run", "--retention-days", "30"); again != dry {
 		t.Fatalf("dry run changed the store: %q then %q", dry, again)
 	}
-	if out := run("store", "purge", "--retention-days", "60"); !strings.Contains(out, "purged: evidence of 0 answered records") {
-		t.Fatalf("purge with 60 days: %s", out)
+	if out := run("store", "purge"); !strings.Contains(out, "purged: evidence of 0 answered records") {
+		t.Fatalf("purge with the kiosk's 60 days: %s", out)
 	}
-	if out := run("store", "purge"); !strings.Contains(out, "purged: evidence of 3 answered records") {
+	if out := run("store", "purge", "--retention-days", "30"); !strings.Contains(out, "purged: evidence of 3 answered records") {
 		t.Fatalf("purge: %s", out)
 	}
 	if out := run("store", "verify"); !strings.Contains(out, "audit          ok") || !strings.Contains(out, "outbox         ok (4 rows)") {

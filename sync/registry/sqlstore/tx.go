@@ -158,8 +158,8 @@ func regArgs(r registry.Registration) []any {
 }
 
 // regionPred filters a hot table on a lookup's region. Rows of a sealed store written before
-// migration 6 have region '' (their NIK was blinded, the migration could not derive it), so
-// '' matches too; the NIK or id condition beside it decides.
+// migration 6 have region ” (their NIK was blinded, the migration could not derive it), so
+// ” matches too; the NIK or id condition beside it decides.
 const regionPred = `region IN (?, '')`
 
 func scanReg(sc row) (registry.Registration, error) {
@@ -729,7 +729,7 @@ func (t *batchTx) LatestTombstones(ctx context.Context, niks []string) (map[stri
 	return out, nil
 }
 
-// splitNIKs splits a batch's NIKs (registry.SplitNIK) into the regions they are in, with ''
+// splitNIKs splits a batch's NIKs (registry.SplitNIK) into the regions they are in, with ”
 // as regionPred has it, and the nik column values.
 func splitNIKs(in []string) (regions, niks []string) {
 	regions = []string{""}

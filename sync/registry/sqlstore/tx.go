@@ -158,8 +158,8 @@ func regArgs(r registry.Registration) []any {
 }
 
 // regionPred filters a hot table on a lookup's region. Rows of a sealed store written before
-// migration 6 have region ” (their NIK was blinded, the migration could not derive it), so
-// ” matches too; the NIK or id condition beside it decides.
+// migration 6 have the empty region (their NIK was blinded, the migration could not derive
+// it), so the empty region matches too; the NIK or id condition beside it decides.
 const regionPred = `region IN (?, '')`
 
 func scanReg(sc row) (registry.Registration, error) {
@@ -437,8 +437,8 @@ func (t *tx) PutAuditHead(ctx context.Context, h registry.AuditHead) error {
 }
 
 // enqueueMailSQL queues a mail due at once, in the region of its registration: next_attempt
-// 0 is before any claim's now, whatever the clocks say. The region is the last argument, or
-// %s a subquery that reads it (EnqueueMail, whose mail names only its registration).
+// 0 is before any claim's now, whatever the clocks say. %s is the region: an argument, or a
+// subquery reading it from the registration (EnqueueMail's mail names only that).
 const enqueueMailSQL = `INSERT INTO mails (id, to_addr, code, registration_id, expires_at, attempts,
 	created_at, next_attempt, replaces, region) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, %s) ON CONFLICT DO NOTHING`
 
@@ -729,8 +729,8 @@ func (t *batchTx) LatestTombstones(ctx context.Context, niks []string) (map[stri
 	return out, nil
 }
 
-// splitNIKs splits a batch's NIKs (registry.SplitNIK) into the regions they are in, with ”
-// as regionPred has it, and the nik column values.
+// splitNIKs splits a batch's NIKs (registry.SplitNIK) into the regions they are in, the
+// empty region included as regionPred has it, and the nik column values.
 func splitNIKs(in []string) (regions, niks []string) {
 	regions = []string{""}
 	niks = make([]string, len(in))

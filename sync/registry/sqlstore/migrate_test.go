@@ -56,8 +56,8 @@ func TestMigrationKeepsAreaLeft(t *testing.T) {
 }
 
 // Migration 6 back-fills the region key from clear NIKs (the mail from its registration) and
-// leaves it empty where the NIK column is not a NIK (a sealed store's blind index); lookups still
-// find such a row, and rewriting it fills its region.
+// leaves it empty where the NIK column is not a NIK (a sealed store's blind index); lookups
+// still find such a row, and rewriting it fills its region.
 func TestMigrationRegionBackfill(t *testing.T) {
 	const nik, blind = "3201234501900001", "b1ind"
 	path := filepath.Join(t.TempDir(), "registry.db")

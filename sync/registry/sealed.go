@@ -15,7 +15,8 @@ import (
 // store only ciphertext and blind indexes without knowing it.
 //
 //   - NIK columns (registrations, records, tombstones, residents) hold keys.BlindNIK: lookups
-//     by NIK still work, a copy of the database names nobody.
+//     by NIK still work, a copy of the database names nobody. Each reaches the driver as a
+//     RegionalNIK, so the region key (the NIK's kecamatan code) is taken from the clear NIK.
 //   - The NIK itself, needed back where a row is read by id (a registration, a record, a
 //     resident in a delta), is sealed inside the row's e-mail, envelope or data.
 //   - Registration e-mail and phone, record envelopes (the kiosk's signed record), resident
@@ -137,7 +138,7 @@ func withoutNIK(b []byte) (nik string, payload []byte, err error) {
 func (k *DataKeys) sealReg(r Registration) Registration {
 	r.Email = k.sealString(k.fields, string(withNIK(r.NIK, []byte(r.Email))), sealRegEmail, r.ID)
 	r.Phone = k.sealString(k.fields, r.Phone, sealRegPhone, r.ID)
-	r.NIK = k.BlindNIK(r.NIK)
+	r.NIK = k.regionalNIK(r.NIK)
 	return r
 }
 
@@ -159,7 +160,7 @@ func (k *DataKeys) openReg(r Registration) (Registration, error) {
 
 func (k *DataKeys) sealRecord(r StoredRecord) StoredRecord {
 	r.Envelope = k.seal(k.fields, withNIK(r.NIK, r.Envelope), sealEnvelope, r.ID)
-	r.NIK = k.BlindNIK(r.NIK)
+	r.NIK = k.regionalNIK(r.NIK)
 	return r
 }
 
@@ -180,7 +181,7 @@ func (k *DataKeys) openRecord(r StoredRecord) (StoredRecord, error) {
 func (k *DataKeys) sealResident(r ResidentRow) ResidentRow {
 	bi := k.BlindNIK(r.NIK)
 	r.Data = k.seal(k.fields, withNIK(r.NIK, r.Data), sealResident, bi)
-	r.NIK = bi
+	r.NIK = RegionalNIK(Region(r.NIK), bi)
 	return r
 }
 
@@ -195,6 +196,13 @@ func (k *DataKeys) openResident(r ResidentRow) (ResidentRow, error) {
 	}
 	r.NIK, r.Data = nik, data
 	return r, nil
+}
+
+// regionalNIK is nik as the driver takes it: its blind index with its region (RegionalNIK).
+// The region is the NIK's kecamatan code, which the kiosk's area and the resident's
+// kecamatan already name in clear; the rest of the NIK stays blinded.
+func (k *DataKeys) regionalNIK(nik string) string {
+	return RegionalNIK(Region(nik), k.BlindNIK(nik))
 }
 
 func (t *sealedTx) InsertRegistration(ctx context.Context, r Registration) error {
@@ -214,7 +222,7 @@ func (t *sealedTx) Registration(ctx context.Context, id string) (Registration, e
 }
 
 func (t *sealedTx) RegistrationsByNIK(ctx context.Context, nik string) ([]Registration, error) {
-	rs, err := t.Tx.RegistrationsByNIK(ctx, t.k.BlindNIK(nik))
+	rs, err := t.Tx.RegistrationsByNIK(ctx, t.k.regionalNIK(nik))
 	if err != nil {
 		return nil, err
 	}
@@ -239,12 +247,12 @@ func (t *sealedTx) Record(ctx context.Context, id string) (StoredRecord, error) 
 }
 
 func (t *sealedTx) InsertTombstone(ctx context.Context, ts Tombstone) error {
-	ts.NIK = t.k.BlindNIK(ts.NIK)
+	ts.NIK = t.k.regionalNIK(ts.NIK)
 	return t.Tx.InsertTombstone(ctx, ts)
 }
 
 func (t *sealedTx) LatestTombstone(ctx context.Context, nik string) (Tombstone, error) {
-	ts, err := t.Tx.LatestTombstone(ctx, t.k.BlindNIK(nik))
+	ts, err := t.Tx.LatestTombstone(ctx, t.k.regionalNIK(nik))
 	if err != nil {
 		return Tombstone{}, err
 	}
@@ -272,11 +280,11 @@ func (t *sealedTx) PutResidents(ctx context.Context, rs []ResidentRow) error {
 }
 
 func (t *sealedTx) SetRevocations(ctx context.Context, nik string, data []byte) error {
-	return t.Tx.SetRevocations(ctx, t.k.BlindNIK(nik), data)
+	return t.Tx.SetRevocations(ctx, t.k.regionalNIK(nik), data)
 }
 
 func (t *sealedTx) Resident(ctx context.Context, nik string) (ResidentRow, error) {
-	r, err := t.Tx.Resident(ctx, t.k.BlindNIK(nik))
+	r, err := t.Tx.Resident(ctx, t.k.regionalNIK(nik))
 	if err != nil {
 		return ResidentRow{}, err
 	}
@@ -305,7 +313,7 @@ func (t *sealedTx) Tombstones(ctx context.Context, nik string) ([]Tombstone, err
 
 // tombstones lists nik's tombstones by its blind index and gives them the NIK back.
 func (k *DataKeys) tombstones(ctx context.Context, tx ReadTx, nik string) ([]Tombstone, error) {
-	ts, err := tx.Tombstones(ctx, k.BlindNIK(nik))
+	ts, err := tx.Tombstones(ctx, k.regionalNIK(nik))
 	for i := range ts {
 		ts[i].NIK = nik
 	}
@@ -313,7 +321,7 @@ func (k *DataKeys) tombstones(ctx context.Context, tx ReadTx, nik string) ([]Tom
 }
 
 func (t *sealedTx) LiftTombstones(ctx context.Context, nik string, at time.Time, by, reason string) (int64, error) {
-	return t.Tx.LiftTombstones(ctx, t.k.BlindNIK(nik), at, by, reason)
+	return t.Tx.LiftTombstones(ctx, t.k.regionalNIK(nik), at, by, reason)
 }
 
 func (s *sealedStore) InReadTx(ctx context.Context, fn func(ctx context.Context, tx ReadTx) error) error {
@@ -345,13 +353,15 @@ type sealedBatchTx struct {
 
 var _ BatchTx = (*sealedBatchTx)(nil)
 
-// blindNIKs returns the blind indexes of niks and the NIK of each index.
+// blindNIKs returns niks as the driver takes them (regionalNIK) and the NIK of each blind
+// index, as the driver answers.
 func (t *sealedBatchTx) blindNIKs(niks []string) ([]string, map[string]string) {
 	byIndex := make(map[string]string, len(niks))
 	bis := make([]string, len(niks))
 	for i, nik := range niks {
-		bis[i] = t.k.BlindNIK(nik)
-		byIndex[bis[i]] = nik
+		bi := t.k.BlindNIK(nik)
+		bis[i] = RegionalNIK(Region(nik), bi)
+		byIndex[bi] = nik
 	}
 	return bis, byIndex
 }

@@ -54,7 +54,9 @@ var (
 // Tx is one transaction. Methods that say "locking" lock what they read until the
 // transaction ends (SELECT … FOR UPDATE on PostgreSQL; SQLite holds one write lock for the
 // whole transaction anyway). Times are stored at millisecond precision or better and come
-// back in UTC; a zero time.Time stays zero.
+// back in UTC; a zero time.Time stays zero. A NIK a Tx is given, as an argument or in a row,
+// is a clear NIK or a sealed store's RegionalNIK: the driver stores its region key beside the
+// nik column (SplitNIK) and answers with the nik column's value.
 type Tx interface {
 	// CreateEnrollCode stores a one-time enrollment code by its hash.
 	CreateEnrollCode(ctx context.Context, c EnrollCode) error

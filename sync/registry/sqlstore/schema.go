@@ -169,6 +169,24 @@ var migrations = []string{
 	){strict_rowless};
 	INSERT INTO resident_areas_left (area, nik)
 		SELECT prev_kecamatan, nik FROM residents WHERE prev_kecamatan <> '';`,
+
+	// 6: the region key (registry.Region: the NIK's first six digits, its kecamatan code) on
+	// every hot table, the distribution column if the registry is ever sharded by region
+	// (docs/SCALING.md). Written from the NIK a row is given; lookups by NIK filter on it.
+	// Rows whose NIK column is a blind index (a sealed store) cannot be back-filled here and
+	// keep '' until rewritten, so lookups also match ''. The NIK indexes stay on nik: a
+	// shard's index serves lookups within the shard, where a leading region buys nothing and
+	// costs a descent per region of a batch. Unique keys stay without it: docs/SCALING.md.
+	`ALTER TABLE registrations ADD COLUMN region TEXT NOT NULL DEFAULT '';
+	ALTER TABLE records ADD COLUMN region TEXT NOT NULL DEFAULT '';
+	ALTER TABLE tombstones ADD COLUMN region TEXT NOT NULL DEFAULT '';
+	ALTER TABLE residents ADD COLUMN region TEXT NOT NULL DEFAULT '';
+	ALTER TABLE mails ADD COLUMN region TEXT NOT NULL DEFAULT '';
+	UPDATE registrations SET region = substr(nik, 1, 6) WHERE length(nik) = 16;
+	UPDATE records SET region = substr(nik, 1, 6) WHERE length(nik) = 16;
+	UPDATE tombstones SET region = substr(nik, 1, 6) WHERE length(nik) = 16;
+	UPDATE residents SET region = substr(nik, 1, 6) WHERE length(nik) = 16;
+	UPDATE mails SET region = coalesce((SELECT r.region FROM registrations r WHERE r.id = mails.registration_id), '');`,
 }
 
 // schemaWords are the schema's differing words, per database.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -149,10 +150,17 @@ func (t *tx) PurgeNonces(ctx context.Context, before time.Time) (int64, error) {
 const regCols = `id, nik, email, phone, created_at, status, revoked_at, activation_record, approved_at,
 	code_hash, code_expires, code_tries, confirmed_at`
 
+// regArgs are r's regCols and its region.
 func regArgs(r registry.Registration) []any {
-	return []any{r.ID, r.NIK, r.Email, r.Phone, ns(r.CreatedAt), string(r.Status), ns(r.RevokedAt),
-		r.ActivationRecord, ns(r.ApprovedAt), r.CodeHash, ns(r.CodeExpires), r.CodeTries, ns(r.ConfirmedAt)}
+	region, nik := registry.SplitNIK(r.NIK)
+	return []any{r.ID, nik, r.Email, r.Phone, ns(r.CreatedAt), string(r.Status), ns(r.RevokedAt),
+		r.ActivationRecord, ns(r.ApprovedAt), r.CodeHash, ns(r.CodeExpires), r.CodeTries, ns(r.ConfirmedAt), region}
 }
+
+// regionPred filters a hot table on a lookup's region. Rows of a sealed store written before
+// migration 6 have the empty region (their NIK was blinded, the migration could not derive
+// it), so the empty region matches too; the NIK or id condition beside it decides.
+const regionPred = `region IN (?, '')`
 
 func scanReg(sc row) (registry.Registration, error) {
 	var r registry.Registration
@@ -168,8 +176,8 @@ func scanReg(sc row) (registry.Registration, error) {
 }
 
 func (t *tx) InsertRegistration(ctx context.Context, r registry.Registration) error {
-	n, err := t.c.exec(ctx, `INSERT INTO registrations (`+regCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, regArgs(r)...)
+	n, err := t.c.exec(ctx, `INSERT INTO registrations (`+regCols+`, region)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, regArgs(r)...)
 	if err != nil {
 		return fmt.Errorf("insert registration %s: %w", r.ID, err)
 	}
@@ -193,8 +201,9 @@ func (t *tx) Registration(ctx context.Context, id string) (registry.Registration
 }
 
 func (t *tx) RegistrationsByNIK(ctx context.Context, nik string) ([]registry.Registration, error) {
-	rows, err := t.c.query(ctx, `SELECT `+regCols+` FROM registrations WHERE nik = ?
-		ORDER BY created_at, id FOR UPDATE`, nik)
+	region, nik := registry.SplitNIK(nik)
+	rows, err := t.c.query(ctx, `SELECT `+regCols+` FROM registrations WHERE `+regionPred+` AND nik = ?
+		ORDER BY created_at, id FOR UPDATE`, region, nik)
 	if err != nil {
 		return nil, fmt.Errorf("registrations by nik: %w", err)
 	}
@@ -215,11 +224,11 @@ func (t *tx) RegistrationsByNIK(ctx context.Context, nik string) ([]registry.Reg
 
 const updateRegSQL = `UPDATE registrations SET nik = ?, email = ?, phone = ?, created_at = ?,
 	status = ?, revoked_at = ?, activation_record = ?, approved_at = ?, code_hash = ?, code_expires = ?,
-	code_tries = ?, confirmed_at = ? WHERE id = ?`
+	code_tries = ?, confirmed_at = ?, region = ? WHERE id = ? AND ` + regionPred
 
 func updateRegArgs(r registry.Registration) []any {
 	a := regArgs(r)
-	return append(a[1:], a[0])
+	return append(a[1:], a[0], a[len(a)-1])
 }
 
 func (t *tx) UpdateRegistration(ctx context.Context, r registry.Registration) error {
@@ -239,14 +248,15 @@ func (t *tx) updated(r registry.Registration, n int64, err error) error {
 }
 
 var recordCols = []string{"id", "kiosk_id", "kind", "registration_id", "nik", "at", "received_at",
-	"status", "code", "winner", "envelope"}
+	"status", "code", "winner", "envelope", "region"}
 
 var insertRecordSQL = `INSERT INTO records (` + strings.Join(recordCols, ", ") + `)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 func recordArgs(r registry.StoredRecord) []any {
-	return []any{r.ID, r.KioskID, string(r.Kind), r.RegistrationID, r.NIK, ns(r.At), ns(r.ReceivedAt),
-		r.Status, r.Code, r.Winner, r.Envelope}
+	region, nik := registry.SplitNIK(r.NIK)
+	return []any{r.ID, r.KioskID, string(r.Kind), r.RegistrationID, nik, ns(r.At), ns(r.ReceivedAt),
+		r.Status, r.Code, r.Winner, r.Envelope, region}
 }
 
 func (t *tx) InsertRecord(ctx context.Context, r registry.StoredRecord) (bool, error) {
@@ -317,8 +327,9 @@ func (t *tx) PurgeRegistrations(ctx context.Context, before time.Time) (int64, e
 }
 
 func (t *tx) InsertTombstone(ctx context.Context, ts registry.Tombstone) error {
-	_, err := t.c.exec(ctx, `INSERT INTO tombstones (nik, at, record_id) VALUES (?, ?, ?)`,
-		ts.NIK, ns(ts.At), ts.RecordID)
+	region, nik := registry.SplitNIK(ts.NIK)
+	_, err := t.c.exec(ctx, `INSERT INTO tombstones (nik, at, record_id, region) VALUES (?, ?, ?, ?)`,
+		nik, ns(ts.At), ts.RecordID, region)
 	if err != nil {
 		return fmt.Errorf("insert tombstone: %w", err)
 	}
@@ -338,8 +349,9 @@ func scanTombstone(sc row) (registry.Tombstone, error) {
 }
 
 func (t *tx) LatestTombstone(ctx context.Context, nik string) (registry.Tombstone, error) {
-	ts, err := scanTombstone(t.c.queryRow(ctx, `SELECT `+tombstoneCols+` FROM tombstones WHERE nik = ? AND lifted_at = 0
-		ORDER BY at DESC, id DESC LIMIT 1`, nik))
+	region, nik := registry.SplitNIK(nik)
+	ts, err := scanTombstone(t.c.queryRow(ctx, `SELECT `+tombstoneCols+` FROM tombstones WHERE `+regionPred+`
+		AND nik = ? AND lifted_at = 0 ORDER BY at DESC, id DESC LIMIT 1`, region, nik))
 	if err != nil {
 		return registry.Tombstone{}, t.notFound(err, "latest tombstone")
 	}
@@ -347,7 +359,9 @@ func (t *tx) LatestTombstone(ctx context.Context, nik string) (registry.Tombston
 }
 
 func (t *tx) Tombstones(ctx context.Context, nik string) ([]registry.Tombstone, error) {
-	rows, err := t.c.query(ctx, `SELECT `+tombstoneCols+` FROM tombstones WHERE nik = ? ORDER BY at, id`, nik)
+	region, nik := registry.SplitNIK(nik)
+	rows, err := t.c.query(ctx, `SELECT `+tombstoneCols+` FROM tombstones WHERE `+regionPred+` AND nik = ?
+		ORDER BY at, id`, region, nik)
 	if err != nil {
 		return nil, fmt.Errorf("tombstones: %w", err)
 	}
@@ -367,8 +381,9 @@ func (t *tx) Tombstones(ctx context.Context, nik string) ([]registry.Tombstone, 
 }
 
 func (t *tx) LiftTombstones(ctx context.Context, nik string, at time.Time, by, reason string) (int64, error) {
+	region, nik := registry.SplitNIK(nik)
 	n, err := t.c.exec(ctx, `UPDATE tombstones SET lifted_at = ?, lifted_by = ?, lift_reason = ?
-		WHERE nik = ? AND lifted_at = 0`, ns(at), by, reason, nik)
+		WHERE `+regionPred+` AND nik = ? AND lifted_at = 0`, ns(at), by, reason, region, nik)
 	if err != nil {
 		return 0, fmt.Errorf("lift tombstones: %w", err)
 	}
@@ -421,17 +436,25 @@ func (t *tx) PutAuditHead(ctx context.Context, h registry.AuditHead) error {
 	return nil
 }
 
-// enqueueMailSQL queues a mail due at once: next_attempt 0 is before any claim's now,
-// whatever the clocks say.
+// enqueueMailSQL queues a mail due at once, in the region of its registration: next_attempt
+// 0 is before any claim's now, whatever the clocks say. %s is the region: an argument, or a
+// subquery reading it from the registration (EnqueueMail's mail names only that).
 const enqueueMailSQL = `INSERT INTO mails (id, to_addr, code, registration_id, expires_at, attempts,
-	created_at, next_attempt, replaces) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?) ON CONFLICT DO NOTHING`
+	created_at, next_attempt, replaces, region) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, %s) ON CONFLICT DO NOTHING`
+
+var (
+	enqueueMailRegionSQL = fmt.Sprintf(enqueueMailSQL, "?")
+	// A mail queued outside ingest's batch path takes its registration's region: addressed by
+	// id, like Registration.
+	enqueueMailLookupSQL = fmt.Sprintf(enqueueMailSQL, "coalesce((SELECT region FROM registrations WHERE id = ?), '')")
+)
 
 func mailArgs(m mail.Mail) []any {
 	return []any{m.ID, m.To, m.Code, m.RegistrationID, ns(m.ExpiresAt), m.Attempts, ns(m.CreatedAt), m.Replaces}
 }
 
 func (t *tx) EnqueueMail(ctx context.Context, m mail.Mail) error {
-	n, err := t.c.exec(ctx, enqueueMailSQL, mailArgs(m)...)
+	n, err := t.c.exec(ctx, enqueueMailLookupSQL, append(mailArgs(m), m.RegistrationID)...)
 	return enqueued(m, n, err)
 }
 
@@ -472,8 +495,9 @@ func (t *tx) PutResidents(ctx context.Context, rs []registry.ResidentRow) error 
 	left := make([][]any, len(rs))
 	args := make([][]any, len(rs))
 	for i, r := range rs {
-		left[i] = []any{r.NIK, r.Kecamatan}
-		args[i] = []any{r.NIK, r.Kecamatan, r.Removed, r.Data, first + int64(i)}
+		region, nik := registry.SplitNIK(r.NIK)
+		left[i] = []any{region, nik, r.Kecamatan}
+		args[i] = []any{nik, r.Kecamatan, r.Removed, r.Data, first + int64(i), region}
 	}
 	if _, err := t.c.batch(ctx, leftAreaSQL, left); err != nil {
 		return fmt.Errorf("put residents: areas left: %w", err)
@@ -486,7 +510,7 @@ func (t *tx) PutResidents(ctx context.Context, rs []registry.ResidentRow) error 
 
 // leftAreaSQL remembers the area a resident leaves, before the upsert moves them.
 const leftAreaSQL = `INSERT INTO resident_areas_left (area, nik)
-	SELECT kecamatan, nik FROM residents WHERE nik = ? AND kecamatan <> ? ON CONFLICT DO NOTHING`
+	SELECT kecamatan, nik FROM residents WHERE ` + regionPred + ` AND nik = ? AND kecamatan <> ? ON CONFLICT DO NOTHING`
 
 const (
 	residentCols  = `nik, kecamatan, prev_kecamatan, removed, data, revocations, seq`
@@ -498,7 +522,9 @@ func (t *tx) SetRevocations(ctx context.Context, nik string, data []byte) error 
 	if err != nil {
 		return fmt.Errorf("set revocations: %w", err)
 	}
-	n, err := t.c.exec(ctx, `UPDATE residents SET revocations = ?, seq = ? WHERE nik = ?`, data, seq, nik)
+	region, nik := registry.SplitNIK(nik)
+	n, err := t.c.exec(ctx, `UPDATE residents SET revocations = ?, seq = ? WHERE `+regionPred+` AND nik = ?`,
+		data, seq, region, nik)
 	if err != nil {
 		return fmt.Errorf("set revocations: %w", err)
 	}
@@ -508,16 +534,18 @@ func (t *tx) SetRevocations(ctx context.Context, nik string, data []byte) error 
 	return nil
 }
 
-const putResidentSQL = `INSERT INTO residents (nik, kecamatan, prev_kecamatan, removed, data, seq)
-	VALUES (?, ?, '', ?, ?, ?) ON CONFLICT (nik) DO UPDATE SET
+const putResidentSQL = `INSERT INTO residents (nik, kecamatan, prev_kecamatan, removed, data, seq, region)
+	VALUES (?, ?, '', ?, ?, ?, ?) ON CONFLICT (nik) DO UPDATE SET
 	prev_kecamatan = CASE WHEN residents.kecamatan <> excluded.kecamatan THEN residents.kecamatan
 		ELSE residents.prev_kecamatan END,
-	kecamatan = excluded.kecamatan, removed = excluded.removed, data = excluded.data, seq = excluded.seq`
+	kecamatan = excluded.kecamatan, removed = excluded.removed, data = excluded.data, seq = excluded.seq,
+	region = excluded.region`
 
 func (t *tx) Resident(ctx context.Context, nik string) (registry.ResidentRow, error) {
 	var r registry.ResidentRow
+	region, nik := registry.SplitNIK(nik)
 	err := t.c.queryRow(ctx, `SELECT `+residentCols+` FROM residents
-		WHERE nik = ?`, nik).Scan(&r.NIK, &r.Kecamatan, &r.PrevKecamatan, &r.Removed, &r.Data, &r.Revocations, &r.Seq)
+		WHERE `+regionPred+` AND nik = ?`, region, nik).Scan(&r.NIK, &r.Kecamatan, &r.PrevKecamatan, &r.Removed, &r.Data, &r.Revocations, &r.Seq)
 	if err != nil {
 		return registry.ResidentRow{}, t.notFound(err, "resident")
 	}
@@ -681,8 +709,9 @@ func (t *batchTx) LatestTombstones(ctx context.Context, niks []string) (map[stri
 	if len(niks) == 0 {
 		return out, nil
 	}
+	regions, niks := splitNIKs(niks)
 	rows, err := t.c.query(ctx, `SELECT DISTINCT ON (nik) `+tombstoneCols+` FROM tombstones
-		WHERE nik = ANY(?) AND lifted_at = 0 ORDER BY nik, at DESC, id DESC`, niks)
+		WHERE region = ANY(?) AND nik = ANY(?) AND lifted_at = 0 ORDER BY nik, at DESC, id DESC`, regions, niks)
 	if err != nil {
 		return nil, fmt.Errorf("latest tombstones: %w", err)
 	}
@@ -698,6 +727,21 @@ func (t *batchTx) LatestTombstones(ctx context.Context, niks []string) (map[stri
 		return nil, fmt.Errorf("latest tombstones: %w", err)
 	}
 	return out, nil
+}
+
+// splitNIKs splits a batch's NIKs (registry.SplitNIK) into the regions they are in, the
+// empty region included as regionPred has it, and the nik column values.
+func splitNIKs(in []string) (regions, niks []string) {
+	regions = []string{""}
+	niks = make([]string, len(in))
+	for i, s := range in {
+		var region string
+		region, niks[i] = registry.SplitNIK(s)
+		if !slices.Contains(regions, region) {
+			regions = append(regions, region)
+		}
+	}
+	return regions, niks
 }
 
 func (t *batchTx) InsertRecords(ctx context.Context, rs []registry.StoredRecord) ([]bool, error) {
@@ -717,7 +761,8 @@ func (t *batchTx) InsertRecords(ctx context.Context, rs []registry.StoredRecord)
 }
 
 func (t *batchTx) UpdateRegistrationAndEnqueueMail(ctx context.Context, r registry.Registration, m mail.Mail) error {
-	n, err := t.c.pipeline(ctx, []stmt{{updateRegSQL, updateRegArgs(r)}, {enqueueMailSQL, mailArgs(m)}})
+	region, _ := registry.SplitNIK(r.NIK)
+	n, err := t.c.pipeline(ctx, []stmt{{updateRegSQL, updateRegArgs(r)}, {enqueueMailRegionSQL, append(mailArgs(m), region)}})
 	if err != nil {
 		return fmt.Errorf("update registration %s and enqueue mail %s: %w", r.ID, m.ID, err)
 	}
@@ -729,7 +774,8 @@ func (t *batchTx) Residents(ctx context.Context, niks []string) (map[string]regi
 	if len(niks) == 0 {
 		return out, nil
 	}
-	rows, err := t.c.query(ctx, `SELECT `+residentCols+` FROM residents WHERE nik = ANY(?)`, niks)
+	regions, niks := splitNIKs(niks)
+	rows, err := t.c.query(ctx, `SELECT `+residentCols+` FROM residents WHERE region = ANY(?) AND nik = ANY(?)`, regions, niks)
 	if err != nil {
 		return nil, fmt.Errorf("residents: %w", err)
 	}

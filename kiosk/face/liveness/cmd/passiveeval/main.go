@@ -77,11 +77,15 @@ func run(args []string, stdout, stderr io.Writer) error {
 	class := fs.Int("class", 0, "softmax index read as the bona fide score (the package reports index 0)")
 	maxBPCER := fs.Float64("max-bpcer", 0.05, "BPCER bound for the second operating point")
 	samples := fs.String("samples", "", "write the frames of the first photos here as JPEG, for a look")
+	boxScale := fs.Float64("box-scale", 1, "widen dlib's face box by this factor before the package's 2.7× crop (dlib's HOG box is tighter than the package's own detector's)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *model == "" || *models == "" {
 		return errors.New("need -model (fr_liveness.onnx) and -models (or $IKD_MODELS)")
+	}
+	if *boxScale < 0.5 || *boxScale > 2 {
+		return fmt.Errorf("-box-scale %g outside 0.5..2", *boxScale)
 	}
 	if *variants < 1 {
 		return fmt.Errorf("-variants %d: need at least 1", *variants)
@@ -149,7 +153,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 						return err
 					}
 				}
-				r, err := score(rec, net, frame)
+				r, err := score(rec, net, frame, *boxScale)
 				if err != nil {
 					return fmt.Errorf("%s: %w", ph, err)
 				}
@@ -228,6 +232,13 @@ func largest(faces []goface.Face) image.Rectangle {
 	}).Rectangle
 }
 
+// widen scales box b by s about its centre.
+func widen(b image.Rectangle, s float64) image.Rectangle {
+	cx, cy := float64(b.Min.X+b.Max.X)/2, float64(b.Min.Y+b.Max.Y)/2
+	hw, hh := s*float64(b.Dx())/2, s*float64(b.Dy())/2
+	return image.Rect(int(cx-hw+0.5), int(cy-hh+0.5), int(cx+hw+0.5), int(cy+hh+0.5))
+}
+
 // onOwnEdges puts a chip in the middle of a canvas three times its size whose pixels are the
 // chip's nearest edge pixels, blurred: an out-of-focus surround rather than a flat grey.
 func onOwnEdges(c *rgbf) *rgbf {
@@ -259,7 +270,7 @@ func encodeJPEG(f *rgbf, q int) ([]byte, error) {
 
 // score finds the largest face in the frame and runs the model on the package's crop of it.
 // A frame with no face found is reported as such: it never reaches the PAD.
-func score(rec *goface.Recognizer, net *opencvdnn.Net, frame []byte) (result, error) {
+func score(rec *goface.Recognizer, net *opencvdnn.Net, frame []byte, boxScale float64) (result, error) {
 	faces, err := rec.Recognize(frame)
 	if err != nil {
 		return result{}, fmt.Errorf("detect: %w", err)
@@ -271,7 +282,7 @@ func score(rec *goface.Recognizer, net *opencvdnn.Net, frame []byte) (result, er
 	if err != nil {
 		return result{}, fmt.Errorf("decode frame: %w", err)
 	}
-	in := pad.Tensor(m, pad.CropRect(m.Bounds(), largest(faces)))
+	in := pad.Tensor(m, pad.CropRect(m.Bounds(), widen(largest(faces), boxScale)))
 	out, err := net.Run(context.Background(), in)
 	if err != nil {
 		return result{}, err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"image"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -21,6 +22,7 @@ func TestRunNeedsTheModel(t *testing.T) {
 		"no model":    {"-models", t.TempDir()},
 		"no variants": {"-model", "x.onnx", "-models", t.TempDir(), "-variants", "0"},
 		"bad flag":    {"-nope"},
+		"box scale":   {"-model", "x.onnx", "-models", t.TempDir(), "-box-scale", "3"},
 	}
 	for name, args := range tests {
 		var out, errOut bytes.Buffer
@@ -82,7 +84,7 @@ func TestModelScoresAFrameOfEachKind(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r, err := score(rec, net, frame)
+		r, err := score(rec, net, frame, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -103,6 +105,22 @@ func TestModelScoresAFrameOfEachKind(t *testing.T) {
 	// below the webcam frame.
 	if !(live["print"] < live["bona fide"]) {
 		t.Errorf("print scores %g, not below the bona fide frame's %g", live["print"], live["bona fide"])
+	}
+}
+
+func TestWiden(t *testing.T) {
+	for _, tt := range []struct {
+		b    image.Rectangle
+		s    float64
+		want image.Rectangle
+	}{
+		{image.Rect(100, 100, 200, 200), 1, image.Rect(100, 100, 200, 200)},
+		{image.Rect(100, 100, 200, 200), 1.2, image.Rect(90, 90, 210, 210)},
+		{image.Rect(0, 0, 80, 100), 0.5, image.Rect(20, 25, 60, 75)},
+	} {
+		if got := widen(tt.b, tt.s); got != tt.want {
+			t.Errorf("widen(%v, %g) = %v, want %v", tt.b, tt.s, got, tt.want)
+		}
 	}
 }
 

@@ -62,9 +62,9 @@ func main() {
 var kinds = []string{"bona fide", "phone screen", "print"}
 
 type result struct {
-	kind, source string
-	detected     bool
-	probs        []float64
+	kind, set, source string
+	detected          bool
+	probs             []float64
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
@@ -76,7 +76,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	variants := fs.Int("variants", 2, "frames of each kind per photo (different seeds)")
 	class := fs.Int("class", 0, "softmax index read as the bona fide score (the package reports index 0)")
 	maxBPCER := fs.Float64("max-bpcer", 0.05, "BPCER bound for the second operating point")
-	samples := fs.String("samples", "", "write the frames of the first photos here as JPEG, for a look")
+	samples := fs.String("samples", "", "write the first frames of every tenth photo here as JPEG, for a look")
+	scoresCSV := fs.String("scores", "", "also write every frame's softmax to this CSV file")
 	boxScale := fs.Float64("box-scale", 1, "widen dlib's face box by this factor before the package's 2.7× crop (dlib's HOG box is tighter than the package's own detector's)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -125,9 +126,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	var results []result
 	skipped := 0
 	for pi, ph := range photos {
-		src, box, err := loadPhoto(rec, ph)
+		src, box, err := loadPhoto(rec, ph.path)
 		if err != nil {
-			fmt.Fprintf(stderr, "%s: %v (skipped)\n", ph, err)
+			fmt.Fprintf(stderr, "%s: %v (skipped)\n", ph.path, err)
 			skipped++
 			continue
 		}
@@ -147,7 +148,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 				if err != nil {
 					return err
 				}
-				if *samples != "" && pi < 6 && v == 0 {
+				if *samples != "" && pi%10 == 0 && v == 0 {
 					name := fmt.Sprintf("%02d-%s.jpg", pi, strings.ReplaceAll(kind, " ", "-"))
 					if err := os.WriteFile(filepath.Join(*samples, name), frame, 0o644); err != nil {
 						return err
@@ -155,9 +156,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 				}
 				r, err := score(rec, net, frame, *boxScale)
 				if err != nil {
-					return fmt.Errorf("%s: %w", ph, err)
+					return fmt.Errorf("%s: %w", ph.path, err)
 				}
-				r.kind, r.source = kind, ph
+				r.kind, r.set, r.source = kind, ph.set, ph.path
 				results = append(results, r)
 			}
 		}
@@ -165,29 +166,74 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if skipped > 0 {
 		fmt.Fprintf(stdout, "%d photos skipped (no face found in the original)\n", skipped)
 	}
-	return report(stdout, results, *class, *maxBPCER)
+	fmt.Fprintln(stdout, "\n== all photos")
+	if err := report(stdout, results, *class, *maxBPCER); err != nil {
+		return err
+	}
+	for _, set := range []string{setShared, setJohns} {
+		var sub []result
+		for _, r := range results {
+			if r.set == set {
+				sub = append(sub, r)
+			}
+		}
+		if len(sub) == 0 {
+			continue
+		}
+		fmt.Fprintf(stdout, "\n== %s only (threshold chosen on this set)\n", set)
+		if err := report(stdout, sub, *class, *maxBPCER); err != nil {
+			return err
+		}
+	}
+	if *scoresCSV != "" {
+		return writeScores(*scoresCSV, results)
+	}
+	return nil
 }
+
+// writeScores keeps every frame's softmax, so other thresholds can be read off without a rerun.
+func writeScores(path string, results []result) error {
+	var b strings.Builder
+	b.WriteString("kind,set,source,face_found,p0,p1,p2\n")
+	for _, r := range results {
+		p := make([]string, 3)
+		for i := range p {
+			if i < len(r.probs) {
+				p[i] = fmt.Sprintf("%.6g", r.probs[i])
+			}
+		}
+		fmt.Fprintf(&b, "%s,%s,%s,%t,%s\n", r.kind, r.set, r.source, r.detected, strings.Join(p, ","))
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o644)
+}
+
+const (
+	setShared = "shared photos"
+	setJohns  = "Debian johns"
+)
+
+type photo struct{ path, set string }
 
 // listPhotos: the shared photos (one person per folder; folders starting with _ hold groups
 // and are left out) and Debian's johns chips.
-func listPhotos(johns string) ([]string, error) {
+func listPhotos(johns string) ([]photo, error) {
 	shared, err := shareddata.Dir()
 	if err != nil {
 		return nil, err
 	}
-	pats := []string{filepath.Join(shared, "testdata", "faces", "*", "*.jpg")}
+	pats := []photo{{filepath.Join(shared, "testdata", "faces", "*", "*.jpg"), setShared}}
 	if johns != "" {
-		pats = append(pats, filepath.Join(johns, "*", "*.jpg"))
+		pats = append(pats, photo{filepath.Join(johns, "*", "*.jpg"), setJohns})
 	}
-	var out []string
+	var out []photo
 	for _, pat := range pats {
-		m, err := filepath.Glob(pat)
+		m, err := filepath.Glob(pat.path)
 		if err != nil {
 			return nil, err
 		}
 		for _, p := range m {
 			if !strings.HasPrefix(filepath.Base(filepath.Dir(p)), "_") {
-				out = append(out, p)
+				out = append(out, photo{p, pat.set})
 			}
 		}
 	}

@@ -273,6 +273,7 @@ func BenchmarkIndexMemory200k(b *testing.B) {
 		b.Fatal(err)
 	}
 	mb := float64(heapInUse()-before) / 1e6
+	runtime.KeepAlive(refs) // else the collection above frees them and hides the index
 	for b.Loop() {
 		runtime.KeepAlive(ix)
 	}
@@ -285,4 +286,18 @@ func heapInUse() uint64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return m.HeapAlloc
+}
+
+func TestDotInt8(t *testing.T) {
+	for _, n := range []int{0, 3, 8, 13, 512} {
+		a, b := make([]int8, n), make([]int8, n)
+		var want int32
+		for i := range a {
+			a[i], b[i] = int8(i*37-128), int8(127-i*11)
+			want += int32(a[i]) * int32(b[i])
+		}
+		if got := dotInt8(a, b); got != want {
+			t.Errorf("n=%d: %d, want %d", n, got, want)
+		}
+	}
 }

@@ -51,9 +51,12 @@ func TestModernIndexOnDebianJohns(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: the real face pipeline takes seconds")
 	}
-	dir := os.Getenv(face.ModelsEnv)
+	dir := os.Getenv("IKD_REAL_MODELS") // as the demo's real-face tests
+	if dir == "" {
+		dir = os.Getenv(face.ModelsEnv)
+	}
 	if _, err := os.Stat(filepath.Join(dir, face.ModernFile)); dir == "" || err != nil {
-		t.Skipf("no %s in IKD_MODELS (%q): run build/models.sh", face.ModernFile, dir)
+		t.Skipf("no %s in IKD_REAL_MODELS or IKD_MODELS (%q): run build/models.sh", face.ModernFile, dir)
 	}
 	people, err := os.ReadDir(debianJohns)
 	if err != nil {

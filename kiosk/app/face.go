@@ -291,6 +291,8 @@ func (p *FacePipeline) RefreshIndex(ctx context.Context, refs ReferenceSource) e
 	}
 	if photos {
 		p.startModernIndex(cursor, lk, niks)
+	} else {
+		p.dropModernIndex()
 	}
 	err = p.rebuild()
 	p.mu.Unlock()

@@ -43,14 +43,11 @@ func modernIndexOf(ctx context.Context, niks []kiosk.NIK, embed func(context.Con
 // startModernIndex builds, in the background, the modern index of the residents niks of the
 // snapshot at cursor from their reference photos (read through lk), and hands it to the
 // verifier once built, unless the snapshot moved meanwhile. A build still running for an
-// older snapshot is stopped first. Until it is built the 1:N check is dlib's alone. It works
-// one photo at a time (analysis and one embedding each) so the counter keeps the other core.
-// p.mu held.
+// older snapshot is stopped first (dropModernIndex). Until it is built the 1:N check is
+// dlib's alone. It works one photo at a time (analysis and one embedding each) so the counter
+// keeps the other core. p.mu held.
 func (p *FacePipeline) startModernIndex(cursor string, lk residentLookup, niks []kiosk.NIK) {
-	if p.stopModern != nil {
-		p.stopModern()
-	}
-	p.modernIndex = nil
+	p.dropModernIndex()
 	ctx, stop := context.WithCancel(p.life)
 	p.stopModern = stop
 	m := p.Modern
@@ -89,4 +86,13 @@ func (p *FacePipeline) startModernIndex(cursor string, lk residentLookup, niks [
 		}
 		p.log().Info("modern 1:N index built", "templates", ix.Len(), "residents", len(niks), "took", time.Since(start).Round(time.Millisecond))
 	})
+}
+
+// dropModernIndex forgets the modern index of an older snapshot and stops its build, if one
+// is running. p.mu held.
+func (p *FacePipeline) dropModernIndex() {
+	if p.stopModern != nil {
+		p.stopModern()
+	}
+	p.modernIndex = nil
 }

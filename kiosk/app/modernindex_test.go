@@ -141,7 +141,8 @@ func TestModernIndexOnDebianJohns(t *testing.T) {
 					vd.Band, vd.DecidedBy, vd.OtherNIKs, tc.band, tc.others, vd.Modern)
 			}
 		})
-	} // A later snapshot the pipeline cannot read photos of drops the index built for this one.
+	}
+	// A later snapshot the pipeline cannot read photos of drops the index built for this one.
 	if err := p.RefreshIndex(ctx, referencesOnly{snap}); err != nil {
 		t.Fatal(err)
 	}

@@ -96,10 +96,11 @@ type ModernThresholds struct {
 // set reports whether t can decide.
 func (t ModernThresholds) set() bool { return t.Match > 0 }
 
-// FaceHit is one resident found by the 1:N search, with the live face's score against that
-// resident's references.
+// FaceHit is one resident found by the 1:N search (dlib's index or the modern engine's),
+// with the live face's score against that resident's references.
 type FaceHit struct {
-	NIK   NIK
+	NIK NIK
+	// Score is dlib's calibrated score; NaN for a resident only the modern index found.
 	Score float64
 	// Similarity is the modern engine's cosine similarity against that resident's template
 	// of the same engine; NaN when either side has none.
@@ -183,7 +184,9 @@ type FaceEvidence struct {
 //     MatchMaxDistance becomes uncertain, with Guarded set;
 //   - every other resident whose dlib score is below Match is listed once in OtherNIKs, in
 //     the order of the hits, unless the modern engine decides and puts that resident in its
-//     no-match band. They do not change the band: NeedsEyeCheck asks for the eye check.
+//     no-match band; when the modern engine decides, so is every other resident it puts in
+//     its match band (a hit of the modern 1:N index carries a NaN dlib Score). They do not
+//     change the band: NeedsEyeCheck asks for the eye check.
 func DecideFace(th FaceThresholds, nik NIK, ev FaceEvidence) FaceResult {
 	res := FaceResult{Band: BandUncertain, Score: ev.Score, DlibScore: ev.Score, Live: ev.Live, DecidedBy: EngineDlib}
 	switch {
@@ -217,10 +220,18 @@ func DecideFace(th FaceThresholds, nik NIK, ev FaceEvidence) FaceResult {
 		res.Score = th.Modern.onDlibScale(ev.Modern.Similarity, th)
 	}
 	for _, h := range ev.Hits {
-		if h.NIK == nik || !(h.Score < th.Match) || slices.Contains(res.OtherNIKs, h.NIK) {
+		if h.NIK == nik || slices.Contains(res.OtherNIKs, h.NIK) {
 			continue
 		}
-		if modern && !math.IsNaN(h.Similarity) && th.Modern.band(h.Similarity) == BandNoMatch {
+		dlibHit := h.Score < th.Match
+		if modern && !math.IsNaN(h.Similarity) {
+			// The modern engine judges everyone it has a template for: its match lists the
+			// resident whatever dlib says, its no match drops dlib's hit, its uncertain
+			// leaves dlib's opinion standing.
+			if b := th.Modern.band(h.Similarity); b == BandNoMatch || b == BandUncertain && !dlibHit {
+				continue
+			}
+		} else if !dlibHit {
 			continue
 		}
 		res.OtherNIKs = append(res.OtherNIKs, h.NIK)

@@ -181,19 +181,31 @@ func TestDecideFaceModern(t *testing.T) {
 		})
 	}
 	// 1:N: a dlib hit the deciding modern engine puts in its no-match band is not listed; one
-	// it cannot judge (NaN) or judges uncertain is.
+	// it cannot judge (NaN) or judges uncertain is. A hit of the modern index alone (no dlib
+	// score) is listed when the deciding modern engine puts it in its match band, and only
+	// then.
 	hits := []FaceHit{
 		{NIK: other, Score: 0.1, Similarity: 0.1},
 		{NIK: "3201010101900003", Score: 0.1, Similarity: math.NaN()},
 		{NIK: "3201010101900004", Score: 0.1, Similarity: 0.3},
+		{NIK: "3201010101900005", Score: math.NaN(), Similarity: 0.7},
+		{NIK: "3201010101900006", Score: math.NaN(), Similarity: 0.4},
+		{NIK: "3201010101900007", Score: 0.5, Similarity: 0.7},
+		{NIK: claimed, Score: math.NaN(), Similarity: 0.9},
 	}
-	got := DecideFace(th, claimed, FaceEvidence{Score: 0.4, Model: ModelPublished, Modern: cleared(0.8), Hits: hits})
-	if want := []NIK{"3201010101900003", "3201010101900004"}; !slices.Equal(got.OtherNIKs, want) {
-		t.Errorf("other NIKs %v, want %v", got.OtherNIKs, want)
-	}
-	got = DecideFace(th, claimed, FaceEvidence{Score: 0.4, Model: ModelPublished, Modern: unverified(0.8), Hits: hits})
-	if len(got.OtherNIKs) != 3 {
-		t.Errorf("a modern engine that may not decide dismissed a hit: %v", got.OtherNIKs)
+	for _, tc := range []struct {
+		name   string
+		modern *ModernEvidence
+		want   []NIK
+	}{
+		{"modern decides", cleared(0.8), []NIK{"3201010101900003", "3201010101900004", "3201010101900005", "3201010101900007"}},
+		{"modern may not decide: dlib's hits", unverified(0.8), []NIK{other, "3201010101900003", "3201010101900004"}},
+		{"no modern engine: dlib's hits", nil, []NIK{other, "3201010101900003", "3201010101900004"}},
+	} {
+		got := DecideFace(th, claimed, FaceEvidence{Score: 0.4, Model: ModelPublished, Modern: tc.modern, Hits: hits})
+		if !slices.Equal(got.OtherNIKs, tc.want) {
+			t.Errorf("%s: other NIKs %v, want %v", tc.name, got.OtherNIKs, tc.want)
+		}
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/face/match"
+	"github.com/ikd-field/ikd/kiosk/face/match/fit"
 )
 
 // faceEval prints genuine/impostor error rates of raw Euclidean distance and of the kiosk's
@@ -31,7 +32,7 @@ func faceEval(ctx context.Context, e env) error {
 	if err != nil {
 		return fmt.Errorf("read descriptors: %w", err)
 	}
-	ds, err := match.LoadDataset(*path)
+	ds, err := fit.LoadDataset(*path)
 	if err != nil {
 		return err
 	}
@@ -40,8 +41,8 @@ func faceEval(ctx context.Context, e env) error {
 		return err
 	}
 	w := e.stdout
-	rawScores := match.RawPairScores(ds)
-	calScores := match.CalibratedPairScores(cal, ds)
+	rawScores := fit.RawPairScores(ds)
+	calScores := fit.CalibratedPairScores(cal, ds)
 	fmt.Fprintf(w, "descriptors %s: %d faces\n", *path, len(ds.Faces))
 	fmt.Fprintf(w, "pairs genuine %d impostor %d\n", len(rawScores.Genuine), len(rawScores.Impostor))
 	fmt.Fprintln(w, "\nraw Euclidean distance (same person if below t):")
@@ -63,14 +64,14 @@ func faceEval(ctx context.Context, e env) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		res, err := match.CrossValidate(ds, match.ShippedSpec, match.DefaultCV)
+		res, err := fit.CrossValidate(ds, fit.ShippedSpec, fit.DefaultCV)
 		if err != nil {
 			return err
 		}
 		p := res.Pooled
 		t3 := p.ThresholdForFMR(1e-3)
 		fmt.Fprintf(w, "people-disjoint CV on this file (recipe refitted per fold, %d folds x %d repeats, %d genuine, %d impostor pairs):\n",
-			match.DefaultCV.Folds, match.DefaultCV.Repeats, len(p.Genuine), len(p.Impostor))
+			fit.DefaultCV.Folds, fit.DefaultCV.Repeats, len(p.Genuine), len(p.Impostor))
 		fmt.Fprintf(w, "  at match %.3f: FMR %.6f FNMR %.4f; FMR 1e-3 at t=%.3f (FNMR %.4f)\n", th.Match, p.FMR(float64(th.Match)), p.FNMR(float64(th.Match)), t3, p.FNMR(t3))
 	}
 
@@ -84,7 +85,7 @@ func faceEval(ctx context.Context, e env) error {
 	return nil
 }
 
-func printRates(w io.Writer, p match.PairScores) {
+func printRates(w io.Writer, p fit.PairScores) {
 	fmt.Fprintf(w, "  %-9s %-10s %s\n", "t", "FMR", "FNMR")
 	for i := 0; i <= 7; i++ {
 		t := 0.30 + 0.05*float64(i)

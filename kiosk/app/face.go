@@ -41,6 +41,14 @@ type FacePipeline struct {
 	indexCursor string // the snapshot cursor index was built at
 	verifier    *face.Verifier
 	templates   *photoTemplates
+	// modernIndex is the snapshot's modern templates for 1:N (nil until built in the
+	// background by startModernIndex, which stopModern stops); life ends at Close, and bg
+	// waits for the build.
+	modernIndex *match.TemplateIndex
+	stopModern  context.CancelFunc
+	life        context.Context
+	closeLife   context.CancelFunc
+	bg          sync.WaitGroup
 }
 
 // LoadFace loads the models in dir and assembles the pipeline without a 1:N index.
@@ -76,6 +84,7 @@ func newFacePipeline(engine *dlib.Engine, opt face.Options, log *slog.Logger) (*
 	}
 	p.strict = p.Thresholds
 	p.templates = &photoTemplates{p: p}
+	p.life, p.closeLife = context.WithCancel(context.Background())
 	if err := p.rebuild(); err != nil {
 		p.Close()
 		return nil, err
@@ -146,6 +155,10 @@ func (p *FacePipeline) log() *slog.Logger { return p.logger }
 
 // Close releases the models.
 func (p *FacePipeline) Close() error {
+	if p.closeLife != nil {
+		p.closeLife()
+		p.bg.Wait()
+	}
 	if p.net != nil {
 		p.net.Close()
 	}
@@ -166,7 +179,7 @@ func (p *FacePipeline) rebuild() error {
 		return err
 	}
 	if p.Modern != nil {
-		v = v.WithModern(p.Modern, p.templates)
+		v = v.WithModern(p.Modern, p.templates).WithModernIndex(p.modernIndex)
 	}
 	p.verifier = v
 	return nil
@@ -255,7 +268,13 @@ func (p *FacePipeline) RefreshIndex(ctx context.Context, refs ReferenceSource) e
 		}
 	}
 	b := match.NewIndexBuilder(p.Calibration, n)
+	lk, photos := refs.(residentLookup)
+	photos = photos && p.Modern != nil
+	var niks []kiosk.NIK // for the modern index: a resident's references come together
 	err = refs.References(ctx, func(nik kiosk.NIK, d kiosk.Descriptor) error {
+		if photos && (len(niks) == 0 || niks[len(niks)-1] != nik) {
+			niks = append(niks, nik)
+		}
 		return b.Add(string(nik), d)
 	})
 	if err != nil {
@@ -267,8 +286,13 @@ func (p *FacePipeline) RefreshIndex(ctx context.Context, refs ReferenceSource) e
 	}
 	p.mu.Lock()
 	p.index, p.indexCursor = ix, cursor
-	if lk, ok := refs.(residentLookup); ok {
+	if lk != nil {
 		p.templates.reset(lk) // photos may have changed with the snapshot
+	}
+	if photos {
+		p.startModernIndex(cursor, lk, niks)
+	} else {
+		p.dropModernIndex()
 	}
 	err = p.rebuild()
 	p.mu.Unlock()

@@ -100,3 +100,51 @@ func TestFramed(t *testing.T) {
 		t.Errorf("corner %d, want grey", r>>8)
 	}
 }
+
+// The modern index holds the residents with a template, none for those without; an error
+// of the source stops the build and names the resident.
+func TestModernIndexOf(t *testing.T) {
+	const a, b, c kiosk.NIK = "3201014101900001", "3201014101900002", "3201014101900003"
+	temps := map[kiosk.NIK]face.Embedding{a: {1, 0}, c: {0, 1}}
+	embed := func(_ context.Context, nik kiosk.NIK) (face.Embedding, error) {
+		if nik == "3201014101900999" {
+			return nil, errors.New("store unreadable")
+		}
+		return temps[nik], nil
+	}
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, tc := range []struct {
+		name    string
+		ctx     context.Context
+		niks    []kiosk.NIK
+		wantLen int
+		wantErr bool
+		top     string // best hit for the probe (0, 1)
+	}{
+		{"two of three have templates", context.Background(), []kiosk.NIK{a, b, c}, 2, false, string(c)},
+		{"none has one: no index", context.Background(), []kiosk.NIK{b}, 0, false, ""},
+		{"a source error stops the build", context.Background(), []kiosk.NIK{a, "3201014101900999"}, 0, true, ""},
+		{"cancelled", cancelled, []kiosk.NIK{a}, 0, true, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ix, err := modernIndexOf(tc.ctx, tc.niks, embed)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("err %v, want error %t", err, tc.wantErr)
+			}
+			if ix == nil {
+				if tc.wantLen != 0 {
+					t.Fatalf("no index, want %d templates", tc.wantLen)
+				}
+				return
+			}
+			if ix.Len() != tc.wantLen {
+				t.Errorf("%d templates, want %d", ix.Len(), tc.wantLen)
+			}
+			hits, err := ix.Search([]float32{0, 1}, 0.5, 5)
+			if err != nil || len(hits) != 1 || hits[0].Key != tc.top {
+				t.Errorf("search: %v %v, want %s", hits, err, tc.top)
+			}
+		})
+	}
+}

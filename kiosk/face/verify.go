@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/face/match"
@@ -30,6 +31,8 @@ type Verifier struct {
 	index      *match.Index
 	modern     *Modern
 	templates  TemplateSource
+	// modernIndex holds the snapshot's templates of the modern engine (nil: none built).
+	modernIndex *match.TemplateIndex
 }
 
 // TemplateSource gives a resident's template for the modern engine (computed from the
@@ -46,6 +49,23 @@ func (v *Verifier) WithModern(m *Modern, src TemplateSource) *Verifier {
 	c.modern, c.templates = m, src
 	return &c
 }
+
+// WithModernIndex returns a copy of v whose 1:N search also searches ix, the snapshot's
+// templates of v's modern engine (WithModern), for residents the live face matches there.
+func (v *Verifier) WithModernIndex(ix *match.TemplateIndex) *Verifier {
+	c := *v
+	c.modernIndex = ix
+	return &c
+}
+
+// The modern 1:N search asks the index for the best modernHits residents at or above the
+// modern match threshold less indexSlack, then rescores them with their float32 templates:
+// the index's int8 similarity is within 0.003 of the exact one (BENCHMARKS.md), so no
+// resident at the threshold is missed.
+const (
+	modernHits = 16
+	indexSlack = 0.01
+)
 
 // NewVerifier decides with scorer and thresholds; model is the class of the recognition
 // model that makes the descriptors (ModelSet.Class(RecognitionFile)), which caps the band.
@@ -145,16 +165,35 @@ func (v *Verifier) measureModern(ctx context.Context, embs []Embedding, nik kios
 	if ev.Modern.Similarity, err = sim(nik); err != nil {
 		return fmt.Errorf("modern template of the resident: %w", err)
 	}
+	if mt := v.thresholds.Modern.Match; v.modernIndex != nil && mt > 0 {
+		found, err := v.modernIndex.Search(live, mt-indexSlack, modernHits)
+		if err != nil {
+			return fmt.Errorf("1:N search of modern templates: %w", err)
+		}
+		for _, f := range found {
+			if !slices.ContainsFunc(ev.Hits, func(h kiosk.FaceHit) bool { return string(h.NIK) == f.Key }) {
+				ev.Hits = append(ev.Hits, kiosk.FaceHit{NIK: kiosk.NIK(f.Key), Score: math.NaN(), Similarity: f.Similarity})
+			}
+		}
+	}
 	for i, h := range ev.Hits {
-		if h.NIK == nik || !(h.Score < v.thresholds.Match) {
+		if h.NIK == nik {
 			continue
 		}
-		if ev.Hits[i].Similarity, err = sim(h.NIK); err != nil {
+		s, err := sim(h.NIK)
+		if err != nil {
 			return fmt.Errorf("modern template of a 1:N hit: %w", err)
+		}
+		if !math.IsNaN(s) || !isIndexHit(h) {
+			ev.Hits[i].Similarity = s
 		}
 	}
 	return nil
 }
+
+// isIndexHit reports whether h came from the modern index alone: its similarity stands when
+// the template source has no template for it (the snapshot moved since the index was built).
+func isIndexHit(h kiosk.FaceHit) bool { return math.IsNaN(h.Score) }
 
 // MeanEmbedding is the unit-length mean of unit templates (nil for none or a zero mean).
 func MeanEmbedding(es []Embedding) Embedding {

@@ -189,3 +189,52 @@ func TestVerifierWithTheModernEngine(t *testing.T) {
 		t.Errorf("the frame was not described: %+v", vd.Modern)
 	}
 }
+
+// With the snapshot's modern index, the 1:N check also finds the residents the live face
+// matches by the modern engine alone; DecideFace lists them only where that engine decides.
+func TestVerifierSearchesTheModernIndex(t *testing.T) {
+	const claimed, twin, stranger kiosk.NIK = "3201014101900001", "3201014101900002", "3201014101900003"
+	live, twinT, strangerT := Embedding{1, 0}, Embedding{0.995, 0.0999}, Embedding{0, 1}
+	b := match.NewTemplateIndexBuilder(2, 3)
+	for nik, e := range map[kiosk.NIK]Embedding{claimed: live, twin: twinT, stranger: strangerT} {
+		if err := b.Add(string(nik), e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ix, err := b.Index()
+	if err != nil {
+		t.Fatal(err)
+	}
+	th := testThresholds
+	th.Modern = kiosk.ModernThresholds{Match: 0.5, NoMatch: 0.2}
+	all := fakeTemplates{claimed: live, twin: twinT, stranger: strangerT}
+	for _, tc := range []struct {
+		name      string
+		licence   kiosk.Licence
+		index     *match.TemplateIndex
+		templates fakeTemplates
+		want      []kiosk.NIK
+	}{
+		{"modern decides: the twin is found", kiosk.LicenceCleared, ix, all, []kiosk.NIK{twin}},
+		{"no modern index: dlib's search alone", kiosk.LicenceCleared, nil, all, nil},
+		{"modern may not decide: its hits are not listed", kiosk.LicenceUnverified, ix, all, nil},
+		{"a hit without a template keeps the index's similarity", kiosk.LicenceCleared, ix, fakeTemplates{claimed: live}, []kiosk.NIK{twin}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v, err := NewVerifier(&fakeScorer{score: 0.4}, th, kiosk.ModelPublished, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := NewModern(fakeNet{}, ModernModel{Engine: "arcface112:test", Class: kiosk.ModelPublished, Licence: tc.licence})
+			v = v.WithModern(m, tc.templates).WithModernIndex(tc.index)
+			vd, err := v.VerifyObservations(context.Background(), []Observation{{Embedding: live}},
+				kiosk.Resident{NIK: claimed, References: []kiosk.Descriptor{{}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(vd.OtherNIKs, tc.want) {
+				t.Errorf("other NIKs %v, want %v (band %s by %s)", vd.OtherNIKs, tc.want, vd.Band, vd.DecidedBy)
+			}
+		})
+	}
+}

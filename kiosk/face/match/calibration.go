@@ -61,7 +61,7 @@ func (c *Calibration) Embed(d Descriptor) Embedding {
 }
 
 func (c *Calibration) embedInto(d Descriptor, dst Embedding) {
-	x := centredUnit(d, c.mean[:])
+	x := CentredUnit(d, c.mean[:])
 	var en float64
 	out := make([]float64, c.rows)
 	for i := range c.rows {
@@ -119,10 +119,11 @@ func (c *Calibration) Score(live, refs []Descriptor) (Score, error) {
 	if err != nil {
 		return 0, fmt.Errorf("reference: %w", err)
 	}
-	return c.fromCosine(dot(l, r)), nil
+	return c.FromCosine(dot(l, r)), nil
 }
 
-func (c *Calibration) fromCosine(cos float64) Score {
+// FromCosine is the calibrated score of a cosine similarity between two embeddings.
+func (c *Calibration) FromCosine(cos float64) Score {
 	return Score(c.off - c.scale*cos)
 }
 
@@ -234,4 +235,29 @@ func (c *Calibration) MarshalJSON() ([]byte, error) {
 		f.Projection = append(f.Projection, c.proj[i*Dim:(i+1)*Dim])
 	}
 	return json.MarshalIndent(f, "", " ")
+}
+
+// NewCalibration makes a calibration from fitted parameters (package fit): the descriptor
+// mean, the projection (rows × Dim, row-major, most discriminative row first), the
+// between-class variance along each row (nil without whitening) and the affine map from
+// cosine to score (score = off − scale·cos). The caller sets Thresholds and Provenance.
+func NewCalibration(mean [Dim]float32, proj, between []float32, scale, off float64) *Calibration {
+	return &Calibration{mean: mean, proj: proj, rows: len(proj) / Dim, between: between, scale: scale, off: off}
+}
+
+func dot(a, b []float64) float64 {
+	s := 0.0
+	for i := range a {
+		s += a[i] * b[i]
+	}
+	return s
+}
+
+func normalise(v []float64) {
+	n := math.Sqrt(dot(v, v))
+	if n > 0 {
+		for i := range v {
+			v[i] /= n
+		}
+	}
 }

@@ -24,9 +24,9 @@ func Distance(a, b Descriptor) float64 {
 	return math.Sqrt(s)
 }
 
-// centredUnit scales d to unit length and subtracts mean: the first step of every embedding,
+// CentredUnit scales d to unit length and subtracts mean: the first step of every embedding,
 // at fit time (float64 mean) and at run time (the asset's float32 mean).
-func centredUnit[T float32 | float64](d Descriptor, mean []T) [Dim]float64 {
+func CentredUnit[T float32 | float64](d Descriptor, mean []T) [Dim]float64 {
 	var norm float64
 	for _, v := range d {
 		norm += float64(v) * float64(v)

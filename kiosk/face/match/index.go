@@ -8,7 +8,6 @@ import (
 	"runtime"
 	"slices"
 	"sync"
-	"sync/atomic"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -92,7 +91,7 @@ func (ix *Index) Search(live []Descriptor, limit Score) ([]Hit, error) {
 	})
 	best := map[string]Score{}
 	for _, i := range found {
-		s := ix.cal.fromCosine(dot64(probe, ix.vecs[i*ix.dim:(i+1)*ix.dim]))
+		s := ix.cal.FromCosine(dot64(probe, ix.vecs[i*ix.dim:(i+1)*ix.dim]))
 		if old, ok := best[ix.keys[i]]; !ok || s < old {
 			best[ix.keys[i]] = s
 		}
@@ -222,22 +221,4 @@ func SyntheticReferences(c *Calibration, n int, seed uint64) ([]Reference, error
 		refs[i] = Reference{Key: fmt.Sprintf("synthetic-%d", i), Descriptor: d}
 	}
 	return refs, nil
-}
-
-// parallelEach runs f(0..n-1) on one goroutine per CPU and waits for all.
-func parallelEach(n int, f func(i int)) {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), n) {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				f(i)
-			}
-		})
-	}
-	wg.Wait()
 }

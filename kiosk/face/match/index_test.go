@@ -1,6 +1,7 @@
 package match
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -51,7 +52,7 @@ func TestIndexSearch(t *testing.T) {
 					want = append(want, Hit{Key: r.Key, Score: s})
 				}
 			}
-			slices.SortFunc(want, func(a, b Hit) int { return cmpFloat(float64(a.Score), float64(b.Score)) })
+			slices.SortFunc(want, func(a, b Hit) int { return cmp.Compare(a.Score, b.Score) })
 			if len(got) != len(want) || len(want) == 0 {
 				t.Fatalf("limit %v: %d hits, brute force %d", limit, len(got), len(want))
 			}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/face/match"
+	"github.com/ikd-field/ikd/kiosk/face/match/fit"
 )
 
 func main() {
@@ -48,20 +49,20 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ds, err := match.LoadDataset(*in)
+	ds, err := fit.LoadDataset(*in)
 	if err != nil {
 		return err
 	}
 	if *report {
 		return printReport(stdout, ds)
 	}
-	c, err := match.Fit(ds, match.DefaultFitConfig)
+	c, err := fit.Fit(ds, fit.DefaultFitConfig)
 	if err != nil {
 		return err
 	}
 	// The face-api port moves descriptors enough to need its own thresholds (README of
 	// assets/calibration); both classes get the raw-distance guard.
-	conv, _, err := match.PortThresholds(ds, c.Thresholds, match.ConvertedPortError, match.DefaultFitConfig)
+	conv, _, err := fit.PortThresholds(ds, c.Thresholds, fit.ConvertedPortError, fit.DefaultFitConfig)
 	if err != nil {
 		return err
 	}
@@ -89,37 +90,37 @@ func run(args []string, stdout, stderr io.Writer) error {
 }
 
 // printReport cross-validates each calibration step on the same people-disjoint folds.
-func printReport(w io.Writer, ds *match.Dataset) error {
-	cv := match.DefaultCV
+func printReport(w io.Writer, ds *fit.Dataset) error {
+	cv := fit.DefaultCV
 	fmt.Fprintf(w, "people-disjoint CV: %d folds x %d repeats (seed %d); one live frame vs one reference unless noted\n", cv.Folds, cv.Repeats, cv.Seed)
 	fmt.Fprintf(w, "%-44s %8s %9s | %-22s | %-22s | %s\n", "step", "genuine", "impostor", "FMR 1e-3: t  FNMR", "FMR 1e-4: t  FNMR", "1% genuine above t: t  impostors below")
-	line := func(name string, p match.PairScores) {
+	line := func(name string, p fit.PairScores) {
 		t3, t4 := p.ThresholdForFMR(1e-3), p.ThresholdForFMR(1e-4)
 		tn := p.ThresholdForGenuineAbove(0.01)
 		fmt.Fprintf(w, "%-44s %8d %9d | %.3f  %5.1f%%          | %.3f  %5.1f%%          | %.3f  %5.1f%%\n",
 			name, len(p.Genuine), len(p.Impostor), t3, 100*p.FNMR(t3), t4, 100*p.FNMR(t4), tn, 100*(1-p.ImpostorAbove(tn)))
 	}
-	line("raw Euclidean (all pairs, no fitting)", match.RawPairScores(ds))
+	line("raw Euclidean (all pairs, no fitting)", fit.RawPairScores(ds))
 	line("L2-normalised Euclidean (all pairs)", l2PairScores(ds))
 	steps := []struct {
 		name string
-		spec match.Spec
+		spec fit.Spec
 	}{
-		{"centre + L2 + cosine", match.Spec{}},
-		{"+ WCCN shrink 0.1", match.Spec{Fit: match.FitOptions{Whiten: true, Shrink: 0.1}}},
-		{"+ WCCN shrink 0.3 (shipped)", match.ShippedSpec},
-		{"+ WCCN shrink 0.5", match.Spec{Fit: match.FitOptions{Whiten: true, Shrink: 0.5}}},
-		{"PCA 64 + WCCN shrink 0.3", match.Spec{Fit: match.FitOptions{PCADim: 64, Whiten: true, Shrink: 0.3}}},
-		{"LDA 64 dims (WCCN shrink 0.3)", match.Spec{Fit: match.FitOptions{Whiten: true, Shrink: 0.3, OutDim: 64}}},
-		{"LDA 32 dims (WCCN shrink 0.3)", match.Spec{Fit: match.FitOptions{Whiten: true, Shrink: 0.3, OutDim: 32}}},
-		{"shipped + S-norm (held-out cohort)", match.Spec{Fit: match.ShippedSpec.Fit, Cohort: match.CohortNorm{SNorm: true}}},
-		{"shipped + adaptive S-norm top 50", match.Spec{Fit: match.ShippedSpec.Fit, Cohort: match.CohortNorm{SNorm: true, TopK: 50}}},
-		{"centre + L2 + cosine, 3 frames fused", match.Spec{Frames: 3}},
-		{"shipped, 2 frames fused", match.Spec{Fit: match.ShippedSpec.Fit, Frames: 2}},
-		{"shipped, 3 frames fused", match.Spec{Fit: match.ShippedSpec.Fit, Frames: 3}},
+		{"centre + L2 + cosine", fit.Spec{}},
+		{"+ WCCN shrink 0.1", fit.Spec{Fit: fit.FitOptions{Whiten: true, Shrink: 0.1}}},
+		{"+ WCCN shrink 0.3 (shipped)", fit.ShippedSpec},
+		{"+ WCCN shrink 0.5", fit.Spec{Fit: fit.FitOptions{Whiten: true, Shrink: 0.5}}},
+		{"PCA 64 + WCCN shrink 0.3", fit.Spec{Fit: fit.FitOptions{PCADim: 64, Whiten: true, Shrink: 0.3}}},
+		{"LDA 64 dims (WCCN shrink 0.3)", fit.Spec{Fit: fit.FitOptions{Whiten: true, Shrink: 0.3, OutDim: 64}}},
+		{"LDA 32 dims (WCCN shrink 0.3)", fit.Spec{Fit: fit.FitOptions{Whiten: true, Shrink: 0.3, OutDim: 32}}},
+		{"shipped + S-norm (held-out cohort)", fit.Spec{Fit: fit.ShippedSpec.Fit, Cohort: fit.CohortNorm{SNorm: true}}},
+		{"shipped + adaptive S-norm top 50", fit.Spec{Fit: fit.ShippedSpec.Fit, Cohort: fit.CohortNorm{SNorm: true, TopK: 50}}},
+		{"centre + L2 + cosine, 3 frames fused", fit.Spec{Frames: 3}},
+		{"shipped, 2 frames fused", fit.Spec{Fit: fit.ShippedSpec.Fit, Frames: 2}},
+		{"shipped, 3 frames fused", fit.Spec{Fit: fit.ShippedSpec.Fit, Frames: 3}},
 	}
 	for _, s := range steps {
-		r, err := match.CrossValidate(ds, s.spec, cv)
+		r, err := fit.CrossValidate(ds, s.spec, cv)
 		if err != nil {
 			return fmt.Errorf("%s: %w", s.name, err)
 		}
@@ -128,7 +129,7 @@ func printReport(w io.Writer, ds *match.Dataset) error {
 	return nil
 }
 
-func l2PairScores(ds *match.Dataset) match.PairScores {
+func l2PairScores(ds *fit.Dataset) fit.PairScores {
 	unit := make([]match.Descriptor, len(ds.Faces))
 	for i, f := range ds.Faces {
 		var n float64
@@ -151,7 +152,7 @@ func l2PairScores(ds *match.Dataset) match.PairScores {
 			}
 		}
 	}
-	return match.NewPairScores(g, imp)
+	return fit.NewPairScores(g, imp)
 }
 
 func withGuard(th kiosk.FaceThresholds) kiosk.FaceThresholds {

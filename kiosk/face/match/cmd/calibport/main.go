@@ -7,7 +7,7 @@
 //	go run ./kiosk/face/match/cmd/calibport -descriptors ../shared/testdata/descriptors/idols-dev.json
 //
 // -own and -common take comma-separated displacement lengths (paired by position; see
-// match.Perturbation); -seeds repeats every row with other random directions.
+// fit.Perturbation); -seeds repeats every row with other random directions.
 package main
 
 import (
@@ -20,6 +20,7 @@ import (
 	"strings"
 
 	"github.com/ikd-field/ikd/kiosk/face/match"
+	"github.com/ikd-field/ikd/kiosk/face/match/fit"
 )
 
 func main() {
@@ -56,7 +57,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if *seeds < 1 {
 		return fmt.Errorf("-seeds %d: need at least 1", *seeds)
 	}
-	ds, err := match.LoadDataset(*in)
+	ds, err := fit.LoadDataset(*in)
 	if err != nil {
 		return err
 	}
@@ -64,15 +65,15 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	th, cfg := c.Thresholds, match.DefaultFitConfig
+	th, cfg := c.Thresholds, fit.DefaultFitConfig
 	fmt.Fprintf(stdout, "shipped thresholds match < %.3f, no match > %.3f; people-disjoint CV %d folds x %d repeats (seed %d), fitted on clean descriptors, scored on moved ones\n",
 		th.Match, th.NoMatch, cfg.CV.Folds, cfg.CV.Repeats, cfg.CV.Seed)
 	fmt.Fprintf(stdout, "%-30s | %-17s | %-17s | %-19s | %-17s | %s\n", "perturbation (own, common, seed)",
 		"1 frame FMR FNMR", fmt.Sprintf("%d fused FMR FNMR", cfg.FusedFrames), "no match: gen> imp<", "t@FMR 1e-3 FNMR", fmt.Sprintf("%d fused t@1e-3 FNMR", cfg.FusedFrames))
 	for i := range owns {
 		for s := 1; s <= *seeds; s++ {
-			p := match.Perturbation{Own: owns[i], Common: commons[i], Seed: uint64(s)}
-			r, err := match.EvaluatePerturbed(ds, p, th, cfg)
+			p := fit.Perturbation{Own: owns[i], Common: commons[i], Seed: uint64(s)}
+			r, err := fit.EvaluatePerturbed(ds, p, th, cfg)
 			if err != nil {
 				return err
 			}
@@ -85,11 +86,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 			}
 		}
 	}
-	conv, rates, err := match.PortThresholds(ds, th, match.ConvertedPortError, cfg)
+	conv, rates, err := fit.PortThresholds(ds, th, fit.ConvertedPortError, cfg)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "derived for the measured port error (match.ConvertedPortError): match < %.3f, no match > %.3f\n", conv.Match, conv.NoMatch)
+	fmt.Fprintf(stdout, "derived for the measured port error (fit.ConvertedPortError): match < %.3f, no match > %.3f\n", conv.Match, conv.NoMatch)
 	for _, r := range rates {
 		fmt.Fprintf(stdout, "  %v: 1 frame FMR %.2e FNMR %.1f%%; %d fused FMR %.2e FNMR %.1f%%; genuine rejected %.2f%%, impostors below no match %.1f%%\n",
 			r.Perturbation, r.MatchFMR, 100*r.MatchFNMR, r.FusedFrames, r.FusedFMR, 100*r.FusedFNMR, 100*r.NoMatchGenuineRejected, 100*r.NoMatchImpostorBelow)

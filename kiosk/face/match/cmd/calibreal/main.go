@@ -37,6 +37,7 @@ import (
 	"github.com/ikd-field/ikd/internal/shareddata"
 	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/face/match"
+	"github.com/ikd-field/ikd/kiosk/face/match/fit"
 )
 
 // debianExamples is where Debian's libdlib19.1 puts dlib's example photos.
@@ -288,7 +289,7 @@ func printTable(w io.Writer, c *match.Calibration, sets []photoSet, samples [][]
 				ri, ci = append(ri, p.raw), append(ci, float64(p.score))
 			}
 		}
-		raw, cal := match.NewPairScores(rg, ri), match.NewPairScores(cg, ci)
+		raw, cal := fit.NewPairScores(rg, ri), fit.NewPairScores(cg, ci)
 		for k, r := range rules {
 			n := r.tally(ps)
 			head := fmt.Sprintf("%-14s %5d %5d %5d | %s/%s | %s/%s", s.name, len(samples[i]), len(cal.Genuine), len(cal.Impostor),

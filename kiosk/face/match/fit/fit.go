@@ -1,4 +1,4 @@
-package match
+package fit
 
 import (
 	"errors"
@@ -7,6 +7,8 @@ import (
 	"sort"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/ikd-field/ikd/kiosk/face/match"
 )
 
 // FitOptions choose how a projection is learned from labelled descriptors.
@@ -33,18 +35,18 @@ var ErrTooFewPeople = errors.New("need at least two people with two or more face
 // by decreasing discriminative power, so partial distances over the first rows grow fastest
 // (what the 1:N search's early abandon relies on).
 type projection struct {
-	Mean    []float64  // Dim
-	W       *mat.Dense // out × Dim
+	Mean    []float64  // match.Dim
+	W       *mat.Dense // out × match.Dim
 	Between []float64  // between-class variance per output row (nil without whitening)
 }
 
 // fitProjection learns a projection from descriptors and their person labels.
-func fitProjection(descs []Descriptor, labels []int, opt FitOptions) (*projection, error) {
+func fitProjection(descs []match.Descriptor, labels []int, opt FitOptions) (*projection, error) {
 	if opt.Shrink < 0 || opt.Shrink >= 1 {
 		return nil, fmt.Errorf("fit: shrink %v outside [0, 1)", opt.Shrink)
 	}
-	if opt.PCADim < 0 || opt.PCADim > Dim || opt.OutDim < 0 || opt.OutDim > Dim {
-		return nil, fmt.Errorf("fit: dimensions pca=%d out=%d outside [0, %d]", opt.PCADim, opt.OutDim, Dim)
+	if opt.PCADim < 0 || opt.PCADim > match.Dim || opt.OutDim < 0 || opt.OutDim > match.Dim {
+		return nil, fmt.Errorf("fit: dimensions pca=%d out=%d outside [0, %d]", opt.PCADim, opt.OutDim, match.Dim)
 	}
 	classes := map[int][]int{}
 	for i, l := range labels {
@@ -60,7 +62,7 @@ func fitProjection(descs []Descriptor, labels []int, opt FitOptions) (*projectio
 		return nil, ErrTooFewPeople
 	}
 	n := len(descs)
-	x := mat.NewDense(n, Dim, nil)
+	x := mat.NewDense(n, match.Dim, nil)
 	for i, d := range descs {
 		row := x.RawRowView(i)
 		norm := 0.0
@@ -76,7 +78,7 @@ func fitProjection(descs []Descriptor, labels []int, opt FitOptions) (*projectio
 			row[j] /= norm
 		}
 	}
-	mean := make([]float64, Dim)
+	mean := make([]float64, match.Dim)
 	for i := range n {
 		for j, v := range x.RawRowView(i) {
 			mean[j] += v / float64(n)
@@ -89,15 +91,15 @@ func fitProjection(descs []Descriptor, labels []int, opt FitOptions) (*projectio
 		}
 	}
 
-	w := identity(Dim) // current map, rows = output dims
-	if opt.PCADim > 0 && opt.PCADim < Dim {
+	w := identity(match.Dim) // current map, rows = output dims
+	if opt.PCADim > 0 && opt.PCADim < match.Dim {
 		var cov mat.SymDense
 		cov.SymOuterK(1/float64(n), x.T())
 		_, vecs, err := eigenDescending(&cov)
 		if err != nil {
 			return nil, fmt.Errorf("fit: pca: %w", err)
 		}
-		w = mat.DenseCopyOf(vecs.Slice(0, Dim, 0, opt.PCADim).T())
+		w = mat.DenseCopyOf(vecs.Slice(0, match.Dim, 0, opt.PCADim).T())
 	}
 	if !opt.Whiten {
 		return &projection{Mean: mean, W: w}, nil
@@ -241,12 +243,12 @@ func identity(n int) *mat.Dense {
 }
 
 // apply maps a descriptor to its unit-length embedding.
-func (p *projection) apply(d Descriptor, dst []float64) []float64 {
+func (p *projection) apply(d match.Descriptor, dst []float64) []float64 {
 	out, _ := p.W.Dims()
 	if dst == nil {
 		dst = make([]float64, out)
 	}
-	x := centredUnit(d, p.Mean)
+	x := match.CentredUnit(d, p.Mean)
 	var en float64
 	for i := range out {
 		s := 0.0

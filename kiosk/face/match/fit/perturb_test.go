@@ -1,4 +1,4 @@
-package match
+package fit
 
 import (
 	"math"
@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ikd-field/ikd/kiosk"
+	"github.com/ikd-field/ikd/kiosk/face/match"
 )
 
 func syntheticDataset(people, faces int, seed uint64) *Dataset {
@@ -26,15 +27,15 @@ func syntheticDataset(people, faces int, seed uint64) *Dataset {
 	return ds
 }
 
-func displacement(a, b Descriptor) [Dim]float64 {
-	var v [Dim]float64
+func displacement(a, b match.Descriptor) [match.Dim]float64 {
+	var v [match.Dim]float64
 	for k := range v {
 		v[k] = float64(b[k]) - float64(a[k])
 	}
 	return v
 }
 
-func length(v [Dim]float64) float64 {
+func length(v [match.Dim]float64) float64 {
 	var s float64
 	for _, x := range v {
 		s += x * x
@@ -71,7 +72,7 @@ func TestPerturbationApply(t *testing.T) {
 				if !math.IsNaN(tc.wantLen) && math.Abs(length(v)-tc.wantLen) > 1e-6 {
 					t.Errorf("face %d moved by %.7f, want %.3f", i, length(v), tc.wantLen)
 				}
-				var diff [Dim]float64
+				var diff [match.Dim]float64
 				for k := range diff {
 					diff[k] = v[k] - first[k]
 				}
@@ -81,7 +82,7 @@ func TestPerturbationApply(t *testing.T) {
 			}
 			if tc.p.Own > 0 && tc.p.Common > 0 {
 				// The common part is what all displacements share: their mean.
-				var mean [Dim]float64
+				var mean [match.Dim]float64
 				for i, f := range moved.Faces {
 					v := displacement(ds.Faces[i].Descriptor, f.Descriptor)
 					for k := range mean {

@@ -1,4 +1,4 @@
-package match
+package fit
 
 import (
 	"encoding/base64"
@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/ikd-field/ikd/kiosk"
+	"github.com/ikd-field/ikd/kiosk/face/match"
 )
 
 // A Dataset is a set of labelled face descriptors in the format of go-face-testdata's
@@ -33,7 +34,7 @@ type Person struct {
 // Face is one descriptor of a known person.
 type Face struct {
 	Person     int // index into Dataset.People
-	Descriptor Descriptor
+	Descriptor match.Descriptor
 }
 
 // Errors for a descriptor file that cannot be used; a *DatasetError wraps them.
@@ -125,8 +126,8 @@ func LoadDataset(path string) (*Dataset, error) {
 }
 
 // split returns each face's person index and descriptor as parallel slices.
-func (ds *Dataset) split() ([]Descriptor, []int) {
-	descs := make([]Descriptor, len(ds.Faces))
+func (ds *Dataset) split() ([]match.Descriptor, []int) {
+	descs := make([]match.Descriptor, len(ds.Faces))
 	labels := make([]int, len(ds.Faces))
 	for i, f := range ds.Faces {
 		descs[i], labels[i] = f.Descriptor, f.Person

@@ -1,17 +1,19 @@
-package match
+package fit
 
 import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/ikd-field/ikd/kiosk/face/match"
 )
 
 // nuisanceDataset: people whose faces vary mostly along a few shared "nuisance" directions
 // (think lighting), which within-class whitening should learn to discount.
 func nuisanceDataset(people, faces int, seed uint64) *Dataset {
 	rng := rand.New(rand.NewPCG(seed, 9))
-	var nuisance [4]Descriptor
+	var nuisance [4]match.Descriptor
 	for k := range nuisance {
 		for i := range nuisance[k] {
 			nuisance[k][i] = float32(rng.NormFloat64())
@@ -20,12 +22,12 @@ func nuisanceDataset(people, faces int, seed uint64) *Dataset {
 	ds := &Dataset{}
 	for p := range people {
 		ds.People = append(ds.People, Person{ID: fmt.Sprint(p)})
-		var centre [Dim]float64
+		var centre [match.Dim]float64
 		for i := range centre {
 			centre[i] = 0.1 * rng.NormFloat64()
 		}
 		for range faces {
-			var d Descriptor
+			var d match.Descriptor
 			for i := range d {
 				d[i] = float32(centre[i] + 0.02*rng.NormFloat64())
 			}

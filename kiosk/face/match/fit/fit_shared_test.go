@@ -1,11 +1,14 @@
-package match
+package fit
 
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"math"
 	"os"
 	"testing"
+
+	"github.com/ikd-field/ikd/kiosk/face/match"
 )
 
 // TestShippedCalibrationReproduces is the golden check of assets/calibration/face-v1.json:
@@ -32,21 +35,24 @@ func TestShippedCalibrationReproduces(t *testing.T) {
 	// Tolerances allow for floating-point differences between platforms (for example fused
 	// multiply-add on arm64); a real change of recipe or data moves these by far more.
 	const tol = 1e-4
-	for j := range shipped.mean {
-		if d := math.Abs(float64(fitted.mean[j] - shipped.mean[j])); d > tol {
-			t.Fatalf("mean[%d] fitted %v, shipped %v", j, fitted.mean[j], shipped.mean[j])
+	fp, sp := params(t, fitted), params(t, shipped)
+	for j := range sp.Mean {
+		if d := math.Abs(float64(fp.Mean[j] - sp.Mean[j])); d > tol {
+			t.Fatalf("mean[%d] fitted %v, shipped %v", j, fp.Mean[j], sp.Mean[j])
 		}
 	}
-	if len(fitted.proj) != len(shipped.proj) {
-		t.Fatalf("projection has %d values, shipped %d", len(fitted.proj), len(shipped.proj))
+	if len(fp.Projection) != len(sp.Projection) {
+		t.Fatalf("projection has %d rows, shipped %d", len(fp.Projection), len(sp.Projection))
 	}
-	for i := range shipped.proj {
-		if d := math.Abs(float64(fitted.proj[i] - shipped.proj[i])); d > tol*math.Max(1, math.Abs(float64(shipped.proj[i]))) {
-			t.Fatalf("projection[%d] fitted %v, shipped %v", i, fitted.proj[i], shipped.proj[i])
+	for i, row := range sp.Projection {
+		for j, v := range row {
+			if d := math.Abs(float64(fp.Projection[i][j] - v)); d > tol*math.Max(1, math.Abs(float64(v))) {
+				t.Fatalf("projection[%d][%d] fitted %v, shipped %v", i, j, fp.Projection[i][j], v)
+			}
 		}
 	}
-	if math.Abs(fitted.scale-shipped.scale) > tol || math.Abs(fitted.off-shipped.off) > tol {
-		t.Fatalf("score map fitted %v·%v, shipped %v·%v", fitted.scale, fitted.off, shipped.scale, shipped.off)
+	if math.Abs(fp.Scale-sp.Scale) > tol || math.Abs(fp.Offset-sp.Offset) > tol {
+		t.Fatalf("score map fitted %v·%v, shipped %v·%v", fp.Scale, fp.Offset, sp.Scale, sp.Offset)
 	}
 	if fitted.Thresholds != shipped.Thresholds {
 		t.Fatalf("thresholds fitted %+v, shipped %+v", fitted.Thresholds, shipped.Thresholds)
@@ -77,4 +83,25 @@ func TestShippedCalibrationBeatsRaw(t *testing.T) {
 	if got := cal.FMR(float64(c.Thresholds.Match)); got > 2e-3 {
 		t.Fatalf("in-sample FMR at the shipped match threshold %v = %v", c.Thresholds.Match, got)
 	}
+}
+
+// calibrationParams are the fitted numbers of a calibration, read from its asset form.
+type calibrationParams struct {
+	Mean       []float32   `json:"mean"`
+	Projection [][]float32 `json:"projection"`
+	Scale      float64     `json:"score_scale"`
+	Offset     float64     `json:"score_offset"`
+}
+
+func params(t *testing.T, c *match.Calibration) calibrationParams {
+	t.Helper()
+	b, err := c.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p calibrationParams
+	if err := json.Unmarshal(b, &p); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -1,10 +1,11 @@
-package match
+package fit
 
 import (
 	"fmt"
 	"math"
 
 	"github.com/ikd-field/ikd/kiosk"
+	"github.com/ikd-field/ikd/kiosk/face/match"
 )
 
 // ShippedSpec is the recipe of the shipped calibration: L2-normalise, centre, whiten the
@@ -31,7 +32,7 @@ var DefaultFitConfig = FitConfig{Spec: ShippedSpec, CV: DefaultCV, MatchFMR: 1e-
 // Fit learns the projection on every face of ds and sets the thresholds from
 // people-disjoint cross-validated scores, so that they hold for people the projection never
 // saw. Provenance fields other than the counts, method and CV summary are the caller's.
-func Fit(ds *Dataset, cfg FitConfig) (*Calibration, error) {
+func Fit(ds *Dataset, cfg FitConfig) (*match.Calibration, error) {
 	descs, labels := ds.split()
 	m, err := fitModel(descs, labels, cfg.Spec)
 	if err != nil {
@@ -44,7 +45,7 @@ func Fit(ds *Dataset, cfg FitConfig) (*Calibration, error) {
 		return nil, err
 	}
 	pooled := cv.Pooled
-	match := pooled.ThresholdForFMR(cfg.MatchFMR)
+	matchAt := pooled.ThresholdForFMR(cfg.MatchFMR)
 	var fusedScores PairScores
 	if cfg.FusedFrames > 1 {
 		fused := cfg.Spec
@@ -55,11 +56,11 @@ func Fit(ds *Dataset, cfg FitConfig) (*Calibration, error) {
 		}
 		fusedScores = fcv.Pooled
 		// The kiosk fuses live frames; the threshold must hold the FMR either way.
-		match = math.Min(match, fusedScores.ThresholdForFMR(cfg.MatchFMR))
+		matchAt = math.Min(matchAt, fusedScores.ThresholdForFMR(cfg.MatchFMR))
 	}
 	// Round toward the safe side: a lower match threshold and a higher no-match one.
 	th := kiosk.FaceThresholds{
-		Match:   math.Floor(match*1000) / 1000,
+		Match:   math.Floor(matchAt*1000) / 1000,
 		NoMatch: math.Ceil(pooled.ThresholdForGenuineAbove(cfg.NoMatchGenuine)*1000) / 1000,
 	}
 	// Data that separate well put the FMR threshold above the 1 % genuine one: there is then
@@ -68,7 +69,7 @@ func Fit(ds *Dataset, cfg FitConfig) (*Calibration, error) {
 	if err := th.Validate(); err != nil {
 		return nil, fmt.Errorf("fit: derived thresholds: %w", err)
 	}
-	sum := CVSummary{
+	sum := match.CVSummary{
 		Folds: cfg.CV.Folds, Repeats: cfg.CV.Repeats, Seed: cfg.CV.Seed,
 		Genuine: len(pooled.Genuine), Impostor: len(pooled.Impostor),
 		MatchFMR: pooled.FMR(th.Match), MatchFNMR: pooled.FNMR(th.Match),
@@ -86,26 +87,28 @@ func Fit(ds *Dataset, cfg FitConfig) (*Calibration, error) {
 	}
 	c := m.calibration()
 	c.Thresholds = th
-	c.Provenance = Provenance{People: len(peopleWithFaces(labels)), Faces: len(descs), Method: cfg.Spec.String(), CV: sum}
+	c.Provenance = match.Provenance{People: len(peopleWithFaces(labels)), Faces: len(descs), Method: cfg.Spec.String(), CV: sum}
 	return c, nil
 }
 
 // calibration rounds a fitted model's parameters to the asset's float32 precision.
-func (m *model) calibration() *Calibration {
+func (m *model) calibration() *match.Calibration {
 	rows, _ := m.proj.W.Dims()
-	c := &Calibration{rows: rows, scale: m.scale, off: m.offset, proj: make([]float32, 0, rows*Dim)}
+	var mean [match.Dim]float32
 	for j, v := range m.proj.Mean {
-		c.mean[j] = float32(v)
+		mean[j] = float32(v)
 	}
+	var between []float32
 	for _, v := range m.proj.Between {
-		c.between = append(c.between, float32(v))
+		between = append(between, float32(v))
 	}
+	proj := make([]float32, 0, rows*match.Dim)
 	for i := range rows {
 		for _, v := range m.proj.W.RawRowView(i) {
-			c.proj = append(c.proj, float32(v))
+			proj = append(proj, float32(v))
 		}
 	}
-	return c
+	return match.NewCalibration(mean, proj, between, m.scale, m.offset)
 }
 
 // String describes the recipe in words, for provenance and reports.

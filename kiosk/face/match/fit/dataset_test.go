@@ -1,4 +1,4 @@
-package match
+package fit
 
 import (
 	"encoding/base64"
@@ -9,9 +9,10 @@ import (
 	"testing"
 
 	"github.com/ikd-field/ikd/kiosk"
+	"github.com/ikd-field/ikd/kiosk/face/match"
 )
 
-func b64(d Descriptor) string {
+func b64(d match.Descriptor) string {
 	b, _ := d.AppendBinary(nil)
 	return base64.StdEncoding.EncodeToString(b)
 }
@@ -26,7 +27,7 @@ const (
 )
 
 func TestReadDataset(t *testing.T) {
-	var d Descriptor
+	var d match.Descriptor
 	d[0], d[127] = 0.25, -1
 	nan := d
 	nan[3] = float32(math.NaN())
@@ -90,7 +91,7 @@ func TestReadDataset(t *testing.T) {
 }
 
 func FuzzReadDataset(f *testing.F) {
-	var d Descriptor
+	var d match.Descriptor
 	d[1] = 0.5
 	f.Add(datasetJSON(idolA, fmt.Sprintf(`{"idol_id": "a", "descriptor": %q}`, b64(d))))
 	f.Add(datasetJSON(idolA+","+idolB, `{"idol_id": "b", "descriptor": "AAAA"}`))

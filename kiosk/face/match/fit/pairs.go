@@ -1,8 +1,10 @@
-package match
+package fit
 
 import (
 	"math"
 	"slices"
+
+	"github.com/ikd-field/ikd/kiosk/face/match"
 )
 
 // PairScores are the scores of genuine pairs (same person) and impostor pairs (different
@@ -90,7 +92,7 @@ func RawPairScores(ds *Dataset) PairScores {
 	var g, imp []float64
 	for i := range ds.Faces {
 		for j := i + 1; j < len(ds.Faces); j++ {
-			d := Distance(ds.Faces[i].Descriptor, ds.Faces[j].Descriptor)
+			d := match.Distance(ds.Faces[i].Descriptor, ds.Faces[j].Descriptor)
 			if ds.Faces[i].Person == ds.Faces[j].Person {
 				g = append(g, d)
 			} else {
@@ -109,8 +111,8 @@ func (p PairScores) ImpostorAbove(t float64) float64 {
 }
 
 // CalibratedPairScores scores every pair of faces in ds with c (one descriptor per side).
-func CalibratedPairScores(c *Calibration, ds *Dataset) PairScores {
-	emb := make([]Embedding, len(ds.Faces))
+func CalibratedPairScores(c *match.Calibration, ds *Dataset) PairScores {
+	emb := make([]match.Embedding, len(ds.Faces))
 	for i, f := range ds.Faces {
 		emb[i] = c.Embed(f.Descriptor)
 	}
@@ -121,7 +123,7 @@ func CalibratedPairScores(c *Calibration, ds *Dataset) PairScores {
 			for k, v := range emb[i] {
 				cos += float64(v) * float64(emb[j][k])
 			}
-			s := float64(c.fromCosine(cos))
+			s := float64(c.FromCosine(cos))
 			if ds.Faces[i].Person == ds.Faces[j].Person {
 				g = append(g, s)
 			} else {

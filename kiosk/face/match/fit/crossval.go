@@ -1,12 +1,17 @@
-package match
+package fit
 
 import (
 	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"sort"
+	"sync"
+	"sync/atomic"
+
+	"github.com/ikd-field/ikd/kiosk/face/match"
 )
 
 // CVOptions set up people-disjoint cross-validation: the people (never single faces) are
@@ -79,7 +84,7 @@ func crossValidate(fit, score *Dataset, spec Spec, cv CVOptions) (CVResult, erro
 	errs := make([]error, len(jobs))
 	parallelEach(len(jobs), func(k int) {
 		j := jobs[k]
-		var trD, teD []Descriptor
+		var trD, teD []match.Descriptor
 		var trL, teL []int
 		for i, l := range labels {
 			if j.held[l] {
@@ -212,4 +217,22 @@ func normalise(v []float64) {
 			v[i] /= n
 		}
 	}
+}
+
+// parallelEach runs f(0..n-1) on one goroutine per CPU and waits for all.
+func parallelEach(n int, f func(i int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), n) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				f(i)
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -1,4 +1,4 @@
-package match
+package fit
 
 import (
 	"errors"
@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/ikd-field/ikd/kiosk"
+	"github.com/ikd-field/ikd/kiosk/face/match"
 )
 
 // Perturbation moves every descriptor of a data set to imitate a recognition model close
@@ -43,8 +44,8 @@ func (p Perturbation) Apply(ds *Dataset) *Dataset {
 }
 
 // randomDirection is a unit vector uniformly distributed on the sphere (normalised Gaussian).
-func randomDirection(rng *rand.Rand) [Dim]float64 {
-	var v [Dim]float64
+func randomDirection(rng *rand.Rand) [match.Dim]float64 {
+	var v [match.Dim]float64
 	for {
 		var n float64
 		for k := range v {

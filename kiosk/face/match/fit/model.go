@@ -1,9 +1,11 @@
-package match
+package fit
 
 import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/ikd-field/ikd/kiosk/face/match"
 )
 
 // Spec is a complete calibration recipe: how to learn the projection, how to normalise
@@ -34,7 +36,7 @@ type model struct {
 // fitModel fits spec on labelled descriptors. The affine map sends the fitted scores of
 // impostor pairs to the mean and spread of their raw Euclidean distances, so that calibrated
 // thresholds read like raw ones (impostors around 0.5, likely matches below 0.3).
-func fitModel(descs []Descriptor, labels []int, spec Spec) (*model, error) {
+func fitModel(descs []match.Descriptor, labels []int, spec Spec) (*model, error) {
 	p, err := fitProjection(descs, labels, spec.Fit)
 	if err != nil {
 		return nil, err
@@ -45,7 +47,7 @@ func fitModel(descs []Descriptor, labels []int, spec Spec) (*model, error) {
 	for i := range descs {
 		for j := i + 1; j < len(descs); j++ {
 			if labels[i] != labels[j] {
-				raw = append(raw, Distance(descs[i], descs[j]))
+				raw = append(raw, match.Distance(descs[i], descs[j]))
 			}
 		}
 	}
@@ -71,7 +73,7 @@ func meanStd(v []float64) (float64, float64) {
 	return mean, math.Sqrt(ss / float64(len(v)))
 }
 
-func (m *model) embedAll(descs []Descriptor) [][]float64 {
+func (m *model) embedAll(descs []match.Descriptor) [][]float64 {
 	out := make([][]float64, len(descs))
 	for i, d := range descs {
 		out[i] = m.proj.apply(d, nil)

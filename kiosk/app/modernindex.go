@@ -1,0 +1,98 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ikd-field/ikd/kiosk"
+	"github.com/ikd-field/ikd/kiosk/face"
+	"github.com/ikd-field/ikd/kiosk/face/match"
+)
+
+// modernIndexOf builds the 1:N index of the modern templates that embed gives for niks;
+// a resident embed gives no template (nil, nil) is left out, and dlib's index covers them.
+// Nil without error when no resident has one.
+func modernIndexOf(ctx context.Context, niks []kiosk.NIK, embed func(context.Context, kiosk.NIK) (face.Embedding, error)) (*match.TemplateIndex, error) {
+	var b *match.TemplateIndexBuilder
+	for _, nik := range niks {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		e, err := embed(ctx, nik)
+		if err != nil {
+			return nil, fmt.Errorf("modern template of %s: %w", nik.Masked(), err)
+		}
+		if e == nil {
+			continue
+		}
+		if b == nil {
+			b = match.NewTemplateIndexBuilder(len(e), len(niks))
+		}
+		if err := b.Add(string(nik), e); err != nil {
+			return nil, err
+		}
+	}
+	if b == nil {
+		return nil, nil
+	}
+	return b.Index()
+}
+
+// startModernIndex builds, in the background, the modern index of the residents niks of the
+// snapshot at cursor from their reference photos (read through lk), and hands it to the
+// verifier once built, unless the snapshot moved meanwhile. A build still running for an
+// older snapshot is stopped first (dropModernIndex). Until it is built the 1:N check is
+// dlib's alone. It works one photo at a time (analysis and one embedding each) so the counter
+// keeps the other core. p.mu held.
+func (p *FacePipeline) startModernIndex(cursor string, lk residentLookup, niks []kiosk.NIK) {
+	p.dropModernIndex()
+	ctx, stop := context.WithCancel(p.life)
+	p.stopModern = stop
+	m := p.Modern
+	p.bg.Go(func() {
+		defer stop()
+		start := time.Now()
+		ix, err := modernIndexOf(ctx, niks, func(ctx context.Context, nik kiosk.NIK) (face.Embedding, error) {
+			r, err := lk.ResidentByNIK(ctx, nik)
+			if err != nil || len(r.Photo) == 0 {
+				return nil, err
+			}
+			e, err := p.photoTemplate(ctx, m, r.Photo)
+			if err != nil && ctx.Err() == nil {
+				// A photo without a usable face gives no template, as in photoTemplates.
+				p.log().Warn("no modern template from the reference photo", "nik", nik.Masked(), "err", err)
+				return nil, nil
+			}
+			return e, err
+		})
+		if errors.Is(err, context.Canceled) {
+			return
+		}
+		if err != nil {
+			p.log().Warn("modern 1:N index not built: dlib's index alone", "err", err)
+			return
+		}
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if p.indexCursor != cursor || ix == nil {
+			return
+		}
+		p.modernIndex = ix
+		if err := p.rebuild(); err != nil {
+			p.log().Warn("modern 1:N index not used", "err", err)
+			return
+		}
+		p.log().Info("modern 1:N index built", "templates", ix.Len(), "residents", len(niks), "took", time.Since(start).Round(time.Millisecond))
+	})
+}
+
+// dropModernIndex forgets the modern index of an older snapshot and stops its build, if one
+// is running. p.mu held.
+func (p *FacePipeline) dropModernIndex() {
+	if p.stopModern != nil {
+		p.stopModern()
+	}
+	p.modernIndex = nil
+}

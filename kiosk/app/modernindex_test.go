@@ -1,0 +1,170 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/ikd-field/ikd/kiosk"
+	"github.com/ikd-field/ikd/kiosk/face"
+)
+
+// debianJohns are Debian's example face chips (libdlib19.1), five men, several photos each.
+const debianJohns = "/usr/share/doc/libdlib19.1/examples/johns"
+
+// johnsSnapshot is a snapshot of Debian's johns: one resident each, the first photo as the
+// reference photo and its descriptor as the reference.
+type johnsSnapshot struct {
+	residents []kiosk.Resident
+}
+
+func (s *johnsSnapshot) References(_ context.Context, fn func(kiosk.NIK, kiosk.Descriptor) error) error {
+	for _, r := range s.residents {
+		for _, d := range r.References {
+			if err := fn(r.NIK, d); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (s *johnsSnapshot) SnapshotCursor(context.Context) (string, error) { return "johns-1", nil }
+
+// referencesOnly is a later snapshot read without its photos (no resident look-up).
+type referencesOnly struct{ s *johnsSnapshot }
+
+func (r referencesOnly) References(ctx context.Context, fn func(kiosk.NIK, kiosk.Descriptor) error) error {
+	return r.s.References(ctx, fn)
+}
+
+func (referencesOnly) SnapshotCursor(context.Context) (string, error) { return "johns-2", nil }
+
+func (s *johnsSnapshot) ResidentByNIK(_ context.Context, nik kiosk.NIK) (kiosk.Resident, error) {
+	for _, r := range s.residents {
+		if r.NIK == nik {
+			return r, nil
+		}
+	}
+	return kiosk.Resident{}, os.ErrNotExist
+}
+
+// The real pipeline with both engines on Debian's johns: the background build indexes each
+// resident's modern template from the reference photo, and a second photo of John Schneider
+// is found there as Schneider (listed when another NIK is claimed) and not as John Simm.
+func TestModernIndexOnDebianJohns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the real face pipeline takes seconds")
+	}
+	dir := os.Getenv("IKD_REAL_MODELS") // as the demo's real-face tests
+	if dir == "" {
+		dir = os.Getenv(face.ModelsEnv)
+	}
+	if _, err := os.Stat(filepath.Join(dir, face.ModernFile)); dir == "" || err != nil {
+		t.Skipf("no %s in IKD_REAL_MODELS or IKD_MODELS (%q): run build/models.sh", face.ModernFile, dir)
+	}
+	people, err := os.ReadDir(debianJohns)
+	if err != nil {
+		t.Skipf("Debian's example photos absent (libdlib19.1): %v", err)
+	}
+	p, err := LoadFace(dir, face.DefaultOptions(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if p.Modern == nil {
+		t.Skipf("modern engine not loaded: %s", p.ModernReason)
+	}
+	if err := p.AllowUnverified(true); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	snap := &johnsSnapshot{}
+	nikOf := map[string]kiosk.NIK{}
+	var schneiderLive []face.Observation
+	for i, person := range people {
+		files, err := filepath.Glob(filepath.Join(debianJohns, person.Name(), "*.jpg"))
+		if err != nil || len(files) < 2 {
+			t.Fatalf("%s: %d photos, %v", person.Name(), len(files), err)
+		}
+		photo, err := os.ReadFile(files[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		obs := analyzePhoto(t, p, photo)
+		nik := kiosk.NIK("320101410190000" + string(rune('1'+i)))
+		nikOf[person.Name()] = nik
+		snap.residents = append(snap.residents, kiosk.Resident{NIK: nik, Photo: photo, References: []kiosk.Descriptor{obs.Descriptor}})
+		if person.Name() == "John_Schneider" {
+			live, err := os.ReadFile(files[1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			schneiderLive = []face.Observation{analyzePhoto(t, p, live)}
+		}
+	}
+	if err := p.RefreshIndex(ctx, snap); err != nil {
+		t.Fatal(err)
+	}
+	p.bg.Wait() // the background build
+	p.mu.Lock()
+	ix := p.modernIndex
+	p.mu.Unlock()
+	if ix == nil || ix.Len() != len(snap.residents) {
+		t.Fatalf("modern index %v, want %d templates", ix, len(snap.residents))
+	}
+	schneider, simm := nikOf["John_Schneider"], nikOf["John_Simm"]
+	for _, tc := range []struct {
+		name    string
+		claimed kiosk.NIK
+		band    kiosk.Band
+		others  []kiosk.NIK
+	}{
+		{"Schneider as himself", schneider, kiosk.BandMatch, nil},
+		{"Schneider claiming Simm's NIK", simm, kiosk.BandNoMatch, []kiosk.NIK{schneider}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := snap.ResidentByNIK(ctx, tc.claimed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			vd, err := p.Verifier().VerifyObservations(ctx, schneiderLive, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if vd.DecidedBy != kiosk.EngineModern || vd.Band != tc.band || !slices.Equal(vd.OtherNIKs, tc.others) {
+				t.Errorf("band %s by %s, others %v; want %s by modern, others %v (modern %+v)",
+					vd.Band, vd.DecidedBy, vd.OtherNIKs, tc.band, tc.others, vd.Modern)
+			}
+		})
+	}
+	// A later snapshot the pipeline cannot read photos of drops the index built for this one.
+	if err := p.RefreshIndex(ctx, referencesOnly{snap}); err != nil {
+		t.Fatal(err)
+	}
+	p.bg.Wait()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.modernIndex != nil {
+		t.Error("the modern index of an older snapshot is still used")
+	}
+}
+
+// analyzePhoto is the observation of the one face in a photo chip (framed as reference photos
+// are, so HOG finds a face that fills the chip).
+func analyzePhoto(t *testing.T, p *FacePipeline, photo []byte) face.Observation {
+	t.Helper()
+	img, _, err := image.Decode(bytes.NewReader(photo))
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs, err := p.Analyzer.Analyze(context.Background(), framed(img))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return obs
+}

@@ -201,3 +201,18 @@ func fileExists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
 }
+
+// The review's eye check is in the status file with its place and state, so a scripted walk
+// can tick it (it is a bigCheck, not a plain widget.Check).
+func TestStatusTextListsTheEyeCheck(t *testing.T) {
+	h := loggedIn(t, budi)
+	r := h.review(kiosk.FaceResult{Band: kiosk.BandUncertain, Score: 0.45})
+	line := regexp.MustCompile(`(?m)^check \d+ \d+ \d+ \d+ unchecked ` + regexp.QuoteMeta(r.EyeCheck.Text) + `$`)
+	if !line.MatchString(h.s.StatusText()) {
+		t.Fatalf("no unchecked eye check:\n%s", h.s.StatusText())
+	}
+	r.EyeCheck.SetChecked(true)
+	if !strings.Contains(h.s.StatusText(), " checked "+r.EyeCheck.Text+"\n") {
+		t.Fatalf("ticked eye check not marked:\n%s", h.s.StatusText())
+	}
+}

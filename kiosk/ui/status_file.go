@@ -135,11 +135,9 @@ func (s *Shell) StatusText() string {
 			}
 			fmt.Fprintf(&b, "button %s %s %s\n", place(), state, oneLine(w.Text))
 		case *widget.Check:
-			state := "unchecked"
-			if w.Checked {
-				state = "checked"
-			}
-			fmt.Fprintf(&b, "check %s %s %s\n", place(), state, oneLine(w.Text))
+			fmt.Fprintf(&b, "check %s %s %s\n", place(), checkState(w), oneLine(w.Text))
+		case *bigCheck: // the review's eye check: a widget.Check inside, a row to tap
+			fmt.Fprintf(&b, "check %s %s %s\n", place(), checkState(&w.Check), oneLine(w.Text))
 		case *keyEntry:
 			fmt.Fprintf(&b, "entry %s %s %s\n", place(), focusMark(focused == w), entryText(&w.Entry))
 		case *widget.Entry:
@@ -185,4 +183,11 @@ func entryText(e *widget.Entry) string {
 
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " / ")), " ")
+}
+
+func checkState(c *widget.Check) string {
+	if c.Checked {
+		return "checked"
+	}
+	return "unchecked"
 }

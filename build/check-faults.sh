@@ -8,3 +8,7 @@ cd "$(dirname "$0")/.."
 export PATH=/usr/local/go/bin:$PATH
 go vet -tags faults ./sync/faultsuite/
 go test -tags faults -count=1 -timeout 25m -run TestFaultSuite -v ./sync/faultsuite/
+# The USB-stick issue's outside check, end to end through the real CLI (50 approvals, export,
+# import twice, answers): too slow for the quick suite.
+go vet -tags faults ./cmd/ikdctl/
+go test -tags faults -count=1 -timeout 10m -run TestBundleOutsideCheck -v ./cmd/ikdctl/

@@ -17,8 +17,11 @@ import (
 
 func TestDemoRunsTheWholeWorkflow(t *testing.T) {
 	t.Setenv("DISPLAY", "")
+	// No --data: the story makes its own directory, which must outlive it (the receipt PDF
+	// whose path it prints is read below, after run returns).
+	t.Setenv("TMPDIR", t.TempDir())
 	var out, errOut bytes.Buffer
-	code := run(context.Background(), []string{"--demo", "--data", t.TempDir(), "--lang", "en", "--models", ""}, &out, &errOut)
+	code := run(context.Background(), []string{"--demo", "--lang", "en", "--models", ""}, &out, &errOut)
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
 	}

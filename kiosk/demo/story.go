@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -59,7 +60,15 @@ func RunStory(ctx context.Context, cfg StoryConfig) error {
 	say := n.say
 	fmt.Fprintln(cfg.Out, cat.T("demo.title"))
 
-	d, err := NewDemo(ctx, DemoConfig{Dir: cfg.Dir, ModelDir: cfg.Models, Faces: cfg.Faces, Lang: lang, Log: cfg.Log})
+	// The story's directory outlives it: its last lines point at the receipt PDF and the data
+	// (a window demo's temporary directory goes with the window).
+	dir := cfg.Dir
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "ikd-demo-"); err != nil {
+			return fmt.Errorf("demo directory: %w", err)
+		}
+	}
+	d, err := NewDemo(ctx, DemoConfig{Dir: dir, ModelDir: cfg.Models, Faces: cfg.Faces, Lang: lang, Log: cfg.Log})
 	if err != nil {
 		return err
 	}

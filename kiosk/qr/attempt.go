@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/makiuchi-d/gozxing"
+	multidetector "github.com/makiuchi-d/gozxing/multi/qrcode/detector"
 	"github.com/makiuchi-d/gozxing/qrcode/decoder"
 	"github.com/makiuchi-d/gozxing/qrcode/detector"
 )
@@ -171,9 +172,30 @@ func decodeBits(bits *gozxing.BitMatrix, grey plane, lightOnDark bool) (outcome,
 		}
 		lastErr = err
 	}
-	for _, t := range altTriples(centers, info) {
+	tried := []*detector.FinderPatternInfo{info}
+	for _, t := range altTriples(centers, tried) {
 		text, err := tryInfo(t)
 		if err == nil {
+			out.text, out.outline = text, outlineOf(t)
+			return out, nil
+		}
+		lastErr = err
+		tried = append(tried, t)
+	}
+	if findErr != nil {
+		return out, fmt.Errorf("%w: %v", ErrNotFound, lastErr)
+	}
+	// gozxing's finder stops scanning once three candidates agree in size. A 1:1:3:1:1 run
+	// in the data area (masking makes it rare, not impossible: about 1 in 600 signed tokens)
+	// can be one of them, and the real third corner below it is never seen. A triple that
+	// was found but did not decode is worth one scan of every row, with a fresh grid budget.
+	full := multidetector.NewMultiFinderPatternFinder(bits, nil)
+	_, _ = full.FindMulti(nil) // only its candidates are wanted; the ranking is altTriples'
+	grids = 0
+	for _, t := range altTriples(full.GetPossibleCenters(), tried) {
+		text, err := tryInfo(t)
+		if err == nil {
+			out.found = full.GetPossibleCenters()
 			out.text, out.outline = text, outlineOf(t)
 			return out, nil
 		}
@@ -183,8 +205,8 @@ func decodeBits(bits *gozxing.BitMatrix, grey plane, lightOnDark bool) (outcome,
 }
 
 // altTriples ranks other triples of finder candidates by how close they come to an
-// isosceles right triangle of similar-sized patterns, skipping the one already tried.
-func altTriples(c []*detector.FinderPattern, tried *detector.FinderPatternInfo) []*detector.FinderPatternInfo {
+// isosceles right triangle of similar-sized patterns, skipping those already tried.
+func altTriples(c []*detector.FinderPattern, tried []*detector.FinderPatternInfo) []*detector.FinderPatternInfo {
 	// Only candidates confirmed on more than one scan line: noise and busy scenes leave
 	// dozens of one-line candidates, and each triple tried costs a grid sample and a decode.
 	confirmed := make([]*detector.FinderPattern, 0, len(c))
@@ -235,7 +257,7 @@ func altTriples(c []*detector.FinderPattern, tried *detector.FinderPatternInfo) 
 		}
 		bl, tl, tr := gozxing.ResultPoint_OrderBestPatterns(t.p[0], t.p[1], t.p[2])
 		info := detector.NewFinderPatternInfo(bl.(*detector.FinderPattern), tl.(*detector.FinderPattern), tr.(*detector.FinderPattern))
-		if tried != nil && sameTriple(info, tried) {
+		if triedBefore(info, tried) {
 			continue
 		}
 		out = append(out, info)
@@ -248,6 +270,14 @@ func sq(a, b *detector.FinderPattern) float64 {
 	return dx*dx + dy*dy
 }
 
-func sameTriple(a, b *detector.FinderPatternInfo) bool {
-	return a.GetTopLeft() == b.GetTopLeft() && a.GetTopRight() == b.GetTopRight() && a.GetBottomLeft() == b.GetBottomLeft()
+// triedBefore compares positions, not pointers: the full scan finds the same patterns again.
+func triedBefore(info *detector.FinderPatternInfo, tried []*detector.FinderPatternInfo) bool {
+	same := func(a, b *detector.FinderPattern) bool { return a.GetX() == b.GetX() && a.GetY() == b.GetY() }
+	for _, t := range tried {
+		if t != nil && same(info.GetTopLeft(), t.GetTopLeft()) && same(info.GetTopRight(), t.GetTopRight()) &&
+			same(info.GetBottomLeft(), t.GetBottomLeft()) {
+			return true
+		}
+	}
+	return false
 }

@@ -25,11 +25,11 @@ IKD_MODELS="$tmp/models" IKD_CONVERTER="$PWD/bin/face_api_to_dlib" \
 # The converted model against the calibration's assumptions, through the real pipeline (needs
 # the shared photos: skips with its reason without them), and corrupt copies of the installed
 # models refused with a specific error.
-IKD_REAL_MODELS="$tmp/models" go test -count=1 -v -run 'TestConvertedModelFitsTheCalibration|TestLoadCorruptModelIsAnError' ./kiosk/face/dlib/
+IKD_REAL_MODELS="$tmp/models" go test -count=1 -v -run 'TestSlowConvertedModelFitsTheCalibration|TestSlowLoadCorruptModelIsAnError' ./kiosk/face/dlib/
 # The modern engine (fr_feature.onnx through OpenCV's DNN module) on the installed file and on
 # the shared photos.
 IKD_REAL_MODELS="$tmp/models" go test -count=1 -v ./kiosk/face/opencvdnn/
 # The demo's real face comparison on those models with Debian's photos, as a fresh machine runs
 # it (IKD_SHARED empty).
 IKD_SHARED="$tmp/empty-shared" IKD_REAL_MODELS="$tmp/models" go test -count=1 -v \
-  -run 'TestDemoRealFaceOnAFreshMachine|TestDemoPhotosPassTheGates' ./cmd/ikd-kiosk/
+  -run 'TestSlowDemoRealFaceOnAFreshMachine|TestSlowDemoPhotosPassTheGates' ./cmd/ikd-kiosk/

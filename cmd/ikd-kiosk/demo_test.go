@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/ikd-field/ikd/internal/shareddata"
+	"github.com/ikd-field/ikd/internal/slowtest"
 	"github.com/ikd-field/ikd/kiosk/face"
 )
 
@@ -113,10 +114,8 @@ func TestWithoutDemoFlagExplains(t *testing.T) {
 
 // With the dlib models and the shared photos, the demo runs the real face pipeline on a
 // held-up photo, which the liveness check must refuse.
-func TestDemoRefusesAHeldUpPhoto(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: the real face pipeline takes seconds")
-	}
+func TestSlowDemoRefusesAHeldUpPhoto(t *testing.T) {
+	slowtest.Skip(t, "the real face pipeline takes seconds")
 	models := filepath.Dir(shareddata.Require(t, "models", "dlib_face_recognition_resnet_model_v1.dat"))
 	var out, errOut bytes.Buffer
 	code := run(context.Background(), []string{"--demo", "--data", t.TempDir(), "--lang", "en", "--models", models}, &out, &errOut)
@@ -138,9 +137,7 @@ func TestDemoRefusesAHeldUpPhoto(t *testing.T) {
 // $IKD_REAL_MODELS, else $IKD_MODELS. It skips t in -short mode or when there is none.
 func realModels(t *testing.T) string {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("-short: the real face pipeline takes seconds")
-	}
+	slowtest.Skip(t, "the real face pipeline takes seconds")
 	dir := os.Getenv("IKD_REAL_MODELS")
 	if dir == "" {
 		dir = os.Getenv(face.ModelsEnv)
@@ -163,7 +160,7 @@ func realModels(t *testing.T) string {
 
 // On a fresh machine (no ../shared), the activation's face step runs the real pipeline on
 // Debian's photos, and the outbox record carries its verdict.
-func TestDemoRealFaceOnAFreshMachine(t *testing.T) {
+func TestSlowDemoRealFaceOnAFreshMachine(t *testing.T) {
 	models := realModels(t)
 	t.Setenv("IKD_SHARED", t.TempDir())
 	var out, errOut bytes.Buffer

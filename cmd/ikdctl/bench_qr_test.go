@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ikd-field/ikd/internal/slowtest"
 	"github.com/ikd-field/ikd/kiosk/qr/qrbench"
 )
 
@@ -35,12 +36,10 @@ func checkBenchQROutput(t *testing.T, stdout string, peerRows []string) {
 	}
 }
 
-func TestBenchQRQuickWithoutPeers(t *testing.T) {
-	if testing.Short() {
-		t.Skip("long pixel run: build/test.sh runs it in the pass without -race")
-	}
+func TestSlowBenchQRQuickWithoutPeers(t *testing.T) {
+	slowtest.Skip(t, "long pixel run: build/test.sh runs it in the pass without -race")
 	t.Setenv("PATH", t.TempDir()) // neither zbarimg nor ZXingReader can be found
-	// The real photos are covered by kiosk/qr's TestRealPhotos and qrbench; here they would
+	// The real photos are covered by kiosk/qr's TestSlowRealPhotos and qrbench; here they would
 	// only cost minutes under the race detector.
 	code, stdout, stderr := runCmd(t, "bench", "qr", "--quick", "--photos", t.TempDir())
 	if code != 0 {
@@ -52,10 +51,8 @@ func TestBenchQRQuickWithoutPeers(t *testing.T) {
 	}
 }
 
-func TestBenchQRQuickWithPeers(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs zbarimg and ZXingReader once per frame")
-	}
+func TestSlowBenchQRQuickWithPeers(t *testing.T) {
+	slowtest.Skip(t, "runs zbarimg and ZXingReader once per frame")
 	for _, cmd := range []string{"zbarimg", "ZXingReader"} {
 		if _, err := exec.LookPath(cmd); err != nil {
 			t.Skipf("%s not installed (Debian: zbar-tools, zxing-cpp-tools)", cmd)

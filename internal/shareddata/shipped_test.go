@@ -7,14 +7,14 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/ikd-field/ikd/internal/slowtest"
 )
 
 // This package imports testing (Require skips tests) and must stay out of every shipped
 // binary: a program that needs the shared data looks it up itself.
-func TestNotLinkedIntoCommands(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: go list over every command takes seconds")
-	}
+func TestSlowNotLinkedIntoCommands(t *testing.T) {
+	slowtest.Skip(t, "go list over every command takes seconds")
 	root, err := ModuleRoot()
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/ikd-field/ikd/internal/slowtest"
 	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/face"
 )
@@ -56,10 +57,8 @@ func (s *johnsSnapshot) ResidentByNIK(_ context.Context, nik kiosk.NIK) (kiosk.R
 // The real pipeline with both engines on Debian's johns: the background build indexes each
 // resident's modern template from the reference photo, and a second photo of John Schneider
 // is found there as Schneider (listed when another NIK is claimed) and not as John Simm.
-func TestModernIndexOnDebianJohns(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: the real face pipeline takes seconds")
-	}
+func TestSlowModernIndexOnDebianJohns(t *testing.T) {
+	slowtest.Skip(t, "the real face pipeline takes seconds")
 	dir := os.Getenv("IKD_REAL_MODELS") // as the demo's real-face tests
 	if dir == "" {
 		dir = os.Getenv(face.ModelsEnv)

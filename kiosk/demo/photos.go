@@ -25,7 +25,7 @@ const debianJohns = "/usr/share/doc/libdlib19.1/examples/johns"
 
 // demoPerson names photos of one person in a directory: a reference for the resident record
 // and frames for the camera. The choices are pinned and checked through the real pipeline by
-// TestDemoPhotosPassTheGates.
+// TestSlowDemoPhotosPassTheGates.
 type demoPerson struct {
 	dir       string
 	reference string   // the photo the resident record's descriptor is computed from

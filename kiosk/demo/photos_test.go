@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ikd-field/ikd/camera"
+	"github.com/ikd-field/ikd/internal/slowtest"
 	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/app"
 	"github.com/ikd-field/ikd/kiosk/face"
@@ -19,9 +20,7 @@ import (
 // $IKD_REAL_MODELS, else $IKD_MODELS. It skips t in -short mode or when there is none.
 func realModels(t *testing.T) string {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("-short: the real face pipeline takes seconds")
-	}
+	slowtest.Skip(t, "the real face pipeline takes seconds")
 	dir := os.Getenv("IKD_REAL_MODELS")
 	if dir == "" {
 		dir = os.Getenv(face.ModelsEnv)
@@ -61,7 +60,7 @@ func (s *facesSource) Close() error { return nil }
 // The demo's citizen's pinned photos answer either prompt of the challenge through the real
 // pipeline and match his reference (the demo picks the direction at random, so one run of the
 // demo covers one of them).
-func TestDemoPhotosPassTheGates(t *testing.T) {
+func TestSlowDemoPhotosPassTheGates(t *testing.T) {
 	models := realModels(t)
 	p, err := app.LoadFace(models, face.DefaultOptions(), slog.New(slog.DiscardHandler))
 	if err != nil {

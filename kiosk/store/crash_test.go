@@ -12,23 +12,22 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ikd-field/ikd/internal/slowtest"
 	"github.com/ikd-field/ikd/kiosk"
 )
 
 // crashChildEnv makes the test binary act as the writer that the crash test kills.
 const crashChildEnv = "IKD_STORE_CRASH_CHILD"
 
-// TestCrashSafety kills a writer process with SIGKILL in the middle of a stream of Enqueue
+// TestSlowCrashSafety kills a writer process with SIGKILL in the middle of a stream of Enqueue
 // calls, several times, and checks after each kill that every record the writer reported as
 // committed is in the store and that the audit chain still verifies.
-func TestCrashSafety(t *testing.T) {
+func TestSlowCrashSafety(t *testing.T) {
 	if path := os.Getenv(crashChildEnv); path != "" {
 		crashChild(path)
 		return
 	}
-	if testing.Short() {
-		t.Skip("spawns processes")
-	}
+	slowtest.Skip(t, "spawns processes")
 	ctx := context.Background()
 	s, path := mustCreate(t, testOptions())
 	s.Close()
@@ -65,7 +64,7 @@ func TestCrashSafety(t *testing.T) {
 // the ids it reported.
 func runAndKill(t *testing.T, path string, round, after int) []string {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashSafety$", "-test.count=1")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestSlowCrashSafety$", "-test.count=1")
 	cmd.Env = append(os.Environ(), crashChildEnv+"="+path, fmt.Sprintf("IKD_STORE_CRASH_ROUND=%d", round))
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -124,20 +123,18 @@ func crashChild(path string) {
 // initChildEnv makes the test binary act as an init that the test kills half-way.
 const initChildEnv = "IKD_STORE_INIT_CHILD"
 
-// TestInitKilledLeavesNoStore kills an init after the store file exists but before its
+// TestSlowInitKilledLeavesNoStore kills an init after the store file exists but before its
 // supervisor does, and checks that nothing is left at the store's path and that init can
 // simply be run again.
-func TestInitKilledLeavesNoStore(t *testing.T) {
+func TestSlowInitKilledLeavesNoStore(t *testing.T) {
 	if path := os.Getenv(initChildEnv); path != "" {
 		initChild(path)
 		return
 	}
-	if testing.Short() {
-		t.Skip("spawns a process")
-	}
+	slowtest.Skip(t, "spawns a process")
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "kiosk.db")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestInitKilledLeavesNoStore$", "-test.count=1")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestSlowInitKilledLeavesNoStore$", "-test.count=1")
 	cmd.Env = append(os.Environ(), initChildEnv+"="+path)
 	out, err := cmd.StdoutPipe()
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ikd-field/ikd/internal/slowtest"
 	"github.com/ikd-field/ikd/kiosk"
 )
 
@@ -172,22 +173,20 @@ func TestPurgedEnvelopeOnOpenRecordIsTampering(t *testing.T) {
 // purgeChildEnv makes the test binary act as the purging process the crash test kills.
 const purgeChildEnv = "IKD_STORE_PURGE_CHILD"
 
-// TestPurgeCrashSafety kills a purging process with SIGKILL once its first batch is on disk,
+// TestSlowPurgeCrashSafety kills a purging process with SIGKILL once its first batch is on disk,
 // then checks that the store verifies and that a second purge finishes the job.
-func TestPurgeCrashSafety(t *testing.T) {
+func TestSlowPurgeCrashSafety(t *testing.T) {
 	if path := os.Getenv(purgeChildEnv); path != "" {
 		purgeChild(path)
 		return
 	}
-	if testing.Short() {
-		t.Skip("spawns processes")
-	}
+	slowtest.Skip(t, "spawns processes")
 	ctx := context.Background()
 	const records = 3 * purgeBatch
 	s, path, _ := purgeStore(t, records)
 	s.Close()
 
-	cmd := exec.Command(os.Args[0], "-test.run=^TestPurgeCrashSafety$", "-test.count=1")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestSlowPurgeCrashSafety$", "-test.count=1")
 	cmd.Env = append(os.Environ(), purgeChildEnv+"="+path)
 	out, err := cmd.StdoutPipe()
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
+	"github.com/ikd-field/ikd/internal/slowtest"
 	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/app"
 	"github.com/ikd-field/ikd/kiosk/demo"
@@ -30,10 +31,8 @@ func (stillPreview) Preview(context.Context) (<-chan app.Frame, error) {
 
 // The screens over the real demo kiosk: the citizen registers, the officer logs in, scans,
 // reviews and approves; after a sync the e-mail arrives and the citizen confirms the code.
-func TestDemoActivationThroughTheScreens(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the whole demo world (registry, mailbox, store)")
-	}
+func TestSlowDemoActivationThroughTheScreens(t *testing.T) {
+	slowtest.Skip(t, "builds the whole demo world (registry, mailbox, store)")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	d, err := demo.NewDemo(ctx, demo.DemoConfig{})

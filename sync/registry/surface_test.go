@@ -92,12 +92,12 @@ func TestUnauthenticatedBodyIsNotRead(t *testing.T) {
 	}
 }
 
-// TestSlowUnsignedBodiesAnsweredAtOnce plays clients that declare a full-size push, send a
+// TestUnsignedSlowBodiesAnsweredAtOnce plays clients that declare a full-size push, send a
 // few bytes of it and stall. Each gets its 401 while its body is still unsent, and the
 // server closes the connection. The clients never send the rest, so the outcome does not
 // depend on the machine's speed; the read deadline only keeps a broken server from hanging
 // the test.
-func TestSlowUnsignedBodiesAnsweredAtOnce(t *testing.T) {
+func TestUnsignedSlowBodiesAnsweredAtOnce(t *testing.T) {
 	e := newEnv(t, openSQLite(t))
 	addr := e.http.Listener.Addr().String()
 	const clients = 20

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/ikd-field/ikd/internal/slowtest"
 	"github.com/ikd-field/ikd/kiosk/face"
 	"github.com/ikd-field/ikd/kiosk/face/facetest"
 	"github.com/ikd-field/ikd/kiosk/face/quality"
@@ -199,10 +200,8 @@ func TestAnalyzeAfterCloseIsAnError(t *testing.T) {
 	}
 }
 
-func TestAnalyzeWithCNNDetector(t *testing.T) {
-	if testing.Short() {
-		t.Skip("the CNN detector takes seconds per image on a CPU")
-	}
+func TestSlowAnalyzeWithCNNDetector(t *testing.T) {
+	slowtest.Skip(t, "the CNN detector takes seconds per image on a CPU")
 	opt := face.DefaultOptions()
 	opt.Detector = face.CNN
 	opt.DetectWidth = 320 // the CNN finds faces HOG misses at this size; keeps the test short

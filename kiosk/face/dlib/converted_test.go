@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/ikd-field/ikd/internal/shareddata"
+	"github.com/ikd-field/ikd/internal/slowtest"
 	"github.com/ikd-field/ikd/kiosk/face"
 	"github.com/ikd-field/ikd/kiosk/face/match"
 )
@@ -66,7 +67,7 @@ func describeSharedPhotos(t *testing.T, an *face.Analyzer) []photoFace {
 	return out
 }
 
-// TestConvertedModelFitsTheCalibration is the test a converted recognition model must pass
+// TestSlowConvertedModelFitsTheCalibration is the test a converted recognition model must pass
 // before its class may report a match (kiosk.ModelConverted.MayMatch). On the shared photos,
 // through the real pipeline, it checks the calibration's assumptions about dlib descriptors:
 //   - every descriptor norm lies in real dlib's range (1.23–1.54 measured; 1.2–1.55 allowed;
@@ -79,10 +80,8 @@ func describeSharedPhotos(t *testing.T, an *face.Analyzer) []photoFace {
 // The tolerances allow for the few hundred pairs of the shared photos. It skips when the
 // model set or the shared photos are absent, and measures but does not assert for a
 // recognition model that is not listed as converted or published.
-func TestConvertedModelFitsTheCalibration(t *testing.T) {
-	if testing.Short() {
-		t.Skip("describes every shared photo (about a minute)")
-	}
+func TestSlowConvertedModelFitsTheCalibration(t *testing.T) {
+	slowtest.Skip(t, "describes every shared photo (about a minute)")
 	dir := os.Getenv(realModelsEnv)
 	if dir == "" {
 		shared, err := shareddata.Dir()

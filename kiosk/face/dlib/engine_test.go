@@ -7,16 +7,15 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/ikd-field/ikd/internal/slowtest"
 	"github.com/ikd-field/ikd/kiosk/face"
 	"github.com/ikd-field/ikd/kiosk/face/facetest"
 )
 
-// TestLoadCorruptModelIsAnError feeds dlib truncated and garbage model files: each must come
+// TestSlowLoadCorruptModelIsAnError feeds dlib truncated and garbage model files: each must come
 // back as a ModelError naming the file, never abort the process.
-func TestLoadCorruptModelIsAnError(t *testing.T) {
-	if testing.Short() {
-		t.Skip("loads the models several times (seconds each)")
-	}
+func TestSlowLoadCorruptModelIsAnError(t *testing.T) {
+	slowtest.Skip(t, "loads the models several times (seconds each)")
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	garbage := func(n int) []byte {
 		r := rand.New(rand.NewPCG(7, 7))

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/ikd-field/ikd/internal/shareddata"
+	"github.com/ikd-field/ikd/internal/slowtest"
 	"github.com/ikd-field/ikd/kiosk/face"
 	"github.com/ikd-field/ikd/kiosk/face/facetest"
 	"github.com/ikd-field/ikd/kiosk/face/quality"
@@ -48,10 +49,11 @@ func defocus(m *image.YCbCr, r image.Rectangle, sigma float64) *image.YCbCr {
 	return out
 }
 
-// TestQualityOnSharedPhotos: the publicity photos are sharp and well lit, so none may fail
+// TestSlowQualityOnSharedPhotos: the publicity photos are sharp and well lit, so none may fail
 // on light or focus; darkened, brightened, flattened and blurred copies must each fail with
 // their own hint. Pose hints are not asserted: many photos are posed with a tilted head.
-func TestQualityOnSharedPhotos(t *testing.T) {
+func TestSlowQualityOnSharedPhotos(t *testing.T) {
+	slowtest.Skip(t, "describes every shared photo and four variants of six")
 	dir := shareddata.Require(t, "testdata", "faces")
 	f, err := os.Open(filepath.Join(dir, "MANIFEST.csv"))
 	if err != nil {
@@ -83,7 +85,7 @@ func TestQualityOnSharedPhotos(t *testing.T) {
 				t.Errorf("%s: original fails %s (%+v)", row[0], h.Code, obs.Quality.Pixels)
 			}
 		}
-		if testing.Short() || checked > 6 {
+		if checked > 6 {
 			continue // the variants of a few photos are enough
 		}
 		for _, v := range []struct {

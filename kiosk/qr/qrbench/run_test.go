@@ -10,13 +10,12 @@ import (
 	"testing"
 
 	"github.com/ikd-field/ikd/camera"
+	"github.com/ikd-field/ikd/internal/slowtest"
 	"github.com/ikd-field/ikd/kiosk/qr"
 )
 
-func TestRunAndReport(t *testing.T) {
-	if testing.Short() {
-		t.Skip("long pixel run: build/test.sh runs it in the pass without -race")
-	}
+func TestSlowRunAndReport(t *testing.T) {
+	slowtest.Skip(t, "long pixel run: build/test.sh runs it in the pass without -race")
 	conds := []Condition{Conditions()[0], cond("hopeless-contrast", func(s *camera.SceneOptions) { s.Contrast = 0.01 })}
 	rep, err := Run(context.Background(), Options{
 		FramesPerCondition: 2, NoCodeFrames: 2, Conditions: conds,

@@ -8,16 +8,15 @@ import (
 	"os"
 	"testing"
 
+	"github.com/ikd-field/ikd/internal/slowtest"
 	"github.com/ikd-field/ikd/kiosk/face/match"
 )
 
-// TestShippedCalibrationReproduces is the golden check of assets/calibration/face-v1.json:
+// TestSlowShippedCalibrationReproduces is the golden check of assets/calibration/face-v1.json:
 // fitting DefaultFitConfig on idols-dev.json must give the shipped parameters and thresholds.
 // Regenerate with the command in the asset's provenance when the recipe changes.
-func TestShippedCalibrationReproduces(t *testing.T) {
-	if testing.Short() {
-		t.Skip("fits and cross-validates the calibration (seconds; minutes under -race)")
-	}
+func TestSlowShippedCalibrationReproduces(t *testing.T) {
+	slowtest.Skip(t, "fits and cross-validates the calibration (seconds; minutes under -race)")
 	path := sharedDescriptorFile(t)
 	raw, err := os.ReadFile(path)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ikd-field/ikd/internal/slowtest"
 	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/face/match"
 )
@@ -163,14 +164,12 @@ func TestPortThresholdsNeedsAPerturbation(t *testing.T) {
 	}
 }
 
-// TestPerturbedShippedCalibration pins the people-disjoint CV of the shipped recipe on
+// TestSlowPerturbedShippedCalibration pins the people-disjoint CV of the shipped recipe on
 // idols-dev.json with the descriptors moved as the face-api port moves them (README of
 // assets/calibration, "The converted model"). The bounds are loose enough for floating point
 // across platforms and tight enough to catch a broken calibration or perturbation.
-func TestPerturbedShippedCalibration(t *testing.T) {
-	if testing.Short() {
-		t.Skip("cross-validates the calibration several times (about 30 s)")
-	}
+func TestSlowPerturbedShippedCalibration(t *testing.T) {
+	slowtest.Skip(t, "cross-validates the calibration several times (about 30 s)")
 	ds := sharedDataset(t)
 	c := mustDefault(t)
 	type bounds struct{ lo, hi float64 }
@@ -218,12 +217,10 @@ func TestPerturbedShippedCalibration(t *testing.T) {
 	}
 }
 
-// TestShippedConvertedThresholds: the asset's thresholds for the converted model are the ones
+// TestSlowShippedConvertedThresholds: the asset's thresholds for the converted model are the ones
 // PortThresholds derives for the measured port error, and hold FMR ≤ 1e-3 under it.
-func TestShippedConvertedThresholds(t *testing.T) {
-	if testing.Short() {
-		t.Skip("cross-validates the calibration six times (about 30 s)")
-	}
+func TestSlowShippedConvertedThresholds(t *testing.T) {
+	slowtest.Skip(t, "cross-validates the calibration six times (about 30 s)")
 	ds := sharedDataset(t)
 	c := mustDefault(t)
 	th, rates, err := PortThresholds(ds, c.Thresholds, ConvertedPortError, DefaultFitConfig)

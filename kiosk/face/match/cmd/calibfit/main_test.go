@@ -7,14 +7,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ikd-field/ikd/internal/slowtest"
 	"github.com/ikd-field/ikd/kiosk/face/facetest"
 	"github.com/ikd-field/ikd/kiosk/face/match"
 )
 
-func TestCalibfit(t *testing.T) {
-	if testing.Short() {
-		t.Skip("long numeric run: build/test.sh runs it in the pass without -race")
-	}
+func TestSlowCalibfit(t *testing.T) {
+	slowtest.Skip(t, "long numeric run: build/test.sh runs it in the pass without -race")
 	t.Run("WritesAParsableAsset", func(t *testing.T) {
 		in := facetest.WriteDescriptorFile(t, 40, 6)
 		out := filepath.Join(t.TempDir(), "face.json")

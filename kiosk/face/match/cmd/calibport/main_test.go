@@ -5,13 +5,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ikd-field/ikd/internal/slowtest"
 	"github.com/ikd-field/ikd/kiosk/face/facetest"
 )
 
-func TestCalibport(t *testing.T) {
-	if testing.Short() {
-		t.Skip("long numeric run: build/test.sh runs it in the pass without -race")
-	}
+func TestSlowCalibport(t *testing.T) {
+	slowtest.Skip(t, "long numeric run: build/test.sh runs it in the pass without -race")
 	in := facetest.WriteDescriptorFile(t, 20, 5)
 	for _, tc := range []struct {
 		name    string

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/ikd-field/ikd/internal/shareddata"
+	"github.com/ikd-field/ikd/internal/slowtest"
 	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/face/match"
 )
@@ -51,13 +52,11 @@ func guarded() kiosk.FaceThresholds {
 	return kiosk.FaceThresholds{Match: 0.25, NoMatch: 0.55, MatchMaxDistance: 0.45}
 }
 
-// TestRealPipeline runs the photo sets through the converted model: with the shipped
+// TestSlowRealPipeline runs the photo sets through the converted model: with the shipped
 // converted-model thresholds and guard no impostor pair matches, on the calibration's
 // population (shared photos) or beyond it (Debian's johns).
-func TestRealPipeline(t *testing.T) {
-	if testing.Short() {
-		t.Skip("recognises about 100 photos (about 20 s)")
-	}
+func TestSlowRealPipeline(t *testing.T) {
+	slowtest.Skip(t, "recognises about 100 photos (about 20 s)")
 	dir := realModels(t)
 	c, err := match.Default()
 	if err != nil {

@@ -4,14 +4,17 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/ikd-field/ikd/internal/slowtest"
 )
 
 var benchKioskLastLine = regexp.MustCompile(`^kiosk-bench preview-fps \d+\.\d cold-start-s \d+\.\d{2} rss-mb \d+ ` +
 	`visit-s \d+\.\d{2} \(scan \d+\.\d{2} resident \d+\.\d{2} face \d+\.\d{2} decision \d+\.\d{2}\)$`)
 
-// TestBenchKioskQuick runs `bench kiosk` at a tiny size without models and checks the
+// TestSlowBenchKioskQuick runs `bench kiosk` at a tiny size without models and checks the
 // table's shape; no timing is asserted.
-func TestBenchKioskQuick(t *testing.T) {
+func TestSlowBenchKioskQuick(t *testing.T) {
+	slowtest.Skip(t, "runs the whole kiosk benchmark")
 	code, stdout, stderr := runCmd(t, "bench", "kiosk", "--quick", "--models", "none")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)

@@ -47,6 +47,9 @@ const (
 	minRetry = time.Second
 	// maxPagesPerRound bounds one pull, against a registry that hands out cursors in a circle.
 	maxPagesPerRound = 10000
+	// readAheadBatches is how many batches one outbox read serves: 10,000 records of a few
+	// hundred bytes at the default batch; a deactivation queued meanwhile waits for them.
+	readAheadBatches = 50
 )
 
 // EngineConfig configures NewEngine. Store and Client are required.
@@ -319,28 +322,39 @@ func (e *Engine) pushAll(ctx context.Context) (PushResult, error) {
 	if err := e.halted(ctx); err != nil {
 		return res, err
 	}
+	var (
+		queue []kiosk.OutboxRecord // read but not yet pushed, in the order to push
+		more  bool                 // the last read filled its limit: more may wait
+	)
 	for {
-		recs, err := e.cfg.Store.ToSend(ctx, e.cfg.Batch)
-		if err != nil {
-			if len(recs) == 0 {
-				return res, fmt.Errorf("push: read outbox: %w", err)
+		if len(queue) == 0 {
+			// The store checks every outbox row on each read, so one read serves many
+			// batches: reading per batch made a long drain quadratic in the queue.
+			limit := e.cfg.Batch * readAheadBatches
+			recs, err := e.cfg.Store.ToSend(ctx, limit)
+			if err != nil {
+				if len(recs) == 0 {
+					return res, fmt.Errorf("push: read outbox: %w", err)
+				}
+				// Records that fail their integrity check are left out; send the good ones, and
+				// report the bad ones as the lane's error once they are sent.
+				e.log.Error("sync: outbox records left out", "err", err)
+				readErr = fmt.Errorf("push: read outbox: %w", err)
 			}
-			// Records that fail their integrity check are left out; send the good ones, and
-			// report the bad ones as the lane's error once they are sent.
-			e.log.Error("sync: outbox records left out", "err", err)
-			readErr = fmt.Errorf("push: read outbox: %w", err)
-		}
-		fresh := recs[:0:0]
-		for _, r := range recs {
-			if !seen[r.ID] {
-				fresh = append(fresh, r)
+			more = len(recs) >= limit
+			for _, r := range recs {
+				if !seen[r.ID] {
+					queue = append(queue, r)
+				}
+			}
+			if len(queue) == 0 {
+				// Nothing left, or only records this run already pushed (their answers did not
+				// move them): stop rather than push them again in a loop.
+				return res, cmp.Or(readErr, alarm)
 			}
 		}
-		if len(fresh) == 0 {
-			// Nothing left, or only records this run already pushed (their answers did not
-			// move them): stop rather than push them again in a loop.
-			return res, cmp.Or(readErr, alarm)
-		}
+		fresh := queue[:min(len(queue), e.cfg.Batch)]
+		queue = queue[len(fresh):]
 		ids := make([]string, len(fresh))
 		envs := make([][]byte, len(fresh))
 		for i, r := range fresh {
@@ -379,7 +393,7 @@ func (e *Engine) pushAll(ctx context.Context) (PushResult, error) {
 			}
 		}
 		e.anchor(ctx, resp.Time)
-		if len(recs) < e.cfg.Batch {
+		if len(queue) == 0 && !more {
 			return res, cmp.Or(readErr, alarm)
 		}
 	}

@@ -27,6 +27,7 @@ type memStore struct {
 	applyFn func(kiosk.Delta) error // nil: accept
 	head    kiosk.AuditHead
 	halt    string
+	reads   int // calls of ToSend
 }
 
 var _ kiosk.SyncStore = (*memStore)(nil)
@@ -43,6 +44,7 @@ func newMemStore(n int) *memStore {
 func (s *memStore) ToSend(_ context.Context, limit int) ([]kiosk.OutboxRecord, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.reads++
 	var out []kiosk.OutboxRecord
 	for _, deact := range []bool{true, false} {
 		for _, r := range s.recs {
@@ -254,6 +256,38 @@ func TestPushMapsAnswers(t *testing.T) {
 	}
 	if p := e.Status().Pending; p != 0 {
 		t.Errorf("pending = %d after every record was answered", p)
+	}
+}
+
+// TestPushReadsTheOutboxOnceForManyBatches: the store checks every outbox row on each read,
+// so a long drain must not read it once a batch (that made the drain quadratic).
+func TestPushReadsTheOutboxOnceForManyBatches(t *testing.T) {
+	st := newMemStore(1050)
+	var batches []int
+	var pushed []string
+	reg := &fakeRegistry{changes: noChanges, push: func(envs [][]byte) (ikdsync.PushResponse, error) {
+		batches = append(batches, len(envs))
+		for _, e := range envs {
+			pushed = append(pushed, string(e))
+		}
+		return acceptAll(t0)(envs)
+	}}
+	e := newEngine(t, st, reg, func(c *ikdsync.EngineConfig) { c.Batch = 10 })
+	res, err := e.Round(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Push.Acknowledged != 1050 || len(batches) != 105 || slices.Max(batches) != 10 {
+		t.Fatalf("acknowledged %d in %d batches of at most %d, want 1050 in 105 of 10", res.Push.Acknowledged, len(batches), slices.Max(batches))
+	}
+	for i, env := range pushed {
+		if want := fmt.Sprintf("env-%d", i+1); env != want {
+			t.Fatalf("push %d sent %s, want %s: the queue order is lost", i, env, want)
+		}
+	}
+	// 500 records a read (50 batches), then 500, then the last 50.
+	if st.reads != 3 {
+		t.Errorf("the outbox was read %d times for 105 batches, want 3", st.reads)
 	}
 }
 

@@ -146,10 +146,27 @@ primary_pid() {
 	done
 }
 
+# ensure_role retries: a formation that has just turned healthy may still restart or
+# reconfigure its primary, and CI once saw the keeper terminate this very session while its
+# commit waited for the synchronous standby. The SQL is idempotent.
 ensure_role() {
+	local i
+	for i in $(seq 1 30); do
+		if healthy && role_sql; then
+			return 0
+		fi
+		echo "postgres-ha.sh: the role did not take (formation settling?); trying again" >&2
+		sleep 2
+	done
+	echo "postgres-ha.sh: could not set up role $role in 30 tries; see $dir/*.log" >&2
+	exit 1
+}
+
+role_sql() {
 	local p
-	p="$(primary_port)"
-	as_pg psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$p" -d postgres <<SQL
+	p="$(primary_port)" || return 1
+	# A commit waits for the synchronous standby; one that went away must not hang us.
+	as_pg timeout 30 psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$p" -d postgres <<SQL
 DO \$\$
 BEGIN
 	IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$role') THEN

@@ -188,9 +188,12 @@ main() {
 	ensure_package
 	install -d -o postgres -g postgres "$dir"
 	ensure_monitor
-	# The standby is created only once the primary is up, so that it clones it.
+	# The standby is created only once the primary is up, so that it clones it. A formation
+	# made before is restarted whole: its primary may be node 2, which node 1 waits for.
 	ensure_node 0
-	wait_for "node 1" primary_port
+	if [ ! -f "$dir/.node2-created" ]; then
+		wait_for "node 1" primary_port
+	fi
 	ensure_node 1
 	echo "postgres-ha.sh: waiting for a primary and a synchronous standby"
 	wait_for "the formation" healthy

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/ikd-field/ikd/kiosk/store"
@@ -25,7 +26,10 @@ func storePurge(ctx context.Context, e env) error {
 	}
 	given := false
 	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "retention-days" })
-	if fs.NArg() != 0 || *days < 0 || (given && *days < 1) {
+	// More days than a Duration holds would wrap round to a short retention and purge
+	// evidence the supervisor meant to keep.
+	tooLong := int64(*days) > int64(math.MaxInt64/(24*time.Hour))
+	if fs.NArg() != 0 || *days < 0 || (given && *days < 1) || tooLong {
 		return usageError(name + " --data DIR [--secret-file F] [--retention-days N (N >= 1)] [--dry-run]")
 	}
 	secret, err := readSecret(*secretFile)

@@ -66,6 +66,15 @@ func TestStorePurge(t *testing.T) {
 	if again := run("store", "purge", "--dry-run", "--retention-days", "30"); counts(again) != counts(dry) {
 		t.Fatalf("dry run changed the store: %q then %q", dry, again)
 	}
+	// 213,504 days overflow a Duration to about 25 minutes: refused, nothing purged.
+	for _, days := range []string{"213504", "106752"} {
+		if code, out, _ := runStoreCLI(t, "store", "purge", "--data", data, "--secret-file", secret, "--retention-days", days); code == 0 {
+			t.Errorf("retention of %s days accepted: %s", days, out)
+		}
+	}
+	if again := run("store", "purge", "--dry-run", "--retention-days", "30"); counts(again) != counts(dry) {
+		t.Fatalf("a refused retention changed the store: %q then %q", dry, again)
+	}
 	if out := run("store", "purge"); !strings.Contains(out, "purged: evidence of 0 answered records") {
 		t.Fatalf("purge with the kiosk's 60 days: %s", out)
 	}

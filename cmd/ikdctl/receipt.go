@@ -8,6 +8,7 @@ import (
 	"github.com/ikd-field/ikd/kiosk/app"
 	"github.com/ikd-field/ikd/kiosk/printer"
 	"github.com/ikd-field/ikd/kiosk/receipt"
+	"github.com/ikd-field/ikd/kiosk/store"
 )
 
 const receiptUsage = "receipt --data DIR [--secret-file F] RECORD_ID [--pdf OUT.pdf] [--printer QUEUE]"
@@ -39,7 +40,7 @@ func runReceipt(ctx context.Context, e env) error {
 		return err
 	}
 	defer st.Close()
-	paper, err := app.PaperReceipt(ctx, st, ids[0])
+	paper, err := app.PaperReceipt(ctx, st, ids[0], store.OperatorActor)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/app"
 	"github.com/ikd-field/ikd/kiosk/receipt"
+	"github.com/ikd-field/ikd/kiosk/store"
 	"github.com/ikd-field/ikd/kiosk/store/snapshot"
 	ikdsync "github.com/ikd-field/ikd/sync"
 )
@@ -69,8 +71,15 @@ func TestReceiptPDF(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The paper names a citizen: who issued it is in the audit log, and the chain holds.
+	if issued := receiptIssues(t, data, id); issued != store.OperatorActor {
+		t.Errorf("audit entries receipt.issued for %s by %q, want one by %q", id, issued, store.OperatorActor)
+	}
+	if code, out, errOut := runStoreCLI(t, "audit", "verify", "--data", data, "--secret-file", secret); code != 0 {
+		t.Fatalf("audit verify after the receipt: exit %d: %s%s", code, out, errOut)
+	}
 	st := openTestStore(t, data, secret)
-	paper, err := app.PaperReceipt(context.Background(), st, id)
+	paper, err := app.PaperReceipt(context.Background(), st, id, "sup1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,6 +105,24 @@ func TestReceiptPDF(t *testing.T) {
 			t.Errorf("receipt text lacks %q:\n%s", w, text)
 		}
 	}
+}
+
+// receiptIssues returns the actors of the audit's receipt.issued entries for record id,
+// comma-separated in order.
+func receiptIssues(t *testing.T, data, id string) string {
+	t.Helper()
+	db, err := sql.Open("sqlite", storePath(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var by sql.NullString
+	err = db.QueryRow(`SELECT group_concat(officer_id, ',') FROM (SELECT officer_id FROM audit
+		WHERE action = 'receipt.issued' AND subject = ? ORDER BY seq)`, id).Scan(&by)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return by.String
 }
 
 func TestReceiptFailures(t *testing.T) {

@@ -206,7 +206,12 @@ func TestActivationFromCameraToReceipt(t *testing.T) {
 	if recs, err := s.Records(ctx, "", 0); err != nil || len(recs) != 0 {
 		t.Fatalf("records with limit 0: %v, %v", recs, err)
 	}
-	// The paper receipt is read back from the signed record, as ikdctl receipt reads it.
+	// The paper receipt is read back from the signed record, as ikdctl receipt reads it, and
+	// its issue is audited (an unknown record issues nothing).
+	audited, err := a.Store().VerifyAudit(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	paper, err := s.PaperReceipt(ctx, r.RecordID)
 	if err != nil || paper.Name != r.Name || paper.NIK != r.NIK || paper.OfficerID != officer.ID ||
 		paper.KioskID != r.KioskID || paper.Kind != kiosk.KindActivation || paper.State != kiosk.RecordPending ||
@@ -215,6 +220,9 @@ func TestActivationFromCameraToReceipt(t *testing.T) {
 	}
 	if _, err := s.PaperReceipt(ctx, "0190a1b2-0000-7000-8000-000000000000"); !errors.Is(err, ErrNoSuchReceipt) {
 		t.Fatalf("paper receipt of an unknown record: %v", err)
+	}
+	if after, err := a.Store().VerifyAudit(ctx); err != nil || after != audited+1 {
+		t.Fatalf("audit entries %d → %d (%v) over two receipts, one issued: want one more", audited, after, err)
 	}
 
 	sum, err := s.Stats(ctx, time.Now())

@@ -21,16 +21,27 @@ var ErrNoSuchReceipt = &kiosk.Error{Code: "receipt.unknown_record", Msg: kiosk.M
 // PaperReceipt is the receipt of outbox record id as st holds it now: the signed record's
 // NIK, officer, kiosk and time, the resident's name and kecamatan, and the registry's answer
 // so far. The window's "Cetak" and `ikdctl receipt` both print this, so a reprint of a record
-// in the same state is the same paper, byte for byte.
-func PaperReceipt(ctx context.Context, st *store.Store, id string) (receipt.Receipt, error) {
+// in the same state is the same paper, byte for byte. The paper names a citizen, so issuing
+// it is audited first ("receipt.issued", by: an officer id, or "operator" at the console).
+func PaperReceipt(ctx context.Context, st *store.Store, id, by string) (receipt.Receipt, error) {
 	recs, err := st.Records(ctx, "", math.MaxInt32)
 	if err != nil {
 		return receipt.Receipt{}, err
 	}
 	for _, rec := range recs {
-		if rec.ID == id {
-			return paperOf(ctx, st, rec)
+		if rec.ID != id {
+			continue
 		}
+		paper, err := paperOf(ctx, st, rec)
+		if err != nil {
+			return receipt.Receipt{}, err
+		}
+		ev := kiosk.AuditEvent{Time: st.Now(), OfficerID: by, Action: "receipt.issued", Subject: id,
+			Detail: fmt.Sprintf("%s, %s", paper.Kind, paper.State)}
+		if err := st.Record(ctx, ev); err != nil {
+			return receipt.Receipt{}, err
+		}
+		return paper, nil
 	}
 	return receipt.Receipt{}, ErrNoSuchReceipt.With(fmt.Errorf("record %q not in the outbox", id))
 }
@@ -68,7 +79,7 @@ func (s *session) PaperReceipt(ctx context.Context, id string) (receipt.Receipt,
 	if err != nil {
 		return receipt.Receipt{}, err
 	}
-	return PaperReceipt(ctx, st, id)
+	return PaperReceipt(ctx, st, id, s.officer.ID)
 }
 
 // ReceiptDir is where receipts that were not printed are kept, inside the data directory.

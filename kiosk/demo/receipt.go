@@ -15,8 +15,8 @@ import (
 // demoReceipt is the headless demo's "Cetak": the record's receipt as the window prints it,
 // saved in the demo's data directory and, with a queue, printed there too. It returns the
 // PDF's path, the reference and the CUPS job (empty without a queue).
-func demoReceipt(ctx context.Context, st *store.Store, dataDir, recordID, queue string) (path string, paper receipt.Receipt, job string, err error) {
-	paper, err = app.PaperReceipt(ctx, st, recordID)
+func demoReceipt(ctx context.Context, st *store.Store, dataDir, recordID, officerID, queue string) (path string, paper receipt.Receipt, job string, err error) {
+	paper, err = app.PaperReceipt(ctx, st, recordID, officerID)
 	if err != nil {
 		return "", paper, "", err
 	}
@@ -51,12 +51,12 @@ func demoSecretFile(dataDir string, secret []byte) (string, error) {
 }
 
 // sayReceipt prints the demo's receipt and says where it is, the path on a line of its own.
-func sayReceipt(ctx context.Context, n *narrator, d *Demo, recordID, queue string) error {
+func sayReceipt(ctx context.Context, n *narrator, d *Demo, recordID, officerID, queue string) error {
 	secret, err := demoSecretFile(d.Dir, d.Secret)
 	if err != nil {
 		return err
 	}
-	path, paper, job, err := demoReceipt(ctx, d.Kiosk.Store(), d.Dir, recordID, queue)
+	path, paper, job, err := demoReceipt(ctx, d.Kiosk.Store(), d.Dir, recordID, officerID, queue)
 	if err != nil {
 		return err
 	}

@@ -227,7 +227,7 @@ func RunStory(ctx context.Context, cfg StoryConfig) error {
 	for _, line := range strings.Split(strings.TrimRight(msg.Text, "\n"), "\n") {
 		fmt.Fprintf(cfg.Out, "    | %s\n", line)
 	}
-	if err := sayReceipt(ctx, n, d, receipt.RecordID, cfg.Printer); err != nil {
+	if err := sayReceipt(ctx, n, d, receipt.RecordID, officer.ID, cfg.Printer); err != nil {
 		return fmt.Errorf("receipt: %w", err)
 	}
 	if msg.Code == "" {

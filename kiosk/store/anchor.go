@@ -115,7 +115,7 @@ func (s *Store) checkAnchor(ctx context.Context) error {
 			cause = u
 		}
 		return s.write(ctx, func(tx *sql.Tx) error {
-			return s.appendAudit(ctx, tx, kiosk.AuditEvent{Time: s.now(), OfficerID: "operator",
+			return s.appendAudit(ctx, tx, kiosk.AuditEvent{Time: s.now(), OfficerID: OperatorActor,
 				Action: "store.reanchored", Subject: s.kioskID, Detail: cause.Error()})
 		})
 	}

@@ -44,6 +44,10 @@ type ChainError struct {
 
 func (e *ChainError) Error() string { return fmt.Sprintf("audit entry %d: %s", e.Entry, e.Reason) }
 
+// OperatorActor is the audit's actor for what is done at the console (ikdctl) rather than
+// by an officer signed in at the window.
+const OperatorActor = "operator"
+
 // Record appends ev to the audit log durably.
 func (s *Store) Record(ctx context.Context, ev kiosk.AuditEvent) error {
 	if err := s.write(ctx, func(tx *sql.Tx) error { return s.appendAudit(ctx, tx, ev) }); err != nil {

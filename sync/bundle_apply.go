@@ -2,10 +2,13 @@ package sync
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
+	"time"
 
 	"github.com/ikd-field/ikd/kiosk"
 )
@@ -13,6 +16,61 @@ import (
 // The kiosk's side of the stick: answers and changes go through the very code the network
 // uses (recordAnswers and Store.RecordAnswers; the engine's pull lane), so a record answered
 // by stick and by network, or a page applied by either, ends the same.
+
+// OutboxSource is the kiosk store as ExportOutbox reads it (kiosk/store.Store).
+type OutboxSource interface {
+	ToSend(ctx context.Context, limit int) ([]kiosk.OutboxRecord, error)
+	// Checkpoint queues an audit checkpoint record of the audit chain's head.
+	Checkpoint(ctx context.Context) (kiosk.AuditCheckpoint, error)
+	RegistryKeys(ctx context.Context) ([]kiosk.RegistryKey, error)
+	KioskID() string
+	DeviceKey() ed25519.PrivateKey
+	Now() time.Time
+}
+
+// OutboxExport is one outbox bundle made by ExportOutbox.
+type OutboxExport struct {
+	Bundle   []byte // nil when no record waits for the registry
+	Manifest OutboxManifest
+	Records  int
+	// LeftOut reports records that failed their integrity check: they stay behind, the good
+	// ones travel.
+	LeftOut error
+}
+
+// ExportOutbox seals the records the registry has not answered as one outbox bundle. They
+// stay pending: a lost stick loses nothing, and the next export carries them again.
+func ExportOutbox(ctx context.Context, src OutboxSource) (OutboxExport, error) {
+	recs, readErr := src.ToSend(ctx, MaxBundleRecords)
+	if readErr != nil && len(recs) == 0 {
+		return OutboxExport{}, readErr
+	}
+	// A network push carries the kiosk's audit head; a stick carries it as a checkpoint, so
+	// the registry can refuse a rolled-back kiosk after stick-only weeks too. Queued now, it
+	// is answered with the records, and the answers' own audit entries start the count to
+	// the next periodic one afresh.
+	if len(recs) > 0 && !slices.ContainsFunc(recs, func(r kiosk.OutboxRecord) bool { return r.Kind == kiosk.KindAuditCheckpoint }) {
+		if _, err := src.Checkpoint(ctx); err != nil {
+			return OutboxExport{}, fmt.Errorf("bundle export: %w", err)
+		}
+		if recs, readErr = src.ToSend(ctx, MaxBundleRecords); readErr != nil && len(recs) == 0 {
+			return OutboxExport{}, readErr
+		}
+	}
+	x := OutboxExport{Records: len(recs), LeftOut: readErr}
+	if len(recs) == 0 {
+		return x, nil
+	}
+	keys, err := src.RegistryKeys(ctx)
+	if err != nil && len(keys) == 0 {
+		return OutboxExport{}, err
+	}
+	x.Bundle, x.Manifest, err = SealOutbox(src.KioskID(), src.DeviceKey(), recs, keys, src.Now())
+	if err != nil {
+		return OutboxExport{}, err
+	}
+	return x, nil
+}
 
 // ApplyAnswers records the answers of a verified answers bundle (see OpenAnswers), like the
 // answers to a push. An answer for a record the kiosk does not hold fails the whole bundle

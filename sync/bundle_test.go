@@ -354,3 +354,77 @@ func FuzzParseBundle(f *testing.F) {
 		}
 	})
 }
+
+// outboxSource is a kiosk store as ExportOutbox reads it: Checkpoint queues a checkpoint
+// record, bad is reported beside the records as ToSend reports records failing their check.
+type outboxSource struct {
+	k           bundleParty
+	keys        []kiosk.RegistryKey
+	recs        []kiosk.OutboxRecord
+	bad         error
+	checkpoints int
+}
+
+func (s *outboxSource) ToSend(context.Context, int) ([]kiosk.OutboxRecord, error) {
+	return slices.Clone(s.recs), s.bad
+}
+
+func (s *outboxSource) Checkpoint(context.Context) (kiosk.AuditCheckpoint, error) {
+	s.checkpoints++
+	s.recs = append(s.recs, kiosk.OutboxRecord{ID: fmt.Sprintf("cp-%d", s.checkpoints), Kind: kiosk.KindAuditCheckpoint,
+		Seq: int64(100 + s.checkpoints), Envelope: []byte("checkpoint"), State: kiosk.RecordPending})
+	return kiosk.AuditCheckpoint{}, nil
+}
+
+func (s *outboxSource) RegistryKeys(context.Context) ([]kiosk.RegistryKey, error) { return s.keys, nil }
+func (s *outboxSource) KioskID() string                                           { return s.k.id }
+func (s *outboxSource) DeviceKey() ed25519.PrivateKey                             { return s.k.priv }
+func (s *outboxSource) Now() time.Time                                            { return time.Now() }
+
+// ExportOutbox adds an audit checkpoint to a stick that lacks one (once), carries the good
+// records past bad ones, writes nothing when nothing waits and refuses without a registry key.
+func TestExportOutbox(t *testing.T) {
+	k, reg := newParty(t, "kiosk-1"), newParty(t, "reg-1")
+	keys := []kiosk.RegistryKey{reg.registryKey()}
+	bad := errors.New("outbox record rec-09: MAC does not match")
+	for _, tc := range []struct {
+		name            string
+		src             outboxSource
+		wantIDs         []string
+		wantCheckpoints int
+		wantErr         bool
+	}{
+		{name: "nothing waits", src: outboxSource{keys: keys}},
+		{name: "records get a checkpoint", src: outboxSource{keys: keys, recs: outboxRecords(2)},
+			wantIDs: []string{"rec-01", "rec-02", "cp-1"}, wantCheckpoints: 1},
+		{name: "a checkpoint already queued", src: outboxSource{keys: keys, recs: append(outboxRecords(1),
+			kiosk.OutboxRecord{ID: "cp-0", Kind: kiosk.KindAuditCheckpoint, Seq: 50, Envelope: []byte("c")})},
+			wantIDs: []string{"rec-01", "cp-0"}},
+		{name: "bad records stay behind", src: outboxSource{keys: keys, recs: outboxRecords(1), bad: bad},
+			wantIDs: []string{"rec-01", "cp-1"}, wantCheckpoints: 1},
+		{name: "only bad records", src: outboxSource{keys: keys, bad: bad}, wantErr: true},
+		{name: "no registry key", src: outboxSource{recs: outboxRecords(1)}, wantCheckpoints: 1, wantErr: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := tc.src
+			src.k = k
+			x, err := ikdsync.ExportOutbox(context.Background(), &src)
+			if (err != nil) != tc.wantErr || src.checkpoints != tc.wantCheckpoints {
+				t.Fatalf("err %v, %d checkpoints queued; want error %v, %d", err, src.checkpoints, tc.wantErr, tc.wantCheckpoints)
+			}
+			if tc.wantErr {
+				return
+			}
+			if !errors.Is(x.LeftOut, src.bad) || x.Records != len(tc.wantIDs) || (x.Bundle == nil) != (len(tc.wantIDs) == 0) {
+				t.Fatalf("export %d records, bundle %d bytes, left out %v", x.Records, len(x.Bundle), x.LeftOut)
+			}
+			if x.Bundle == nil {
+				return
+			}
+			ob, err := ikdsync.OpenOutbox(x.Bundle, enrolled(k), reg.priv)
+			if err != nil || !slices.Equal(ob.IDs, tc.wantIDs) || ob.Manifest.BundleID != x.Manifest.BundleID {
+				t.Fatalf("bundle holds %v (%v), want %v", ob.IDs, err, tc.wantIDs)
+			}
+		})
+	}
+}

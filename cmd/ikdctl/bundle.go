@@ -57,43 +57,23 @@ func bundleExport(ctx context.Context, e env) error {
 		return err
 	}
 	defer s.Close()
-	recs, readErr := s.ToSend(ctx, ikdsync.MaxBundleRecords)
-	if readErr != nil && len(recs) == 0 {
-		return readErr
-	}
-	// A network push carries the kiosk's audit head; a stick carries it as a checkpoint, so
-	// the registry can refuse a rolled-back kiosk after stick-only weeks too. Queued now, it
-	// is answered with the records, and the answers' own audit entries start the count to
-	// the next periodic one afresh.
-	if len(recs) > 0 && !slices.ContainsFunc(recs, func(r kiosk.OutboxRecord) bool { return r.Kind == kiosk.KindAuditCheckpoint }) {
-		if _, err := s.Checkpoint(ctx); err != nil {
-			return fmt.Errorf("bundle export: %w", err)
-		}
-		if recs, readErr = s.ToSend(ctx, ikdsync.MaxBundleRecords); readErr != nil && len(recs) == 0 {
-			return readErr
-		}
-	}
-	if readErr != nil {
-		// Records that fail their integrity check stay behind; the good ones travel.
-		fmt.Fprintf(e.stderr, "bundle export: records left out: %v\n", readErr)
-	}
-	if len(recs) == 0 {
-		fmt.Fprintln(e.stdout, "no records wait for the registry; no bundle written")
-		return nil
-	}
-	keys, err := s.RegistryKeys(ctx)
-	if err != nil && len(keys) == 0 {
-		return err
-	}
-	b, m, err := ikdsync.SealOutbox(s.KioskID(), s.DeviceKey(), recs, keys, s.Now())
+	x, err := ikdsync.ExportOutbox(ctx, s)
 	if err != nil {
 		return err
 	}
-	if err := ikdsync.WriteBundleFile(*out, b); err != nil {
+	if x.LeftOut != nil {
+		fmt.Fprintf(e.stderr, "bundle export: records left out: %v\n", x.LeftOut)
+	}
+	if x.Bundle == nil {
+		fmt.Fprintln(e.stdout, "no records wait for the registry; no bundle written")
+		return nil
+	}
+	if err := ikdsync.WriteBundleFile(*out, x.Bundle); err != nil {
 		return err
 	}
+	m := x.Manifest
 	fmt.Fprintf(e.stdout, "bundle %s of kiosk %s: %d records%s, outbox %d to %d, %d bytes, written to %s\n",
-		m.BundleID, m.KioskID, len(recs), kindList(m.Counts), m.FirstSeq, m.LastSeq, len(b), *out)
+		m.BundleID, m.KioskID, x.Records, kindList(m.Counts), m.FirstSeq, m.LastSeq, len(x.Bundle), *out)
 	fmt.Fprintln(e.stdout, "the records stay pending until the registry's answers are applied (ikdctl bundle answers)")
 	return nil
 }

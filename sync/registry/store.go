@@ -186,8 +186,10 @@ type BatchTx interface {
 	// Residents answers Resident for many NIKs, the map holding only the NIKs that exist.
 	Residents(ctx context.Context, niks []string) (map[string]ResidentRow, error)
 	// UpdateRegistrationAndEnqueueMail is UpdateRegistration(r) and EnqueueMail(m) in one
-	// round trip (a new code and its mail). Both run whatever the other's outcome: after an
-	// error the transaction must not commit.
+	// round trip (a new code and its mail), or none of its own: a store may send both with
+	// the transaction's next statement or its commit, and then reports their error from that
+	// call and refuses the commit. Both run whatever the other's outcome: after an error the
+	// transaction must not commit.
 	UpdateRegistrationAndEnqueueMail(ctx context.Context, r Registration, m mail.Mail) error
 	// LockRegistrations reads and locks, as Registration does, those of the registrations ids
 	// that exist, in id order; for the rest of the transaction Registration answers for them

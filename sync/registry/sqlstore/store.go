@@ -143,6 +143,9 @@ func (s *Store) inTx(ctx context.Context, fn func(ctx context.Context, tx regist
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer dt.rollback(context.WithoutCancel(ctx))
+	if s.d.batchReads() {
+		dt = &deferringTx{dbTx: dt}
+	}
 	if err := fn(ctx, s.tx(dt)); err != nil {
 		return err
 	}

@@ -241,10 +241,15 @@ func (t *tx) updated(r registry.Registration, n int64, err error) error {
 	if err := affected(n, err, "update registration "+r.ID); err != nil {
 		return err
 	}
+	t.keepLocked(r)
+	return nil
+}
+
+// keepLocked makes r the locked copy of its registration, if this transaction locked it.
+func (t *tx) keepLocked(r registry.Registration) {
 	if _, ok := t.locked[r.ID]; ok {
 		t.locked[r.ID] = r
 	}
-	return nil
 }
 
 var recordCols = []string{"id", "kiosk_id", "kind", "registration_id", "nik", "at", "received_at",
@@ -762,7 +767,15 @@ func (t *batchTx) InsertRecords(ctx context.Context, rs []registry.StoredRecord)
 
 func (t *batchTx) UpdateRegistrationAndEnqueueMail(ctx context.Context, r registry.Registration, m mail.Mail) error {
 	region, _ := registry.SplitNIK(r.NIK)
-	n, err := t.c.pipeline(ctx, []stmt{{updateRegSQL, updateRegArgs(r)}, {enqueueMailRegionSQL, append(mailArgs(m), region)}})
+	update, enqueue := stmt{updateRegSQL, updateRegArgs(r)}, stmt{enqueueMailRegionSQL, append(mailArgs(m), region)}
+	if d, ok := t.c.(*deferringTx); ok {
+		// Both go with the transaction's next statement; the locked copy is current now.
+		d.hold(update, func(n int64) error { return affected(n, nil, "update registration "+r.ID) })
+		d.hold(enqueue, func(n int64) error { return enqueued(m, n, nil) })
+		t.keepLocked(r)
+		return nil
+	}
+	n, err := t.c.pipeline(ctx, []stmt{update, enqueue})
 	if err != nil {
 		return fmt.Errorf("update registration %s and enqueue mail %s: %w", r.ID, m.ID, err)
 	}

@@ -941,9 +941,6 @@ func testBatchReads(t *testing.T, s registry.Store) {
 			return err
 		}
 		eq(t, "locked registration after the code's update", r1again, r1)
-		isErr(t, "the same mail again", bt.UpdateRegistrationAndEnqueueMail(ctx, r1, newMail(7)), registry.ErrExists)
-		gone := registry.Registration{ID: "r-gone", NIK: rs[0].NIK, Status: registry.RegApproved}
-		isErr(t, "an unknown registration", bt.UpdateRegistrationAndEnqueueMail(ctx, gone, newMail(8)), registry.ErrNotFound)
 		r2, err := tx.Registration(ctx, "r-2")
 		if err != nil {
 			return err
@@ -965,6 +962,54 @@ func testBatchReads(t *testing.T, s registry.Store) {
 		eq(t, "code committed", got.CodeHash, []byte{9})
 		return nil
 	})
+	// A failed code write fails the transaction, at once or (a store that defers the writes
+	// to the next statement) at a later call and the commit, even when that later call's
+	// error is taken for its own: nothing of it commits.
+	r1 := regs[0]
+	r1.Status, r1.ApprovedAt, r1.CodeHash = registry.RegApproved, at(time.Hour), []byte{10}
+	gone := registry.Registration{ID: "r-gone", NIK: rs[0].NIK, Status: registry.RegApproved}
+	before, err := s.Stats(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		what string
+		reg  registry.Registration
+		m    mail.Mail
+		want error
+	}{
+		{"the same mail again", r1, newMail(7), registry.ErrExists},
+		{"an unknown registration", gone, newMail(8), registry.ErrNotFound},
+	} {
+		err := s.InTx(t.Context(), func(ctx context.Context, tx registry.Tx) error {
+			bt := tx.(registry.BatchTx)
+			if err := bt.LockRegistrations(ctx, []string{"r-1"}); err != nil {
+				return err
+			}
+			if err := bt.UpdateRegistrationAndEnqueueMail(ctx, tc.reg, tc.m); err != nil {
+				return err
+			}
+			_, err := tx.Resident(ctx, "3171010101900009") // not found: the error is taken as the read's
+			if !errors.Is(err, registry.ErrNotFound) {
+				return err
+			}
+			return nil
+		})
+		isErr(t, tc.what, err, tc.want)
+	}
+	in(t, s, func(ctx context.Context, tx registry.Tx) error {
+		got, err := tx.Registration(ctx, "r-1")
+		if err != nil {
+			return err
+		}
+		eq(t, "code after the failed writes", got.CodeHash, []byte{9})
+		return nil
+	})
+	after, err := s.Stats(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "mails queued after the failed writes", after.MailsQueued, before.MailsQueued)
 }
 
 func testResidents(t *testing.T, s registry.Store) {

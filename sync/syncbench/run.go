@@ -33,10 +33,9 @@ var ErrNoPostgres = errors.New("bench sync needs a PostgreSQL server: start one 
 
 // Goals the table compares with.
 const (
-	GoalDrain        = 5 * time.Second
-	GoalBytesPerAct  = 400
-	GoalIngestPG     = 7000
-	GoalIngestOfBulk = 0.5
+	GoalDrain       = 5 * time.Second
+	GoalBytesPerAct = 400
+	GoalIngestPG    = 7000
 	// GoalIngestOfFloor is the share of the signature floor (verifying the records'
 	// signatures alone on the registry's cores) PostgreSQL ingest should reach.
 	GoalIngestOfFloor = 0.7
@@ -309,7 +308,9 @@ func (r Report) Write(w io.Writer) error {
 	fmt.Fprintf(tw, "sealing cost: 1 - sealed / unsealed (2 runs each)\t%.1f %%\t< %.0f %%\t%s\n",
 		100*r.SealingCost(), 100*GoalSealingCost, yesNo(r.SealingCost() < GoalSealingCost))
 	fmt.Fprintf(tw, "PostgreSQL BulkInsertRecords (COPY), %d rows\t%.0f rec/s\t(yardstick)\t-\n", r.Bulk.Records, r.Bulk.RPS())
-	fmt.Fprintf(tw, "ingest PostgreSQL / bulk\t%.2f\t>= %.1f\t%s\n", ratio, GoalIngestOfBulk, yesNo(ratio >= GoalIngestOfBulk))
+	// COPY writes one table without rules: a yardstick, not a goal (issue 16 judges ingest
+	// against the signature floor instead).
+	fmt.Fprintf(tw, "ingest PostgreSQL / bulk\t%.2f\t(yardstick)\t-\n", ratio)
 	fmt.Fprintf(tw, "signature floor: verify the same records' signatures alone, %d cores\t%.0f rec/s\t(floor)\t-\n",
 		m.Procs, r.SignatureFloor.RPS())
 	fmt.Fprintf(tw, "ingest PostgreSQL / signature floor\t%.2f\t>= %.1f\t%s\n", r.OfFloor(), GoalIngestOfFloor, yesNo(r.OfFloor() >= GoalIngestOfFloor))

@@ -13,6 +13,7 @@ import (
 	"strings"
 	gosync "sync"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-smtp"
 
@@ -196,5 +197,42 @@ func TestBundleNeedsEnrolment(t *testing.T) {
 	}
 	if _, err := os.Stat(f); err == nil {
 		t.Error("a bundle was written by a kiosk that is not enrolled")
+	}
+}
+
+// TestBundleExportLeavesTamperedRecordsBehind drives sync.ExportOutbox's left-out path through
+// the real kiosk store: a record edited outside the kiosk stays behind and is named on stderr,
+// the good ones travel with a checkpoint, and the edited one is still in the outbox.
+func TestBundleExportLeavesTamperedRecordsBehind(t *testing.T) {
+	ctx := context.Background()
+	st, _, _ := sealedRegistryDB(t)
+	hs := serveRegistry(t, st)
+	dir, secret := t.TempDir(), writeFile(t, "secret", "kata-sandi-kiosk\n")
+	enrolledKiosk(t, st, hs.URL, dir, secret)
+	s := openTestStore(t, dir, secret)
+	for i := range 3 {
+		id := fmt.Sprintf("rec-%d", i)
+		rec := kiosk.OutboxRecord{ID: id, Kind: kiosk.KindActivation, NIK: "3201014101900001", RegistrationID: "reg-" + id,
+			Envelope: []byte("signed " + id), State: kiosk.RecordPending, CreatedAt: time.Now()}
+		if err := s.Enqueue(ctx, rec, kiosk.AuditEvent{OfficerID: "sup1", Action: "activation.approved", Subject: id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	sqliteEdit(t, dir, "UPDATE outbox SET created_at = created_at + 1 WHERE id = 'rec-1'")
+
+	stick := filepath.Join(t.TempDir(), "outbox.ikdb")
+	code, out, errOut := runStoreCLI(t, "bundle", "export", "--out", stick, "--data", dir, "--secret-file", secret)
+	if code != 0 || !strings.Contains(out, "3 records (activation 2, audit_checkpoint 1)") ||
+		!strings.Contains(errOut, "records left out") || !strings.Contains(errOut, "rec-1") {
+		t.Fatalf("export: exit %d\n%s%s\nwant 2 activations and a checkpoint, rec-1 named as left out", code, out, errOut)
+	}
+	if _, err := os.Stat(stick); err != nil {
+		t.Fatalf("no bundle written: %v", err)
+	}
+	if code, out, _ := runStoreCLI(t, "store", "verify", "--data", dir, "--secret-file", secret); code != 1 || !strings.Contains(out, "outbox         BAD: 1 of 4 rows") {
+		t.Fatalf("the edited record after the export: exit %d\n%s", code, out)
 	}
 }

@@ -85,11 +85,7 @@ func (d *deferringTx) batch(ctx context.Context, q string, args [][]any) ([]int6
 	if len(d.held) == 0 {
 		return d.dbTx.batch(ctx, q, args)
 	}
-	stmts := make([]stmt, len(args))
-	for i, a := range args {
-		stmts[i] = stmt{q, a}
-	}
-	return d.send(ctx, stmts)
+	return d.send(ctx, repeated(q, args))
 }
 
 func (d *deferringTx) pipeline(ctx context.Context, stmts []stmt) ([]int64, error) {

@@ -142,11 +142,7 @@ type pgTx struct {
 
 // batch sends the statements as one pgx.Batch: one round trip for the lot.
 func (t pgTx) batch(ctx context.Context, q string, args [][]any) ([]int64, error) {
-	stmts := make([]stmt, len(args))
-	for i, a := range args {
-		stmts[i] = stmt{q, a}
-	}
-	return t.pipeline(ctx, stmts)
+	return t.pipeline(ctx, repeated(q, args))
 }
 
 // pipeline sends the statements as one pgx.Batch.

@@ -65,6 +65,15 @@ type stmt struct {
 	args []any
 }
 
+// repeated is q once per argument list, as a pipeline's statements.
+func repeated(q string, args [][]any) []stmt {
+	stmts := make([]stmt, len(args))
+	for i, a := range args {
+		stmts[i] = stmt{q, a}
+	}
+	return stmts
+}
+
 type rows interface {
 	Next() bool
 	Scan(dest ...any) error

@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -767,19 +766,16 @@ func (t *batchTx) InsertRecords(ctx context.Context, rs []registry.StoredRecord)
 
 func (t *batchTx) UpdateRegistrationAndEnqueueMail(ctx context.Context, r registry.Registration, m mail.Mail) error {
 	region, _ := registry.SplitNIK(r.NIK)
-	update, enqueue := stmt{updateRegSQL, updateRegArgs(r)}, stmt{enqueueMailRegionSQL, append(mailArgs(m), region)}
-	if d, ok := t.c.(*deferringTx); ok {
-		// Both go with the transaction's next statement; the locked copy is current now.
-		d.hold(update, func(n int64) error { return affected(n, nil, "update registration "+r.ID) })
-		d.hold(enqueue, func(n int64) error { return enqueued(m, n, nil) })
-		t.keepLocked(r)
-		return nil
+	// InTx wraps every transaction of a batch dialect in a deferringTx; a read-only one has none.
+	d, ok := t.c.(*deferringTx)
+	if !ok {
+		return fmt.Errorf("update registration %s: not in a read-write transaction", r.ID)
 	}
-	n, err := t.c.pipeline(ctx, []stmt{update, enqueue})
-	if err != nil {
-		return fmt.Errorf("update registration %s and enqueue mail %s: %w", r.ID, m.ID, err)
-	}
-	return errors.Join(t.updated(r, n[0], nil), enqueued(m, n[1], nil))
+	// Both go with the transaction's next statement; the locked copy is current now.
+	d.hold(stmt{updateRegSQL, updateRegArgs(r)}, func(n int64) error { return affected(n, nil, "update registration "+r.ID) })
+	d.hold(stmt{enqueueMailRegionSQL, append(mailArgs(m), region)}, func(n int64) error { return enqueued(m, n, nil) })
+	t.keepLocked(r)
+	return nil
 }
 
 func (t *batchTx) Residents(ctx context.Context, niks []string) (map[string]registry.ResidentRow, error) {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"math"
+	"slices"
 
 	"github.com/ikd-field/ikd/kiosk/face/quality"
 )
@@ -25,11 +27,17 @@ func DefaultOptions() Options {
 	return Options{Detector: HOG, DetectWidth: 640, Quality: quality.Defaults()}
 }
 
-// chipIOD is the inter-eye distance in dlib's 150 px descriptor chip (padding 0.25). When
-// the face in the detection image is at least this large, the chip dlib cut from it holds all
-// the detail the network uses, and the descriptor from the detection pass is kept. A smaller
-// face is described again from a full-resolution crop.
-const chipIOD = 55
+// describeSide is the face box side, in pixels, of the image a face is described from.
+// dlib cuts its 150 px chip (padding 0.25) from that image; a HOG box this size has an
+// inter-eye distance of about 52 px, near the chip's own 55, so the chip loses nothing
+// visible. A larger face is scaled down to it, which keeps the HOG pass go-face makes on the
+// crop cheap (140 and 120 gave the same calibration; 120 is 1 ms faster); a smaller face is
+// described at the frame's own resolution.
+const describeSide = 120
+
+// describePad is the margin around the detected box in the crop, as a fraction of the box
+// side: enough for dlib's HOG to find the same face again in the crop.
+const describePad = 0.2
 
 // Observation is one analysed face in one frame. Coordinates are frame pixels.
 type Observation struct {
@@ -46,9 +54,9 @@ type Observation struct {
 	// frames of a capture, at the end, rather than every frame of the challenge.
 	frame   image.Image
 	Quality quality.Report
-	// Refined is true when the descriptor came from a second dlib pass on a full-resolution
-	// crop (the face was small in the detection image).
-	Refined bool
+	// DescribeScale is the scale of the crop the face was described from (1: the frame's own
+	// resolution; less: a large face scaled down).
+	DescribeScale float64
 }
 
 // Analyzer runs detection, landmarks, descriptor and the quality gate on frames. It is safe
@@ -88,29 +96,21 @@ func (a *Analyzer) Analyze(ctx context.Context, frame image.Image) (Observation,
 		return Observation{}, fmt.Errorf("analyze face: frame %dx%d too small", b.Dx(), b.Dy())
 	}
 	img, factor := a.DetectionImage(frame)
-	faces, err := a.rec.Recognize(ctx, img, a.opt.Detector)
+	boxes, err := a.rec.Detect(ctx, img, a.opt.Detector)
 	if err != nil {
 		return Observation{}, err
 	}
-	switch len(faces) {
+	switch len(boxes) {
 	case 0:
 		return Observation{}, quality.HintNoFace
 	case 1:
 	default:
 		return Observation{}, quality.HintSeveralFaces
 	}
-	f := faces[0]
-	shape, lm, err := scaleLandmarks(f.Landmarks, float64(factor), b.Min)
+	detected := view{img: img, origin: b.Min, inv: float64(factor)}
+	obs, err := a.describe(ctx, frame, scaleRect(boxes[0], float64(factor)).Add(b.Min), detected)
 	if err != nil {
 		return Observation{}, err
-	}
-	obs := Observation{Box: scaleRect(f.Rect, factor).Add(b.Min), Landmarks: lm, Shape: shape, Descriptor: f.Descriptor}
-	if factor > 1 {
-		if pose, err := quality.EstimatePose(lm); err == nil && pose.IOD/float64(factor) < chipIOD {
-			if err := a.refine(ctx, frame, &obs); err != nil {
-				return Observation{}, err
-			}
-		}
 	}
 	rep, err := a.opt.Quality.Check(frame, obs.Landmarks)
 	if err != nil {
@@ -122,33 +122,54 @@ func (a *Analyzer) Analyze(ctx context.Context, frame image.Image) (Observation,
 	return obs, nil
 }
 
-// refine describes the face again from a full-resolution crop around it. HOG runs on the
-// crop too (go-face has no landmark-only entry point), but the crop is small, so it is cheap.
-// If dlib finds no single face in the crop, the detection-pass result is kept.
-func (a *Analyzer) refine(ctx context.Context, frame image.Image, obs *Observation) error {
-	if err := ctx.Err(); err != nil {
-		return err
+// view is an image of part of the frame: its pixel p is frame pixel origin + p·inv.
+type view struct {
+	img    *image.YCbCr
+	origin image.Point
+	inv    float64
+}
+
+// describe runs the landmark model and the descriptor network once, on a crop around box
+// (frame pixels): at the frame's resolution for a small face, scaled to describeSide for a
+// large one. go-face finds the face again in the crop first (it has no landmarks-from-box
+// call), which on a crop this small costs a few milliseconds. HOG misses the odd face in a
+// crop that it found in the whole image (its cell grid falls differently), so a miss tries
+// the crop at the frame's resolution and then the detection image itself.
+func (a *Analyzer) describe(ctx context.Context, frame image.Image, box image.Rectangle, detected view) (Observation, error) {
+	side := max(box.Dx(), box.Dy())
+	pad := int(math.Ceil(describePad * float64(side)))
+	region := box.Inset(-pad).Intersect(frame.Bounds())
+	full := scaledYCbCr(frame, region, 1)
+	views := []view{{img: full, origin: region.Min, inv: 1}}
+	if crop := resizedYCbCr(full, min(1, describeSide/float64(side))); crop != full {
+		// The exact inverse of the crop's rounded size.
+		views = slices.Insert(views, 0, view{img: crop, origin: region.Min, inv: float64(region.Dx()) / float64(crop.Rect.Dx())})
 	}
-	box := obs.Box
-	pad := max(box.Dx(), box.Dy()) * 3 / 4
-	crop := box.Inset(-pad).Intersect(frame.Bounds())
-	faces, err := a.rec.Recognize(ctx, scaledYCbCr(frame, crop, 1), a.opt.Detector)
-	if err != nil {
-		return err
+	for _, v := range append(views, detected) {
+		faces, err := a.rec.Recognize(ctx, v.img, a.opt.Detector)
+		if err != nil {
+			return Observation{}, err
+		}
+		// The face the detection pass found is the one overlapping its box most.
+		best, overlap := -1, 0
+		for i, f := range faces {
+			r := scaleRect(f.Rect, v.inv).Add(v.origin).Intersect(box)
+			if n := r.Dx() * r.Dy(); n > overlap {
+				best, overlap = i, n
+			}
+		}
+		if best < 0 {
+			continue
+		}
+		f := faces[best]
+		shape, lm, err := scaleLandmarks(f.Landmarks, v.inv, v.origin)
+		if err != nil {
+			return Observation{}, err
+		}
+		return Observation{Box: scaleRect(f.Rect, v.inv).Add(v.origin), Landmarks: lm, Shape: shape,
+			Descriptor: f.Descriptor, DescribeScale: 1 / v.inv}, nil
 	}
-	if len(faces) != 1 {
-		return nil
-	}
-	f := faces[0]
-	shape, lm, err := scaleLandmarks(f.Landmarks, 1, crop.Min)
-	if err != nil {
-		return err
-	}
-	obs.Box = f.Rect.Add(crop.Min)
-	obs.Landmarks, obs.Shape = lm, shape
-	obs.Descriptor = f.Descriptor
-	obs.Refined = true
-	return nil
+	return Observation{}, quality.HintNoFace
 }
 
 // DetectionImage scales frame down by the integer factor that brings it to at most
@@ -160,8 +181,9 @@ func (a *Analyzer) DetectionImage(frame image.Image) (img *image.YCbCr, factor i
 	return scaledYCbCr(frame, b, factor), factor
 }
 
-func scaleRect(r image.Rectangle, f int) image.Rectangle {
-	return image.Rect(r.Min.X*f, r.Min.Y*f, r.Max.X*f, r.Max.Y*f)
+func scaleRect(r image.Rectangle, f float64) image.Rectangle {
+	sc := func(v int) int { return int(math.Round(float64(v) * f)) }
+	return image.Rect(sc(r.Min.X), sc(r.Min.Y), sc(r.Max.X), sc(r.Max.Y))
 }
 
 // scaleLandmarks maps the landmark model's integer points to frame coordinates (the centre

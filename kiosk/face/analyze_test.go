@@ -3,7 +3,6 @@ package face
 import (
 	"context"
 	"errors"
-	"fmt"
 	"image"
 	"math"
 	"testing"
@@ -20,67 +19,127 @@ func mustAnalyzer(t *testing.T, rec Recognizer, opt Options) *Analyzer {
 	return a
 }
 
-// oneFace is a recognizer that sees f in every image.
-func oneFace(f RawFace) *fakeRecognizer {
-	return &fakeRecognizer{recognize: func(context.Context, *image.YCbCr, Detector) ([]RawFace, error) {
-		return []RawFace{f}, nil
-	}}
+// oneFace is a recognizer that sees f (frame pixels) in every frame of size frame.
+func oneFace(frame image.Rectangle, f RawFace) *fakeRecognizer {
+	return &fakeRecognizer{frame: frame, scene: func() ([]RawFace, error) { return []RawFace{f}, nil }}
 }
 
-// A 1280×720 frame is detected at 640×360; the landmarks come back in frame pixels, and a
-// 68-point model gives the same landmarks and pose as a 5-point one.
-func TestAnalyzeMapsDetectionCoordinatesBack(t *testing.T) {
+// A 1280×720 frame is detected at 640×360 and the face described once, from a crop of the
+// frame around it: at the frame's own resolution when the face is small, scaled down to
+// describeSide when it is large. The landmarks come back in frame pixels, and a 68-point
+// model gives the same landmarks and pose as a 5-point one.
+func TestAnalyzeDetectsThenDescribesOnce(t *testing.T) {
 	frame := texturedFrame(1280, 720)
-	for _, points := range []int{5, 68} {
-		t.Run(fmt.Sprintf("%dPoints", points), func(t *testing.T) {
-			f := synthFace(points, quality.Point{X: 320, Y: 170}, 60, 10, descriptor(0.1, 1))
-			var sizes []image.Point
-			rec := &fakeRecognizer{recognize: func(_ context.Context, img *image.YCbCr, _ Detector) ([]RawFace, error) {
-				sizes = append(sizes, img.Rect.Size())
-				return []RawFace{f}, nil
-			}}
+	for _, tc := range []struct {
+		name      string
+		points    int
+		iod       float64
+		wantScale float64
+	}{
+		{"Large5Points", 5, 120, describeSide / 300.0}, // synthFace's box is 2.5 IOD high
+		{"Large68Points", 68, 120, describeSide / 300.0},
+		{"Small5Points", 5, 40, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := synthFace(tc.points, quality.Point{X: 640, Y: 340}, tc.iod, 10, descriptor(0.1, 1))
+			rec := oneFace(frame.Rect, f)
+			var detected, described []image.Point
+			sharp := descriptor(0.2, 2)
+			rec.crop = func(img *image.YCbCr, faces []RawFace) []RawFace {
+				described = append(described, img.Rect.Size())
+				faces[0].Descriptor = sharp
+				return faces
+			}
+			scene := rec.scene
+			rec.scene = func() ([]RawFace, error) {
+				detected = append(detected, image.Pt(0, 0))
+				return scene()
+			}
 			obs, err := mustAnalyzer(t, rec, DefaultOptions()).Analyze(context.Background(), frame)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(sizes) != 1 || sizes[0] != image.Pt(640, 360) {
-				t.Fatalf("recognizer saw %v, want one 640×360 image", sizes)
+			if len(detected) != 1 || len(described) != 1 || obs.Descriptor != sharp {
+				t.Fatalf("%d detections, crops %v: want one of each, the descriptor from the crop", len(detected), described)
 			}
-			if obs.Box != image.Rect(520, 220, 760, 520) || obs.Refined || obs.Descriptor != f.Descriptor {
-				t.Fatalf("observation box %v refined %v", obs.Box, obs.Refined)
+			if math.Abs(obs.DescribeScale-tc.wantScale) > 0.01 {
+				t.Fatalf("described at scale %.3f, want %.3f", obs.DescribeScale, tc.wantScale)
+			}
+			if d := obs.Box.Min.Sub(f.Rect.Min); max(abs(d.X), abs(d.Y)) > 2 || abs(obs.Box.Dx()-f.Rect.Dx()) > 4 {
+				t.Fatalf("observation box %v, want about %v", obs.Box, f.Rect)
 			}
 			p := obs.Quality.Pose
-			if math.Abs(p.IOD-2*60*math.Cos(10*math.Pi/180)) > 3 || math.Abs(p.Yaw-10) > 2 || math.Abs(p.Roll) > 2 {
-				t.Fatalf("pose %+v, want IOD about 118, yaw 10, roll 0", p)
+			iod := tc.iod * math.Cos(10*math.Pi/180)
+			// The landmark model gives whole pixels of the crop: 2.5 frame pixels at scale 0.4.
+			if math.Abs(p.IOD-iod) > 3 || math.Abs(p.Yaw-10) > 3 || math.Abs(p.Roll) > 2 ||
+				math.Abs(p.EyeCentre.X-640) > 3 || math.Abs(p.EyeCentre.Y-340) > 3 {
+				t.Fatalf("pose %+v, want IOD about %.0f, yaw 10, roll 0, eyes at (640, 340)", p, iod)
 			}
 		})
 	}
 }
 
-// A face small in the detection image is described again from a full-resolution crop.
-func TestAnalyzeRefinesSmallFaces(t *testing.T) {
+func abs(v int) int { return max(v, -v) }
+
+// HOG misses the odd face in the scaled crop: the analyzer describes it at the frame's own
+// resolution instead, missed there too from the detection image, and missed everywhere it is
+// no face.
+func TestAnalyzeCropMisses(t *testing.T) {
 	frame := texturedFrame(1280, 720)
-	small := synthFace(68, quality.Point{X: 320, Y: 170}, 40, 0, descriptor(0.1, 1))
-	sharp := descriptor(0.2, 2)
-	var crops []image.Rectangle
-	rec := &fakeRecognizer{recognize: func(_ context.Context, img *image.YCbCr, _ Detector) ([]RawFace, error) {
-		if img.Rect.Dx() == 640 {
-			return []RawFace{small}, nil
-		}
-		crops = append(crops, img.Rect)
-		// The same face at full resolution, in the crop's own pixels.
-		c := quality.Point{X: 640 - float64(img.Rect.Min.X), Y: 340 - float64(img.Rect.Min.Y)}
-		return []RawFace{synthFace(68, c, 80, 0, sharp)}, nil
-	}}
+	f := synthFace(5, quality.Point{X: 640, Y: 340}, 120, 0, descriptor(0.1, 1))
+	for _, tc := range []struct {
+		name      string
+		found     int // the first view with the face: the scaled crop, the full one, the detection image
+		wantScale float64
+	}{
+		{"MissedScaledFoundFull", 1, 1},
+		{"MissedCropsFoundDetected", 2, 0.5},
+		{"MissedEverywhere", 3, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := oneFace(frame.Rect, f)
+			var views int
+			rec.crop = func(_ *image.YCbCr, faces []RawFace) []RawFace {
+				views++
+				if views <= tc.found {
+					return nil
+				}
+				return faces
+			}
+			obs, err := mustAnalyzer(t, rec, DefaultOptions()).Analyze(context.Background(), frame)
+			if tc.found == 3 {
+				if !errors.Is(err, quality.HintNoFace) || views != 3 {
+					t.Fatalf("err %v after %d views, want no face after 3", err, views)
+				}
+				return
+			}
+			if err != nil || views != tc.found+1 || obs.DescribeScale != tc.wantScale {
+				t.Fatalf("err %v, %d views, scale %v: want the face from view %d at scale %v", err, views, obs.DescribeScale, tc.found+1, tc.wantScale)
+			}
+			if p := obs.Quality.Pose; math.Abs(p.EyeCentre.X-640) > 3 || math.Abs(p.EyeCentre.Y-340) > 3 {
+				t.Fatalf("eyes at %+v, want (640, 340)", p.EyeCentre)
+			}
+		})
+	}
+}
+
+// A second face reaching into the crop is not the one described.
+func TestAnalyzeDescribesTheDetectedFace(t *testing.T) {
+	frame := texturedFrame(1280, 720)
+	f := synthFace(5, quality.Point{X: 640, Y: 340}, 40, 0, descriptor(0.1, 1))
+	rec := oneFace(frame.Rect, f)
+	rec.crop = func(img *image.YCbCr, faces []RawFace) []RawFace {
+		other := faces[0]
+		other.Rect = image.Rectangle{Max: image.Pt(10, 10)}
+		other.Descriptor = descriptor(0.9, 3)
+		return []RawFace{other, faces[0]}
+	}
 	obs, err := mustAnalyzer(t, rec, DefaultOptions()).Analyze(context.Background(), frame)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(crops) != 1 || !obs.Refined || obs.Descriptor != sharp {
-		t.Fatalf("crops %v refined %v", crops, obs.Refined)
-	}
-	if p := obs.Quality.Pose; math.Abs(p.EyeCentre.X-640) > 2 || math.Abs(p.EyeCentre.Y-340) > 2 || math.Abs(p.IOD-80) > 2 {
-		t.Fatalf("refined pose %+v, want eyes at (640, 340), IOD 80", p)
+	if obs.Descriptor != f.Descriptor {
+		t.Fatal("described the face at the crop's corner, not the one detected")
 	}
 }
 
@@ -89,16 +148,18 @@ func TestAnalyzeFaceCountAndShape(t *testing.T) {
 	f := synthFace(5, quality.Point{X: 320, Y: 200}, 100, 0, descriptor(0.1, 1))
 	odd := f
 	odd.Landmarks = f.Landmarks[:4]
-	closed := &fakeRecognizer{recognize: func(context.Context, *image.YCbCr, Detector) ([]RawFace, error) { return nil, ErrClosed }}
+	scene := func(faces []RawFace, err error) *fakeRecognizer {
+		return &fakeRecognizer{frame: frame.Rect, scene: func() ([]RawFace, error) { return faces, err }}
+	}
 	for _, tc := range []struct {
 		name string
 		rec  Recognizer
 		want error
 	}{
-		{"NobodyThere", &fakeRecognizer{recognize: func(context.Context, *image.YCbCr, Detector) ([]RawFace, error) { return nil, nil }}, quality.HintNoFace},
-		{"TwoPeople", &fakeRecognizer{recognize: func(context.Context, *image.YCbCr, Detector) ([]RawFace, error) { return []RawFace{f, f}, nil }}, quality.HintSeveralFaces},
-		{"FourPointModel", oneFace(odd), quality.ErrShapeSize},
-		{"EngineClosed", closed, ErrClosed},
+		{"NobodyThere", scene(nil, nil), quality.HintNoFace},
+		{"TwoPeople", scene([]RawFace{f, f}, nil), quality.HintSeveralFaces},
+		{"FourPointModel", oneFace(frame.Rect, odd), quality.ErrShapeSize},
+		{"EngineClosed", scene(nil, ErrClosed), ErrClosed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := mustAnalyzer(t, tc.rec, DefaultOptions()).Analyze(context.Background(), frame)
@@ -110,7 +171,7 @@ func TestAnalyzeFaceCountAndShape(t *testing.T) {
 }
 
 func TestAnalyzeRejectsBadInput(t *testing.T) {
-	rec := oneFace(synthFace(5, quality.Point{X: 320, Y: 200}, 100, 0, Descriptor{}))
+	rec := oneFace(image.Rect(0, 0, 640, 480), synthFace(5, quality.Point{X: 320, Y: 200}, 100, 0, Descriptor{}))
 	a := mustAnalyzer(t, rec, DefaultOptions())
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

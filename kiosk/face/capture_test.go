@@ -11,10 +11,10 @@ import (
 	"github.com/ikd-field/ikd/kiosk/face/quality"
 )
 
-// scripted is a recognizer that sees faces[i] on its i-th call.
-func scripted(faces []RawFace) *fakeRecognizer {
+// scripted is a recognizer that sees faces[i] (frame pixels) in the i-th frame of size frame.
+func scripted(frame image.Rectangle, faces []RawFace) *fakeRecognizer {
 	i := 0
-	return &fakeRecognizer{recognize: func(context.Context, *image.YCbCr, Detector) ([]RawFace, error) {
+	return &fakeRecognizer{frame: frame, scene: func() ([]RawFace, error) {
 		f := faces[min(i, len(faces)-1)]
 		i++
 		return []RawFace{f}, nil
@@ -32,11 +32,11 @@ func TestCaptureHeadTurn(t *testing.T) {
 			for i, yaw := range []float64{0, 2, -1, 15, 30, 35, 20, 5, 0, 1} {
 				faces = append(faces, synthFace(points, centre, 100, yaw, descriptor(0.1, uint64(i))))
 			}
-			c, err := NewCapture(mustAnalyzer(t, scripted(faces), DefaultOptions()), DefaultCaptureConfig(), liveness.Left)
+			frame := texturedFrame(640, 480)
+			c, err := NewCapture(mustAnalyzer(t, scripted(frame.Rect, faces), DefaultOptions()), DefaultCaptureConfig(), liveness.Left)
 			if err != nil {
 				t.Fatal(err)
 			}
-			frame := texturedFrame(640, 480)
 			at := time.Date(2026, 1, 2, 9, 0, 0, 0, time.UTC)
 			var p Progress
 			for i := range faces {
@@ -59,7 +59,7 @@ func TestCaptureHeadTurn(t *testing.T) {
 }
 
 func TestNewCaptureRejectsBadConfig(t *testing.T) {
-	a := mustAnalyzer(t, scripted([]RawFace{{}}), DefaultOptions())
+	a := mustAnalyzer(t, scripted(image.Rect(0, 0, 640, 480), []RawFace{{}}), DefaultOptions())
 	cfg := DefaultCaptureConfig()
 	cfg.BestN = 0
 	if _, err := NewCapture(a, cfg, liveness.Left); err == nil {

@@ -11,13 +11,66 @@ import (
 	"github.com/ikd-field/ikd/kiosk/face/quality"
 )
 
-// fakeRecognizer stands in for dlib: each test says what the models see.
+// fakeRecognizer stands in for dlib. Each test says what is in the frame, in frame pixels:
+// scene runs once per frame (at Detect). Detect reports the boxes in the detection image (the
+// frame scaled to its width); Recognize reports the frame's faces in the image it is handed
+// (the detection image, or a crop cut around the face the way the analyzer cuts it), and
+// crop, when set, changes what the models see there.
 type fakeRecognizer struct {
-	recognize func(ctx context.Context, img *image.YCbCr, det Detector) ([]RawFace, error)
+	frame image.Rectangle
+	scene func() ([]RawFace, error)
+	crop  func(img *image.YCbCr, faces []RawFace) []RawFace
+	seen  []RawFace       // the current frame's faces
+	det   image.Rectangle // the current frame's detection image
 }
 
-func (f *fakeRecognizer) Recognize(ctx context.Context, img *image.YCbCr, det Detector) ([]RawFace, error) {
-	return f.recognize(ctx, img, det)
+func (f *fakeRecognizer) Detect(ctx context.Context, img *image.YCbCr, _ Detector) ([]image.Rectangle, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	faces, err := f.scene()
+	if err != nil {
+		return nil, err
+	}
+	f.seen, f.det = faces, img.Rect
+	s := float64(img.Rect.Dx()) / float64(f.frame.Dx())
+	boxes := make([]image.Rectangle, len(faces))
+	for i, face := range faces {
+		boxes[i] = inImage(face, f.frame.Min, s).Rect
+	}
+	return boxes, nil
+}
+
+func (f *fakeRecognizer) Recognize(ctx context.Context, img *image.YCbCr, _ Detector) ([]RawFace, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []RawFace
+	for _, face := range f.seen {
+		region := f.frame // the detection image
+		if img.Rect != f.det {
+			side := max(face.Rect.Dx(), face.Rect.Dy())
+			region = face.Rect.Inset(-int(math.Ceil(describePad * float64(side)))).Intersect(f.frame)
+		}
+		out = append(out, inImage(face, region.Min, float64(img.Rect.Dx())/float64(region.Dx())))
+	}
+	if f.crop != nil {
+		out = f.crop(img, out)
+	}
+	return out, nil
+}
+
+// inImage is face, given in frame pixels, as seen in an image of the frame from origin on,
+// scaled by s (the inverse of the analyzer's mapping back).
+func inImage(face RawFace, origin image.Point, s float64) RawFace {
+	at := func(p image.Point) image.Point {
+		return image.Pt(int(math.Round((float64(p.X-origin.X)+0.5)*s-0.5)), int(math.Round((float64(p.Y-origin.Y)+0.5)*s-0.5)))
+	}
+	out := RawFace{Rect: image.Rectangle{Min: at(face.Rect.Min), Max: at(face.Rect.Max)}, Descriptor: face.Descriptor}
+	for _, p := range face.Landmarks {
+		out.Landmarks = append(out.Landmarks, at(p))
+	}
+	return out
 }
 
 var _ Recognizer = (*fakeRecognizer)(nil)

@@ -3,6 +3,7 @@ package face
 import (
 	"image"
 	"image/color"
+	"math"
 
 	"github.com/ikd-field/ikd/kiosk"
 )
@@ -46,6 +47,16 @@ func scaledYCbCr(src image.Image, r image.Rectangle, factor int) *image.YCbCr {
 func scaleYCbCrPlanes(dst, s *image.YCbCr, r image.Rectangle, factor int) {
 	w, h := dst.Rect.Dx(), dst.Rect.Dy()
 	for y := range h {
+		if factor == 2 {
+			// The common case (a 1280-wide frame to 640), a third of the time of boxMean.
+			top := s.Y[s.YOffset(r.Min.X, r.Min.Y+2*y):]
+			bottom := s.Y[s.YOffset(r.Min.X, r.Min.Y+2*y+1):]
+			row := dst.Y[y*dst.YStride : y*dst.YStride+w]
+			for x := range row {
+				row[x] = uint8((int(top[2*x]) + int(top[2*x+1]) + int(bottom[2*x]) + int(bottom[2*x+1]) + 2) / 4)
+			}
+			continue
+		}
 		for x := range w {
 			sx, sy := r.Min.X+x*factor, r.Min.Y+y*factor
 			dst.Y[y*dst.YStride+x] = boxMean(s.Y, s.YStride, sx-s.Rect.Min.X, sy-s.Rect.Min.Y, factor, factor)
@@ -116,4 +127,71 @@ func scaleGeneric(dst *image.YCbCr, src image.Image, r image.Rectangle, factor i
 			}
 		}
 	}
+}
+
+// resizedYCbCr scales src by scale (at most 1): each destination luma pixel averages the
+// source area it covers, and chroma is sampled at the centre of each 2×2 block. Scale 1
+// returns src itself.
+func resizedYCbCr(src *image.YCbCr, scale float64) *image.YCbCr {
+	if scale >= 1 {
+		return src
+	}
+	sr := src.Rect
+	w := max(1, int(math.Round(float64(sr.Dx())*scale)))
+	h := max(1, int(math.Round(float64(sr.Dy())*scale)))
+	dst := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)
+	xs, ys := areaSpans(sr.Dx(), w), areaSpans(sr.Dy(), h)
+	rows := make([]float32, sr.Dy()*w) // horizontally filtered luma
+	for y := range sr.Dy() {
+		row := src.Y[src.YOffset(sr.Min.X, sr.Min.Y+y):]
+		for x, sp := range xs {
+			var sum float32
+			for k, wt := range sp.weights {
+				sum += wt * float32(row[sp.start+k])
+			}
+			rows[y*w+x] = sum
+		}
+	}
+	for y, sp := range ys {
+		for x := range w {
+			var sum float32
+			for k, wt := range sp.weights {
+				sum += wt * rows[(sp.start+k)*w+x]
+			}
+			dst.Y[y*dst.YStride+x] = uint8(min(255, sum+0.5))
+		}
+	}
+	fx, fy := float64(sr.Dx())/float64(w), float64(sr.Dy())/float64(h)
+	for cy := range (h + 1) / 2 {
+		sy := sr.Min.Y + min(sr.Dy()-1, int(float64(2*cy+1)*fy))
+		for cx := range (w + 1) / 2 {
+			sx := sr.Min.X + min(sr.Dx()-1, int(float64(2*cx+1)*fx))
+			ci := src.COffset(sx, sy)
+			dst.Cb[cy*dst.CStride+cx], dst.Cr[cy*dst.CStride+cx] = src.Cb[ci], src.Cr[ci]
+		}
+	}
+	return dst
+}
+
+// areaSpan is the source pixels one destination pixel covers, with each one's share.
+type areaSpan struct {
+	start   int
+	weights []float32
+}
+
+// areaSpans maps n source pixels onto m ≤ n destination pixels.
+func areaSpans(n, m int) []areaSpan {
+	r := float64(n) / float64(m)
+	spans := make([]areaSpan, m)
+	for i := range spans {
+		lo, hi := float64(i)*r, float64(i+1)*r
+		start, end := int(lo), min(n, int(math.Ceil(hi)))
+		wts := make([]float32, end-start)
+		for k := range wts {
+			p := float64(start + k)
+			wts[k] = float32((min(hi, p+1) - max(lo, p)) / r)
+		}
+		spans[i] = areaSpan{start: start, weights: wts}
+	}
+	return spans
 }

@@ -3,6 +3,7 @@ package face
 import (
 	"context"
 	"errors"
+	"image"
 	"testing"
 	"time"
 
@@ -28,7 +29,7 @@ func TestLiveVerifierTimesOut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lv := &LiveVerifier{Analyzer: mustAnalyzer(t, scripted([]RawFace{{}}), DefaultOptions()), Frames: frames,
+	lv := &LiveVerifier{Analyzer: mustAnalyzer(t, scripted(image.Rect(0, 0, 640, 480), []RawFace{{}}), DefaultOptions()), Frames: frames,
 		Verifier: v, Capture: DefaultCaptureConfig(), Direction: left, Timeout: time.Nanosecond}
 	if _, err := lv.VerifyFace(context.Background(), liveResident); !errors.Is(err, ErrLivenessTimeout) {
 		t.Fatalf("VerifyFace with no face: %v, want ErrLivenessTimeout", err)
@@ -65,7 +66,7 @@ func TestLiveVerifierDecides(t *testing.T) {
 				t.Fatal(err)
 			}
 			var prompts int
-			lv := &LiveVerifier{Analyzer: mustAnalyzer(t, scripted(faces), DefaultOptions()), Frames: frames,
+			lv := &LiveVerifier{Analyzer: mustAnalyzer(t, scripted(frame.Rect, faces), DefaultOptions()), Frames: frames,
 				Verifier: v, Capture: DefaultCaptureConfig(), Direction: left, OnProgress: func(Progress) { prompts++ }}
 			res, err := lv.VerifyFace(context.Background(), liveResident)
 			if err != nil {

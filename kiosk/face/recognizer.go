@@ -18,6 +18,9 @@ type Recognizer interface {
 	// ctx is done (a running dlib call cannot be interrupted) and ErrClosed once the models
 	// are freed. It must be safe for concurrent use.
 	Recognize(ctx context.Context, img *image.YCbCr, det Detector) ([]RawFace, error)
+	// Detect finds the faces in img with detector det and returns their boxes only, in the
+	// same coordinates and under the same contract as Recognize.
+	Detect(ctx context.Context, img *image.YCbCr, det Detector) ([]image.Rectangle, error)
 }
 
 // RawFace is one face as the models report it, in the coordinates of the image they were given.

@@ -1,5 +1,6 @@
 // Package dlib is the kiosk's only cgo face code: it runs dlib's detector, landmark model
-// and descriptor network through go-face, and implements face.Recognizer. Everything that
+// and descriptor network through go-face, and dlib's HOG detector alone (hogdetect.cc: go-face
+// has no detection-only call), and implements face.Recognizer. Everything that
 // decides anything (quality, liveness, matching, the band) is pure Go elsewhere.
 package dlib
 
@@ -20,11 +21,13 @@ import (
 
 // Engine owns the loaded dlib models. Load it once per process: loading takes about 0.6 s
 // and 130 MB. It is safe for concurrent use: go-face serialises the detector and the
-// descriptor network internally (a mutex each), the landmark model is read-only, and the
-// engine's own lock keeps Close from freeing models under a running call.
+// descriptor network internally (a mutex each), the landmark model is read-only, the lone
+// HOG detector has its own mutex, and the engine's own lock keeps Close from freeing models
+// under a running call.
 type Engine struct {
 	mu     sync.RWMutex
 	rec    *goface.Recognizer
+	hog    *hogDetector
 	models face.ModelSet
 }
 
@@ -51,7 +54,12 @@ func Load(dir string, log *slog.Logger) (*Engine, error) {
 	if err != nil {
 		return nil, diagnoseLoadError(dir, err)
 	}
-	return &Engine{rec: rec, models: set}, nil
+	hog, err := newHOGDetector()
+	if err != nil {
+		rec.Close()
+		return nil, err
+	}
+	return &Engine{rec: rec, hog: hog, models: set}, nil
 }
 
 // diagnoseLoadError finds which file dlib could not deserialise. dlib reads the files in
@@ -110,9 +118,36 @@ func (e *Engine) Close() error {
 	defer e.mu.Unlock()
 	if e.rec != nil {
 		e.rec.Close()
+		e.hog.close()
 		e.rec = nil
 	}
 	return nil
+}
+
+// Detect implements face.Recognizer: HOG runs alone on img's luma. go-face has no
+// detection-only call, so the CNN detector runs through Recognize and its descriptors are
+// dropped (beside the CNN's second per frame they cost little).
+func (e *Engine) Detect(ctx context.Context, img *image.YCbCr, det face.Detector) ([]image.Rectangle, error) {
+	if det == face.CNN {
+		faces, err := e.Recognize(ctx, img, det)
+		if err != nil {
+			return nil, err
+		}
+		boxes := make([]image.Rectangle, len(faces))
+		for i, f := range faces {
+			boxes[i] = f.Rect
+		}
+		return boxes, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if e.rec == nil {
+		return nil, face.ErrClosed
+	}
+	return e.hog.detect(img)
 }
 
 // Recognize implements face.Recognizer: detection, landmarks and the descriptor in one dlib

@@ -52,7 +52,7 @@ type Report struct {
 	FrameToVerdict, StagesSum, Search float64
 	References                        int
 	ModelClass                        kiosk.ModelClass // of the recognition model
-	Refined                           bool             // the frame's face needed the full-resolution second pass
+	DescribeScale                     float64          // of the crop the frame's face was described from
 }
 
 // Run measures. It fails if the photo has no single face.
@@ -144,7 +144,7 @@ func Run(ctx context.Context, opt Options) (Report, error) {
 	}
 	detect := func(key string) func() error {
 		return func() error {
-			faces, err := engine.Recognize(ctx, faceless[key], face.HOG)
+			faces, err := engine.Detect(ctx, faceless[key], face.HOG)
 			if err == nil && len(faces) != 0 {
 				err = errors.New("faceless frame has a face")
 			}
@@ -203,7 +203,7 @@ func Run(ctx context.Context, opt Options) (Report, error) {
 		}
 	}
 
-	rep := Report{References: opt.References, ModelClass: engine.Models().Class(face.RecognitionFile), Refined: obs.Refined}
+	rep := Report{References: opt.References, ModelClass: engine.Models().Class(face.RecognitionFile), DescribeScale: obs.DescribeScale}
 	if opt.References > 0 {
 		refs, err := match.SyntheticReferences(cal, opt.References, 1)
 		if err != nil {
@@ -257,7 +257,7 @@ func (r Report) Write(w io.Writer) error {
 		}
 	}
 	p("recognition model: %s\n", r.ModelClass)
-	p("frame face needed full-resolution refinement: %v\n", r.Refined)
+	p("frame face described from a crop at scale %.2f of the frame\n", r.DescribeScale)
 	p("%-32s %9s %9s %5s\n", "stage", "median_ms", "p95_ms", "n")
 	for _, s := range r.Stats {
 		name := s.Name

@@ -68,6 +68,7 @@ func describe(ctx context.Context, an *face.Analyzer, m *face.Modern, sets []pho
 			obs, err := an.Analyze(ctx, img)
 			var h quality.Hint
 			if errors.As(err, &h) {
+				fmt.Fprintf(log, "left out %s: %s\n", f, h.Code)
 				skipped++
 				continue
 			}

@@ -56,8 +56,9 @@ func TestAnalyzeFindsTheFaceInAWebcamFrame(t *testing.T) {
 	}
 }
 
-// TestAnalyzeMapsCoordinatesBack compares the landmarks found on the downscaled frame with
-// those found at full resolution: they must agree to within the landmark model's own error.
+// TestAnalyzeMapsCoordinatesBack detects on the frame at full size and at half size: the
+// detection scale only moves where the crop is cut, so the landmarks must agree to within the
+// landmark model's own error.
 func TestAnalyzeMapsCoordinatesBack(t *testing.T) {
 	photo := toYCbCr(facetest.SharedPhoto(t, "chaeyeon/2.jpg")) // 681×1024, large face
 	full := face.DefaultOptions()
@@ -73,9 +74,6 @@ func TestAnalyzeMapsCoordinatesBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if false {
-		t.Fatal("large face was refined; the test wants the detection-pass mapping")
-	}
 	iod := of.Quality.Pose.IOD
 	for i := range of.Landmarks {
 		d := math.Hypot(of.Landmarks[i].X-oh.Landmarks[i].X, of.Landmarks[i].Y-oh.Landmarks[i].Y)
@@ -85,17 +83,45 @@ func TestAnalyzeMapsCoordinatesBack(t *testing.T) {
 	}
 }
 
-func TestAnalyzeRefinesSmallFaces(t *testing.T) {
-	photo := toYCbCr(facetest.SharedPhoto(t, "rena/1.jpg")) // 683×1024, face IOD ~72 px
-	opt := face.DefaultOptions()
-	opt.DetectWidth = 400 // factor 2: IOD ~36 px in the detection image
-	obs, err := mustAnalyzer(t, opt).Analyze(context.Background(), photo)
+// A large face is described from a crop scaled down to about 120 px a side, a small one at
+// the frame's own resolution. (Whether the descriptors stay good is the calibration's test,
+// TestSlowConvertedModelFitsTheCalibration: the shared recognition model is a stand-in.)
+func TestAnalyzeDescribesAtTheFacesSize(t *testing.T) {
+	photo := facetest.SharedPhoto(t, "chaeyeon/2.jpg") // 681×1024, face box about 310 px
+	a := mustAnalyzer(t, face.DefaultOptions())
+	large, err := a.Analyze(context.Background(), onCanvas(photo, 1280, 1024, image.Pt(300, 0)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if false {
-		t.Fatalf("small face not described from the full-resolution crop (IOD %.0f)", obs.Quality.Pose.IOD)
+	// The same photo at a third of its size in a VGA frame: a face box of about 100 px, found
+	// without scaling the frame (HOG finds nothing under 80 px).
+	small, err := a.Analyze(context.Background(), onCanvas(shrunk(photo, 3), 640, 480, image.Pt(200, 60)))
+	if err != nil {
+		t.Fatal(err)
 	}
+	if large.DescribeScale > 0.5 || small.DescribeScale != 1 {
+		t.Fatalf("described at scales %.2f (large face) and %.2f (small face), want below 0.5 and 1", large.DescribeScale, small.DescribeScale)
+	}
+}
+
+// shrunk is m scaled down by an integer factor (a box filter).
+func shrunk(m image.Image, k int) image.Image {
+	b := m.Bounds()
+	out := image.NewRGBA(image.Rect(0, 0, b.Dx()/k, b.Dy()/k))
+	for y := range out.Rect.Dy() {
+		for x := range out.Rect.Dx() {
+			var r, g, bl uint32
+			for dy := range k {
+				for dx := range k {
+					cr, cg, cb, _ := m.At(b.Min.X+x*k+dx, b.Min.Y+y*k+dy).RGBA()
+					r, g, bl = r+cr>>8, g+cg>>8, bl+cb>>8
+				}
+			}
+			n := uint32(k * k)
+			out.Set(x, y, color.RGBA{uint8(r / n), uint8(g / n), uint8(bl / n), 255})
+		}
+	}
+	return out
 }
 
 func TestAnalyzeFaceCountHints(t *testing.T) {

@@ -8,7 +8,8 @@
 // Where to look:
 //
 //	recognizer.go  the Recognizer interface dlib implements, RawFace, Detector
-//	analyze.go     one frame → one Observation (box, landmarks, descriptor, quality)
+//	analyze.go     one frame → one Observation: detect on the scaled frame, describe once
+//	               from a crop around the face (box, landmarks, descriptor, quality)
 //	capture.go     frames → liveness challenge → best-N descriptors
 //	live.go        kiosk.FaceVerifier: camera loop, officer-facing liveness errors
 //	verify.go      score + 1:N search → kiosk.DecideFace

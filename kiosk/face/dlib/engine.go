@@ -124,7 +124,7 @@ func (e *Engine) Close() error {
 	return nil
 }
 
-// Detect implements face.Recognizer: HOG runs alone on img's luma. go-face has no
+// Detect implements face.Recognizer: HOG runs alone, on img as RGB. go-face has no
 // detection-only call, so the CNN detector runs through Recognize and its descriptors are
 // dropped (beside the CNN's second per frame they cost little).
 func (e *Engine) Detect(ctx context.Context, img *image.YCbCr, det face.Detector) ([]image.Rectangle, error) {

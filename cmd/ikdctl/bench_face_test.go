@@ -14,7 +14,7 @@ func TestBenchFaceQuick(t *testing.T) {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	last := regexp.MustCompile(`^face-bench frame-to-verdict-ms \d+\.\d stages-sum-ms \d+\.\d search-200k-ms \d+\.\d$`)
+	last := regexp.MustCompile(`^face-bench frame-to-verdict-ms \d+\.\d stages-sum-ms \d+\.\d search-200k-ms \d+\.\d rss-mb \d+$`)
 	if !last.MatchString(lines[len(lines)-1]) {
 		t.Fatalf("last line %q", lines[len(lines)-1])
 	}

@@ -24,7 +24,7 @@ func NewIndexBuilder(c *Calibration, n int) *IndexBuilder {
 	n = max(n, 0)
 	return &IndexBuilder{
 		ix: &Index{cal: c, dim: c.rows, checks: checks, keys: make([]string, 0, n),
-			vecs: make([]float32, 0, n*c.rows), tails: make([]float32, 0, n*checks)},
+			vecs: make([]uint16, 0, n*c.rows), tails: make([]float32, 0, n*checks)},
 		pending: make([]Reference, 0, min(max(n, 1), builderBatch)),
 	}
 }
@@ -56,14 +56,7 @@ func (b *IndexBuilder) flush() {
 	// Every value is written below, so growing in place needs no temporary slice.
 	ix.vecs = slices.Grow(ix.vecs, len(refs)*ix.dim)[:len(ix.vecs)+len(refs)*ix.dim]
 	ix.tails = slices.Grow(ix.tails, len(refs)*ix.checks)[:len(ix.tails)+len(refs)*ix.checks]
-	parallel(len(refs), func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			row := start + i
-			v := ix.vecs[row*ix.dim : (row+1)*ix.dim]
-			ix.cal.embedInto(refs[i].Descriptor, v)
-			tailNorms(v, ix.tails[row*ix.checks:(row+1)*ix.checks])
-		}
-	})
+	ix.project(refs, start)
 	clear(b.pending) // drop the keys for the collector
 	b.pending = b.pending[:0]
 }

@@ -28,9 +28,14 @@ type Hit struct {
 // Index is a snapshot's references, projected once, for 1:N search: does a live face match
 // anyone else in the snapshot? It is immutable and safe for concurrent use.
 type Index struct {
-	cal  *Calibration
-	dim  int
-	vecs []float32 // len(keys) × dim unit embeddings, rows in reference order
+	cal *Calibration
+	dim int
+	// vecs holds len(keys) × dim unit embeddings, rows in reference order, as bfloat16 (the
+	// upper half of a float32): half the memory of float32, which keeps a 200,000-resident
+	// snapshot's two indexes (this and the modern engine's) within the kiosk's 400 MB. Each
+	// value is rounded to 8 significant bits (|Δv| ≤ 2⁻⁸·|v|), so a cosine moves by at most
+	// 2⁻⁸ (Σ|q||Δv| ≤ 2⁻⁸·Σ|q||v| ≤ 2⁻⁸ for unit vectors): bf16CosineError.
+	vecs []uint16
 	// tails[i*checks+c] is the norm of reference i's embedding after its first
 	// (c+1)·block values: with the probe's, it bounds what the rest can add to a dot product.
 	tails  []float32
@@ -46,22 +51,44 @@ const block = 16
 func NewIndex(c *Calibration, refs []Reference) (*Index, error) {
 	checks := (c.rows - 1) / block
 	ix := &Index{cal: c, dim: c.rows, checks: checks, keys: make([]string, len(refs)),
-		vecs: make([]float32, len(refs)*c.rows), tails: make([]float32, len(refs)*checks)}
+		vecs: make([]uint16, len(refs)*c.rows), tails: make([]float32, len(refs)*checks)}
 	for i, r := range refs {
 		if err := r.Descriptor.Validate(); err != nil {
 			return nil, fmt.Errorf("index reference %d (%s): %w", i, r.Key, err)
 		}
 		ix.keys[i] = r.Key
 	}
-	parallel(len(refs), func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			v := ix.vecs[i*ix.dim : (i+1)*ix.dim]
-			c.embedInto(refs[i].Descriptor, v)
-			tailNorms(v, ix.tails[i*checks:(i+1)*checks])
-		}
-	})
+	ix.project(refs, 0)
 	return ix, nil
 }
+
+// project writes refs' embeddings into rows start… of vecs and tails, in parallel.
+func (ix *Index) project(refs []Reference, start int) {
+	parallel(len(refs), func(lo, hi int) {
+		v := make([]float32, ix.dim)
+		for i := lo; i < hi; i++ {
+			row := start + i
+			ix.cal.embedInto(refs[i].Descriptor, v)
+			stored := ix.vecs[row*ix.dim : (row+1)*ix.dim]
+			for k, x := range v {
+				stored[k] = toBF16(x)
+				v[k] = fromBF16(stored[k]) // the bounds are of the values searched
+			}
+			tailNorms(v, ix.tails[row*ix.checks:(row+1)*ix.checks])
+		}
+	})
+}
+
+// bf16CosineError bounds how far a cosine against a stored row is from the exact one.
+const bf16CosineError = 1.0 / 256
+
+// toBF16 rounds f to the nearest bfloat16 (ties to even); f is finite.
+func toBF16(f float32) uint16 {
+	b := math.Float32bits(f)
+	return uint16((b + 0x7fff + (b>>16)&1) >> 16)
+}
+
+func fromBF16(h uint16) float32 { return math.Float32frombits(uint32(h) << 16) }
 
 // Len is the number of references.
 func (ix *Index) Len() int { return len(ix.keys) }
@@ -127,10 +154,10 @@ rows:
 			qb := q[c*block : (c+1)*block : (c+1)*block]
 			var s0, s1, s2, s3 float32
 			for k := 0; k < block; k += 4 {
-				s0 += vb[k] * qb[k]
-				s1 += vb[k+1] * qb[k+1]
-				s2 += vb[k+2] * qb[k+2]
-				s3 += vb[k+3] * qb[k+3]
+				s0 += fromBF16(vb[k]) * qb[k]
+				s1 += fromBF16(vb[k+1]) * qb[k+1]
+				s2 += fromBF16(vb[k+2]) * qb[k+2]
+				s3 += fromBF16(vb[k+3]) * qb[k+3]
 			}
 			dot += (s0 + s1) + (s2 + s3)
 			if dot+tails[c]*qTails[c] < floor {
@@ -138,7 +165,7 @@ rows:
 			}
 		}
 		for k := checks * block; k < dim; k++ {
-			dot += v[k] * q[k]
+			dot += fromBF16(v[k]) * q[k]
 		}
 		if dot >= floor {
 			out = append(out, i)
@@ -160,10 +187,10 @@ func tailNorms(v, dst []float32) {
 	}
 }
 
-func dot64(a []float64, b []float32) float64 {
+func dot64(a []float64, b []uint16) float64 {
 	s := 0.0
 	for i, v := range b {
-		s += a[i] * float64(v)
+		s += a[i] * float64(fromBF16(v))
 	}
 	return s
 }

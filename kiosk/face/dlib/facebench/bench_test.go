@@ -37,10 +37,10 @@ func TestRunQuick(t *testing.T) {
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	last := strings.Fields(lines[len(lines)-1])
-	if len(last) != 7 || last[0] != "face-bench" || last[1] != "frame-to-verdict-ms" || last[3] != "stages-sum-ms" || last[5] != "search-200k-ms" {
+	if len(last) != 9 || last[0] != "face-bench" || last[1] != "frame-to-verdict-ms" || last[3] != "stages-sum-ms" || last[5] != "search-200k-ms" || last[7] != "rss-mb" {
 		t.Fatalf("last line %q", lines[len(lines)-1])
 	}
-	for _, i := range []int{2, 4, 6} {
+	for _, i := range []int{2, 4, 6, 8} {
 		if v, err := strconv.ParseFloat(last[i], 64); err != nil || v <= 0 {
 			t.Fatalf("value %q in %q", last[i], lines[len(lines)-1])
 		}

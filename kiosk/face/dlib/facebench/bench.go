@@ -1,7 +1,7 @@
 // Package facebench measures the face pipeline stage by stage (ikdctl bench face): dlib's
 // detector, landmark model and descriptor network each alone, the whole frame-to-verdict
-// path, and 1:N search over a snapshot-sized index, so that the pipeline's own overhead
-// over the dlib stages is visible.
+// path, so that the pipeline's own overhead over the stages is visible, and 1:N search over
+// snapshot-sized indexes of both engines with the memory they take beside the models.
 package facebench
 
 import (
@@ -56,9 +56,9 @@ type Report struct {
 	// FrameToVerdict, StagesSum and Search are the headline medians (ms).
 	FrameToVerdict, StagesSum, Search float64
 	References                        int
-	// RSS is the process's VmRSS after a collection with dlib's models, the modern model and
-	// both 1:N indexes of References residents loaded, before anything else (MB); 0 when
-	// References is 0.
+	// RSS is the process's VmRSS after a collection with the face models (dlib's, and the
+	// modern one when present) and their 1:N indexes of References residents loaded, before
+	// anything else (MB); 0 when References is 0.
 	RSS           float64
 	ModelClass    kiosk.ModelClass // of the recognition model
 	DescribeScale float64          // of the crop the frame's face was described from
@@ -279,7 +279,7 @@ func (r Report) Write(w io.Writer) error {
 		p("frame-to-verdict / stages-sum = %.2f (stages: HOG on the 640×360 detection frame + landmarks + descriptor, each alone)\n", r.FrameToVerdict/r.StagesSum)
 	}
 	if r.RSS > 0 {
-		p("VmRSS with the models and both 1:N indexes of %d residents, after GC: %.0f MB (goal for the kiosk: 400)\n", r.References, r.RSS)
+		p("VmRSS with the face models and their 1:N indexes of %d residents, after GC: %.0f MB (the kiosk's goal: 400 with everything)\n", r.References, r.RSS)
 	}
 	p("face-bench frame-to-verdict-ms %.1f stages-sum-ms %.1f search-200k-ms %.1f rss-mb %.0f\n", r.FrameToVerdict, r.StagesSum, r.Search, r.RSS)
 	return err

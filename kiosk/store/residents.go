@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/ikd-field/ikd/kiosk"
 	"github.com/ikd-field/ikd/kiosk/store/snapshot"
@@ -259,6 +260,9 @@ type snapshotWriter struct {
 
 func (s *Store) newSnapshotWriter(ctx context.Context, tx *sql.Tx) (*snapshotWriter, error) {
 	w := &snapshotWriter{s: s, tx: tx, now: s.now().UnixNano()}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size = -%d", bulkCacheKiB)); err != nil {
+		return nil, err
+	}
 	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM residents").Scan(&w.before); err != nil {
 		return nil, err
 	}
@@ -344,4 +348,9 @@ func (w *snapshotWriter) finish(ctx context.Context, cursor string, removed int)
 func (w *snapshotWriter) close() {
 	w.upsert.Close()
 	w.old.Close()
+	// Back to the small cache before the connection returns to the pool. The transaction may
+	// already have failed; a connection left with the large cache only holds more memory.
+	if _, err := w.tx.Exec(fmt.Sprintf("PRAGMA cache_size = -%d", readCacheKiB)); err != nil {
+		slog.Warn("store: page cache not shrunk after a snapshot write", "err", err)
+	}
 }

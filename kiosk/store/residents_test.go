@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"reflect"
 	"strings"
@@ -220,5 +221,45 @@ func TestReferencesNameTheirResident(t *testing.T) {
 	calls := 0
 	if err := s.References(ctx, func(kiosk.NIK, kiosk.Descriptor) error { calls++; return stop }); !errors.Is(err, stop) || calls != 1 {
 		t.Fatalf("References did not stop at the callback's error: %v after %d calls", err, calls)
+	}
+}
+
+// A snapshot write raises SQLite's page cache for its own transaction only: afterwards every
+// pooled connection has the small one again, so a kiosk that has read its whole snapshot does
+// not keep 32 MiB per connection (a rejected import included).
+func TestSnapshotWriteLeavesTheSmallPageCache(t *testing.T) {
+	ctx := context.Background()
+	s, _ := mustCreate(t, testOptions())
+	var rs []kiosk.Resident
+	for i := range 50 {
+		rs = append(rs, snapshot.Synthetic(1, i))
+	}
+	if _, err := s.ImportResidents(ctx, ndjson(t, rs...), "c1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ImportResidents(ctx, strings.NewReader("not json\n"), "c2"); err == nil {
+		t.Fatal("a bad line imported")
+	}
+	if _, err := s.ApplyResidents(ctx, rs[:5], nil, "c3"); err != nil {
+		t.Fatal(err)
+	}
+	// Hold every connection the pool may have, so the writers' ones are among them.
+	var conns []*sql.Conn
+	for range 4 {
+		c, err := s.db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	for i, c := range conns {
+		var kib int
+		if err := c.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&kib); err != nil {
+			t.Fatal(err)
+		}
+		if kib != -readCacheKiB {
+			t.Errorf("connection %d: cache_size %d, want %d", i, kib, -readCacheKiB)
+		}
+		c.Close()
 	}
 }

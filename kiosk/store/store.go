@@ -388,6 +388,7 @@ const (
 	readCacheKiB = 2048
 	bulkCacheKiB = 32768
 )
+
 // connection needs. journal_mode is persistent in the file and is set after identification.
 func openDB(ctx context.Context, path string, opts Options) (*sql.DB, error) {
 	abs, err := filepath.Abs(path)

@@ -376,12 +376,10 @@ func unlock(ctx context.Context, db *sql.DB, secret []byte, opts Options) (*Stor
 	return s, s.initSealer()
 }
 
-// openDB opens the file (never creating it) with the per-connection settings every
-
 // SQLite's page cache, per connection. Small by default: a kiosk of 200,000 residents reads
 // its whole snapshot at start (dlib's 1:N index) and again in the background (the modern
 // templates), and a 32 MiB cache on each pooled connection stayed resident after it (kiosk
-// VmRSS 349 MB against 232 MB with the small one). A snapshot write raises it on its own
+// VmRSS 348 MB against 231 MB with the small one). A snapshot write raises it on its own
 // connection for its transaction (snapshotWriter): a 200,000-resident import otherwise spills
 // index pages to the WAL and rewrites them (25% less CPU, half the system time).
 const (
@@ -389,6 +387,7 @@ const (
 	bulkCacheKiB = 32768
 )
 
+// openDB opens the file (never creating it) with the per-connection settings every
 // connection needs. journal_mode is persistent in the file and is set after identification.
 func openDB(ctx context.Context, path string, opts Options) (*sql.DB, error) {
 	abs, err := filepath.Abs(path)

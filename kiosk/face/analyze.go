@@ -142,7 +142,7 @@ func (a *Analyzer) describe(ctx context.Context, frame image.Image, box image.Re
 	full := scaledYCbCr(frame, region, 1)
 	views := []view{{img: full, origin: region.Min, inv: 1}}
 	if crop := resizedYCbCr(full, min(1, describeSide/float64(side))); crop != full {
-		// The exact inverse of the crop's rounded size.
+		// The inverse of the crop's rounded width (its height rounds within half a pixel).
 		views = slices.Insert(views, 0, view{img: crop, origin: region.Min, inv: float64(region.Dx()) / float64(crop.Rect.Dx())})
 	}
 	for _, v := range append(views, detected) {

@@ -260,9 +260,6 @@ type snapshotWriter struct {
 
 func (s *Store) newSnapshotWriter(ctx context.Context, tx *sql.Tx) (*snapshotWriter, error) {
 	w := &snapshotWriter{s: s, tx: tx, now: s.now().UnixNano()}
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size = -%d", bulkCacheKiB)); err != nil {
-		return nil, err
-	}
 	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM residents").Scan(&w.before); err != nil {
 		return nil, err
 	}
@@ -281,6 +278,12 @@ func (s *Store) newSnapshotWriter(ctx context.Context, tx *sql.Tx) (*snapshotWri
 			version = excluded.version, mac = excluded.mac`)
 	if err != nil {
 		w.old.Close()
+		return nil, err
+	}
+	// Last, so that only a writer whose close will shrink it again raises the cache.
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size = -%d", bulkCacheKiB)); err != nil {
+		w.old.Close()
+		w.upsert.Close()
 		return nil, err
 	}
 	return w, nil

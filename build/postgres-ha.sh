@@ -30,9 +30,12 @@ monitor_url="postgres://autoctl_node@127.0.0.1:$monitor_port/pg_auto_failover?ss
 as_pg() { runuser -u postgres -- env PATH="$pgbin:$PATH" "$@"; }
 
 # start_keeper runs "pg_autoctl run" for pgdata in the background, holding no descriptor of
-# the caller's beyond 0-2 (a $(...) caller would otherwise wait for it forever).
+# the caller's beyond 0-2 (a $(...) caller would otherwise wait for it forever) and not in
+# the caller's directory: the keepers outlive it, and once it is removed (a CI checkout) a
+# Postgres they restart fails with "could not identify current directory" and never returns.
 start_keeper() (
 	local pgdata=$1
+	cd /
 	for p in /proc/$BASHPID/fd/*; do
 		fd="${p##*/}"
 		if [ "$fd" -gt 2 ]; then

@@ -18,7 +18,7 @@
 set -euo pipefail
 
 base_port="${IKD_HA_PORT:-5440}"
-dir="${IKD_HA_DIR:-/var/lib/postgresql/ikd-ha}"
+dir=$(realpath -m "${IKD_HA_DIR:-/var/lib/postgresql/ikd-ha}") # absolute: the keepers run from /
 monitor_port=$base_port
 node_ports=($((base_port + 1)) $((base_port + 2)))
 role=ikd

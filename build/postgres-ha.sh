@@ -183,12 +183,25 @@ ALTER DATABASE $database OWNER TO $role;
 SQL
 }
 
+# forget_old_formation removes what pg_autoctl keeps outside the data directories (config,
+# state and pid files under the postgres user's XDG directories and /tmp) for a formation at
+# $dir whose directory is gone: a new formation there would otherwise take up the old node
+# records and refuse its own fresh clusters ("Unknown PostgreSQL system identifier").
+forget_old_formation() {
+	local home
+	home=$(getent passwd postgres | cut -d: -f6)
+	rm -rf "$home/.config/pg_autoctl$dir" "$home/.local/share/pg_autoctl$dir" "/tmp/pg_autoctl$dir"
+}
+
 main() {
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "postgres-ha.sh: must run as root (try: sudo $0)"
 		exit 1
 	fi
 	ensure_package
+	if [ ! -d "$dir" ]; then
+		forget_old_formation
+	fi
 	install -d -o postgres -g postgres "$dir"
 	ensure_monitor
 	# The standby is created only once the primary is up, so that it clones it. A formation

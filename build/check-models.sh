@@ -29,6 +29,10 @@ IKD_REAL_MODELS="$tmp/models" go test -count=1 -v -run 'TestSlowConvertedModelFi
 # The modern engine (fr_feature.onnx through OpenCV's DNN module) on the installed file and on
 # the shared photos.
 IKD_REAL_MODELS="$tmp/models" go test -count=1 -v ./kiosk/face/opencvdnn/
+# The registry describing reference photos on import (`residents import --models`), and the
+# kiosk's 1:N index built from those templates as from the photos.
+IKD_REAL_MODELS="$tmp/models" go test -count=1 -v -run 'TestSlowResidentsImportDescribesPhotos' ./cmd/ikd-registry/
+IKD_REAL_MODELS="$tmp/models" go test -count=1 -v -run 'TestSlowModernIndexOnDebianJohns' ./kiosk/app/
 # The demo's real face comparison on those models with Debian's photos (and its refusal of a
 # held-up photo after a genuine visit), as a fresh machine runs
 # it (IKD_SHARED empty).

@@ -27,6 +27,9 @@ type Resident struct {
 	References []Descriptor
 	// Photo is an optional small reference photo (JPEG) for the officer's eye check.
 	Photo []byte
+	// Templates are references for other face engines than dlib, at most one per engine,
+	// computed from the photo by the registry; may be empty (the kiosk then computes them).
+	Templates []Template
 	// Revocations are what the registry ended for this NIK, as of the last pull.
 	Revocations Revocations
 }

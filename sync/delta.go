@@ -93,7 +93,28 @@ func decodeResidentChange(nik kiosk.NIK, rc ResidentChange) (kiosk.Resident, err
 			return kiosk.Resident{}, err
 		}
 	}
+	if r.Templates, err = decodeTemplates(rc.Templates); err != nil {
+		return kiosk.Resident{}, err
+	}
 	return r, nil
+}
+
+func decodeTemplates(ts []EngineTemplate) ([]kiosk.Template, error) {
+	if len(ts) > kiosk.MaxTemplates {
+		return nil, fmt.Errorf("%d face templates, at most %d", len(ts), kiosk.MaxTemplates)
+	}
+	var out []kiosk.Template
+	for i, et := range ts {
+		t := kiosk.Template{Engine: et.Engine, Half: et.Half}
+		if err := t.Validate(); err != nil {
+			return nil, fmt.Errorf("face template %d: %w", i+1, err)
+		}
+		if _, dup := (kiosk.Resident{Templates: out}).TemplateOf(t.Engine); dup {
+			return nil, fmt.Errorf("face template %d: a second template of %s", i+1, t.Engine)
+		}
+		out = append(out, t)
+	}
+	return out, nil
 }
 
 // MaxRevoked is the most revoked registrations one resident may carry.
@@ -154,6 +175,9 @@ func EncodeResidentChange(r kiosk.Resident) ResidentChange {
 		rc.References = append(rc.References, EncodeReference(d))
 	}
 	rc.Revocations = EncodeRevocations(r.Revocations)
+	for _, t := range r.Templates {
+		rc.Templates = append(rc.Templates, EngineTemplate{Engine: t.Engine, Half: t.Half})
+	}
 	return rc
 }
 

@@ -98,6 +98,16 @@ type ResidentChange struct {
 	// Revocations are what the registry ended for this NIK, so an offline kiosk refuses a
 	// stale QR at the counter rather than the registry after the citizen has gone.
 	Revocations *Revocations `cbor:"12,keyasint,omitempty"`
+	// Templates are the resident's references for face engines other than dlib, computed
+	// by the registry from Photo when it has the models; a kiosk computes what is missing.
+	Templates []EngineTemplate `cbor:"13,keyasint,omitempty"`
+}
+
+// EngineTemplate is a face engine's reference: the engine's identity (model and version, as
+// face.ModernModel.Engine names it) and the embedding in little-endian half precision.
+type EngineTemplate struct {
+	Engine string `cbor:"1,keyasint"`
+	Half   []byte `cbor:"2,keyasint"`
 }
 
 // Revocations of a resident: the NIK's deactivation (a lost phone) and the registrations the

@@ -65,3 +65,51 @@ func TestDeltaRevocations(t *testing.T) {
 		})
 	}
 }
+
+// Templates ride with the resident change; every way one can be unusable is refused as a
+// malformed page, so a kiosk never stores a template it cannot compare.
+func TestDeltaTemplates(t *testing.T) {
+	r := snapshot.Synthetic(4, 0)
+	tp, err := kiosk.NewTemplate("arcface112:0123456789abcdef", []float32{0.5, -0.25})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Templates = []kiosk.Template{tp}
+	b, err := ikdsync.Marshal(ikdsync.DeltaPage{Time: 1, Cursor: "c", Residents: []ikdsync.ResidentChange{ikdsync.EncodeResidentChange(r)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back ikdsync.DeltaPage
+	if err := ikdsync.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	d, err := ikdsync.DecodeDeltaPage(back)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(d.Residents[0].Templates, r.Templates) {
+		t.Errorf("templates %+v, want %+v", d.Residents[0].Templates, r.Templates)
+	}
+
+	good := ikdsync.EngineTemplate{Engine: "e", Half: []byte{0, 0x3c}}
+	for _, c := range []struct {
+		name string
+		ts   []ikdsync.EngineTemplate
+		want string
+	}{
+		{"too many", []ikdsync.EngineTemplate{good, {Engine: "f", Half: good.Half}, {Engine: "g", Half: good.Half}, {Engine: "h", Half: good.Half}, {Engine: "i", Half: good.Half}}, "at most 4"},
+		{"same engine twice", []ikdsync.EngineTemplate{good, good}, "face template 2: a second template of e"},
+		{"no engine", []ikdsync.EngineTemplate{{Half: good.Half}}, "face template 1"},
+		{"odd length", []ikdsync.EngineTemplate{{Engine: "e", Half: []byte{1}}}, "1 bytes"},
+		{"NaN", []ikdsync.EngineTemplate{{Engine: "e", Half: []byte{0, 0x7e}}}, "NaN"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rc := ikdsync.EncodeResidentChange(snapshot.Synthetic(4, 0))
+			rc.Templates = c.ts
+			_, err := ikdsync.DecodeDeltaPage(ikdsync.DeltaPage{Residents: []ikdsync.ResidentChange{rc}})
+			if !errors.Is(err, ikdsync.ErrMessageMalformed) || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("error %v, want malformed mentioning %q", err, c.want)
+			}
+		})
+	}
+}

@@ -4,7 +4,7 @@
 //	    [--metrics-addr 127.0.0.1:9090] [--citizen-token-file FILE] [--citizen-rate R --citizen-burst B]
 //	ikd-registry enroll-code --db DB --area KECAMATAN[,KECAMATAN...] [--ttl 24h]
 //	ikd-registry devices list|revoke --db DB [KIOSK_ID]
-//	ikd-registry residents import --db DB FILE.ndjson
+//	ikd-registry residents import --db DB [--models DIR] FILE.ndjson
 //	ikd-registry officers add|put --db DB --id ID --name NAME --role officer|supervisor [--area A[,B]] [--disabled]
 //	ikd-registry officers list|disable --db DB [--id ID]
 //	ikd-registry tombstones list|lift --db DB --nik NIK [--by SUPERVISOR_ID --reason TEXT]
@@ -48,6 +48,8 @@ import (
 
 const defaultDB = "sqlite:registry.db"
 
+const residentsImportUsage = "usage: ikd-registry residents import --db DB [--models DIR] FILE.ndjson"
+
 func main() {
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -88,9 +90,9 @@ func dispatch(ctx context.Context, args []string, out io.Writer, log *slog.Logge
 		return errors.New("usage: ikd-registry devices list|revoke --db DB [KIOSK_ID]")
 	case "residents":
 		if s, rest := sub(); s == "import" {
-			return residentsImport(ctx, rest, out)
+			return residentsImport(ctx, rest, out, log)
 		}
-		return errors.New("usage: ikd-registry residents import --db DB FILE.ndjson")
+		return errors.New(residentsImportUsage)
 	case "officers":
 		s, rest := sub()
 		return officers(ctx, s, rest, out)
@@ -376,28 +378,46 @@ func devicesRevoke(ctx context.Context, args []string, out io.Writer) error {
 	return nil
 }
 
-func residentsImport(ctx context.Context, args []string, out io.Writer) error {
-	st, rest, err := openDB(ctx, flag.NewFlagSet("residents import", flag.ContinueOnError), args)
+func residentsImport(ctx context.Context, args []string, out io.Writer, log *slog.Logger) error {
+	fs := flag.NewFlagSet("residents import", flag.ContinueOnError)
+	models := fs.String("models", "", "face model directory: describe each reference photo for the kiosks' engines (dlib, and the modern engine when its model is there)")
+	st, rest, err := openDB(ctx, fs, args)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	if len(rest) != 1 {
-		return errors.New("usage: ikd-registry residents import --db DB FILE.ndjson")
+		return errors.New(residentsImportUsage)
 	}
 	f, err := os.Open(rest[0])
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	rep, err := registry.ImportResidents(ctx, st, f)
+	var faces registry.PhotoDescriber
+	if *models != "" {
+		p, closer, engines, err := openFaces(*models, log)
+		if err != nil {
+			return fmt.Errorf("face models: %w", err)
+		}
+		defer closer.Close()
+		faces = p
+		fmt.Fprintf(out, "describing reference photos with %s\n", engines)
+	}
+	rep, err := registry.ImportResidentsDescribed(ctx, st, f, faces)
 	for _, e := range rep.Errors {
 		fmt.Fprintln(out, e)
+	}
+	for _, e := range rep.Undescribed {
+		fmt.Fprintln(out, "photo not described:", e)
 	}
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "imported %d residents\n", rep.Residents)
+	if faces != nil {
+		fmt.Fprintf(out, "described %d reference photos\n", rep.Described)
+	}
 	return nil
 }
 

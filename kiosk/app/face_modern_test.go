@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"image"
+	"log/slog"
+	"slices"
 	"testing"
 
 	"github.com/ikd-field/ikd/kiosk"
@@ -80,6 +82,40 @@ func TestPhotoTemplatesWithoutPhotos(t *testing.T) {
 	pt.reset(lk)
 	if _, err := pt.Template(context.Background(), m, nik); err != nil || lk.calls != 3 {
 		t.Errorf("after reset: %v, %d look-ups", err, lk.calls)
+	}
+}
+
+// A template the snapshot carries for the engine is used as is, without analysing the photo;
+// one of another engine or version is never used, and the photo decides instead.
+func TestPhotoTemplatesPreferTheSnapshots(t *testing.T) {
+	const nik kiosk.NIK = "3201014101900001"
+	m := face.NewModern(nil, face.ModernModel{Engine: "arcface112:test"})
+	ours, err := kiosk.NewTemplate("arcface112:test", []float32{0.5, -0.5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := kiosk.NewTemplate("arcface112:other", []float32{1, 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	notAPhoto := []byte("not a JPEG") // analysing it fails, so a template that came from it shows
+	for _, c := range []struct {
+		name      string
+		templates []kiosk.Template
+		want      face.Embedding
+	}{
+		{"the engine's own", []kiosk.Template{other, ours}, face.Embedding{0.5, -0.5}},
+		{"another engine's only", []kiosk.Template{other}, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			lk := &fakeLookup{residents: map[kiosk.NIK]kiosk.Resident{nik: {NIK: nik, Photo: notAPhoto, Templates: c.templates}}}
+			pt := &photoTemplates{p: &FacePipeline{logger: slog.New(slog.DiscardHandler)}}
+			pt.reset(lk)
+			e, err := pt.Template(context.Background(), m, nik)
+			if err != nil || !slices.Equal(e, c.want) {
+				t.Errorf("template %v, %v; want %v", e, err, c.want)
+			}
+		})
 	}
 }
 

@@ -41,11 +41,12 @@ func modernIndexOf(ctx context.Context, niks []kiosk.NIK, embed func(context.Con
 }
 
 // startModernIndex builds, in the background, the modern index of the residents niks of the
-// snapshot at cursor from their reference photos (read through lk), and hands it to the
-// verifier once built, unless the snapshot moved meanwhile. A build still running for an
-// older snapshot is stopped first (dropModernIndex). Until it is built the 1:N check is
-// dlib's alone. It works one photo at a time (analysis and one embedding each) so the counter
-// keeps the other core. p.mu held.
+// snapshot at cursor (read through lk) from the templates the snapshot carries, else from
+// their reference photos, and hands it to the verifier once built, unless the snapshot moved
+// meanwhile. A build still running for an older snapshot is stopped first (dropModernIndex).
+// Until it is built the 1:N check is dlib's alone. It analyses one photo at a time so the
+// counter keeps the other core; a snapshot with the registry's templates needs none analysed.
+// p.mu held.
 func (p *FacePipeline) startModernIndex(cursor string, lk residentLookup, niks []kiosk.NIK) {
 	p.dropModernIndex()
 	ctx, stop := context.WithCancel(p.life)
@@ -56,10 +57,10 @@ func (p *FacePipeline) startModernIndex(cursor string, lk residentLookup, niks [
 		start := time.Now()
 		ix, err := modernIndexOf(ctx, niks, func(ctx context.Context, nik kiosk.NIK) (face.Embedding, error) {
 			r, err := lk.ResidentByNIK(ctx, nik)
-			if err != nil || len(r.Photo) == 0 {
+			if err != nil {
 				return nil, err
 			}
-			e, err := p.photoTemplate(ctx, m, r.Photo)
+			e, err := p.residentTemplate(ctx, m, r)
 			if err != nil && ctx.Err() == nil {
 				// A photo without a usable face gives no template, as in photoTemplates.
 				p.log().Warn("no modern template from the reference photo", "nik", nik.Masked(), "err", err)

@@ -20,6 +20,7 @@ const debianJohns = "/usr/share/doc/libdlib19.1/examples/johns"
 // johnsSnapshot is a snapshot of Debian's johns: one resident each, the first photo as the
 // reference photo and its descriptor as the reference.
 type johnsSnapshot struct {
+	cursor    string
 	residents []kiosk.Resident
 }
 
@@ -34,7 +35,7 @@ func (s *johnsSnapshot) References(_ context.Context, fn func(kiosk.NIK, kiosk.D
 	return nil
 }
 
-func (s *johnsSnapshot) SnapshotCursor(context.Context) (string, error) { return "johns-1", nil }
+func (s *johnsSnapshot) SnapshotCursor(context.Context) (string, error) { return s.cursor, nil }
 
 // referencesOnly is a later snapshot read without its photos (no resident look-up).
 type referencesOnly struct{ s *johnsSnapshot }
@@ -56,7 +57,9 @@ func (s *johnsSnapshot) ResidentByNIK(_ context.Context, nik kiosk.NIK) (kiosk.R
 
 // The real pipeline with both engines on Debian's johns: the background build indexes each
 // resident's modern template from the reference photo, and a second photo of John Schneider
-// is found there as Schneider (listed when another NIK is claimed) and not as John Simm.
+// is found there as Schneider (listed when another NIK is claimed) and not as John Simm. A
+// snapshot that carries the registry's templates (PhotoReferences) and no photos gives the
+// same index and the same decisions.
 func TestSlowModernIndexOnDebianJohns(t *testing.T) {
 	slowtest.Skip(t, "the real face pipeline takes seconds")
 	dir := os.Getenv("IKD_REAL_MODELS") // as the demo's real-face tests
@@ -82,7 +85,7 @@ func TestSlowModernIndexOnDebianJohns(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	snap := &johnsSnapshot{}
+	snap := &johnsSnapshot{cursor: "johns-1"}
 	nikOf := map[string]kiosk.NIK{}
 	var schneiderLive []face.Observation
 	for i, person := range people {
@@ -106,40 +109,53 @@ func TestSlowModernIndexOnDebianJohns(t *testing.T) {
 			schneiderLive = []face.Observation{analyzePhoto(t, p, live)}
 		}
 	}
-	if err := p.RefreshIndex(ctx, snap); err != nil {
-		t.Fatal(err)
-	}
-	p.bg.Wait() // the background build
-	p.mu.Lock()
-	ix := p.modernIndex
-	p.mu.Unlock()
-	if ix == nil || ix.Len() != len(snap.residents) {
-		t.Fatalf("modern index %v, want %d templates", ix, len(snap.residents))
+	fromRegistry := &johnsSnapshot{cursor: "johns-templates"}
+	for _, r := range snap.residents {
+		d, ts, err := p.PhotoReferences(ctx, r.Photo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ts) != 1 || ts[0].Engine != p.Modern.Model().Engine || d == (kiosk.Descriptor{}) {
+			t.Fatalf("photo references: %d templates (want one of %s), descriptor %v…", len(ts), p.Modern.Model().Engine, d[:4])
+		}
+		fromRegistry.residents = append(fromRegistry.residents, kiosk.Resident{NIK: r.NIK, References: r.References, Templates: ts})
 	}
 	schneider, simm := nikOf["John_Schneider"], nikOf["John_Simm"]
-	for _, tc := range []struct {
-		name    string
-		claimed kiosk.NIK
-		band    kiosk.Band
-		others  []kiosk.NIK
-	}{
-		{"Schneider as himself", schneider, kiosk.BandMatch, nil},
-		{"Schneider claiming Simm's NIK", simm, kiosk.BandNoMatch, []kiosk.NIK{schneider}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			r, err := snap.ResidentByNIK(ctx, tc.claimed)
-			if err != nil {
-				t.Fatal(err)
-			}
-			vd, err := p.Verifier().VerifyObservations(ctx, schneiderLive, r)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if vd.DecidedBy != kiosk.EngineModern || vd.Band != tc.band || !slices.Equal(vd.OtherNIKs, tc.others) {
-				t.Errorf("band %s by %s, others %v; want %s by modern, others %v (modern %+v)",
-					vd.Band, vd.DecidedBy, vd.OtherNIKs, tc.band, tc.others, vd.Modern)
-			}
-		})
+	for _, s := range []*johnsSnapshot{snap, fromRegistry} {
+		if err := p.RefreshIndex(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+		p.bg.Wait() // the background build
+		p.mu.Lock()
+		ix := p.modernIndex
+		p.mu.Unlock()
+		if ix == nil || ix.Len() != len(s.residents) {
+			t.Fatalf("%s: modern index %v, want %d templates", s.cursor, ix, len(s.residents))
+		}
+		for _, tc := range []struct {
+			name    string
+			claimed kiosk.NIK
+			band    kiosk.Band
+			others  []kiosk.NIK
+		}{
+			{"Schneider as himself", schneider, kiosk.BandMatch, nil},
+			{"Schneider claiming Simm's NIK", simm, kiosk.BandNoMatch, []kiosk.NIK{schneider}},
+		} {
+			t.Run(s.cursor+"/"+tc.name, func(t *testing.T) {
+				r, err := s.ResidentByNIK(ctx, tc.claimed)
+				if err != nil {
+					t.Fatal(err)
+				}
+				vd, err := p.Verifier().VerifyObservations(ctx, schneiderLive, r)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if vd.DecidedBy != kiosk.EngineModern || vd.Band != tc.band || !slices.Equal(vd.OtherNIKs, tc.others) {
+					t.Errorf("band %s by %s, others %v; want %s by modern, others %v (modern %+v)",
+						vd.Band, vd.DecidedBy, vd.OtherNIKs, tc.band, tc.others, vd.Modern)
+				}
+			})
+		}
 	}
 	// A later snapshot the pipeline cannot read photos of drops the index built for this one.
 	if err := p.RefreshIndex(ctx, referencesOnly{snap}); err != nil {

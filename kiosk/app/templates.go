@@ -21,10 +21,10 @@ type residentLookup interface {
 	ResidentByNIK(ctx context.Context, nik kiosk.NIK) (kiosk.Resident, error)
 }
 
-// photoTemplates is the pipeline's face.TemplateSource: a resident's modern template is
-// computed from the small reference photo the snapshot carries, on first use, and kept per
-// engine until the snapshot changes. Snapshots do not carry modern templates yet (see
-// BENCHMARKS.md): a resident without a photo has none, and dlib decides for them.
+// photoTemplates is the pipeline's face.TemplateSource: a resident's modern template is the
+// one the snapshot carries for the engine (the registry computes them on import when it has
+// the models), else computed from the small reference photo on first use; either is kept per
+// engine until the snapshot changes. A resident with neither has none, and dlib decides.
 type photoTemplates struct {
 	p *FacePipeline
 
@@ -56,12 +56,10 @@ func (t *photoTemplates) Template(ctx context.Context, m *face.Modern, nik kiosk
 	if err != nil {
 		return nil, err
 	}
-	if len(r.Photo) > 0 {
-		if e, err = t.p.photoTemplate(ctx, m, r.Photo); err != nil {
-			// A photo without a usable face gives no template; dlib decides for this resident.
-			t.p.log().Warn("no modern template from the reference photo", "nik", nik.Masked(), "err", err)
-			e = nil
-		}
+	if e, err = t.p.residentTemplate(ctx, m, r); err != nil {
+		// A photo without a usable face gives no template; dlib decides for this resident.
+		t.p.log().Warn("no modern template from the reference photo", "nik", nik.Masked(), "err", err)
+		e = nil
 	}
 	t.mu.Lock()
 	if t.cache == nil {
@@ -72,12 +70,56 @@ func (t *photoTemplates) Template(ctx context.Context, m *face.Modern, nik kiosk
 	return e, nil
 }
 
-// photoTemplate is the modern template of the one face in a reference photo (JPEG). A small
-// chip is framed in grey first: HOG misses a face that fills the whole picture.
+// residentTemplate is r's template for m: the snapshot's own when it carries one of m's
+// engine (never one of another engine or version), else one computed from the reference
+// photo; nil without error when r has neither.
+func (p *FacePipeline) residentTemplate(ctx context.Context, m *face.Modern, r kiosk.Resident) (face.Embedding, error) {
+	if t, ok := r.TemplateOf(m.Model().Engine); ok {
+		return face.Embedding(t.Values()), nil
+	}
+	if len(r.Photo) == 0 {
+		return nil, nil
+	}
+	return p.photoTemplate(ctx, m, r.Photo)
+}
+
+// photoTemplate is the modern template of the one face in a reference photo (JPEG).
 func (p *FacePipeline) photoTemplate(ctx context.Context, m *face.Modern, photo []byte) (face.Embedding, error) {
+	img, obs, err := p.analyzePhoto(ctx, photo)
+	if err != nil {
+		return nil, err
+	}
+	return m.Embed(ctx, img, obs.Shape)
+}
+
+// PhotoReferences describes the one face of a reference photo (JPEG) with every engine
+// loaded: dlib's descriptor and, with the modern engine, its template. The registry calls it
+// on import so that kiosks receive templates rather than compute them.
+func (p *FacePipeline) PhotoReferences(ctx context.Context, photo []byte) (kiosk.Descriptor, []kiosk.Template, error) {
+	img, obs, err := p.analyzePhoto(ctx, photo)
+	if err != nil {
+		return kiosk.Descriptor{}, nil, err
+	}
+	if p.Modern == nil {
+		return obs.Descriptor, nil, nil
+	}
+	e, err := p.Modern.Embed(ctx, img, obs.Shape)
+	if err != nil {
+		return kiosk.Descriptor{}, nil, fmt.Errorf("reference photo: %w", err)
+	}
+	t, err := kiosk.NewTemplate(p.Modern.Model().Engine, e)
+	if err != nil {
+		return kiosk.Descriptor{}, nil, fmt.Errorf("reference photo: %w", err)
+	}
+	return obs.Descriptor, []kiosk.Template{t}, nil
+}
+
+// analyzePhoto finds and describes the one face in a reference photo. A small chip is framed
+// in grey first: HOG misses a face that fills the whole picture.
+func (p *FacePipeline) analyzePhoto(ctx context.Context, photo []byte) (image.Image, face.Observation, error) {
 	img, _, err := image.Decode(bytes.NewReader(photo))
 	if err != nil {
-		return nil, fmt.Errorf("reference photo: %w", err)
+		return nil, face.Observation{}, fmt.Errorf("reference photo: %w", err)
 	}
 	obs, err := p.Analyzer.Analyze(ctx, img)
 	var h quality.Hint
@@ -86,10 +128,10 @@ func (p *FacePipeline) photoTemplate(ctx context.Context, m *face.Modern, photo 
 		obs, err = p.Analyzer.Analyze(ctx, img)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reference photo: %w", err)
+		return nil, face.Observation{}, fmt.Errorf("reference photo: %w", err)
 	}
 	// The gate judges live frames; a reference photo that fails it is still described.
-	return m.Embed(ctx, img, obs.Shape)
+	return img, obs, nil
 }
 
 // framed puts img in the middle of a grey picture twice its size.

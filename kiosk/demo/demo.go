@@ -99,6 +99,9 @@ type Demo struct {
 	citizenToken string        // the registry's citizen API token, which the demo's app holds
 	heldChip     bool
 	regStore     registry.Store
+	// faces describes the residents' reference photos at the registry's import, as a
+	// registry with the models does (nil without models).
+	faces registry.PhotoDescriber
 	httpSrv      *http.Server
 	cancel       context.CancelFunc
 	wg           sync.WaitGroup
@@ -269,6 +272,7 @@ func (d *Demo) prepareFaces(ctx context.Context, cfg DemoConfig) error {
 		d.PhotoReason = d.FaceReason
 		return nil
 	}
+	d.faces = p
 	ref := filepath.Join(debianJohns, demoJohn.dir, demoJohn.reference)
 	if _, err := os.Stat(ref); err != nil {
 		d.FaceReason = err.Error() + " (Debian's libdlib19.1)"
@@ -324,7 +328,8 @@ func describePhoto(ctx context.Context, p *app.FacePipeline, path string, chip b
 }
 
 // loadResidents imports the demo's people and its officer into the registry, as the
-// Dukcapil's data would be.
+// Dukcapil's data would be; with the models, the registry describes their reference photos
+// (the kiosk then receives modern templates rather than compute them).
 func (d *Demo) loadResidents(ctx context.Context) error {
 	var b bytes.Buffer
 	for _, r := range d.Residents {
@@ -335,7 +340,7 @@ func (d *Demo) loadResidents(ctx context.Context) error {
 		b.Write(line)
 		b.WriteByte('\n')
 	}
-	if _, err := registry.ImportResidents(ctx, d.regStore, &b); err != nil {
+	if _, err := registry.ImportResidentsDescribed(ctx, d.regStore, &b, d.faces); err != nil {
 		return fmt.Errorf("demo residents: %w", err)
 	}
 	// The registry authorizes each record by its officer: the demo's supervisor is in its list.

@@ -31,8 +31,8 @@ func TestResidentRevocationsRoundTrip(t *testing.T) {
 	// Version 1: the same record without the revocation fields.
 	plain := r
 	plain.Revocations = kiosk.Revocations{}
-	v2 := encodeResident(plain)
-	v1 := append([]byte{1}, v2[1:len(v2)-2]...) // drop the two zero uvarints
+	v3 := encodeResident(plain)
+	v1 := append([]byte{1}, v3[1:len(v3)-3]...) // drop the three zero uvarints
 	old, err := decodeResident(v1)
 	if err != nil {
 		t.Fatalf("version 1 record: %v", err)
@@ -131,5 +131,47 @@ func TestStoredRevocationRefusedAtScan(t *testing.T) {
 		Clock: kiosktest.FixedClock(time.Now()), Freshness: s}, kiosk.Officer{ID: "off1", Role: kiosk.RoleOfficer})
 	if err := f.ScanToken(ctx, "IKD1:x"); !errors.Is(err, kiosk.ErrRegistrationRevoked) {
 		t.Fatalf("scan: %v, want %v", err, kiosk.ErrRegistrationRevoked)
+	}
+}
+
+// Face templates travel in the sealed record too (codec version 3); a version 2 record reads as
+// having none, and a record whose template is unusable is refused rather than half read.
+func TestResidentTemplatesRoundTrip(t *testing.T) {
+	r := snapshot.Synthetic(12, 0)
+	tp, err := kiosk.NewTemplate("arcface112:0123456789abcdef", []float32{0.5, -0.25, 0.125})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Templates = []kiosk.Template{tp}
+	enc := encodeResident(r)
+	got, err := decodeResident(enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got.Templates, r.Templates) {
+		t.Errorf("templates %+v, want %+v", got.Templates, r.Templates)
+	}
+
+	plain := r
+	plain.Templates = nil
+	v3 := encodeResident(plain)
+	v2 := append([]byte{2}, v3[1:len(v3)-1]...) // drop the zero template count
+	old, err := decodeResident(v2)
+	if err != nil {
+		t.Fatalf("version 2 record: %v", err)
+	}
+	if old.Name != r.Name || old.Templates != nil {
+		t.Errorf("version 2 record read as %+v", old)
+	}
+
+	bad := r
+	bad.Templates = []kiosk.Template{{Engine: "e", Half: []byte{0x00, 0x7e}}} // NaN
+	if _, err := decodeResident(encodeResident(bad)); !errors.Is(err, kiosk.ErrTemplate) {
+		t.Errorf("a NaN template: %v", err)
+	}
+	for _, n := range []int{1, 2, 7} {
+		if _, err := decodeResident(enc[:len(enc)-n]); err == nil {
+			t.Errorf("record cut by %d bytes decoded", n)
+		}
 	}
 }

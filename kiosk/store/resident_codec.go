@@ -20,15 +20,17 @@ import (
 //	(version 2) uvarint deactivation time (Unix ms, 0: none), uvarint count, then count ×
 //	(uvarint length + registration id, uvarint revocation time in Unix ms, one byte: 1 if
 //	ended by a deactivation)
+//	(version 3) uvarint count, then count × (uvarint length + engine, uvarint length +
+//	half-precision template)
 //
 // Revocations live in the sealed record rather than a table of their own so that they share
 // its encryption, MAC and snapshot digest: editing the file cannot lift one. Records written
-// as version 1 read as having none.
+// as version 1 read as having none, and records before version 3 as having no templates.
 
-const residentCodecVersion = 2
+const residentCodecVersion = 3
 
 func encodeResident(r kiosk.Resident) []byte {
-	b := make([]byte, 0, 64+len(r.Name)+len(r.Address)+len(r.References)*kiosk.DescriptorBytes+len(r.Photo))
+	b := make([]byte, 0, 64+len(r.Name)+len(r.Address)+len(r.References)*kiosk.DescriptorBytes+len(r.Photo)+len(r.Templates)*1100)
 	b = append(b, residentCodecVersion)
 	for _, f := range []string{string(r.NIK), r.Name, r.BirthPlace, r.BirthDate.Format(time.DateOnly), string(r.Sex),
 		r.Address, string(r.Status)} {
@@ -52,6 +54,13 @@ func encodeResident(r kiosk.Resident) []byte {
 			flag = 1
 		}
 		b = append(b, flag)
+	}
+	b = binary.AppendUvarint(b, uint64(len(r.Templates)))
+	for _, t := range r.Templates {
+		b = binary.AppendUvarint(b, uint64(len(t.Engine)))
+		b = append(b, t.Engine...)
+		b = binary.AppendUvarint(b, uint64(len(t.Half)))
+		b = append(b, t.Half...)
 	}
 	return b
 }
@@ -137,6 +146,11 @@ func decodeResident(b []byte) (kiosk.Resident, error) {
 			return r, err
 		}
 	}
+	if version >= 3 {
+		if r.Templates, err = decodeTemplates(next, uvarint); err != nil {
+			return r, err
+		}
+	}
 	if len(b) != 0 {
 		return r, fmt.Errorf("resident record has %d trailing bytes", len(b))
 	}
@@ -173,4 +187,31 @@ func decodeRevocations(next func() ([]byte, error), uvarint func() (uint64, erro
 		*b = (*b)[1:]
 	}
 	return rv, nil
+}
+
+func decodeTemplates(next func() ([]byte, error), uvarint func() (uint64, error)) ([]kiosk.Template, error) {
+	n, err := uvarint()
+	if err != nil {
+		return nil, err
+	}
+	if n > kiosk.MaxTemplates {
+		return nil, fmt.Errorf("resident record has %d face templates, at most %d", n, kiosk.MaxTemplates)
+	}
+	var ts []kiosk.Template
+	for range n {
+		engine, err := next()
+		if err != nil {
+			return nil, err
+		}
+		half, err := next()
+		if err != nil {
+			return nil, err
+		}
+		t := kiosk.Template{Engine: string(engine), Half: half}
+		if err := t.Validate(); err != nil {
+			return nil, fmt.Errorf("resident record: %w", err)
+		}
+		ts = append(ts, t)
+	}
+	return ts, nil
 }

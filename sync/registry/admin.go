@@ -21,6 +21,18 @@ import (
 type ImportReport struct {
 	Residents int
 	Errors    []string // "line N: reason", at most maxImportErrors
+	// Described is how many reference photos were described for the kiosks' face engines;
+	// Undescribed says why the others were not ("line N: reason", at most maxImportErrors),
+	// which leaves those residents to the references they came with.
+	Described   int
+	Undescribed []string
+}
+
+// PhotoDescriber describes a resident's reference photo (JPEG) with the face engines the
+// kiosks run: dlib's descriptor and the other engines' templates (app.FacePipeline does,
+// with the models).
+type PhotoDescriber interface {
+	PhotoReferences(ctx context.Context, photo []byte) (kiosk.Descriptor, []kiosk.Template, error)
 }
 
 const (
@@ -33,9 +45,18 @@ const (
 // chunks, one transaction each. Re-running an import is harmless (residents are replaced by
 // NIK), so a run cut short is finished by running it again.
 func ImportResidents(ctx context.Context, st Store, r io.Reader) (ImportReport, error) {
+	return ImportResidentsDescribed(ctx, st, r, nil)
+}
+
+// ImportResidentsDescribed is ImportResidents that also describes each reference photo with
+// faces (when not nil), chunk by chunk once the whole file is known good: the templates of
+// every engine faces runs, and dlib's descriptor for a resident that came without one. A
+// photo that cannot be described is reported and does not stop the import.
+func ImportResidentsDescribed(ctx context.Context, st Store, r io.Reader, faces PhotoDescriber) (ImportReport, error) {
 	var (
-		rows []ResidentRow
-		rep  ImportReport
+		residents []kiosk.Resident
+		lineNo    []int
+		rep       ImportReport
 	)
 	seen := map[string]int{}
 	err := snapshot.ReadLines(r, snapshot.MaxLineBytes, importChunk, func(lines []snapshot.Line) bool {
@@ -53,12 +74,7 @@ func ImportResidents(ctx context.Context, st Store, r io.Reader) (ImportReport, 
 				continue
 			}
 			seen[string(res.NIK)] = l.No
-			data, err := ikdsync.Marshal(ikdsync.EncodeResidentChange(res))
-			if err != nil {
-				rep.Errors = append(rep.Errors, fmt.Sprintf("line %d: %v", l.No, err))
-				continue
-			}
-			rows = append(rows, ResidentRow{NIK: string(res.NIK), Kecamatan: res.Kecamatan, Data: data})
+			residents, lineNo = append(residents, res), append(lineNo, l.No)
 		}
 		return true
 	})
@@ -68,12 +84,35 @@ func ImportResidents(ctx context.Context, st Store, r io.Reader) (ImportReport, 
 	if len(rep.Errors) > 0 {
 		return rep, fmt.Errorf("import residents: %d bad lines, nothing imported", len(rep.Errors))
 	}
-	for start := 0; start < len(rows); start += importChunk {
-		chunk := rows[start:min(start+importChunk, len(rows))]
-		if err := st.InTx(ctx, func(ctx context.Context, tx Tx) error { return tx.PutResidents(ctx, chunk) }); err != nil {
-			return rep, fmt.Errorf("import residents %d to %d: %w", start+1, start+len(chunk), err)
+	for start := 0; start < len(residents); start += importChunk {
+		end := min(start+importChunk, len(residents))
+		rows := make([]ResidentRow, 0, end-start)
+		for i := start; i < end; i++ {
+			res := residents[i]
+			if faces != nil && len(res.Photo) > 0 {
+				described, err := describeResident(ctx, faces, res)
+				switch {
+				case ctx.Err() != nil:
+					return rep, fmt.Errorf("import residents: %w", ctx.Err())
+				case err != nil:
+					if len(rep.Undescribed) < maxImportErrors {
+						rep.Undescribed = append(rep.Undescribed, fmt.Sprintf("line %d: %v", lineNo[i], err))
+					}
+				default:
+					res = described
+					rep.Described++
+				}
+			}
+			data, err := ikdsync.Marshal(ikdsync.EncodeResidentChange(res))
+			if err != nil {
+				return rep, fmt.Errorf("import residents: line %d: %w", lineNo[i], err)
+			}
+			rows = append(rows, ResidentRow{NIK: string(res.NIK), Kecamatan: res.Kecamatan, Data: data})
 		}
-		rep.Residents += len(chunk)
+		if err := st.InTx(ctx, func(ctx context.Context, tx Tx) error { return tx.PutResidents(ctx, rows) }); err != nil {
+			return rep, fmt.Errorf("import residents %d to %d: %w", start+1, end, err)
+		}
+		rep.Residents += len(rows)
 	}
 	return rep, nil
 }
@@ -90,6 +129,20 @@ func PutResidents(ctx context.Context, st Store, rs []kiosk.Resident) error {
 		rows = append(rows, ResidentRow{NIK: string(r.NIK), Kecamatan: r.Kecamatan, Data: data})
 	}
 	return st.InTx(ctx, func(ctx context.Context, tx Tx) error { return tx.PutResidents(ctx, rows) })
+}
+
+// describeResident is r with the templates faces gives for its photo (import lines carry
+// none), and dlib's descriptor from it when r came without one.
+func describeResident(ctx context.Context, faces PhotoDescriber, r kiosk.Resident) (kiosk.Resident, error) {
+	desc, ts, err := faces.PhotoReferences(ctx, r.Photo)
+	if err != nil {
+		return r, fmt.Errorf("%s: %w", r.NIK.Masked(), err)
+	}
+	if len(r.References) == 0 {
+		r.References = []kiosk.Descriptor{desc}
+	}
+	r.Templates = ts
+	return r, nil
 }
 
 func parseImportLine(l snapshot.Line) (kiosk.Resident, error) {

@@ -26,6 +26,7 @@ func main() {
 	if os.Getenv(probeEnv) != "" {
 		os.Exit(probeWindow())
 	}
+	app.LimitMemory()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"time"
 
+	"github.com/ikd-field/ikd/kiosk/app"
 	"github.com/ikd-field/ikd/kiosk/app/appbench"
 	"github.com/ikd-field/ikd/kiosk/face"
 )
@@ -38,6 +39,7 @@ func benchKiosk(ctx context.Context, e env) error {
 		dir = ""
 	}
 	if *memoryChild != "" {
+		app.LimitMemory() // as ikd-kiosk
 		m, err := appbench.MeasureMemory(ctx, *memoryChild, dir)
 		if err != nil {
 			return err

@@ -46,6 +46,7 @@ type FacePipeline struct {
 	// waits for the build.
 	modernIndex *match.TemplateIndex
 	stopModern  context.CancelFunc
+	modernBuilt chan struct{} // closed when the latest build ends (nil: none started)
 	life        context.Context
 	closeLife   context.CancelFunc
 	bg          sync.WaitGroup

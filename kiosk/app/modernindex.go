@@ -50,9 +50,11 @@ func modernIndexOf(ctx context.Context, niks []kiosk.NIK, embed func(context.Con
 func (p *FacePipeline) startModernIndex(cursor string, lk residentLookup, niks []kiosk.NIK) {
 	p.dropModernIndex()
 	ctx, stop := context.WithCancel(p.life)
-	p.stopModern = stop
+	built := make(chan struct{})
+	p.stopModern, p.modernBuilt = stop, built
 	m := p.Modern
 	p.bg.Go(func() {
+		defer close(built)
 		defer stop()
 		start := time.Now()
 		ix, err := modernIndexOf(ctx, niks, func(ctx context.Context, nik kiosk.NIK) (face.Embedding, error) {
@@ -96,4 +98,25 @@ func (p *FacePipeline) dropModernIndex() {
 		p.stopModern()
 	}
 	p.modernIndex = nil
+}
+
+// WaitModernIndex waits for the latest background build of the modern 1:N index, if one was
+// started, and says how many templates the index in use holds (0: dlib's index alone).
+func (p *FacePipeline) WaitModernIndex(ctx context.Context) (int, error) {
+	p.mu.Lock()
+	built := p.modernBuilt
+	p.mu.Unlock()
+	if built != nil {
+		select {
+		case <-built:
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.modernIndex == nil {
+		return 0, nil
+	}
+	return p.modernIndex.Len(), nil
 }

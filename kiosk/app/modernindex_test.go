@@ -125,12 +125,8 @@ func TestSlowModernIndexOnDebianJohns(t *testing.T) {
 		if err := p.RefreshIndex(ctx, s); err != nil {
 			t.Fatal(err)
 		}
-		p.bg.Wait() // the background build
-		p.mu.Lock()
-		ix := p.modernIndex
-		p.mu.Unlock()
-		if ix == nil || ix.Len() != len(s.residents) {
-			t.Fatalf("%s: modern index %v, want %d templates", s.cursor, ix, len(s.residents))
+		if n, err := p.WaitModernIndex(ctx); err != nil || n != len(s.residents) {
+			t.Fatalf("%s: modern index of %d templates (%v), want %d", s.cursor, n, err, len(s.residents))
 		}
 		for _, tc := range []struct {
 			name    string

@@ -11,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -80,28 +82,70 @@ func Secret() []byte { return slices.Clone(benchSecret) }
 
 // PrepareStore initialises a kiosk store in dir with the demo supervisor and imports a
 // synthetic snapshot of residents (one descriptor each), as a kiosk holds after its first
-// pull.
-func PrepareStore(ctx context.Context, dir string, residents int) error {
+// pull. With engine, every resident also carries a synthetic template of that engine, as a
+// snapshot from a registry that described every reference photo does.
+func PrepareStore(ctx context.Context, dir string, residents int, engine string) error {
 	st, err := store.Init(ctx, filepath.Join(dir, app.StoreFile), benchSecret, app.StoreOptions(""), demo.DemoSupervisor, demo.DemoPIN)
 	if err != nil {
 		return fmt.Errorf("bench store: %w", err)
 	}
-	if residents > 0 {
-		var in bytes.Buffer
-		if err := snapshot.WriteSynthetic(&in, 1, residents); err != nil {
-			st.Close()
-			return fmt.Errorf("bench snapshot: %w", err)
-		}
-		if _, err := st.ImportResidents(ctx, &in, "bench"); err != nil {
-			st.Close()
-			return fmt.Errorf("bench snapshot import: %w", err)
-		}
+	if err := fillStore(ctx, st, residents, engine); err != nil {
+		st.Close()
+		return err
 	}
 	if err := st.Close(); err != nil {
 		return fmt.Errorf("bench store: %w", err)
 	}
 	return nil
 }
+
+// templateChunk is how many residents one transaction gives templates.
+const templateChunk = 5000
+
+func fillStore(ctx context.Context, st *store.Store, residents int, engine string) error {
+	if residents == 0 {
+		return nil
+	}
+	var in bytes.Buffer
+	if err := snapshot.WriteSynthetic(&in, 1, residents); err != nil {
+		return fmt.Errorf("bench snapshot: %w", err)
+	}
+	if _, err := st.ImportResidents(ctx, &in, "bench"); err != nil {
+		return fmt.Errorf("bench snapshot import: %w", err)
+	}
+	if engine == "" {
+		return nil
+	}
+	rng := rand.New(rand.NewPCG(2, 0))
+	values := make([]float32, templateDims)
+	for start := 0; start < residents; start += templateChunk {
+		chunk := make([]kiosk.Resident, 0, templateChunk)
+		for i := start; i < min(start+templateChunk, residents); i++ {
+			r := snapshot.Synthetic(1, i)
+			var norm float64
+			for j := range values {
+				values[j] = float32(rng.NormFloat64())
+				norm += float64(values[j]) * float64(values[j])
+			}
+			for j := range values {
+				values[j] /= float32(math.Sqrt(norm))
+			}
+			t, err := kiosk.NewTemplate(engine, values)
+			if err != nil {
+				return fmt.Errorf("bench template: %w", err)
+			}
+			r.Templates = []kiosk.Template{t}
+			chunk = append(chunk, r)
+		}
+		if _, err := st.ApplyResidents(ctx, chunk, nil, "bench"); err != nil {
+			return fmt.Errorf("bench templates: %w", err)
+		}
+	}
+	return nil
+}
+
+// templateDims is the size of the modern engine's templates (fr_feature.onnx: 512).
+const templateDims = 512
 
 // previewScene is the demo's phone as a webcam sees it (kiosk/demo/camera.go), with a code
 // the scanner reads on every frame: the scanner's full work, not its early "nothing here".
@@ -122,7 +166,7 @@ func Preview(ctx context.Context, cfg PreviewConfig) (PreviewResult, error) {
 		cfg.FPS = 30
 	}
 	res := PreviewResult{Width: cfg.Width, Height: cfg.Height, SourceFPS: cfg.FPS}
-	if err := PrepareStore(ctx, cfg.Dir, 0); err != nil {
+	if err := PrepareStore(ctx, cfg.Dir, 0, ""); err != nil {
 		return res, err
 	}
 	src, err := newSceneSource(cfg.Width, cfg.Height, cfg.FPS, cfg.FacePhoto)
@@ -286,12 +330,13 @@ type Memory struct {
 	IdleRSS    int64 // VmRSS two seconds later, no collection forced
 	GoHeap     int64 // Go's in-use heap after a collection, bytes
 	References int   // residents in the store, each with one descriptor in the index
+	Templates  int   // templates in the modern engine's 1:N index (0: none, or no modern model)
 	Models     bool  // the models were loaded and the index built
 	Load       time.Duration
 }
 
 // MeasureMemory opens the kiosk store in dir (made by PrepareStore), waits for the face
-// pipeline (models plus the 1:N index from the store's references), collects garbage and
+// pipeline (models plus the 1:N indexes from the store's references and templates), collects garbage and
 // reads /proc/self/status. Run it in a fresh process: whatever the process did before counts.
 func MeasureMemory(ctx context.Context, dir, modelDir string) (Memory, error) {
 	var m Memory
@@ -305,7 +350,11 @@ func MeasureMemory(ctx context.Context, dir, modelDir string) (Memory, error) {
 		return m, err
 	}
 	if modelDir != "" { // without models, the store's share alone (the quick test)
-		if _, err := k.FacePipeline(ctx); err != nil {
+		p, err := k.FacePipeline(ctx)
+		if err != nil {
+			return m, err
+		}
+		if m.Templates, err = p.WaitModernIndex(ctx); err != nil {
 			return m, err
 		}
 		m.Models = true

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ikd-field/ikd/kiosk/app"
+	"github.com/ikd-field/ikd/kiosk/face"
 )
 
 // Options size a full run.
@@ -82,7 +83,13 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	if err := os.MkdirAll(sdir, 0o700); err != nil {
 		return r, err
 	}
-	if err := PrepareStore(ctx, sdir, o.Residents); err != nil {
+	// The modern engine's templates come with the snapshot, as from a registry that described
+	// every reference photo (ikd-registry residents import --models).
+	engine := ""
+	if mm, err := face.CheckModernModel(o.ModelDir); o.ModelDir != "" && err == nil {
+		engine = mm.Engine
+	}
+	if err := PrepareStore(ctx, sdir, o.Residents, engine); err != nil {
 		return r, err
 	}
 	measure := o.Memory
@@ -252,6 +259,9 @@ func (r Report) Write(w io.Writer) error {
 	row("in-process app.Open + Unlock + officers (s)", fmt.Sprintf("%.2f", median(r.InProcess).Seconds()), spread(r.InProcess), "")
 	m := r.Memory
 	what := fmt.Sprintf("models + %d-reference 1:N index", m.References)
+	if m.Templates > 0 {
+		what += fmt.Sprintf(" + %d-template modern index", m.Templates)
+	}
 	if !m.Models {
 		what = fmt.Sprintf("NO models, %d residents", m.References)
 	}

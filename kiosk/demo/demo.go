@@ -101,11 +101,11 @@ type Demo struct {
 	regStore     registry.Store
 	// faces describes the residents' reference photos at the registry's import, as a
 	// registry with the models does (nil without models).
-	faces registry.PhotoDescriber
-	httpSrv      *http.Server
-	cancel       context.CancelFunc
-	wg           sync.WaitGroup
-	removeDir    bool
+	faces     registry.PhotoDescriber
+	httpSrv   *http.Server
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	removeDir bool
 }
 
 // NewDemo builds the demo: the registry and its mailbox, the kiosk's store (initialised with

@@ -179,3 +179,43 @@ func analyzePhoto(t *testing.T, p *FacePipeline, photo []byte) face.Observation 
 	}
 	return obs
 }
+
+// BenchmarkResidentTemplate is what one resident's modern template costs a kiosk: analysing
+// the reference photo (a Debian johns chip) against reading the template the registry put in
+// the snapshot.
+func BenchmarkResidentTemplate(b *testing.B) {
+	dir := os.Getenv(face.ModelsEnv)
+	if _, err := os.Stat(filepath.Join(dir, face.ModernFile)); dir == "" || err != nil {
+		b.Skipf("no %s in IKD_MODELS (%q)", face.ModernFile, dir)
+	}
+	files, _ := filepath.Glob(filepath.Join(debianJohns, "*", "*.jpg"))
+	if len(files) == 0 {
+		b.Skip("Debian's example photos absent (libdlib19.1)")
+	}
+	photo, err := os.ReadFile(files[0])
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, err := LoadFace(dir, face.DefaultOptions(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close()
+	ctx := context.Background()
+	_, ts, err := p.PhotoReferences(ctx, photo)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		r    kiosk.Resident
+	}{{"from-photo", kiosk.Resident{Photo: photo}}, {"from-snapshot", kiosk.Resident{Templates: ts}}} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				if e, err := p.residentTemplate(ctx, p.Modern, c.r); err != nil || e == nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"math/cmplx"
 
 	"github.com/ikd-field/ikd/kiosk/face/quality"
 )
@@ -89,8 +90,11 @@ func similarity(src, dst [][2]float64) (a, b complex128, err error) {
 }
 
 // AlignArcFace cuts the 112×112 ArcFace crop of the face with dlib's landmarks shape (5 or
-// 68 points in img's coordinates, as Observation.Shape holds them) from img, bilinear, black
-// outside img.
+// 68 points in img's coordinates, as Observation.Shape holds them) from img, black outside
+// img. A face larger than the crop is first reduced by averaging k×k blocks of pixels, k the
+// whole part of the scale, and then sampled bilinear, as an area resize before a warp does:
+// point samples of a large face would alias into a pattern that changes with the face's
+// distance from the camera.
 func AlignArcFace(img image.Image, shape []quality.Point) (*image.RGBA, error) {
 	src, dst, err := arcFacePoints(shape)
 	if err != nil {
@@ -101,37 +105,93 @@ func AlignArcFace(img image.Image, shape []quality.Point) (*image.RGBA, error) {
 		return nil, err
 	}
 	inv := 1 / a
+	g := reduceFootprint(img, func(x, y float64) complex128 { return (complex(x, y) - b) * inv },
+		max(1, min(maxReduce, int(cmplx.Abs(inv)))))
 	out := image.NewRGBA(image.Rect(0, 0, ArcFaceSize, ArcFaceSize))
-	r := img.Bounds()
-	yc, _ := img.(*image.YCbCr)
-	at := func(x, y int) [3]float64 {
-		if !(image.Point{x, y}).In(r) {
-			return [3]float64{}
-		}
-		if yc != nil {
-			c := yc.YCbCrAt(x, y)
-			R, G, B := color.YCbCrToRGB(c.Y, c.Cb, c.Cr)
-			return [3]float64{float64(R), float64(G), float64(B)}
-		}
-		R, G, B, _ := img.At(x, y).RGBA()
-		return [3]float64{float64(R >> 8), float64(G >> 8), float64(B >> 8)}
-	}
 	for y := 0; y < ArcFaceSize; y++ {
 		for x := 0; x < ArcFaceSize; x++ {
-			s := (complex(float64(x), float64(y)) - b) * inv
-			sx, sy := real(s), imag(s)
-			x0, y0 := int(math.Floor(sx)), int(math.Floor(sy))
-			fx, fy := sx-float64(x0), sy-float64(y0)
-			p00, p10, p01, p11 := at(x0, y0), at(x0+1, y0), at(x0, y0+1), at(x0+1, y0+1)
+			v := g.bilinear((complex(float64(x), float64(y)) - b) * inv)
 			i := out.PixOffset(x, y)
-			for c := 0; c < 3; c++ {
-				v := (p00[c]*(1-fx)+p10[c]*fx)*(1-fy) + (p01[c]*(1-fx)+p11[c]*fx)*fy
-				out.Pix[i+c] = uint8(math.Round(math.Max(0, math.Min(255, v))))
+			for c := range v {
+				out.Pix[i+c] = uint8(math.Round(math.Max(0, math.Min(255, float64(v[c])))))
 			}
 			out.Pix[i+3] = 255
 		}
 	}
 	return out, nil
+}
+
+// maxReduce bounds AlignArcFace's block size (a face up to about eight times the crop).
+const maxReduce = 8
+
+// reducedGrid is the part of an image a crop reads, in RGB, each cell the mean of a k×k block
+// of pixels; cell (0, 0) starts at pixel (x0, y0). Cells outside the image are black.
+type reducedGrid struct {
+	w, h, k, x0, y0 int
+	pix             [][3]float32
+}
+
+// reduceFootprint is the reduced grid of the pixels that toSrc maps the crop onto, with a
+// cell's margin for the bilinear samples at its edge.
+func reduceFootprint(img image.Image, toSrc func(x, y float64) complex128, k int) reducedGrid {
+	minX, minY, maxX, maxY := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
+	for _, c := range [][2]float64{{-1, -1}, {ArcFaceSize, -1}, {-1, ArcFaceSize}, {ArcFaceSize, ArcFaceSize}} {
+		s := toSrc(c[0], c[1])
+		minX, maxX = math.Min(minX, real(s)), math.Max(maxX, real(s))
+		minY, maxY = math.Min(minY, imag(s)), math.Max(maxY, imag(s))
+	}
+	g := reducedGrid{k: k, x0: int(math.Floor(minX)) - k, y0: int(math.Floor(minY)) - k}
+	g.w = (int(math.Ceil(maxX))+k-g.x0)/k + 1
+	g.h = (int(math.Ceil(maxY))+k-g.y0)/k + 1
+	g.pix = make([][3]float32, g.w*g.h)
+	r := img.Bounds()
+	yc, _ := img.(*image.YCbCr)
+	inv := 1 / float32(k*k)
+	for cy := range g.h {
+		for cx := range g.w {
+			var sum [3]float32
+			for y := g.y0 + cy*k; y < g.y0+cy*k+k; y++ {
+				for x := g.x0 + cx*k; x < g.x0+cx*k+k; x++ {
+					if !(image.Point{x, y}).In(r) {
+						continue
+					}
+					var R, G, B uint8
+					if yc != nil {
+						c := yc.YCbCrAt(x, y)
+						R, G, B = color.YCbCrToRGB(c.Y, c.Cb, c.Cr)
+					} else {
+						r16, g16, b16, _ := img.At(x, y).RGBA()
+						R, G, B = uint8(r16>>8), uint8(g16>>8), uint8(b16>>8)
+					}
+					sum[0], sum[1], sum[2] = sum[0]+float32(R), sum[1]+float32(G), sum[2]+float32(B)
+				}
+			}
+			g.pix[cy*g.w+cx] = [3]float32{sum[0] * inv, sum[1] * inv, sum[2] * inv}
+		}
+	}
+	return g
+}
+
+// bilinear samples the grid at source pixel coordinates s (a cell's value sits at its
+// block's centre).
+func (g reducedGrid) bilinear(s complex128) [3]float32 {
+	half := float64(g.k-1) / 2
+	u := (real(s) - float64(g.x0) - half) / float64(g.k)
+	v := (imag(s) - float64(g.y0) - half) / float64(g.k)
+	x0, y0 := int(math.Floor(u)), int(math.Floor(v))
+	fx, fy := float32(u-float64(x0)), float32(v-float64(y0))
+	at := func(x, y int) [3]float32 {
+		if x < 0 || y < 0 || x >= g.w || y >= g.h {
+			return [3]float32{}
+		}
+		return g.pix[y*g.w+x]
+	}
+	p00, p10, p01, p11 := at(x0, y0), at(x0+1, y0), at(x0, y0+1), at(x0+1, y0+1)
+	var out [3]float32
+	for c := range out {
+		out[c] = (p00[c]*(1-fx)+p10[c]*fx)*(1-fy) + (p01[c]*(1-fx)+p11[c]*fx)*fy
+	}
+	return out
 }
 
 // ArcFaceTensor is the network input for crop: RGB planes (NCHW) scaled as (p−127)/128.

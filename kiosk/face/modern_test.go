@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"image"
 	"math"
 	"math/cmplx"
@@ -86,6 +87,33 @@ func TestAlignArcFacePutsTheEyesInPlace(t *testing.T) {
 	want := (float32(crop.RGBAAt(x, y).G) - 127) / 128
 	if got := tens[ArcFaceSize*ArcFaceSize+y*ArcFaceSize+x]; got != want {
 		t.Errorf("tensor green at the eye %v, want %v", got, want)
+	}
+}
+
+// A face several times the crop's size is averaged, not point-sampled: a one-pixel
+// checkerboard (the finest detail a camera gives) comes out as its mean grey, where point
+// samples would alias into a pattern of their own that moves with the face's distance.
+func TestAlignArcFaceAveragesALargeFace(t *testing.T) {
+	img := image.NewYCbCr(image.Rect(0, 0, 1200, 1200), image.YCbCrSubsampleRatio444)
+	for y := range 1200 {
+		for x := range 1200 {
+			img.Y[img.YOffset(x, y)] = uint8(255 * ((x + y) % 2))
+			img.Cb[img.COffset(x, y)], img.Cr[img.COffset(x, y)] = 128, 128
+		}
+	}
+	crop, err := AlignArcFace(img, shape68(cmplx.Rect(7.3, 0.2), complex(150, 100)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lo, hi := uint8(255), uint8(0)
+	for y := 20; y < 92; y++ { // inside the image
+		for x := 20; x < 92; x++ {
+			v := crop.RGBAAt(x, y).R
+			lo, hi = min(lo, v), max(hi, v)
+		}
+	}
+	if lo < 112 || hi > 143 {
+		t.Errorf("crop of a fine checkerboard spans %d to %d, want its mean grey (127.5 ± 15)", lo, hi)
 	}
 }
 
@@ -275,4 +303,20 @@ func TestCheckModernModel(t *testing.T) {
 func sha256Hex(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
+}
+
+// BenchmarkAlignArcFace is the crop's cost for a face about seven times the crop's size (the
+// most samples a pixel takes) and for one about its size.
+func BenchmarkAlignArcFace(b *testing.B) {
+	img := image.NewYCbCr(image.Rect(0, 0, 1280, 720), image.YCbCrSubsampleRatio420)
+	for _, scale := range []float64{7.3, 1} {
+		shape := shape68(cmplx.Rect(scale, 0.2), complex(300, 50))
+		b.Run(fmt.Sprintf("face-%.0fx", scale), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := AlignArcFace(img, shape); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

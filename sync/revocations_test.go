@@ -17,18 +17,7 @@ func TestDeltaRevocations(t *testing.T) {
 	r.Revocations = kiosk.Revocations{DeactivatedAt: time.UnixMilli(1_790_000_000_000).UTC(),
 		Registrations: []kiosk.RevokedRegistration{{ID: "reg-1", At: time.UnixMilli(1_790_000_000_000).UTC(), Deactivated: true}}}
 	page := ikdsync.DeltaPage{Time: 1_790_000_100_000, Cursor: "c1", Residents: []ikdsync.ResidentChange{ikdsync.EncodeResidentChange(r)}}
-	b, err := ikdsync.Marshal(page)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var back ikdsync.DeltaPage
-	if err := ikdsync.Unmarshal(b, &back); err != nil {
-		t.Fatal(err)
-	}
-	d, err := ikdsync.DecodeDeltaPage(back)
-	if err != nil {
-		t.Fatal(err)
-	}
+	back, d := wireRoundTrip(t, page)
 	if !reflect.DeepEqual(d.Residents[0].Revocations, r.Revocations) {
 		t.Errorf("revocations %+v, want %+v", d.Residents[0].Revocations, r.Revocations)
 	}
@@ -75,18 +64,7 @@ func TestDeltaTemplates(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.Templates = []kiosk.Template{tp}
-	b, err := ikdsync.Marshal(ikdsync.DeltaPage{Time: 1, Cursor: "c", Residents: []ikdsync.ResidentChange{ikdsync.EncodeResidentChange(r)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var back ikdsync.DeltaPage
-	if err := ikdsync.Unmarshal(b, &back); err != nil {
-		t.Fatal(err)
-	}
-	d, err := ikdsync.DecodeDeltaPage(back)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, d := wireRoundTrip(t, ikdsync.DeltaPage{Time: 1, Cursor: "c", Residents: []ikdsync.ResidentChange{ikdsync.EncodeResidentChange(r)}})
 	if !reflect.DeepEqual(d.Residents[0].Templates, r.Templates) {
 		t.Errorf("templates %+v, want %+v", d.Residents[0].Templates, r.Templates)
 	}
@@ -112,4 +90,22 @@ func TestDeltaTemplates(t *testing.T) {
 			}
 		})
 	}
+}
+
+// wireRoundTrip sends page through CBOR and decodes it as a kiosk does.
+func wireRoundTrip(t *testing.T, page ikdsync.DeltaPage) (ikdsync.DeltaPage, kiosk.Delta) {
+	t.Helper()
+	b, err := ikdsync.Marshal(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back ikdsync.DeltaPage
+	if err := ikdsync.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	d, err := ikdsync.DecodeDeltaPage(back)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return back, d
 }

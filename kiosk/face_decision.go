@@ -111,7 +111,7 @@ type FaceHit struct {
 // resident's template of the same engine (a template of another engine or version is never
 // compared: the pipeline leaves Similarity NaN then).
 type ModernEvidence struct {
-	Engine     string  // template identity, e.g. "arcface112:87aacdfe57510db2"
+	Engine     string  // template identity, e.g. "arcface112-crop2:87aacdfe57510db2"
 	Similarity float64 // cosine similarity; NaN: no comparable template
 	Model      ModelClass
 	Licence    Licence

@@ -65,7 +65,7 @@ func TestSlowResidentsImportDescribesPhotos(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
-	for _, want := range []string{"describing reference photos with dlib and fr_feature.onnx (arcface112:",
+	for _, want := range []string{"describing reference photos with dlib and fr_feature.onnx (" + face.EnginePrefix,
 		"photo not described: line 2: " + residents[1].NIK.Masked() + ": reference photo:", "imported 2 residents", "described 1 reference photos"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())

@@ -27,9 +27,15 @@ const ModelsListFile = "models.list"
 // EngineDlib names dlib's engine in template identities.
 const EngineDlib = "dlib-resnet-v1"
 
+// EnginePrefix starts a modern template's identity: the network's input (112×112 ArcFace) and
+// the version of the crop AlignArcFace cuts for it (2: area-reduced before the warp). A change
+// to the crop changes every template, so it takes a new version: a kiosk never compares a
+// template with one cut another way.
+const EnginePrefix = "arcface112-crop2:"
+
 // ModernModel is what is known of the modern engine's model file.
 type ModernModel struct {
-	// Engine is the template identity: "arcface112:" and the first 16 hex digits of the
+	// Engine is the template identity: EnginePrefix and the first 16 hex digits of the
 	// file's SHA-256. Templates of different identities are never compared.
 	Engine  string
 	File    string
@@ -175,6 +181,6 @@ func CheckModernModel(dir string) (ModernModel, error) {
 			break
 		}
 	}
-	m.Engine = "arcface112:" + info.SHA256[:16]
+	m.Engine = EnginePrefix + info.SHA256[:16]
 	return m, nil
 }

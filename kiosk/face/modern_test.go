@@ -249,7 +249,7 @@ func TestCheckModernModel(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if m.Class != kiosk.ModelUnknown || m.Licence != kiosk.LicenceUnverified || !strings.HasPrefix(m.Engine, "arcface112:") {
+		if m.Class != kiosk.ModelUnknown || m.Licence != kiosk.LicenceUnverified || !strings.HasPrefix(m.Engine, EnginePrefix) {
 			t.Errorf("%+v", m)
 		}
 	})
@@ -263,7 +263,7 @@ func TestCheckModernModel(t *testing.T) {
 			t.Fatal(err)
 		}
 		if m.File != "sface.onnx" || m.Class != kiosk.ModelOperator || m.Licence != kiosk.LicenceCleared || m.Source != "OpenCV zoo SFace" ||
-			m.Engine != "arcface112:"+sum[:16] || m.Thresholds != (kiosk.ModernThresholds{Match: 0.36, NoMatch: 0.1}) {
+			m.Engine != EnginePrefix+sum[:16] || m.Thresholds != (kiosk.ModernThresholds{Match: 0.36, NoMatch: 0.1}) {
 			t.Errorf("%+v", m)
 		}
 	})

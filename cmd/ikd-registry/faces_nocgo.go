@@ -11,6 +11,6 @@ import (
 )
 
 // openFaces: a registry built without cgo has no face engines (dlib and OpenCV are C++).
-func openFaces(string, *slog.Logger) (registry.PhotoDescriber, io.Closer, string, error) {
+func openFaces(string, int, *slog.Logger) (registry.PhotoDescriber, io.Closer, string, error) {
 	return nil, nil, "", errors.New("this ikd-registry was built without cgo and cannot describe photos: build it with CGO_ENABLED=1 (build/setup.sh does) or import without --models")
 }

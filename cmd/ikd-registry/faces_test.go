@@ -21,7 +21,7 @@ import (
 	"github.com/ikd-field/ikd/sync/registry/storeopen"
 )
 
-// `residents import --models` through the real engines on Debian's example photos: each
+// `residents import --models --workers 2` through the real engines on Debian's example photos: each
 // resident that came with a photo and no descriptor leaves the registry with dlib's
 // descriptor and the modern engine's template, as a kiosk would have computed them; a photo
 // with no face is named and its resident imported as it came.
@@ -61,12 +61,12 @@ func TestSlowResidentsImportDescribesPhotos(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out strings.Builder
-	err = dispatch(ctx, []string{"residents", "import", "--db", db, "--data-key-file", keyFile, "--models", models, file}, &out, slog.New(slog.DiscardHandler))
+	err = dispatch(ctx, []string{"residents", "import", "--db", db, "--data-key-file", keyFile, "--models", models, "--workers", "2", file}, &out, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
 	for _, want := range []string{"describing reference photos with dlib and fr_feature.onnx (" + face.EnginePrefix,
-		"photo not described: line 2: " + residents[1].NIK.Masked() + ": reference photo:", "imported 2 residents", "described 1 reference photos"} {
+		"photo not described: line 2: " + residents[1].NIK.Masked() + ": reference photo:", "), 2 at a time\n", "imported 2 residents", "described 1 reference photos"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}

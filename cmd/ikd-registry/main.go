@@ -4,7 +4,7 @@
 //	    [--metrics-addr 127.0.0.1:9090] [--citizen-token-file FILE] [--citizen-rate R --citizen-burst B]
 //	ikd-registry enroll-code --db DB --area KECAMATAN[,KECAMATAN...] [--ttl 24h]
 //	ikd-registry devices list|revoke --db DB [KIOSK_ID]
-//	ikd-registry residents import --db DB [--models DIR] FILE.ndjson
+//	ikd-registry residents import --db DB [--models DIR [--workers N]] FILE.ndjson
 //	ikd-registry officers add|put --db DB --id ID --name NAME --role officer|supervisor [--area A[,B]] [--disabled]
 //	ikd-registry officers list|disable --db DB [--id ID]
 //	ikd-registry tombstones list|lift --db DB --nik NIK [--by SUPERVISOR_ID --reason TEXT]
@@ -48,7 +48,7 @@ import (
 
 const defaultDB = "sqlite:registry.db"
 
-const residentsImportUsage = "usage: ikd-registry residents import --db DB [--models DIR] FILE.ndjson"
+const residentsImportUsage = "usage: ikd-registry residents import --db DB [--models DIR [--workers N]] FILE.ndjson"
 
 func main() {
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
@@ -381,6 +381,7 @@ func devicesRevoke(ctx context.Context, args []string, out io.Writer) error {
 func residentsImport(ctx context.Context, args []string, out io.Writer, log *slog.Logger) error {
 	fs := flag.NewFlagSet("residents import", flag.ContinueOnError)
 	models := fs.String("models", "", "face model directory: describe each reference photo for the kiosks' engines (dlib, and the modern engine when its model is there)")
+	workers := fs.Int("workers", 1, "with --models: photos described at once, each worker with its own copy of the models (about 150 MB)")
 	st, rest, err := openDB(ctx, fs, args)
 	if err != nil {
 		return err
@@ -396,15 +397,15 @@ func residentsImport(ctx context.Context, args []string, out io.Writer, log *slo
 	defer f.Close()
 	var faces registry.PhotoDescriber
 	if *models != "" {
-		p, closer, engines, err := openFaces(*models, log)
+		p, closer, engines, err := openFaces(*models, *workers, log)
 		if err != nil {
 			return fmt.Errorf("face models: %w", err)
 		}
 		defer closer.Close()
 		faces = p
-		fmt.Fprintf(out, "describing reference photos with %s\n", engines)
+		fmt.Fprintf(out, "describing reference photos with %s, %d at a time\n", engines, max(1, *workers))
 	}
-	rep, err := registry.ImportResidentsDescribed(ctx, st, f, faces)
+	rep, err := registry.ImportResidentsDescribed(ctx, st, f, faces, *workers)
 	for _, e := range rep.Errors {
 		fmt.Fprintln(out, e)
 	}

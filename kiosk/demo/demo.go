@@ -340,7 +340,7 @@ func (d *Demo) loadResidents(ctx context.Context) error {
 		b.Write(line)
 		b.WriteByte('\n')
 	}
-	if _, err := registry.ImportResidentsDescribed(ctx, d.regStore, &b, d.faces); err != nil {
+	if _, err := registry.ImportResidentsDescribed(ctx, d.regStore, &b, d.faces, 1); err != nil {
 		return fmt.Errorf("demo residents: %w", err)
 	}
 	// The registry authorizes each record by its officer: the demo's supervisor is in its list.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	gosync "sync"
 	"time"
 
 	"github.com/ikd-field/ikd/kiosk"
@@ -30,7 +31,8 @@ type ImportReport struct {
 
 // PhotoDescriber describes a resident's reference photo (JPEG) with the face engines the
 // kiosks run: dlib's descriptor and the other engines' templates (app.FacePipeline does,
-// with the models).
+// with the models). ImportResidentsDescribed calls it from several goroutines at once when
+// given more than one worker.
 type PhotoDescriber interface {
 	PhotoReferences(ctx context.Context, photo []byte) (kiosk.Descriptor, []kiosk.Template, error)
 }
@@ -45,14 +47,14 @@ const (
 // chunks, one transaction each. Re-running an import is harmless (residents are replaced by
 // NIK), so a run cut short is finished by running it again.
 func ImportResidents(ctx context.Context, st Store, r io.Reader) (ImportReport, error) {
-	return ImportResidentsDescribed(ctx, st, r, nil)
+	return ImportResidentsDescribed(ctx, st, r, nil, 0)
 }
 
 // ImportResidentsDescribed is ImportResidents that also describes each reference photo with
-// faces (when not nil), chunk by chunk once the whole file is known good: the templates of
-// every engine faces runs, and dlib's descriptor for a resident that came without one. A
-// photo that cannot be described is reported and does not stop the import.
-func ImportResidentsDescribed(ctx context.Context, st Store, r io.Reader, faces PhotoDescriber) (ImportReport, error) {
+// faces (when not nil), chunk by chunk once the whole file is known good, workers photos at a
+// time: the templates of every engine faces runs, and dlib's descriptor for a resident that
+// came without one. A photo that cannot be described is reported and does not stop the import.
+func ImportResidentsDescribed(ctx context.Context, st Store, r io.Reader, faces PhotoDescriber, workers int) (ImportReport, error) {
 	var (
 		residents []kiosk.Resident
 		lineNo    []int
@@ -87,19 +89,18 @@ func ImportResidentsDescribed(ctx context.Context, st Store, r io.Reader, faces 
 	for start := 0; start < len(residents); start += importChunk {
 		end := min(start+importChunk, len(residents))
 		rows := make([]ResidentRow, 0, end-start)
+		describeErrs := describeChunk(ctx, faces, workers, residents[start:end])
+		if ctx.Err() != nil {
+			return rep, fmt.Errorf("import residents: %w", ctx.Err())
+		}
 		for i := start; i < end; i++ {
 			res := residents[i]
 			if faces != nil && len(res.Photo) > 0 {
-				described, err := describeResident(ctx, faces, res)
-				switch {
-				case ctx.Err() != nil:
-					return rep, fmt.Errorf("import residents: %w", ctx.Err())
-				case err != nil:
+				if err := describeErrs[i-start]; err != nil {
 					if len(rep.Undescribed) < maxImportErrors {
 						rep.Undescribed = append(rep.Undescribed, fmt.Sprintf("line %d: %v", lineNo[i], err))
 					}
-				default:
-					res = described
+				} else {
 					rep.Described++
 				}
 			}
@@ -129,6 +130,38 @@ func PutResidents(ctx context.Context, st Store, rs []kiosk.Resident) error {
 		rows = append(rows, ResidentRow{NIK: string(r.NIK), Kecamatan: r.Kecamatan, Data: data})
 	}
 	return st.InTx(ctx, func(ctx context.Context, tx Tx) error { return tx.PutResidents(ctx, rows) })
+}
+
+// describeChunk describes the reference photo of each resident of rs that has one, in place,
+// workers at a time, and returns each one's error (nil where described or without a photo).
+func describeChunk(ctx context.Context, faces PhotoDescriber, workers int, rs []kiosk.Resident) []error {
+	errs := make([]error, len(rs))
+	if faces == nil {
+		return errs
+	}
+	sem := make(chan struct{}, max(1, workers))
+	var wg gosync.WaitGroup
+	for i := range rs {
+		if len(rs[i].Photo) == 0 {
+			continue
+		}
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			wg.Wait()
+			return errs
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			described, err := describeResident(ctx, faces, rs[i])
+			if err == nil {
+				rs[i] = described
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	return errs
 }
 
 // describeResident is r with the templates faces gives for its photo (import lines carry

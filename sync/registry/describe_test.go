@@ -6,6 +6,7 @@ import (
 	"errors"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/ikd-field/ikd/kiosk"
@@ -15,13 +16,13 @@ import (
 )
 
 // fakeDescriber describes a photo by its bytes: "face:<x>" gives descriptor and template
-// values x, anything else has no face. It counts its calls.
-type fakeDescriber struct{ calls int }
+// values x, anything else has no face. It counts its calls, which may come at once.
+type fakeDescriber struct{ calls atomic.Int32 }
 
 const fakeEngine = "arcface112:fake"
 
 func (f *fakeDescriber) PhotoReferences(_ context.Context, photo []byte) (kiosk.Descriptor, []kiosk.Template, error) {
-	f.calls++
+	f.calls.Add(1)
 	var d kiosk.Descriptor
 	x, ok := bytes.CutPrefix(photo, []byte("face:"))
 	if !ok || len(x) != 1 {
@@ -57,9 +58,9 @@ func TestImportDescribesReferencePhotos(t *testing.T) {
 		in.Write(append(line, '\n'))
 	}
 	faces := &fakeDescriber{}
-	rep, err := registry.ImportResidentsDescribed(ctx, e.st, &in, faces)
-	if err != nil || rep.Residents != 5 || rep.Described != 3 || faces.calls != 4 {
-		t.Fatalf("import: %+v %v, %d photos described", rep, err, faces.calls)
+	rep, err := registry.ImportResidentsDescribed(ctx, e.st, &in, faces, 3)
+	if err != nil || rep.Residents != 5 || rep.Described != 3 || faces.calls.Load() != 4 {
+		t.Fatalf("import: %+v %v, %d photos described", rep, err, faces.calls.Load())
 	}
 	if len(rep.Undescribed) != 1 || !strings.HasPrefix(rep.Undescribed[0], "line 3: ") ||
 		!strings.Contains(rep.Undescribed[0], "no face in the photo") {
@@ -133,7 +134,7 @@ func TestImportDescribedStopsWhenCancelled(t *testing.T) {
 		t.Fatal(err)
 	}
 	cancel()
-	rep, err := registry.ImportResidentsDescribed(ctx, e.st, bytes.NewReader(line), &fakeDescriber{})
+	rep, err := registry.ImportResidentsDescribed(ctx, e.st, bytes.NewReader(line), &fakeDescriber{}, 1)
 	if !errors.Is(err, context.Canceled) || rep.Residents != 0 {
 		t.Fatalf("cancelled import: %+v %v", rep, err)
 	}

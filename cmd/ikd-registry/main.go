@@ -381,7 +381,7 @@ func devicesRevoke(ctx context.Context, args []string, out io.Writer) error {
 func residentsImport(ctx context.Context, args []string, out io.Writer, log *slog.Logger) error {
 	fs := flag.NewFlagSet("residents import", flag.ContinueOnError)
 	models := fs.String("models", "", "face model directory: describe each reference photo for the kiosks' engines (dlib, and the modern engine when its model is there)")
-	workers := fs.Int("workers", 1, "with --models: photos described at once, each worker with its own copy of the models (about 150 MB)")
+	workers := fs.Int("workers", 1, "with --models: photos described at once, each worker with its own copy of the models (about 120 MB)")
 	st, rest, err := openDB(ctx, fs, args)
 	if err != nil {
 		return err

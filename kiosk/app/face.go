@@ -237,9 +237,10 @@ func StricterThresholds(base, t kiosk.FaceThresholds) error {
 	return nil
 }
 
-// ReferenceSource is where the 1:N index's references come from (the kiosk's store).
+// ReferenceSource is where the 1:N indexes' references and templates come from (the kiosk's
+// store).
 type ReferenceSource interface {
-	References(ctx context.Context, fn func(kiosk.NIK, kiosk.Descriptor) error) error
+	EachResident(ctx context.Context, fn func(kiosk.Resident) error) error
 	SnapshotCursor(ctx context.Context) (string, error)
 }
 
@@ -270,13 +271,25 @@ func (p *FacePipeline) RefreshIndex(ctx context.Context, refs ReferenceSource) e
 	}
 	b := match.NewIndexBuilder(p.Calibration, n)
 	lk, photos := refs.(residentLookup)
-	photos = photos && p.Modern != nil
-	var niks []kiosk.NIK // for the modern index: a resident's references come together
-	err = refs.References(ctx, func(nik kiosk.NIK, d kiosk.Descriptor) error {
-		if photos && (len(niks) == 0 || niks[len(niks)-1] != nik) {
-			niks = append(niks, nik)
+	// The modern index takes the templates the snapshot carries in the same pass; residents
+	// with a photo and no template of the engine are left to the background build.
+	var (
+		modern     *modernPass
+		needPhotos []kiosk.NIK
+	)
+	if p.Modern != nil {
+		modern = &modernPass{engine: p.Modern.Model().Engine, n: n, log: p.log()}
+	}
+	err = refs.EachResident(ctx, func(r kiosk.Resident) error {
+		for _, d := range r.References {
+			if err := b.Add(string(r.NIK), d); err != nil {
+				return err
+			}
 		}
-		return b.Add(string(nik), d)
+		if modern != nil && !modern.add(r) && photos && len(r.Photo) > 0 {
+			needPhotos = append(needPhotos, r.NIK)
+		}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("1:N index: %w", err)
@@ -290,8 +303,8 @@ func (p *FacePipeline) RefreshIndex(ctx context.Context, refs ReferenceSource) e
 	if lk != nil {
 		p.templates.reset(lk) // photos may have changed with the snapshot
 	}
-	if photos {
-		p.startModernIndex(cursor, lk, niks)
+	if modern != nil {
+		p.startModernIndex(cursor, lk, modern.b, needPhotos)
 	} else {
 		p.dropModernIndex()
 	}

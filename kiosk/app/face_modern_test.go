@@ -137,6 +137,45 @@ func TestFramed(t *testing.T) {
 	}
 }
 
+// The pass over the snapshot indexes the templates of the pipeline's engine and says which
+// residents it could not (no template of the engine, or one that cannot be compared), so that
+// their photos give one; the photos' templates join the same index.
+func TestModernPassThenPhotos(t *testing.T) {
+	const engine = "arcface112-crop2:test"
+	tmpl := func(engine string, v ...float32) []kiosk.Template {
+		tp, err := kiosk.NewTemplate(engine, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return []kiosk.Template{tp}
+	}
+	mp := &modernPass{engine: engine, n: 5, log: slog.New(slog.DiscardHandler)}
+	for _, c := range []struct {
+		r    kiosk.Resident
+		want bool
+	}{
+		{kiosk.Resident{NIK: "3201014101900001", Templates: tmpl(engine, 1, 0)}, true},
+		{kiosk.Resident{NIK: "3201014101900002", Templates: tmpl("arcface112-crop1:test", 0, 1)}, false}, // another version
+		{kiosk.Resident{NIK: "3201014101900003"}, false},
+		{kiosk.Resident{NIK: "3201014101900004", Templates: tmpl(engine, 1, 0, 0)}, false}, // another length
+		{kiosk.Resident{NIK: "3201014101900005", Templates: tmpl(engine, 0, 0)}, false},    // all zeros
+		{kiosk.Resident{NIK: "3201014101900006", Templates: tmpl(engine, 0.6, 0.8)}, true},
+	} {
+		if got := mp.add(c.r); got != c.want {
+			t.Errorf("%s: added %v, want %v", c.r.NIK, got, c.want)
+		}
+	}
+	photo := func(_ context.Context, nik kiosk.NIK) (face.Embedding, error) { return face.Embedding{0, 1}, nil }
+	ix, err := modernIndexOf(context.Background(), mp.b, []kiosk.NIK{"3201014101900002"}, photo)
+	if err != nil || ix.Len() != 3 {
+		t.Fatalf("index of %v templates, %v; want 3", ix, err)
+	}
+	hits, err := ix.Search([]float32{0, 1}, 0.7, 5)
+	if err != nil || len(hits) != 2 || hits[0].Key != "3201014101900002" || hits[1].Key != "3201014101900006" {
+		t.Errorf("hits %v, %v", hits, err)
+	}
+}
+
 // The modern index holds the residents with a template, none for those without; an error
 // of the source stops the build and names the resident.
 func TestModernIndexOf(t *testing.T) {
@@ -164,7 +203,7 @@ func TestModernIndexOf(t *testing.T) {
 		{"cancelled", cancelled, []kiosk.NIK{a}, 0, true, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ix, err := modernIndexOf(tc.ctx, tc.niks, embed)
+			ix, err := modernIndexOf(tc.ctx, nil, tc.niks, embed)
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("err %v, want error %t", err, tc.wantErr)
 			}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/ikd-field/ikd/kiosk"
@@ -11,11 +13,39 @@ import (
 	"github.com/ikd-field/ikd/kiosk/face/match"
 )
 
-// modernIndexOf builds the 1:N index of the modern templates that embed gives for niks;
-// a resident embed gives no template (nil, nil) is left out, and dlib's index covers them.
-// Nil without error when no resident has one.
-func modernIndexOf(ctx context.Context, niks []kiosk.NIK, embed func(context.Context, kiosk.NIK) (face.Embedding, error)) (*match.TemplateIndex, error) {
-	var b *match.TemplateIndexBuilder
+// modernPass collects, during RefreshIndex's pass over the snapshot, the templates of the
+// modern engine that the residents carry.
+type modernPass struct {
+	engine string
+	n      int // residents in the snapshot, to size the index
+	log    *slog.Logger
+	b      *match.TemplateIndexBuilder
+	dim    int
+}
+
+// add puts r's template of the engine in the index and says whether it did. A template that
+// cannot be compared (another length than the first, all zeros) is left out with a warning,
+// so that the resident's photo gives one instead.
+func (m *modernPass) add(r kiosk.Resident) bool {
+	t, ok := r.TemplateOf(m.engine)
+	if !ok {
+		return false
+	}
+	v := t.Values()
+	if m.b == nil {
+		m.b, m.dim = match.NewTemplateIndexBuilder(len(v), m.n), len(v)
+	}
+	if len(v) != m.dim || !slices.ContainsFunc(v, func(x float32) bool { return x != 0 }) {
+		m.log.Warn("snapshot template not used", "nik", r.NIK.Masked(), "engine", m.engine, "values", len(v), "want", m.dim)
+		return false
+	}
+	return m.b.Add(string(r.NIK), v) == nil
+}
+
+// modernIndexOf builds the 1:N index of the modern templates in b (nil: none yet) and those
+// embed gives for niks; a resident embed gives no template (nil, nil) is left out, and dlib's
+// index covers them. Nil without error when no resident has one.
+func modernIndexOf(ctx context.Context, b *match.TemplateIndexBuilder, niks []kiosk.NIK, embed func(context.Context, kiosk.NIK) (face.Embedding, error)) (*match.TemplateIndex, error) {
 	for _, nik := range niks {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -40,14 +70,14 @@ func modernIndexOf(ctx context.Context, niks []kiosk.NIK, embed func(context.Con
 	return b.Index()
 }
 
-// startModernIndex builds, in the background, the modern index of the residents niks of the
-// snapshot at cursor (read through lk) from the templates the snapshot carries, else from
-// their reference photos, and hands it to the verifier once built, unless the snapshot moved
-// meanwhile. A build still running for an older snapshot is stopped first (dropModernIndex).
-// Until it is built the 1:N check is dlib's alone. It analyses one photo at a time so the
-// counter keeps the other core; a snapshot with the registry's templates needs none analysed.
+// startModernIndex finishes, in the background, the modern index of the snapshot at cursor:
+// b holds the templates the snapshot carries (nil: none), and the residents niks (read
+// through lk) have a reference photo and no template, so their photos give theirs. It hands
+// the index to the verifier once built, unless the snapshot moved meanwhile. A build still
+// running for an older snapshot is stopped first (dropModernIndex). Until it is built the 1:N
+// check is dlib's alone. It analyses one photo at a time so the counter keeps the other core.
 // p.mu held.
-func (p *FacePipeline) startModernIndex(cursor string, lk residentLookup, niks []kiosk.NIK) {
+func (p *FacePipeline) startModernIndex(cursor string, lk residentLookup, b *match.TemplateIndexBuilder, niks []kiosk.NIK) {
 	p.dropModernIndex()
 	ctx, stop := context.WithCancel(p.life)
 	built := make(chan struct{})
@@ -57,7 +87,7 @@ func (p *FacePipeline) startModernIndex(cursor string, lk residentLookup, niks [
 		defer close(built)
 		defer stop()
 		start := time.Now()
-		ix, err := modernIndexOf(ctx, niks, func(ctx context.Context, nik kiosk.NIK) (face.Embedding, error) {
+		ix, err := modernIndexOf(ctx, b, niks, func(ctx context.Context, nik kiosk.NIK) (face.Embedding, error) {
 			r, err := lk.ResidentByNIK(ctx, nik)
 			if err != nil {
 				return nil, err

@@ -24,12 +24,10 @@ type johnsSnapshot struct {
 	residents []kiosk.Resident
 }
 
-func (s *johnsSnapshot) References(_ context.Context, fn func(kiosk.NIK, kiosk.Descriptor) error) error {
+func (s *johnsSnapshot) EachResident(_ context.Context, fn func(kiosk.Resident) error) error {
 	for _, r := range s.residents {
-		for _, d := range r.References {
-			if err := fn(r.NIK, d); err != nil {
-				return err
-			}
+		if err := fn(r); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -40,8 +38,8 @@ func (s *johnsSnapshot) SnapshotCursor(context.Context) (string, error) { return
 // referencesOnly is a later snapshot read without its photos (no resident look-up).
 type referencesOnly struct{ s *johnsSnapshot }
 
-func (r referencesOnly) References(ctx context.Context, fn func(kiosk.NIK, kiosk.Descriptor) error) error {
-	return r.s.References(ctx, fn)
+func (r referencesOnly) EachResident(ctx context.Context, fn func(kiosk.Resident) error) error {
+	return r.s.EachResident(ctx, fn)
 }
 
 func (referencesOnly) SnapshotCursor(context.Context) (string, error) { return "johns-2", nil }

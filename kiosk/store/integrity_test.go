@@ -229,7 +229,7 @@ func TestSQLiteEditsAreRefused(t *testing.T) {
 				_, err := s.ResidentByNIK(ctx, tr.residents[1].NIK)
 				wantTampered(t, err, "residents", "2")
 				var seen []kiosk.NIK
-				err = s.References(ctx, func(n kiosk.NIK, _ kiosk.Descriptor) error { seen = append(seen, n); return nil })
+				err = s.EachResident(ctx, func(r kiosk.Resident) error { seen = append(seen, r.NIK); return nil })
 				wantTampered(t, err, "residents", "2")
 				if !slices.Contains(seen, tr.residents[2].NIK) || slices.Contains(seen, tr.residents[1].NIK) {
 					t.Errorf("1:N index got %v: the good rows must be read, the bad one not", seen)
@@ -269,7 +269,7 @@ func TestOlderResidentRowPutBack(t *testing.T) {
 	}
 	db.Close()
 	s := mustOpen(t, tr.path, trialOptions())
-	err := s.References(ctx, func(kiosk.NIK, kiosk.Descriptor) error { return nil })
+	err := s.EachResident(ctx, func(kiosk.Resident) error { return nil })
 	wantTampered(t, err, "residents", "snapshot")
 	rep, err := s.Verify(ctx)
 	if err != nil {

@@ -73,25 +73,25 @@ func (s *Store) openResident(row storedResident) (kiosk.Resident, error) {
 	return r, nil
 }
 
-// References calls fn for every reference descriptor in the snapshot, with its resident's
-// NIK, for building the 1:N index at start-up. It stops at fn's first error. Rows that fail
-// their integrity check are skipped, and so is nothing else: the error, matching ErrTampered
-// (a *TamperedError), comes after every good row was passed to fn. Since it reads the whole
+// EachResident calls fn for every resident in the snapshot, for building the 1:N indexes at
+// start-up (dlib's references and the modern templates in one pass). It stops at fn's first
+// error. Rows that fail their integrity check are skipped, and so is nothing else: the error,
+// matching ErrTampered (a *TamperedError), comes after every good row was passed to fn. Since it reads the whole
 // snapshot, it also checks the snapshot's sealed digest, which catches a deleted row and an
 // older copy of a row put back.
-func (s *Store) References(ctx context.Context, fn func(kiosk.NIK, kiosk.Descriptor) error) error {
+func (s *Store) EachResident(ctx context.Context, fn func(kiosk.Resident) error) error {
 	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true}) // the digest and the rows from one snapshot
 	if err != nil {
-		return fmt.Errorf("references: %w", classify(err))
+		return fmt.Errorf("residents: %w", classify(err))
 	}
 	defer tx.Rollback()
 	want, err := s.residentDigest(ctx, tx)
 	if err != nil {
-		return fmt.Errorf("references: %w", err)
+		return fmt.Errorf("residents: %w", err)
 	}
 	rows, err := tx.QueryContext(ctx, "SELECT "+residentColumns+" FROM residents")
 	if err != nil {
-		return fmt.Errorf("references: %w", classify(err))
+		return fmt.Errorf("residents: %w", classify(err))
 	}
 	defer rows.Close()
 	var (
@@ -101,7 +101,7 @@ func (s *Store) References(ctx context.Context, fn func(kiosk.NIK, kiosk.Descrip
 	for rows.Next() {
 		row, err := scanResident(rows)
 		if err != nil {
-			return fmt.Errorf("references: %w", classify(err))
+			return fmt.Errorf("residents: %w", classify(err))
 		}
 		if len(row.mac) == sha256.Size {
 			got.toggle(row.mac)
@@ -114,22 +114,20 @@ func (s *Store) References(ctx context.Context, fn func(kiosk.NIK, kiosk.Descrip
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("references: %w", err)
+			return fmt.Errorf("residents: %w", err)
 		}
-		for _, d := range r.References {
-			if err := fn(r.NIK, d); err != nil {
-				return err
-			}
+		if err := fn(r); err != nil {
+			return err
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("references: %w", classify(err))
+		return fmt.Errorf("residents: %w", classify(err))
 	}
 	if got.count != want.count || got.xor != want.xor {
 		bad.add(ctx, digestMismatch(got, want))
 	}
 	if err := bad.err(); err != nil {
-		return fmt.Errorf("references: %w", err)
+		return fmt.Errorf("residents: %w", err)
 	}
 	return nil
 }

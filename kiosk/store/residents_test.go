@@ -196,31 +196,38 @@ func TestImportCancelled(t *testing.T) {
 	}
 }
 
-func TestReferencesNameTheirResident(t *testing.T) {
+// EachResident gives every resident whole: its references (none for some) and its templates.
+func TestEachResidentGivesReferencesAndTemplates(t *testing.T) {
 	ctx := context.Background()
 	s, _ := mustCreate(t, testOptions())
 	rs := []kiosk.Resident{snapshot.Synthetic(9, 0), snapshot.Synthetic(9, 1), snapshot.Synthetic(9, 2)}
 	rs[1].References = nil
 	rs[2].References = append(rs[2].References, kiosk.Descriptor{0.5, -0.25})
+	tp, err := kiosk.NewTemplate("arcface112-crop2:test", []float32{0.5, 0.5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs[1].Templates = []kiosk.Template{tp}
 	if _, err := s.ApplyResidents(ctx, rs, nil, "c1"); err != nil {
 		t.Fatal(err)
 	}
-	got := map[kiosk.NIK][]kiosk.Descriptor{}
-	err := s.References(ctx, func(nik kiosk.NIK, d kiosk.Descriptor) error {
-		got[nik] = append(got[nik], d)
+	refs, templates := map[kiosk.NIK][]kiosk.Descriptor{}, map[kiosk.NIK][]kiosk.Template{}
+	err = s.EachResident(ctx, func(r kiosk.Resident) error {
+		refs[r.NIK], templates[r.NIK] = r.References, r.Templates
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[kiosk.NIK][]kiosk.Descriptor{rs[0].NIK: rs[0].References, rs[2].NIK: rs[2].References}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("references = %v, want %v", got, want)
+	wantRefs := map[kiosk.NIK][]kiosk.Descriptor{rs[0].NIK: rs[0].References, rs[1].NIK: nil, rs[2].NIK: rs[2].References}
+	wantTemplates := map[kiosk.NIK][]kiosk.Template{rs[0].NIK: nil, rs[1].NIK: rs[1].Templates, rs[2].NIK: nil}
+	if !reflect.DeepEqual(refs, wantRefs) || !reflect.DeepEqual(templates, wantTemplates) {
+		t.Fatalf("references %v, templates %v; want %v, %v", refs, templates, wantRefs, wantTemplates)
 	}
 	stop := errors.New("stop")
 	calls := 0
-	if err := s.References(ctx, func(kiosk.NIK, kiosk.Descriptor) error { calls++; return stop }); !errors.Is(err, stop) || calls != 1 {
-		t.Fatalf("References did not stop at the callback's error: %v after %d calls", err, calls)
+	if err := s.EachResident(ctx, func(kiosk.Resident) error { calls++; return stop }); !errors.Is(err, stop) || calls != 1 {
+		t.Fatalf("EachResident did not stop at the callback's error: %v after %d calls", err, calls)
 	}
 }
 

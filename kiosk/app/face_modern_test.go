@@ -106,6 +106,7 @@ func TestPhotoTemplatesPreferTheSnapshots(t *testing.T) {
 	}{
 		{"the engine's own", []kiosk.Template{other, ours}, face.Embedding{0.5, -0.5}},
 		{"another engine's only", []kiosk.Template{other}, nil},
+		{"the engine's own, all zeros", []kiosk.Template{{Engine: "arcface112:test", Half: make([]byte, 4)}}, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			lk := &fakeLookup{residents: map[kiosk.NIK]kiosk.Resident{nik: {NIK: nik, Photo: notAPhoto, Templates: c.templates}}}

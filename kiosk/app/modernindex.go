@@ -35,12 +35,15 @@ func (m *modernPass) add(r kiosk.Resident) bool {
 	if m.b == nil {
 		m.b, m.dim = match.NewTemplateIndexBuilder(len(v), m.n), len(v)
 	}
-	if len(v) != m.dim || !slices.ContainsFunc(v, func(x float32) bool { return x != 0 }) {
+	if len(v) != m.dim || allZero(v) {
 		m.log.Warn("snapshot template not used", "nik", r.NIK.Masked(), "engine", m.engine, "values", len(v), "want", m.dim)
 		return false
 	}
 	return m.b.Add(string(r.NIK), v) == nil
 }
+
+// allZero reports a template with no direction, which no cosine can compare.
+func allZero(v []float32) bool { return !slices.ContainsFunc(v, func(x float32) bool { return x != 0 }) }
 
 // modernIndexOf builds the 1:N index of the modern templates in b (nil: none yet) and those
 // embed gives for niks; a resident embed gives no template (nil, nil) is left out, and dlib's

@@ -70,11 +70,11 @@ func (t *photoTemplates) Template(ctx context.Context, m *face.Modern, nik kiosk
 	return e, nil
 }
 
-// residentTemplate is r's template for m: the snapshot's own when it carries one of m's
-// engine (never one of another engine or version), else one computed from the reference
+// residentTemplate is r's template for m: the snapshot's own when it carries a usable one of
+// m's engine (never one of another engine or version), else one computed from the reference
 // photo; nil without error when r has neither.
 func (p *FacePipeline) residentTemplate(ctx context.Context, m *face.Modern, r kiosk.Resident) (face.Embedding, error) {
-	if t, ok := r.TemplateOf(m.Model().Engine); ok {
+	if t, ok := r.TemplateOf(m.Model().Engine); ok && !allZero(t.Values()) {
 		return face.Embedding(t.Values()), nil
 	}
 	if len(r.Photo) == 0 {

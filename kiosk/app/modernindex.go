@@ -43,7 +43,9 @@ func (m *modernPass) add(r kiosk.Resident) bool {
 }
 
 // allZero reports a template with no direction, which no cosine can compare.
-func allZero(v []float32) bool { return !slices.ContainsFunc(v, func(x float32) bool { return x != 0 }) }
+func allZero(v []float32) bool {
+	return !slices.ContainsFunc(v, func(x float32) bool { return x != 0 })
+}
 
 // modernIndexOf builds the 1:N index of the modern templates in b (nil: none yet) and those
 // embed gives for niks; a resident embed gives no template (nil, nil) is left out, and dlib's

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
 
 	"github.com/x448/float16"
 )
@@ -40,12 +39,15 @@ func NewTemplate(engine string, values []float32) (Template, error) {
 }
 
 // Values is the embedding, back in float32.
-func (t Template) Values() []float32 {
-	v := make([]float32, len(t.Half)/2)
-	for i := range v {
-		v[i] = float16.Frombits(binary.LittleEndian.Uint16(t.Half[2*i:])).Float32()
+func (t Template) Values() []float32 { return t.AppendValues(nil) }
+
+// AppendValues appends the embedding in float32 to dst: a pass over every resident reuses one
+// buffer rather than allocate one per template.
+func (t Template) AppendValues(dst []float32) []float32 {
+	for i := 0; i+1 < len(t.Half); i += 2 {
+		dst = append(dst, float16.Frombits(binary.LittleEndian.Uint16(t.Half[i:])).Float32())
 	}
-	return v
+	return dst
 }
 
 // Validate reports ErrTemplate for an engine name that is empty or too long, a length that is
@@ -58,9 +60,10 @@ func (t Template) Validate() error {
 	if len(t.Half) == 0 || len(t.Half)%2 != 0 || len(t.Half) > 2*MaxTemplateDims {
 		return fmt.Errorf("%w: %s: %d bytes, want 2 to %d, even", ErrTemplate, t.Engine, len(t.Half), 2*MaxTemplateDims)
 	}
-	for i, v := range t.Values() {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return fmt.Errorf("%w: %s: value %d is %v", ErrTemplate, t.Engine, i, v)
+	for i := 0; i < len(t.Half); i += 2 {
+		h := float16.Frombits(binary.LittleEndian.Uint16(t.Half[i:]))
+		if h.IsNaN() || h.IsInf(0) {
+			return fmt.Errorf("%w: %s: value %d is %v", ErrTemplate, t.Engine, i/2, h.Float32())
 		}
 	}
 	return nil

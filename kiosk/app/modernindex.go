@@ -21,6 +21,7 @@ type modernPass struct {
 	log    *slog.Logger
 	b      *match.TemplateIndexBuilder
 	dim    int
+	buf    []float32 // the template being added (the builder keeps a quantised copy)
 }
 
 // add puts r's template of the engine in the index and says whether it did. A template that
@@ -31,7 +32,8 @@ func (m *modernPass) add(r kiosk.Resident) bool {
 	if !ok {
 		return false
 	}
-	v := t.Values()
+	m.buf = t.AppendValues(m.buf[:0])
+	v := m.buf
 	if m.b == nil {
 		m.b, m.dim = match.NewTemplateIndexBuilder(len(v), m.n), len(v)
 	}

@@ -11,8 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -99,38 +97,30 @@ func PrepareStore(ctx context.Context, dir string, residents int, engine string)
 	return nil
 }
 
-// templateChunk is how many residents one transaction gives templates.
+// templateChunk is how many residents with templates one transaction writes.
 const templateChunk = 5000
 
+// fillStore writes the synthetic snapshot: through an import of its lines, or, with engine,
+// as residents that carry a template each (import lines carry none).
 func fillStore(ctx context.Context, st *store.Store, residents int, engine string) error {
 	if residents == 0 {
 		return nil
 	}
-	var in bytes.Buffer
-	if err := snapshot.WriteSynthetic(&in, 1, residents); err != nil {
-		return fmt.Errorf("bench snapshot: %w", err)
-	}
-	if _, err := st.ImportResidents(ctx, &in, "bench"); err != nil {
-		return fmt.Errorf("bench snapshot import: %w", err)
-	}
 	if engine == "" {
+		var in bytes.Buffer
+		if err := snapshot.WriteSynthetic(&in, 1, residents); err != nil {
+			return fmt.Errorf("bench snapshot: %w", err)
+		}
+		if _, err := st.ImportResidents(ctx, &in, "bench"); err != nil {
+			return fmt.Errorf("bench snapshot import: %w", err)
+		}
 		return nil
 	}
-	rng := rand.New(rand.NewPCG(2, 0))
-	values := make([]float32, templateDims)
 	for start := 0; start < residents; start += templateChunk {
 		chunk := make([]kiosk.Resident, 0, templateChunk)
 		for i := start; i < min(start+templateChunk, residents); i++ {
 			r := snapshot.Synthetic(1, i)
-			var norm float64
-			for j := range values {
-				values[j] = float32(rng.NormFloat64())
-				norm += float64(values[j]) * float64(values[j])
-			}
-			for j := range values {
-				values[j] /= float32(math.Sqrt(norm))
-			}
-			t, err := kiosk.NewTemplate(engine, values)
+			t, err := snapshot.SyntheticTemplate(1, i, engine, templateDims)
 			if err != nil {
 				return fmt.Errorf("bench template: %w", err)
 			}
@@ -138,7 +128,7 @@ func fillStore(ctx context.Context, st *store.Store, residents int, engine strin
 			chunk = append(chunk, r)
 		}
 		if _, err := st.ApplyResidents(ctx, chunk, nil, "bench"); err != nil {
-			return fmt.Errorf("bench templates: %w", err)
+			return fmt.Errorf("bench snapshot: %w", err)
 		}
 	}
 	return nil

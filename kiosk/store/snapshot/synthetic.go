@@ -26,19 +26,33 @@ func Synthetic(seed uint64, i int) kiosk.Resident {
 	}
 	nik := kiosk.NIK(fmt.Sprintf("320101%02d%02d%02d%04d", nikDay, month, year%100, serial))
 	var d kiosk.Descriptor
-	var norm float64
-	for j := range d {
-		d[j] = float32(rng.NormFloat64())
-		norm += float64(d[j]) * float64(d[j])
-	}
-	for j := range d {
-		d[j] /= float32(math.Sqrt(norm))
-	}
+	randomUnit(rng, d[:])
 	return kiosk.Resident{
 		NIK: nik, Name: fmt.Sprintf("Warga Sintetis %d", i), BirthPlace: "Bogor",
 		BirthDate: time.Date(year, time.Month(month), day, 0, 0, 0, 0, time.UTC), Sex: sex,
 		Address:   fmt.Sprintf("Jl. Contoh No. %d, RT %02d RW %02d", i%200+1, i%20+1, i%10+1),
 		Kecamatan: "Cibinong", Status: kiosk.ResidentActive, References: []kiosk.Descriptor{d},
+	}
+}
+
+// SyntheticTemplate is a random unit template of engine with dims values for the i-th
+// resident of the synthetic population (seed as Synthetic's), as a registry that described
+// the resident's photo would send.
+func SyntheticTemplate(seed uint64, i int, engine string, dims int) (kiosk.Template, error) {
+	v := make([]float32, dims)
+	randomUnit(rand.New(rand.NewPCG(seed, uint64(i)+1<<63)), v)
+	return kiosk.NewTemplate(engine, v)
+}
+
+// randomUnit fills v with a random direction: normal values scaled to unit length.
+func randomUnit(rng *rand.Rand, v []float32) {
+	var norm float64
+	for j := range v {
+		v[j] = float32(rng.NormFloat64())
+		norm += float64(v[j]) * float64(v[j])
+	}
+	for j := range v {
+		v[j] /= float32(math.Sqrt(norm))
 	}
 }
 
